@@ -1,0 +1,802 @@
+//! How records are laid out in automerge documents, and the only module that
+//! reads or writes them field by field.
+//!
+//! Layout rules, chosen so that concurrent edits merge field by field and lose
+//! nothing:
+//! * Every container (map) a record ever needs is created in the document's
+//!   first change. Two devices that each created the same container would
+//!   produce two competing objects, and one side's contents would be hidden.
+//! * Sets (interests, topics, residency) are maps from member to `true`, so a
+//!   concurrent add and remove of different members both survive.
+//! * Interactions and consents live in maps keyed by their UUIDv7 entry id,
+//!   never in lists: concurrent appends cannot clash, and an entry is updated
+//!   in place (a follow-up done, a role ended) by key.
+//! * Scalars are last-writer-wins per field, as automerge resolves them.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, hydrate};
+
+use crate::error::{DocumentError, Result};
+use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
+use crate::ladder::{Ladder, Stage, StageRule};
+use crate::model::{
+    AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord, DocKind,
+    DoorOutcome, Doorstep, EntryChannel, Event, EventKind, FollowUp, FollowUpDone, Interaction,
+    InteractionKind, LawfulBasis, NewEvent, NewPerson, PatchConfig, Person, Record, ResidentBasis,
+    ResidentDefinition, Role, Tenure,
+};
+
+/// The schema version written into every document.
+pub(crate) const SCHEMA_VERSION: u64 = 1;
+/// The largest document accepted, in saved bytes.
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Loads document bytes (a saved document, or saved changes).
+pub(crate) fn load(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            max: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(AutoCommit::load(bytes)?)
+}
+
+/// Decodes the record a document holds, as at `heads` (or now).
+pub(crate) fn decode(
+    doc: &AutoCommit,
+    heads: Option<&[ChangeHash]>,
+) -> Result<Record, DocumentError> {
+    let root = doc.hydrate(ROOT, heads)?;
+    let root = Fields::root(&root)?;
+    let schema = root.uint("schema")?;
+    if schema > SCHEMA_VERSION {
+        return Err(DocumentError::UnsupportedSchema {
+            found: schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    match root.required_enum("kind", DocKind::parse)? {
+        DocKind::Person => decode_person(&root).map(Record::Person),
+        DocKind::Event => decode_event(&root).map(Record::Event),
+        DocKind::Area => decode_area(&root).map(Record::Area),
+    }
+}
+
+// ---------------------------------------------------------------- reading
+
+/// A map in a hydrated document, with the path to it for error messages.
+struct Fields<'a> {
+    map: &'a hydrate::Map,
+    path: String,
+}
+
+impl<'a> Fields<'a> {
+    fn root(value: &'a hydrate::Value) -> Result<Self, DocumentError> {
+        match value {
+            hydrate::Value::Map(map) => Ok(Self {
+                map,
+                path: String::new(),
+            }),
+            _ => Err(DocumentError::WrongType {
+                field: "root".into(),
+                expected: "a map",
+            }),
+        }
+    }
+
+    fn path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn wrong(&self, key: &str, expected: &'static str) -> DocumentError {
+        DocumentError::WrongType {
+            field: self.path(key),
+            expected,
+        }
+    }
+
+    fn scalar(&self, key: &str) -> Result<Option<&'a ScalarValue>, DocumentError> {
+        match self.map.get(key) {
+            None | Some(hydrate::Value::Scalar(ScalarValue::Null)) => Ok(None),
+            Some(hydrate::Value::Scalar(s)) => Ok(Some(s)),
+            Some(_) => Err(self.wrong(key, "a scalar")),
+        }
+    }
+
+    fn require<T>(&self, key: &str, value: Option<T>) -> Result<T, DocumentError> {
+        value.ok_or_else(|| DocumentError::Missing(self.path(key)))
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<String>, DocumentError> {
+        match self.scalar(key)? {
+            None => Ok(None),
+            Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+            Some(_) => Err(self.wrong(key, "text")),
+        }
+    }
+
+    fn str(&self, key: &str) -> Result<String, DocumentError> {
+        let value = self.opt_str(key)?;
+        self.require(key, value)
+    }
+
+    fn opt_ts(&self, key: &str) -> Result<Option<Timestamp>, DocumentError> {
+        match self.scalar(key)? {
+            None => Ok(None),
+            Some(ScalarValue::Timestamp(ms) | ScalarValue::Int(ms)) => {
+                Ok(Some(Timestamp::from_millis(*ms)))
+            }
+            Some(_) => Err(self.wrong(key, "a timestamp")),
+        }
+    }
+
+    fn ts(&self, key: &str) -> Result<Timestamp, DocumentError> {
+        let value = self.opt_ts(key)?;
+        self.require(key, value)
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, DocumentError> {
+        match self.scalar(key)? {
+            None => Ok(false),
+            Some(ScalarValue::Boolean(b)) => Ok(*b),
+            Some(_) => Err(self.wrong(key, "true or false")),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<u64, DocumentError> {
+        match self.scalar(key)? {
+            None => Err(DocumentError::Missing(self.path(key))),
+            Some(ScalarValue::Uint(n)) => Ok(*n),
+            Some(ScalarValue::Int(n)) if *n >= 0 => Ok(*n as u64),
+            Some(_) => Err(self.wrong(key, "a whole number")),
+        }
+    }
+
+    fn opt_enum<T>(
+        &self,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, DocumentError> {
+        match self.opt_str(key)? {
+            None => Ok(None),
+            Some(text) => parse(&text)
+                .map(Some)
+                .ok_or_else(|| DocumentError::UnknownValue(self.path(key))),
+        }
+    }
+
+    fn required_enum<T>(
+        &self,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<T, DocumentError> {
+        let value = self.opt_enum(key, parse)?;
+        self.require(key, value)
+    }
+
+    fn opt_id<T: FromStr>(&self, key: &str) -> Result<Option<T>, DocumentError> {
+        match self.opt_str(key)? {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| self.wrong(key, "an id")),
+        }
+    }
+
+    fn id<T: FromStr>(&self, key: &str) -> Result<T, DocumentError> {
+        let value = self.opt_id(key)?;
+        self.require(key, value)
+    }
+
+    fn map(&self, key: &str) -> Result<Fields<'a>, DocumentError> {
+        match self.map.get(key) {
+            Some(hydrate::Value::Map(map)) => Ok(Fields {
+                map,
+                path: self.path(key),
+            }),
+            None => Err(DocumentError::Missing(self.path(key))),
+            Some(_) => Err(self.wrong(key, "a map")),
+        }
+    }
+
+    /// The members of a set stored as a map of member to `true`.
+    fn set(&self, key: &str) -> Result<BTreeSet<String>, DocumentError> {
+        let set = self.map(key)?;
+        let mut members = BTreeSet::new();
+        for (member, _) in set.map.iter() {
+            if set.bool(member)? {
+                members.insert(member.clone());
+            }
+        }
+        Ok(members)
+    }
+
+    fn enum_set<T: Ord>(
+        &self,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<BTreeSet<T>, DocumentError> {
+        self.set(key)?
+            .iter()
+            .map(|m| parse(m).ok_or_else(|| DocumentError::UnknownValue(self.path(key))))
+            .collect()
+    }
+
+    /// Each entry of a map whose values are maps.
+    fn entries(
+        &self,
+    ) -> impl Iterator<Item = Result<(&'a String, Fields<'a>), DocumentError>> + '_ {
+        self.map.iter().map(|(key, value)| match &value.value {
+            hydrate::Value::Map(map) => Ok((
+                key,
+                Fields {
+                    map,
+                    path: self.path(key),
+                },
+            )),
+            _ => Err(self.wrong(key, "a map")),
+        })
+    }
+}
+
+fn decode_person(root: &Fields<'_>) -> Result<Person, DocumentError> {
+    let mut consents = Vec::new();
+    for entry in root.map("consents")?.entries() {
+        let (key, c) = entry?;
+        consents.push(ConsentRecord {
+            id: parse_entry_id(&c, key)?,
+            purpose: c.required_enum("purpose", ConsentPurpose::parse)?,
+            granted: c.bool("granted")?,
+            lawful_basis: c.required_enum("lawful_basis", LawfulBasis::parse)?,
+            wording_version: c.str("wording_version")?,
+            at: c.ts("at")?,
+            method: c.required_enum("method", ConsentMethod::parse)?,
+            given_by: c.required_enum("given_by", ConsentGiver::parse)?,
+            recorded_by: c.id("recorded_by")?,
+        });
+    }
+    consents.sort_by_key(|c| (c.at, c.id));
+    let mut interactions = Vec::new();
+    for entry in root.map("interactions")?.entries() {
+        let (key, i) = entry?;
+        interactions.push(decode_interaction(key, &i)?);
+    }
+    interactions.sort_by_key(|i| (i.at, i.id));
+    Ok(Person {
+        id: root.id("id")?,
+        area: root.str("area")?,
+        patch: root.str("patch")?,
+        entry_channel: root.required_enum("entry_channel", EntryChannel::parse)?,
+        name: root.opt_str("name")?,
+        phone: root.opt_str("phone")?,
+        email: root.opt_str("email")?,
+        residency: root.enum_set("residency", ResidentBasis::parse)?,
+        age_band: root.opt_enum("age_band", AgeBand::parse)?,
+        tenure: root.opt_enum("tenure", Tenure::parse)?,
+        language: root.opt_str("language")?,
+        ethnicity: root.opt_str("ethnicity")?,
+        interests: root.set("interests")?,
+        consents,
+        do_not_contact: root.bool("do_not_contact")?,
+        interactions,
+        created_by: root.id("created_by")?,
+        created_at: root.ts("created_at")?,
+    })
+}
+
+fn parse_entry_id(fields: &Fields<'_>, key: &str) -> Result<EntryId, DocumentError> {
+    key.parse().map_err(|_| DocumentError::WrongType {
+        field: fields.path.clone(),
+        expected: "keyed by an entry id",
+    })
+}
+
+fn decode_interaction(key: &str, i: &Fields<'_>) -> Result<Interaction, DocumentError> {
+    let tag = i.str("type")?;
+    let kind = match tag.as_str() {
+        "doorstep" => {
+            let follow_up = match i.opt_str("follow_up")? {
+                None => None,
+                Some(what) => Some(FollowUp {
+                    what,
+                    due: i.opt_ts("follow_up_due")?,
+                    done: match i.opt_ts("follow_up_done_at")? {
+                        None => None,
+                        Some(at) => Some(FollowUpDone {
+                            at,
+                            note: i.opt_str("follow_up_done_note")?,
+                            by: i.id("follow_up_done_by")?,
+                        }),
+                    },
+                }),
+            };
+            InteractionKind::Doorstep(Doorstep {
+                outcome: i.required_enum("outcome", DoorOutcome::parse)?,
+                topics: i.set("topics")?,
+                wants_to_join: i.set("wants_to_join")?,
+                follow_up,
+            })
+        }
+        "event-sign-up" => InteractionKind::EventSignUp {
+            event: i.id("event")?,
+        },
+        "attendance" => InteractionKind::Attendance {
+            event: i.id("event")?,
+        },
+        "volunteering" => InteractionKind::Volunteering {
+            activity: i.str("activity")?,
+            event: i.opt_id("event")?,
+        },
+        "working-group" => InteractionKind::WorkingGroup {
+            group: i.str("group")?,
+            start: i.ts("start")?,
+            end: i.opt_ts("end")?,
+        },
+        "role" => InteractionKind::Role {
+            role: i.required_enum("role", Role::parse)?,
+            start: i.ts("start")?,
+            end: i.opt_ts("end")?,
+        },
+        "referral" => InteractionKind::Referral {
+            source: i.str("source")?,
+        },
+        _ => return Err(DocumentError::UnknownValue(i.path("type"))),
+    };
+    Ok(Interaction {
+        id: parse_entry_id(i, key)?,
+        at: i.ts("at")?,
+        recorded_by: i.id("recorded_by")?,
+        kind,
+    })
+}
+
+fn decode_event(root: &Fields<'_>) -> Result<Event, DocumentError> {
+    Ok(Event {
+        id: root.id("id")?,
+        area: root.str("area")?,
+        patch: root.str("patch")?,
+        title: root.str("title")?,
+        kind: root.required_enum("event_kind", EventKind::parse)?,
+        starts_at: root.ts("starts_at")?,
+        ends_at: root.opt_ts("ends_at")?,
+        place: root.opt_str("place")?,
+        created_by: root.id("created_by")?,
+        created_at: root.ts("created_at")?,
+    })
+}
+
+fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
+    let mut patches = Vec::new();
+    for entry in root.map("patches")?.entries() {
+        let (key, p) = entry?;
+        patches.push(PatchConfig {
+            id: key.clone(),
+            name: p.str("name")?,
+            households: u32::try_from(p.uint("households")?)
+                .map_err(|_| p.wrong("households", "a household count"))?,
+        });
+    }
+    patches.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut resident_definitions = Vec::new();
+    for entry in root.map("resident_definitions")?.entries() {
+        let (key, d) = entry?;
+        resident_definitions.push(ResidentDefinition {
+            key: key.clone(),
+            label: d.str("label")?,
+            counts: d.enum_set("counts", ResidentBasis::parse)?,
+        });
+    }
+    resident_definitions.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut stages: Vec<(u64, Stage)> = Vec::new();
+    for entry in root.map("ladder")?.entries() {
+        let (key, s) = entry?;
+        stages.push((
+            s.uint("position")?,
+            Stage {
+                key: key.clone(),
+                label: s.str("label")?,
+                rule: s.required_enum("rule", StageRule::parse)?,
+            },
+        ));
+    }
+    stages.sort_by(|a, b| (a.0, &a.1.key).cmp(&(b.0, &b.1.key)));
+    let ladder = Ladder::new(stages.into_iter().map(|(_, s)| s).collect())
+        .map_err(DocumentError::Invalid)?;
+    Ok(AreaConfig {
+        id: root.id("id")?,
+        area: root.str("area")?,
+        name: root.str("name")?,
+        patches,
+        topics: root.set("topics")?,
+        ladder,
+        resident_definitions,
+        resident_led_threshold_percent: u8::try_from(root.uint("resident_led_threshold_percent")?)
+            .map_err(|_| root.wrong("resident_led_threshold_percent", "a percentage"))?,
+        created_by: root.id("created_by")?,
+        created_at: root.ts("created_at")?,
+    })
+}
+
+// ---------------------------------------------------------------- writing
+
+type WriteResult = std::result::Result<(), automerge::AutomergeError>;
+
+fn put_opt(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: Option<ScalarValue>,
+) -> WriteResult {
+    match value {
+        Some(v) => doc.put(obj, key, v),
+        None if doc.get(obj, key)?.is_some() => doc.delete(obj, key),
+        None => Ok(()),
+    }
+}
+
+fn text(value: Option<&str>) -> Option<ScalarValue> {
+    value.map(ScalarValue::from)
+}
+
+fn time(value: Option<Timestamp>) -> Option<ScalarValue> {
+    value.map(|t| ScalarValue::Timestamp(t.as_millis()))
+}
+
+fn id_text(value: impl ToString) -> ScalarValue {
+    ScalarValue::Str(value.to_string().into())
+}
+
+fn child(doc: &AutoCommit, parent: &ObjId, key: &str) -> Result<ObjId> {
+    match doc.get(parent, key)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(DocumentError::Missing(key.to_owned()).into()),
+    }
+}
+
+/// Makes the set stored in map `obj` hold exactly `members`.
+fn put_set<'m>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    members: impl IntoIterator<Item = &'m str>,
+) -> WriteResult {
+    let wanted: BTreeSet<&str> = members.into_iter().collect();
+    let present: Vec<String> = doc.keys(obj).collect();
+    for key in &present {
+        if !wanted.contains(key.as_str()) {
+            doc.delete(obj, key.as_str())?;
+        }
+    }
+    for member in wanted {
+        if !present.iter().any(|p| p == member) {
+            doc.put(obj, member, true)?;
+        }
+    }
+    Ok(())
+}
+
+fn put_header(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    id: DocId,
+    by: DeviceId,
+    at: Timestamp,
+) -> WriteResult {
+    doc.put(ROOT, "schema", ScalarValue::Uint(SCHEMA_VERSION))?;
+    doc.put(ROOT, "kind", kind.as_str())?;
+    doc.put(ROOT, "id", id_text(id))?;
+    doc.put(ROOT, "created_by", id_text(by))?;
+    doc.put(ROOT, "created_at", ScalarValue::Timestamp(at.as_millis()))
+}
+
+/// Writes a new person into an empty document.
+pub(crate) fn create_person(
+    doc: &mut AutoCommit,
+    id: DocId,
+    new: &NewPerson,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<()> {
+    put_header(doc, DocKind::Person, id, by, at)?;
+    doc.put(ROOT, "area", new.area.as_str())?;
+    doc.put(ROOT, "patch", new.patch.as_str())?;
+    doc.put(ROOT, "entry_channel", new.entry_channel.as_str())?;
+    doc.put(ROOT, "do_not_contact", false)?;
+    for container in ["residency", "interests", "consents", "interactions"] {
+        doc.put_object(ROOT, container, ObjType::Map)?;
+    }
+    Ok(())
+}
+
+/// A person's free-text and choice fields that can be set or cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PersonField {
+    Name,
+    Phone,
+    Email,
+    Language,
+    Ethnicity,
+    AgeBand,
+    Tenure,
+    Patch,
+}
+
+impl PersonField {
+    const fn key(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Language => "language",
+            Self::Ethnicity => "ethnicity",
+            Self::AgeBand => "age_band",
+            Self::Tenure => "tenure",
+            Self::Patch => "patch",
+        }
+    }
+}
+
+pub(crate) fn set_person_field(
+    doc: &mut AutoCommit,
+    field: PersonField,
+    value: Option<&str>,
+) -> Result<()> {
+    Ok(put_opt(doc, &ROOT, field.key(), text(value))?)
+}
+
+pub(crate) fn set_do_not_contact(doc: &mut AutoCommit, value: bool) -> Result<()> {
+    Ok(doc.put(ROOT, "do_not_contact", value)?)
+}
+
+/// A person's sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PersonSet {
+    Residency,
+    Interests,
+}
+
+pub(crate) fn set_member(
+    doc: &mut AutoCommit,
+    set: PersonSet,
+    member: &str,
+    present: bool,
+) -> Result<()> {
+    let key = match set {
+        PersonSet::Residency => "residency",
+        PersonSet::Interests => "interests",
+    };
+    let obj = child(doc, &ROOT, key)?;
+    if present {
+        doc.put(&obj, member, true)?;
+    } else if doc.get(&obj, member)?.is_some() {
+        doc.delete(&obj, member)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn add_consent(doc: &mut AutoCommit, c: &ConsentRecord) -> Result<()> {
+    let consents = child(doc, &ROOT, "consents")?;
+    let obj = doc.put_object(&consents, c.id.to_string(), ObjType::Map)?;
+    doc.put(&obj, "purpose", c.purpose.as_str())?;
+    doc.put(&obj, "granted", c.granted)?;
+    doc.put(&obj, "lawful_basis", c.lawful_basis.as_str())?;
+    doc.put(&obj, "wording_version", c.wording_version.as_str())?;
+    doc.put(&obj, "at", ScalarValue::Timestamp(c.at.as_millis()))?;
+    doc.put(&obj, "method", c.method.as_str())?;
+    doc.put(&obj, "given_by", c.given_by.as_str())?;
+    doc.put(&obj, "recorded_by", id_text(c.recorded_by))?;
+    Ok(())
+}
+
+pub(crate) fn add_interaction(doc: &mut AutoCommit, i: &Interaction) -> Result<()> {
+    let interactions = child(doc, &ROOT, "interactions")?;
+    let obj = doc.put_object(&interactions, i.id.to_string(), ObjType::Map)?;
+    doc.put(&obj, "type", i.kind.tag())?;
+    doc.put(&obj, "at", ScalarValue::Timestamp(i.at.as_millis()))?;
+    doc.put(&obj, "recorded_by", id_text(i.recorded_by))?;
+    match &i.kind {
+        InteractionKind::Doorstep(d) => {
+            doc.put(&obj, "outcome", d.outcome.as_str())?;
+            let topics = doc.put_object(&obj, "topics", ObjType::Map)?;
+            put_set(doc, &topics, d.topics.iter().map(String::as_str))?;
+            let wants = doc.put_object(&obj, "wants_to_join", ObjType::Map)?;
+            put_set(doc, &wants, d.wants_to_join.iter().map(String::as_str))?;
+            if let Some(f) = &d.follow_up {
+                doc.put(&obj, "follow_up", f.what.as_str())?;
+                put_opt(doc, &obj, "follow_up_due", time(f.due))?;
+                if let Some(done) = &f.done {
+                    write_follow_up_done(doc, &obj, done)?;
+                }
+            }
+        }
+        InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
+            doc.put(&obj, "event", id_text(event))?;
+        }
+        InteractionKind::Volunteering { activity, event } => {
+            doc.put(&obj, "activity", activity.as_str())?;
+            put_opt(doc, &obj, "event", event.map(id_text))?;
+        }
+        InteractionKind::WorkingGroup { group, start, end } => {
+            doc.put(&obj, "group", group.as_str())?;
+            doc.put(&obj, "start", ScalarValue::Timestamp(start.as_millis()))?;
+            put_opt(doc, &obj, "end", time(*end))?;
+        }
+        InteractionKind::Role { role, start, end } => {
+            doc.put(&obj, "role", role.as_str())?;
+            doc.put(&obj, "start", ScalarValue::Timestamp(start.as_millis()))?;
+            put_opt(doc, &obj, "end", time(*end))?;
+        }
+        InteractionKind::Referral { source } => {
+            doc.put(&obj, "source", source.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+fn write_follow_up_done(doc: &mut AutoCommit, obj: &ObjId, done: &FollowUpDone) -> WriteResult {
+    doc.put(
+        obj,
+        "follow_up_done_at",
+        ScalarValue::Timestamp(done.at.as_millis()),
+    )?;
+    put_opt(doc, obj, "follow_up_done_note", text(done.note.as_deref()))?;
+    doc.put(obj, "follow_up_done_by", id_text(done.by))
+}
+
+fn interaction_obj(doc: &AutoCommit, entry: EntryId) -> Result<ObjId> {
+    let interactions = child(doc, &ROOT, "interactions")?;
+    match doc.get(&interactions, entry.to_string())? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(crate::Error::NoSuchEntry(entry)),
+    }
+}
+
+pub(crate) fn complete_follow_up(
+    doc: &mut AutoCommit,
+    entry: EntryId,
+    done: &FollowUpDone,
+) -> Result<()> {
+    let obj = interaction_obj(doc, entry)?;
+    Ok(write_follow_up_done(doc, &obj, done)?)
+}
+
+pub(crate) fn set_interaction_end(
+    doc: &mut AutoCommit,
+    entry: EntryId,
+    end: Option<Timestamp>,
+) -> Result<()> {
+    let obj = interaction_obj(doc, entry)?;
+    Ok(put_opt(doc, &obj, "end", time(end))?)
+}
+
+/// Writes a new event into an empty document.
+pub(crate) fn create_event(
+    doc: &mut AutoCommit,
+    id: DocId,
+    new: &NewEvent,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<()> {
+    put_header(doc, DocKind::Event, id, by, at)?;
+    doc.put(ROOT, "area", new.area.as_str())?;
+    write_event_fields(doc, new)
+}
+
+/// Overwrites an event's editable fields.
+pub(crate) fn write_event_fields(doc: &mut AutoCommit, e: &NewEvent) -> Result<()> {
+    doc.put(ROOT, "patch", e.patch.as_str())?;
+    doc.put(ROOT, "title", e.title.as_str())?;
+    doc.put(ROOT, "event_kind", e.kind.as_str())?;
+    doc.put(
+        ROOT,
+        "starts_at",
+        ScalarValue::Timestamp(e.starts_at.as_millis()),
+    )?;
+    put_opt(doc, &ROOT, "ends_at", time(e.ends_at))?;
+    put_opt(doc, &ROOT, "place", text(e.place.as_deref()))?;
+    Ok(())
+}
+
+/// Writes an area configuration: creates the document's containers when
+/// `doc` is empty, otherwise edits only what differs, so that concurrent
+/// admin edits of different patches both survive.
+pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()> {
+    if doc.get(ROOT, "kind")?.is_none() {
+        put_header(
+            doc,
+            DocKind::Area,
+            config.id,
+            config.created_by,
+            config.created_at,
+        )?;
+        doc.put(ROOT, "area", config.area.as_str())?;
+        for container in ["patches", "topics", "ladder", "resident_definitions"] {
+            doc.put_object(ROOT, container, ObjType::Map)?;
+        }
+    }
+    doc.put(ROOT, "name", config.name.as_str())?;
+    doc.put(
+        ROOT,
+        "resident_led_threshold_percent",
+        ScalarValue::Uint(u64::from(config.resident_led_threshold_percent)),
+    )?;
+    let topics = child(doc, &ROOT, "topics")?;
+    put_set(doc, &topics, config.topics.iter().map(String::as_str))?;
+
+    let patches = child(doc, &ROOT, "patches")?;
+    sync_keyed(doc, &patches, config.patches.iter().map(|p| p.id.as_str()))?;
+    for p in &config.patches {
+        let obj = child(doc, &patches, &p.id)?;
+        put_if_changed(doc, &obj, "name", ScalarValue::from(p.name.as_str()))?;
+        put_if_changed(
+            doc,
+            &obj,
+            "households",
+            ScalarValue::Uint(u64::from(p.households)),
+        )?;
+    }
+
+    let ladder = child(doc, &ROOT, "ladder")?;
+    sync_keyed(
+        doc,
+        &ladder,
+        config.ladder.stages().iter().map(|s| s.key.as_str()),
+    )?;
+    for (position, s) in config.ladder.stages().iter().enumerate() {
+        let obj = child(doc, &ladder, &s.key)?;
+        put_if_changed(doc, &obj, "position", ScalarValue::Uint(position as u64))?;
+        put_if_changed(doc, &obj, "label", ScalarValue::from(s.label.as_str()))?;
+        put_if_changed(doc, &obj, "rule", ScalarValue::from(s.rule.as_str()))?;
+    }
+
+    let definitions = child(doc, &ROOT, "resident_definitions")?;
+    sync_keyed(
+        doc,
+        &definitions,
+        config.resident_definitions.iter().map(|d| d.key.as_str()),
+    )?;
+    for d in &config.resident_definitions {
+        let obj = child(doc, &definitions, &d.key)?;
+        put_if_changed(doc, &obj, "label", ScalarValue::from(d.label.as_str()))?;
+        let counts = match doc.get(&obj, "counts")? {
+            Some((automerge::Value::Object(ObjType::Map), id)) => id,
+            _ => doc.put_object(&obj, "counts", ObjType::Map)?,
+        };
+        put_set(doc, &counts, d.counts.iter().map(|b| b.as_str()))?;
+    }
+    Ok(())
+}
+
+/// Makes map `obj` hold a child map for exactly the given keys, keeping existing ones.
+fn sync_keyed<'k>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> WriteResult {
+    let wanted: BTreeSet<&str> = keys.into_iter().collect();
+    let present: Vec<String> = doc.keys(obj).collect();
+    for key in &present {
+        if !wanted.contains(key.as_str()) {
+            doc.delete(obj, key.as_str())?;
+        }
+    }
+    for key in wanted {
+        if !present.iter().any(|p| p == key) {
+            doc.put_object(obj, key, ObjType::Map)?;
+        }
+    }
+    Ok(())
+}
+
+fn put_if_changed(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> WriteResult {
+    let same = matches!(doc.get(obj, key)?, Some((automerge::Value::Scalar(v), _)) if *v == value);
+    if same {
+        Ok(())
+    } else {
+        doc.put(obj, key, value)
+    }
+}

@@ -1,0 +1,468 @@
+//! The server's side of the protocol, without storage.
+//!
+//! The server (and the in-memory [`MemoryHub`] used in tests and examples)
+//! answer a [`SyncRequest`] with these pure functions, wrapping each in its
+//! own storage transaction:
+//! * [`merge_push`] merges one pushed document into the stored bytes and
+//!   decides whether the push is acceptable (scope, structure, domain rules);
+//! * [`pull_changes`] answers a pull;
+//! * [`FeedCursor`] encodes where a device is in the change feed.
+//!
+//! What the server must store for the feed: for each accepted merge, the
+//! `changes` of the [`Merged`] result (the automerge changes new to the
+//! server), in commit order, with the document's [`Audience`] beside the
+//! document. [`MemoryHub::handle`] shows the whole algorithm.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
+
+use crate::document::{self, MAX_DOCUMENT_BYTES};
+use crate::error::ProtocolError;
+use crate::ids::DocId;
+use crate::model::Record;
+use crate::protocol::{
+    DocUpdate, Head, Pull, Push, PushOutcome, PushResult, Rejection, RejectionCode, SyncRequest,
+    SyncResponse, heads_from_wire, heads_to_wire,
+};
+use crate::scope::{Audience, Scope};
+use crate::validate;
+
+/// A push that changed the document.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The whole document after the merge, to store.
+    pub bytes: Vec<u8>,
+    /// The changes new to the server, for the change feed.
+    pub changes: Vec<u8>,
+    /// The server's heads after the merge.
+    pub heads: Vec<Head>,
+    /// The changes the pushing device lacks, to send back.
+    pub reply: Vec<u8>,
+    /// The record after the merge, for projections and the audience.
+    pub record: Record,
+}
+
+/// What [`merge_push`] decided.
+#[derive(Debug, Clone)]
+pub enum PushMerge {
+    /// The server already had every change: nothing to store.
+    Unchanged {
+        /// The server's heads.
+        heads: Vec<Head>,
+        /// The changes the pushing device lacks.
+        reply: Vec<u8>,
+    },
+    /// The document changed: store it and append to the feed.
+    Merged(Box<Merged>),
+    /// The server lacks changes the push builds on: the device must send the whole document.
+    Resend,
+    /// Refused: store nothing.
+    Rejected(Rejection),
+}
+
+impl PushMerge {
+    /// The outcome to send to the device, for everything but a merge.
+    pub fn into_outcome(self) -> PushOutcome {
+        match self {
+            Self::Unchanged { heads, reply } => PushOutcome::Accepted {
+                heads,
+                changes: reply,
+            },
+            Self::Merged(m) => PushOutcome::Accepted {
+                heads: m.heads,
+                changes: m.reply,
+            },
+            Self::Resend => PushOutcome::Resend,
+            Self::Rejected(r) => PushOutcome::Rejected(r),
+        }
+    }
+}
+
+fn reject(code: RejectionCode, detail: impl ToString) -> PushMerge {
+    PushMerge::Rejected(Rejection::new(code, detail))
+}
+
+fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}
+
+/// Merges a pushed document into what the server stores (`stored`, `None`
+/// if the server has no such document) and decides whether to accept it.
+///
+/// A push is refused when the device may not write the document as the server
+/// has it or as the device has it; when the result is not a well-formed
+/// record or changes its identity (id, kind, creator); when the device's own
+/// version breaks a domain rule its starting point did not break; or when it
+/// is too large. Violations that only arise from merging with other devices'
+/// concurrent changes are accepted: refusing them would lose a phone's work.
+pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerge {
+    if matches!(scope, Scope::Viewer) {
+        return reject(RejectionCode::ReadOnly, "viewers cannot change records");
+    }
+    if push.changes.len() > MAX_DOCUMENT_BYTES {
+        return reject(RejectionCode::TooLarge, "the change is too large");
+    }
+    let (mut doc, before) = match stored {
+        Some(bytes) => match document::load(bytes).and_then(|d| {
+            let record = document::decode(&d, None)?;
+            Ok((d, record))
+        }) {
+            Ok((doc, record)) => (doc, Some(record)),
+            Err(e) => {
+                return reject(
+                    RejectionCode::Malformed,
+                    format!("stored document unreadable: {e}"),
+                );
+            }
+        },
+        None => (AutoCommit::new(), None),
+    };
+    let before_heads = sorted(doc.get_heads());
+    if let Err(e) = doc.load_incremental(&push.changes) {
+        return reject(
+            RejectionCode::Malformed,
+            format!("not automerge changes: {e}"),
+        );
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return PushMerge::Resend;
+    }
+    let device_heads = sorted(heads_from_wire(&push.heads));
+    if device_heads.is_empty()
+        || device_heads
+            .iter()
+            .any(|h| doc.get_change_by_hash(h).is_none())
+    {
+        return if push.base.is_empty() {
+            reject(
+                RejectionCode::Malformed,
+                "the push does not contain its heads",
+            )
+        } else {
+            PushMerge::Resend
+        };
+    }
+    let after_heads = sorted(doc.get_heads());
+    if after_heads == before_heads {
+        return match &before {
+            Some(record) if scope.can_read(&record.audience()) => PushMerge::Unchanged {
+                heads: heads_to_wire(&after_heads),
+                reply: doc.save_after(&device_heads),
+            },
+            Some(_) => reject(RejectionCode::OutOfScope, "outside this device's scope"),
+            None => reject(RejectionCode::Malformed, "an empty document"),
+        };
+    }
+    let after = match document::decode(&doc, None) {
+        Ok(record) => record,
+        Err(e) => return reject(RejectionCode::Malformed, e),
+    };
+    let device_version = if device_heads == after_heads {
+        after.clone()
+    } else {
+        match document::decode(&doc, Some(&device_heads)) {
+            Ok(record) => record,
+            Err(e) => return reject(RejectionCode::Malformed, e),
+        }
+    };
+    if device_version.id() != push.doc || after.id() != push.doc {
+        return reject(
+            RejectionCode::Malformed,
+            "the document's id does not match the push",
+        );
+    }
+    if let Some(before) = &before {
+        let same_identity = before.kind() == after.kind()
+            && before.created_by() == after.created_by()
+            && before.id() == after.id();
+        if !same_identity {
+            return reject(
+                RejectionCode::Invalid,
+                "a record's kind and creator cannot change",
+            );
+        }
+        if !scope.can_write(&before.audience()) {
+            return reject(RejectionCode::OutOfScope, "outside this device's scope");
+        }
+    }
+    if !scope.can_write(&device_version.audience()) {
+        return reject(RejectionCode::OutOfScope, "outside this device's scope");
+    }
+    if !validate::violations(&device_version).is_empty() {
+        let base_heads = heads_from_wire(&push.base);
+        let base_version = if base_heads.is_empty() {
+            None
+        } else {
+            document::decode(&doc, Some(&base_heads)).ok()
+        };
+        if let Some(violation) = validate::added_violation(base_version.as_ref(), &device_version) {
+            return reject(RejectionCode::Invalid, violation);
+        }
+    }
+    let bytes = doc.save();
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return reject(RejectionCode::TooLarge, "the document is too large");
+    }
+    PushMerge::Merged(Box::new(Merged {
+        bytes,
+        changes: doc.save_after(&before_heads),
+        heads: heads_to_wire(&after_heads),
+        reply: doc.save_after(&device_heads),
+        record: after,
+    }))
+}
+
+/// Answers a pull: the changes in `stored` the device lacks given its heads
+/// (the whole document if it has none, or heads the server does not know).
+pub fn pull_changes(stored: &[u8], have: &[Head]) -> Result<Vec<u8>, crate::Error> {
+    let mut doc = document::load(stored)?;
+    let have = heads_from_wire(have);
+    if have.is_empty() || have.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+        Ok(stored.to_vec())
+    } else {
+        Ok(doc.save_after(&have))
+    }
+}
+
+/// Where a device is in the server's change feed: the last sequence number it
+/// has seen, and the fingerprint of the scope it had then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedCursor {
+    /// The last feed sequence number the device has seen.
+    pub seq: u64,
+}
+
+impl FeedCursor {
+    /// Reads a cursor a device sent. An empty or unreadable cursor, or one
+    /// made for another scope, starts from the beginning.
+    pub fn read(bytes: &[u8], scope: &Scope) -> Self {
+        let seq = match bytes.try_into() {
+            Ok::<[u8; 16], _>(b) => {
+                let fingerprint = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+                let seq = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+                if fingerprint == scope.fingerprint() {
+                    seq
+                } else {
+                    0
+                }
+            }
+            Err(_) => 0,
+        };
+        Self { seq }
+    }
+
+    /// The bytes to send the device.
+    pub fn write(self, scope: &Scope) -> Vec<u8> {
+        let mut out = scope.fingerprint().to_le_bytes().to_vec();
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+struct HubDoc {
+    bytes: Vec<u8>,
+    audience: Audience,
+    created_seq: u64,
+}
+
+#[derive(Debug, Clone)]
+enum FeedEntry {
+    Changes { doc: DocId, changes: Vec<u8> },
+    Erased(DocId),
+}
+
+/// A complete sync server held in memory: the reference implementation of
+/// the server's algorithm, used by property tests, examples and simulations.
+#[derive(Debug, Clone)]
+pub struct MemoryHub {
+    docs: BTreeMap<DocId, HubDoc>,
+    feed: BTreeMap<u64, FeedEntry>,
+    erased: BTreeSet<DocId>,
+    last_seq: u64,
+    page_docs: usize,
+}
+
+impl Default for MemoryHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryHub {
+    /// Default most documents sent in one response.
+    pub const DEFAULT_PAGE_DOCS: usize = 500;
+
+    /// An empty hub.
+    pub fn new() -> Self {
+        Self::with_page_size(Self::DEFAULT_PAGE_DOCS)
+    }
+
+    /// An empty hub sending at most `page_docs` documents per response.
+    pub fn with_page_size(page_docs: usize) -> Self {
+        Self {
+            docs: BTreeMap::new(),
+            feed: BTreeMap::new(),
+            erased: BTreeSet::new(),
+            last_seq: 0,
+            page_docs: page_docs.max(1),
+        }
+    }
+
+    fn append(&mut self, entry: FeedEntry) -> u64 {
+        self.last_seq += 1;
+        self.feed.insert(self.last_seq, entry);
+        self.last_seq
+    }
+
+    /// Answers one sync request from a device with `scope`.
+    pub fn handle(&mut self, scope: &Scope, request: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+        let request = SyncRequest::decode(request)?;
+        let since = FeedCursor::read(&request.cursor, scope).seq;
+        let mut response = SyncResponse::default();
+        let mut own_seqs = BTreeSet::new();
+        for push in &request.pushes {
+            let outcome = if self.erased.contains(&push.doc) {
+                PushOutcome::Rejected(Rejection::new(
+                    RejectionCode::Erased,
+                    "this record was erased",
+                ))
+            } else {
+                let stored = self.docs.get(&push.doc).map(|d| d.bytes.as_slice());
+                match merge_push(stored, push, scope) {
+                    PushMerge::Merged(merged) => {
+                        let seq = self.append(FeedEntry::Changes {
+                            doc: push.doc,
+                            changes: merged.changes.clone(),
+                        });
+                        own_seqs.insert(seq);
+                        let created_seq = self.docs.get(&push.doc).map_or(seq, |d| d.created_seq);
+                        self.docs.insert(
+                            push.doc,
+                            HubDoc {
+                                bytes: merged.bytes.clone(),
+                                audience: merged.record.audience(),
+                                created_seq,
+                            },
+                        );
+                        PushMerge::Merged(merged).into_outcome()
+                    }
+                    PushMerge::Resend => {
+                        response.more = true;
+                        PushOutcome::Resend
+                    }
+                    other => other.into_outcome(),
+                }
+            };
+            response.pushed.push(PushResult {
+                doc: push.doc,
+                outcome,
+            });
+        }
+        let mut whole_sent = BTreeSet::new();
+        for Pull { doc, have } in &request.pulls {
+            if self.erased.contains(doc) {
+                response.erased.push(*doc);
+                continue;
+            }
+            match self.docs.get(doc) {
+                Some(d) if scope.can_read(&d.audience) => {
+                    let changes = pull_changes(&d.bytes, have).unwrap_or_else(|_| d.bytes.clone());
+                    response.updates.push(DocUpdate { doc: *doc, changes });
+                    whole_sent.insert(*doc);
+                }
+                _ => response.unavailable.push(*doc),
+            }
+        }
+        let mut last = since;
+        for (&seq, entry) in self.feed.range(since + 1..) {
+            if response.updates.len() >= self.page_docs {
+                response.more = true;
+                break;
+            }
+            last = seq;
+            if own_seqs.contains(&seq) {
+                continue;
+            }
+            match entry {
+                FeedEntry::Erased(doc) => response.erased.push(*doc),
+                FeedEntry::Changes { doc, changes } => {
+                    let stored = &self.docs[doc];
+                    if !scope.can_read(&stored.audience) || whole_sent.contains(doc) {
+                        continue;
+                    }
+                    if stored.created_seq > since {
+                        // The device cannot have any of it: send it whole, once.
+                        whole_sent.insert(*doc);
+                        response.updates.push(DocUpdate {
+                            doc: *doc,
+                            changes: stored.bytes.clone(),
+                        });
+                    } else {
+                        response.updates.push(DocUpdate {
+                            doc: *doc,
+                            changes: changes.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        response.cursor = FeedCursor { seq: last }.write(scope);
+        Ok(response.encode())
+    }
+
+    /// Erases a record: its document and every feed entry with its changes go,
+    /// its id is kept for ever so no device can bring it back, and devices are
+    /// told to delete their copies. Returns whether the record was held.
+    pub fn erase(&mut self, id: DocId) -> bool {
+        let held = self.docs.remove(&id).is_some();
+        self.feed
+            .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == id));
+        if self.erased.insert(id) {
+            self.append(FeedEntry::Erased(id));
+        }
+        held
+    }
+
+    /// The record held for an id.
+    pub fn record(&self, id: DocId) -> Option<Record> {
+        let doc = self.docs.get(&id)?;
+        document::load(&doc.bytes)
+            .ok()
+            .and_then(|d| document::decode(&d, None).ok())
+    }
+
+    /// Every record held, by id.
+    pub fn records(&self) -> Vec<Record> {
+        self.docs.keys().filter_map(|id| self.record(*id)).collect()
+    }
+
+    /// The heads of a document, sorted.
+    pub fn heads(&self, id: DocId) -> Option<Vec<Head>> {
+        let doc = self.docs.get(&id)?;
+        let mut doc = document::load(&doc.bytes).ok()?;
+        Some(heads_to_wire(&sorted(doc.get_heads())))
+    }
+
+    /// Ids of the documents held.
+    pub fn document_ids(&self) -> Vec<DocId> {
+        self.docs.keys().copied().collect()
+    }
+
+    /// Every byte the hub holds (documents and feed), to check that erased
+    /// data is really gone.
+    pub fn raw_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for doc in self.docs.values() {
+            out.extend_from_slice(&doc.bytes);
+        }
+        for entry in self.feed.values() {
+            if let FeedEntry::Changes { changes, .. } = entry {
+                out.extend_from_slice(changes);
+            }
+        }
+        out
+    }
+}

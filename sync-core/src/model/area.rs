@@ -1,0 +1,110 @@
+use std::collections::BTreeSet;
+
+use crate::ids::{DeviceId, DocId, Timestamp};
+use crate::ladder::Ladder;
+use crate::model::ResidentBasis;
+
+/// The admin-written configuration of an area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaConfig {
+    /// Document id.
+    pub id: DocId,
+    /// The area's slug, used by people and events to name it.
+    pub area: String,
+    /// Display name.
+    pub name: String,
+    /// Sub-areas (villages, estates) with their household counts.
+    pub patches: Vec<PatchConfig>,
+    /// Topic tags offered on the doorstep form.
+    pub topics: BTreeSet<String>,
+    /// The engagement ladder.
+    pub ladder: Ladder,
+    /// The definitions of "resident" the partnership reports against.
+    pub resident_definitions: Vec<ResidentDefinition>,
+    /// The share of partnership members (percent, 1 to 100) who must be residents.
+    pub resident_led_threshold_percent: u8,
+    /// The device that created it.
+    pub created_by: DeviceId,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+impl AreaConfig {
+    /// The configuration a new area starts with: the default ladder, a strict
+    /// and a broad resident definition, and a 51% threshold.
+    pub fn new_default(
+        id: DocId,
+        area: &str,
+        name: &str,
+        created_by: DeviceId,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            area: area.to_owned(),
+            name: name.to_owned(),
+            patches: Vec::new(),
+            topics: BTreeSet::new(),
+            ladder: Ladder::default(),
+            resident_definitions: ResidentDefinition::defaults(),
+            resident_led_threshold_percent: 51,
+            created_by,
+            created_at,
+        }
+    }
+
+    /// The patch with this slug.
+    pub fn patch(&self, slug: &str) -> Option<&PatchConfig> {
+        self.patches.iter().find(|p| p.id == slug)
+    }
+}
+
+/// A sub-area: a village, estate or group of streets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchConfig {
+    /// Slug, e.g. `north-estate`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Number of households, for "per 1,000 households" figures.
+    pub households: u32,
+}
+
+/// A named definition of who counts as a resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentDefinition {
+    /// Slug, e.g. `lives-here`.
+    pub key: String,
+    /// Display label.
+    pub label: String,
+    /// The bases that make someone a resident under this definition.
+    pub counts: BTreeSet<ResidentBasis>,
+}
+
+impl ResidentDefinition {
+    /// "Lives here" and "lives, works, studies or worships here".
+    pub fn defaults() -> Vec<Self> {
+        vec![
+            Self {
+                key: "lives-here".into(),
+                label: "Lives in the area".into(),
+                counts: BTreeSet::from([ResidentBasis::Lives]),
+            },
+            Self {
+                key: "connected".into(),
+                label: "Lives, works, studies or worships in the area".into(),
+                counts: BTreeSet::from([
+                    ResidentBasis::Lives,
+                    ResidentBasis::Works,
+                    ResidentBasis::Studies,
+                    ResidentBasis::Worships,
+                ]),
+            },
+        ]
+    }
+
+    /// Whether someone with these bases is a resident under this definition.
+    pub fn includes(&self, bases: &BTreeSet<ResidentBasis>) -> bool {
+        !self.counts.is_disjoint(bases)
+    }
+}

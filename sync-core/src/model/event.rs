@@ -1,0 +1,46 @@
+use crate::ids::{DeviceId, DocId, Timestamp};
+use crate::model::EventKind;
+
+/// An event, session or meeting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Document id.
+    pub id: DocId,
+    /// The area (slug) the event belongs to.
+    pub area: String,
+    /// The patch (sub-area slug) the event is in.
+    pub patch: String,
+    /// Title.
+    pub title: String,
+    /// Kind of event.
+    pub kind: EventKind,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// When it ends, if known.
+    pub ends_at: Option<Timestamp>,
+    /// Where it takes place.
+    pub place: Option<String>,
+    /// The device that created it.
+    pub created_by: DeviceId,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// What is needed to create an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The area slug.
+    pub area: String,
+    /// The patch slug.
+    pub patch: String,
+    /// Title.
+    pub title: String,
+    /// Kind of event.
+    pub kind: EventKind,
+    /// Start.
+    pub starts_at: Timestamp,
+    /// End, if known.
+    pub ends_at: Option<Timestamp>,
+    /// Place, if known.
+    pub place: Option<String>,
+}

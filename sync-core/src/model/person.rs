@@ -1,0 +1,303 @@
+use std::collections::BTreeSet;
+
+use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
+use crate::model::{
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DoorOutcome, EntryChannel, LawfulBasis,
+    ResidentBasis, Role, Tenure,
+};
+
+/// A person and everything that happened with them.
+///
+/// Everything but the id, area, patch and entry channel is optional: a resident
+/// who does not want to be recorded can still be counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    /// Document id.
+    pub id: DocId,
+    /// The area slug.
+    pub area: String,
+    /// The patch (sub-area) slug.
+    pub patch: String,
+    /// How they first came to us.
+    pub entry_channel: EntryChannel,
+    /// Name, if they agreed to give it.
+    pub name: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Why they count as a resident (several may apply).
+    pub residency: BTreeSet<ResidentBasis>,
+    /// Age band.
+    pub age_band: Option<AgeBand>,
+    /// Housing tenure.
+    pub tenure: Option<Tenure>,
+    /// Preferred language.
+    pub language: Option<String>,
+    /// Ethnic group: special-category data, only stored with a current
+    /// equality-monitoring consent.
+    pub ethnicity: Option<String>,
+    /// Topics they care about.
+    pub interests: BTreeSet<String>,
+    /// Every consent given or withdrawn, oldest first.
+    pub consents: Vec<ConsentRecord>,
+    /// They asked not to be contacted.
+    pub do_not_contact: bool,
+    /// Everything that happened with them, oldest first.
+    pub interactions: Vec<Interaction>,
+    /// The device that created the record.
+    pub created_by: DeviceId,
+    /// When the record was created.
+    pub created_at: Timestamp,
+}
+
+impl Person {
+    /// The consent in force for a purpose: the latest record for it, if it grants.
+    pub fn current_consent(&self, purpose: ConsentPurpose) -> Option<&ConsentRecord> {
+        self.consents
+            .iter()
+            .filter(|c| c.purpose == purpose)
+            .max_by_key(|c| (c.at, c.id))
+            .filter(|c| c.granted)
+    }
+
+    /// Whether a consent for the purpose is in force.
+    pub fn has_consent(&self, purpose: ConsentPurpose) -> bool {
+        self.current_consent(purpose).is_some()
+    }
+
+    /// The interaction with this id.
+    pub fn interaction(&self, id: EntryId) -> Option<&Interaction> {
+        self.interactions.iter().find(|i| i.id == id)
+    }
+
+    /// Doorstep follow-ups promised and not yet done.
+    pub fn follow_ups_owed(&self) -> impl Iterator<Item = (&Interaction, &FollowUp)> {
+        self.interactions.iter().filter_map(|i| match &i.kind {
+            InteractionKind::Doorstep(d) => d
+                .follow_up
+                .as_ref()
+                .filter(|f| f.done.is_none())
+                .map(|f| (i, f)),
+            _ => None,
+        })
+    }
+
+    /// Whether a role is held at `at` (started, and not ended).
+    pub fn roles_held_at(&self, at: Timestamp) -> impl Iterator<Item = Role> + '_ {
+        self.interactions.iter().filter_map(move |i| match i.kind {
+            InteractionKind::Role { role, start, end }
+                if start <= at && end.is_none_or(|e| e > at) =>
+            {
+                Some(role)
+            }
+            _ => None,
+        })
+    }
+}
+
+/// What is needed to create a person record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPerson {
+    /// The area slug.
+    pub area: String,
+    /// The patch slug.
+    pub patch: String,
+    /// How they came to us.
+    pub entry_channel: EntryChannel,
+}
+
+impl NewPerson {
+    /// A person in `area` and `patch` who came to us through `entry_channel`.
+    pub fn new(area: &str, patch: &str, entry_channel: EntryChannel) -> Self {
+        Self {
+            area: area.to_owned(),
+            patch: patch.to_owned(),
+            entry_channel,
+        }
+    }
+}
+
+/// A consent given or withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Entry id.
+    pub id: EntryId,
+    /// What it is for.
+    pub purpose: ConsentPurpose,
+    /// `true` when given, `false` when withdrawn.
+    pub granted: bool,
+    /// The lawful basis relied on.
+    pub lawful_basis: LawfulBasis,
+    /// The version of the wording shown to the person.
+    pub wording_version: String,
+    /// When.
+    pub at: Timestamp,
+    /// How.
+    pub method: ConsentMethod,
+    /// Who gave it: the person, or a guardian.
+    pub given_by: ConsentGiver,
+    /// The device that recorded it.
+    pub recorded_by: DeviceId,
+}
+
+/// A consent to record; the id, time and device are filled in by the replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConsent {
+    /// What it is for.
+    pub purpose: ConsentPurpose,
+    /// `true` to give, `false` to withdraw.
+    pub granted: bool,
+    /// The lawful basis relied on.
+    pub lawful_basis: LawfulBasis,
+    /// The version of the wording shown.
+    pub wording_version: String,
+    /// How.
+    pub method: ConsentMethod,
+    /// Who gave it.
+    pub given_by: ConsentGiver,
+}
+
+/// Something that happened with a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interaction {
+    /// Entry id.
+    pub id: EntryId,
+    /// When it happened (for memberships and roles, when it was recorded).
+    pub at: Timestamp,
+    /// The device that recorded it.
+    pub recorded_by: DeviceId,
+    /// What happened.
+    pub kind: InteractionKind,
+}
+
+/// The kinds of interaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InteractionKind {
+    /// A doorstep conversation (or a knock with nobody in).
+    Doorstep(Doorstep),
+    /// Signed up to an event.
+    EventSignUp {
+        /// The event.
+        event: DocId,
+    },
+    /// Attended an event or activity.
+    Attendance {
+        /// The event.
+        event: DocId,
+    },
+    /// Helped run something.
+    Volunteering {
+        /// What they did.
+        activity: String,
+        /// The event, if it was at one.
+        event: Option<DocId>,
+    },
+    /// Membership of a working group.
+    WorkingGroup {
+        /// The group.
+        group: String,
+        /// When they joined.
+        start: Timestamp,
+        /// When they left, if they have.
+        end: Option<Timestamp>,
+    },
+    /// A role held.
+    Role {
+        /// The role.
+        role: Role,
+        /// When it started.
+        start: Timestamp,
+        /// When it ended, if it has.
+        end: Option<Timestamp>,
+    },
+    /// Referred to us by someone.
+    Referral {
+        /// Who referred them (an organisation, not a person's name).
+        source: String,
+    },
+}
+
+impl InteractionKind {
+    /// The stored type tag.
+    pub const fn tag(&self) -> &'static str {
+        match self {
+            Self::Doorstep(_) => "doorstep",
+            Self::EventSignUp { .. } => "event-sign-up",
+            Self::Attendance { .. } => "attendance",
+            Self::Volunteering { .. } => "volunteering",
+            Self::WorkingGroup { .. } => "working-group",
+            Self::Role { .. } => "role",
+            Self::Referral { .. } => "referral",
+        }
+    }
+}
+
+/// A doorstep conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doorstep {
+    /// What happened at the door.
+    pub outcome: DoorOutcome,
+    /// Topics raised.
+    pub topics: BTreeSet<String>,
+    /// What they said they would like to get involved in.
+    pub wants_to_join: BTreeSet<String>,
+    /// What we promised to do ("you said, we did").
+    pub follow_up: Option<FollowUp>,
+}
+
+impl Doorstep {
+    /// A conversation with this outcome and nothing else recorded yet.
+    pub fn new(outcome: DoorOutcome) -> Self {
+        Self {
+            outcome,
+            topics: BTreeSet::new(),
+            wants_to_join: BTreeSet::new(),
+            follow_up: None,
+        }
+    }
+
+    /// Adds a topic they raised.
+    pub fn topic(mut self, topic: &str) -> Self {
+        self.topics.insert(topic.to_owned());
+        self
+    }
+
+    /// Adds something they would like to get involved in.
+    pub fn wants_to_join(mut self, what: &str) -> Self {
+        self.wants_to_join.insert(what.to_owned());
+        self
+    }
+
+    /// Records a follow-up we promised, due by `due` if given.
+    pub fn follow_up(mut self, what: &str, due: Option<Timestamp>) -> Self {
+        self.follow_up = Some(FollowUp {
+            what: what.to_owned(),
+            due,
+            done: None,
+        });
+        self
+    }
+}
+
+/// A follow-up promised on the doorstep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// What we promised.
+    pub what: String,
+    /// When by.
+    pub due: Option<Timestamp>,
+    /// Whether, when and how it was done.
+    pub done: Option<FollowUpDone>,
+}
+
+/// A follow-up that was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpDone {
+    /// When.
+    pub at: Timestamp,
+    /// What was done ("we did").
+    pub note: Option<String>,
+    /// The device that recorded it.
+    pub by: DeviceId,
+}

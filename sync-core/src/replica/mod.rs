@@ -1,0 +1,823 @@
+//! A device's replica: its documents in a [`Storage`], the typed API an app
+//! edits them through, and the device's half of the sync protocol.
+//!
+//! Durability: every edit is committed and written through the storage
+//! before the call returns, so a phone killed straight after "log
+//! conversation" returned has it on disk. Each document is stored together
+//! with the heads the server is known to have (one atomic write), so what
+//! must be pushed is never lost even if the replica's own state is older
+//! than its documents. That state (the feed cursor, and an index of the
+//! documents with unsynced changes) is written *before* a document is
+//! changed, so the index can hold too much after a crash, never too little.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::document::{self, PersonField, PersonSet};
+use crate::error::{Error, Result, StorageError, ValidationError};
+use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
+use crate::model::{
+    AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, Doorstep, Event, FollowUpDone,
+    Interaction, InteractionKind, NewConsent, NewEvent, NewPerson, Person, Record, ResidentBasis,
+    Tenure,
+};
+use crate::protocol::{
+    DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Rejection, RejectionCode,
+    SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
+};
+use crate::store::Storage;
+use crate::validate;
+
+const IDENTITY_META: &str = "identity";
+const STATE_META: &str = "sync-state";
+const ENVELOPE_FORMAT: u8 = 1;
+/// Pushes stop being added to a request once it holds this many bytes of
+/// changes (at least one push is always sent).
+const MAX_PUSH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Which device a store belongs to, and the automerge actor it writes as.
+///
+/// The actor is separate from the device id and new for every store, so a
+/// store that is wiped and set up again can never reuse a sequence number
+/// the server has already seen from it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Identity {
+    device: DeviceId,
+    actor: [u8; 16],
+}
+
+/// The replica's own small state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SyncState {
+    /// Where this device is in the server's change feed.
+    cursor: Vec<u8>,
+    /// Documents that may have changes the server lacks (a superset).
+    dirty: BTreeSet<DocId>,
+    /// Documents to ask the server for, because an update could not be applied.
+    pulls: BTreeSet<DocId>,
+    /// Documents whose last push was refused; not pushed again until edited.
+    rejected: BTreeMap<DocId, Rejection>,
+}
+
+/// A stored document and the heads the server is known to have.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    synced: Vec<Head>,
+    doc: Vec<u8>,
+}
+
+/// A document loaded from the store.
+struct Loaded {
+    doc: AutoCommit,
+    synced: Vec<ChangeHash>,
+}
+
+/// What applying a sync response did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Call [`Replica::sync_request`] again straight away: there is more to
+    /// send or receive.
+    pub more: bool,
+    /// Pushes the server accepted.
+    pub accepted: usize,
+    /// Documents created or changed by the server's updates.
+    pub received: usize,
+    /// Documents deleted because they were erased.
+    pub erased: usize,
+    /// Pushes the server refused, with why. The documents stay on the
+    /// device, unsynced, until they are edited again.
+    pub rejected: Vec<(DocId, Rejection)>,
+    /// The device was revoked and its store wiped.
+    pub wiped: bool,
+}
+
+/// A device's replica of the records in its scope.
+#[derive(Debug)]
+pub struct Replica<S: Storage, C: Clock> {
+    store: S,
+    clock: C,
+    device: DeviceId,
+    actor: ActorId,
+    state: SyncState,
+    wiped: bool,
+}
+
+fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}
+
+fn decode_meta<T: for<'de> Deserialize<'de>>(name: &str, bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| StorageError::Corrupt(format!("{name}: {e}")).into())
+}
+
+fn encode_meta<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).expect("serialising to a Vec cannot fail")
+}
+
+impl<S: Storage, C: Clock> Replica<S, C> {
+    /// Opens the replica in `store` for `device`, setting the store up if it
+    /// is empty. Refuses a store that belongs to another device.
+    pub fn open(mut store: S, device: DeviceId, clock: C) -> Result<Self> {
+        let identity = match store.get_meta(IDENTITY_META)? {
+            Some(bytes) => decode_meta::<Identity>(IDENTITY_META, &bytes)?,
+            None => {
+                let identity = Identity {
+                    device,
+                    actor: *DeviceId::new(clock.now()).as_bytes(),
+                };
+                store.put_meta(IDENTITY_META, &encode_meta(&identity))?;
+                identity
+            }
+        };
+        if identity.device != device {
+            return Err(Error::WrongDevice {
+                stored: identity.device,
+            });
+        }
+        let state = match store.get_meta(STATE_META)? {
+            Some(bytes) => decode_meta(STATE_META, &bytes)?,
+            None => SyncState::default(),
+        };
+        let mut replica = Self {
+            store,
+            clock,
+            device,
+            actor: ActorId::from(identity.actor.as_slice()),
+            state,
+            wiped: false,
+        };
+        replica.prune_dirty()?;
+        Ok(replica)
+    }
+
+    /// Drops index entries for documents that have nothing to push (left by
+    /// a crash between marking a document and writing it).
+    fn prune_dirty(&mut self) -> Result<()> {
+        let mut clean = Vec::new();
+        for &id in &self.state.dirty {
+            let has_unsynced = match self.load(id)? {
+                None => false,
+                Some(mut loaded) => sorted(loaded.doc.get_heads()) != loaded.synced,
+            };
+            if !has_unsynced {
+                clean.push(id);
+            }
+        }
+        if !clean.is_empty() {
+            for id in clean {
+                self.state.dirty.remove(&id);
+                self.state.rejected.remove(&id);
+            }
+            self.save_state()?;
+        }
+        Ok(())
+    }
+
+    /// This replica's device.
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    /// The storage underneath.
+    pub fn storage(&self) -> &S {
+        &self.store
+    }
+
+    /// Closes the replica, giving back the storage.
+    pub fn into_storage(self) -> S {
+        self.store
+    }
+
+    fn check_not_wiped(&self) -> Result<()> {
+        if self.wiped {
+            Err(Error::Wiped)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn save_state(&mut self) -> Result<()> {
+        Ok(self.store.put_meta(STATE_META, &encode_meta(&self.state))?)
+    }
+
+    fn load(&self, id: DocId) -> Result<Option<Loaded>> {
+        let Some(bytes) = self.store.get_document(id)? else {
+            return Ok(None);
+        };
+        let envelope: Envelope = match bytes.split_first() {
+            Some((&ENVELOPE_FORMAT, body)) => decode_meta("document", body)?,
+            _ => {
+                return Err(StorageError::Corrupt(format!("document {id}: unknown format")).into());
+            }
+        };
+        let doc = document::load(&envelope.doc)?.with_actor(self.actor.clone());
+        Ok(Some(Loaded {
+            doc,
+            synced: sorted(heads_from_wire(&envelope.synced)),
+        }))
+    }
+
+    fn write(&mut self, id: DocId, doc: &mut AutoCommit, synced: &[ChangeHash]) -> Result<()> {
+        let envelope = Envelope {
+            synced: heads_to_wire(synced),
+            doc: doc.save(),
+        };
+        let mut bytes = vec![ENVELOPE_FORMAT];
+        bytes.extend_from_slice(&encode_meta(&envelope));
+        Ok(self.store.put_document(id, &bytes)?)
+    }
+
+    /// Marks a document as having unsynced changes, durably, before it is written.
+    fn mark_dirty(&mut self, id: DocId) -> Result<()> {
+        let removed = self.state.rejected.remove(&id).is_some();
+        if self.state.dirty.insert(id) || removed {
+            self.save_state()?;
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, id: DocId) -> Result<()> {
+        self.store.delete_document(id)?;
+        self.state.dirty.remove(&id);
+        self.state.pulls.remove(&id);
+        self.state.rejected.remove(&id);
+        Ok(())
+    }
+
+    fn commit(&self, doc: &mut AutoCommit, at: Timestamp) {
+        doc.commit_with(CommitOptions::default().with_time(at.as_secs()));
+    }
+
+    /// Writes a new record made by `build` into a fresh document, if valid.
+    fn create(
+        &mut self,
+        id: DocId,
+        build: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<()> {
+        self.check_not_wiped()?;
+        let now = self.clock.now();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        build(&mut doc)?;
+        self.commit(&mut doc, now);
+        let record = document::decode(&doc, None)?;
+        if let Some(violation) = validate::violations(&record).into_iter().next() {
+            return Err(violation.into());
+        }
+        self.mark_dirty(id)?;
+        self.write(id, &mut doc, &[])
+    }
+
+    /// Applies `edit` to a stored record of `kind`, keeping it only if it
+    /// adds no violation of the domain rules.
+    fn edit<T>(
+        &mut self,
+        id: DocId,
+        kind: DocKind,
+        edit: impl FnOnce(&mut AutoCommit, &Record, Timestamp) -> Result<T>,
+    ) -> Result<T> {
+        self.check_not_wiped()?;
+        let Some(Loaded { mut doc, synced }) = self.load(id)? else {
+            return Err(Error::NotFound { kind, id });
+        };
+        let before = document::decode(&doc, None)?;
+        if before.kind() != kind {
+            return Err(Error::WrongKind {
+                id,
+                expected: kind,
+                actual: before.kind(),
+            });
+        }
+        let heads_before = doc.get_heads();
+        let now = self.clock.now();
+        let value = edit(&mut doc, &before, now)?;
+        self.commit(&mut doc, now);
+        if doc.get_heads() == heads_before {
+            return Ok(value);
+        }
+        let after = document::decode(&doc, None)?;
+        if let Some(violation) = validate::added_violation(Some(&before), &after) {
+            return Err(violation.into());
+        }
+        self.mark_dirty(id)?;
+        self.write(id, &mut doc, &synced)?;
+        Ok(value)
+    }
+
+    // ------------------------------------------------------------ writing
+
+    /// Records a new person, filled in by `fill`, and returns their id.
+    /// Nothing is stored unless the whole record is valid.
+    pub fn create_person(
+        &mut self,
+        new: &NewPerson,
+        fill: impl FnOnce(&mut PersonEditor<'_>) -> Result<()>,
+    ) -> Result<DocId> {
+        let now = self.clock.now();
+        let id = DocId::new(now);
+        let device = self.device;
+        self.create(id, |doc| {
+            document::create_person(doc, id, new, device, now)?;
+            fill(&mut PersonEditor { doc, device, now })
+        })?;
+        Ok(id)
+    }
+
+    /// Edits a person. Nothing is stored unless the edit keeps the record valid.
+    pub fn edit_person<T>(
+        &mut self,
+        id: DocId,
+        edit: impl FnOnce(&mut PersonEditor<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let device = self.device;
+        self.edit(id, DocKind::Person, |doc, _, now| {
+            edit(&mut PersonEditor { doc, device, now })
+        })
+    }
+
+    /// Records a new event and returns its id.
+    pub fn create_event(&mut self, new: &NewEvent) -> Result<DocId> {
+        let now = self.clock.now();
+        let id = DocId::new(now);
+        let device = self.device;
+        self.create(id, |doc| document::create_event(doc, id, new, device, now))?;
+        Ok(id)
+    }
+
+    /// Changes an event's details (its area stays).
+    pub fn update_event(&mut self, id: DocId, details: &NewEvent) -> Result<()> {
+        self.edit(id, DocKind::Event, |doc, _, _| {
+            document::write_event_fields(doc, details)
+        })
+    }
+
+    /// Creates or updates the area configuration (`config.id` names the document).
+    pub fn put_area(&mut self, config: &AreaConfig) -> Result<()> {
+        if self.store.get_document(config.id)?.is_none() {
+            return self.create(config.id, |doc| document::write_area(doc, config));
+        }
+        self.edit(config.id, DocKind::Area, |doc, before, _| {
+            let Record::Area(before) = before else {
+                unreachable!("edit checks the kind")
+            };
+            if before.area != config.area {
+                return Err(ValidationError::Duplicate { field: "area" }.into());
+            }
+            document::write_area(doc, config)
+        })
+    }
+
+    // ------------------------------------------------------------ reading
+
+    /// The record with this id.
+    pub fn record(&self, id: DocId) -> Result<Record> {
+        match self.load(id)? {
+            Some(loaded) => Ok(document::decode(&loaded.doc, None)?),
+            None => Err(Error::NoSuchRecord(id)),
+        }
+    }
+
+    /// The person with this id.
+    pub fn person(&self, id: DocId) -> Result<Person> {
+        match self.record(id) {
+            Ok(Record::Person(p)) => Ok(p),
+            Ok(other) => Err(Error::WrongKind {
+                id,
+                expected: DocKind::Person,
+                actual: other.kind(),
+            }),
+            Err(Error::NoSuchRecord(id)) => Err(Error::NotFound {
+                kind: DocKind::Person,
+                id,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every record held that this version can read, by id. Documents
+    /// written by a newer schema are kept and synced, but not listed.
+    pub fn records(&self) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        for id in self.store.document_ids()? {
+            match self.record(id) {
+                Ok(record) => out.push(record),
+                Err(Error::Document(_) | Error::NoSuchRecord(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every person held, by id.
+    pub fn people(&self) -> Result<Vec<Person>> {
+        Ok(self
+            .records()?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Person(p) => Some(p),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every event held, by id.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        Ok(self
+            .records()?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The area configuration, once received.
+    pub fn area(&self) -> Result<Option<AreaConfig>> {
+        Ok(self.records()?.into_iter().find_map(|r| match r {
+            Record::Area(a) => Some(a),
+            _ => None,
+        }))
+    }
+
+    /// Ids of every document held.
+    pub fn document_ids(&self) -> Result<Vec<DocId>> {
+        Ok(self.store.document_ids()?)
+    }
+
+    /// A document's heads, sorted (`None` if not held).
+    pub fn heads(&self, id: DocId) -> Result<Option<Vec<Head>>> {
+        Ok(self
+            .load(id)?
+            .map(|mut l| heads_to_wire(&sorted(l.doc.get_heads()))))
+    }
+
+    /// How many documents have changes not yet accepted by the server.
+    pub fn pending_changes(&self) -> usize {
+        self.state.dirty.len()
+    }
+
+    /// Documents whose last push was refused, with why.
+    pub fn rejections(&self) -> Vec<(DocId, Rejection)> {
+        self.state
+            .rejected
+            .iter()
+            .map(|(id, r)| (*id, r.clone()))
+            .collect()
+    }
+
+    // ------------------------------------------------------------ syncing
+
+    /// The next request to send the server.
+    pub fn sync_request(&self) -> Result<Vec<u8>> {
+        self.check_not_wiped()?;
+        let mut request = SyncRequest {
+            cursor: self.state.cursor.clone(),
+            ..SyncRequest::default()
+        };
+        let mut bytes = 0;
+        for &id in &self.state.dirty {
+            if request.pushes.len() >= MAX_DOCS_PER_REQUEST || bytes >= MAX_PUSH_BYTES {
+                break;
+            }
+            if self.state.rejected.contains_key(&id) {
+                continue;
+            }
+            let Some(Loaded { mut doc, synced }) = self.load(id)? else {
+                continue;
+            };
+            let heads = sorted(doc.get_heads());
+            if heads == synced {
+                continue;
+            }
+            let changes = if synced.is_empty() {
+                doc.save()
+            } else {
+                doc.save_after(&synced)
+            };
+            bytes += changes.len();
+            request.pushes.push(Push {
+                doc: id,
+                base: heads_to_wire(&synced),
+                heads: heads_to_wire(&heads),
+                changes,
+            });
+        }
+        for &id in self.state.pulls.iter().take(MAX_DOCS_PER_REQUEST) {
+            let have = match self.load(id)? {
+                Some(mut l) => heads_to_wire(&sorted(l.doc.get_heads())),
+                None => Vec::new(),
+            };
+            request.pulls.push(Pull { doc: id, have });
+        }
+        Ok(request.encode())
+    }
+
+    /// Applies the server's answer to [`Self::sync_request`]. Safe to apply
+    /// twice, and safe to interrupt: what was applied is durable, and the
+    /// feed cursor only moves once everything before it is stored.
+    pub fn apply_sync_response(&mut self, response: &[u8]) -> Result<SyncOutcome> {
+        self.check_not_wiped()?;
+        let response = SyncResponse::decode(response)?;
+        let mut outcome = SyncOutcome::default();
+        if response.wipe {
+            self.store.wipe()?;
+            self.state = SyncState::default();
+            self.wiped = true;
+            outcome.wiped = true;
+            return Ok(outcome);
+        }
+        let mut pushed = BTreeSet::new();
+        for result in &response.pushed {
+            pushed.insert(result.doc);
+            match &result.outcome {
+                PushOutcome::Accepted { heads, changes } => {
+                    self.apply_accepted(result.doc, heads, changes)?;
+                    outcome.accepted += 1;
+                }
+                PushOutcome::Resend => {
+                    if let Some(Loaded { mut doc, .. }) = self.load(result.doc)? {
+                        self.write(result.doc, &mut doc, &[])?;
+                    }
+                    outcome.more = true;
+                }
+                PushOutcome::Rejected(rejection) if rejection.code == RejectionCode::Erased => {
+                    self.forget(result.doc)?;
+                    outcome.erased += 1;
+                }
+                PushOutcome::Rejected(rejection) => {
+                    self.state.rejected.insert(result.doc, rejection.clone());
+                    outcome.rejected.push((result.doc, rejection.clone()));
+                }
+            }
+        }
+        for update in &response.updates {
+            if self.apply_update(update)? {
+                outcome.received += 1;
+            }
+        }
+        for &id in &response.erased {
+            if self.store.get_document(id)?.is_some() {
+                outcome.erased += 1;
+            }
+            self.forget(id)?;
+        }
+        for id in &response.unavailable {
+            self.state.pulls.remove(id);
+        }
+        self.state.cursor = response.cursor;
+        self.save_state()?;
+        let unsent = self
+            .state
+            .dirty
+            .iter()
+            .any(|id| !pushed.contains(id) && !self.state.rejected.contains_key(id));
+        outcome.more |= response.more || unsent || !self.state.pulls.is_empty();
+        Ok(outcome)
+    }
+
+    fn apply_accepted(&mut self, id: DocId, heads: &[Head], changes: &[u8]) -> Result<()> {
+        self.state.rejected.remove(&id);
+        let Some(Loaded { mut doc, .. }) = self.load(id)? else {
+            // Deleted while the request was in flight (erased): nothing to do.
+            self.state.dirty.remove(&id);
+            return Ok(());
+        };
+        if !changes.is_empty() && doc.load_incremental(changes).is_err() {
+            self.state.pulls.insert(id);
+        }
+        let server_heads = heads_from_wire(heads);
+        let synced: Vec<ChangeHash> = server_heads
+            .iter()
+            .copied()
+            .filter(|h| doc.get_change_by_hash(h).is_some())
+            .collect();
+        if synced.len() != server_heads.len() || !doc.get_missing_deps(&[]).is_empty() {
+            self.state.pulls.insert(id);
+        }
+        let synced = self.maximal(&mut doc, synced);
+        self.write(id, &mut doc, &synced)?;
+        if sorted(doc.get_heads()) == synced {
+            self.state.dirty.remove(&id);
+        }
+        Ok(())
+    }
+
+    /// The heads of the history made of `hashes` and their ancestors.
+    fn maximal(&self, doc: &mut AutoCommit, hashes: Vec<ChangeHash>) -> Vec<ChangeHash> {
+        let hashes = sorted(hashes);
+        if hashes.len() <= 1 || hashes == sorted(doc.get_heads()) {
+            return hashes;
+        }
+        match doc.fork_at(&hashes) {
+            Ok(mut fork) => sorted(fork.get_heads()),
+            Err(_) => hashes,
+        }
+    }
+
+    /// Applies changes from the feed or a pull. Returns whether the document changed.
+    fn apply_update(&mut self, update: &DocUpdate) -> Result<bool> {
+        let id = update.doc;
+        let (mut doc, synced) = match self.load(id)? {
+            Some(Loaded { doc, synced }) => (doc, synced),
+            None => (AutoCommit::new().with_actor(self.actor.clone()), Vec::new()),
+        };
+        let before = sorted(doc.get_heads());
+        if doc.load_incremental(&update.changes).is_err() {
+            // Not something this device can apply: ask for the whole document.
+            self.state.pulls.insert(id);
+            return Ok(false);
+        }
+        if !doc.get_missing_deps(&[]).is_empty() {
+            // History the device never saw (the document moved into its
+            // scope): ask for what is missing, store nothing half-made.
+            self.state.pulls.insert(id);
+            return Ok(false);
+        }
+        self.state.pulls.remove(&id);
+        let after = sorted(doc.get_heads());
+        if after == before {
+            return Ok(false);
+        }
+        // Everything received is on the server, and so is everything it
+        // was already known to have.
+        let mut known: Vec<ChangeHash> = synced.clone();
+        known.extend(doc.get_changes(&before).iter().map(|c| c.hash()));
+        let synced = self.maximal(&mut doc, known);
+        self.write(id, &mut doc, &synced)?;
+        Ok(true)
+    }
+}
+
+/// Edits one person's record inside [`Replica::create_person`] or
+/// [`Replica::edit_person`]. Every method writes straight into the document;
+/// the whole edit is checked against the domain rules when the closure
+/// returns, and nothing is stored if it fails.
+pub struct PersonEditor<'a> {
+    doc: &'a mut AutoCommit,
+    device: DeviceId,
+    now: Timestamp,
+}
+
+impl std::fmt::Debug for PersonEditor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonEditor")
+            .field("device", &self.device)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PersonEditor<'_> {
+    fn current(&self) -> Result<Person> {
+        match document::decode(self.doc, None)? {
+            Record::Person(p) => Ok(p),
+            other => Err(Error::WrongKind {
+                id: other.id(),
+                expected: DocKind::Person,
+                actual: other.kind(),
+            }),
+        }
+    }
+
+    /// The time this edit is recorded at.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Sets or clears the name.
+    pub fn set_name(&mut self, name: Option<&str>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Name, name)
+    }
+
+    /// Sets or clears the phone number.
+    pub fn set_phone(&mut self, phone: Option<&str>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Phone, phone)
+    }
+
+    /// Sets or clears the email address.
+    pub fn set_email(&mut self, email: Option<&str>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Email, email)
+    }
+
+    /// Sets or clears the preferred language.
+    pub fn set_language(&mut self, language: Option<&str>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Language, language)
+    }
+
+    /// Sets or clears the ethnic group. Setting it needs a current
+    /// equality-monitoring consent (record it first, in the same edit).
+    pub fn set_ethnicity(&mut self, ethnicity: Option<&str>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Ethnicity, ethnicity)
+    }
+
+    /// Sets or clears the age band.
+    pub fn set_age_band(&mut self, band: Option<AgeBand>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::AgeBand, band.map(AgeBand::as_str))
+    }
+
+    /// Sets or clears the housing tenure.
+    pub fn set_tenure(&mut self, tenure: Option<Tenure>) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Tenure, tenure.map(Tenure::as_str))
+    }
+
+    /// Moves the person to another patch.
+    pub fn move_to_patch(&mut self, patch: &str) -> Result<()> {
+        document::set_person_field(self.doc, PersonField::Patch, Some(patch))
+    }
+
+    /// Adds or removes a reason they count as a resident.
+    pub fn set_resident(&mut self, basis: ResidentBasis, applies: bool) -> Result<()> {
+        document::set_member(self.doc, PersonSet::Residency, basis.as_str(), applies)
+    }
+
+    /// Adds or removes an interest (a topic tag).
+    pub fn set_interest(&mut self, topic: &str, interested: bool) -> Result<()> {
+        document::set_member(self.doc, PersonSet::Interests, topic, interested)
+    }
+
+    /// Sets or clears the do-not-contact flag.
+    pub fn set_do_not_contact(&mut self, value: bool) -> Result<()> {
+        document::set_do_not_contact(self.doc, value)
+    }
+
+    /// Records a consent given or withdrawn. Withdrawing equality-monitoring
+    /// consent also clears the ethnic group.
+    pub fn record_consent(&mut self, consent: NewConsent) -> Result<EntryId> {
+        let id = EntryId::new(self.now);
+        let record = ConsentRecord {
+            id,
+            purpose: consent.purpose,
+            granted: consent.granted,
+            lawful_basis: consent.lawful_basis,
+            wording_version: consent.wording_version,
+            at: self.now,
+            method: consent.method,
+            given_by: consent.given_by,
+            recorded_by: self.device,
+        };
+        document::add_consent(self.doc, &record)?;
+        if consent.purpose == ConsentPurpose::EqualityMonitoring && !consent.granted {
+            self.set_ethnicity(None)?;
+        }
+        Ok(id)
+    }
+
+    /// Records a doorstep conversation (or a knock with nobody in) now.
+    pub fn log_doorstep(&mut self, doorstep: Doorstep) -> Result<EntryId> {
+        self.record(InteractionKind::Doorstep(doorstep))
+    }
+
+    /// Records an interaction that happened now.
+    pub fn record(&mut self, kind: InteractionKind) -> Result<EntryId> {
+        self.record_at(kind, self.now)
+    }
+
+    /// Records an interaction that happened at `at` (entered after the fact).
+    pub fn record_at(&mut self, kind: InteractionKind, at: Timestamp) -> Result<EntryId> {
+        let id = EntryId::new(self.now);
+        document::add_interaction(
+            self.doc,
+            &Interaction {
+                id,
+                at,
+                recorded_by: self.device,
+                kind,
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Records that a follow-up promised in a doorstep conversation was done.
+    pub fn complete_follow_up(&mut self, entry: EntryId, note: Option<&str>) -> Result<()> {
+        let person = self.current()?;
+        match person.interaction(entry).map(|i| &i.kind) {
+            None => return Err(Error::NoSuchEntry(entry)),
+            Some(InteractionKind::Doorstep(d)) if d.follow_up.is_some() => {}
+            Some(_) => return Err(ValidationError::NoFollowUp.into()),
+        }
+        let done = FollowUpDone {
+            at: self.now,
+            note: note.map(str::to_owned),
+            by: self.device,
+        };
+        document::complete_follow_up(self.doc, entry, &done)
+    }
+
+    /// Ends a working-group membership or a role at `end`.
+    pub fn end(&mut self, entry: EntryId, end: Timestamp) -> Result<()> {
+        let person = self.current()?;
+        match person.interaction(entry).map(|i| &i.kind) {
+            None => Err(Error::NoSuchEntry(entry)),
+            Some(InteractionKind::WorkingGroup { .. } | InteractionKind::Role { .. }) => {
+                document::set_interaction_end(self.doc, entry, Some(end))
+            }
+            Some(_) => Err(ValidationError::NotEndable.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,2 @@
+//! Helpers for the end-to-end tests in `tests/tests`: simulated phones and
+//! a hub they sync with.
