@@ -19,13 +19,15 @@ use automerge::{AutoCommit, ChangeHash, ReadDoc};
 
 use crate::document::{self, MAX_DOCUMENT_BYTES};
 use crate::error::ProtocolError;
-use crate::ids::DocId;
+use crate::ids::{Clock, DocId};
 use crate::model::Record;
 use crate::protocol::{
     DocUpdate, Head, Pull, Push, PushOutcome, PushResult, Rejection, RejectionCode, SyncRequest,
     SyncResponse, heads_from_wire, heads_to_wire,
 };
+use crate::replica::{Replica, SyncOutcome};
 use crate::scope::{Audience, Scope};
+use crate::store::Storage;
 use crate::validate;
 
 /// A push that changed the document.
@@ -411,6 +413,35 @@ impl MemoryHub {
         }
         response.cursor = FeedCursor { seq: last }.write(scope);
         Ok(response.encode())
+    }
+
+    /// Most round trips [`Self::sync`] makes before giving up.
+    pub const MAX_SYNC_ROUNDS: usize = 1000;
+
+    /// Syncs a replica with this hub until neither side has more to send
+    /// (or [`Self::MAX_SYNC_ROUNDS`] round trips were made: then the
+    /// returned outcome still says `more`). Returns the outcomes added up.
+    pub fn sync<S: Storage, C: Clock>(
+        &mut self,
+        scope: &Scope,
+        replica: &mut Replica<S, C>,
+    ) -> Result<SyncOutcome, crate::Error> {
+        let mut total = SyncOutcome::default();
+        for _ in 0..Self::MAX_SYNC_ROUNDS {
+            let request = replica.sync_request()?;
+            let response = self.handle(scope, &request)?;
+            let outcome = replica.apply_sync_response(&response)?;
+            total.accepted += outcome.accepted;
+            total.received += outcome.received;
+            total.erased += outcome.erased;
+            total.rejected.extend(outcome.rejected);
+            total.wiped |= outcome.wiped;
+            total.more = outcome.more;
+            if !outcome.more || outcome.wiped {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// Erases a record: its document and every feed entry with its changes go,

@@ -13,13 +13,15 @@ pub struct AreaConfig {
     pub area: String,
     /// Display name.
     pub name: String,
-    /// Sub-areas (villages, estates) with their household counts.
+    /// Sub-areas (villages, estates) with their household counts. Kept in
+    /// slug order: a document stores them keyed by slug.
     pub patches: Vec<PatchConfig>,
     /// Topic tags offered on the doorstep form.
     pub topics: BTreeSet<String>,
     /// The engagement ladder.
     pub ladder: Ladder,
-    /// The definitions of "resident" the partnership reports against.
+    /// The definitions of "resident" the partnership reports against, in key
+    /// order (stored keyed by key).
     pub resident_definitions: Vec<ResidentDefinition>,
     /// The share of partnership members (percent, 1 to 100) who must be residents.
     pub resident_led_threshold_percent: u8,
@@ -82,14 +84,9 @@ pub struct ResidentDefinition {
 }
 
 impl ResidentDefinition {
-    /// "Lives here" and "lives, works, studies or worships here".
+    /// "Lives, works, studies or worships here" and "lives here", in key order.
     pub fn defaults() -> Vec<Self> {
         vec![
-            Self {
-                key: "lives-here".into(),
-                label: "Lives in the area".into(),
-                counts: BTreeSet::from([ResidentBasis::Lives]),
-            },
             Self {
                 key: "connected".into(),
                 label: "Lives, works, studies or worships in the area".into(),
@@ -99,6 +96,11 @@ impl ResidentDefinition {
                     ResidentBasis::Studies,
                     ResidentBasis::Worships,
                 ]),
+            },
+            Self {
+                key: "lives-here".into(),
+                label: "Lives in the area".into(),
+                counts: BTreeSet::from([ResidentBasis::Lives]),
             },
         ]
     }

@@ -34,29 +34,36 @@ pub trait Storage {
     fn wipe(&mut self) -> Result<(), StorageError>;
 }
 
-impl<S: Storage + ?Sized> Storage for Box<S> {
-    fn get_document(&self, id: DocId) -> Result<Option<Vec<u8>>, StorageError> {
-        (**self).get_document(id)
-    }
-    fn put_document(&mut self, id: DocId, bytes: &[u8]) -> Result<(), StorageError> {
-        (**self).put_document(id, bytes)
-    }
-    fn delete_document(&mut self, id: DocId) -> Result<(), StorageError> {
-        (**self).delete_document(id)
-    }
-    fn document_ids(&self) -> Result<Vec<DocId>, StorageError> {
-        (**self).document_ids()
-    }
-    fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        (**self).get_meta(name)
-    }
-    fn put_meta(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        (**self).put_meta(name, bytes)
-    }
-    fn wipe(&mut self) -> Result<(), StorageError> {
-        (**self).wipe()
-    }
+/// Forwards every method to the storage behind a pointer.
+macro_rules! forward_storage {
+    ($($ty:ty),+) => {$(
+        impl<S: Storage + ?Sized> Storage for $ty {
+            fn get_document(&self, id: DocId) -> Result<Option<Vec<u8>>, StorageError> {
+                (**self).get_document(id)
+            }
+            fn put_document(&mut self, id: DocId, bytes: &[u8]) -> Result<(), StorageError> {
+                (**self).put_document(id, bytes)
+            }
+            fn delete_document(&mut self, id: DocId) -> Result<(), StorageError> {
+                (**self).delete_document(id)
+            }
+            fn document_ids(&self) -> Result<Vec<DocId>, StorageError> {
+                (**self).document_ids()
+            }
+            fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+                (**self).get_meta(name)
+            }
+            fn put_meta(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+                (**self).put_meta(name, bytes)
+            }
+            fn wipe(&mut self) -> Result<(), StorageError> {
+                (**self).wipe()
+            }
+        }
+    )+};
 }
+
+forward_storage!(Box<S>, &mut S);
 
 #[cfg(test)]
 mod tests;
