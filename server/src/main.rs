@@ -8,7 +8,10 @@ fn main() -> ExitCode {
         Some("--version") => {
             #[allow(clippy::print_stdout, reason = "the command's output")]
             {
-                println!("outreach {version} (sync protocol {})", server::PROTOCOL_VERSION);
+                println!(
+                    "outreach {version} (sync protocol {})",
+                    server::PROTOCOL_VERSION
+                );
             }
             ExitCode::SUCCESS
         }

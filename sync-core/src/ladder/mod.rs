@@ -244,3 +244,6 @@ impl Progress {
         self.reached.get(index).copied().flatten()
     }
 }
+
+#[cfg(test)]
+mod tests;
