@@ -204,13 +204,18 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The members of a set stored as a map of member to `true`.
+    /// The members of a set stored as a map of member to `true`. Errors
+    /// name the set, never a member (members can be free text).
     fn set(&self, key: &str) -> Result<BTreeSet<String>, DocumentError> {
         let set = self.map(key)?;
         let mut members = BTreeSet::new();
-        for (member, _) in set.map.iter() {
-            if set.bool(member)? {
-                members.insert(member.clone());
+        for (member, value) in set.map.iter() {
+            match &value.value {
+                hydrate::Value::Scalar(ScalarValue::Boolean(true)) => {
+                    members.insert(member.clone());
+                }
+                hydrate::Value::Scalar(ScalarValue::Boolean(false) | ScalarValue::Null) => {}
+                _ => return Err(self.wrong(key, "a set of members mapped to true")),
             }
         }
         Ok(members)
@@ -433,7 +438,7 @@ fn put_opt(
     value: Option<ScalarValue>,
 ) -> WriteResult {
     match value {
-        Some(v) => doc.put(obj, key, v),
+        Some(v) => put_if_changed(doc, obj, key, v),
         None if doc.get(obj, key)?.is_some() => doc.delete(obj, key),
         None => Ok(()),
     }

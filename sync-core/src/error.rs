@@ -125,6 +125,12 @@ pub enum ValidationError {
     /// The interaction is not a membership or role, so it cannot end.
     #[error("only working-group memberships and roles can end")]
     NotEndable,
+    /// A field that identifies a record cannot change.
+    #[error("{field} cannot change")]
+    Immutable {
+        /// The field.
+        field: &'static str,
+    },
     /// The patch is not one of the area's patches.
     #[error("unknown patch")]
     UnknownPatch,

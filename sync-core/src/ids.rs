@@ -74,8 +74,9 @@ uuid_id!(
     "document"
 );
 uuid_id!(
-    /// The id of a device (a phone, or the server itself). It is also the
-    /// automerge actor id of every change the device makes.
+    /// The id of a device (a phone, or the server itself), recorded with
+    /// everything it creates. (Its automerge actor is a separate id, new for
+    /// every store, so a wiped and re-set-up store never reuses one.)
     DeviceId,
     "device"
 );
@@ -157,6 +158,11 @@ impl ManualClock {
         )))
     }
 
+    /// The time it stands at (also [`Clock::now`], without importing the trait).
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     /// Moves the clock forward by `millis`.
     pub fn advance(&self, millis: i64) {
         self.0
@@ -171,7 +177,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+        ManualClock::now(self)
     }
 }
 

@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use sync_core::{
-//!     Clock, DeviceId, DoorOutcome, Doorstep, EntryChannel, ManualClock, MemoryHub, MemoryStore,
+//!     DeviceId, DoorOutcome, Doorstep, EntryChannel, ManualClock, MemoryHub, MemoryStore,
 //!     NewPerson, Replica, Scope, Timestamp,
 //! };
 //!

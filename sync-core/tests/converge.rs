@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use sync_core::{
-    Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DocId, DoorOutcome, Doorstep,
+    ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DocId, DoorOutcome, Doorstep,
     EntryChannel, EntryId, Error, InteractionKind, Ladder, LawfulBasis, ManualClock, MemoryHub,
     MemoryStore, NewConsent, NewPerson, Record, Replica, Role, Scope, Timestamp, ValidationError,
 };

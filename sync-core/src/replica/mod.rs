@@ -363,7 +363,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                 unreachable!("edit checks the kind")
             };
             if before.area != config.area {
-                return Err(ValidationError::Duplicate { field: "area" }.into());
+                return Err(ValidationError::Immutable { field: "area" }.into());
             }
             document::write_area(doc, config)
         })

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::ManualClock;
 use crate::hub::MemoryHub;
 use crate::model::{
     ConsentGiver, ConsentMethod, DoorOutcome, EntryChannel, EventKind, LawfulBasis, PatchConfig,
@@ -12,7 +13,6 @@ use crate::model::{
 use crate::protocol::SyncResponse;
 use crate::scope::Scope;
 use crate::store::{FileStore, MemoryStore};
-use crate::{Clock, ManualClock};
 
 const START: Timestamp = Timestamp::from_millis(1_760_000_000_000);
 
@@ -338,6 +338,10 @@ fn lookups_say_what_is_missing_or_of_the_wrong_kind() {
     later.title = "Autumn fun day".into();
     phone.update_event(event_id, &later).unwrap();
     assert_eq!(phone.events().unwrap()[0].title, "Autumn fun day");
+    // Setting the same details again changes nothing.
+    let heads = phone.heads(event_id).unwrap();
+    phone.update_event(event_id, &later).unwrap();
+    assert_eq!(phone.heads(event_id).unwrap(), heads);
     later.ends_at = Some(START);
     assert!(matches!(
         phone.update_event(event_id, &later),
@@ -368,6 +372,14 @@ fn area_configuration_is_created_then_edited_in_place() {
     area.resident_led_threshold_percent = 50;
     admin.put_area(&area).unwrap();
     assert_eq!(admin.area().unwrap(), Some(area.clone()));
+    let mut moved = area.clone();
+    moved.area = "south-estate".into();
+    assert!(matches!(
+        admin.put_area(&moved),
+        Err(Error::Validation(ValidationError::Immutable {
+            field: "area"
+        }))
+    ));
     area.resident_led_threshold_percent = 0;
     assert!(matches!(
         admin.put_area(&area),
