@@ -805,3 +805,6 @@ fn put_if_changed(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarVal
         doc.put(obj, key, value)
     }
 }
+
+#[cfg(test)]
+mod fixture_tests;

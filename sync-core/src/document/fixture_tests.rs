@@ -1,0 +1,191 @@
+//! Documents written by earlier versions must keep decoding to the same
+//! records. Each fixture under `sync-core/tests/fixtures/` is the saved bytes
+//! of a document as a released version wrote it, with the record it decodes
+//! to (its `Debug` text) beside it.
+//!
+//! A fixture is written once, when a schema version is released, with
+//! `OUTREACH_WRITE_FIXTURES=1 cargo test -p sync-core fixture`; after that it
+//! never changes. If a test here fails, old phones' documents would no longer
+//! read: keep decoding them, or raise `SCHEMA_VERSION` and migrate.
+
+use std::path::PathBuf;
+
+use automerge::AutoCommit;
+
+use super::*;
+
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn id<T: FromStr>(text: &str) -> T {
+    text.parse().ok().expect("fixed id")
+}
+
+const AT: Timestamp = Timestamp::from_millis(1_789_000_000_000);
+
+/// A person with every field and every kind of interaction.
+fn person_v1() -> AutoCommit {
+    let device: DeviceId = id("01900000-0000-7000-8000-000000000001");
+    let person: DocId = id("01900000-0000-7000-8000-000000000002");
+    let event: DocId = id("01900000-0000-7000-8000-000000000003");
+    let mut doc = AutoCommit::new();
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    create_person(&mut doc, person, &new, device, AT).unwrap();
+    set_person_field(&mut doc, PersonField::Name, Some("Sam Fixture")).unwrap();
+    set_person_field(&mut doc, PersonField::Phone, Some("07700 900123")).unwrap();
+    set_person_field(&mut doc, PersonField::Email, Some("sam@example.org")).unwrap();
+    set_person_field(&mut doc, PersonField::Language, Some("pl")).unwrap();
+    set_person_field(&mut doc, PersonField::AgeBand, Some("25-34")).unwrap();
+    set_person_field(&mut doc, PersonField::Tenure, Some("social-rent")).unwrap();
+    set_person_field(&mut doc, PersonField::Ethnicity, Some("white-other")).unwrap();
+    set_member(&mut doc, PersonSet::Residency, "lives", true).unwrap();
+    set_member(&mut doc, PersonSet::Residency, "works", true).unwrap();
+    set_member(&mut doc, PersonSet::Interests, "parks", true).unwrap();
+    let consent = |n: u128, purpose, given_by| ConsentRecord {
+        id: EntryId::from_uuid(uuid::Uuid::from_u128(n)),
+        purpose,
+        granted: true,
+        lawful_basis: LawfulBasis::Consent,
+        wording_version: "2026-09".into(),
+        at: AT,
+        method: ConsentMethod::Doorstep,
+        given_by,
+        recorded_by: device,
+    };
+    add_consent(
+        &mut doc,
+        &consent(10, ConsentPurpose::ContactAgain, ConsentGiver::Subject),
+    )
+    .unwrap();
+    add_consent(
+        &mut doc,
+        &consent(
+            11,
+            ConsentPurpose::EqualityMonitoring,
+            ConsentGiver::Subject,
+        ),
+    )
+    .unwrap();
+    let kinds = [
+        InteractionKind::Doorstep(Doorstep {
+            outcome: DoorOutcome::Spoke,
+            topics: ["litter".to_owned()].into(),
+            wants_to_join: ["litter-pick".to_owned()].into(),
+            follow_up: Some(FollowUp {
+                what: "Send dates".into(),
+                due: Some(AT.plus_days(7)),
+                done: Some(FollowUpDone {
+                    at: AT.plus_days(2),
+                    note: Some("Sent".into()),
+                    by: device,
+                }),
+            }),
+        }),
+        InteractionKind::EventSignUp { event },
+        InteractionKind::Attendance { event },
+        InteractionKind::Volunteering {
+            activity: "Stewarding".into(),
+            event: Some(event),
+        },
+        InteractionKind::WorkingGroup {
+            group: "Green spaces".into(),
+            start: AT.plus_days(30),
+            end: Some(AT.plus_days(200)),
+        },
+        InteractionKind::Role {
+            role: Role::Treasurer,
+            start: AT.plus_days(60),
+            end: None,
+        },
+        InteractionKind::Referral {
+            source: "tenants-association".into(),
+        },
+    ];
+    for (n, kind) in kinds.into_iter().enumerate() {
+        let entry = Interaction {
+            id: EntryId::from_uuid(uuid::Uuid::from_u128(100 + n as u128)),
+            at: AT.plus_days(n as i64),
+            recorded_by: device,
+            kind,
+        };
+        add_interaction(&mut doc, &entry).unwrap();
+    }
+    set_do_not_contact(&mut doc, false).unwrap();
+    doc.commit_with(automerge::transaction::CommitOptions::default().with_time(AT.as_secs()));
+    doc
+}
+
+fn event_v1() -> AutoCommit {
+    let device: DeviceId = id("01900000-0000-7000-8000-000000000001");
+    let event: DocId = id("01900000-0000-7000-8000-000000000003");
+    let mut doc = AutoCommit::new();
+    let new = NewEvent {
+        area: "north-estate".into(),
+        patch: "oak-lane".into(),
+        title: "Oak Lane fun day".into(),
+        kind: EventKind::FunDay,
+        starts_at: AT,
+        ends_at: Some(AT.plus_days(1)),
+        place: Some("The green".into()),
+    };
+    create_event(&mut doc, event, &new, device, AT).unwrap();
+    doc.commit();
+    doc
+}
+
+fn area_v1() -> AutoCommit {
+    let device: DeviceId = id("01900000-0000-7000-8000-000000000001");
+    let area: DocId = id("01900000-0000-7000-8000-000000000004");
+    let mut config = AreaConfig::new_default(area, "north-estate", "North Estate", device, AT);
+    config.patches = vec![PatchConfig {
+        id: "elm-road".into(),
+        name: "Elm Road".into(),
+        households: 412,
+    }];
+    config.topics = ["parks".to_owned()].into();
+    let mut doc = AutoCommit::new();
+    write_area(&mut doc, &config).unwrap();
+    doc.commit();
+    doc
+}
+
+fn check(name: &str, make: fn() -> AutoCommit) {
+    let bytes_path = fixture_dir().join(format!("{name}.automerge"));
+    let record_path = fixture_dir().join(format!("{name}.txt"));
+    if std::env::var_os("OUTREACH_WRITE_FIXTURES").is_some() && !bytes_path.exists() {
+        let mut doc = make();
+        let record = decode(&doc, None).unwrap();
+        std::fs::create_dir_all(fixture_dir()).unwrap();
+        std::fs::write(&bytes_path, doc.save()).unwrap();
+        std::fs::write(&record_path, format!("{record:#?}\n")).unwrap();
+    }
+    let bytes = std::fs::read(&bytes_path)
+        .unwrap_or_else(|e| panic!("{}: {e} (see this module's docs)", bytes_path.display()));
+    let expected = std::fs::read_to_string(&record_path).unwrap();
+    let record = decode(&load(&bytes).unwrap(), None).unwrap();
+    assert_eq!(
+        format!("{record:#?}\n"),
+        expected,
+        "{name} no longer decodes as it did"
+    );
+    assert!(
+        crate::validate::violations(&record).is_empty(),
+        "{name} is not valid any more"
+    );
+}
+
+#[test]
+fn a_person_written_by_schema_1_still_decodes() {
+    check("person-v1", person_v1);
+}
+
+#[test]
+fn an_event_written_by_schema_1_still_decodes() {
+    check("event-v1", event_v1);
+}
+
+#[test]
+fn an_area_written_by_schema_1_still_decodes() {
+    check("area-v1", area_v1);
+}
