@@ -1,9 +1,21 @@
 //! The outreach server: receives phones' sync requests, merges them with
-//! sync-core's hub functions, stores documents and their change feed, and
-//! answers reports.
+//! sync-core's hub functions, stores documents, their change feed and
+//! projections in SQLite or PostgreSQL, and manages devices and the area.
 //!
-//! This crate is at its beginning: today it only reports the protocol it
-//! speaks. The HTTP API, storage and projections follow (see ARCHITECTURE.md).
+//! `main.rs` only wires things; [`http::app`] builds the whole HTTP
+//! application, so tests can serve it on a loopback port.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod projection;
+pub mod sync;
+
+pub use error::{Error, Result};
 
 /// The sync protocol version this server speaks.
 pub const PROTOCOL_VERSION: u16 = sync_core::PROTOCOL_VERSION;

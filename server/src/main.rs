@@ -1,25 +1,32 @@
-//! The `outreach` command.
+//! The `outreach` command: see `outreach --help`.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    let version = env!("CARGO_PKG_VERSION");
-    match std::env::args().nth(1).as_deref() {
-        Some("--version") => {
-            #[allow(clippy::print_stdout, reason = "the command's output")]
-            {
-                println!(
-                    "outreach {version} (sync protocol {})",
-                    server::PROTOCOL_VERSION
-                );
-            }
-            ExitCode::SUCCESS
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = server::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("outreach: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        _ => {
-            eprintln!(
-                "outreach {version}: the server is not built yet; \
-                 try `cargo run -p sync-core --example two_phones`"
-            );
+    };
+    match runtime.block_on(cli.run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("outreach: {e}");
             ExitCode::FAILURE
         }
     }

@@ -216,6 +216,12 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     }))
 }
 
+/// Reads the record held in stored document bytes.
+pub fn read_record(stored: &[u8]) -> Result<Record, crate::Error> {
+    let doc = document::load(stored)?;
+    Ok(document::decode(&doc, None)?)
+}
+
 /// Answers a pull: the changes in `stored` the device lacks given its heads
 /// (the whole document if it has none, or heads the server does not know).
 pub fn pull_changes(stored: &[u8], have: &[Head]) -> Result<Vec<u8>, crate::Error> {
@@ -459,10 +465,7 @@ impl MemoryHub {
 
     /// The record held for an id.
     pub fn record(&self, id: DocId) -> Option<Record> {
-        let doc = self.docs.get(&id)?;
-        document::load(&doc.bytes)
-            .ok()
-            .and_then(|d| document::decode(&d, None).ok())
+        read_record(&self.docs.get(&id)?.bytes).ok()
     }
 
     /// Every record held, by id.

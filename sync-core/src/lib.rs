@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod authoring;
 mod document;
 mod error;
 pub mod hub;
@@ -54,7 +55,7 @@ mod store;
 pub mod validate;
 
 pub use error::{DocumentError, Error, ProtocolError, Result, StorageError, ValidationError};
-pub use hub::{FeedCursor, MemoryHub, Merged, PushMerge, merge_push, pull_changes};
+pub use hub::{FeedCursor, MemoryHub, Merged, PushMerge, merge_push, pull_changes, read_record};
 pub use ids::{Clock, DeviceId, DocId, EntryId, ManualClock, ParseIdError, SystemClock, Timestamp};
 pub use ladder::{Ladder, Progress, Stage, StageRule};
 pub use model::*;

@@ -153,7 +153,8 @@ pub enum RejectionCode {
 }
 
 impl Rejection {
-    pub(crate) fn new(code: RejectionCode, detail: impl ToString) -> Self {
+    /// A refusal; `detail` must carry no personal data.
+    pub fn new(code: RejectionCode, detail: impl ToString) -> Self {
         Self {
             code,
             detail: detail.to_string(),

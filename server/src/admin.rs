@@ -1,0 +1,416 @@
+//! Admin operations shared by the `outreach admin` commands and the admin
+//! HTTP endpoints: the area configuration and events.
+//!
+//! The server writes records as a device of its own: each edit becomes a
+//! push (`sync_core::authoring`) merged through [`crate::sync::merge`], so
+//! it is validated, projected and sent to phones like any other change.
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use sync_core::{
+    AreaConfig, DeviceId, DocId, Event, EventKind, Ladder, NewEvent, PatchConfig, PushOutcome,
+    Record, ResidentBasis, ResidentDefinition, Scope, Stage, StageRule, Timestamp, authoring,
+    read_record,
+};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::sync;
+
+const SERVER_DEVICE: &str = "server_device_id";
+
+/// The server's own device id, made on first use.
+pub async fn server_device(db: &Db) -> Result<DeviceId> {
+    let _guard = db.write_guard().await;
+    let mut conn = db.pool.acquire().await?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(SERVER_DEVICE)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some((id,)) = row {
+        return id
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("server device id {id}")));
+    }
+    let id = DeviceId::new(Timestamp::from_millis(0));
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(SERVER_DEVICE)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let (stored,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+        .bind(SERVER_DEVICE)
+        .fetch_one(&mut *conn)
+        .await?;
+    stored
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("server device id {stored}")))
+}
+
+async fn stored_bytes(conn: &mut AnyConnection, id: DocId) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|(b,)| b))
+}
+
+async fn merge_own(db: &Db, push: Option<sync_core::Push>, now: Timestamp) -> Result<()> {
+    let Some(push) = push else { return Ok(()) };
+    match sync::merge(db, &push, &Scope::Admin, now).await?.0 {
+        PushOutcome::Accepted { .. } => Ok(()),
+        PushOutcome::Rejected(r) => Err(Error::BadRequest(r.detail)),
+        PushOutcome::Resend => Err(Error::Corrupt(
+            "the server's own edit was not accepted".into(),
+        )),
+    }
+}
+
+/// The area configuration, if one was made.
+pub async fn area(db: &Db) -> Result<Option<AreaConfig>> {
+    let mut conn = db.pool.acquire().await?;
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'area' ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        Some((bytes,)) => match read_record(&bytes)? {
+            Record::Area(a) => Ok(Some(a)),
+            _ => Err(Error::Corrupt("an area row holds another kind".into())),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Edits the area configuration with `edit` (starting from a default one,
+/// named `slug`, if there is none yet) and stores the result.
+pub async fn edit_area(
+    db: &Db,
+    slug: Option<&str>,
+    now: Timestamp,
+    edit: impl FnOnce(&mut AreaConfig) -> Result<()>,
+) -> Result<AreaConfig> {
+    let existing = area(db).await?;
+    let mut config = match existing.clone() {
+        Some(config) => config,
+        None => {
+            let slug = slug.unwrap_or("our-area");
+            let by = server_device(db).await?;
+            AreaConfig::new_default(DocId::new(now), slug, "Our area", by, now)
+        }
+    };
+    if let (Some(slug), Some(_)) = (slug, &existing)
+        && slug != config.area
+    {
+        return Err(Error::BadRequest(format!(
+            "the area is {:?}; its slug cannot change",
+            config.area
+        )));
+    }
+    edit(&mut config)?;
+    config.patches.sort_by(|a, b| a.id.cmp(&b.id));
+    config
+        .resident_definitions
+        .sort_by(|a, b| a.key.cmp(&b.key));
+    let stored = {
+        let mut conn = db.pool.acquire().await?;
+        stored_bytes(&mut conn, config.id).await?
+    };
+    let push = authoring::area_push(stored.as_deref(), &config, now)?;
+    merge_own(db, push, now).await?;
+    area(db)
+        .await?
+        .ok_or_else(|| Error::Corrupt("the area was not stored".into()))
+}
+
+/// Creates an event and returns its id.
+pub async fn create_event(db: &Db, event: &NewEvent, now: Timestamp) -> Result<DocId> {
+    let by = server_device(db).await?;
+    let id = DocId::new(now);
+    let push = authoring::event_push(None, id, event, by, now)?;
+    merge_own(db, push, now).await?;
+    Ok(id)
+}
+
+/// Changes an event's details.
+pub async fn update_event(db: &Db, id: DocId, event: &NewEvent, now: Timestamp) -> Result<()> {
+    let by = server_device(db).await?;
+    let stored = {
+        let mut conn = db.pool.acquire().await?;
+        stored_bytes(&mut conn, id).await?
+    }
+    .ok_or(Error::NotFound("event"))?;
+    let push = authoring::event_push(Some(&stored), id, event, by, now).map_err(|e| match e {
+        sync_core::Error::WrongKind { .. } => Error::NotFound("event"),
+        other => other.into(),
+    })?;
+    merge_own(db, push, now).await
+}
+
+/// Every event, soonest first.
+pub async fn events(db: &Db) -> Result<Vec<EventView>> {
+    let mut conn = db.pool.acquire().await?;
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM events ORDER BY starts_at, id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for (id,) in ids {
+        let id: DocId = id
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("event id {id}")))?;
+        if let Some(bytes) = stored_bytes(&mut conn, id).await?
+            && let Record::Event(e) = read_record(&bytes)?
+        {
+            out.push(EventView::from(&e));
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------ JSON views
+
+/// An area configuration as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AreaView {
+    /// The document id.
+    pub id: String,
+    /// The area's slug.
+    pub area: String,
+    /// Its name.
+    pub name: String,
+    /// Share of partnership members (percent) who must be residents.
+    pub resident_led_threshold_percent: u8,
+    /// Patches (villages, estates), in slug order.
+    pub patches: Vec<PatchView>,
+    /// Topic tags.
+    pub topics: Vec<String>,
+    /// The engagement ladder, first stage first.
+    pub ladder: Vec<StageView>,
+    /// Definitions of "resident".
+    pub resident_definitions: Vec<ResidentDefinitionView>,
+}
+
+/// A patch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PatchView {
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Households, for per-1,000-household figures.
+    pub households: u32,
+}
+
+/// A ladder stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StageView {
+    /// Slug.
+    pub key: String,
+    /// Label.
+    pub label: String,
+    /// What counts as reaching it: contacted, conversation, interested,
+    /// participant, volunteer, working-group, partnership-member or leader.
+    pub rule: String,
+}
+
+/// A definition of "resident".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentDefinitionView {
+    /// Slug.
+    pub key: String,
+    /// Label.
+    pub label: String,
+    /// Which bases count: lives, works, studies, worships, other.
+    pub counts: Vec<String>,
+}
+
+impl From<&AreaConfig> for AreaView {
+    fn from(a: &AreaConfig) -> Self {
+        Self {
+            id: a.id.to_string(),
+            area: a.area.clone(),
+            name: a.name.clone(),
+            resident_led_threshold_percent: a.resident_led_threshold_percent,
+            patches: a
+                .patches
+                .iter()
+                .map(|p| PatchView {
+                    slug: p.id.clone(),
+                    name: p.name.clone(),
+                    households: p.households,
+                })
+                .collect(),
+            topics: a.topics.iter().cloned().collect(),
+            ladder: a
+                .ladder
+                .stages()
+                .iter()
+                .map(|s| StageView {
+                    key: s.key.clone(),
+                    label: s.label.clone(),
+                    rule: s.rule.as_str().to_owned(),
+                })
+                .collect(),
+            resident_definitions: a
+                .resident_definitions
+                .iter()
+                .map(|d| ResidentDefinitionView {
+                    key: d.key.clone(),
+                    label: d.label.clone(),
+                    counts: d.counts.iter().map(|b| b.as_str().to_owned()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Changes to the area configuration; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AreaChange {
+    /// The area's slug (only when creating it).
+    pub area: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// The resident-led threshold, percent (1 to 100).
+    pub resident_led_threshold_percent: Option<u8>,
+    /// Topic tags (replaces the set).
+    pub topics: Option<Vec<String>>,
+    /// The ladder (replaces it).
+    pub ladder: Option<Vec<StageView>>,
+    /// Resident definitions (replace them).
+    pub resident_definitions: Option<Vec<ResidentDefinitionView>>,
+}
+
+impl AreaChange {
+    /// Applies the change to a configuration.
+    pub fn apply(self, config: &mut AreaConfig) -> Result<()> {
+        if let Some(name) = self.name {
+            config.name = name;
+        }
+        if let Some(threshold) = self.resident_led_threshold_percent {
+            config.resident_led_threshold_percent = threshold;
+        }
+        if let Some(topics) = self.topics {
+            config.topics = topics.into_iter().collect();
+        }
+        if let Some(stages) = self.ladder {
+            let stages = stages
+                .into_iter()
+                .map(|s| {
+                    let rule = StageRule::parse(&s.rule).ok_or_else(|| {
+                        Error::BadRequest(format!("unknown ladder rule {:?}", s.rule))
+                    })?;
+                    Ok(Stage {
+                        key: s.key,
+                        label: s.label,
+                        rule,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            config.ladder = Ladder::new(stages).map_err(sync_core::Error::from)?;
+        }
+        if let Some(definitions) = self.resident_definitions {
+            config.resident_definitions = definitions
+                .into_iter()
+                .map(|d| {
+                    let counts = d
+                        .counts
+                        .iter()
+                        .map(|c| {
+                            ResidentBasis::parse(c).ok_or_else(|| {
+                                Error::BadRequest(format!("unknown resident basis {c:?}"))
+                            })
+                        })
+                        .collect::<Result<_>>()?;
+                    Ok(ResidentDefinition {
+                        key: d.key,
+                        label: d.label,
+                        counts,
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets a patch (adding it if new).
+pub fn set_patch(config: &mut AreaConfig, slug: &str, name: &str, households: u32) {
+    match config.patches.iter_mut().find(|p| p.id == slug) {
+        Some(p) => {
+            p.name = name.to_owned();
+            p.households = households;
+        }
+        None => config.patches.push(PatchConfig {
+            id: slug.to_owned(),
+            name: name.to_owned(),
+            households,
+        }),
+    }
+}
+
+/// An event as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// The document id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// fun-day, youth-session, training, meeting, consultation or other.
+    pub kind: String,
+    /// The patch it is in.
+    pub patch: String,
+    /// Start (ms since the epoch).
+    pub starts_at: i64,
+    /// End, if known.
+    pub ends_at: Option<i64>,
+    /// Where.
+    pub place: Option<String>,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            kind: e.kind.as_str().to_owned(),
+            patch: e.patch.clone(),
+            starts_at: e.starts_at.as_millis(),
+            ends_at: e.ends_at.map(Timestamp::as_millis),
+            place: e.place.clone(),
+        }
+    }
+}
+
+/// An event to create or the new details of one.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventInput {
+    /// Title.
+    pub title: String,
+    /// fun-day, youth-session, training, meeting, consultation or other.
+    pub kind: String,
+    /// The patch it is in.
+    pub patch: String,
+    /// Start (ms since the epoch).
+    pub starts_at: i64,
+    /// End, if known.
+    pub ends_at: Option<i64>,
+    /// Where.
+    pub place: Option<String>,
+}
+
+impl EventInput {
+    /// The event for the area `area`.
+    pub fn into_new_event(self, area: &str) -> Result<NewEvent> {
+        Ok(NewEvent {
+            area: area.to_owned(),
+            patch: self.patch,
+            title: self.title,
+            kind: EventKind::parse(&self.kind)
+                .ok_or_else(|| Error::BadRequest(format!("unknown event kind {:?}", self.kind)))?,
+            starts_at: Timestamp::from_millis(self.starts_at),
+            ends_at: self.ends_at.map(Timestamp::from_millis),
+            place: self.place,
+        })
+    }
+}

@@ -1,0 +1,335 @@
+//! The command line: `outreach serve | migrate | demo | admin ...`. Every
+//! option can also come from an environment variable.
+#![allow(clippy::print_stdout, reason = "a command's output goes to stdout")]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use sync_core::{Clock, DeviceId, SystemClock};
+
+use crate::admin::{self, AreaChange, AreaView, ResidentDefinitionView, StageView};
+use crate::auth::{self, Role};
+use crate::db::{Db, redact};
+use crate::error::{Error, Result};
+use crate::http::{self, AppState, RateLimit};
+
+/// The outreach server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "outreach",
+    version,
+    about = "Offline-first outreach backend with sync"
+)]
+pub struct Cli {
+    /// The database: `sqlite://FILE` (created if missing) or `postgres://...`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://outreach.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the sync endpoint and the API.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Fill the database with a realistic synthetic area.
+    Demo(DemoArgs),
+    /// Administration: invites, devices and the area.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, env = "OUTREACH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Fill an empty database with demo data first.
+    #[arg(long, env = "OUTREACH_DEMO")]
+    pub demo: bool,
+    /// Requests per second allowed per device token.
+    #[arg(long, env = "OUTREACH_RATE_LIMIT", default_value = "20")]
+    pub rate_limit: NonZeroU32,
+    /// Requests a device token may make in a burst.
+    #[arg(long, env = "OUTREACH_RATE_BURST", default_value = "60")]
+    pub rate_burst: NonZeroU32,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many people to create.
+    #[arg(long, default_value = "2000")]
+    pub people: usize,
+    /// Seed of the generator (the same seed makes the same area).
+    #[arg(long, default_value = "7")]
+    pub seed: u64,
+}
+
+/// `admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a one-time invite code for a device.
+    Invite {
+        /// The role it grants.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A champion's patch (repeat for several).
+        #[arg(long = "patch")]
+        patches: Vec<String>,
+    },
+    /// List devices.
+    Devices,
+    /// Revoke a device: it wipes its store at its next sync.
+    Revoke {
+        /// The device id.
+        device: String,
+    },
+    /// Show or change the area configuration.
+    #[command(subcommand)]
+    Area(AreaCommand),
+}
+
+/// `admin area` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AreaCommand {
+    /// Print the configuration as JSON.
+    Show,
+    /// Change the area's settings (creating the area if needed).
+    Set {
+        /// The area's slug (only when creating it).
+        #[arg(long)]
+        slug: Option<String>,
+        /// Its name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Share of partnership members (percent) who must be residents.
+        #[arg(long)]
+        threshold: Option<u8>,
+        /// Topic tags (replace the set; repeat for several).
+        #[arg(long = "topic")]
+        topics: Vec<String>,
+        /// A JSON file with the ladder: `[{"key", "label", "rule"}, ...]`.
+        #[arg(long)]
+        ladder: Option<PathBuf>,
+        /// A JSON file with resident definitions: `[{"key", "label", "counts": [...]}, ...]`.
+        #[arg(long)]
+        resident_definitions: Option<PathBuf>,
+    },
+    /// Add or change a patch.
+    Patch {
+        /// Its slug.
+        slug: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Its number of households.
+        #[arg(long)]
+        households: u32,
+    },
+    /// Remove a patch.
+    RemovePatch {
+        /// Its slug.
+        slug: String,
+    },
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::BadRequest(format!("{}: {e}", path.display())))
+}
+
+fn print_area(area: &AreaView) -> Result<()> {
+    let text = serde_json::to_string_pretty(area).map_err(|e| Error::Corrupt(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+impl Cli {
+    /// Runs the command.
+    pub async fn run(self) -> Result<()> {
+        let db = Db::connect(&self.database_url).await?;
+        db.migrate().await?;
+        let clock = SystemClock;
+        match self.command {
+            Command::Migrate => {
+                tracing::info!(database = %redact(&self.database_url), "schema is up to date");
+            }
+            Command::Serve(args) => serve(db, args).await?,
+            Command::Demo(args) => {
+                let summary = crate::demo::fill(&db, args.people, args.seed, true).await?;
+                println!("{summary}");
+            }
+            Command::Admin(AdminCommand::Invite { role, patches }) => {
+                let patches: BTreeSet<String> = patches.into_iter().collect();
+                let _guard = db.write_guard().await;
+                let mut conn = db.pool.acquire().await?;
+                let code = auth::create_invite(&mut conn, role, &patches, clock.now()).await?;
+                println!("{code}");
+            }
+            Command::Admin(AdminCommand::Devices) => {
+                let mut conn = db.pool.acquire().await?;
+                for d in auth::list_devices(&mut conn).await? {
+                    let state = if d.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{}  {:<12} {:<8} {:<24} {}",
+                        d.id,
+                        d.role.as_str(),
+                        state,
+                        d.patches.join(","),
+                        d.name
+                    );
+                }
+            }
+            Command::Admin(AdminCommand::Revoke { device }) => {
+                let id: DeviceId = device
+                    .parse()
+                    .map_err(|_| Error::BadRequest(format!("{device:?} is not a device id")))?;
+                let _guard = db.write_guard().await;
+                let mut conn = db.pool.acquire().await?;
+                if !auth::revoke_device(&mut conn, id, clock.now()).await? {
+                    return Err(Error::NotFound("device"));
+                }
+                println!("revoked {id}: it wipes its store at its next sync");
+            }
+            Command::Admin(AdminCommand::Area(command)) => {
+                area_command(&db, command, clock).await?
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Result<()> {
+    let area = match command {
+        AreaCommand::Show => admin::area(db).await?.ok_or(Error::NotFound("area"))?,
+        AreaCommand::Set {
+            slug,
+            name,
+            threshold,
+            topics,
+            ladder,
+            resident_definitions,
+        } => {
+            let change = AreaChange {
+                area: slug.clone(),
+                name,
+                resident_led_threshold_percent: threshold,
+                topics: (!topics.is_empty()).then_some(topics),
+                ladder: ladder
+                    .as_ref()
+                    .map(read_json::<Vec<StageView>>)
+                    .transpose()?,
+                resident_definitions: resident_definitions
+                    .as_ref()
+                    .map(read_json::<Vec<ResidentDefinitionView>>)
+                    .transpose()?,
+            };
+            admin::edit_area(db, slug.as_deref(), clock.now(), |a| change.apply(a)).await?
+        }
+        AreaCommand::Patch {
+            slug,
+            name,
+            households,
+        } => {
+            admin::edit_area(db, None, clock.now(), |a| {
+                admin::set_patch(a, &slug, &name, households);
+                Ok(())
+            })
+            .await?
+        }
+        AreaCommand::RemovePatch { slug } => {
+            admin::edit_area(db, None, clock.now(), |a| {
+                let before = a.patches.len();
+                a.patches.retain(|p| p.id != slug);
+                if a.patches.len() == before {
+                    Err(Error::NotFound("patch"))
+                } else {
+                    Ok(())
+                }
+            })
+            .await?
+        }
+    };
+    print_area(&AreaView::from(&area))
+}
+
+async fn serve(db: Db, args: ServeArgs) -> Result<()> {
+    let db = Arc::new(db);
+    if args.demo && !crate::demo::has_people(&db).await? {
+        let summary = crate::demo::fill(&db, 2000, 7, true).await?;
+        tracing::info!("demo data: {summary}");
+    }
+    let rate_limit = RateLimit {
+        per_second: args.rate_limit,
+        burst: args.rate_burst,
+    };
+    let app = http::app(AppState::new(db, rate_limit));
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("listening on {}", args.bind),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        context: "reading the bound address".into(),
+        source,
+    })?;
+    tracing::info!(%addr, "outreach serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| Error::Io {
+            context: "serving".into(),
+            source,
+        })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C: in-flight requests finish, new ones are refused.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,145 @@
+//! The database: SQLite (embedded, the default) or PostgreSQL, through one
+//! sqlx `Any` pool, so every query is written once.
+//!
+//! Queries use `$1`-style parameters, which both databases accept, and only
+//! types both share: text, 64-bit integers and byte strings.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::error::{Error, Result};
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool and what the server needs to know about it.
+#[derive(Debug)]
+pub struct Db {
+    /// The pool.
+    pub pool: AnyPool,
+    /// The database behind it.
+    pub backend: Backend,
+    /// SQLite allows one writer at a time: the server queues its own write
+    /// transactions here instead of failing with "database is locked".
+    sqlite_writer: Mutex<()>,
+}
+
+/// Held while writing; see [`Db::write_guard`].
+#[derive(Debug)]
+pub struct WriteGuard<'a>(
+    #[allow(dead_code, reason = "held for its drop")] Option<MutexGuard<'a, ()>>,
+);
+
+impl Db {
+    /// Connects to `url` (`sqlite://FILE` or `postgres://...`), creating a
+    /// SQLite file if it is missing.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(format!(
+                "unsupported database URL (use sqlite://FILE or postgres://...): {}",
+                redact(url)
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::Config(format!("bad database URL {}: {e}", redact(&url))))?;
+        let max_connections = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 10,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL sync
+                        // makes a commit durable before the server answers.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer: Mutex::new(()),
+        })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Take before beginning a write transaction and hold until it ends.
+    /// On SQLite it queues writers; PostgreSQL needs no queue (row locks and
+    /// version checks keep concurrent merges correct).
+    pub async fn write_guard(&self) -> WriteGuard<'_> {
+        match self.backend {
+            Backend::Sqlite => WriteGuard(Some(self.sqlite_writer.lock().await)),
+            Backend::Postgres => WriteGuard(None),
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
+        assert_eq!(redact("sqlite://outreach.db"), "sqlite://outreach.db");
+    }
+}

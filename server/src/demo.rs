@@ -1,0 +1,496 @@
+//! Demo data: a realistic synthetic area, made by simulated phones syncing
+//! through the real sync path over two years.
+//!
+//! Street champions knock on doors every week in their patches; a youth
+//! worker runs sessions and signs young people up; the partnership's worker
+//! records who came to events, volunteered, joined a working group or took a
+//! seat on the partnership, and who left. Every record reaches the database
+//! as a phone's push, merged, validated and projected like real data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sync_core::{
+    AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
+    EntryChannel, EventKind, InteractionKind, LawfulBasis, ManualClock, MemoryStore, NewConsent,
+    NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole, SystemClock, Tenure, Timestamp,
+};
+
+use crate::admin;
+use crate::auth::{self, Device, Role};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::sync;
+
+const AREA: &str = "north-estate";
+const WEEKS: i64 = 104;
+const PATCHES: [(&str, &str, u32); 5] = [
+    ("birch-close", "Birch Close", 180),
+    ("canal-side", "Canal Side", 530),
+    ("elm-road", "Elm Road", 412),
+    ("oak-lane", "Oak Lane", 265),
+    ("old-village", "Old Village", 340),
+];
+const TOPICS: [&str; 8] = [
+    "parks",
+    "litter",
+    "youth",
+    "housing",
+    "transport",
+    "safety",
+    "older-people",
+    "food",
+];
+const ACTIVITIES: [&str; 4] = [
+    "litter-pick",
+    "community-garden",
+    "youth-club",
+    "lunch-club",
+];
+const GROUPS: [&str; 3] = ["green-spaces", "youth-forum", "events-team"];
+const FIRST_NAMES: [&str; 16] = [
+    "Sam", "Ali", "Kim", "Jo", "Priya", "Tom", "Aisha", "Marek", "Grace", "Owen", "Fatima", "Liam",
+    "Ola", "Rosa", "Dev", "Nia",
+];
+
+type Phone = Replica<MemoryStore, ManualClock>;
+
+/// What the demo made.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// People recorded.
+    pub people: usize,
+    /// Events recorded.
+    pub events: usize,
+    /// Sync round trips made.
+    pub syncs: usize,
+    /// An admin device token, to try the API with.
+    pub admin_token: String,
+    /// A viewer device token.
+    pub viewer_token: String,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "demo area {AREA}: {} people, {} events, {} syncs over {WEEKS} weeks\n\
+             admin token:  {}\nviewer token: {}",
+            self.people, self.events, self.syncs, self.admin_token, self.viewer_token
+        )
+    }
+}
+
+/// Whether the database holds any person.
+pub async fn has_people(db: &Db) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A simulated device: its replica and how the server knows it.
+struct SimPhone {
+    phone: Phone,
+    device: Device,
+}
+
+/// Something the worker records about a person in a later week.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Attend,
+    Volunteer,
+    JoinGroup,
+    TakeSeat { chair: bool },
+    Leave,
+}
+
+async fn register(
+    db: &Db,
+    role: Role,
+    patches: &[&str],
+    name: &str,
+    now: Timestamp,
+) -> Result<(Device, String)> {
+    let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    let code = auth::create_invite(&mut tx, role, &patches, now).await?;
+    let registered = auth::register_device(&mut tx, &code, name, now).await?;
+    tx.commit().await?;
+    let device = auth::authenticate(&mut *db.pool.acquire().await?, &registered.token).await?;
+    Ok((device, registered.token))
+}
+
+fn sim_phone(device: Device, clock: &ManualClock) -> Result<SimPhone> {
+    let phone = Replica::open(MemoryStore::new(), device.id, clock.clone())?;
+    Ok(SimPhone { phone, device })
+}
+
+async fn sync_phone(db: &Db, sim: &mut SimPhone, now: Timestamp) -> Result<usize> {
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let request = sim.phone.sync_request()?;
+        let response = sync::handle(db, &sim.device, &request, now).await?;
+        let outcome = sim.phone.apply_sync_response(&response)?;
+        if !outcome.rejected.is_empty() {
+            return Err(Error::Corrupt(format!(
+                "demo data was refused: {:?}",
+                outcome.rejected[0].1
+            )));
+        }
+        if !outcome.more || rounds > 100 {
+            return Ok(rounds);
+        }
+    }
+}
+
+fn consent(purpose: ConsentPurpose, method: ConsentMethod, given_by: ConsentGiver) -> NewConsent {
+    NewConsent {
+        purpose,
+        granted: true,
+        lawful_basis: LawfulBasis::Consent,
+        wording_version: "2024-01".into(),
+        method,
+        given_by,
+    }
+}
+
+fn pick<T: Copy>(rng: &mut fastrand::Rng, items: &[T]) -> T {
+    items[rng.usize(..items.len())]
+}
+
+fn adult_age(rng: &mut fastrand::Rng) -> AgeBand {
+    // Door-knocking reaches older residents more often.
+    pick(
+        rng,
+        &[
+            AgeBand::From18To24,
+            AgeBand::From25To34,
+            AgeBand::From35To44,
+            AgeBand::From45To54,
+            AgeBand::From55To64,
+            AgeBand::From55To64,
+            AgeBand::From65To74,
+            AgeBand::From65To74,
+            AgeBand::From75,
+        ],
+    )
+}
+
+/// Fills the database with a synthetic area of about `people` people.
+pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<Summary> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let end = SystemClock.now();
+    let clock = ManualClock::new(end.plus_days(-7 * WEEKS));
+    let mut summary = Summary::default();
+
+    admin::edit_area(db, Some(AREA), clock.now(), |area| {
+        area.name = "North Estate Big Local".into();
+        for (slug, name, households) in PATCHES {
+            admin::set_patch(area, slug, name, households);
+        }
+        area.topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+        Ok(())
+    })
+    .await?;
+
+    let now = clock.now();
+    let (worker, admin_token) = register(db, Role::Admin, &[], "Partnership worker", now).await?;
+    let (_, viewer_token) = register(db, Role::Viewer, &[], "Partnership board", now).await?;
+    summary.admin_token = admin_token;
+    summary.viewer_token = viewer_token;
+    let mut champions = Vec::new();
+    for (n, (slug, name, _)) in PATCHES.iter().enumerate() {
+        let mut patches = vec![*slug];
+        if n == 0 {
+            // One champion also covers the next patch along.
+            patches.push(PATCHES[1].0);
+        }
+        let (device, _) = register(
+            db,
+            Role::Champion,
+            &patches,
+            &format!("{name} champion"),
+            now,
+        )
+        .await?;
+        champions.push(sim_phone(device, &clock)?);
+    }
+    let (youth_device, _) = register(db, Role::YouthWorker, &[], "Youth worker", now).await?;
+    let mut youth = sim_phone(youth_device, &clock)?;
+    let mut worker = sim_phone(worker, &clock)?;
+    for sim in champions.iter_mut().chain([&mut youth, &mut worker]) {
+        summary.syncs += sync_phone(db, sim, clock.now()).await?;
+    }
+
+    let bar = if progress {
+        let bar = ProgressBar::new(WEEKS as u64);
+        bar.set_style(
+            ProgressStyle::with_template("demo {bar:40} week {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let youth_share = people / 6;
+    let doors_per_week = (people - youth_share)
+        .div_ceil(WEEKS as usize * champions.len())
+        .max(1);
+    let mut plans: BTreeMap<i64, Vec<(DocId, Step)>> = BTreeMap::new();
+    let mut events: Vec<DocId> = Vec::new();
+    let mut seats: BTreeMap<DocId, sync_core::EntryId> = BTreeMap::new();
+    let start = clock.now();
+
+    for week in 0..WEEKS {
+        let monday = start.plus_days(7 * week);
+        clock.set(monday.plus_days(1));
+        // The worker puts on something every fortnight.
+        if week % 2 == 0 {
+            let (patch, _, _) = pick(&mut rng, &PATCHES);
+            let kind = pick(
+                &mut rng,
+                &[
+                    EventKind::FunDay,
+                    EventKind::Meeting,
+                    EventKind::Consultation,
+                    EventKind::Training,
+                ],
+            );
+            let event = worker.phone.create_event(&NewEvent {
+                area: AREA.into(),
+                patch: patch.into(),
+                title: format!(
+                    "{} in {}",
+                    kind.as_str().replace('-', " "),
+                    patch.replace('-', " ")
+                ),
+                kind,
+                starts_at: monday.plus_days(5),
+                ends_at: None,
+                place: Some("Community centre".into()),
+            })?;
+            events.push(event);
+            summary.events += 1;
+        }
+
+        // Champions knock on doors.
+        for champion in champions.iter_mut() {
+            let patches: Vec<String> = champion.device.patches.iter().cloned().collect();
+            for _ in 0..doors_per_week {
+                clock.advance(rng.i64(5..25) * 60_000);
+                let patch = patches[rng.usize(..patches.len())].clone();
+                let outcome = pick(
+                    &mut rng,
+                    &[
+                        DoorOutcome::Spoke,
+                        DoorOutcome::Spoke,
+                        DoorOutcome::NotIn,
+                        DoorOutcome::NotIn,
+                        DoorOutcome::Refused,
+                        DoorOutcome::MovedAway,
+                    ],
+                );
+                let spoke = outcome == DoorOutcome::Spoke;
+                let keen = spoke && rng.u8(..100) < 45;
+                let id = champion.phone.create_person(
+                    &NewPerson::new(AREA, &patch, EntryChannel::Doorstep),
+                    |p| {
+                        let mut doorstep = Doorstep::new(outcome);
+                        if spoke {
+                            p.set_name(Some(pick(&mut rng, &FIRST_NAMES)))?;
+                            p.set_age_band(Some(adult_age(&mut rng)))?;
+                            p.set_tenure(Some(pick(&mut rng, Tenure::ALL)))?;
+                            p.set_language(Some(pick(
+                                &mut rng,
+                                &["en", "en", "en", "en", "pl", "ur", "so", "ro"],
+                            )))?;
+                            p.set_resident(ResidentBasis::Lives, true)?;
+                            if rng.u8(..100) < 15 {
+                                p.set_resident(ResidentBasis::Works, true)?;
+                            }
+                            let topic = pick(&mut rng, &TOPICS);
+                            p.set_interest(topic, true)?;
+                            doorstep = doorstep.topic(topic);
+                            if rng.u8(..100) < 30 {
+                                p.record_consent(consent(
+                                    ConsentPurpose::EqualityMonitoring,
+                                    ConsentMethod::Doorstep,
+                                    ConsentGiver::Subject,
+                                ))?;
+                                p.set_ethnicity(Some(pick(
+                                    &mut rng,
+                                    &[
+                                        "white-british",
+                                        "white-other",
+                                        "asian",
+                                        "black",
+                                        "mixed",
+                                        "other",
+                                    ],
+                                )))?;
+                            }
+                        }
+                        if keen {
+                            p.record_consent(consent(
+                                ConsentPurpose::ContactAgain,
+                                ConsentMethod::Doorstep,
+                                ConsentGiver::Subject,
+                            ))?;
+                            doorstep = doorstep
+                                .wants_to_join(pick(&mut rng, &ACTIVITIES))
+                                .follow_up(
+                                    "Send details of the next session",
+                                    Some(p.now().plus_days(14)),
+                                );
+                        }
+                        p.log_doorstep(doorstep).map(drop)
+                    },
+                )?;
+                summary.people += 1;
+                if keen {
+                    // How far this person will go, and when.
+                    let mut at = week;
+                    let mut steps = vec![Step::Attend];
+                    let reach = rng.u8(..100);
+                    if reach < 50 {
+                        steps.push(Step::Attend);
+                    }
+                    if reach < 35 {
+                        steps.push(Step::Volunteer);
+                    }
+                    if reach < 15 {
+                        steps.push(Step::JoinGroup);
+                    }
+                    if reach < 5 {
+                        steps.push(Step::TakeSeat { chair: reach < 1 });
+                    }
+                    if reach < 5 && rng.bool() {
+                        steps.push(Step::Leave);
+                    }
+                    for step in steps {
+                        at += rng.i64(2..12);
+                        plans.entry(at).or_default().push((id, step));
+                    }
+                }
+            }
+        }
+
+        // The youth worker runs a session every other week.
+        if week % 2 == 1 && youth_share > 0 {
+            let (patch, _, _) = pick(&mut rng, &PATCHES);
+            let session = youth.phone.create_event(&NewEvent {
+                area: AREA.into(),
+                patch: patch.into(),
+                title: "Youth session".into(),
+                kind: EventKind::YouthSession,
+                starts_at: clock.now(),
+                ends_at: None,
+                place: Some("Youth club".into()),
+            })?;
+            summary.events += 1;
+            for _ in 0..(youth_share / (WEEKS as usize / 2)).max(1) {
+                let band = pick(
+                    &mut rng,
+                    &[
+                        AgeBand::Under13,
+                        AgeBand::From13To17,
+                        AgeBand::From13To17,
+                        AgeBand::From18To24,
+                    ],
+                );
+                let giver = if band == AgeBand::Under13 {
+                    ConsentGiver::Guardian
+                } else {
+                    ConsentGiver::Subject
+                };
+                youth.phone.create_person(
+                    &NewPerson::new(AREA, patch, EntryChannel::YouthSession),
+                    |p| {
+                        p.set_name(Some(pick(&mut rng, &FIRST_NAMES)))?;
+                        p.set_age_band(Some(band))?;
+                        p.record_consent(consent(
+                            ConsentPurpose::Events,
+                            ConsentMethod::Event,
+                            giver,
+                        ))?;
+                        p.record(InteractionKind::EventSignUp { event: session })?;
+                        p.record(InteractionKind::Attendance { event: session })
+                            .map(drop)
+                    },
+                )?;
+                summary.people += 1;
+            }
+        }
+
+        // Everyone syncs at the end of the week; the worker last, so it
+        // holds what the champions recorded.
+        let friday = monday.plus_days(5);
+        clock.set(friday);
+        for sim in champions.iter_mut().chain([&mut youth, &mut worker]) {
+            summary.syncs += sync_phone(db, sim, friday).await?;
+        }
+
+        // The worker records progress planned for this week.
+        if let Some(due) = plans.remove(&week) {
+            for (id, step) in due {
+                let Some(&event) = events.last() else {
+                    continue;
+                };
+                let seat = seats.get(&id).copied();
+                let entry = worker.phone.edit_person(id, |p| {
+                    let now = p.now();
+                    match step {
+                        Step::Attend => p.record(InteractionKind::Attendance { event }).map(Some),
+                        Step::Volunteer => p
+                            .record(InteractionKind::Volunteering {
+                                activity: pick(&mut rng, &ACTIVITIES).into(),
+                                event: Some(event),
+                            })
+                            .map(|_| None),
+                        Step::JoinGroup => p
+                            .record(InteractionKind::WorkingGroup {
+                                group: pick(&mut rng, &GROUPS).into(),
+                                start: now,
+                                end: None,
+                            })
+                            .map(|_| None),
+                        Step::TakeSeat { chair } => {
+                            let role = if chair {
+                                HeldRole::Chair
+                            } else {
+                                HeldRole::PartnershipMember
+                            };
+                            p.record(InteractionKind::Role {
+                                role,
+                                start: now,
+                                end: None,
+                            })
+                            .map(Some)
+                        }
+                        Step::Leave => match seat {
+                            Some(entry) => p.end(entry, now).map(|_| None),
+                            None => Ok(None),
+                        },
+                    }
+                });
+                match (step, entry) {
+                    (Step::TakeSeat { .. }, Ok(Some(entry))) => {
+                        seats.insert(id, entry);
+                    }
+                    (_, Ok(_)) => {}
+                    (_, Err(sync_core::Error::NotFound { .. })) => {}
+                    (_, Err(e)) => return Err(e.into()),
+                }
+            }
+            summary.syncs += sync_phone(db, &mut worker, friday).await?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}

@@ -1,0 +1,64 @@
+//! The one place an [`Error`] becomes an HTTP response: a status and a JSON
+//! body `{"error": CODE, "message": TEXT}`. Server faults are logged and
+//! answered without their details.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code to act on.
+    pub error: &'static str,
+    /// A message for people.
+    pub message: String,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            Error::Protocol(_) => (StatusCode::BAD_REQUEST, "bad-sync-message"),
+            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            Error::Core(sync_core::Error::Validation(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
+            Error::Core(sync_core::Error::NotFound { .. } | sync_core::Error::NoSuchRecord(_))
+            | Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
+            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::Database(_)
+            | Error::Migrate(_)
+            | Error::Core(_)
+            | Error::Corrupt(_)
+            | Error::Config(_)
+            | Error::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+            "internal error: see the server's log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

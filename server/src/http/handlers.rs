@@ -1,0 +1,367 @@
+//! Request handlers and the OpenAPI document generated from them.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use sync_core::{DeviceId, DocId};
+use utoipa::OpenApi;
+
+use super::error::ErrorBody;
+use super::{AdminDevice, AppState, Authenticated};
+use crate::admin::{self, AreaChange, AreaView, EventInput, EventView};
+use crate::auth::{self, DeviceInfo, Registered, Role};
+use crate::error::{Error, Result};
+use crate::sync;
+
+/// The OpenAPI description of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "outreach",
+        description = "Offline-first outreach backend: sync, devices and admin"
+    ),
+    paths(
+        healthz,
+        register_device,
+        sync,
+        create_invite,
+        list_devices,
+        revoke_device,
+        get_area,
+        put_area,
+        put_patch,
+        delete_patch,
+        list_events,
+        create_event,
+        update_event
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer-token scheme the secured paths name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /openapi.json`.
+pub(super) async fn openapi() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+/// Whether the server and its database answer.
+#[utoipa::path(get, path = "/healthz", responses(
+    (status = 200, description = "Up", body = String),
+    (status = 500, description = "The database does not answer", body = ErrorBody),
+))]
+pub(super) async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
+    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
+    Ok("ok")
+}
+
+/// A request to register a device.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RegisterDevice {
+    /// The invite code an admin made.
+    pub invite_code: String,
+    /// A name to recognise the device by (e.g. "Sam's phone").
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Exchanges an invite code for a device id and token.
+#[utoipa::path(post, path = "/v1/devices", request_body = RegisterDevice, responses(
+    (status = 201, description = "Registered; the token is shown only now", body = Registered),
+    (status = 400, description = "Unknown, used or expired code", body = ErrorBody),
+))]
+pub(super) async fn register_device(
+    State(state): State<AppState>,
+    Json(body): Json<RegisterDevice>,
+) -> Result<(StatusCode, Json<Registered>)> {
+    if body.name.chars().count() > 100 {
+        return Err(Error::BadRequest(
+            "the name is longer than 100 characters".into(),
+        ));
+    }
+    let _guard = state.db.write_guard().await;
+    let mut tx = state.db.pool.begin().await?;
+    let registered =
+        auth::register_device(&mut tx, &body.invite_code, body.name.trim(), state.now()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(registered)))
+}
+
+/// Syncs: takes a sync-core request and answers with a sync-core response.
+#[utoipa::path(post, path = "/v1/sync",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "A sync response", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "Not a sync request", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn sync(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    body: Bytes,
+) -> Result<impl IntoResponse> {
+    let response = sync::handle(&state.db, &device, &body, state.now()).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        response,
+    ))
+}
+
+/// A request for an invite.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct InviteRequest {
+    /// The role of the device the invite registers.
+    pub role: Role,
+    /// A champion's patches.
+    #[serde(default)]
+    pub patches: Vec<String>,
+}
+
+/// A new invite.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct Invite {
+    /// The one-time code (shown only now).
+    pub code: String,
+    /// The role it grants.
+    pub role: Role,
+    /// The patches it grants.
+    pub patches: Vec<String>,
+}
+
+/// Makes an invite code.
+#[utoipa::path(post, path = "/v1/admin/invites", request_body = InviteRequest, responses(
+    (status = 201, description = "The invite", body = Invite),
+    (status = 400, description = "Bad role or patches", body = ErrorBody),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn create_invite(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Json(body): Json<InviteRequest>,
+) -> Result<(StatusCode, Json<Invite>)> {
+    let patches: BTreeSet<String> = body.patches.into_iter().collect();
+    let _guard = state.db.write_guard().await;
+    let mut conn = state.db.pool.acquire().await?;
+    let code = auth::create_invite(&mut conn, body.role, &patches, state.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invite {
+            code,
+            role: body.role,
+            patches: patches.into_iter().collect(),
+        }),
+    ))
+}
+
+/// Lists devices.
+#[utoipa::path(get, path = "/v1/admin/devices", responses(
+    (status = 200, description = "Devices, newest first", body = Vec<DeviceInfo>),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn list_devices(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+) -> Result<Json<Vec<DeviceInfo>>> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(auth::list_devices(&mut conn).await?))
+}
+
+/// Revokes a device: it wipes its store at its next sync.
+#[utoipa::path(post, path = "/v1/admin/devices/{id}/revoke",
+    params(("id" = String, Path, description = "Device id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such device", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn revoke_device(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id: DeviceId = id.parse().map_err(|_| Error::NotFound("device"))?;
+    let _guard = state.db.write_guard().await;
+    let mut conn = state.db.pool.acquire().await?;
+    if auth::revoke_device(&mut conn, id, state.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound("device"))
+    }
+}
+
+/// The area configuration.
+#[utoipa::path(get, path = "/v1/admin/area", responses(
+    (status = 200, description = "The area", body = AreaView),
+    (status = 404, description = "Not configured yet", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn get_area(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+) -> Result<Json<AreaView>> {
+    let area = admin::area(&state.db)
+        .await?
+        .ok_or(Error::NotFound("area"))?;
+    Ok(Json(AreaView::from(&area)))
+}
+
+/// Changes the area configuration (creates it if there is none).
+#[utoipa::path(put, path = "/v1/admin/area", request_body = AreaChange, responses(
+    (status = 200, description = "The area after the change", body = AreaView),
+    (status = 400, description = "Bad value", body = ErrorBody),
+    (status = 422, description = "Breaks a rule", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn put_area(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Json(change): Json<AreaChange>,
+) -> Result<Json<AreaView>> {
+    let slug = change.area.clone();
+    let area =
+        admin::edit_area(&state.db, slug.as_deref(), state.now(), |a| change.apply(a)).await?;
+    Ok(Json(AreaView::from(&area)))
+}
+
+/// A patch's details.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct PatchInput {
+    /// Name.
+    pub name: String,
+    /// Households.
+    pub households: u32,
+}
+
+/// Adds or changes a patch.
+#[utoipa::path(put, path = "/v1/admin/patches/{slug}",
+    params(("slug" = String, Path, description = "Patch slug")),
+    request_body = PatchInput,
+    responses(
+        (status = 200, description = "The area after the change", body = AreaView),
+        (status = 422, description = "Breaks a rule", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn put_patch(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(slug): Path<String>,
+    Json(patch): Json<PatchInput>,
+) -> Result<Json<AreaView>> {
+    let area = admin::edit_area(&state.db, None, state.now(), |a| {
+        admin::set_patch(a, &slug, &patch.name, patch.households);
+        Ok(())
+    })
+    .await?;
+    Ok(Json(AreaView::from(&area)))
+}
+
+/// Removes a patch.
+#[utoipa::path(delete, path = "/v1/admin/patches/{slug}",
+    params(("slug" = String, Path, description = "Patch slug")),
+    responses(
+        (status = 200, description = "The area after the change", body = AreaView),
+        (status = 404, description = "No such patch", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn delete_patch(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(slug): Path<String>,
+) -> Result<Json<AreaView>> {
+    let area = admin::edit_area(&state.db, None, state.now(), |a| {
+        let before = a.patches.len();
+        a.patches.retain(|p| p.id != slug);
+        if a.patches.len() == before {
+            Err(Error::NotFound("patch"))
+        } else {
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(Json(AreaView::from(&area)))
+}
+
+/// Lists events.
+#[utoipa::path(get, path = "/v1/admin/events", responses(
+    (status = 200, description = "Events, soonest first", body = Vec<EventView>),
+), security(("bearer" = [])))]
+pub(super) async fn list_events(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+) -> Result<Json<Vec<EventView>>> {
+    Ok(Json(admin::events(&state.db).await?))
+}
+
+/// The id of something created.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct Created {
+    /// Its id.
+    pub id: String,
+}
+
+async fn checked_event(state: &AppState, input: EventInput) -> Result<sync_core::NewEvent> {
+    let area = admin::area(&state.db)
+        .await?
+        .ok_or_else(|| Error::BadRequest("configure the area before adding events".into()))?;
+    if area.patch(&input.patch).is_none() {
+        return Err(Error::BadRequest(format!(
+            "{:?} is not one of the area's patches",
+            input.patch
+        )));
+    }
+    input.into_new_event(&area.area)
+}
+
+/// Creates an event.
+#[utoipa::path(post, path = "/v1/admin/events", request_body = EventInput, responses(
+    (status = 201, description = "Created", body = Created),
+    (status = 400, description = "Bad value", body = ErrorBody),
+    (status = 422, description = "Breaks a rule", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn create_event(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Json(input): Json<EventInput>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let event = checked_event(&state, input).await?;
+    let id = admin::create_event(&state.db, &event, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+/// Changes an event.
+#[utoipa::path(put, path = "/v1/admin/events/{id}",
+    params(("id" = String, Path, description = "Event id")),
+    request_body = EventInput,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 422, description = "Breaks a rule", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn update_event(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(id): Path<String>,
+    Json(input): Json<EventInput>,
+) -> Result<StatusCode> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    let event = checked_event(&state, input).await?;
+    admin::update_event(&state.db, id, &event, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

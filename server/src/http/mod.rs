@@ -1,0 +1,170 @@
+//! The HTTP API: a thin layer over [`crate::sync`], [`crate::auth`] and
+//! [`crate::admin`]. Handlers hold no SQL and no CRDT code.
+
+mod error;
+mod handlers;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post, put};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sync_core::{Clock, SystemClock, Timestamp};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, Device, Role};
+use crate::db::Db;
+use crate::error::Error;
+
+pub use error::ErrorBody;
+pub use handlers::{ApiDoc, Created, Invite, InviteRequest, PatchInput, RegisterDevice};
+
+/// Largest request body accepted (a sync request holds at most 8 MiB of
+/// changes plus framing).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Longest a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Arc<Db>,
+    /// The clock (tests pass a manual one).
+    pub clock: Arc<dyn Clock + Send + Sync>,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many requests a device token may make.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    /// Sustained requests per second.
+    pub per_second: NonZeroU32,
+    /// Burst size.
+    pub burst: NonZeroU32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: NonZeroU32::new(20).expect("non-zero"),
+            burst: NonZeroU32::new(60).expect("non-zero"),
+        }
+    }
+}
+
+impl AppState {
+    /// State over a database, with the system clock.
+    pub fn new(db: Arc<Db>, rate_limit: RateLimit) -> Self {
+        Self::with_clock(db, rate_limit, Arc::new(SystemClock))
+    }
+
+    /// State with a given clock.
+    pub fn with_clock(
+        db: Arc<Db>,
+        rate_limit: RateLimit,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Self {
+        let quota = Quota::per_second(rate_limit.per_second).allow_burst(rate_limit.burst);
+        Self {
+            db,
+            clock,
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/invites", post(handlers::create_invite))
+        .route("/devices", get(handlers::list_devices))
+        .route("/devices/{id}/revoke", post(handlers::revoke_device))
+        .route("/area", get(handlers::get_area).put(handlers::put_area))
+        .route(
+            "/patches/{slug}",
+            put(handlers::put_patch).delete(handlers::delete_patch),
+        )
+        .route(
+            "/events",
+            get(handlers::list_events).post(handlers::create_event),
+        )
+        .route("/events/{id}", put(handlers::update_event));
+    Router::new()
+        .route("/healthz", get(handlers::healthz))
+        .route("/openapi.json", get(handlers::openapi))
+        .route("/v1/devices", post(handlers::register_device))
+        .route("/v1/sync", post(handlers::sync))
+        .nest("/v1/admin", admin)
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The device behind a request's bearer token, after its rate limit.
+#[derive(Debug)]
+pub struct Authenticated(pub Device);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::Unauthorized)?;
+        let key = auth::hash_secret(token);
+        if state.limiter.check_key(&key).is_err() {
+            return Err(Error::RateLimited);
+        }
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self(auth::authenticate(&mut conn, token).await?))
+    }
+}
+
+/// An authenticated admin device.
+#[derive(Debug)]
+pub struct AdminDevice(pub Device);
+
+impl FromRequestParts<AppState> for AdminDevice {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let Authenticated(device) = Authenticated::from_request_parts(parts, state).await?;
+        if device.revoked {
+            return Err(Error::Unauthorized);
+        }
+        if device.role != Role::Admin {
+            return Err(Error::Forbidden("only admins may do this"));
+        }
+        Ok(Self(device))
+    }
+}

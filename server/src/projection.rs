@@ -1,0 +1,177 @@
+//! Projections: relational rows derived from each record, rewritten in the
+//! same transaction as the merge that changed it, for reports.
+//!
+//! People's rows carry no name or contact detail; ethnicity is only ever
+//! present when the record holds a current equality-monitoring consent
+//! (sync-core refuses it otherwise).
+
+use sqlx::AnyConnection;
+use sync_core::{AreaConfig, DocId, Event, InteractionKind, Ladder, Person, Record, Timestamp};
+
+use crate::error::Result;
+
+/// Rewrites every row derived from `record`. `ladder` is the area's ladder.
+pub async fn project(
+    conn: &mut AnyConnection,
+    record: &Record,
+    ladder: &Ladder,
+    now: Timestamp,
+) -> Result<()> {
+    match record {
+        Record::Person(p) => project_person(conn, p, ladder, now).await,
+        Record::Event(e) => project_event(conn, e).await,
+        Record::Area(a) => project_area(conn, a).await,
+    }
+}
+
+/// Deletes every row derived from a document (erasure).
+pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
+    let id = id.to_string();
+    for sql in [
+        "DELETE FROM people WHERE id = $1",
+        "DELETE FROM interactions WHERE person_id = $1",
+        "DELETE FROM stages WHERE person_id = $1",
+        "DELETE FROM roles WHERE person_id = $1",
+        "DELETE FROM events WHERE id = $1",
+        "DELETE FROM patches WHERE area_id = $1",
+        "DELETE FROM areas WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(&id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn project_person(
+    conn: &mut AnyConnection,
+    p: &Person,
+    ladder: &Ladder,
+    now: Timestamp,
+) -> Result<()> {
+    remove(conn, p.id).await?;
+    let id = p.id.to_string();
+    let progress = ladder.progress(p, now);
+    let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO people (id, area, patch, entry_channel, age_band, tenure, language, ethnicity, \
+         residency, do_not_contact, created_by, created_at, first_contact_at, highest_stage) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&id)
+    .bind(&p.area)
+    .bind(&p.patch)
+    .bind(p.entry_channel.as_str())
+    .bind(p.age_band.map(|b| b.as_str()))
+    .bind(p.tenure.map(|t| t.as_str()))
+    .bind(p.language.as_deref())
+    .bind(p.ethnicity.as_deref())
+    .bind(residency.join(","))
+    .bind(i64::from(p.do_not_contact))
+    .bind(p.created_by.to_string())
+    .bind(p.created_at.as_millis())
+    .bind(progress.reached_at(0).map(Timestamp::as_millis))
+    .bind(progress.highest.map(|h| h as i64))
+    .execute(&mut *conn)
+    .await?;
+    for (stage, reached) in progress.reached.iter().enumerate() {
+        if let Some(at) = reached {
+            sqlx::query("INSERT INTO stages (person_id, stage, stage_key, reached_at) VALUES ($1, $2, $3, $4)")
+                .bind(&id)
+                .bind(stage as i64)
+                .bind(&ladder.stages()[stage].key)
+                .bind(at.as_millis())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    for i in &p.interactions {
+        let (outcome, event, follow_up) = match &i.kind {
+            InteractionKind::Doorstep(d) => (Some(d.outcome.as_str()), None, d.follow_up.as_ref()),
+            InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
+                (None, Some(*event), None)
+            }
+            InteractionKind::Volunteering { event, .. } => (None, *event, None),
+            _ => (None, None, None),
+        };
+        sqlx::query(
+            "INSERT INTO interactions (id, person_id, kind, at, recorded_by, outcome, event_id, \
+             follow_up_owed, follow_up_due, follow_up_done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(i.id.to_string())
+        .bind(&id)
+        .bind(i.kind.tag())
+        .bind(i.at.as_millis())
+        .bind(i.recorded_by.to_string())
+        .bind(outcome)
+        .bind(event.map(|e| e.to_string()))
+        .bind(i64::from(follow_up.is_some()))
+        .bind(follow_up.and_then(|f| f.due).map(Timestamp::as_millis))
+        .bind(follow_up.and_then(|f| f.done.as_ref()).map(|d| d.at.as_millis()))
+        .execute(&mut *conn)
+        .await?;
+        let membership = match &i.kind {
+            InteractionKind::Role { role, start, end } => {
+                Some(("role", role.as_str(), *start, *end))
+            }
+            InteractionKind::WorkingGroup { group, start, end } => {
+                Some(("working-group", group.as_str(), *start, *end))
+            }
+            _ => None,
+        };
+        if let Some((kind, name, start, end)) = membership {
+            sqlx::query("INSERT INTO roles (id, person_id, kind, name, start_at, end_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(i.id.to_string())
+                .bind(&id)
+                .bind(kind)
+                .bind(name)
+                .bind(start.as_millis())
+                .bind(end.map(Timestamp::as_millis))
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn project_event(conn: &mut AnyConnection, e: &Event) -> Result<()> {
+    remove(conn, e.id).await?;
+    sqlx::query(
+        "INSERT INTO events (id, area, patch, title, kind, starts_at, ends_at, place, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(e.id.to_string())
+    .bind(&e.area)
+    .bind(&e.patch)
+    .bind(&e.title)
+    .bind(e.kind.as_str())
+    .bind(e.starts_at.as_millis())
+    .bind(e.ends_at.map(Timestamp::as_millis))
+    .bind(e.place.as_deref())
+    .bind(e.created_by.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn project_area(conn: &mut AnyConnection, a: &AreaConfig) -> Result<()> {
+    remove(conn, a.id).await?;
+    let id = a.id.to_string();
+    sqlx::query("INSERT INTO areas (id, area, name, threshold_percent) VALUES ($1, $2, $3, $4)")
+        .bind(&id)
+        .bind(&a.area)
+        .bind(&a.name)
+        .bind(i64::from(a.resident_led_threshold_percent))
+        .execute(&mut *conn)
+        .await?;
+    for p in &a.patches {
+        sqlx::query(
+            "INSERT INTO patches (area_id, slug, name, households) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(i64::from(p.households))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

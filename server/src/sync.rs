@@ -1,0 +1,374 @@
+//! The sync endpoint's logic: sync-core's hub algorithm (as in
+//! `sync_core::MemoryHub::handle`) over the database.
+//!
+//! Each push is merged in its own transaction: the document row, the change
+//! feed and the projections change together or not at all, and the answer is
+//! built only after the commit. Concurrent merges of one document (several
+//! server processes on one PostgreSQL) are kept apart by the document's
+//! `version`: an update that finds another version rolls back and merges
+//! again from what was committed, so no change is lost.
+
+use std::collections::BTreeSet;
+
+use sqlx::{AnyConnection, Row};
+use sync_core::{
+    Audience, DocId, DocKind, DocUpdate, FeedCursor, Ladder, Merged, Pull, Push, PushMerge,
+    PushOutcome, PushResult, Record, Rejection, RejectionCode, Scope, SyncRequest, SyncResponse,
+    Timestamp, merge_push, pull_changes, read_record,
+};
+
+use crate::auth::{self, Device};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::projection;
+
+/// Most documents sent in one response.
+pub const PAGE_DOCS: usize = 500;
+/// Most feed entries read for one response.
+const SCAN_ROWS: i64 = 2000;
+/// How often a merge is retried when another process changed the document.
+const MERGE_ATTEMPTS: usize = 20;
+
+/// Answers one sync request from `device`.
+pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Result<Vec<u8>> {
+    let request = SyncRequest::decode(body)?;
+    if device.revoked {
+        return Ok(SyncResponse {
+            wipe: true,
+            ..SyncResponse::default()
+        }
+        .encode());
+    }
+    let scope = device.scope();
+    let since = FeedCursor::read(&request.cursor, &scope).seq;
+    let mut response = SyncResponse::default();
+    let mut own_seqs = BTreeSet::new();
+    for push in &request.pushes {
+        let (outcome, seq) = merge(db, push, &scope, now).await?;
+        own_seqs.extend(seq);
+        if outcome == PushOutcome::Resend {
+            response.more = true;
+        }
+        response.pushed.push(PushResult {
+            doc: push.doc,
+            outcome,
+        });
+    }
+    let mut conn = db.pool.acquire().await?;
+    let mut whole_sent = BTreeSet::new();
+    for pull in &request.pulls {
+        answer_pull(&mut conn, pull, &scope, &mut response, &mut whole_sent).await?;
+    }
+    let last = read_feed(
+        &mut conn,
+        since,
+        &scope,
+        &own_seqs,
+        &mut whole_sent,
+        &mut response,
+    )
+    .await?;
+    response.cursor = FeedCursor { seq: last }.write(&scope);
+    drop(conn);
+    let _guard = db.write_guard().await;
+    auth::touch_device(&mut *db.pool.acquire().await?, device.id, now).await?;
+    Ok(response.encode())
+}
+
+/// The document's stored row.
+struct Stored {
+    bytes: Vec<u8>,
+    version: i64,
+}
+
+fn audience_columns(audience: &Audience) -> (String, Option<String>, String) {
+    let devices: Vec<String> = audience.devices.iter().map(ToString::to_string).collect();
+    (
+        audience.kind.as_str().to_owned(),
+        audience.patch.clone(),
+        devices.join(","),
+    )
+}
+
+fn audience_from(kind: &str, patch: Option<String>, devices: &str) -> Result<Audience> {
+    Ok(Audience {
+        kind: DocKind::parse(kind)
+            .ok_or_else(|| Error::Corrupt(format!("document kind {kind}")))?,
+        patch,
+        devices: devices
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                d.parse()
+                    .map_err(|_| Error::Corrupt(format!("device id {d}")))
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// Whether an id was erased.
+pub async fn is_erased(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM erased WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The area's ladder (the default one until an area is configured).
+pub async fn area_ladder(conn: &mut AnyConnection) -> Result<Ladder> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'area' ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match row {
+        Some((bytes,)) => match read_record(&bytes)? {
+            Record::Area(area) => area.ladder,
+            _ => Ladder::default(),
+        },
+        None => Ladder::default(),
+    })
+}
+
+/// Merges one push and commits it. Returns the outcome for the device and,
+/// when the document changed, the feed sequence number of the change.
+pub async fn merge(
+    db: &Db,
+    push: &Push,
+    scope: &Scope,
+    now: Timestamp,
+) -> Result<(PushOutcome, Option<u64>)> {
+    for _ in 0..MERGE_ATTEMPTS {
+        let _guard = db.write_guard().await;
+        let mut tx = db.pool.begin().await?;
+        if is_erased(&mut tx, push.doc).await? {
+            return Ok((
+                PushOutcome::Rejected(Rejection::new(
+                    RejectionCode::Erased,
+                    "this record was erased",
+                )),
+                None,
+            ));
+        }
+        let stored: Option<Stored> =
+            sqlx::query("SELECT bytes, version FROM documents WHERE id = $1")
+                .bind(push.doc.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| -> Result<Stored> {
+                    Ok(Stored {
+                        bytes: row.try_get(0)?,
+                        version: row.try_get(1)?,
+                    })
+                })
+                .transpose()?;
+        let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
+            PushMerge::Merged(merged) => merged,
+            other => return Ok((other.into_outcome(), None)),
+        };
+        let Some(seq) = store_merge(
+            &mut tx,
+            push.doc,
+            stored.as_ref().map(|s| s.version),
+            &merged,
+            now,
+        )
+        .await?
+        else {
+            // Another process changed the document since we read it: merge again.
+            tx.rollback().await?;
+            continue;
+        };
+        tx.commit().await?;
+        return Ok((PushMerge::Merged(merged).into_outcome(), Some(seq)));
+    }
+    Err(Error::Busy)
+}
+
+/// Writes a merged document, its feed entry and its projections. `None`
+/// if the stored version moved on (the caller retries).
+async fn store_merge(
+    conn: &mut AnyConnection,
+    id: DocId,
+    version: Option<i64>,
+    merged: &Merged,
+    now: Timestamp,
+) -> Result<Option<u64>> {
+    let (kind, patch, devices) = audience_columns(&merged.record.audience());
+    let written = match version {
+        Some(version) => {
+            sqlx::query(
+                "UPDATE documents SET bytes = $1, version = $2, kind = $3, patch = $4, devices = $5, updated_at = $6 \
+                 WHERE id = $7 AND version = $8",
+            )
+            .bind(&merged.bytes)
+            .bind(version + 1)
+            .bind(&kind)
+            .bind(&patch)
+            .bind(&devices)
+            .bind(now.as_millis())
+            .bind(id.to_string())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO documents (id, kind, patch, devices, bytes, version, created_seq, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, 0, $6) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id.to_string())
+            .bind(&kind)
+            .bind(&patch)
+            .bind(&devices)
+            .bind(&merged.bytes)
+            .bind(now.as_millis())
+            .execute(&mut *conn)
+            .await?
+        }
+    };
+    if written.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let seq = next_seq(conn).await?;
+    if version.is_none() {
+        sqlx::query("UPDATE documents SET created_seq = $1 WHERE id = $2")
+            .bind(seq as i64)
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, $3)")
+        .bind(seq as i64)
+        .bind(id.to_string())
+        .bind(&merged.changes)
+        .execute(&mut *conn)
+        .await?;
+    let ladder = match &merged.record {
+        Record::Area(area) => area.ladder.clone(),
+        _ => area_ladder(conn).await?,
+    };
+    projection::project(conn, &merged.record, &ladder, now).await?;
+    Ok(Some(seq))
+}
+
+/// Takes the next feed sequence number. The row lock it takes is held until
+/// the transaction ends, so sequence numbers become visible in order.
+pub async fn next_seq(conn: &mut AnyConnection) -> Result<u64> {
+    let (seq,): (i64,) =
+        sqlx::query_as("UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+            .fetch_one(&mut *conn)
+            .await?;
+    u64::try_from(seq).map_err(|_| Error::Corrupt(format!("feed sequence {seq}")))
+}
+
+async fn answer_pull(
+    conn: &mut AnyConnection,
+    pull: &Pull,
+    scope: &Scope,
+    response: &mut SyncResponse,
+    whole_sent: &mut BTreeSet<DocId>,
+) -> Result<()> {
+    if is_erased(conn, pull.doc).await? {
+        response.erased.push(pull.doc);
+        return Ok(());
+    }
+    let row: Option<(Vec<u8>, String, Option<String>, String)> =
+        sqlx::query_as("SELECT bytes, kind, patch, devices FROM documents WHERE id = $1")
+            .bind(pull.doc.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        Some((bytes, kind, patch, devices))
+            if scope.can_read(&audience_from(&kind, patch.clone(), &devices)?) =>
+        {
+            let changes = pull_changes(&bytes, &pull.have)?;
+            response.updates.push(DocUpdate {
+                doc: pull.doc,
+                changes,
+            });
+            whole_sent.insert(pull.doc);
+        }
+        _ => response.unavailable.push(pull.doc),
+    }
+    Ok(())
+}
+
+type FeedRow = (
+    i64,
+    String,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// Adds the feed after `since` to the response; returns the last sequence
+/// number read.
+async fn read_feed(
+    conn: &mut AnyConnection,
+    since: u64,
+    scope: &Scope,
+    own_seqs: &BTreeSet<u64>,
+    whole_sent: &mut BTreeSet<DocId>,
+    response: &mut SyncResponse,
+) -> Result<u64> {
+    if matches!(scope, Scope::Viewer) {
+        // Viewers hold no documents: their cursor stays where it is.
+        return Ok(since);
+    }
+    let rows: Vec<FeedRow> = sqlx::query_as(
+        "SELECT f.seq, f.doc_id, f.changes, d.kind, d.patch, d.devices, d.created_seq \
+         FROM feed f LEFT JOIN documents d ON d.id = f.doc_id WHERE f.seq > $1 ORDER BY f.seq LIMIT $2",
+    )
+    .bind(since as i64)
+    .bind(SCAN_ROWS)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.len() as i64 == SCAN_ROWS {
+        response.more = true;
+    }
+    let mut last = since;
+    for (seq, doc, changes, kind, patch, devices, created_seq) in rows {
+        if response.updates.len() >= PAGE_DOCS {
+            response.more = true;
+            break;
+        }
+        let seq = seq as u64;
+        last = seq;
+        if own_seqs.contains(&seq) {
+            continue;
+        }
+        let doc: DocId = doc
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("feed document id {doc}")))?;
+        let (Some(changes), Some(kind), Some(devices), Some(created_seq)) =
+            (changes, kind, devices, created_seq)
+        else {
+            // An erasure (or changes of a document since erased).
+            if !response.erased.contains(&doc) {
+                response.erased.push(doc);
+            }
+            continue;
+        };
+        if whole_sent.contains(&doc) || !scope.can_read(&audience_from(&kind, patch, &devices)?) {
+            continue;
+        }
+        if created_seq as u64 > since {
+            // The device cannot have any of it yet: send it whole, once.
+            let (bytes,): (Vec<u8>,) = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
+                .bind(doc.to_string())
+                .fetch_one(&mut *conn)
+                .await?;
+            whole_sent.insert(doc);
+            response.updates.push(DocUpdate {
+                doc,
+                changes: bytes,
+            });
+        } else {
+            response.updates.push(DocUpdate { doc, changes });
+        }
+    }
+    Ok(last)
+}
