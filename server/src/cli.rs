@@ -297,8 +297,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         source,
     })?;
     tracing::info!(%addr, "outreach serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    http::serve(listener, app, shutdown_signal())
         .await
         .map_err(|source| Error::Io {
             context: "serving".into(),

@@ -1,5 +1,9 @@
 //! Helpers for the end-to-end tests in `tests/tests`: a fleet of simulated
-//! phones, each with its own file store and scope, around one hub.
+//! phones, each with its own file store and scope, around one hub; and (in
+//! [`server`]) test databases, real servers on 127.0.0.1 and phones that
+//! sync with them over HTTP.
+
+pub mod server;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,482 @@
+//! Test databases, real servers on 127.0.0.1, and phones that sync with
+//! them over HTTP.
+//!
+//! PostgreSQL tests run when `OUTREACH_TEST_POSTGRES_URL` names a server
+//! (`scripts/with-postgres` starts a throwaway one); each test gets a fresh
+//! database of its own. When `OUTREACH_REQUIRE_POSTGRES` is set, a missing
+//! PostgreSQL fails the test instead of skipping it, so CI cannot pass with
+//! the PostgreSQL suite silently not run.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use server::auth::Registered;
+use server::db::Db;
+use server::http::{AppState, RateLimit};
+use sync_core::{
+    DeviceId, ManualClock, MemoryStore, Replica, SyncOutcome, SyncResponse, Timestamp,
+};
+use tempfile::TempDir;
+
+/// Which database a test runs against.
+#[derive(Debug)]
+pub struct TestDb {
+    /// `sqlite` or `postgres`, for messages.
+    pub label: &'static str,
+    /// Its URL.
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+/// A tokio runtime for a test's async parts.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A fresh SQLite database in a temporary directory.
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("outreach.db").display());
+    TestDb {
+        label: "sqlite",
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh PostgreSQL database, if a server is configured (see the module
+/// docs). Panics when PostgreSQL is required and missing.
+pub fn postgres() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("OUTREACH_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("OUTREACH_REQUIRE_POSTGRES").is_none(),
+            "OUTREACH_REQUIRE_POSTGRES is set but OUTREACH_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipping PostgreSQL: OUTREACH_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("test_{}", fastrand::u64(..));
+    runtime().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&admin_url)
+            .await
+            .expect("connect to the test PostgreSQL");
+        // The name is made here from digits alone.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create a test database");
+        pool.close().await;
+    });
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    Some(TestDb {
+        label: "postgres",
+        url: format!("{base}/{name}"),
+        _dir: None,
+    })
+}
+
+/// SQLite, and PostgreSQL when available.
+pub fn databases() -> Vec<TestDb> {
+    let mut out = vec![sqlite()];
+    out.extend(postgres());
+    out
+}
+
+/// Connects to and migrates a test database.
+pub async fn connect(db: &TestDb) -> Db {
+    let connected = Db::connect(&db.url).await.expect("connect");
+    connected.migrate().await.expect("migrate");
+    connected
+}
+
+/// A server serving on 127.0.0.1 in this process, on its own runtime.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The database it serves.
+    pub db: Arc<Db>,
+    /// Its clock.
+    pub clock: ManualClock,
+    runtime: Option<tokio::runtime::Runtime>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestServer {
+    /// Starts a server on `db`, its clock at `start`.
+    pub fn start(db: &TestDb, start: Timestamp) -> Self {
+        Self::start_with(db, start, RateLimit::default())
+    }
+
+    /// Starts a server with a given rate limit.
+    pub fn start_with(db: &TestDb, start: Timestamp, rate_limit: RateLimit) -> Self {
+        let runtime = runtime();
+        let clock = ManualClock::new(start);
+        let (db, listener) = runtime.block_on(async {
+            let db = Arc::new(connect(db).await);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            (db, listener)
+        });
+        let addr: SocketAddr = listener.local_addr().expect("address");
+        let state = AppState::with_clock(db.clone(), rate_limit, Arc::new(clock.clone()));
+        let app = server::http::app(state);
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(async move {
+            axum_serve(listener, app, stop).await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            clock,
+            runtime: Some(runtime),
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// Runs async code (against the server's database) on its runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.as_ref().expect("running").block_on(future)
+    }
+
+    /// Makes an invite with the CLI's function and registers a device with
+    /// it over HTTP. Returns the device's id and token.
+    pub fn register(&self, role: server::auth::Role, patches: &[&str]) -> (DeviceId, String) {
+        let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
+        let now = self.clock.now();
+        let code = self.block_on(async {
+            let mut conn = self.db.pool.acquire().await.expect("connection");
+            server::auth::create_invite(&mut conn, role, &patches, now)
+                .await
+                .expect("invite")
+        });
+        let registered: Registered = post_json(
+            &format!("{}/v1/devices", self.base),
+            None,
+            &serde_json::json!({ "invite_code": code, "name": "test phone" }),
+            201,
+        );
+        (
+            registered.device_id.parse().expect("device id"),
+            registered.token,
+        )
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: server::http::Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let _ = server::http::serve(listener, app, async {
+        let _ = stop.await;
+    })
+    .await;
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// POSTs JSON and decodes the answer, checking the status.
+pub fn post_json<T: DeserializeOwned>(
+    url: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+    expect_status: u16,
+) -> T {
+    post_json_method("POST", url, token, body, expect_status)
+}
+
+/// Sends JSON with `method` (POST or PUT) and decodes the answer, checking the status.
+pub fn post_json_method<T: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+    expect_status: u16,
+) -> T {
+    let mut request = match method {
+        "PUT" => agent().put(url),
+        _ => agent().post(url),
+    };
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.send_json(body).expect("request");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("body");
+    assert_eq!(status, expect_status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// Starts a POST that declares a body of `length` bytes, sends none of it,
+/// and returns the status the server answers with (a server must refuse an
+/// oversized body before reading it).
+pub fn declare_body(base: &str, path: &str, token: &str, length: usize) -> u16 {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .expect("send headers");
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).expect("status line");
+    let line = String::from_utf8_lossy(&head);
+    line[9..12]
+        .parse()
+        .unwrap_or_else(|_| panic!("not an HTTP status line: {line}"))
+}
+
+/// POSTs with no body; returns the status.
+pub fn post_empty(url: &str, token: &str) -> u16 {
+    let response = agent()
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_empty()
+        .expect("request");
+    response.status().as_u16()
+}
+
+/// GETs without a token: the status and the body.
+pub fn get_plain(url: &str) -> (u16, String) {
+    let mut response = agent().get(url).call().expect("request");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// GETs with a token: the status and the body.
+pub fn get(url: &str, token: &str) -> (u16, String) {
+    let mut response = agent()
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("request");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// Sends raw bytes to the sync endpoint: the status and the body.
+pub fn post_sync(base: &str, token: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut response = agent()
+        .post(&format!("{base}/v1/sync"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .content_type("application/octet-stream")
+        .send(body)
+        .expect("sync request");
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_vec()
+        .expect("sync body");
+    (status, bytes)
+}
+
+/// A phone that syncs with a server over HTTP.
+pub struct HttpPhone {
+    /// Its replica.
+    pub replica: Replica<MemoryStore, ManualClock>,
+    /// Its bearer token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for HttpPhone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpPhone")
+            .field("device", &self.replica.device())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpPhone {
+    /// A phone registered with `server` in `role`.
+    pub fn register(server: &TestServer, role: server::auth::Role, patches: &[&str]) -> Self {
+        let (device, token) = server.register(role, patches);
+        let replica =
+            Replica::open(MemoryStore::new(), device, server.clock.clone()).expect("replica");
+        Self { replica, token }
+    }
+
+    /// One round trip: the raw response too, for checks on what was sent.
+    pub fn round_trip(&mut self, base: &str) -> (SyncOutcome, Vec<u8>) {
+        let request = self.replica.sync_request().expect("request");
+        let (status, body) = post_sync(base, &self.token, &request);
+        assert_eq!(
+            status,
+            200,
+            "sync failed: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let outcome = self.replica.apply_sync_response(&body).expect("apply");
+        (outcome, body)
+    }
+
+    /// Syncs until there is nothing more to exchange; outcomes added up.
+    pub fn sync(&mut self, base: &str) -> SyncOutcome {
+        let mut total = SyncOutcome::default();
+        for _ in 0..200 {
+            let (outcome, _) = self.round_trip(base);
+            total.accepted += outcome.accepted;
+            total.received += outcome.received;
+            total.erased += outcome.erased;
+            total.rejected.extend(outcome.rejected);
+            total.wiped |= outcome.wiped;
+            total.more = outcome.more;
+            if !outcome.more || outcome.wiped {
+                return total;
+            }
+        }
+        panic!("sync did not settle in 200 round trips");
+    }
+}
+
+/// Decodes a sync response (to look inside).
+pub fn decode_response(bytes: &[u8]) -> SyncResponse {
+    SyncResponse::decode(bytes).expect("a sync response")
+}
+
+/// The `outreach` binary cargo built beside this test.
+pub fn outreach_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = dir.join(format!("outreach{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` so cargo builds it",
+        binary.display()
+    );
+    binary
+}
+
+/// An `outreach serve` process on 127.0.0.1; killed when dropped.
+#[derive(Debug)]
+pub struct ServeProcess {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    child: Child,
+}
+
+impl ServeProcess {
+    /// Starts `outreach serve` on `database_url` and waits until `/healthz` answers.
+    pub fn start(database_url: &str) -> Self {
+        Self::start_with_args(database_url, &[])
+    }
+
+    /// Starts `outreach serve` with more arguments (e.g. `--demo`).
+    pub fn start_with_args(database_url: &str, args: &[&str]) -> Self {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().expect("port").port()
+        };
+        let child = Command::new(outreach_binary())
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--rate-limit", "10000", "--rate-burst", "10000"])
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start outreach serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            if let Ok(mut response) = agent().get(&format!("{base}/healthz")).call()
+                && response.status() == 200
+                && response
+                    .body_mut()
+                    .read_to_string()
+                    .is_ok_and(|b| b == "ok")
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "outreach serve did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { base, child }
+    }
+}
+
+impl ServeProcess {
+    /// Sends SIGTERM and waits for the process to exit (at most 30 s).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(killed.success(), "kill -TERM failed");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,191 @@
+//! Tests of `outreach` processes: two servers on one PostgreSQL losing no
+//! concurrent change, and the README's run command serving demo data.
+
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+
+use sync_core::{
+    DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, ManualClock, MemoryStore,
+    NewPerson, Record, Replica, read_record,
+};
+use tests::server::{HttpPhone, ServeProcess, outreach_binary, post_json};
+
+const PHONES: usize = 6;
+const ROUNDS: usize = 10;
+
+/// Runs `outreach admin ...` against a database and returns its stdout.
+fn admin(database_url: &str, args: &[&str]) -> String {
+    let output = Command::new(outreach_binary())
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run outreach admin");
+    assert!(
+        output.status.success(),
+        "outreach admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("text")
+}
+
+fn register(database_url: &str, base: &str) -> HttpPhone {
+    let code = admin(database_url, &["invite", "--role", "admin"]);
+    let registered: server::auth::Registered = post_json(
+        &format!("{base}/v1/devices"),
+        None,
+        &serde_json::json!({ "invite_code": code.trim(), "name": "phone" }),
+        201,
+    );
+    let device: DeviceId = registered.device_id.parse().expect("device id");
+    let clock = ManualClock::new(sync_core::Timestamp::from_millis(1_789_000_000_000));
+    HttpPhone {
+        replica: Replica::open(MemoryStore::new(), device, clock).expect("replica"),
+        token: registered.token,
+    }
+}
+
+#[test]
+fn postgres_two_server_processes_lose_no_concurrent_change() {
+    let Some(db) = tests::server::postgres() else {
+        return;
+    };
+    let first = ServeProcess::start(&db.url);
+    let second = ServeProcess::start(&db.url);
+    let bases = [first.base.clone(), second.base.clone()];
+
+    let mut phones: Vec<HttpPhone> = (0..PHONES)
+        .map(|n| register(&db.url, &bases[n % 2]))
+        .collect();
+    let shared: DocId = phones[0]
+        .replica
+        .create_person(
+            &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+            |p| p.set_name(Some("Everyone's neighbour")),
+        )
+        .unwrap();
+    phones[0].sync(&bases[0]);
+    for phone in &mut phones {
+        phone.sync(&bases[1]);
+        assert!(phone.replica.document_ids().unwrap().contains(&shared));
+    }
+
+    // Every phone logs conversations with the same person and syncs them,
+    // all at once, half through each server process.
+    let barrier = Arc::new(Barrier::new(PHONES));
+    let handles: Vec<_> = phones
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut phone)| {
+            let barrier = barrier.clone();
+            let bases = bases.clone();
+            std::thread::spawn(move || {
+                let mut logged: Vec<EntryId> = Vec::new();
+                barrier.wait();
+                for round in 0..ROUNDS {
+                    let entry = phone
+                        .replica
+                        .edit_person(shared, |p| {
+                            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke).topic("parks"))
+                        })
+                        .unwrap();
+                    logged.push(entry);
+                    let outcome = phone.sync(&bases[(n + round) % 2]);
+                    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+                }
+                (phone, logged)
+            })
+        })
+        .collect();
+    let mut phones = Vec::new();
+    let mut logged = Vec::new();
+    for handle in handles {
+        let (phone, entries) = handle.join().expect("phone thread");
+        phones.push(phone);
+        logged.extend(entries);
+    }
+    for (n, phone) in phones.iter_mut().enumerate() {
+        phone.sync(&bases[n % 2]);
+    }
+    for (n, phone) in phones.iter_mut().enumerate() {
+        phone.sync(&bases[(n + 1) % 2]);
+    }
+
+    let Record::Person(person) = phones[0].replica.record(shared).unwrap() else {
+        panic!()
+    };
+    assert_eq!(person.interactions.len(), PHONES * ROUNDS);
+    for entry in &logged {
+        assert!(
+            person.interaction(*entry).is_some(),
+            "conversation {entry} was lost"
+        );
+    }
+    for phone in &phones {
+        assert_eq!(
+            phone.replica.record(shared).unwrap(),
+            Record::Person(person.clone())
+        );
+        assert_eq!(phone.replica.pending_changes(), 0);
+    }
+    // The stored document and its projection agree with the phones.
+    let runtime = tests::server::runtime();
+    runtime.block_on(async {
+        let pool = sqlx::AnyPool::connect(&db.url).await.expect("connect");
+        let (bytes,): (Vec<u8>,) = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
+            .bind(shared.to_string())
+            .fetch_one(&pool)
+            .await
+            .expect("document");
+        assert_eq!(read_record(&bytes).unwrap(), Record::Person(person.clone()));
+        let (projected,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM interactions WHERE person_id = $1")
+                .bind(shared.to_string())
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+        assert_eq!(projected as usize, PHONES * ROUNDS);
+        pool.close().await;
+    });
+}
+
+#[test]
+fn the_readme_run_command_serves_demo_data() {
+    let db = tests::server::sqlite();
+    let server = ServeProcess::start_with_args(&db.url, &["--demo"]);
+    let (status, body) = tests::server::get_plain(&format!("{}/healthz", server.base));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let runtime = tests::server::runtime();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.expect("connect");
+        let (people,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert!(people >= 1000, "only {people} demo people");
+        let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert!(events > 50);
+        let (leaders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stages WHERE stage >= 5")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert!(leaders > 0, "nobody progressed past volunteering");
+        pool.close().await;
+    });
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let db = tests::server::sqlite();
+    let mut server = ServeProcess::start(&db.url);
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "outreach serve exited with {status} on SIGTERM"
+    );
+}

@@ -1,0 +1,418 @@
+//! End to end against a real server on 127.0.0.1: phones built on
+//! sync-core edit offline and sync over HTTP in random orders, on SQLite and
+//! on PostgreSQL. Every test runs once per database; the module name says
+//! which (`sqlite::...`, `postgres::...`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use server::auth::Role;
+use server::db::Db;
+use sync_core::{
+    DocId, DoorOutcome, Doorstep, EntryChannel, NewPerson, Record, RejectionCode, Scope,
+    SyncRequest, Timestamp, read_record,
+};
+use tests::server::{HttpPhone, TestDb, TestServer, decode_response, post_sync};
+
+const START: Timestamp = Timestamp::from_millis(1_789_000_000_000);
+const AREA: &str = "north-estate";
+
+fn person(patch: &str) -> NewPerson {
+    NewPerson::new(AREA, patch, EntryChannel::Doorstep)
+}
+
+/// Every record the server holds, by id.
+fn server_records(server: &TestServer) -> BTreeMap<DocId, Record> {
+    server.block_on(async {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT id, bytes FROM documents")
+            .fetch_all(&server.db.pool)
+            .await
+            .expect("documents");
+        rows.into_iter()
+            .map(|(id, bytes)| {
+                (
+                    id.parse().expect("id"),
+                    read_record(&bytes).expect("record"),
+                )
+            })
+            .collect()
+    })
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    n
+}
+
+fn configure_area(server: &TestServer, admin_token: &str) {
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(admin_token),
+        &serde_json::json!({ "area": AREA, "name": "North Estate", "topics": ["parks"] }),
+        200,
+    );
+    for (slug, households) in [("elm-road", 400), ("oak-lane", 250)] {
+        let _: serde_json::Value = tests::server::post_json_method(
+            "PUT",
+            &format!("{}/v1/admin/patches/{slug}", server.base),
+            Some(admin_token),
+            &serde_json::json!({ "name": slug, "households": households }),
+            200,
+        );
+    }
+}
+
+fn phones_converge_through_the_server(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    configure_area(&server, &admin.token);
+    let mut phones = vec![
+        HttpPhone::register(&server, Role::Champion, &["elm-road"]),
+        HttpPhone::register(&server, Role::Champion, &["elm-road", "oak-lane"]),
+        HttpPhone::register(&server, Role::YouthWorker, &[]),
+    ];
+    let shared = admin
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Pat")))
+        .unwrap();
+    admin.sync(&server.base);
+    for phone in &mut phones {
+        phone.sync(&server.base);
+    }
+    phones.push(admin);
+    let mut logged: Vec<(DocId, sync_core::EntryId)> = Vec::new();
+    for step in 0..60 {
+        server.clock.advance(60_000);
+        let n = rng.usize(..phones.len());
+        let phone = &mut phones[n];
+        match rng.u8(..4) {
+            0 | 1 => {
+                let ids: Vec<DocId> = phone
+                    .replica
+                    .people()
+                    .unwrap()
+                    .into_iter()
+                    .filter(|p| p.created_by == phone.replica.device() || n != 2)
+                    .map(|p| p.id)
+                    .collect();
+                if let Some(&id) = ids.get(rng.usize(..ids.len().max(1))) {
+                    let entry = phone
+                        .replica
+                        .edit_person(id, |p| {
+                            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke).topic("parks"))
+                        })
+                        .unwrap();
+                    logged.push((id, entry));
+                }
+            }
+            2 => {
+                let patch = if n == 1 && step % 2 == 0 {
+                    "oak-lane"
+                } else {
+                    "elm-road"
+                };
+                let mut entry = None;
+                let id = phone
+                    .replica
+                    .create_person(&person(patch), |p| {
+                        entry = Some(p.log_doorstep(Doorstep::new(DoorOutcome::NotIn))?);
+                        Ok(())
+                    })
+                    .unwrap();
+                logged.push((id, entry.unwrap()));
+            }
+            _ => {
+                let outcome = phone.sync(&server.base);
+                assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+            }
+        }
+    }
+    for _ in 0..2 {
+        for phone in &mut phones {
+            let outcome = phone.sync(&server.base);
+            assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+        }
+    }
+    let records = server_records(&server);
+    for (doc, entry) in &logged {
+        let Some(Record::Person(p)) = records.get(doc) else {
+            panic!("{doc} lost")
+        };
+        assert!(p.interaction(*entry).is_some(), "conversation {entry} lost");
+    }
+    let Some(Record::Person(pat)) = records.get(&shared) else {
+        panic!("Pat lost")
+    };
+    assert!(pat.interactions.len() >= logged.iter().filter(|(d, _)| *d == shared).count());
+    let scopes = [
+        Scope::Champion {
+            patches: BTreeSet::from(["elm-road".to_owned()]),
+        },
+        Scope::Champion {
+            patches: BTreeSet::from(["elm-road".to_owned(), "oak-lane".to_owned()]),
+        },
+        Scope::YouthWorker {
+            device: phones[2].replica.device(),
+        },
+        Scope::Admin,
+    ];
+    for (phone, scope) in phones.iter().zip(&scopes) {
+        assert_eq!(phone.replica.pending_changes(), 0);
+        let expected: BTreeSet<DocId> = records
+            .iter()
+            .filter(|(_, r)| scope.can_read(&r.audience()))
+            .map(|(id, _)| *id)
+            .collect();
+        let held: BTreeSet<DocId> = phone.replica.document_ids().unwrap().into_iter().collect();
+        assert_eq!(held, expected, "{scope:?} holds exactly its scope");
+        for id in held {
+            assert_eq!(&phone.replica.record(id).unwrap(), &records[&id]);
+        }
+    }
+    // Projections follow the documents.
+    let people = records
+        .values()
+        .filter(|r| matches!(r, Record::Person(_)))
+        .count() as i64;
+    server.block_on(async {
+        assert_eq!(
+            count(&server.db, "SELECT COUNT(*) FROM people").await,
+            people
+        );
+        assert_eq!(
+            count(&server.db, "SELECT COUNT(*) FROM interactions").await,
+            records
+                .values()
+                .map(|r| match r {
+                    Record::Person(p) => p.interactions.len() as i64,
+                    _ => 0,
+                })
+                .sum::<i64>()
+        );
+        assert_eq!(count(&server.db, "SELECT COUNT(*) FROM patches").await, 2);
+    });
+}
+
+fn a_champion_is_refused_outside_its_patches(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let oak_person = admin
+        .replica
+        .create_person(&person("oak-lane"), |p| p.set_name(Some("Oak resident")))
+        .unwrap();
+    admin.sync(&server.base);
+    let mut champion = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let outside = champion
+        .replica
+        .create_person(&person("oak-lane"), |_| Ok(()))
+        .unwrap();
+    let inside = champion
+        .replica
+        .create_person(&person("elm-road"), |_| Ok(()))
+        .unwrap();
+    let outcome = champion.sync(&server.base);
+    assert_eq!(outcome.accepted, 1, "the rest of the batch still applies");
+    assert_eq!(outcome.rejected.len(), 1);
+    assert_eq!(outcome.rejected[0].0, outside);
+    assert_eq!(outcome.rejected[0].1.code, RejectionCode::OutOfScope);
+    let records = server_records(&server);
+    assert!(records.contains_key(&inside));
+    assert!(!records.contains_key(&outside));
+    assert!(
+        !champion
+            .replica
+            .document_ids()
+            .unwrap()
+            .contains(&oak_person)
+    );
+    // Asking for a record outside the patch gets nothing.
+    let pull = SyncRequest {
+        pulls: vec![sync_core::Pull {
+            doc: oak_person,
+            have: vec![],
+        }],
+        ..SyncRequest::default()
+    };
+    let (status, body) = post_sync(&server.base, &champion.token, &pull.encode());
+    assert_eq!(status, 200);
+    let response = decode_response(&body);
+    assert_eq!(response.unavailable, vec![oak_person]);
+    assert!(response.updates.iter().all(|u| u.doc != oak_person));
+}
+
+fn a_viewer_never_receives_a_name(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    for name in ["Viewer Should Not See", "Nor This Name"] {
+        admin
+            .replica
+            .create_person(&person("elm-road"), |p| p.set_name(Some(name)))
+            .unwrap();
+    }
+    admin.sync(&server.base);
+    let mut viewer = HttpPhone::register(&server, Role::Viewer, &[]);
+    let (outcome, body) = viewer.round_trip(&server.base);
+    assert_eq!(outcome.received, 0);
+    assert!(!body.windows(4).any(|w| w == b"Nor "));
+    assert!(!body.windows(6).any(|w| w == b"Viewer"));
+    // Pulling a known id gives nothing either, and writing is refused.
+    let id = admin.replica.document_ids().unwrap()[0];
+    let pull = SyncRequest {
+        pulls: vec![sync_core::Pull {
+            doc: id,
+            have: vec![],
+        }],
+        ..SyncRequest::default()
+    };
+    let (_, body) = post_sync(&server.base, &viewer.token, &pull.encode());
+    assert_eq!(decode_response(&body).unavailable, vec![id]);
+    viewer
+        .replica
+        .create_person(&person("elm-road"), |_| Ok(()))
+        .unwrap();
+    let outcome = viewer.sync(&server.base);
+    assert_eq!(outcome.rejected[0].1.code, RejectionCode::ReadOnly);
+    assert_eq!(server_records(&server).len(), 2);
+}
+
+fn a_revoked_device_is_told_to_wipe(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    phone
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Sam")))
+        .unwrap();
+    phone.sync(&server.base);
+    assert_eq!(phone.replica.document_ids().unwrap().len(), 1);
+    let device = phone.replica.device();
+    let response = tests::server::post_empty(
+        &format!("{}/v1/admin/devices/{device}/revoke", server.base),
+        &admin.token,
+    );
+    assert_eq!(response, 204);
+    let outcome = phone.sync(&server.base);
+    assert!(outcome.wiped);
+    assert!(
+        sync_core::Storage::document_ids(phone.replica.storage())
+            .unwrap()
+            .is_empty()
+    );
+    // The token no longer brings anything: only the instruction to wipe.
+    let (status, body) = post_sync(&server.base, &phone.token, &SyncRequest::default().encode());
+    assert_eq!(status, 200);
+    let response = decode_response(&body);
+    assert!(response.wipe && response.updates.is_empty());
+    // A champion token cannot use admin endpoints.
+    let (other_status, _) =
+        tests::server::get(&format!("{}/v1/admin/devices", server.base), &phone.token);
+    assert_eq!(other_status, 401);
+}
+
+fn bad_requests_get_typed_errors_and_change_nothing(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    phone
+        .replica
+        .create_person(&person("elm-road"), |_| Ok(()))
+        .unwrap();
+    phone.sync(&server.base);
+    let before = server_records(&server);
+
+    let (status, body) = post_sync(&server.base, &phone.token, b"not a sync message");
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("bad-sync-message"));
+    let (status, _) = post_sync(
+        &server.base,
+        "wrong-token",
+        &SyncRequest::default().encode(),
+    );
+    assert_eq!(status, 401);
+    let status = tests::server::declare_body(
+        &server.base,
+        "/v1/sync",
+        &phone.token,
+        server::http::MAX_BODY_BYTES + 1,
+    );
+    assert_eq!(status, 413);
+    // Changes that are not automerge are refused for that document alone.
+    let garbage = SyncRequest {
+        pushes: vec![sync_core::Push {
+            doc: DocId::new(START),
+            base: vec![],
+            heads: vec![[1; 32]],
+            changes: b"garbage".to_vec(),
+        }],
+        ..SyncRequest::default()
+    };
+    let (status, body) = post_sync(&server.base, &phone.token, &garbage.encode());
+    assert_eq!(status, 200);
+    let response = decode_response(&body);
+    assert!(matches!(
+        &response.pushed[0].outcome,
+        sync_core::PushOutcome::Rejected(r) if r.code == RejectionCode::Malformed
+    ));
+    assert_eq!(server_records(&server), before);
+    // An unknown invite code.
+    let answer: serde_json::Value = tests::server::post_json(
+        &format!("{}/v1/devices", server.base),
+        None,
+        &serde_json::json!({ "invite_code": "nope" }),
+        400,
+    );
+    assert_eq!(answer["error"], "bad-request");
+}
+
+fn each_device_token_is_rate_limited(db: TestDb) {
+    let limit = server::http::RateLimit {
+        per_second: std::num::NonZeroU32::new(1).unwrap(),
+        burst: std::num::NonZeroU32::new(3).unwrap(),
+    };
+    let server = TestServer::start_with(&db, START, limit);
+    let noisy = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let quiet = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let request = SyncRequest::default().encode();
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| post_sync(&server.base, &noisy.token, &request).0)
+        .collect();
+    assert_eq!(&statuses[..3], &[200, 200, 200]);
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    // Another device is not held back by the noisy one.
+    assert_eq!(post_sync(&server.base, &quiet.token, &request).0, 200);
+}
+
+macro_rules! on_every_database {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(tests::server::sqlite());
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(db) = tests::server::postgres() {
+                        super::$test(db);
+                    }
+                }
+            )+
+        }
+    };
+}
+
+on_every_database!(
+    phones_converge_through_the_server,
+    a_champion_is_refused_outside_its_patches,
+    a_viewer_never_receives_a_name,
+    a_revoked_device_is_told_to_wipe,
+    bad_requests_get_typed_errors_and_change_nothing,
+    each_device_token_is_rate_limited,
+);
