@@ -105,6 +105,12 @@ impl Db {
         Ok(())
     }
 
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Take before beginning a write transaction and hold until it ends.
     /// On SQLite it queues writers; PostgreSQL needs no queue (row locks and
     /// version checks keep concurrent merges correct).

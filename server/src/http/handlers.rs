@@ -70,7 +70,7 @@ pub(super) async fn openapi() -> impl IntoResponse {
     (status = 500, description = "The database does not answer", body = ErrorBody),
 ))]
 pub(super) async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
-    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
+    state.db.ping().await?;
     Ok("ok")
 }
 
