@@ -146,6 +146,33 @@ pub async fn create_invite(
     Ok(code)
 }
 
+/// An invite as listed for admins (never its code: only the hash is kept).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct InviteInfo {
+    /// The role it grants.
+    pub role: String,
+    /// The patches it grants, comma-separated.
+    pub patches: String,
+    /// When it was made (ms since the epoch).
+    pub created_at: i64,
+    /// When it stops working.
+    pub expires_at: i64,
+    /// When it was used, if it was.
+    pub used_at: Option<i64>,
+    /// The device it registered.
+    pub device_id: Option<String>,
+}
+
+/// Every invite, newest first.
+pub async fn list_invites(conn: &mut AnyConnection) -> Result<Vec<InviteInfo>> {
+    Ok(sqlx::query_as(
+        "SELECT role, patches, created_at, expires_at, used_at, device_id FROM invites \
+         ORDER BY created_at DESC, code_hash",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// A device registered from an invite.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registered {

@@ -24,6 +24,23 @@ pub async fn project(
     }
 }
 
+/// Rewrites every person's rows with `ladder` (after the area's ladder changed).
+pub async fn reproject_people(
+    conn: &mut AnyConnection,
+    ladder: &Ladder,
+    now: Timestamp,
+) -> Result<()> {
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'person'")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (bytes,) in rows {
+        if let Record::Person(p) = sync_core::read_record(&bytes)? {
+            project_person(conn, &p, ladder, now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Deletes every row derived from a document (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
     let id = id.to_string();

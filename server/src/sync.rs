@@ -195,6 +195,10 @@ async fn store_merge(
     now: Timestamp,
 ) -> Result<Option<u64>> {
     let (kind, patch, devices) = audience_columns(&merged.record.audience());
+    let ladder_before = match &merged.record {
+        Record::Area(_) => Some(area_ladder(conn).await?),
+        _ => None,
+    };
     let written = match version {
         Some(version) => {
             sqlx::query(
@@ -249,6 +253,10 @@ async fn store_merge(
         _ => area_ladder(conn).await?,
     };
     projection::project(conn, &merged.record, &ladder, now).await?;
+    if ladder_before.is_some_and(|before| before != ladder) {
+        // Stages are derived with the ladder: a new ladder re-derives them all.
+        projection::reproject_people(conn, &ladder, now).await?;
+    }
     Ok(Some(seq))
 }
 

@@ -307,6 +307,12 @@ fn a_revoked_device_is_told_to_wipe(db: TestDb) {
     assert_eq!(status, 200);
     let response = decode_response(&body);
     assert!(response.wipe && response.updates.is_empty());
+    let (status, invites) =
+        tests::server::get(&format!("{}/v1/admin/invites", server.base), &admin.token);
+    assert_eq!(status, 200);
+    let invites: Vec<server::auth::InviteInfo> = serde_json::from_str(&invites).unwrap();
+    assert_eq!(invites.len(), 2);
+    assert!(invites.iter().all(|i| i.used_at.is_some()));
     // A champion token cannot use admin endpoints.
     let (other_status, _) =
         tests::server::get(&format!("{}/v1/admin/devices", server.base), &phone.token);
@@ -385,6 +391,47 @@ fn each_device_token_is_rate_limited(db: TestDb) {
     assert_eq!(post_sync(&server.base, &quiet.token, &request).0, 200);
 }
 
+fn changing_the_ladder_re_derives_every_stage(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    configure_area(&server, &admin.token);
+    admin.sync(&server.base);
+    for outcome in [DoorOutcome::Spoke, DoorOutcome::NotIn] {
+        admin
+            .replica
+            .create_person(&person("elm-road"), |p| {
+                p.log_doorstep(Doorstep::new(outcome)).map(drop)
+            })
+            .unwrap();
+    }
+    admin.sync(&server.base);
+    let keys = |server: &TestServer| -> Vec<(String, i64)> {
+        server.block_on(async {
+            sqlx::query_as(
+                "SELECT stage_key, COUNT(*) FROM stages GROUP BY stage_key ORDER BY stage_key",
+            )
+            .fetch_all(&server.db.pool)
+            .await
+            .expect("stages")
+        })
+    };
+    assert_eq!(
+        keys(&server),
+        vec![("contacted".to_owned(), 2), ("conversation".to_owned(), 1)]
+    );
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({ "ladder": [
+            { "key": "met", "label": "Met us", "rule": "conversation" },
+            { "key": "leads", "label": "Leads", "rule": "leader" },
+        ] }),
+        200,
+    );
+    assert_eq!(keys(&server), vec![("met".to_owned(), 1)]);
+}
+
 macro_rules! on_every_database {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
@@ -415,4 +462,5 @@ on_every_database!(
     a_revoked_device_is_told_to_wipe,
     bad_requests_get_typed_errors_and_change_nothing,
     each_device_token_is_rate_limited,
+    changing_the_ladder_re_derives_every_stage,
 );

@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::{AdminDevice, AppState, Authenticated};
 use crate::admin::{self, AreaChange, AreaView, EventInput, EventView};
-use crate::auth::{self, DeviceInfo, Registered, Role};
+use crate::auth::{self, DeviceInfo, InviteInfo, Registered, Role};
 use crate::error::{Error, Result};
 use crate::sync;
 
@@ -173,6 +173,19 @@ pub(super) async fn create_invite(
             patches: patches.into_iter().collect(),
         }),
     ))
+}
+
+/// Lists invites (their codes are never shown again).
+#[utoipa::path(get, path = "/v1/admin/invites", responses(
+    (status = 200, description = "Invites, newest first", body = Vec<InviteInfo>),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn list_invites(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+) -> Result<Json<Vec<InviteInfo>>> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(auth::list_invites(&mut conn).await?))
 }
 
 /// Lists devices.

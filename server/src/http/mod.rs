@@ -96,7 +96,10 @@ impl AppState {
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
     let admin = Router::new()
-        .route("/invites", post(handlers::create_invite))
+        .route(
+            "/invites",
+            get(handlers::list_invites).post(handlers::create_invite),
+        )
         .route("/devices", get(handlers::list_devices))
         .route("/devices/{id}/revoke", post(handlers::revoke_device))
         .route("/area", get(handlers::get_area).put(handlers::put_area))
