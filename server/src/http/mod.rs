@@ -140,7 +140,7 @@ pub async fn serve(
         .await
 }
 
-/// The device behind a request's bearer token, after its rate limit.
+/// The device behind a request's bearer token, within its rate limit.
 #[derive(Debug)]
 pub struct Authenticated(pub Device);
 
@@ -156,12 +156,14 @@ impl FromRequestParts<AppState> for Authenticated {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Error::Unauthorized)?;
-        let key = auth::hash_secret(token);
-        if state.limiter.check_key(&key).is_err() {
+        let mut conn = state.db.pool.acquire().await?;
+        let device = auth::authenticate(&mut conn, token).await?;
+        // Keyed by device, not by the token presented: random tokens must
+        // not grow the limiter's table.
+        if state.limiter.check_key(&device.id.to_string()).is_err() {
             return Err(Error::RateLimited);
         }
-        let mut conn = state.db.pool.acquire().await?;
-        Ok(Self(auth::authenticate(&mut conn, token).await?))
+        Ok(Self(device))
     }
 }
 
