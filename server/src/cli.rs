@@ -73,10 +73,10 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How many people to create.
-    #[arg(long, default_value = "2000")]
+    #[arg(long, default_value_t = crate::demo::DEFAULT_PEOPLE)]
     pub people: usize,
     /// Seed of the generator (the same seed makes the same area).
-    #[arg(long, default_value = "7")]
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
     pub seed: u64,
 }
 
@@ -278,7 +278,13 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
 async fn serve(db: Db, args: ServeArgs) -> Result<()> {
     let db = Arc::new(db);
     if args.demo && !crate::demo::has_people(&db).await? {
-        let summary = crate::demo::fill(&db, 2000, 7, true).await?;
+        let summary = crate::demo::fill(
+            &db,
+            crate::demo::DEFAULT_PEOPLE,
+            crate::demo::DEFAULT_SEED,
+            true,
+        )
+        .await?;
         tracing::info!("demo data: {summary}");
     }
     let rate_limit = RateLimit {

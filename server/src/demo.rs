@@ -82,6 +82,11 @@ impl fmt::Display for Summary {
     }
 }
 
+/// How many people the demo makes unless told otherwise.
+pub const DEFAULT_PEOPLE: usize = 3000;
+/// The demo's default seed.
+pub const DEFAULT_SEED: u64 = 7;
+
 /// Whether the database holds any person.
 pub async fn has_people(db: &Db) -> Result<bool> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people LIMIT 1")
