@@ -1,6 +1,513 @@
 //! UniFFI bindings of sync-core for Kotlin, Swift and Python apps.
 //!
-//! This crate is at its beginning: the FFI surface is added on top of
-//! [`sync_core::Replica`] (see ARCHITECTURE.md).
+//! A thin layer in the app's terms: open a store for a device, log a doorstep
+//! conversation, take event sign-ups, record what people go on to do, list
+//! and search people, and sync, either sans-I/O (`sync_request` /
+//! `apply_sync_response`, for an app that owns its HTTP client) or through an
+//! [`HttpTransport`] the app implements. Everything written is durable when
+//! the call returns. Bad input comes back as an [`OutreachError`], never as a
+//! panic.
 
-pub use sync_core::PROTOCOL_VERSION;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sync_core::{
+    ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DocId, EntryChannel, EntryId, FileStore,
+    InteractionKind, LawfulBasis, NewConsent, NewEvent, NewPerson, Person, Replica, SystemClock,
+    Timestamp,
+};
+
+mod types;
+
+pub use types::{
+    AgeGroup, ConsentBy, Conversation, ConversationLogged, EventInput, EventSummary, EventType,
+    FollowUpOwed, HeldRole, Outcome, PersonSummary, RejectedRecord, SignUp, SyncResult,
+};
+
+uniffi::setup_scaffolding!();
+
+/// Most round trips [`OutreachStore::sync`] makes.
+const MAX_SYNC_ROUNDS: u32 = 1000;
+
+/// Everything that can go wrong, in the app's terms.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum OutreachError {
+    /// The input breaks a rule (too long, not an email, missing consent, ...).
+    /// Nothing was stored.
+    #[error("invalid: {message}")]
+    Invalid {
+        /// What is wrong (names fields, never values).
+        message: String,
+    },
+    /// No such person, event or entry on this device.
+    #[error("not found: {message}")]
+    NotFound {
+        /// What was not found.
+        message: String,
+    },
+    /// The device's storage failed.
+    #[error("storage failed: {message}")]
+    Storage {
+        /// Why.
+        message: String,
+    },
+    /// A sync message could not be understood.
+    #[error("sync failed: {message}")]
+    Sync {
+        /// Why.
+        message: String,
+    },
+    /// The app's transport failed (no signal, server unreachable, ...).
+    #[error("transport failed: {message}")]
+    Transport {
+        /// Why.
+        message: String,
+    },
+    /// The device was revoked and its store wiped: register again.
+    #[error("this device was revoked and its store wiped")]
+    Wiped,
+    /// The store in this directory belongs to another device.
+    #[error("this store belongs to device {device}")]
+    WrongDevice {
+        /// The device it belongs to.
+        device: String,
+    },
+}
+
+impl From<sync_core::Error> for OutreachError {
+    fn from(e: sync_core::Error) -> Self {
+        use sync_core::Error as E;
+        let message = e.to_string();
+        match e {
+            E::Validation(_) => Self::Invalid { message },
+            E::NotFound { .. } | E::NoSuchRecord(_) | E::NoSuchEntry(_) | E::WrongKind { .. } => {
+                Self::NotFound { message }
+            }
+            E::Storage(_) | E::Document(_) => Self::Storage { message },
+            E::Protocol(_) => Self::Sync { message },
+            E::WrongDevice { stored } => Self::WrongDevice {
+                device: stored.to_string(),
+            },
+            E::Wiped => Self::Wiped,
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for OutreachError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Transport { message: e.reason }
+    }
+}
+
+type Result<T, E = OutreachError> = std::result::Result<T, E>;
+
+fn parse_id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T> {
+    text.trim().parse().map_err(|_| OutreachError::Invalid {
+        message: format!("{what} is not a valid id"),
+    })
+}
+
+fn timestamp(millis: i64) -> Timestamp {
+    Timestamp::from_millis(millis)
+}
+
+/// Sends sync requests to the server: implemented by the app (OkHttp,
+/// URLSession, ...). `post_sync` POSTs the bytes to `/v1/sync` with the
+/// device's bearer token and returns the response body; any failure is an
+/// [`OutreachError::Transport`].
+#[uniffi::export(with_foreign)]
+pub trait HttpTransport: Send + Sync {
+    /// One round trip.
+    fn post_sync(&self, body: Vec<u8>) -> Result<Vec<u8>, OutreachError>;
+}
+
+/// A device's store of the records in its scope.
+#[derive(uniffi::Object)]
+pub struct OutreachStore {
+    replica: Mutex<Replica<FileStore, SystemClock>>,
+}
+
+impl std::fmt::Debug for OutreachStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutreachStore").finish_non_exhaustive()
+    }
+}
+
+impl OutreachStore {
+    fn replica(&self) -> Result<MutexGuard<'_, Replica<FileStore, SystemClock>>> {
+        // A panic while holding the lock cannot leave the store inconsistent
+        // (every write is atomic on disk), so a poisoned lock is still usable.
+        Ok(self
+            .replica
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+fn consent(
+    purpose: ConsentPurpose,
+    method: ConsentMethod,
+    given_by: ConsentGiver,
+    wording: &str,
+) -> NewConsent {
+    NewConsent {
+        purpose,
+        granted: true,
+        lawful_basis: LawfulBasis::Consent,
+        wording_version: wording.to_owned(),
+        method,
+        given_by,
+    }
+}
+
+fn fill_profile(
+    p: &mut sync_core::PersonEditor<'_>,
+    name: Option<&str>,
+    phone: Option<&str>,
+    email: Option<&str>,
+    age: Option<AgeGroup>,
+) -> sync_core::Result<()> {
+    if let Some(name) = name {
+        p.set_name(Some(name))?;
+    }
+    if let Some(phone) = phone {
+        p.set_phone(Some(phone))?;
+    }
+    if let Some(email) = email {
+        p.set_email(Some(email))?;
+    }
+    if let Some(age) = age {
+        p.set_age_band(Some(age.into()))?;
+    }
+    Ok(())
+}
+
+#[uniffi::export]
+impl OutreachStore {
+    /// Opens (or creates) the store in `directory` for the device
+    /// `device_id` (from registering with the server).
+    #[uniffi::constructor]
+    pub fn open(directory: String, device_id: String) -> Result<Arc<Self>> {
+        let device: DeviceId = parse_id("device id", &device_id)?;
+        let store =
+            FileStore::open(std::path::Path::new(&directory)).map_err(sync_core::Error::from)?;
+        let replica = Replica::open(store, device, SystemClock)?;
+        Ok(Arc::new(Self {
+            replica: Mutex::new(replica),
+        }))
+    }
+
+    /// Logs a doorstep conversation (or a knock with nobody in): with a new
+    /// person when `person_id` is empty, else with that person, whose
+    /// details given here are updated (absent ones are left as they are).
+    pub fn log_conversation(&self, conversation: Conversation) -> Result<ConversationLogged> {
+        let mut replica = self.replica()?;
+        let c = conversation;
+        let doorstep = c.doorstep();
+        let fill = |p: &mut sync_core::PersonEditor<'_>| -> sync_core::Result<EntryId> {
+            fill_profile(
+                p,
+                c.name.as_deref(),
+                c.phone.as_deref(),
+                c.email.as_deref(),
+                c.age_band,
+            )?;
+            for topic in &c.topics {
+                p.set_interest(topic, true)?;
+            }
+            if c.consent_to_contact {
+                p.record_consent(consent(
+                    ConsentPurpose::ContactAgain,
+                    ConsentMethod::Doorstep,
+                    ConsentGiver::Subject,
+                    &c.consent_wording_version,
+                ))?;
+            }
+            p.log_doorstep(doorstep.clone())
+        };
+        let (person, entry) = match c.person_id.as_deref().filter(|id| !id.trim().is_empty()) {
+            Some(id) => {
+                let person: DocId = parse_id("person id", id)?;
+                if person_patch(&replica, person)? != c.patch {
+                    replica.edit_person(person, |p| p.move_to_patch(&c.patch))?;
+                }
+                (person, replica.edit_person(person, fill)?)
+            }
+            None => {
+                let mut entry = None;
+                let new = NewPerson::new(&c.area, &c.patch, EntryChannel::Doorstep);
+                let person = replica.create_person(&new, |p| {
+                    entry = Some(fill(p)?);
+                    Ok(())
+                })?;
+                (person, entry.expect("set by the closure that succeeded"))
+            }
+        };
+        Ok(ConversationLogged {
+            person_id: person.to_string(),
+            entry_id: entry.to_string(),
+        })
+    }
+
+    /// Signs a new person up to an event (with their consent to events, or
+    /// a guardian's: an under-13 needs a guardian's). Returns their id.
+    pub fn sign_up(&self, sign_up: SignUp) -> Result<String> {
+        let event: DocId = parse_id("event id", &sign_up.event_id)?;
+        let mut replica = self.replica()?;
+        let new = NewPerson::new(&sign_up.area, &sign_up.patch, EntryChannel::Event);
+        let person = replica.create_person(&new, |p| {
+            fill_profile(
+                p,
+                sign_up.name.as_deref(),
+                sign_up.phone.as_deref(),
+                sign_up.email.as_deref(),
+                sign_up.age_band,
+            )?;
+            if sign_up.consent_given {
+                p.record_consent(consent(
+                    ConsentPurpose::Events,
+                    ConsentMethod::Event,
+                    sign_up.consent_by.into(),
+                    &sign_up.consent_wording_version,
+                ))?;
+            }
+            p.record(InteractionKind::EventSignUp { event })?;
+            if sign_up.attended {
+                p.record(InteractionKind::Attendance { event })?;
+            }
+            Ok(())
+        })?;
+        Ok(person.to_string())
+    }
+
+    /// Creates an event (a youth session, a fun day, ...). Returns its id.
+    pub fn create_event(&self, event: EventInput) -> Result<String> {
+        let new = NewEvent {
+            area: event.area,
+            patch: event.patch,
+            title: event.title,
+            kind: event.kind.into(),
+            starts_at: timestamp(event.starts_at_ms),
+            ends_at: event.ends_at_ms.map(timestamp),
+            place: event.place,
+        };
+        Ok(self.replica()?.create_event(&new)?.to_string())
+    }
+
+    /// Records that a person came to an event. Returns the entry's id.
+    pub fn record_attendance(&self, person_id: String, event_id: String) -> Result<String> {
+        let event: DocId = parse_id("event id", &event_id)?;
+        self.record(&person_id, InteractionKind::Attendance { event })
+    }
+
+    /// Records that a person helped run something. Returns the entry's id.
+    pub fn record_volunteering(
+        &self,
+        person_id: String,
+        activity: String,
+        event_id: Option<String>,
+    ) -> Result<String> {
+        let event = event_id
+            .map(|e| parse_id::<DocId>("event id", &e))
+            .transpose()?;
+        self.record(
+            &person_id,
+            InteractionKind::Volunteering { activity, event },
+        )
+    }
+
+    /// Records that a person joined a working group. Returns the entry's id.
+    pub fn record_working_group(
+        &self,
+        person_id: String,
+        group: String,
+        start_ms: i64,
+    ) -> Result<String> {
+        self.record(
+            &person_id,
+            InteractionKind::WorkingGroup {
+                group,
+                start: timestamp(start_ms),
+                end: None,
+            },
+        )
+    }
+
+    /// Records a role a person took on. Returns the entry's id.
+    pub fn record_role(&self, person_id: String, role: HeldRole, start_ms: i64) -> Result<String> {
+        self.record(
+            &person_id,
+            InteractionKind::Role {
+                role: role.into(),
+                start: timestamp(start_ms),
+                end: None,
+            },
+        )
+    }
+
+    /// Ends a role or working-group membership.
+    pub fn end_role(&self, person_id: String, entry_id: String, end_ms: i64) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let entry: EntryId = parse_id("entry id", &entry_id)?;
+        self.replica()?
+            .edit_person(person, |p| p.end(entry, timestamp(end_ms)))?;
+        Ok(())
+    }
+
+    /// Records that a promised follow-up was done ("you said, we did").
+    pub fn complete_follow_up(
+        &self,
+        person_id: String,
+        entry_id: String,
+        note: Option<String>,
+    ) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let entry: EntryId = parse_id("entry id", &entry_id)?;
+        self.replica()?
+            .edit_person(person, |p| p.complete_follow_up(entry, note.as_deref()))?;
+        Ok(())
+    }
+
+    /// Marks a person as not to be contacted again.
+    pub fn set_do_not_contact(&self, person_id: String, do_not_contact: bool) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        self.replica()?
+            .edit_person(person, |p| p.set_do_not_contact(do_not_contact))?;
+        Ok(())
+    }
+
+    /// The people on this device (those in its patches), by name; with a
+    /// `search`, those whose name or patch contains it (any case).
+    pub fn people(&self, search: Option<String>) -> Result<Vec<PersonSummary>> {
+        let needle = search
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let mut people: Vec<PersonSummary> = self
+            .replica()?
+            .people()?
+            .iter()
+            .filter(|p| match &needle {
+                None => true,
+                Some(n) => {
+                    p.name
+                        .as_deref()
+                        .is_some_and(|name| name.to_lowercase().contains(n))
+                        || p.patch.contains(n.as_str())
+                }
+            })
+            .map(PersonSummary::from)
+            .collect();
+        people.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        Ok(people)
+    }
+
+    /// One person.
+    pub fn person(&self, person_id: String) -> Result<PersonSummary> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        Ok(PersonSummary::from(&self.replica()?.person(person)?))
+    }
+
+    /// Follow-ups promised and not yet done, soonest due first.
+    pub fn follow_ups_owed(&self) -> Result<Vec<FollowUpOwed>> {
+        let mut owed = Vec::new();
+        for person in self.replica()?.people()? {
+            for (interaction, follow_up) in person.follow_ups_owed() {
+                owed.push(FollowUpOwed {
+                    person_id: person.id.to_string(),
+                    entry_id: interaction.id.to_string(),
+                    name: person.name.clone(),
+                    what: follow_up.what.clone(),
+                    promised_at_ms: interaction.at.as_millis(),
+                    due_ms: follow_up.due.map(Timestamp::as_millis),
+                });
+            }
+        }
+        owed.sort_by_key(|f| (f.due_ms.unwrap_or(i64::MAX), f.promised_at_ms));
+        Ok(owed)
+    }
+
+    /// The events on this device, soonest first.
+    pub fn events(&self) -> Result<Vec<EventSummary>> {
+        let mut events: Vec<EventSummary> = self
+            .replica()?
+            .events()?
+            .iter()
+            .map(EventSummary::from)
+            .collect();
+        events.sort_by_key(|e| e.starts_at_ms);
+        Ok(events)
+    }
+
+    /// How many records have changes the server has not accepted yet.
+    pub fn pending_changes(&self) -> Result<u64> {
+        Ok(self.replica()?.pending_changes() as u64)
+    }
+
+    /// Records the server refused, and why; they stay here until edited.
+    pub fn rejections(&self) -> Result<Vec<RejectedRecord>> {
+        Ok(self
+            .replica()?
+            .rejections()
+            .into_iter()
+            .map(|(id, r)| RejectedRecord {
+                id: id.to_string(),
+                code: format!("{:?}", r.code),
+                detail: r.detail,
+            })
+            .collect())
+    }
+
+    /// The next sync request to POST to the server (sans-I/O sync).
+    pub fn sync_request(&self) -> Result<Vec<u8>> {
+        Ok(self.replica()?.sync_request()?)
+    }
+
+    /// Applies the server's answer; call [`Self::sync_request`] again while
+    /// the result says `more`.
+    pub fn apply_sync_response(&self, response: Vec<u8>) -> Result<SyncResult> {
+        Ok(SyncResult::from(
+            self.replica()?.apply_sync_response(&response)?,
+        ))
+    }
+
+    /// Syncs through the app's transport until there is nothing more to
+    /// exchange. The store is not locked while the transport waits.
+    pub fn sync(&self, transport: Arc<dyn HttpTransport>) -> Result<SyncResult> {
+        let mut total = SyncResult::default();
+        for _ in 0..MAX_SYNC_ROUNDS {
+            let request = self.sync_request()?;
+            let response = transport.post_sync(request)?;
+            let outcome = self.apply_sync_response(response)?;
+            total.add(&outcome);
+            if !outcome.more || outcome.wiped {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
+
+impl OutreachStore {
+    fn record(&self, person_id: &str, kind: InteractionKind) -> Result<String> {
+        let person: DocId = parse_id("person id", person_id)?;
+        let entry = self.replica()?.edit_person(person, |p| p.record(kind))?;
+        Ok(entry.to_string())
+    }
+}
+
+fn person_patch(replica: &Replica<FileStore, SystemClock>, id: DocId) -> Result<String> {
+    Ok(replica.person(id)?.patch)
+}
+
+/// The interests a person has (for summaries).
+fn interests(p: &Person) -> Vec<String> {
+    p.interests
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

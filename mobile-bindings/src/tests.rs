@@ -1,0 +1,164 @@
+//! The API as Rust sees it; the Kotlin and Python tests (see
+//! `scripts/bindings`) go through the real FFI.
+
+use super::*;
+
+const DEVICE: &str = "01900000-0000-7000-8000-0000000000aa";
+
+fn conversation(outcome: Outcome) -> Conversation {
+    Conversation {
+        person_id: None,
+        area: "north-estate".into(),
+        patch: "elm-road".into(),
+        outcome,
+        name: Some("Sam".into()),
+        phone: None,
+        email: None,
+        age_band: Some(AgeGroup::From35To44),
+        topics: vec!["parks".into()],
+        wants_to_join: vec![],
+        follow_up: Some("Send the park plans".into()),
+        follow_up_due_ms: Some(1_789_000_000_000),
+        consent_to_contact: true,
+        consent_wording_version: "2026-09".into(),
+    }
+}
+
+#[test]
+fn conversations_and_sign_ups_are_kept_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let store = OutreachStore::open(path.clone(), DEVICE.into()).unwrap();
+    let logged = store
+        .log_conversation(conversation(Outcome::Spoke))
+        .unwrap();
+    let again = Conversation {
+        person_id: Some(logged.person_id.clone()),
+        phone: Some("07700 900123".into()),
+        name: None,
+        follow_up: None,
+        ..conversation(Outcome::NotIn)
+    };
+    store.log_conversation(again).unwrap();
+    let event = store
+        .create_event(EventInput {
+            area: "north-estate".into(),
+            patch: "elm-road".into(),
+            title: "Youth session".into(),
+            kind: EventType::YouthSession,
+            starts_at_ms: 1_789_000_000_000,
+            ends_at_ms: None,
+            place: None,
+        })
+        .unwrap();
+    for n in 0..20 {
+        let child = n % 2 == 0;
+        store
+            .sign_up(SignUp {
+                event_id: event.clone(),
+                area: "north-estate".into(),
+                patch: "elm-road".into(),
+                name: Some(format!("Young person {n}")),
+                phone: None,
+                email: None,
+                age_band: Some(if child {
+                    AgeGroup::Under13
+                } else {
+                    AgeGroup::From13To17
+                }),
+                consent_given: true,
+                consent_by: if child {
+                    ConsentBy::Guardian
+                } else {
+                    ConsentBy::Subject
+                },
+                consent_wording_version: "2026-09".into(),
+                attended: true,
+            })
+            .unwrap();
+    }
+    drop(store);
+
+    let store = OutreachStore::open(path, DEVICE.into()).unwrap();
+    let sam = store.person(logged.person_id.clone()).unwrap();
+    assert_eq!(sam.name.as_deref(), Some("Sam"));
+    assert_eq!(sam.interactions, 2);
+    assert_eq!(sam.last_outcome, Some(Outcome::NotIn));
+    assert_eq!(store.people(None).unwrap().len(), 21);
+    assert_eq!(
+        store.people(Some("young PERSON 1".into())).unwrap().len(),
+        11
+    );
+    assert!(
+        store
+            .people(Some("young".into()))
+            .unwrap()
+            .iter()
+            .all(|p| p.under_18)
+    );
+    let owed = store.follow_ups_owed().unwrap();
+    assert_eq!(owed.len(), 1);
+    store
+        .complete_follow_up(
+            owed[0].person_id.clone(),
+            owed[0].entry_id.clone(),
+            Some("Sent".into()),
+        )
+        .unwrap();
+    assert!(store.follow_ups_owed().unwrap().is_empty());
+    assert_eq!(store.pending_changes().unwrap(), 22);
+}
+
+#[test]
+fn bad_input_gets_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    assert!(matches!(
+        OutreachStore::open(path.clone(), "not a device".into()),
+        Err(OutreachError::Invalid { .. })
+    ));
+    let store = OutreachStore::open(path.clone(), DEVICE.into()).unwrap();
+    let bad_email = Conversation {
+        email: Some("no at sign".into()),
+        ..conversation(Outcome::Spoke)
+    };
+    assert!(matches!(
+        store.log_conversation(bad_email),
+        Err(OutreachError::Invalid { .. })
+    ));
+    let unknown = Conversation {
+        person_id: Some("01900000-0000-7000-8000-000000000001".into()),
+        ..conversation(Outcome::Spoke)
+    };
+    assert!(matches!(
+        store.log_conversation(unknown),
+        Err(OutreachError::NotFound { .. })
+    ));
+    let no_guardian = SignUp {
+        event_id: "01900000-0000-7000-8000-000000000002".into(),
+        area: "north-estate".into(),
+        patch: "elm-road".into(),
+        name: None,
+        phone: None,
+        email: None,
+        age_band: Some(AgeGroup::Under13),
+        consent_given: true,
+        consent_by: ConsentBy::Subject,
+        consent_wording_version: "2026-09".into(),
+        attended: false,
+    };
+    assert!(matches!(
+        store.sign_up(no_guardian),
+        Err(OutreachError::Invalid { .. })
+    ));
+    assert!(matches!(
+        store.apply_sync_response(b"junk".to_vec()),
+        Err(OutreachError::Sync { .. })
+    ));
+    assert_eq!(store.people(None).unwrap().len(), 0);
+    drop(store);
+    assert!(matches!(
+        OutreachStore::open(path, "01900000-0000-7000-8000-0000000000bb".into()),
+        Err(OutreachError::WrongDevice { .. })
+    ));
+}

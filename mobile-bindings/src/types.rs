@@ -1,0 +1,385 @@
+//! Records and enums crossing the FFI, and their mapping to sync-core's.
+//! Times are milliseconds since the Unix epoch; ids are UUID text.
+
+use sync_core::{
+    AgeBand, ConsentGiver, DoorOutcome, Doorstep, Event, EventKind, InteractionKind, Person, Role,
+    SyncOutcome,
+};
+
+/// What happened at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Outcome {
+    /// Nobody answered.
+    NotIn,
+    /// We spoke.
+    Spoke,
+    /// They did not want to talk.
+    Refused,
+    /// They have moved away.
+    MovedAway,
+}
+
+impl From<Outcome> for DoorOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::NotIn => Self::NotIn,
+            Outcome::Spoke => Self::Spoke,
+            Outcome::Refused => Self::Refused,
+            Outcome::MovedAway => Self::MovedAway,
+        }
+    }
+}
+
+impl From<DoorOutcome> for Outcome {
+    fn from(o: DoorOutcome) -> Self {
+        match o {
+            DoorOutcome::NotIn => Self::NotIn,
+            DoorOutcome::Spoke => Self::Spoke,
+            DoorOutcome::Refused => Self::Refused,
+            DoorOutcome::MovedAway => Self::MovedAway,
+        }
+    }
+}
+
+/// Age bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AgeGroup {
+    /// Under 13: signing up needs a guardian's consent.
+    Under13,
+    /// 13 to 17.
+    From13To17,
+    /// 18 to 24.
+    From18To24,
+    /// 25 to 34.
+    From25To34,
+    /// 35 to 44.
+    From35To44,
+    /// 45 to 54.
+    From45To54,
+    /// 55 to 64.
+    From55To64,
+    /// 65 to 74.
+    From65To74,
+    /// 75 and over.
+    From75,
+}
+
+macro_rules! mirror {
+    ($ours:ident <=> $theirs:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<$ours> for $theirs {
+            fn from(v: $ours) -> Self {
+                match v { $($ours::$variant => Self::$variant),+ }
+            }
+        }
+        impl From<$theirs> for $ours {
+            fn from(v: $theirs) -> Self {
+                match v { $($theirs::$variant => Self::$variant),+ }
+            }
+        }
+    };
+}
+
+mirror!(AgeGroup <=> AgeBand {
+    Under13, From13To17, From18To24, From25To34, From35To44, From45To54, From55To64, From65To74, From75
+});
+
+/// Roles people hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HeldRole {
+    /// A member of the partnership.
+    PartnershipMember,
+    /// Its chair.
+    Chair,
+    /// Its vice-chair.
+    ViceChair,
+    /// Its treasurer.
+    Treasurer,
+    /// Lead of a group or activity.
+    GroupLead,
+}
+
+mirror!(HeldRole <=> Role { PartnershipMember, Chair, ViceChair, Treasurer, GroupLead });
+
+/// Kinds of event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EventType {
+    /// A fun day.
+    FunDay,
+    /// A youth session.
+    YouthSession,
+    /// Training.
+    Training,
+    /// A meeting.
+    Meeting,
+    /// A consultation.
+    Consultation,
+    /// Anything else.
+    Other,
+}
+
+mirror!(EventType <=> EventKind { FunDay, YouthSession, Training, Meeting, Consultation, Other });
+
+/// Who gave a consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConsentBy {
+    /// The person themself.
+    Subject,
+    /// Their parent or guardian.
+    Guardian,
+}
+
+mirror!(ConsentBy <=> ConsentGiver { Subject, Guardian });
+
+/// A doorstep conversation to log.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Conversation {
+    /// The person, or `None` (or empty) for someone new.
+    pub person_id: Option<String>,
+    /// The area's slug.
+    pub area: String,
+    /// The patch's slug.
+    pub patch: String,
+    /// What happened at the door.
+    pub outcome: Outcome,
+    /// Their name, if they gave it.
+    pub name: Option<String>,
+    /// Their phone number, if they gave it.
+    pub phone: Option<String>,
+    /// Their email, if they gave it.
+    pub email: Option<String>,
+    /// Their age band, if known.
+    pub age_band: Option<AgeGroup>,
+    /// Topics they raised (tags).
+    pub topics: Vec<String>,
+    /// What they would like to get involved in (tags).
+    pub wants_to_join: Vec<String>,
+    /// What we promised to do, if anything.
+    pub follow_up: Option<String>,
+    /// When by.
+    pub follow_up_due_ms: Option<i64>,
+    /// They agreed to be contacted again.
+    pub consent_to_contact: bool,
+    /// The version of the consent wording shown.
+    pub consent_wording_version: String,
+}
+
+impl Conversation {
+    pub(crate) fn doorstep(&self) -> Doorstep {
+        let mut d = Doorstep::new(self.outcome.into());
+        for topic in &self.topics {
+            d = d.topic(topic);
+        }
+        for what in &self.wants_to_join {
+            d = d.wants_to_join(what);
+        }
+        if let Some(what) = &self.follow_up {
+            d = d.follow_up(
+                what,
+                self.follow_up_due_ms.map(sync_core::Timestamp::from_millis),
+            );
+        }
+        d
+    }
+}
+
+/// A logged conversation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ConversationLogged {
+    /// The person.
+    pub person_id: String,
+    /// The conversation's entry (to complete its follow-up later).
+    pub entry_id: String,
+}
+
+/// An event sign-up of a new person.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SignUp {
+    /// The event.
+    pub event_id: String,
+    /// The area's slug.
+    pub area: String,
+    /// The patch they live in.
+    pub patch: String,
+    /// Their name.
+    pub name: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// Their email.
+    pub email: Option<String>,
+    /// Their age band.
+    pub age_band: Option<AgeGroup>,
+    /// Consent to events was given.
+    pub consent_given: bool,
+    /// By whom (a guardian for an under-13).
+    pub consent_by: ConsentBy,
+    /// The version of the consent wording shown.
+    pub consent_wording_version: String,
+    /// They also came (signed up on the day).
+    pub attended: bool,
+}
+
+/// An event to create.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EventInput {
+    /// The area's slug.
+    pub area: String,
+    /// The patch it is in.
+    pub patch: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: EventType,
+    /// Start.
+    pub starts_at_ms: i64,
+    /// End, if known.
+    pub ends_at_ms: Option<i64>,
+    /// Where.
+    pub place: Option<String>,
+}
+
+/// A person, as a list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PersonSummary {
+    /// Their id.
+    pub id: String,
+    /// Their name, if given.
+    pub name: Option<String>,
+    /// Their patch.
+    pub patch: String,
+    /// Their age band.
+    pub age_band: Option<AgeGroup>,
+    /// Under 18 (never shown on door lists).
+    pub under_18: bool,
+    /// They asked not to be contacted.
+    pub do_not_contact: bool,
+    /// Their interests.
+    pub interests: Vec<String>,
+    /// How many interactions are recorded.
+    pub interactions: u32,
+    /// The last doorstep outcome.
+    pub last_outcome: Option<Outcome>,
+    /// When we were last in touch.
+    pub last_contact_ms: Option<i64>,
+}
+
+impl From<&Person> for PersonSummary {
+    fn from(p: &Person) -> Self {
+        let last_outcome = p
+            .interactions
+            .iter()
+            .filter_map(|i| match &i.kind {
+                InteractionKind::Doorstep(d) => Some((i.at, d.outcome)),
+                _ => None,
+            })
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, o)| o.into());
+        Self {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            patch: p.patch.clone(),
+            age_band: p.age_band.map(Into::into),
+            under_18: p.age_band.is_some_and(AgeBand::is_under_18),
+            do_not_contact: p.do_not_contact,
+            interests: crate::interests(p),
+            interactions: p.interactions.len() as u32,
+            last_outcome,
+            last_contact_ms: p.interactions.iter().map(|i| i.at.as_millis()).max(),
+        }
+    }
+}
+
+/// A follow-up owed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FollowUpOwed {
+    /// The person.
+    pub person_id: String,
+    /// The conversation it was promised in.
+    pub entry_id: String,
+    /// Their name.
+    pub name: Option<String>,
+    /// What we promised.
+    pub what: String,
+    /// When we promised it.
+    pub promised_at_ms: i64,
+    /// When by.
+    pub due_ms: Option<i64>,
+}
+
+/// An event, as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EventSummary {
+    /// Its id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: EventType,
+    /// Patch.
+    pub patch: String,
+    /// Start.
+    pub starts_at_ms: i64,
+}
+
+impl From<&Event> for EventSummary {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            kind: e.kind.into(),
+            patch: e.patch.clone(),
+            starts_at_ms: e.starts_at.as_millis(),
+        }
+    }
+}
+
+/// A record the server refused.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedRecord {
+    /// Its id.
+    pub id: String,
+    /// Why, as a code (OutOfScope, Invalid, ...).
+    pub code: String,
+    /// Why, for people.
+    pub detail: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncResult {
+    /// Sync again straight away.
+    pub more: bool,
+    /// Records the server accepted.
+    pub accepted: u32,
+    /// Records received or updated.
+    pub received: u32,
+    /// Records deleted because they were erased.
+    pub erased: u32,
+    /// Records the server refused.
+    pub rejected: u32,
+    /// The device was revoked and its store wiped.
+    pub wiped: bool,
+}
+
+impl SyncResult {
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.more = other.more;
+        self.accepted += other.accepted;
+        self.received += other.received;
+        self.erased += other.erased;
+        self.rejected += other.rejected;
+        self.wiped |= other.wiped;
+    }
+}
+
+impl From<SyncOutcome> for SyncResult {
+    fn from(o: SyncOutcome) -> Self {
+        Self {
+            more: o.more,
+            accepted: o.accepted as u32,
+            received: o.received as u32,
+            erased: o.erased as u32,
+            rejected: o.rejected.len() as u32,
+            wiped: o.wiped,
+        }
+    }
+}
