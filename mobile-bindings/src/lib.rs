@@ -34,34 +34,34 @@ const MAX_SYNC_ROUNDS: u32 = 1000;
 pub enum OutreachError {
     /// The input breaks a rule (too long, not an email, missing consent, ...).
     /// Nothing was stored.
-    #[error("invalid: {message}")]
+    #[error("invalid: {reason}")]
     Invalid {
         /// What is wrong (names fields, never values).
-        message: String,
+        reason: String,
     },
     /// No such person, event or entry on this device.
-    #[error("not found: {message}")]
+    #[error("not found: {reason}")]
     NotFound {
         /// What was not found.
-        message: String,
+        reason: String,
     },
     /// The device's storage failed.
-    #[error("storage failed: {message}")]
+    #[error("storage failed: {reason}")]
     Storage {
         /// Why.
-        message: String,
+        reason: String,
     },
     /// A sync message could not be understood.
-    #[error("sync failed: {message}")]
+    #[error("sync failed: {reason}")]
     Sync {
         /// Why.
-        message: String,
+        reason: String,
     },
     /// The app's transport failed (no signal, server unreachable, ...).
-    #[error("transport failed: {message}")]
+    #[error("transport failed: {reason}")]
     Transport {
         /// Why.
-        message: String,
+        reason: String,
     },
     /// The device was revoked and its store wiped: register again.
     #[error("this device was revoked and its store wiped")]
@@ -77,14 +77,14 @@ pub enum OutreachError {
 impl From<sync_core::Error> for OutreachError {
     fn from(e: sync_core::Error) -> Self {
         use sync_core::Error as E;
-        let message = e.to_string();
+        let reason = e.to_string();
         match e {
-            E::Validation(_) => Self::Invalid { message },
+            E::Validation(_) => Self::Invalid { reason },
             E::NotFound { .. } | E::NoSuchRecord(_) | E::NoSuchEntry(_) | E::WrongKind { .. } => {
-                Self::NotFound { message }
+                Self::NotFound { reason }
             }
-            E::Storage(_) | E::Document(_) => Self::Storage { message },
-            E::Protocol(_) => Self::Sync { message },
+            E::Storage(_) | E::Document(_) => Self::Storage { reason },
+            E::Protocol(_) => Self::Sync { reason },
             E::WrongDevice { stored } => Self::WrongDevice {
                 device: stored.to_string(),
             },
@@ -95,7 +95,7 @@ impl From<sync_core::Error> for OutreachError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for OutreachError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Transport { message: e.reason }
+        Self::Transport { reason: e.reason }
     }
 }
 
@@ -103,7 +103,7 @@ type Result<T, E = OutreachError> = std::result::Result<T, E>;
 
 fn parse_id<T: std::str::FromStr>(what: &str, text: &str) -> Result<T> {
     text.trim().parse().map_err(|_| OutreachError::Invalid {
-        message: format!("{what} is not a valid id"),
+        reason: format!("{what} is not a valid id"),
     })
 }
 

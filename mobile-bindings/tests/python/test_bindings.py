@@ -1,0 +1,206 @@
+"""The mobile bindings through the real FFI, from Python.
+
+Run by scripts/test-bindings with:
+  BINDINGS_DIR      the generated module, with the library beside it
+  OUTREACH_URL      a running `outreach serve` on 127.0.0.1
+  INVITE_A, INVITE_B  two champion invite codes for patch elm-road
+"""
+
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.environ["BINDINGS_DIR"])
+import mobile_bindings as mb  # noqa: E402
+
+URL = os.environ["OUTREACH_URL"]
+DEVICE = "01900000-0000-7000-8000-0000000000aa"
+
+
+def conversation(outcome, name=None, person_id=None, email=None):
+    return mb.Conversation(
+        person_id=person_id,
+        area="north-estate",
+        patch="elm-road",
+        outcome=outcome,
+        name=name,
+        phone=None,
+        email=email,
+        age_band=mb.AgeGroup.FROM35_TO44,
+        topics=["parks"],
+        wants_to_join=["litter-pick"],
+        follow_up="Send the litter-pick dates",
+        follow_up_due_ms=None,
+        consent_to_contact=True,
+        consent_wording_version="2026-09",
+    )
+
+
+def sign_up(event_id, n, under_13):
+    return mb.SignUp(
+        event_id=event_id,
+        area="north-estate",
+        patch="elm-road",
+        name=f"Young person {n}",
+        phone=None,
+        email=None,
+        age_band=mb.AgeGroup.UNDER13 if under_13 else mb.AgeGroup.FROM13_TO17,
+        consent_given=True,
+        consent_by=mb.ConsentBy.GUARDIAN if under_13 else mb.ConsentBy.SUBJECT,
+        consent_wording_version="2026-09",
+        attended=True,
+    )
+
+
+def test_offline_work_survives_reopening():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+        logged = store.log_conversation(conversation(mb.Outcome.SPOKE, name="Sam Python"))
+        event = store.create_event(
+            mb.EventInput(
+                area="north-estate",
+                patch="elm-road",
+                title="Youth session",
+                kind=mb.EventType.YOUTH_SESSION,
+                starts_at_ms=int(time.time() * 1000),
+                ends_at_ms=None,
+                place="Youth club",
+            )
+        )
+        started = time.monotonic()
+        for n in range(50):
+            store.sign_up(sign_up(event, n, under_13=n % 3 == 0))
+        elapsed = time.monotonic() - started
+        print(f"python: 50 sign-ups in {elapsed * 1000:.0f} ms")
+        del store
+        gc.collect()
+
+        store = mb.OutreachStore.open(directory, DEVICE)
+        sam = store.person(logged.person_id)
+        assert sam.name == "Sam Python", sam
+        assert sam.last_outcome == mb.Outcome.SPOKE
+        assert len(store.people(None)) == 51
+        assert len(store.people("sam")) == 1
+        assert all(p.under_18 for p in store.people("young person"))
+        owed = store.follow_ups_owed()
+        assert len(owed) == 1 and owed[0].what == "Send the litter-pick dates"
+        assert store.pending_changes() == 52
+
+
+def test_bad_input_is_a_typed_error():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+        try:
+            store.log_conversation(conversation(mb.Outcome.SPOKE, email="not an email"))
+        except mb.OutreachError.Invalid as e:
+            assert "email" in str(e), e
+        else:
+            raise AssertionError("a bad email was accepted")
+        try:
+            store.person("not an id")
+        except mb.OutreachError.Invalid:
+            pass
+        else:
+            raise AssertionError("a bad id was accepted")
+        try:
+            store.apply_sync_response(b"junk")
+        except mb.OutreachError.Sync:
+            pass
+        else:
+            raise AssertionError("a junk response was applied")
+        assert store.people(None) == []
+
+
+def register(invite_code):
+    request = urllib.request.Request(
+        f"{URL}/v1/devices",
+        data=json.dumps({"invite_code": invite_code, "name": "python phone"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.load(response)
+    return body["device_id"], body["token"]
+
+
+class UrllibTransport(mb.HttpTransport):
+    """The app's side of sync: POST the bytes, return the answer."""
+
+    def __init__(self, token):
+        self.token = token
+        self.calls = 0
+
+    def post_sync(self, body):
+        self.calls += 1
+        request = urllib.request.Request(
+            f"{URL}/v1/sync",
+            data=bytes(body),
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/octet-stream",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read()
+        except (urllib.error.URLError, OSError) as e:
+            raise mb.OutreachError.Transport(reason=str(e))
+
+
+class NoSignal(mb.HttpTransport):
+    def post_sync(self, body):
+        raise mb.OutreachError.Transport(reason="no signal")
+
+
+def test_sync_with_a_real_server():
+    device_a, token_a = register(os.environ["INVITE_A"])
+    device_b, token_b = register(os.environ["INVITE_B"])
+    with tempfile.TemporaryDirectory() as dir_a, tempfile.TemporaryDirectory() as dir_b:
+        phone_a = mb.OutreachStore.open(dir_a, device_a)
+        logged = phone_a.log_conversation(conversation(mb.Outcome.SPOKE, name="Pat from Python"))
+        transport_a = UrllibTransport(token_a)
+        result = phone_a.sync(transport_a)
+        assert result.accepted == 1 and result.rejected == 0, result
+        assert phone_a.pending_changes() == 0
+        assert transport_a.calls >= 1
+
+        phone_b = mb.OutreachStore.open(dir_b, device_b)
+        result = phone_b.sync(UrllibTransport(token_b))
+        assert result.received >= 1, result
+        found = phone_b.people("pat from python")
+        assert [p.id for p in found] == [logged.person_id], found
+
+        # Sans-I/O sync works the same way.
+        phone_b.log_conversation(
+            conversation(mb.Outcome.NOT_IN, person_id=logged.person_id)
+        )
+        transport_b = UrllibTransport(token_b)
+        outcome = phone_b.apply_sync_response(transport_b.post_sync(phone_b.sync_request()))
+        assert outcome.accepted == 1, outcome
+        phone_a.sync(transport_a)
+        assert phone_a.person(logged.person_id).interactions == 2
+
+        # A transport failure is a typed error, and nothing is lost.
+        broken = NoSignal()
+        phone_a.log_conversation(conversation(mb.Outcome.REFUSED))
+        try:
+            phone_a.sync(broken)
+        except mb.OutreachError.Transport:
+            pass
+        else:
+            raise AssertionError("a failed transport went unnoticed")
+        assert phone_a.pending_changes() == 1
+
+
+if __name__ == "__main__":
+    tests = [value for name, value in sorted(globals().items()) if name.startswith("test_")]
+    for test in tests:
+        test()
+        print(f"python: {test.__name__} ... ok")
+    print(f"python: {len(tests)} passed")
