@@ -99,6 +99,12 @@ pub enum AdminCommand {
         /// The device id.
         device: String,
     },
+    /// Erase a record (a person who asked to be forgotten): deleted here and,
+    /// at their next sync, on every phone; its id can never come back.
+    Erase {
+        /// The record's id.
+        record: String,
+    },
     /// Show or change the area configuration.
     #[command(subcommand)]
     Area(AreaCommand),
@@ -212,6 +218,16 @@ impl Cli {
                     return Err(Error::NotFound("device"));
                 }
                 println!("revoked {id}: it wipes its store at its next sync");
+            }
+            Command::Admin(AdminCommand::Erase { record }) => {
+                let id: sync_core::DocId = record
+                    .parse()
+                    .map_err(|_| Error::BadRequest(format!("{record:?} is not a record id")))?;
+                if crate::sync::erase(&db, id, clock.now()).await? {
+                    println!("erased {id}: phones delete it at their next sync");
+                } else {
+                    println!("{id} is not held here; it is marked erased so it can never arrive");
+                }
             }
             Command::Admin(AdminCommand::Area(command)) => {
                 area_command(&db, command, clock).await?

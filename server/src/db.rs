@@ -79,6 +79,9 @@ impl Db {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // Deleted rows are overwritten with zeros, so an
+                        // erased person's data does not linger in free pages.
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                     }
                     Ok(())
                 })
@@ -108,6 +111,28 @@ impl Db {
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// After an erasure: makes sure deleted data is gone from the files,
+    /// not only from the tables (SQLite: moves the write-ahead log into the
+    /// zeroed pages and truncates it; PostgreSQL: rewrites the tables that
+    /// held it, dropping dead row versions).
+    pub async fn scrub(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.pool)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "VACUUM FULL documents, feed, people, interactions, stages, roles, events",
+                )
+                .execute(&self.pool)
+                .await?;
+            }
+        }
         Ok(())
     }
 

@@ -260,6 +260,52 @@ async fn store_merge(
     Ok(Some(seq))
 }
 
+/// Erases a record: its document, its feed entries and every projection
+/// row go in one transaction; its id is kept for ever, so no device can
+/// bring it back; an erasure entry in the feed tells every device holding it
+/// to delete its copy at its next sync. Then the files are scrubbed.
+/// Returns whether the record was held. Erasing twice is harmless.
+pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
+    {
+        let _guard = db.write_guard().await;
+        let mut tx = db.pool.begin().await?;
+        let held = sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        sqlx::query("DELETE FROM feed WHERE doc_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        projection::remove(&mut tx, id).await?;
+        let newly = sqlx::query(
+            "INSERT INTO erased (id, erased_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if newly || held {
+            let seq = next_seq(&mut tx).await?;
+            sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
+                .bind(seq as i64)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        if !held {
+            return Ok(false);
+        }
+    }
+    db.scrub().await?;
+    Ok(true)
+}
+
 /// Takes the next feed sequence number. The row lock it takes is held until
 /// the transaction ends, so sequence numbers become visible in order.
 pub async fn next_seq(conn: &mut AnyConnection) -> Result<u64> {

@@ -432,6 +432,106 @@ fn changing_the_ladder_re_derives_every_stage(db: TestDb) {
     assert_eq!(keys(&server), vec![("met".to_owned(), 1)]);
 }
 
+/// Every byte of the database's files (SQLite) or of every row (PostgreSQL,
+/// whose files this test cannot reach; `erase` rewrites its tables).
+fn database_bytes(server: &TestServer, db: &TestDb) -> Vec<u8> {
+    if let Some(path) = db.url.strip_prefix("sqlite://") {
+        let mut out = Vec::new();
+        for suffix in ["", "-wal", "-journal"] {
+            if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
+                out.extend(bytes);
+            }
+        }
+        return out;
+    }
+    server.block_on(async {
+        let mut out = Vec::new();
+        for table in ["documents", "feed", "people", "interactions", "stages", "roles", "events", "erased"] {
+            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(t.* AS TEXT) FROM {table} t"
+            )))
+            .fetch_all(&server.db.pool)
+            .await
+            .expect("dump");
+            for (row,) in rows {
+                out.extend(row.into_bytes());
+            }
+        }
+        let blobs: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT bytes FROM documents UNION ALL SELECT changes FROM feed WHERE changes IS NOT NULL",
+        )
+        .fetch_all(&server.db.pool)
+        .await
+        .expect("blobs");
+        for (blob,) in blobs {
+            out.extend(blob);
+        }
+        out
+    })
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let mut a = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut b = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    const NAME: &str = "Robin Erasable-Person";
+    let id = a
+        .replica
+        .create_person(&person("elm-road"), |p| {
+            p.set_name(Some(NAME))?;
+            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke).topic("parks"))
+                .map(drop)
+        })
+        .unwrap();
+    let kept = a
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Kept")))
+        .unwrap();
+    a.sync(&server.base);
+    b.sync(&server.base);
+    // Phone b edits the person offline, before the erasure.
+    b.replica
+        .edit_person(id, |p| p.set_phone(Some("07700 900999")))
+        .unwrap();
+    assert!(contains(&database_bytes(&server, &db), NAME));
+
+    let status = tests::server::post_empty(
+        &format!("{}/v1/admin/records/{id}/erase", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 204);
+    assert!(
+        !contains(&database_bytes(&server, &db), NAME),
+        "the name is still in the database"
+    );
+    assert!(!contains(&database_bytes(&server, &db), "07700 900999"));
+
+    let outcome = a.sync(&server.base);
+    assert_eq!(outcome.erased, 1);
+    assert_eq!(a.replica.document_ids().unwrap(), vec![kept]);
+    // The phone that comes back with an edit made before the erasure
+    // cannot bring the person back.
+    let outcome = b.sync(&server.base);
+    assert_eq!(outcome.erased, 1);
+    assert_eq!(b.replica.document_ids().unwrap(), vec![kept]);
+    assert_eq!(b.replica.pending_changes(), 0);
+    let records = server_records(&server);
+    assert!(!records.contains_key(&id));
+    assert!(records.contains_key(&kept));
+    assert!(!contains(&database_bytes(&server, &db), NAME));
+    server.block_on(async {
+        assert_eq!(count(&server.db, "SELECT COUNT(*) FROM people").await, 1);
+        assert_eq!(count(&server.db, "SELECT COUNT(*) FROM erased").await, 1);
+    });
+}
+
 macro_rules! on_every_database {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
@@ -463,4 +563,5 @@ on_every_database!(
     bad_requests_get_typed_errors_and_change_nothing,
     each_device_token_is_rate_limited,
     changing_the_ladder_re_derives_every_stage,
+    an_erased_person_leaves_no_trace_and_cannot_come_back,
 );

@@ -378,3 +378,22 @@ pub(super) async fn update_event(
     admin::update_event(&state.db, id, &event, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Erases a record (a person who asked to be forgotten): the server deletes
+/// it and every row derived from it, keeps only its id so it can never come
+/// back, and every phone deletes its copy at its next sync.
+#[utoipa::path(post, path = "/v1/admin/records/{id}/erase",
+    params(("id" = String, Path, description = "Record id")),
+    responses(
+        (status = 204, description = "Erased (or already erased)"),
+        (status = 404, description = "Not a record id", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn erase_record(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("record"))?;
+    sync::erase(&state.db, id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
