@@ -414,3 +414,71 @@ impl EventInput {
         })
     }
 }
+
+/// Everything held about one record, for a subject access request: the
+/// record as stored (every field, consent and interaction), the rows derived
+/// from it, and the devices that recorded anything in it. An erased record
+/// shows only that it was erased, and when.
+pub async fn subject_access(db: &Db, id: DocId, now: Timestamp) -> Result<serde_json::Value> {
+    let mut conn = db.pool.acquire().await?;
+    let erased: Option<(i64,)> = sqlx::query_as("SELECT erased_at FROM erased WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some((erased_at,)) = erased {
+        return Ok(serde_json::json!({ "id": id.to_string(), "erased_at": erased_at }));
+    }
+    let bytes = stored_bytes(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound("record"))?;
+    let record = read_record(&bytes)?;
+    let (record_json, devices) = match &record {
+        Record::Person(p) => {
+            let devices: std::collections::BTreeSet<String> = p
+                .interactions
+                .iter()
+                .map(|i| i.recorded_by)
+                .chain(p.consents.iter().map(|c| c.recorded_by))
+                .chain([p.created_by])
+                .map(|d| d.to_string())
+                .collect();
+            (serde_json::to_value(p), devices)
+        }
+        Record::Event(e) => (serde_json::to_value(e), [e.created_by.to_string()].into()),
+        Record::Area(_) => {
+            return Err(Error::BadRequest(
+                "the area configuration holds no personal data".into(),
+            ));
+        }
+    };
+    let record_json = record_json.map_err(|e| Error::Corrupt(e.to_string()))?;
+    let mut device_rows = Vec::new();
+    for device in &devices {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT name, role FROM devices WHERE id = $1")
+                .bind(device)
+                .fetch_optional(&mut *conn)
+                .await?;
+        device_rows.push(match row {
+            Some((name, role)) => serde_json::json!({ "id": device, "name": name, "role": role }),
+            None => serde_json::json!({ "id": device }),
+        });
+    }
+    let stages: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT stage, stage_key, reached_at FROM stages WHERE person_id = $1 ORDER BY stage",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(serde_json::json!({
+        "id": id.to_string(),
+        "kind": record.kind().as_str(),
+        "exported_at": now.as_millis(),
+        "record": record_json,
+        "stages_reached": stages
+            .into_iter()
+            .map(|(stage, key, at)| serde_json::json!({ "stage": stage, "key": key, "reached_at": at }))
+            .collect::<Vec<_>>(),
+        "recorded_by_devices": device_rows,
+    }))
+}

@@ -105,6 +105,11 @@ pub enum AdminCommand {
         /// The record's id.
         record: String,
     },
+    /// Print everything held about a record as JSON (a subject access request).
+    Export {
+        /// The record's id.
+        record: String,
+    },
     /// Show or change the area configuration.
     #[command(subcommand)]
     Area(AreaCommand),
@@ -160,6 +165,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T> {
         source,
     })?;
     serde_json::from_str(&text).map_err(|e| Error::BadRequest(format!("{}: {e}", path.display())))
+}
+
+fn parse_record_id(text: &str) -> Result<sync_core::DocId> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::BadRequest(format!("{text:?} is not a record id")))
 }
 
 fn print_area(area: &AreaView) -> Result<()> {
@@ -220,14 +231,19 @@ impl Cli {
                 println!("revoked {id}: it wipes its store at its next sync");
             }
             Command::Admin(AdminCommand::Erase { record }) => {
-                let id: sync_core::DocId = record
-                    .parse()
-                    .map_err(|_| Error::BadRequest(format!("{record:?} is not a record id")))?;
+                let id = parse_record_id(&record)?;
                 if crate::sync::erase(&db, id, clock.now()).await? {
                     println!("erased {id}: phones delete it at their next sync");
                 } else {
                     println!("{id} is not held here; it is marked erased so it can never arrive");
                 }
+            }
+            Command::Admin(AdminCommand::Export { record }) => {
+                let id = parse_record_id(&record)?;
+                let export = admin::subject_access(&db, id, clock.now()).await?;
+                let text = serde_json::to_string_pretty(&export)
+                    .map_err(|e| Error::Corrupt(e.to_string()))?;
+                println!("{text}");
             }
             Command::Admin(AdminCommand::Area(command)) => {
                 area_command(&db, command, clock).await?

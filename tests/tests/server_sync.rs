@@ -501,6 +501,17 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
         .edit_person(id, |p| p.set_phone(Some("07700 900999")))
         .unwrap();
     assert!(contains(&database_bytes(&server, &db), NAME));
+    // Subject access: everything held, as JSON.
+    let (status, export) = tests::server::get(
+        &format!("{}/v1/admin/records/{id}/export", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 200, "{export}");
+    let export: serde_json::Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(export["record"]["name"], NAME);
+    assert_eq!(export["record"]["interactions"][0]["type"], "doorstep");
+    assert_eq!(export["stages_reached"][1]["key"], "conversation");
+    assert_eq!(export["recorded_by_devices"].as_array().unwrap().len(), 1);
 
     let status = tests::server::post_empty(
         &format!("{}/v1/admin/records/{id}/erase", server.base),
@@ -526,6 +537,15 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     assert!(!records.contains_key(&id));
     assert!(records.contains_key(&kept));
     assert!(!contains(&database_bytes(&server, &db), NAME));
+    let (_, export) = tests::server::get(
+        &format!("{}/v1/admin/records/{id}/export", server.base),
+        &admin.token,
+    );
+    let export: serde_json::Value = serde_json::from_str(&export).unwrap();
+    assert!(
+        export["erased_at"].is_i64() && export.get("record").is_none(),
+        "{export}"
+    );
     server.block_on(async {
         assert_eq!(count(&server.db, "SELECT COUNT(*) FROM people").await, 1);
         assert_eq!(count(&server.db, "SELECT COUNT(*) FROM erased").await, 1);

@@ -397,3 +397,21 @@ pub(super) async fn erase_record(
     sync::erase(&state.db, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Everything held about one record, as JSON (a subject access request).
+#[utoipa::path(get, path = "/v1/admin/records/{id}/export",
+    params(("id" = String, Path, description = "Record id")),
+    responses(
+        (status = 200, description = "Everything held about the record", body = serde_json::Value),
+        (status = 404, description = "No such record", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn export_record(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("record"))?;
+    Ok(Json(
+        admin::subject_access(&state.db, id, state.now()).await?,
+    ))
+}

@@ -112,7 +112,8 @@ pub fn app(state: AppState) -> Router {
             get(handlers::list_events).post(handlers::create_event),
         )
         .route("/events/{id}", put(handlers::update_event))
-        .route("/records/{id}/erase", post(handlers::erase_record));
+        .route("/records/{id}/erase", post(handlers::erase_record))
+        .route("/records/{id}/export", get(handlers::export_record));
     Router::new()
         .route("/healthz", get(handlers::healthz))
         .route("/openapi.json", get(handlers::openapi))

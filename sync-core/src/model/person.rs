@@ -10,7 +10,7 @@ use crate::model::{
 ///
 /// Everything but the id, area, patch and entry channel is optional: a resident
 /// who does not want to be recorded can still be counted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Person {
     /// Document id.
     pub id: DocId,
@@ -119,7 +119,7 @@ impl NewPerson {
 }
 
 /// A consent given or withdrawn.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConsentRecord {
     /// Entry id.
     pub id: EntryId,
@@ -159,7 +159,7 @@ pub struct NewConsent {
 }
 
 /// Something that happened with a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Interaction {
     /// Entry id.
     pub id: EntryId,
@@ -168,11 +168,13 @@ pub struct Interaction {
     /// The device that recorded it.
     pub recorded_by: DeviceId,
     /// What happened.
+    #[serde(flatten)]
     pub kind: InteractionKind,
 }
 
 /// The kinds of interaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum InteractionKind {
     /// A doorstep conversation (or a knock with nobody in).
     Doorstep(Doorstep),
@@ -234,7 +236,7 @@ impl InteractionKind {
 }
 
 /// A doorstep conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Doorstep {
     /// What happened at the door.
     pub outcome: DoorOutcome,
@@ -281,7 +283,7 @@ impl Doorstep {
 }
 
 /// A follow-up promised on the doorstep.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FollowUp {
     /// What we promised.
     pub what: String,
@@ -292,7 +294,7 @@ pub struct FollowUp {
 }
 
 /// A follow-up that was done.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FollowUpDone {
     /// When.
     pub at: Timestamp,
