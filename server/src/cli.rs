@@ -16,6 +16,8 @@ use crate::auth::{self, Role};
 use crate::db::{Db, redact};
 use crate::error::{Error, Result};
 use crate::http::{self, AppState, RateLimit};
+use crate::retention;
+use sync_core::authoring::Reduction;
 
 /// The outreach server.
 #[derive(Debug, Parser)]
@@ -67,6 +69,33 @@ pub struct ServeArgs {
     /// Requests a device token may make in a burst.
     #[arg(long, env = "OUTREACH_RATE_BURST", default_value = "60")]
     pub rate_burst: NonZeroU32,
+    /// The retention policy.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Minutes between retention runs (0: never).
+    #[arg(long, env = "OUTREACH_RETENTION_EVERY_MINUTES", default_value = "60")]
+    pub retention_every_minutes: u64,
+}
+
+/// The retention policy's periods.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// Anonymise people without a consent to be contacted again this many days after they were first recorded.
+    #[arg(long, env = "OUTREACH_RETENTION_NO_CONSENT_DAYS", default_value = "30")]
+    pub retention_no_consent_days: i64,
+    /// Anonymise people with no activity for this many days.
+    #[arg(long, env = "OUTREACH_RETENTION_INACTIVE_DAYS", default_value = "1095")]
+    pub retention_inactive_days: i64,
+}
+
+impl RetentionArgs {
+    fn policy(&self) -> Result<retention::Policy> {
+        retention::Policy {
+            without_contact_consent_days: self.retention_no_consent_days,
+            inactive_days: self.retention_inactive_days,
+        }
+        .validate()
+    }
 }
 
 /// Options of `demo`.
@@ -105,6 +134,14 @@ pub enum AdminCommand {
         /// The record's id.
         record: String,
     },
+    /// Replace a person who objects by a do-not-contact entry (no other
+    /// data) under a new id, and erase the old record.
+    Suppress {
+        /// The person's id.
+        record: String,
+    },
+    /// Anonymise now everyone past the retention periods.
+    Retention(RetentionArgs),
     /// Print everything held about a record as JSON (a subject access request).
     Export {
         /// The record's id.
@@ -238,6 +275,19 @@ impl Cli {
                     println!("{id} is not held here; it is marked erased so it can never arrive");
                 }
             }
+            Command::Admin(AdminCommand::Suppress { record }) => {
+                let id = parse_record_id(&record)?;
+                let by = admin::server_device(&db).await?;
+                let new_id =
+                    crate::sync::reduce_person(&db, id, Reduction::Suppress, by, clock.now())
+                        .await?;
+                db.scrub().await?;
+                println!("{id} is now the do-not-contact entry {new_id}");
+            }
+            Command::Admin(AdminCommand::Retention(args)) => {
+                let report = retention::run(&db, args.policy()?, clock.now()).await?;
+                println!("anonymised {} people", report.anonymised.len());
+            }
             Command::Admin(AdminCommand::Export { record }) => {
                 let id = parse_record_id(&record)?;
                 let export = admin::subject_access(&db, id, clock.now()).await?;
@@ -323,6 +373,11 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         per_second: args.rate_limit,
         burst: args.rate_burst,
     };
+    let policy = args.retention.policy()?;
+    if args.retention_every_minutes > 0 {
+        let every = std::time::Duration::from_secs(args.retention_every_minutes * 60);
+        tokio::spawn(retention_task(db.clone(), policy, every));
+    }
     let app = http::app(AppState::new(db, rate_limit));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -343,6 +398,21 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs retention now and then every `every`, logging what it did.
+async fn retention_task(db: Arc<Db>, policy: retention::Policy, every: std::time::Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        match retention::run(&db, policy, SystemClock.now()).await {
+            Ok(report) if !report.anonymised.is_empty() => {
+                tracing::info!(anonymised = report.anonymised.len(), "retention run");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention run failed"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C: in-flight requests finish, new ones are refused.

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod projection;
+pub mod retention;
 pub mod sync;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
+use sync_core::authoring::{self, Reduction};
 use sync_core::{
     Audience, DocId, DocKind, DocUpdate, FeedCursor, Ladder, Merged, Pull, Push, PushMerge,
     PushOutcome, PushResult, Record, Rejection, RejectionCode, Scope, SyncRequest, SyncResponse,
@@ -266,44 +267,98 @@ async fn store_merge(
 /// to delete its copy at its next sync. Then the files are scrubbed.
 /// Returns whether the record was held. Erasing twice is harmless.
 pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
-    {
+    let held = {
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
-        let held = sqlx::query("DELETE FROM documents WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        sqlx::query("DELETE FROM feed WHERE doc_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        projection::remove(&mut tx, id).await?;
-        let newly = sqlx::query(
-            "INSERT INTO erased (id, erased_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-        )
+        let held = erase_in(&mut tx, id, now).await?;
+        tx.commit().await?;
+        held
+    };
+    if held {
+        db.scrub().await?;
+    }
+    Ok(held)
+}
+
+async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result<bool> {
+    let held = sqlx::query("DELETE FROM documents WHERE id = $1")
         .bind(id.to_string())
-        .bind(now.as_millis())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
-            > 0;
-        if newly || held {
-            let seq = next_seq(&mut tx).await?;
-            sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
-                .bind(seq as i64)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+        > 0;
+    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    projection::remove(conn, id).await?;
+    let newly = sqlx::query(
+        "INSERT INTO erased (id, erased_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.to_string())
+    .bind(now.as_millis())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if newly || held {
+        let seq = next_seq(conn).await?;
+        sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
+            .bind(seq as i64)
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(held)
+}
+
+/// Replaces a person by a reduced record under a new id (see
+/// [`sync_core::authoring::Reduction`]) and erases the old one, in one
+/// transaction. Returns the new id. The caller scrubs the files after
+/// ([`Db::scrub`]), once for a whole batch.
+pub async fn reduce_person(
+    db: &Db,
+    id: DocId,
+    reduction: Reduction,
+    by: sync_core::DeviceId,
+    now: Timestamp,
+) -> Result<DocId> {
+    let new_id = {
+        let _guard = db.write_guard().await;
+        let mut tx = db.pool.begin().await?;
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((bytes,)) = row else {
+            return Err(Error::NotFound("person"));
+        };
+        let Record::Person(person) = read_record(&bytes)? else {
+            return Err(Error::NotFound("person"));
+        };
+        let reduced = authoring::reduced_person(&person, reduction, DocId::new(now), by);
+        let push = authoring::new_person_push(&reduced, now)?;
+        let merged = match merge_push(None, &push, &Scope::Admin) {
+            PushMerge::Merged(merged) => merged,
+            other => {
+                return Err(Error::Corrupt(format!(
+                    "a reduced record was not accepted: {:?}",
+                    other.into_outcome()
+                )));
+            }
+        };
+        // The old record goes first: the new one reuses its entry ids.
+        erase_in(&mut tx, id, now).await?;
+        if store_merge(&mut tx, reduced.id, None, &merged, now)
+            .await?
+            .is_none()
+        {
+            return Err(Error::Busy);
         }
         tx.commit().await?;
-        if !held {
-            return Ok(false);
-        }
-    }
-    db.scrub().await?;
-    Ok(true)
+        reduced.id
+    };
+    Ok(new_id)
 }
 
 /// Takes the next feed sequence number. The row lock it takes is held until

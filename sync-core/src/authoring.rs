@@ -9,10 +9,13 @@
 
 use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
 
-use crate::document;
+use crate::document::{self, PersonField, PersonSet};
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, DocId, Timestamp};
-use crate::model::{AreaConfig, DocKind, NewEvent, Record};
+use crate::model::{
+    AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind, NewEvent,
+    Person, Record,
+};
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
 
@@ -118,6 +121,69 @@ mod tests {
     }
 
     #[test]
+    fn a_reduced_person_keeps_stage_dates_and_drops_what_identifies_them() {
+        use crate::ids::ManualClock;
+        use crate::ladder::Ladder;
+        use crate::model::{AgeBand, DoorOutcome, EntryChannel};
+        use crate::replica::Replica;
+        use crate::store::MemoryStore;
+
+        let at = Timestamp::from_millis(1_789_000_000_000);
+        let clock = ManualClock::new(at);
+        let mut phone = Replica::open(MemoryStore::new(), DeviceId::new(at), clock).unwrap();
+        let id = phone
+            .create_person(
+                &crate::NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+                |p| {
+                    p.set_name(Some("Alex Private"))?;
+                    p.set_phone(Some("07700 900111"))?;
+                    p.set_age_band(Some(AgeBand::From25To34))?;
+                    p.set_interest("parks", true)?;
+                    p.log_doorstep(
+                        Doorstep::new(DoorOutcome::Spoke)
+                            .wants_to_join("litter-pick")
+                            .follow_up("Call Alex on Tuesday", None),
+                    )?;
+                    p.record(InteractionKind::Volunteering {
+                        activity: "Alex's stall".into(),
+                        event: None,
+                    })?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let original = phone.person(id).unwrap();
+        let server = DeviceId::new(at);
+        for reduction in [Reduction::Anonymise, Reduction::Suppress] {
+            let reduced = reduced_person(&original, reduction, DocId::new(at), server);
+            let push = new_person_push(&reduced, at).unwrap();
+            let PushMerge::Merged(merged) = merge_push(None, &push, &Scope::Admin) else {
+                panic!("not merged")
+            };
+            assert_eq!(merged.record, Record::Person(reduced.clone()));
+            let text = String::from_utf8_lossy(&merged.bytes).into_owned();
+            for secret in ["Alex", "07700", "Tuesday"] {
+                assert!(!text.contains(secret), "{reduction:?} kept {secret}");
+            }
+            let ladder = Ladder::default();
+            match reduction {
+                Reduction::Anonymise => {
+                    assert_eq!(
+                        ladder.progress(&reduced, at),
+                        ladder.progress(&original, at)
+                    );
+                    assert_eq!(reduced.age_band, Some(AgeBand::From25To34));
+                    assert!(reduced.interests.is_empty() && reduced.name.is_none());
+                }
+                Reduction::Suppress => {
+                    assert!(reduced.do_not_contact && reduced.interactions.is_empty());
+                    assert_eq!(reduced.age_band, None);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn server_edits_merge_like_any_push_and_unchanged_edits_push_nothing() {
         let at = Timestamp::from_millis(1_789_000_000_000);
         let id = DocId::new(at);
@@ -150,4 +216,128 @@ mod tests {
             Err(Error::Validation(_))
         ));
     }
+}
+
+/// What a person's record is reduced to when it must stop holding personal
+/// data but cannot simply disappear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduction {
+    /// They objected: keep only a do-not-contact entry in their patch, so
+    /// nobody knocks again and they are not re-imported.
+    Suppress,
+    /// Their retention period ended: keep what reports need (patch, entry
+    /// channel, age band, residency, tenure, consents and what happened
+    /// when, so stage dates stay the same) and drop everything that could
+    /// identify them (name, contact details, language, ethnicity, interests,
+    /// free text).
+    Anonymise,
+}
+
+/// The person that replaces `person` under `reduction`, as a new record
+/// (a new id: automerge keeps history, so editing the old document in place
+/// would leave the old values readable). The caller then erases the old one.
+pub fn reduced_person(person: &Person, reduction: Reduction, id: DocId, by: DeviceId) -> Person {
+    let kept = Person {
+        id,
+        area: person.area.clone(),
+        patch: person.patch.clone(),
+        entry_channel: person.entry_channel,
+        name: None,
+        phone: None,
+        email: None,
+        residency: Default::default(),
+        age_band: None,
+        tenure: None,
+        language: None,
+        ethnicity: None,
+        interests: Default::default(),
+        consents: Vec::new(),
+        do_not_contact: true,
+        interactions: Vec::new(),
+        created_by: by,
+        created_at: person.created_at,
+    };
+    match reduction {
+        Reduction::Suppress => kept,
+        Reduction::Anonymise => Person {
+            residency: person.residency.clone(),
+            age_band: person.age_band,
+            tenure: person.tenure,
+            consents: person.consents.clone(),
+            do_not_contact: person.do_not_contact,
+            interactions: person
+                .interactions
+                .iter()
+                .map(|i| Interaction {
+                    kind: anonymised(&i.kind),
+                    ..i.clone()
+                })
+                .collect(),
+            ..kept
+        },
+    }
+}
+
+/// Whether the record holds anything that could identify the person (what
+/// [`Reduction::Anonymise`] removes).
+pub fn holds_identifying_data(person: &Person) -> bool {
+    person.name.is_some()
+        || person.phone.is_some()
+        || person.email.is_some()
+        || person.language.is_some()
+        || person.ethnicity.is_some()
+        || !person.interests.is_empty()
+        || person
+            .interactions
+            .iter()
+            .any(|i| anonymised(&i.kind) != i.kind)
+}
+
+fn anonymised(kind: &InteractionKind) -> InteractionKind {
+    match kind {
+        InteractionKind::Doorstep(d) => InteractionKind::Doorstep(Doorstep {
+            // Tags (slugs) are kept: they are evidence for the ladder and name
+            // no one. What was promised is free text, and goes.
+            follow_up: d.follow_up.as_ref().map(|f| FollowUp {
+                what: "(removed)".into(),
+                due: f.due,
+                done: f.done.as_ref().map(|done| FollowUpDone {
+                    note: None,
+                    ..done.clone()
+                }),
+            }),
+            ..d.clone()
+        }),
+        InteractionKind::Volunteering { event, .. } => InteractionKind::Volunteering {
+            activity: "(removed)".into(),
+            event: *event,
+        },
+        other => other.clone(),
+    }
+}
+
+/// The push that creates `person` as a new document written by the server.
+pub fn new_person_push(person: &Person, at: Timestamp) -> Result<Push> {
+    let new = crate::model::NewPerson::new(&person.area, &person.patch, person.entry_channel);
+    let push = author(None, DocKind::Person, at, |doc| {
+        document::create_person(doc, person.id, &new, person.created_by, person.created_at)?;
+        document::set_person_field(
+            doc,
+            PersonField::AgeBand,
+            person.age_band.map(|b| b.as_str()),
+        )?;
+        document::set_person_field(doc, PersonField::Tenure, person.tenure.map(|t| t.as_str()))?;
+        for basis in &person.residency {
+            document::set_member(doc, PersonSet::Residency, basis.as_str(), true)?;
+        }
+        document::set_do_not_contact(doc, person.do_not_contact)?;
+        for consent in &person.consents {
+            document::add_consent(doc, consent)?;
+        }
+        for interaction in &person.interactions {
+            document::add_interaction(doc, interaction)?;
+        }
+        Ok(())
+    })?;
+    push.ok_or_else(|| Error::Document(crate::error::DocumentError::Missing("person".into())))
 }

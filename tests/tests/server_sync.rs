@@ -552,6 +552,150 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     });
 }
 
+fn stage_dates(server: &TestServer, id: DocId) -> Vec<(i64, i64)> {
+    server.block_on(async {
+        sqlx::query_as("SELECT stage, reached_at FROM stages WHERE person_id = $1 ORDER BY stage")
+            .bind(id.to_string())
+            .fetch_all(&server.db.pool)
+            .await
+            .expect("stages")
+    })
+}
+
+fn retention_anonymises_people_past_their_period(db: TestDb) {
+    use server::retention::{Policy, run};
+    let server = TestServer::start(&db, START);
+    let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
+    let contact = sync_core::NewConsent {
+        purpose: sync_core::ConsentPurpose::ContactAgain,
+        granted: true,
+        lawful_basis: sync_core::LawfulBasis::Consent,
+        wording_version: "2026-09".into(),
+        method: sync_core::ConsentMethod::Doorstep,
+        given_by: sync_core::ConsentGiver::Subject,
+    };
+    let no_consent = phone
+        .replica
+        .create_person(&person("elm-road"), |p| {
+            p.set_name(Some("Nocon Person"))?;
+            p.set_age_band(Some(sync_core::AgeBand::From25To34))?;
+            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke).wants_to_join("litter-pick"))
+                .map(drop)
+        })
+        .unwrap();
+    let consenting = phone
+        .replica
+        .create_person(&person("oak-lane"), |p| {
+            p.set_name(Some("Keeps Consent"))?;
+            p.record_consent(contact.clone())?;
+            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+        })
+        .unwrap();
+    phone.sync(&server.base);
+    let stages_before = stage_dates(&server, no_consent);
+    let policy = Policy::default();
+
+    let report = server
+        .block_on(run(&server.db, policy, START.plus_days(29)))
+        .unwrap();
+    assert!(report.anonymised.is_empty(), "{report:?}");
+
+    let report = server
+        .block_on(run(&server.db, policy, START.plus_days(31)))
+        .unwrap();
+    assert_eq!(report.anonymised.len(), 1);
+    let (old, new) = report.anonymised[0];
+    assert_eq!(old, no_consent);
+    let records = server_records(&server);
+    assert!(!records.contains_key(&no_consent));
+    let Some(Record::Person(anonymous)) = records.get(&new) else {
+        panic!("no replacement")
+    };
+    assert_eq!(anonymous.name, None);
+    assert_eq!(anonymous.patch, "elm-road");
+    assert_eq!(anonymous.age_band, Some(sync_core::AgeBand::From25To34));
+    assert_eq!(
+        stage_dates(&server, new),
+        stages_before,
+        "stage dates are kept"
+    );
+    assert!(!contains(&database_bytes(&server, &db), "Nocon Person"));
+
+    // Three years without activity: the consenting person goes too; a
+    // second run finds nothing more to do.
+    let later = START.plus_days(3 * 365 + 1);
+    let report = server.block_on(run(&server.db, policy, later)).unwrap();
+    assert_eq!(
+        report
+            .anonymised
+            .iter()
+            .map(|(old, _)| *old)
+            .collect::<Vec<_>>(),
+        vec![consenting]
+    );
+    assert!(
+        server
+            .block_on(run(&server.db, policy, later))
+            .unwrap()
+            .anonymised
+            .is_empty()
+    );
+
+    // The phone follows: old records deleted, anonymous ones in their place.
+    let outcome = phone.sync(&server.base);
+    assert_eq!(outcome.erased, 2);
+    let names: Vec<Option<String>> = phone
+        .replica
+        .people()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, vec![None, None]);
+    server.block_on(async {
+        assert_eq!(count(&server.db, "SELECT COUNT(*) FROM people").await, 2);
+    });
+}
+
+fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let mut champion = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let id = champion
+        .replica
+        .create_person(&person("elm-road"), |p| {
+            p.set_name(Some("Objecting Resident"))?;
+            p.set_phone(Some("07700 900321"))?;
+            p.log_doorstep(Doorstep::new(DoorOutcome::Refused))
+                .map(drop)
+        })
+        .unwrap();
+    champion.sync(&server.base);
+    let created: server::http::Created = tests::server::post_json(
+        &format!("{}/v1/admin/records/{id}/suppress", server.base),
+        Some(&admin.token),
+        &serde_json::json!({}),
+        200,
+    );
+    let new: DocId = created.id.parse().unwrap();
+    assert!(!contains(&database_bytes(&server, &db), "Objecting Resident"), "right after suppressing");
+    let outcome = champion.sync(&server.base);
+    assert_eq!(outcome.erased, 1);
+    let people = champion.replica.people().unwrap();
+    assert_eq!(people.len(), 1);
+    let entry = &people[0];
+    assert_eq!(entry.id, new);
+    assert!(entry.do_not_contact);
+    assert_eq!((entry.name.clone(), entry.phone.clone()), (None, None));
+    assert!(entry.interactions.is_empty() && entry.consents.is_empty());
+    assert_eq!(entry.patch, "elm-road");
+    assert!(!contains(
+        &database_bytes(&server, &db),
+        "Objecting Resident"
+    ));
+    assert!(!contains(&database_bytes(&server, &db), "07700 900321"));
+}
+
 macro_rules! on_every_database {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
@@ -584,4 +728,6 @@ on_every_database!(
     each_device_token_is_rate_limited,
     changing_the_ladder_re_derives_every_stage,
     an_erased_person_leaves_no_trace_and_cannot_come_back,
+    retention_anonymises_people_past_their_period,
+    a_suppressed_person_becomes_a_do_not_contact_entry,
 );

@@ -415,3 +415,32 @@ pub(super) async fn export_record(
         admin::subject_access(&state.db, id, state.now()).await?,
     ))
 }
+
+/// Replaces a person who objects by a do-not-contact entry holding no other
+/// data (under a new id) and erases the old record.
+#[utoipa::path(post, path = "/v1/admin/records/{id}/suppress",
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "The do-not-contact entry's id", body = Created),
+        (status = 404, description = "No such person", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn suppress_record(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<Json<Created>> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
+    let by = admin::server_device(&state.db).await?;
+    let new_id = sync::reduce_person(
+        &state.db,
+        id,
+        sync_core::authoring::Reduction::Suppress,
+        by,
+        state.now(),
+    )
+    .await?;
+    state.db.scrub().await?;
+    Ok(Json(Created {
+        id: new_id.to_string(),
+    }))
+}
