@@ -401,6 +401,21 @@ impl OutreachStore {
         Ok(people)
     }
 
+    /// The people a street champion may knock on in `patch` (or in all
+    /// their patches): never under-18s, never anyone who asked not to be
+    /// contacted; by patch, then name.
+    pub fn door_list(&self, patch: Option<String>) -> Result<Vec<PersonSummary>> {
+        let mut doors: Vec<PersonSummary> = self
+            .replica()?
+            .people()?
+            .iter()
+            .filter(|p| p.on_door_list() && patch.as_ref().is_none_or(|patch| &p.patch == patch))
+            .map(PersonSummary::from)
+            .collect();
+        doors.sort_by(|a, b| (&a.patch, &a.name, &a.id).cmp(&(&b.patch, &b.name, &b.id)));
+        Ok(doors)
+    }
+
     /// One person.
     pub fn person(&self, person_id: String) -> Result<PersonSummary> {
         let person: DocId = parse_id("person id", &person_id)?;

@@ -107,6 +107,7 @@ fn conversations_and_sign_ups_are_kept_across_reopening() {
         .unwrap();
     assert!(store.follow_ups_owed().unwrap().is_empty());
     assert_eq!(store.pending_changes().unwrap(), 22);
+    assert_eq!(store.door_list(Some("oak-lane".into())).unwrap().len(), 0);
 }
 
 #[test]

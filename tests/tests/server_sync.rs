@@ -678,7 +678,10 @@ fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
         200,
     );
     let new: DocId = created.id.parse().unwrap();
-    assert!(!contains(&database_bytes(&server, &db), "Objecting Resident"), "right after suppressing");
+    assert!(
+        !contains(&database_bytes(&server, &db), "Objecting Resident"),
+        "right after suppressing"
+    );
     let outcome = champion.sync(&server.base);
     assert_eq!(outcome.erased, 1);
     let people = champion.replica.people().unwrap();

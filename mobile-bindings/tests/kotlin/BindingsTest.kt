@@ -77,6 +77,7 @@ fun offlineWorkSurvivesReopening() {
     check(store.people(null).size == 51) { "people: ${store.people(null).size}" }
     check(store.people("sam").size == 1) { "search" }
     check(store.people("young person").all { it.under18 }) { "under-18 flags" }
+    check(store.doorList(null).map { it.id } == listOf(logged.personId)) { "door list" }
     check(store.followUpsOwed().size == 1) { "follow-ups" }
     check(store.pendingChanges() == 52UL) { "pending ${store.pendingChanges()}" }
     store.close()

@@ -87,6 +87,8 @@ def test_offline_work_survives_reopening():
         assert len(store.people(None)) == 51
         assert len(store.people("sam")) == 1
         assert all(p.under_18 for p in store.people("young person"))
+        doors = store.door_list(None)
+        assert [p.id for p in doors] == [logged.person_id], doors
         owed = store.follow_ups_owed()
         assert len(owed) == 1 and owed[0].what == "Send the litter-pick dates"
         assert store.pending_changes() == 52

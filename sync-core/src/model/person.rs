@@ -61,6 +61,13 @@ impl Person {
             .filter(|c| c.granted)
     }
 
+    /// Whether a door list may show them: not for anyone who asked not to be
+    /// contacted, and never for under-18s (young people are reached through
+    /// youth workers, not by knocking).
+    pub fn on_door_list(&self) -> bool {
+        !self.do_not_contact && !self.age_band.is_some_and(AgeBand::is_under_18)
+    }
+
     /// Whether a consent for the purpose is in force.
     pub fn has_consent(&self, purpose: ConsentPurpose) -> bool {
         self.current_consent(purpose).is_some()
