@@ -19,7 +19,7 @@ use server::auth::Registered;
 use server::db::Db;
 use server::http::{AppState, RateLimit};
 use sync_core::{
-    DeviceId, ManualClock, MemoryStore, Replica, SyncOutcome, SyncResponse, Timestamp,
+    DeviceId, ManualClock, MemoryStore, Replica, Storage, SyncOutcome, SyncResponse, Timestamp,
 };
 use tempfile::TempDir;
 
@@ -321,15 +321,16 @@ pub fn post_sync(base: &str, token: &str, body: &[u8]) -> (u16, Vec<u8>) {
     (status, bytes)
 }
 
-/// A phone that syncs with a server over HTTP.
-pub struct HttpPhone {
+/// A phone that syncs with a server over HTTP (its store in memory unless
+/// made with [`HttpPhone::register_with`]).
+pub struct HttpPhone<S: Storage = MemoryStore> {
     /// Its replica.
-    pub replica: Replica<MemoryStore, ManualClock>,
+    pub replica: Replica<S, ManualClock>,
     /// Its bearer token.
     pub token: String,
 }
 
-impl std::fmt::Debug for HttpPhone {
+impl<S: Storage> std::fmt::Debug for HttpPhone<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpPhone")
             .field("device", &self.replica.device())
@@ -340,9 +341,20 @@ impl std::fmt::Debug for HttpPhone {
 impl HttpPhone {
     /// A phone registered with `server` in `role`.
     pub fn register(server: &TestServer, role: server::auth::Role, patches: &[&str]) -> Self {
+        HttpPhone::register_with(server, role, patches, MemoryStore::new())
+    }
+}
+
+impl<S: Storage> HttpPhone<S> {
+    /// A phone registered with `server` in `role`, keeping its records in `store`.
+    pub fn register_with(
+        server: &TestServer,
+        role: server::auth::Role,
+        patches: &[&str],
+        store: S,
+    ) -> Self {
         let (device, token) = server.register(role, patches);
-        let replica =
-            Replica::open(MemoryStore::new(), device, server.clock.clone()).expect("replica");
+        let replica = Replica::open(store, device, server.clock.clone()).expect("replica");
         Self { replica, token }
     }
 

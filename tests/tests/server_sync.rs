@@ -470,6 +470,20 @@ fn database_bytes(server: &TestServer, db: &TestDb) -> Vec<u8> {
     })
 }
 
+/// Every byte of every file under `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -480,7 +494,15 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     let server = TestServer::start(&db, START);
     let admin = HttpPhone::register(&server, Role::Admin, &[]);
     let mut a = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
-    let mut b = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    // Phone b keeps its records on disk, as a real phone does.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b_store = sync_core::FileStore::open(b_dir.path()).unwrap();
+    let mut b = HttpPhone::<sync_core::FileStore>::register_with(
+        &server,
+        Role::Champion,
+        &["elm-road"],
+        b_store,
+    );
     const NAME: &str = "Robin Erasable-Person";
     let id = a
         .replica
@@ -533,6 +555,13 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     assert_eq!(outcome.erased, 1);
     assert_eq!(b.replica.document_ids().unwrap(), vec![kept]);
     assert_eq!(b.replica.pending_changes(), 0);
+    let on_disk = files_under(b_dir.path());
+    assert!(contains(&on_disk, "Kept"), "the phone's files are searched");
+    assert!(
+        !contains(&on_disk, NAME),
+        "the name is still in the phone's files"
+    );
+    assert!(!contains(&on_disk, "07700 900999"));
     let records = server_records(&server);
     assert!(!records.contains_key(&id));
     assert!(records.contains_key(&kept));
