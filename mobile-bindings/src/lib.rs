@@ -144,20 +144,26 @@ impl OutreachStore {
     }
 }
 
+/// A consent given now, under the lawful basis the area configured for
+/// its purpose (consent until the area says otherwise).
 fn consent(
+    replica: &Replica<FileStore, SystemClock>,
     purpose: ConsentPurpose,
     method: ConsentMethod,
     given_by: ConsentGiver,
     wording: &str,
-) -> NewConsent {
-    NewConsent {
+) -> Result<NewConsent> {
+    let lawful_basis = replica
+        .area()?
+        .map_or(LawfulBasis::Consent, |area| area.lawful_basis(purpose));
+    Ok(NewConsent {
         purpose,
         granted: true,
-        lawful_basis: LawfulBasis::Consent,
+        lawful_basis,
         wording_version: wording.to_owned(),
         method,
         given_by,
-    }
+    })
 }
 
 fn fill_profile(
@@ -204,6 +210,13 @@ impl OutreachStore {
         let mut replica = self.replica()?;
         let c = conversation;
         let doorstep = c.doorstep();
+        let contact = consent(
+            &replica,
+            ConsentPurpose::ContactAgain,
+            ConsentMethod::Doorstep,
+            ConsentGiver::Subject,
+            &c.consent_wording_version,
+        )?;
         let fill = |p: &mut sync_core::PersonEditor<'_>| -> sync_core::Result<EntryId> {
             fill_profile(
                 p,
@@ -216,12 +229,7 @@ impl OutreachStore {
                 p.set_interest(topic, true)?;
             }
             if c.consent_to_contact {
-                p.record_consent(consent(
-                    ConsentPurpose::ContactAgain,
-                    ConsentMethod::Doorstep,
-                    ConsentGiver::Subject,
-                    &c.consent_wording_version,
-                ))?;
+                p.record_consent(contact.clone())?;
             }
             p.log_doorstep(doorstep.clone())
         };
@@ -254,6 +262,13 @@ impl OutreachStore {
     pub fn sign_up(&self, sign_up: SignUp) -> Result<String> {
         let event: DocId = parse_id("event id", &sign_up.event_id)?;
         let mut replica = self.replica()?;
+        let events_consent = consent(
+            &replica,
+            ConsentPurpose::Events,
+            ConsentMethod::Event,
+            sign_up.consent_by.into(),
+            &sign_up.consent_wording_version,
+        )?;
         let new = NewPerson::new(&sign_up.area, &sign_up.patch, EntryChannel::Event);
         let person = replica.create_person(&new, |p| {
             fill_profile(
@@ -264,12 +279,7 @@ impl OutreachStore {
                 sign_up.age_band,
             )?;
             if sign_up.consent_given {
-                p.record_consent(consent(
-                    ConsentPurpose::Events,
-                    ConsentMethod::Event,
-                    sign_up.consent_by.into(),
-                    &sign_up.consent_wording_version,
-                ))?;
+                p.record_consent(events_consent)?;
             }
             p.record(InteractionKind::EventSignUp { event })?;
             if sign_up.attended {

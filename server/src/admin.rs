@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use sync_core::{
-    AreaConfig, DeviceId, DocId, Event, EventKind, Ladder, NewEvent, PatchConfig, PushOutcome,
-    Record, ResidentBasis, ResidentDefinition, Scope, Stage, StageRule, Timestamp, authoring,
-    read_record,
+    AreaConfig, ConsentPurpose, DeviceId, DocId, Event, EventKind, Ladder, LawfulBasis, NewEvent,
+    PatchConfig, PushOutcome, Record, ResidentBasis, ResidentDefinition, Scope, Stage, StageRule,
+    Timestamp, authoring, read_record,
 };
 
 use crate::db::Db;
@@ -188,6 +188,9 @@ pub struct AreaView {
     pub ladder: Vec<StageView>,
     /// Definitions of "resident".
     pub resident_definitions: Vec<ResidentDefinitionView>,
+    /// The lawful basis relied on for each purpose (contact-again, events,
+    /// volunteering, equality-monitoring): consent or legitimate-interests.
+    pub lawful_bases: std::collections::BTreeMap<String, String>,
 }
 
 /// A patch.
@@ -260,6 +263,15 @@ impl From<&AreaConfig> for AreaView {
                     counts: d.counts.iter().map(|b| b.as_str().to_owned()).collect(),
                 })
                 .collect(),
+            lawful_bases: ConsentPurpose::ALL
+                .iter()
+                .map(|p| {
+                    (
+                        p.as_str().to_owned(),
+                        a.lawful_basis(*p).as_str().to_owned(),
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -279,6 +291,8 @@ pub struct AreaChange {
     pub ladder: Option<Vec<StageView>>,
     /// Resident definitions (replace them).
     pub resident_definitions: Option<Vec<ResidentDefinitionView>>,
+    /// Lawful bases by purpose (set the ones given).
+    pub lawful_bases: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl AreaChange {
@@ -308,6 +322,16 @@ impl AreaChange {
                 })
                 .collect::<Result<Vec<_>>>()?;
             config.ladder = Ladder::new(stages).map_err(sync_core::Error::from)?;
+        }
+        if let Some(bases) = self.lawful_bases {
+            for (purpose, basis) in bases {
+                let purpose = ConsentPurpose::parse(&purpose).ok_or_else(|| {
+                    Error::BadRequest(format!("unknown consent purpose {purpose:?}"))
+                })?;
+                let basis = LawfulBasis::parse(&basis)
+                    .ok_or_else(|| Error::BadRequest(format!("unknown lawful basis {basis:?}")))?;
+                config.lawful_bases.insert(purpose, basis);
+            }
         }
         if let Some(definitions) = self.resident_definitions {
             config.resident_definitions = definitions

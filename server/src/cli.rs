@@ -177,6 +177,9 @@ pub enum AreaCommand {
         /// A JSON file with resident definitions: `[{"key", "label", "counts": [...]}, ...]`.
         #[arg(long)]
         resident_definitions: Option<PathBuf>,
+        /// The lawful basis for a purpose, e.g. `volunteering=legitimate-interests` (repeat).
+        #[arg(long = "lawful-basis", value_parser = parse_pair)]
+        lawful_bases: Vec<(String, String)>,
     },
     /// Add or change a patch.
     Patch {
@@ -202,6 +205,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T> {
         source,
     })?;
     serde_json::from_str(&text).map_err(|e| Error::BadRequest(format!("{}: {e}", path.display())))
+}
+
+fn parse_pair(text: &str) -> std::result::Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .ok_or_else(|| format!("expected PURPOSE=BASIS, got {text:?}"))
 }
 
 fn parse_record_id(text: &str) -> Result<sync_core::DocId> {
@@ -313,6 +322,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             topics,
             ladder,
             resident_definitions,
+            lawful_bases,
         } => {
             let change = AreaChange {
                 area: slug.clone(),
@@ -327,6 +337,8 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
                     .as_ref()
                     .map(read_json::<Vec<ResidentDefinitionView>>)
                     .transpose()?,
+                lawful_bases: (!lawful_bases.is_empty())
+                    .then(|| lawful_bases.into_iter().collect()),
             };
             admin::edit_area(db, slug.as_deref(), clock.now(), |a| change.apply(a)).await?
         }

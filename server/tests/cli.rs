@@ -80,6 +80,37 @@ fn admin_commands_configure_the_area_and_make_invites() {
     assert_eq!(area["resident_led_threshold_percent"], 50);
     assert_eq!(area["patches"][0]["households"], 412);
 
+    let output = outreach(
+        &url,
+        &[
+            "admin",
+            "area",
+            "set",
+            "--lawful-basis",
+            "volunteering=legitimate-interests",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let area: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(area["lawful_bases"]["volunteering"], "legitimate-interests");
+    assert_eq!(area["lawful_bases"]["contact-again"], "consent");
+    let output = outreach(
+        &url,
+        &[
+            "admin",
+            "area",
+            "set",
+            "--lawful-basis",
+            "equality-monitoring=legitimate-interests",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("explicit consent"),
+        "{}",
+        text(&output.stderr)
+    );
+
     let output = outreach(&url, &["admin", "area", "set", "--threshold", "0"]);
     assert!(!output.status.success());
     assert!(

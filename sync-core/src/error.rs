@@ -125,6 +125,10 @@ pub enum ValidationError {
     /// The interaction is not a membership or role, so it cannot end.
     #[error("only working-group memberships and roles can end")]
     NotEndable,
+    /// Special-category data (equality monitoring) needs explicit consent as
+    /// its lawful basis.
+    #[error("equality monitoring needs explicit consent as its lawful basis")]
+    SpecialCategoryNeedsConsent,
     /// A field that identifies a record cannot change.
     #[error("{field} cannot change")]
     Immutable {

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use crate::error::ValidationError;
 use crate::model::{
-    AgeBand, AreaConfig, ConsentGiver, ConsentPurpose, Event, InteractionKind, Person, Record,
+    AgeBand, AreaConfig, ConsentGiver, ConsentPurpose, Event, InteractionKind, LawfulBasis, Person,
+    Record,
 };
 
 /// Longest free text (follow-up notes).
@@ -152,6 +153,10 @@ fn person_violations(p: &Person, out: &mut Vec<ValidationError>) {
     }
     for c in &p.consents {
         out.extend(check_text("consent wording version", &c.wording_version, 32).err());
+        if c.purpose == ConsentPurpose::EqualityMonitoring && c.lawful_basis != LawfulBasis::Consent
+        {
+            out.push(ValidationError::SpecialCategoryNeedsConsent);
+        }
     }
     if p.interactions.len() > MAX_INTERACTIONS {
         out.push(ValidationError::TooMany {
@@ -243,6 +248,9 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
                 field: "resident definition",
             });
         }
+    }
+    if a.lawful_basis(ConsentPurpose::EqualityMonitoring) != LawfulBasis::Consent {
+        out.push(ValidationError::SpecialCategoryNeedsConsent);
     }
     if !(1..=100).contains(&a.resident_led_threshold_percent) {
         out.push(ValidationError::ThresholdOutOfRange);

@@ -412,7 +412,18 @@ fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
     stages.sort_by(|a, b| (a.0, &a.1.key).cmp(&(b.0, &b.1.key)));
     let ladder = Ladder::new(stages.into_iter().map(|(_, s)| s).collect())
         .map_err(DocumentError::Invalid)?;
+    // Added after schema 1's first release: older documents have none.
+    let mut lawful_bases = std::collections::BTreeMap::new();
+    if root.map.get("lawful_bases").is_some() {
+        let bases = root.map("lawful_bases")?;
+        for (purpose, _) in bases.map.iter() {
+            let parsed = ConsentPurpose::parse(purpose)
+                .ok_or_else(|| DocumentError::UnknownValue(bases.path("purpose")))?;
+            lawful_bases.insert(parsed, bases.required_enum(purpose, LawfulBasis::parse)?);
+        }
+    }
     Ok(AreaConfig {
+        lawful_bases,
         id: root.id("id")?,
         area: root.str("area")?,
         name: root.str("name")?,
@@ -719,9 +730,34 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
             config.created_at,
         )?;
         doc.put(ROOT, "area", config.area.as_str())?;
-        for container in ["patches", "topics", "ladder", "resident_definitions"] {
+        for container in [
+            "patches",
+            "topics",
+            "ladder",
+            "resident_definitions",
+            "lawful_bases",
+        ] {
             doc.put_object(ROOT, container, ObjType::Map)?;
         }
+    }
+    let bases = match doc.get(ROOT, "lawful_bases")? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => id,
+        // A document from before lawful bases were configurable.
+        _ => doc.put_object(ROOT, "lawful_bases", ObjType::Map)?,
+    };
+    let present: Vec<String> = doc.keys(&bases).collect();
+    for key in present {
+        if ConsentPurpose::parse(&key).is_none_or(|p| !config.lawful_bases.contains_key(&p)) {
+            doc.delete(&bases, key.as_str())?;
+        }
+    }
+    for (purpose, basis) in &config.lawful_bases {
+        put_if_changed(
+            doc,
+            &bases,
+            purpose.as_str(),
+            ScalarValue::from(basis.as_str()),
+        )?;
     }
     doc.put(ROOT, "name", config.name.as_str())?;
     doc.put(

@@ -1,8 +1,8 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{DeviceId, DocId, Timestamp};
 use crate::ladder::Ladder;
-use crate::model::ResidentBasis;
+use crate::model::{ConsentPurpose, LawfulBasis, ResidentBasis};
 
 /// The admin-written configuration of an area.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,9 @@ pub struct AreaConfig {
     pub resident_definitions: Vec<ResidentDefinition>,
     /// The share of partnership members (percent, 1 to 100) who must be residents.
     pub resident_led_threshold_percent: u8,
+    /// The lawful basis relied on for each purpose of contact (consent
+    /// where none is set; equality monitoring is always explicit consent).
+    pub lawful_bases: BTreeMap<ConsentPurpose, LawfulBasis>,
     /// The device that created it.
     pub created_by: DeviceId,
     /// When it was created.
@@ -50,9 +53,21 @@ impl AreaConfig {
             ladder: Ladder::default(),
             resident_definitions: ResidentDefinition::defaults(),
             resident_led_threshold_percent: 51,
+            lawful_bases: ConsentPurpose::ALL
+                .iter()
+                .map(|p| (*p, LawfulBasis::Consent))
+                .collect(),
             created_by,
             created_at,
         }
+    }
+
+    /// The lawful basis to record for a consent for `purpose`.
+    pub fn lawful_basis(&self, purpose: ConsentPurpose) -> LawfulBasis {
+        self.lawful_bases
+            .get(&purpose)
+            .copied()
+            .unwrap_or(LawfulBasis::Consent)
     }
 
     /// The patch with this slug.

@@ -102,6 +102,9 @@ pub struct Replica<S: Storage, C: Clock> {
     actor: ActorId,
     state: SyncState,
     wiped: bool,
+    /// Where the area configuration was found (`Some(None)`: there is none;
+    /// `None`: look again, after a sync).
+    area_id: std::cell::Cell<Option<Option<DocId>>>,
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -148,6 +151,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             actor: ActorId::from(identity.actor.as_slice()),
             state,
             wiped: false,
+            area_id: std::cell::Cell::new(None),
         };
         replica.prune_dirty()?;
         Ok(replica)
@@ -355,6 +359,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
 
     /// Creates or updates the area configuration (`config.id` names the document).
     pub fn put_area(&mut self, config: &AreaConfig) -> Result<()> {
+        self.area_id.set(None);
         if self.store.get_document(config.id)?.is_none() {
             return self.create(config.id, |doc| document::write_area(doc, config));
         }
@@ -434,12 +439,24 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             .collect())
     }
 
-    /// The area configuration, once received.
+    /// The area configuration, once received. Its id is remembered, so
+    /// after the first call this reads one document, not all of them.
     pub fn area(&self) -> Result<Option<AreaConfig>> {
-        Ok(self.records()?.into_iter().find_map(|r| match r {
+        match self.area_id.get() {
+            Some(Some(id)) => {
+                if let Ok(Record::Area(area)) = self.record(id) {
+                    return Ok(Some(area));
+                }
+            }
+            Some(None) => return Ok(None),
+            None => {}
+        }
+        let area = self.records()?.into_iter().find_map(|r| match r {
             Record::Area(a) => Some(a),
             _ => None,
-        }))
+        });
+        self.area_id.set(Some(area.as_ref().map(|a| a.id)));
+        Ok(area)
     }
 
     /// Ids of every document held.
@@ -521,6 +538,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     pub fn apply_sync_response(&mut self, response: &[u8]) -> Result<SyncOutcome> {
         self.check_not_wiped()?;
         let response = SyncResponse::decode(response)?;
+        self.area_id.set(None);
         let mut outcome = SyncOutcome::default();
         if response.wipe {
             self.store.wipe()?;

@@ -133,6 +133,23 @@ fn ethnicity_needs_equality_monitoring_consent_and_goes_with_it() {
         .create_person(&new_person("elm-road"), |_| Ok(()))
         .unwrap();
     let err = phone
+        .edit_person(id, |p| {
+            p.record_consent(NewConsent {
+                lawful_basis: LawfulBasis::LegitimateInterests,
+                ..consent(
+                    ConsentPurpose::EqualityMonitoring,
+                    true,
+                    ConsentGiver::Subject,
+                )
+            })
+            .map(drop)
+        })
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Validation(ValidationError::SpecialCategoryNeedsConsent)
+    ));
+    let err = phone
         .edit_person(id, |p| p.set_ethnicity(Some("white-british")))
         .unwrap_err();
     assert!(matches!(
@@ -370,6 +387,10 @@ fn area_configuration_is_created_then_edited_in_place() {
     admin.put_area(&area).unwrap();
     area.patches[0].households = 431;
     area.resident_led_threshold_percent = 50;
+    area.lawful_bases.insert(
+        ConsentPurpose::Volunteering,
+        LawfulBasis::LegitimateInterests,
+    );
     admin.put_area(&area).unwrap();
     assert_eq!(admin.area().unwrap(), Some(area.clone()));
     let mut moved = area.clone();
@@ -379,6 +400,25 @@ fn area_configuration_is_created_then_edited_in_place() {
         Err(Error::Validation(ValidationError::Immutable {
             field: "area"
         }))
+    ));
+    assert_eq!(
+        admin
+            .area()
+            .unwrap()
+            .unwrap()
+            .lawful_basis(ConsentPurpose::Volunteering),
+        LawfulBasis::LegitimateInterests
+    );
+    let mut special = area.clone();
+    special.lawful_bases.insert(
+        ConsentPurpose::EqualityMonitoring,
+        LawfulBasis::LegitimateInterests,
+    );
+    assert!(matches!(
+        admin.put_area(&special),
+        Err(Error::Validation(
+            ValidationError::SpecialCategoryNeedsConsent
+        ))
     ));
     area.resident_led_threshold_percent = 0;
     assert!(matches!(
