@@ -20,8 +20,9 @@ use sync_core::{
 mod types;
 
 pub use types::{
-    AgeGroup, ConsentBy, Conversation, ConversationLogged, EventInput, EventSummary, EventType,
-    FollowUpOwed, HeldRole, Outcome, PersonSummary, RejectedRecord, SignUp, SyncResult,
+    AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, EventInput,
+    EventSummary, EventType, FollowUpOwed, HeldRole, Outcome, PersonSummary, RejectedRecord,
+    SignUp, SyncResult,
 };
 
 uniffi::setup_scaffolding!();
@@ -375,6 +376,42 @@ impl OutreachStore {
         let entry: EntryId = parse_id("entry id", &entry_id)?;
         self.replica()?
             .edit_person(person, |p| p.complete_follow_up(entry, note.as_deref()))?;
+        Ok(())
+    }
+
+    /// Records a consent given (`granted`) or withdrawn, for an existing
+    /// person, under the area's lawful basis for the purpose. Withdrawing
+    /// equality-monitoring consent also deletes their ethnicity. Returns the
+    /// consent record's id.
+    pub fn record_consent(
+        &self,
+        person_id: String,
+        purpose: ConsentKind,
+        granted: bool,
+        how: ConsentHow,
+        by: ConsentBy,
+        wording_version: String,
+    ) -> Result<String> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let mut replica = self.replica()?;
+        let mut new = consent(
+            &replica,
+            purpose.into(),
+            how.into(),
+            by.into(),
+            &wording_version,
+        )?;
+        new.granted = granted;
+        Ok(replica
+            .edit_person(person, |p| p.record_consent(new))?
+            .to_string())
+    }
+
+    /// Sets or clears a person's ethnic group (needs their equality-monitoring consent first).
+    pub fn set_ethnicity(&self, person_id: String, ethnicity: Option<String>) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        self.replica()?
+            .edit_person(person, |p| p.set_ethnicity(ethnicity.as_deref()))?;
         Ok(())
     }
 

@@ -2,8 +2,8 @@
 //! Times are milliseconds since the Unix epoch; ids are UUID text.
 
 use sync_core::{
-    AgeBand, ConsentGiver, DoorOutcome, Doorstep, Event, EventKind, InteractionKind, Person, Role,
-    SyncOutcome,
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DoorOutcome, Doorstep, Event, EventKind,
+    InteractionKind, Person, Role, SyncOutcome,
 };
 
 /// What happened at the door.
@@ -129,6 +129,38 @@ pub enum ConsentBy {
 }
 
 mirror!(ConsentBy <=> ConsentGiver { Subject, Guardian });
+
+/// What a consent is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConsentKind {
+    /// Being contacted again.
+    ContactAgain,
+    /// Hearing about and signing up to events.
+    Events,
+    /// Volunteering.
+    Volunteering,
+    /// Equality monitoring (ethnicity): always explicit consent.
+    EqualityMonitoring,
+}
+
+mirror!(ConsentKind <=> ConsentPurpose { ContactAgain, Events, Volunteering, EqualityMonitoring });
+
+/// How a consent was given or withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConsentHow {
+    /// At the door.
+    Doorstep,
+    /// At an event.
+    Event,
+    /// Online.
+    Online,
+    /// By phone.
+    Phone,
+    /// On paper.
+    Paper,
+}
+
+mirror!(ConsentHow <=> ConsentMethod { Doorstep, Event, Online, Phone, Paper });
 
 /// A doorstep conversation to log.
 #[derive(Debug, Clone, uniffi::Record)]
