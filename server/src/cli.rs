@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use sync_core::{Clock, DeviceId, SystemClock};
 
 use crate::admin::{self, AreaChange, AreaView, ResidentDefinitionView, StageView};
+use crate::audit::{self, Action};
 use crate::auth::{self, Role};
 use crate::db::{Db, redact};
 use crate::error::{Error, Result};
@@ -142,6 +143,12 @@ pub enum AdminCommand {
     },
     /// Anonymise now everyone past the retention periods.
     Retention(RetentionArgs),
+    /// Print the latest audit log entries (who viewed, exported or erased personal data).
+    Audit {
+        /// How many entries.
+        #[arg(long, default_value = "100")]
+        limit: i64,
+    },
     /// Print everything held about a record as JSON (a subject access request).
     Export {
         /// The record's id.
@@ -245,6 +252,15 @@ impl Cli {
                 let _guard = db.write_guard().await;
                 let mut conn = db.pool.acquire().await?;
                 let code = auth::create_invite(&mut conn, role, &patches, clock.now()).await?;
+                audit::record_on(
+                    &mut conn,
+                    clock.now(),
+                    audit::COMMAND_LINE,
+                    Action::Invited,
+                    None,
+                    role.as_str(),
+                )
+                .await?;
                 println!("{code}");
             }
             Command::Admin(AdminCommand::Devices) => {
@@ -274,11 +290,30 @@ impl Cli {
                 if !auth::revoke_device(&mut conn, id, clock.now()).await? {
                     return Err(Error::NotFound("device"));
                 }
+                audit::record_on(
+                    &mut conn,
+                    clock.now(),
+                    audit::COMMAND_LINE,
+                    Action::Revoked,
+                    None,
+                    &id.to_string(),
+                )
+                .await?;
                 println!("revoked {id}: it wipes its store at its next sync");
             }
             Command::Admin(AdminCommand::Erase { record }) => {
                 let id = parse_record_id(&record)?;
-                if crate::sync::erase(&db, id, clock.now()).await? {
+                let held = crate::sync::erase(&db, id, clock.now()).await?;
+                audit::record(
+                    &db,
+                    clock.now(),
+                    audit::COMMAND_LINE,
+                    Action::Erased,
+                    Some(id),
+                    "",
+                )
+                .await?;
+                if held {
                     println!("erased {id}: phones delete it at their next sync");
                 } else {
                     println!("{id} is not held here; it is marked erased so it can never arrive");
@@ -291,15 +326,45 @@ impl Cli {
                     crate::sync::reduce_person(&db, id, Reduction::Suppress, by, clock.now())
                         .await?;
                 db.scrub().await?;
+                audit::record(
+                    &db,
+                    clock.now(),
+                    audit::COMMAND_LINE,
+                    Action::Suppressed,
+                    Some(id),
+                    &new_id.to_string(),
+                )
+                .await?;
                 println!("{id} is now the do-not-contact entry {new_id}");
             }
             Command::Admin(AdminCommand::Retention(args)) => {
                 let report = retention::run(&db, args.policy()?, clock.now()).await?;
                 println!("anonymised {} people", report.anonymised.len());
             }
+            Command::Admin(AdminCommand::Audit { limit }) => {
+                for entry in crate::audit::latest(&db, limit).await? {
+                    println!(
+                        "{}  {:<36}  {:<10}  {}  {}",
+                        entry.at,
+                        entry.actor,
+                        entry.action,
+                        entry.record_id.unwrap_or_default(),
+                        entry.detail
+                    );
+                }
+            }
             Command::Admin(AdminCommand::Export { record }) => {
                 let id = parse_record_id(&record)?;
                 let export = admin::subject_access(&db, id, clock.now()).await?;
+                audit::record(
+                    &db,
+                    clock.now(),
+                    audit::COMMAND_LINE,
+                    Action::Exported,
+                    Some(id),
+                    "",
+                )
+                .await?;
                 let text = serde_json::to_string_pretty(&export)
                     .map_err(|e| Error::Corrupt(e.to_string()))?;
                 println!("{text}");

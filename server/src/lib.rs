@@ -6,6 +6,7 @@
 //! application, so tests can serve it on a loopback port.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod db;

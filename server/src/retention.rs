@@ -8,6 +8,7 @@ use sync_core::authoring::{Reduction, holds_identifying_data};
 use sync_core::{ConsentPurpose, DocId, Person, Record, Timestamp, read_record};
 
 use crate::admin::server_device;
+use crate::audit::{self, Action};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::sync::reduce_person;
@@ -90,7 +91,18 @@ pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
     let mut report = Report::default();
     for id in due {
         match reduce_person(db, id, Reduction::Anonymise, by, now).await {
-            Ok(new_id) => report.anonymised.push((id, new_id)),
+            Ok(new_id) => {
+                audit::record(
+                    db,
+                    now,
+                    audit::RETENTION,
+                    Action::Anonymised,
+                    Some(id),
+                    &new_id.to_string(),
+                )
+                .await?;
+                report.anonymised.push((id, new_id));
+            }
             // Erased or changed meanwhile: the next run looks again.
             Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),

@@ -18,6 +18,7 @@ use sync_core::{
     Timestamp, merge_push, pull_changes, read_record,
 };
 
+use crate::audit::{self, Action};
 use crate::auth::{self, Device};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -72,7 +73,20 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     response.cursor = FeedCursor { seq: last }.write(&scope);
     drop(conn);
     let _guard = db.write_guard().await;
-    auth::touch_device(&mut *db.pool.acquire().await?, device.id, now).await?;
+    let mut conn = db.pool.acquire().await?;
+    auth::touch_device(&mut conn, device.id, now).await?;
+    if !response.updates.is_empty() {
+        let ids: Vec<String> = response.updates.iter().map(|u| u.doc.to_string()).collect();
+        audit::record_on(
+            &mut conn,
+            now,
+            &device.id.to_string(),
+            Action::Received,
+            None,
+            &ids.join(","),
+        )
+        .await?;
+    }
     Ok(response.encode())
 }
 

@@ -549,8 +549,9 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     let outcome = a.sync(&server.base);
     assert_eq!(outcome.erased, 1);
     assert_eq!(a.replica.document_ids().unwrap(), vec![kept]);
-    // The phone that comes back with an edit made before the erasure
-    // cannot bring the person back.
+    // The phone that comes back days later with an edit made before the
+    // erasure cannot bring the person back.
+    server.clock.advance(9 * sync_core::Timestamp::DAY_MILLIS);
     let outcome = b.sync(&server.base);
     assert_eq!(outcome.erased, 1);
     assert_eq!(b.replica.document_ids().unwrap(), vec![kept]);
@@ -579,6 +580,31 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
         assert_eq!(count(&server.db, "SELECT COUNT(*) FROM people").await, 1);
         assert_eq!(count(&server.db, "SELECT COUNT(*) FROM erased").await, 1);
     });
+    // The audit log says who saw, exported and erased what (ids only).
+    let (status, log) =
+        tests::server::get(&format!("{}/v1/admin/audit", server.base), &admin.token);
+    assert_eq!(status, 200);
+    assert!(!log.contains(NAME));
+    let log: Vec<server::audit::AuditEntry> = serde_json::from_str(&log).unwrap();
+    let admin_id = admin.replica.device().to_string();
+    let did = |actor: &str, action: &str| {
+        log.iter().any(|e| {
+            e.actor == actor
+                && e.action == action
+                && e.record_id.as_deref() == Some(&id.to_string())
+        })
+    };
+    assert!(
+        did(&admin_id, "exported") && did(&admin_id, "erased"),
+        "{log:?}"
+    );
+    let b_id = b.replica.device().to_string();
+    assert!(
+        log.iter().any(|e| e.actor == b_id
+            && e.action == "received"
+            && e.detail.contains(&id.to_string())),
+        "{log:?}"
+    );
 }
 
 fn stage_dates(server: &TestServer, id: DocId) -> Vec<(i64, i64)> {

@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::{AdminDevice, AppState, Authenticated};
 use crate::admin::{self, AreaChange, AreaView, EventInput, EventView};
+use crate::audit::{self, Action, AuditEntry};
 use crate::auth::{self, DeviceInfo, InviteInfo, Registered, Role};
 use crate::error::{Error, Result};
 use crate::sync;
@@ -38,7 +39,12 @@ use crate::sync;
         delete_patch,
         list_events,
         create_event,
-        update_event
+        update_event,
+        list_invites,
+        erase_record,
+        export_record,
+        suppress_record,
+        audit_log
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -158,13 +164,22 @@ pub struct Invite {
 ), security(("bearer" = [])))]
 pub(super) async fn create_invite(
     State(state): State<AppState>,
-    AdminDevice(_): AdminDevice,
+    AdminDevice(admin): AdminDevice,
     Json(body): Json<InviteRequest>,
 ) -> Result<(StatusCode, Json<Invite>)> {
     let patches: BTreeSet<String> = body.patches.into_iter().collect();
     let _guard = state.db.write_guard().await;
     let mut conn = state.db.pool.acquire().await?;
     let code = auth::create_invite(&mut conn, body.role, &patches, state.now()).await?;
+    audit::record_on(
+        &mut conn,
+        state.now(),
+        &admin.id.to_string(),
+        Action::Invited,
+        None,
+        body.role.as_str(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Invite {
@@ -210,13 +225,22 @@ pub(super) async fn list_devices(
     ), security(("bearer" = [])))]
 pub(super) async fn revoke_device(
     State(state): State<AppState>,
-    AdminDevice(_): AdminDevice,
+    AdminDevice(admin): AdminDevice,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id: DeviceId = id.parse().map_err(|_| Error::NotFound("device"))?;
     let _guard = state.db.write_guard().await;
     let mut conn = state.db.pool.acquire().await?;
     if auth::revoke_device(&mut conn, id, state.now()).await? {
+        audit::record_on(
+            &mut conn,
+            state.now(),
+            &admin.id.to_string(),
+            Action::Revoked,
+            None,
+            &id.to_string(),
+        )
+        .await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound("device"))
@@ -390,11 +414,20 @@ pub(super) async fn update_event(
     ), security(("bearer" = [])))]
 pub(super) async fn erase_record(
     State(state): State<AppState>,
-    AdminDevice(_): AdminDevice,
+    AdminDevice(admin): AdminDevice,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id: DocId = id.parse().map_err(|_| Error::NotFound("record"))?;
     sync::erase(&state.db, id, state.now()).await?;
+    audit::record(
+        &state.db,
+        state.now(),
+        &admin.id.to_string(),
+        Action::Erased,
+        Some(id),
+        "",
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -407,13 +440,22 @@ pub(super) async fn erase_record(
     ), security(("bearer" = [])))]
 pub(super) async fn export_record(
     State(state): State<AppState>,
-    AdminDevice(_): AdminDevice,
+    AdminDevice(admin): AdminDevice,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
     let id: DocId = id.parse().map_err(|_| Error::NotFound("record"))?;
-    Ok(Json(
-        admin::subject_access(&state.db, id, state.now()).await?,
-    ))
+    let export = admin::subject_access(&state.db, id, state.now()).await?;
+    let actor = admin.id.to_string();
+    audit::record(
+        &state.db,
+        state.now(),
+        &actor,
+        Action::Exported,
+        Some(id),
+        "",
+    )
+    .await?;
+    Ok(Json(export))
 }
 
 /// Replaces a person who objects by a do-not-contact entry holding no other
@@ -426,7 +468,7 @@ pub(super) async fn export_record(
     ), security(("bearer" = [])))]
 pub(super) async fn suppress_record(
     State(state): State<AppState>,
-    AdminDevice(_): AdminDevice,
+    AdminDevice(admin): AdminDevice,
     Path(id): Path<String>,
 ) -> Result<Json<Created>> {
     let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
@@ -440,7 +482,28 @@ pub(super) async fn suppress_record(
     )
     .await?;
     state.db.scrub().await?;
+    audit::record(
+        &state.db,
+        state.now(),
+        &admin.id.to_string(),
+        Action::Suppressed,
+        Some(id),
+        &new_id.to_string(),
+    )
+    .await?;
     Ok(Json(Created {
         id: new_id.to_string(),
     }))
+}
+
+/// The audit log, newest first (at most 1,000 entries).
+#[utoipa::path(get, path = "/v1/admin/audit", responses(
+    (status = 200, description = "Who viewed, exported or erased personal data", body = Vec<AuditEntry>),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn audit_log(
+    State(state): State<AppState>,
+    AdminDevice(_): AdminDevice,
+) -> Result<Json<Vec<AuditEntry>>> {
+    Ok(Json(audit::latest(&state.db, 1000).await?))
 }

@@ -114,7 +114,8 @@ pub fn app(state: AppState) -> Router {
         .route("/events/{id}", put(handlers::update_event))
         .route("/records/{id}/erase", post(handlers::erase_record))
         .route("/records/{id}/export", get(handlers::export_record))
-        .route("/records/{id}/suppress", post(handlers::suppress_record));
+        .route("/records/{id}/suppress", post(handlers::suppress_record))
+        .route("/audit", get(handlers::audit_log));
     Router::new()
         .route("/healthz", get(handlers::healthz))
         .route("/openapi.json", get(handlers::openapi))
