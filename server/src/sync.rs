@@ -340,10 +340,14 @@ pub async fn reduce_person(
     let new_id = {
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        // A no-op update locks the row until commit (on PostgreSQL, a
+        // SELECT would not), so no merge from another process can slip in
+        // between reading the record and erasing it.
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("UPDATE documents SET version = version WHERE id = $1 RETURNING bytes")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((bytes,)) = row else {
             return Err(Error::NotFound("person"));
         };
