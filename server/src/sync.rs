@@ -153,7 +153,12 @@ pub async fn merge(
     scope: &Scope,
     now: Timestamp,
 ) -> Result<(PushOutcome, Option<u64>)> {
-    for _ in 0..MERGE_ATTEMPTS {
+    for attempt in 0..MERGE_ATTEMPTS {
+        if attempt > 0 {
+            // Lost a race to create the document: wait a little, with jitter.
+            let pause = fastrand::u64(1..=5 * attempt as u64);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
         if is_erased(&mut tx, push.doc).await? {
@@ -165,18 +170,21 @@ pub async fn merge(
                 None,
             ));
         }
-        let stored: Option<Stored> =
-            sqlx::query("SELECT bytes, version FROM documents WHERE id = $1")
-                .bind(push.doc.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| -> Result<Stored> {
-                    Ok(Stored {
-                        bytes: row.try_get(0)?,
-                        version: row.try_get(1)?,
-                    })
-                })
-                .transpose()?;
+        // A no-op update locks the row until commit, so merges of one
+        // document from several processes queue here instead of racing.
+        let stored: Option<Stored> = sqlx::query(
+            "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version",
+        )
+        .bind(push.doc.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| -> Result<Stored> {
+            Ok(Stored {
+                bytes: row.try_get(0)?,
+                version: row.try_get(1)?,
+            })
+        })
+        .transpose()?;
         let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
             PushMerge::Merged(merged) => merged,
             other => return Ok((other.into_outcome(), None)),
