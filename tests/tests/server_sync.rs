@@ -382,7 +382,7 @@ fn each_device_token_is_rate_limited(db: TestDb) {
     let noisy = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     let quiet = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     let request = SyncRequest::default().encode();
-    let statuses: Vec<u16> = (0..5)
+    let statuses: Vec<u16> = (0..10)
         .map(|_| post_sync(&server.base, &noisy.token, &request).0)
         .collect();
     assert_eq!(&statuses[..3], &[200, 200, 200]);
