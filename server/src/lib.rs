@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod projection;
+pub mod reports;
 pub mod retention;
 pub mod sync;
 

@@ -44,7 +44,8 @@ use crate::sync;
         erase_record,
         export_record,
         suppress_record,
-        audit_log
+        audit_log,
+        funnel_report
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -506,4 +507,41 @@ pub(super) async fn audit_log(
     AdminDevice(_): AdminDevice,
 ) -> Result<Json<Vec<AuditEntry>>> {
     Ok(Json(audit::latest(&state.db, 1000).await?))
+}
+
+/// The engagement funnel: people reaching each ladder stage, conversion,
+/// drop-off, and days between stages. Counts below the suppression threshold
+/// read `null` (`<5` in CSV). For admin and viewer tokens.
+#[utoipa::path(get, path = "/v1/reports/funnel", params(crate::reports::Filters), responses(
+    (status = 200, description = "The funnel (JSON, or CSV when asked)", body = crate::reports::Funnel),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn funnel_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(filters): axum::extract::Query<crate::reports::Filters>,
+) -> Result<axum::response::Response> {
+    if device.revoked {
+        return Err(Error::Unauthorized);
+    }
+    if !matches!(device.role, Role::Admin | Role::Viewer) {
+        return Err(Error::Forbidden("reports are for admins and viewers"));
+    }
+    let funnel = crate::reports::funnel(&state.db, &filters).await?;
+    let csv = filters.wants_csv()
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"));
+    Ok(if csv {
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            funnel.to_csv(),
+        )
+            .into_response()
+    } else {
+        Json(funnel).into_response()
+    })
 }

@@ -1,0 +1,344 @@
+//! Reports for partnerships, from the projections. No report returns a
+//! name or a contact detail, and every count below [`MIN_CELL`] is
+//! suppressed (with the figures derived from it) so nobody in a small group
+//! can be picked out.
+//!
+//! Today: the engagement funnel. The other reports of the reports issue
+//! (routes, resident-led monitor, civic core, reach, turnover, champion
+//! activity) build on the same filters and suppression.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sync_core::{AgeBand, EntryChannel, Ladder, Timestamp};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::sync::area_ladder;
+
+/// Smallest count a report shows; smaller ones are suppressed.
+pub const MIN_CELL: u64 = 5;
+
+/// Filters every report takes (query parameters).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+pub struct Filters {
+    /// First contact at or after this time (ms since the epoch).
+    pub from: Option<i64>,
+    /// First contact before this time (ms since the epoch).
+    pub to: Option<i64>,
+    /// Only this patch.
+    pub patch: Option<String>,
+    /// Only this entry channel: doorstep, event, youth-session, referral or other.
+    pub channel: Option<String>,
+    /// Only this age band (e.g. `25-34`).
+    pub age_band: Option<String>,
+    /// Only people first contacted in this month (`YYYY-MM`, UTC).
+    pub cohort: Option<String>,
+    /// `csv` for CSV (or send `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// Milliseconds at the start of a UTC month.
+fn month_start(year: i64, month: i64) -> i64 {
+    // Days from 1970-01-01 to year-month-01 (Howard Hinnant's days_from_civil).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * Timestamp::DAY_MILLIS
+}
+
+/// The `[start, end)` of a `YYYY-MM` cohort.
+fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
+    let bad = || Error::BadRequest(format!("cohort {cohort:?} is not YYYY-MM"));
+    let (year, month) = cohort.split_once('-').ok_or_else(bad)?;
+    let year: i64 = year.parse().map_err(|_| bad())?;
+    let month: i64 = month.parse().map_err(|_| bad())?;
+    if !(1..=12).contains(&month) || !(1970..=9999).contains(&year) {
+        return Err(bad());
+    }
+    let next = if month == 12 {
+        month_start(year + 1, 1)
+    } else {
+        month_start(year, month + 1)
+    };
+    Ok((month_start(year, month), next))
+}
+
+impl Filters {
+    /// The SQL condition on `people p` and its parameters, checked.
+    fn condition(&self) -> Result<(String, Vec<SqlValue>)> {
+        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
+        let mut values = Vec::new();
+        let mut push = |clause: &str, value: SqlValue| {
+            values.push(value);
+            clauses.push(clause.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(from) = self.from {
+            push("p.first_contact_at >= ?", SqlValue::Int(from));
+        }
+        if let Some(to) = self.to {
+            push("p.first_contact_at < ?", SqlValue::Int(to));
+        }
+        if let Some(cohort) = &self.cohort {
+            let (start, end) = cohort_range(cohort)?;
+            push("p.first_contact_at >= ?", SqlValue::Int(start));
+            push("p.first_contact_at < ?", SqlValue::Int(end));
+        }
+        if let Some(patch) = &self.patch {
+            push("p.patch = ?", SqlValue::Text(patch.clone()));
+        }
+        if let Some(channel) = &self.channel {
+            let channel = EntryChannel::parse(channel)
+                .ok_or_else(|| Error::BadRequest(format!("unknown entry channel {channel:?}")))?;
+            push(
+                "p.entry_channel = ?",
+                SqlValue::Text(channel.as_str().to_owned()),
+            );
+        }
+        if let Some(band) = &self.age_band {
+            let band = AgeBand::parse(band)
+                .ok_or_else(|| Error::BadRequest(format!("unknown age band {band:?}")))?;
+            push("p.age_band = ?", SqlValue::Text(band.as_str().to_owned()));
+        }
+        Ok((clauses.join(" AND "), values))
+    }
+
+    /// Whether CSV was asked for in the query.
+    pub fn wants_csv(&self) -> bool {
+        self.format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("csv"))
+    }
+}
+
+enum SqlValue {
+    Int(i64),
+    Text(String),
+}
+
+/// A count, or `None` when suppressed.
+fn shown(count: u64) -> Option<u64> {
+    (count == 0 || count >= MIN_CELL).then_some(count)
+}
+
+/// One stage of the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FunnelStage {
+    /// The stage's key.
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// People who reached it (`null`: fewer than the suppression threshold).
+    pub reached: Option<u64>,
+    /// Share of them who reached the next stage (0 to 1).
+    pub conversion_to_next: Option<f64>,
+    /// How many stopped here (reached this stage, not the next).
+    pub drop_off: Option<u64>,
+    /// Median days from the previous stage to this one.
+    pub median_days_from_previous: Option<f64>,
+    /// 90th percentile of the days from the previous stage to this one.
+    pub p90_days_from_previous: Option<f64>,
+}
+
+/// The engagement funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Funnel {
+    /// Counts below this are suppressed.
+    pub suppressed_below: u64,
+    /// The stages, first first.
+    pub stages: Vec<FunnelStage>,
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// Median of sorted values (the mean of the middle two for an even count).
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// Computes the funnel for the people matching `filters`.
+pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
+    let ladder: Ladder = {
+        let mut conn = db.pool.acquire().await?;
+        area_ladder(&mut conn).await?
+    };
+    let (condition, values) = filters.condition()?;
+    let sql = format!(
+        "SELECT s.person_id, s.stage, s.reached_at FROM stages s JOIN people p ON p.id = s.person_id \
+         WHERE {condition}"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+    for value in values {
+        query = match value {
+            SqlValue::Int(v) => query.bind(v),
+            SqlValue::Text(v) => query.bind(v),
+        };
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let stages = ladder.stages().len();
+    let mut people: BTreeMap<String, Vec<Option<i64>>> = BTreeMap::new();
+    for (person, stage, at) in rows {
+        if let Ok(stage) = usize::try_from(stage)
+            && stage < stages
+        {
+            people.entry(person).or_insert_with(|| vec![None; stages])[stage] = Some(at);
+        }
+    }
+    Ok(funnel_from(&ladder, people.values()))
+}
+
+/// The funnel of people given by their stage dates (one entry per stage).
+pub fn funnel_from<'a>(
+    ladder: &Ladder,
+    people: impl Iterator<Item = &'a Vec<Option<i64>>>,
+) -> Funnel {
+    let n = ladder.stages().len();
+    let mut reached = vec![0u64; n];
+    let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for dates in people {
+        for stage in 0..n {
+            if let Some(at) = dates[stage] {
+                reached[stage] += 1;
+                if stage > 0
+                    && let Some(before) = dates[stage - 1]
+                {
+                    gaps[stage].push((at - before) as f64 / Timestamp::DAY_MILLIS as f64);
+                }
+            }
+        }
+    }
+    let stages = ladder
+        .stages()
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| {
+            let count = reached[i];
+            let next = reached.get(i + 1).copied();
+            let visible = shown(count).is_some() && next.is_none_or(|c| shown(c).is_some());
+            let mut days = std::mem::take(&mut gaps[i]);
+            days.sort_by(f64::total_cmp);
+            let days_shown = days.len() as u64 >= MIN_CELL;
+            FunnelStage {
+                key: stage.key.clone(),
+                label: stage.label.clone(),
+                reached: shown(count),
+                conversion_to_next: match next {
+                    Some(next) if visible && count > 0 => Some(next as f64 / count as f64),
+                    _ => None,
+                },
+                drop_off: match next {
+                    Some(next) if visible => shown(count - next.min(count)),
+                    None if visible => shown(count),
+                    _ => None,
+                },
+                median_days_from_previous: days_shown.then(|| median(&days)).flatten(),
+                p90_days_from_previous: days_shown.then(|| percentile(&days, 0.9)).flatten(),
+            }
+        })
+        .collect();
+    Funnel {
+        suppressed_below: MIN_CELL,
+        stages,
+    }
+}
+
+fn cell<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| format!("<{MIN_CELL}"), |v| v.to_string())
+}
+
+impl Funnel {
+    /// The funnel as CSV; suppressed cells read `<5`.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "stage,label,reached,conversion_to_next,drop_off,median_days_from_previous,p90_days_from_previous\n",
+        );
+        for s in &self.stages {
+            let label = s.label.replace('"', "\"\"");
+            out.push_str(&format!(
+                "{},\"{label}\",{},{},{},{},{}\n",
+                s.key,
+                cell(s.reached),
+                cell(s.conversion_to_next.map(|c| format!("{c:.4}"))),
+                cell(s.drop_off),
+                cell(s.median_days_from_previous.map(|d| format!("{d:.2}"))),
+                cell(s.p90_days_from_previous.map(|d| format!("{d:.2}"))),
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cohorts_are_calendar_months() {
+        assert_eq!(
+            cohort_range("1970-01").unwrap(),
+            (0, 31 * Timestamp::DAY_MILLIS)
+        );
+        let (start, end) = cohort_range("2024-02").unwrap();
+        assert_eq!((end - start) / Timestamp::DAY_MILLIS, 29);
+        assert_eq!(start, 1_706_745_600_000); // 2024-02-01T00:00:00Z
+        assert!(cohort_range("2024-13").is_err());
+        assert!(cohort_range("24-1-1").is_err());
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank_and_medians_the_middle() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.9), Some(9.0));
+        assert_eq!(median(&values), Some(5.5));
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn small_counts_and_what_is_derived_from_them_are_suppressed() {
+        let ladder = Ladder::new(vec![
+            sync_core::Stage {
+                key: "met".into(),
+                label: "Met".into(),
+                rule: sync_core::StageRule::Contacted,
+            },
+            sync_core::Stage {
+                key: "came".into(),
+                label: "Came".into(),
+                rule: sync_core::StageRule::Participant,
+            },
+        ])
+        .unwrap();
+        let mut people = vec![vec![Some(0), None]; 8];
+        for p in people.iter_mut().take(3) {
+            p[1] = Some(Timestamp::DAY_MILLIS);
+        }
+        let funnel = funnel_from(&ladder, people.iter());
+        assert_eq!(funnel.stages[0].reached, Some(8));
+        assert_eq!(funnel.stages[1].reached, None, "3 is below the threshold");
+        assert_eq!(
+            funnel.stages[0].conversion_to_next, None,
+            "it would reveal the 3"
+        );
+        assert_eq!(funnel.stages[1].median_days_from_previous, None);
+        assert!(funnel.to_csv().contains("came,\"Came\",<5"));
+    }
+}
