@@ -3,8 +3,8 @@
 //! suppressed (with the figures derived from it) so nobody in a small group
 //! can be picked out.
 //!
-//! Today: the engagement funnel. The other reports of the reports issue
-//! (routes, resident-led monitor, civic core, reach, turnover, champion
+//! Today: the engagement funnel and progression routes. The other reports of the reports issue
+//! (resident-led monitor, civic core, reach, turnover, champion
 //! activity) build on the same filters and suppression.
 
 use std::collections::BTreeMap;
@@ -257,6 +257,122 @@ pub fn funnel_from<'a>(
     Funnel {
         suppressed_below: MIN_CELL,
         stages,
+    }
+}
+
+/// How many people went from an entry channel to a highest stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Route {
+    /// How they first came to us.
+    pub entry_channel: String,
+    /// The highest stage they reached.
+    pub highest_stage: String,
+    /// How many (`null`: fewer than the suppression threshold).
+    pub people: Option<u64>,
+}
+
+/// How far people from one entry channel got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelOutcome {
+    /// The entry channel.
+    pub entry_channel: String,
+    /// People who came this way.
+    pub people: Option<u64>,
+    /// Of them, people who reached the top stage (leadership on the default ladder).
+    pub reached_top: Option<u64>,
+    /// Their share (0 to 1).
+    pub share_reaching_top: Option<f64>,
+}
+
+/// Progression routes: entry channel to highest stage reached (the data of
+/// a flow chart), and which channels lead to the top of the ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Routes {
+    /// Counts below this are suppressed.
+    pub suppressed_below: u64,
+    /// Every (channel, highest stage) pair with anyone in it, by channel then stage.
+    pub routes: Vec<Route>,
+    /// Per channel, how many reached the top stage.
+    pub by_channel: Vec<ChannelOutcome>,
+}
+
+/// Computes the progression routes for the people matching `filters`.
+pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
+    let ladder: Ladder = {
+        let mut conn = db.pool.acquire().await?;
+        area_ladder(&mut conn).await?
+    };
+    let (condition, values) = filters.condition()?;
+    let sql = format!(
+        "SELECT p.entry_channel, p.highest_stage FROM people p WHERE {condition} AND p.highest_stage IS NOT NULL"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for value in values {
+        query = match value {
+            SqlValue::Int(v) => query.bind(v),
+            SqlValue::Text(v) => query.bind(v),
+        };
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    Ok(routes_from(
+        &ladder,
+        rows.iter().map(|(c, h)| (c.as_str(), *h as usize)),
+    ))
+}
+
+/// The routes of people given as (entry channel, highest stage index).
+pub fn routes_from<'a>(ladder: &Ladder, people: impl Iterator<Item = (&'a str, usize)>) -> Routes {
+    let stages = ladder.stages();
+    let top = stages.len().saturating_sub(1);
+    let mut pairs: BTreeMap<(String, usize), u64> = BTreeMap::new();
+    let mut channels: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (channel, highest) in people {
+        if highest >= stages.len() {
+            continue;
+        }
+        *pairs.entry((channel.to_owned(), highest)).or_default() += 1;
+        let entry = channels.entry(channel.to_owned()).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(highest == top);
+    }
+    Routes {
+        suppressed_below: MIN_CELL,
+        routes: pairs
+            .into_iter()
+            .map(|((channel, stage), n)| Route {
+                entry_channel: channel,
+                highest_stage: stages[stage].key.clone(),
+                people: shown(n),
+            })
+            .collect(),
+        by_channel: channels
+            .into_iter()
+            .map(|(channel, (people, top))| {
+                let visible = shown(people).is_some() && shown(top).is_some();
+                ChannelOutcome {
+                    entry_channel: channel,
+                    people: shown(people),
+                    reached_top: shown(top),
+                    share_reaching_top: (visible && people > 0).then(|| top as f64 / people as f64),
+                }
+            })
+            .collect(),
+    }
+}
+
+impl Routes {
+    /// The routes as CSV; suppressed cells read `<5`.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("entry_channel,highest_stage,people\n");
+        for r in &self.routes {
+            out.push_str(&format!(
+                "{},{},{}\n",
+                r.entry_channel,
+                r.highest_stage,
+                cell(r.people)
+            ));
+        }
+        out
     }
 }
 

@@ -212,7 +212,7 @@ fn close(a: &[Row], b: &[Row]) -> bool {
             .all(|(x, y)| x.0 == y.0 && f(x.1, y.1) && x.2 == y.2 && f(x.3, y.3) && f(x.4, y.4))
 }
 
-fn the_funnel_matches_the_oracle_under_every_filter(db: TestDb) {
+fn the_funnel_and_routes_match_the_oracle_under_every_filter(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
     let (people, as_of) = generate(&server, &mut admin, 42);
@@ -275,6 +275,54 @@ fn the_funnel_matches_the_oracle_under_every_filter(db: TestDb) {
         suppressed_seen |= expected.iter().any(|r| r.0.is_none());
     }
     assert!(suppressed_seen, "the data should exercise suppression");
+
+    // Progression routes, against the same oracle data.
+    for (query, pick) in &cases {
+        let chosen: Vec<&Person> = people.iter().filter(|p| pick(p)).collect();
+        let ladder = Ladder::default();
+        let top = ladder.stages().len() - 1;
+        let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
+        let mut channels: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        for p in &chosen {
+            let Some(highest) = ladder.progress(p, as_of).highest else {
+                continue;
+            };
+            let channel = p.entry_channel.as_str().to_owned();
+            *pairs
+                .entry((channel.clone(), ladder.stages()[highest].key.clone()))
+                .or_default() += 1;
+            let c = channels.entry(channel).or_default();
+            c.0 += 1;
+            c.1 += u64::from(highest == top);
+        }
+        let ok = |n: u64| (n == 0 || n >= MIN_CELL).then_some(n);
+        let (status, body) = tests::server::get(
+            &format!("{}/v1/reports/routes?{query}", server.base),
+            &viewer.token,
+        );
+        assert_eq!(status, 200, "{body}");
+        let routes: server::reports::Routes = serde_json::from_str(&body).unwrap();
+        let got: Vec<((String, String), Option<u64>)> = routes
+            .routes
+            .iter()
+            .map(|r| ((r.entry_channel.clone(), r.highest_stage.clone()), r.people))
+            .collect();
+        let mut want: Vec<((String, String), Option<u64>)> =
+            pairs.into_iter().map(|(k, n)| (k, ok(n))).collect();
+        // The report orders by stage position, the oracle by key: compare as sets.
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        want.sort();
+        assert_eq!(got_sorted, want, "routes {query:?}");
+        for outcome in &routes.by_channel {
+            let (n, t) = channels[&outcome.entry_channel];
+            assert_eq!(
+                (outcome.people, outcome.reached_top),
+                (ok(n), ok(t)),
+                "{query:?}"
+            );
+        }
+    }
     // CSV, asked for either way; no names anywhere.
     let (status, csv) = tests::server::get(
         &format!("{}/v1/reports/funnel?format=csv", server.base),
@@ -299,16 +347,16 @@ fn the_funnel_matches_the_oracle_under_every_filter(db: TestDb) {
 
 mod sqlite {
     #[test]
-    fn the_funnel_matches_the_oracle_under_every_filter() {
-        super::the_funnel_matches_the_oracle_under_every_filter(tests::server::sqlite());
+    fn the_funnel_and_routes_match_the_oracle_under_every_filter() {
+        super::the_funnel_and_routes_match_the_oracle_under_every_filter(tests::server::sqlite());
     }
 }
 
 mod postgres {
     #[test]
-    fn the_funnel_matches_the_oracle_under_every_filter() {
+    fn the_funnel_and_routes_match_the_oracle_under_every_filter() {
         if let Some(db) = tests::server::postgres() {
-            super::the_funnel_matches_the_oracle_under_every_filter(db);
+            super::the_funnel_and_routes_match_the_oracle_under_every_filter(db);
         }
     }
 }

@@ -45,7 +45,8 @@ use crate::sync;
         export_record,
         suppress_record,
         audit_log,
-        funnel_report
+        funnel_report,
+        routes_report
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -523,25 +524,52 @@ pub(super) async fn funnel_report(
     headers: axum::http::HeaderMap,
     axum::extract::Query(filters): axum::extract::Query<crate::reports::Filters>,
 ) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let funnel = crate::reports::funnel(&state.db, &filters).await?;
+    Ok(report_response(csv, funnel.to_csv(), Json(funnel)))
+}
+
+/// Checks the device may read reports; returns whether CSV was asked for.
+fn report_reader(
+    device: &auth::Device,
+    filters: &crate::reports::Filters,
+    headers: &axum::http::HeaderMap,
+) -> Result<bool> {
     if device.revoked {
         return Err(Error::Unauthorized);
     }
     if !matches!(device.role, Role::Admin | Role::Viewer) {
         return Err(Error::Forbidden("reports are for admins and viewers"));
     }
-    let funnel = crate::reports::funnel(&state.db, &filters).await?;
-    let csv = filters.wants_csv()
+    Ok(filters.wants_csv()
         || headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv"));
-    Ok(if csv {
-        (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            funnel.to_csv(),
-        )
-            .into_response()
+            .is_some_and(|v| v.contains("text/csv")))
+}
+
+fn report_response(csv: bool, text: String, json: impl IntoResponse) -> axum::response::Response {
+    if csv {
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
     } else {
-        Json(funnel).into_response()
-    })
+        json.into_response()
+    }
+}
+
+/// Progression routes: entry channel to highest stage reached, and which
+/// channels lead to the top of the ladder. For admin and viewer tokens.
+#[utoipa::path(get, path = "/v1/reports/routes", params(crate::reports::Filters), responses(
+    (status = 200, description = "The routes (JSON, or CSV when asked)", body = crate::reports::Routes),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn routes_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(filters): axum::extract::Query<crate::reports::Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let routes = crate::reports::routes(&state.db, &filters).await?;
+    Ok(report_response(csv, routes.to_csv(), Json(routes)))
 }

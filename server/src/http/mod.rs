@@ -122,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/devices", post(handlers::register_device))
         .route("/v1/sync", post(handlers::sync))
         .route("/v1/reports/funnel", get(handlers::funnel_report))
+        .route("/v1/reports/routes", get(handlers::routes_report))
         .nest("/v1/admin", admin)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
