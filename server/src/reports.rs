@@ -1,11 +1,13 @@
 //! Reports for partnerships, from the projections. No report returns a
-//! name or a contact detail, and every count below [`MIN_CELL`] is
-//! suppressed (with the figures derived from it) so nobody in a small group
-//! can be picked out.
+//! name or a contact detail. In every breakdown of the people reached, a
+//! count below [`MIN_CELL`] is suppressed (with the figures derived from it)
+//! so nobody in a small group can be picked out. The resident-led monitor
+//! counts the members of the partnership, a public board, and is not
+//! suppressed.
 //!
-//! Today: the engagement funnel and progression routes. The other reports of the reports issue
-//! (resident-led monitor, civic core, reach, turnover, champion
-//! activity) build on the same filters and suppression.
+//! Today: the engagement funnel, progression routes and the resident-led
+//! monitor. The other reports of the reports issue (civic core, reach,
+//! turnover, champion activity) build on the same filters and suppression.
 
 use std::collections::BTreeMap;
 
@@ -456,5 +458,126 @@ mod tests {
         );
         assert_eq!(funnel.stages[1].median_days_from_previous, None);
         assert!(funnel.to_csv().contains("came,\"Came\",<5"));
+    }
+}
+
+/// One definition of "resident" applied to the partnership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentShare {
+    /// The definition's key.
+    pub definition: String,
+    /// Its label.
+    pub label: String,
+    /// Members who are residents under it.
+    pub residents: u64,
+    /// Their share of the members, in percent.
+    pub share_percent: Option<f64>,
+    /// Whether the share is at or above the threshold.
+    pub meets_threshold: bool,
+    /// Whether one resident member leaving would bring it below.
+    pub one_resignation_breaks_it: bool,
+}
+
+/// The partnership's composition at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Composition {
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// Members holding a seat (member, chair, vice-chair, treasurer).
+    pub members: u64,
+    /// The share of residents under each definition.
+    pub shares: Vec<ResidentShare>,
+}
+
+/// Is the partnership resident led, now and over time?
+///
+/// Partnership membership is public (members sit on a public board), so
+/// these counts are not suppressed; nothing names a member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentLed {
+    /// The area's threshold, in percent.
+    pub threshold_percent: u8,
+    /// Now.
+    pub current: Composition,
+    /// After every change of membership, oldest first.
+    pub history: Vec<Composition>,
+}
+
+/// A seat held: (person, start, end, residency bases).
+type Seat = (String, i64, Option<i64>, String);
+
+/// The resident-led monitor at `now`.
+pub async fn resident_led(db: &Db, now: Timestamp) -> Result<ResidentLed> {
+    let area = crate::admin::area(db)
+        .await?
+        .ok_or_else(|| Error::BadRequest("configure the area first".into()))?;
+    let seats: Vec<Seat> = sqlx::query_as(
+        "SELECT r.person_id, r.start_at, r.end_at, p.residency FROM roles r JOIN people p ON p.id = r.person_id \
+         WHERE r.kind = 'role' AND r.name IN ('partnership-member', 'chair', 'vice-chair', 'treasurer')",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(resident_led_from(&area, &seats, now))
+}
+
+/// The monitor from the seats held.
+pub fn resident_led_from(
+    area: &sync_core::AreaConfig,
+    seats: &[Seat],
+    now: Timestamp,
+) -> ResidentLed {
+    let threshold = area.resident_led_threshold_percent;
+    let composition = |at: i64| -> Composition {
+        let mut members: BTreeMap<&str, &str> = BTreeMap::new();
+        for (person, start, end, residency) in seats {
+            if *start <= at && end.is_none_or(|e| e > at) {
+                members.insert(person, residency);
+            }
+        }
+        let m = members.len() as u64;
+        let shares = area
+            .resident_definitions
+            .iter()
+            .map(|d| {
+                let residents = members
+                    .values()
+                    .filter(|residency| {
+                        residency
+                            .split(',')
+                            .filter_map(sync_core::ResidentBasis::parse)
+                            .any(|b| d.counts.contains(&b))
+                    })
+                    .count() as u64;
+                let meets = |r: u64, m: u64| m > 0 && r * 100 >= u64::from(threshold) * m;
+                ResidentShare {
+                    definition: d.key.clone(),
+                    label: d.label.clone(),
+                    residents,
+                    share_percent: (m > 0).then(|| residents as f64 * 100.0 / m as f64),
+                    meets_threshold: meets(residents, m),
+                    one_resignation_breaks_it: meets(residents, m)
+                        && residents > 0
+                        && !meets(residents - 1, m - 1),
+                }
+            })
+            .collect();
+        Composition {
+            at,
+            members: m,
+            shares,
+        }
+    };
+    let mut changes: Vec<i64> = seats
+        .iter()
+        .flat_map(|(_, start, end, _)| [Some(*start), *end])
+        .flatten()
+        .filter(|t| *t <= now.as_millis())
+        .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    ResidentLed {
+        threshold_percent: threshold,
+        current: composition(now.as_millis()),
+        history: changes.into_iter().map(composition).collect(),
     }
 }

@@ -55,6 +55,11 @@ fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Perso
             .replica
             .create_person(&NewPerson::new("north-estate", patch, channel), |p| {
                 p.set_age_band(Some(band))?;
+                match rng.u8(..10) {
+                    0..=5 => p.set_resident(sync_core::ResidentBasis::Lives, true)?,
+                    6 | 7 => p.set_resident(sync_core::ResidentBasis::Works, true)?,
+                    _ => {}
+                }
                 let at = |offset_days: i64| Timestamp::from_millis(first + offset_days * DAY);
                 let outcome = if depth < 20 {
                     DoorOutcome::NotIn
@@ -93,18 +98,18 @@ fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Perso
                         end: None,
                     })?;
                 }
-                if depth >= 94 {
+                if depth >= 90 {
                     let start = step(&mut rng);
                     let role = if depth >= 98 {
                         HeldRole::Chair
                     } else {
                         HeldRole::PartnershipMember
                     };
-                    p.record(InteractionKind::Role {
-                        role,
-                        start,
-                        end: None,
-                    })?;
+                    // Some have already left.
+                    let end = depth
+                        .is_multiple_of(3)
+                        .then(|| Timestamp::from_millis(start.as_millis() + 20 * DAY));
+                    p.record(InteractionKind::Role { role, start, end })?;
                 }
                 Ok(())
             })
@@ -212,9 +217,16 @@ fn close(a: &[Row], b: &[Row]) -> bool {
             .all(|(x, y)| x.0 == y.0 && f(x.1, y.1) && x.2 == y.2 && f(x.3, y.3) && f(x.4, y.4))
 }
 
-fn the_funnel_and_routes_match_the_oracle_under_every_filter(db: TestDb) {
+fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({ "area": "north-estate", "name": "North Estate", "resident_led_threshold_percent": 51 }),
+        200,
+    );
     let (people, as_of) = generate(&server, &mut admin, 42);
     let viewer = HttpPhone::register(&server, Role::Viewer, &[]);
     let first_contact = move |p: &Person| Ladder::default().progress(p, as_of).reached[0];
@@ -323,6 +335,59 @@ fn the_funnel_and_routes_match_the_oracle_under_every_filter(db: TestDb) {
             );
         }
     }
+    // The resident-led monitor, now, against the records.
+    let (status, body) = tests::server::get(
+        &format!("{}/v1/reports/resident-led", server.base),
+        &viewer.token,
+    );
+    assert_eq!(status, 200, "{body}");
+    let monitor: server::reports::ResidentLed = serde_json::from_str(&body).unwrap();
+    let members: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.roles_held_at(as_of).any(|r| r.is_partnership_seat()))
+        .collect();
+    assert!(!members.is_empty(), "the data should have a partnership");
+    assert_eq!(monitor.current.members, members.len() as u64);
+    for share in &monitor.current.shares {
+        let counts: Vec<sync_core::ResidentBasis> = match share.definition.as_str() {
+            "lives-here" => vec![sync_core::ResidentBasis::Lives],
+            "connected" => vec![
+                sync_core::ResidentBasis::Lives,
+                sync_core::ResidentBasis::Works,
+                sync_core::ResidentBasis::Studies,
+                sync_core::ResidentBasis::Worships,
+            ],
+            other => panic!("unexpected definition {other}"),
+        };
+        let residents = members
+            .iter()
+            .filter(|p| counts.iter().any(|c| p.residency.contains(c)))
+            .count() as u64;
+        assert_eq!(share.residents, residents, "{}", share.definition);
+        let m = members.len() as u64;
+        assert_eq!(share.meets_threshold, residents * 100 >= 51 * m);
+        assert_eq!(
+            share.one_resignation_breaks_it,
+            residents * 100 >= 51 * m
+                && residents > 0
+                && !(m > 1 && (residents - 1) * 100 >= 51 * (m - 1))
+        );
+    }
+    let last = monitor.history.last().expect("history");
+    assert!(last.at <= as_of.as_millis());
+    assert!(
+        monitor
+            .history
+            .windows(2)
+            .any(|w| w[1].members < w[0].members),
+        "the history shows a member leaving: {:?}",
+        monitor
+            .history
+            .iter()
+            .map(|c| c.members)
+            .collect::<Vec<_>>()
+    );
+
     // CSV, asked for either way; no names anywhere.
     let (status, csv) = tests::server::get(
         &format!("{}/v1/reports/funnel?format=csv", server.base),
@@ -347,16 +412,16 @@ fn the_funnel_and_routes_match_the_oracle_under_every_filter(db: TestDb) {
 
 mod sqlite {
     #[test]
-    fn the_funnel_and_routes_match_the_oracle_under_every_filter() {
-        super::the_funnel_and_routes_match_the_oracle_under_every_filter(tests::server::sqlite());
+    fn the_reports_match_the_oracle_under_every_filter() {
+        super::the_reports_match_the_oracle_under_every_filter(tests::server::sqlite());
     }
 }
 
 mod postgres {
     #[test]
-    fn the_funnel_and_routes_match_the_oracle_under_every_filter() {
+    fn the_reports_match_the_oracle_under_every_filter() {
         if let Some(db) = tests::server::postgres() {
-            super::the_funnel_and_routes_match_the_oracle_under_every_filter(db);
+            super::the_reports_match_the_oracle_under_every_filter(db);
         }
     }
 }

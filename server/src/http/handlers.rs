@@ -46,7 +46,8 @@ use crate::sync;
         suppress_record,
         audit_log,
         funnel_report,
-        routes_report
+        routes_report,
+        resident_led_report
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -572,4 +573,22 @@ pub(super) async fn routes_report(
     let csv = report_reader(&device, &filters, &headers)?;
     let routes = crate::reports::routes(&state.db, &filters).await?;
     Ok(report_response(csv, routes.to_csv(), Json(routes)))
+}
+
+/// The resident-led monitor: the partnership's composition now and after
+/// every change, the share of residents under each definition against the
+/// area's threshold, and whether one resignation would break it.
+#[utoipa::path(get, path = "/v1/reports/resident-led", responses(
+    (status = 200, description = "The monitor", body = crate::reports::ResidentLed),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn resident_led_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<crate::reports::ResidentLed>> {
+    report_reader(&device, &crate::reports::Filters::default(), &headers)?;
+    Ok(Json(
+        crate::reports::resident_led(&state.db, state.now()).await?,
+    ))
 }

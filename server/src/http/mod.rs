@@ -123,6 +123,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sync", post(handlers::sync))
         .route("/v1/reports/funnel", get(handlers::funnel_report))
         .route("/v1/reports/routes", get(handlers::routes_report))
+        .route(
+            "/v1/reports/resident-led",
+            get(handlers::resident_led_report),
+        )
         .nest("/v1/admin", admin)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
