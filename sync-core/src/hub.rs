@@ -436,14 +436,8 @@ impl MemoryHub {
         for _ in 0..Self::MAX_SYNC_ROUNDS {
             let request = replica.sync_request()?;
             let response = self.handle(scope, &request)?;
-            let outcome = replica.apply_sync_response(&response)?;
-            total.accepted += outcome.accepted;
-            total.received += outcome.received;
-            total.erased += outcome.erased;
-            total.rejected.extend(outcome.rejected);
-            total.wiped |= outcome.wiped;
-            total.more = outcome.more;
-            if !outcome.more || outcome.wiped {
+            total.absorb(replica.apply_sync_response(&response)?);
+            if total.settled() {
                 break;
             }
         }

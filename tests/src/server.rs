@@ -376,14 +376,8 @@ impl<S: Storage> HttpPhone<S> {
     pub fn sync(&mut self, base: &str) -> SyncOutcome {
         let mut total = SyncOutcome::default();
         for _ in 0..200 {
-            let (outcome, _) = self.round_trip(base);
-            total.accepted += outcome.accepted;
-            total.received += outcome.received;
-            total.erased += outcome.erased;
-            total.rejected.extend(outcome.rejected);
-            total.wiped |= outcome.wiped;
-            total.more = outcome.more;
-            if !outcome.more || outcome.wiped {
+            total.absorb(self.round_trip(base).0);
+            if total.settled() {
                 return total;
             }
         }

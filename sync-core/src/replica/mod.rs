@@ -93,6 +93,24 @@ pub struct SyncOutcome {
     pub wiped: bool,
 }
 
+impl SyncOutcome {
+    /// Adds the next round trip's outcome to this running total: counts add
+    /// up, `more` is the latest round's.
+    pub fn absorb(&mut self, round: SyncOutcome) {
+        self.accepted += round.accepted;
+        self.received += round.received;
+        self.erased += round.erased;
+        self.rejected.extend(round.rejected);
+        self.wiped |= round.wiped;
+        self.more = round.more;
+    }
+
+    /// Whether a sync loop should stop: nothing more to exchange, or wiped.
+    pub fn settled(&self) -> bool {
+        !self.more || self.wiped
+    }
+}
+
 /// A device's replica of the records in its scope.
 #[derive(Debug)]
 pub struct Replica<S: Storage, C: Clock> {
