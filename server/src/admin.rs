@@ -373,6 +373,17 @@ pub fn set_patch(config: &mut AreaConfig, slug: &str, name: &str, households: u3
     }
 }
 
+/// Removes a patch; `NotFound` if the area has no such patch.
+pub fn remove_patch(config: &mut AreaConfig, slug: &str) -> Result<()> {
+    let before = config.patches.len();
+    config.patches.retain(|p| p.id != slug);
+    if config.patches.len() == before {
+        Err(Error::NotFound("patch"))
+    } else {
+        Ok(())
+    }
+}
+
 /// An event as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventView {

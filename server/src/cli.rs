@@ -419,16 +419,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             .await?
         }
         AreaCommand::RemovePatch { slug } => {
-            admin::edit_area(db, None, clock.now(), |a| {
-                let before = a.patches.len();
-                a.patches.retain(|p| p.id != slug);
-                if a.patches.len() == before {
-                    Err(Error::NotFound("patch"))
-                } else {
-                    Ok(())
-                }
-            })
-            .await?
+            admin::edit_area(db, None, clock.now(), |a| admin::remove_patch(a, &slug)).await?
         }
     };
     print_area(&AreaView::from(&area))

@@ -124,6 +124,21 @@ enum SqlValue {
     Text(String),
 }
 
+/// Runs a report query with the filter's parameters bound in order.
+async fn fetch_filtered<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for value in values {
+        query = match value {
+            SqlValue::Int(v) => query.bind(v),
+            SqlValue::Text(v) => query.bind(v),
+        };
+    }
+    Ok(query.fetch_all(&db.pool).await?)
+}
+
 /// A count, or `None` when suppressed.
 fn shown(count: u64) -> Option<u64> {
     (count == 0 || count >= MIN_CELL).then_some(count)
@@ -187,14 +202,7 @@ pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
         "SELECT s.person_id, s.stage, s.reached_at FROM stages s JOIN people p ON p.id = s.person_id \
          WHERE {condition}"
     );
-    let mut query = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
-    for value in values {
-        query = match value {
-            SqlValue::Int(v) => query.bind(v),
-            SqlValue::Text(v) => query.bind(v),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
+    let rows: Vec<(String, i64, i64)> = fetch_filtered(db, sql, values).await?;
     let stages = ladder.stages().len();
     let mut people: BTreeMap<String, Vec<Option<i64>>> = BTreeMap::new();
     for (person, stage, at) in rows {
@@ -308,14 +316,7 @@ pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
     let sql = format!(
         "SELECT p.entry_channel, p.highest_stage FROM people p WHERE {condition} AND p.highest_stage IS NOT NULL"
     );
-    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-    for value in values {
-        query = match value {
-            SqlValue::Int(v) => query.bind(v),
-            SqlValue::Text(v) => query.bind(v),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
+    let rows: Vec<(String, i64)> = fetch_filtered(db, sql, values).await?;
     Ok(routes_from(
         &ladder,
         rows.iter().map(|(c, h)| (c.as_str(), *h as usize)),

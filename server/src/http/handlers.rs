@@ -326,13 +326,7 @@ pub(super) async fn delete_patch(
     Path(slug): Path<String>,
 ) -> Result<Json<AreaView>> {
     let area = admin::edit_area(&state.db, None, state.now(), |a| {
-        let before = a.patches.len();
-        a.patches.retain(|p| p.id != slug);
-        if a.patches.len() == before {
-            Err(Error::NotFound("patch"))
-        } else {
-            Ok(())
-        }
+        admin::remove_patch(a, &slug)
     })
     .await?;
     Ok(Json(AreaView::from(&area)))
