@@ -68,7 +68,11 @@ async fn merge_own(db: &Db, push: Option<sync_core::Push>, now: Timestamp) -> Re
 
 /// The area configuration, if one was made.
 pub async fn area(db: &Db) -> Result<Option<AreaConfig>> {
-    let mut conn = db.pool.acquire().await?;
+    area_on(&mut *db.pool.acquire().await?).await
+}
+
+/// The area configuration, read on `conn` (inside the caller's transaction).
+pub async fn area_on(conn: &mut AnyConnection) -> Result<Option<AreaConfig>> {
     let row: Option<(Vec<u8>,)> =
         sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'area' ORDER BY id LIMIT 1")
             .fetch_optional(&mut *conn)

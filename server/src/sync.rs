@@ -132,17 +132,10 @@ pub async fn is_erased(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
 
 /// The area's ladder (the default one until an area is configured).
 pub async fn area_ladder(conn: &mut AnyConnection) -> Result<Ladder> {
-    let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'area' ORDER BY id LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(match row {
-        Some((bytes,)) => match read_record(&bytes)? {
-            Record::Area(area) => area.ladder,
-            _ => Ladder::default(),
-        },
-        None => Ladder::default(),
-    })
+    Ok(crate::admin::area_on(conn)
+        .await?
+        .map(|area| area.ladder)
+        .unwrap_or_default())
 }
 
 /// Merges one push and commits it. Returns the outcome for the device and,
