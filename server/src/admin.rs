@@ -184,6 +184,10 @@ pub struct AreaView {
     pub name: String,
     /// Share of partnership members (percent) who must be residents.
     pub resident_led_threshold_percent: u8,
+    /// Seats on the partnership board, if fixed.
+    pub partnership_seats: Option<u32>,
+    /// Reports suppress counts below this.
+    pub suppress_below: u32,
     /// Patches (villages, estates), in slug order.
     pub patches: Vec<PatchView>,
     /// Topic tags.
@@ -238,6 +242,8 @@ impl From<&AreaConfig> for AreaView {
             area: a.area.clone(),
             name: a.name.clone(),
             resident_led_threshold_percent: a.resident_led_threshold_percent,
+            partnership_seats: a.partnership_seats,
+            suppress_below: a.suppress_below,
             patches: a
                 .patches
                 .iter()
@@ -289,6 +295,10 @@ pub struct AreaChange {
     pub name: Option<String>,
     /// The resident-led threshold, percent (1 to 100).
     pub resident_led_threshold_percent: Option<u8>,
+    /// Seats on the partnership board (0: not fixed).
+    pub partnership_seats: Option<u32>,
+    /// Reports suppress counts below this (3 to 100).
+    pub suppress_below: Option<u32>,
     /// Topic tags (replaces the set).
     pub topics: Option<Vec<String>>,
     /// The ladder (replaces it).
@@ -307,6 +317,12 @@ impl AreaChange {
         }
         if let Some(threshold) = self.resident_led_threshold_percent {
             config.resident_led_threshold_percent = threshold;
+        }
+        if let Some(seats) = self.partnership_seats {
+            config.partnership_seats = (seats > 0).then_some(seats);
+        }
+        if let Some(below) = self.suppress_below {
+            config.suppress_below = below;
         }
         if let Some(topics) = self.topics {
             config.topics = topics.into_iter().collect();

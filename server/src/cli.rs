@@ -175,6 +175,12 @@ pub enum AreaCommand {
         /// Share of partnership members (percent) who must be residents.
         #[arg(long)]
         threshold: Option<u8>,
+        /// Seats on the partnership board, for vacancies (0: not fixed).
+        #[arg(long)]
+        seats: Option<u32>,
+        /// Reports suppress counts below this (3 to 100; 5 unless set).
+        #[arg(long)]
+        suppress_below: Option<u32>,
         /// Topic tags (replace the set; repeat for several).
         #[arg(long = "topic")]
         topics: Vec<String>,
@@ -384,6 +390,8 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             slug,
             name,
             threshold,
+            seats,
+            suppress_below,
             topics,
             ladder,
             resident_definitions,
@@ -393,6 +401,8 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
                 area: slug.clone(),
                 name,
                 resident_led_threshold_percent: threshold,
+                partnership_seats: seats,
+                suppress_below,
                 topics: (!topics.is_empty()).then_some(topics),
                 ladder: ladder
                     .as_ref()

@@ -119,6 +119,9 @@ pub enum ValidationError {
     /// The resident-led threshold is not a percentage from 1 to 100.
     #[error("the resident-led threshold must be from 1 to 100 percent")]
     ThresholdOutOfRange,
+    /// The reports' suppression threshold is outside 3 to 100.
+    #[error("the suppression threshold must be from 3 to 100")]
+    SuppressionOutOfRange,
     /// The interaction is not a doorstep conversation with a follow-up.
     #[error("that interaction has no follow-up")]
     NoFollowUp,

@@ -255,6 +255,9 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
     if !(1..=100).contains(&a.resident_led_threshold_percent) {
         out.push(ValidationError::ThresholdOutOfRange);
     }
+    if !AreaConfig::SUPPRESS_BELOW_RANGE.contains(&a.suppress_below) {
+        out.push(ValidationError::SuppressionOutOfRange);
+    }
 }
 
 #[cfg(test)]

@@ -150,13 +150,25 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn uint(&self, key: &str) -> Result<u64, DocumentError> {
+    fn opt_uint(&self, key: &str) -> Result<Option<u64>, DocumentError> {
         match self.scalar(key)? {
-            None => Err(DocumentError::Missing(self.path(key))),
-            Some(ScalarValue::Uint(n)) => Ok(*n),
-            Some(ScalarValue::Int(n)) if *n >= 0 => Ok(*n as u64),
+            None => Ok(None),
+            Some(ScalarValue::Uint(n)) => Ok(Some(*n)),
+            Some(ScalarValue::Int(n)) if *n >= 0 => Ok(Some(*n as u64)),
             Some(_) => Err(self.wrong(key, "a whole number")),
         }
+    }
+
+    fn uint(&self, key: &str) -> Result<u64, DocumentError> {
+        let value = self.opt_uint(key)?;
+        self.require(key, value)
+    }
+
+    /// An optional whole number that must fit a `u32`.
+    fn opt_u32(&self, key: &str) -> Result<Option<u32>, DocumentError> {
+        self.opt_uint(key)?
+            .map(|n| u32::try_from(n).map_err(|_| self.wrong(key, "a smaller number")))
+            .transpose()
     }
 
     fn opt_enum<T>(
@@ -422,8 +434,15 @@ fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
             lawful_bases.insert(parsed, bases.required_enum(purpose, LawfulBasis::parse)?);
         }
     }
+    // Also added later: absent means "not set" and the default threshold.
+    let partnership_seats = root.opt_u32("partnership_seats")?;
+    let suppress_below = root
+        .opt_u32("suppress_below")?
+        .unwrap_or(AreaConfig::DEFAULT_SUPPRESS_BELOW);
     Ok(AreaConfig {
         lawful_bases,
+        partnership_seats,
+        suppress_below,
         id: root.id("id")?,
         area: root.str("area")?,
         name: root.str("name")?,
@@ -764,6 +783,20 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
         ROOT,
         "resident_led_threshold_percent",
         ScalarValue::Uint(u64::from(config.resident_led_threshold_percent)),
+    )?;
+    put_opt(
+        doc,
+        &ROOT,
+        "partnership_seats",
+        config
+            .partnership_seats
+            .map(|n| ScalarValue::Uint(u64::from(n))),
+    )?;
+    put_if_changed(
+        doc,
+        &ROOT,
+        "suppress_below",
+        ScalarValue::Uint(u64::from(config.suppress_below)),
     )?;
     let topics = child(doc, &ROOT, "topics")?;
     put_set(doc, &topics, config.topics.iter().map(String::as_str))?;

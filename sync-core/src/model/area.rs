@@ -25,6 +25,11 @@ pub struct AreaConfig {
     pub resident_definitions: Vec<ResidentDefinition>,
     /// The share of partnership members (percent, 1 to 100) who must be residents.
     pub resident_led_threshold_percent: u8,
+    /// Seats on the partnership board, if fixed (reports show vacancies).
+    pub partnership_seats: Option<u32>,
+    /// Reports suppress counts below this (3 to 100), so nobody in a small
+    /// group can be picked out.
+    pub suppress_below: u32,
     /// The lawful basis relied on for each purpose of contact (consent
     /// where none is set; equality monitoring is always explicit consent).
     pub lawful_bases: BTreeMap<ConsentPurpose, LawfulBasis>,
@@ -35,6 +40,12 @@ pub struct AreaConfig {
 }
 
 impl AreaConfig {
+    /// The suppression threshold of an area that has not set one.
+    pub const DEFAULT_SUPPRESS_BELOW: u32 = 5;
+
+    /// The allowed suppression thresholds: below 3 protects nobody.
+    pub const SUPPRESS_BELOW_RANGE: std::ops::RangeInclusive<u32> = 3..=100;
+
     /// The configuration a new area starts with: the default ladder, a strict
     /// and a broad resident definition, and a 51% threshold.
     pub fn new_default(
@@ -53,6 +64,8 @@ impl AreaConfig {
             ladder: Ladder::default(),
             resident_definitions: ResidentDefinition::defaults(),
             resident_led_threshold_percent: 51,
+            partnership_seats: None,
+            suppress_below: Self::DEFAULT_SUPPRESS_BELOW,
             lawful_bases: ConsentPurpose::ALL
                 .iter()
                 .map(|p| (*p, LawfulBasis::Consent))

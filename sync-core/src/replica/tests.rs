@@ -387,10 +387,16 @@ fn area_configuration_is_created_then_edited_in_place() {
     admin.put_area(&area).unwrap();
     area.patches[0].households = 431;
     area.resident_led_threshold_percent = 50;
+    area.partnership_seats = Some(14);
+    area.suppress_below = 10;
     area.lawful_bases.insert(
         ConsentPurpose::Volunteering,
         LawfulBasis::LegitimateInterests,
     );
+    admin.put_area(&area).unwrap();
+    assert_eq!(admin.area().unwrap(), Some(area.clone()));
+    // Seats can be unset again.
+    area.partnership_seats = None;
     admin.put_area(&area).unwrap();
     assert_eq!(admin.area().unwrap(), Some(area.clone()));
     let mut moved = area.clone();
@@ -425,6 +431,14 @@ fn area_configuration_is_created_then_edited_in_place() {
         admin.put_area(&area),
         Err(Error::Validation(ValidationError::ThresholdOutOfRange))
     ));
+    area.resident_led_threshold_percent = 51;
+    for below in [0, 2, 101] {
+        area.suppress_below = below;
+        assert!(matches!(
+            admin.put_area(&area),
+            Err(Error::Validation(ValidationError::SuppressionOutOfRange))
+        ));
+    }
 }
 
 #[test]
