@@ -95,8 +95,20 @@ impl Db {
         })
     }
 
-    /// Brings the schema up to date.
+    /// Brings the schema up to date, and the projections with it.
     pub async fn migrate(&self) -> Result<()> {
+        self.migrate_schema().await?;
+        let now = sync_core::Clock::now(&sync_core::SystemClock);
+        if crate::projection::rebuild_if_outdated(self, now).await? {
+            tracing::info!(
+                version = crate::projection::VERSION,
+                "rebuilt the projections"
+            );
+        }
+        Ok(())
+    }
+
+    async fn migrate_schema(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
             Backend::Postgres => {

@@ -5,10 +5,52 @@
 //! present when the record holds a current equality-monitoring consent
 //! (sync-core refuses it otherwise).
 
-use sqlx::AnyConnection;
-use sync_core::{AreaConfig, DocId, Event, InteractionKind, Ladder, Person, Record, Timestamp};
+use std::collections::BTreeMap;
 
+use sqlx::AnyConnection;
+use sync_core::{
+    AreaConfig, ConsentPurpose, DocId, DoorOutcome, Event, InteractionKind, Ladder, Person, Record,
+    StageRule, Timestamp,
+};
+
+use crate::db::Db;
 use crate::error::Result;
+
+/// The shape of the projections. Bump it when what they hold changes:
+/// [`rebuild_if_outdated`] then rewrites every person's rows once, from
+/// the documents, when the server next starts.
+pub const VERSION: i64 = 2;
+
+/// Rewrites every person's rows if they were written by an older
+/// [`VERSION`]. Servers starting together take turns: the first rebuilds,
+/// the others find the version current.
+pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('projection_version', '0') ON CONFLICT (key) DO NOTHING",
+    )
+    .execute(&mut *tx)
+    .await?;
+    // A no-op update locks the row until commit (PostgreSQL), so two
+    // servers starting at once do not rebuild side by side.
+    let (stored,): (String,) = sqlx::query_as(
+        "UPDATE settings SET value = value WHERE key = 'projection_version' RETURNING value",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if stored.parse::<i64>().is_ok_and(|v| v >= VERSION) {
+        return Ok(false);
+    }
+    let ladder = crate::sync::area_ladder(&mut tx).await?;
+    reproject_people(&mut tx, &ladder, now).await?;
+    sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
+        .bind(VERSION.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
 
 /// Rewrites every row derived from `record`. `ladder` is the area's ladder.
 pub async fn project(
@@ -49,6 +91,7 @@ pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
         "DELETE FROM interactions WHERE person_id = $1",
         "DELETE FROM stages WHERE person_id = $1",
         "DELETE FROM roles WHERE person_id = $1",
+        "DELETE FROM champion_contacts WHERE person_id = $1",
         "DELETE FROM events WHERE id = $1",
         "DELETE FROM patches WHERE area_id = $1",
         "DELETE FROM areas WHERE id = $1",
@@ -68,10 +111,24 @@ async fn project_person(
     let id = p.id.to_string();
     let progress = ladder.progress(p, now);
     let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
+    let activity = p
+        .interactions
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.kind,
+                InteractionKind::Attendance { .. }
+                    | InteractionKind::Volunteering { .. }
+                    | InteractionKind::WorkingGroup { .. }
+                    | InteractionKind::Role { .. }
+            )
+        })
+        .count();
     sqlx::query(
         "INSERT INTO people (id, area, patch, entry_channel, age_band, tenure, language, ethnicity, \
-         residency, do_not_contact, created_by, created_at, first_contact_at, highest_stage) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         residency, do_not_contact, created_by, created_at, first_contact_at, highest_stage, \
+         conversation_at, participant_at, activity) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(&id)
     .bind(&p.area)
@@ -80,25 +137,75 @@ async fn project_person(
     .bind(p.age_band.map(|b| b.as_str()))
     .bind(p.tenure.map(|t| t.as_str()))
     .bind(p.language.as_deref())
-    .bind(p.ethnicity.as_deref())
+    .bind(
+        p.ethnicity
+            .as_deref()
+            .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring)),
+    )
     .bind(residency.join(","))
     .bind(i64::from(p.do_not_contact))
     .bind(p.created_by.to_string())
     .bind(p.created_at.as_millis())
     .bind(progress.reached_at(0).map(Timestamp::as_millis))
     .bind(progress.highest.map(|h| h as i64))
+    .bind(StageRule::Conversation.evidence(p, now).map(Timestamp::as_millis))
+    .bind(StageRule::Participant.evidence(p, now).map(Timestamp::as_millis))
+    .bind(activity as i64)
     .execute(&mut *conn)
     .await?;
-    for (stage, reached) in progress.reached.iter().enumerate() {
+    // Reports count people from the first stage on: someone who has not
+    // reached it has no stage rows.
+    let stages = if progress.reached.first().is_some_and(Option::is_some) {
+        progress.reached.as_slice()
+    } else {
+        &[]
+    };
+    for (stage, reached) in stages.iter().enumerate() {
         if let Some(at) = reached {
-            sqlx::query("INSERT INTO stages (person_id, stage, stage_key, reached_at) VALUES ($1, $2, $3, $4)")
-                .bind(&id)
-                .bind(stage as i64)
-                .bind(&ladder.stages()[stage].key)
-                .bind(at.as_millis())
-                .execute(&mut *conn)
-                .await?;
+            let days_from_previous = stage
+                .checked_sub(1)
+                .and_then(|previous| progress.reached[previous])
+                .map(|before| (at.as_millis() - before.as_millis()) / Timestamp::DAY_MILLIS);
+            sqlx::query(
+                "INSERT INTO stages (person_id, stage, stage_key, reached_at, days_from_previous) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(stage as i64)
+            .bind(&ladder.stages()[stage].key)
+            .bind(at.as_millis())
+            .bind(days_from_previous)
+            .execute(&mut *conn)
+            .await?;
         }
+    }
+    let first_attendance = p
+        .interactions
+        .iter()
+        .filter(|i| matches!(i.kind, InteractionKind::Attendance { .. }))
+        .min_by_key(|i| (i.at, i.id))
+        .map(|i| i.id);
+    // Per champion: (doors knocked, conversations).
+    let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for i in &p.interactions {
+        if let InteractionKind::Doorstep(d) = &i.kind {
+            let entry = doorsteps.entry(i.recorded_by.to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += i64::from(d.outcome == DoorOutcome::Spoke);
+        }
+    }
+    for (champion, (knocks, conversations)) in doorsteps {
+        sqlx::query(
+            "INSERT INTO champion_contacts (person_id, recorded_by, patch, knocks, conversations) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(champion)
+        .bind(&p.patch)
+        .bind(knocks)
+        .bind(conversations)
+        .execute(&mut *conn)
+        .await?;
     }
     for i in &p.interactions {
         let (outcome, event, follow_up) = match &i.kind {
@@ -111,7 +218,8 @@ async fn project_person(
         };
         sqlx::query(
             "INSERT INTO interactions (id, person_id, kind, at, recorded_by, outcome, event_id, \
-             follow_up_owed, follow_up_due, follow_up_done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             follow_up_owed, follow_up_due, follow_up_done_at, patch, first_attendance) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(i.id.to_string())
         .bind(&id)
@@ -122,7 +230,16 @@ async fn project_person(
         .bind(event.map(|e| e.to_string()))
         .bind(i64::from(follow_up.is_some()))
         .bind(follow_up.and_then(|f| f.due).map(Timestamp::as_millis))
-        .bind(follow_up.and_then(|f| f.done.as_ref()).map(|d| d.at.as_millis()))
+        .bind(
+            follow_up
+                .and_then(|f| f.done.as_ref())
+                .map(|d| d.at.as_millis()),
+        )
+        .bind(&p.patch)
+        .bind(
+            matches!(i.kind, InteractionKind::Attendance { .. })
+                .then(|| i64::from(Some(i.id) == first_attendance)),
+        )
         .execute(&mut *conn)
         .await?;
         let membership = match &i.kind {

@@ -291,9 +291,15 @@ pub fn get_plain(url: &str) -> (u16, String) {
 
 /// GETs with a token: the status and the body.
 pub fn get(url: &str, token: &str) -> (u16, String) {
+    get_with_accept(url, token, "application/json")
+}
+
+/// GETs with a token and an `Accept` header: the status and the body.
+pub fn get_with_accept(url: &str, token: &str, accept: &str) -> (u16, String) {
     let mut response = agent()
         .get(url)
         .header("Authorization", &format!("Bearer {token}"))
+        .header("Accept", accept)
         .call()
         .expect("request");
     let status = response.status().as_u16();

@@ -1,19 +1,29 @@
 //! Reports checked against an independent oracle: a seeded synthetic area
-//! goes in through the real sync path; each report figure must equal what
-//! plain Rust computes from the generated records (not the server's SQL, nor
-//! its aggregation code). Once per database.
+//! goes in through the real sync path (an admin's phone and two street
+//! champions' phones); each report figure must equal what plain Rust
+//! computes here from the records the phones hold, never the server's SQL
+//! nor its aggregation code. The oracle applies the suppression rule as
+//! the reports document it. Once per database.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
 use server::auth::Role;
-use server::reports::MIN_CELL;
+use server::reports::{
+    ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
+};
 use sync_core::{
-    AgeBand, DoorOutcome, Doorstep, EntryChannel, EventKind, InteractionKind, Ladder, NewEvent,
-    NewPerson, Person, Role as HeldRole, Timestamp,
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
+    EntryChannel, EventKind, InteractionKind, Ladder, LawfulBasis, NewConsent, NewEvent, NewPerson,
+    Person, ResidentBasis, Role as HeldRole, Tenure, Timestamp,
 };
 use tests::server::{HttpPhone, TestDb, TestServer};
 
 const START: Timestamp = Timestamp::from_millis(1_735_689_600_000); // 2025-01-01T00:00:00Z
 const DAY: i64 = Timestamp::DAY_MILLIS;
 const PATCHES: [&str; 2] = ["elm-road", "oak-lane"];
+const HOUSEHOLDS: [u32; 2] = [640, 410];
+const SEATS: u32 = 12;
 const BANDS: [AgeBand; 4] = [
     AgeBand::From18To24,
     AgeBand::From25To34,
@@ -25,40 +35,100 @@ const CHANNELS: [EntryChannel; 3] = [
     EntryChannel::Event,
     EntryChannel::Referral,
 ];
+const GROUPS: [&str; 3] = ["green", "youth", "housing"];
 
-/// Generates ~220 people over ten months with a seeded generator, through
-/// an admin phone, and syncs them. Returns the people as the phone holds
-/// them and the time reports are computed at.
-fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Person>, Timestamp) {
+/// What the phones wrote, as they hold it, and when reports are read.
+struct World {
+    people: Vec<Person>,
+    /// (id, title, start) of each event.
+    events: Vec<(DocId, String, Timestamp)>,
+    as_of: Timestamp,
+}
+
+/// Generates ~260 people over ten months with a seeded generator and syncs
+/// every phone. Champions create some doorstep contacts in their patch;
+/// the admin's phone everyone else.
+fn generate(
+    server: &TestServer,
+    admin: &mut HttpPhone,
+    champions: &mut [HttpPhone; 2],
+    seed: u64,
+) -> World {
     let mut rng = fastrand::Rng::with_seed(seed);
     let end = START.plus_days(320);
     server.clock.set(end);
-    let event = phone
-        .replica
-        .create_event(&NewEvent {
-            area: "north-estate".into(),
-            patch: "elm-road".into(),
-            title: "Fun day".into(),
-            kind: EventKind::FunDay,
-            starts_at: START,
-            ends_at: None,
-            place: None,
-        })
-        .unwrap();
-    for _ in 0..220 {
+    let mut events = Vec::new();
+    for (i, offset) in [0, 60, 150, 250].into_iter().enumerate() {
+        let starts_at = START.plus_days(offset);
+        let title = format!("Fun day {}", i + 1);
+        let id = admin
+            .replica
+            .create_event(&NewEvent {
+                area: "north-estate".into(),
+                patch: PATCHES[i % 2].into(),
+                title: title.clone(),
+                kind: EventKind::FunDay,
+                starts_at,
+                ends_at: None,
+                place: None,
+            })
+            .unwrap();
+        events.push((id, title, starts_at));
+    }
+    let event_ids: Vec<DocId> = events.iter().map(|e| e.0).collect();
+    for _ in 0..260 {
         let first = START.plus_days(rng.i64(0..300)).as_millis() + rng.i64(0..DAY);
-        let patch = PATCHES[rng.usize(..PATCHES.len())];
+        let patch_index = rng.usize(..PATCHES.len());
+        let patch = PATCHES[patch_index];
         let channel = CHANNELS[rng.usize(..CHANNELS.len())];
         let band = BANDS[rng.usize(..BANDS.len())];
         let depth = rng.u8(..100);
-        phone
+        // Champions knock doors: they record some of the shallow contacts.
+        let phone = if depth < 50 && rng.bool() {
+            &mut champions[patch_index]
+        } else {
+            &mut *admin
+        };
+        let mut follow_up_done = None;
+        let id = phone
             .replica
             .create_person(&NewPerson::new("north-estate", patch, channel), |p| {
                 p.set_age_band(Some(band))?;
                 match rng.u8(..10) {
-                    0..=5 => p.set_resident(sync_core::ResidentBasis::Lives, true)?,
-                    6 | 7 => p.set_resident(sync_core::ResidentBasis::Works, true)?,
+                    0..=5 => p.set_resident(ResidentBasis::Lives, true)?,
+                    6 | 7 => p.set_resident(ResidentBasis::Works, true)?,
                     _ => {}
+                }
+                let tenures = [
+                    Some(Tenure::Owner),
+                    Some(Tenure::SocialRent),
+                    Some(Tenure::PrivateRent),
+                    None,
+                ];
+                p.set_tenure(tenures[rng.usize(..tenures.len())])?;
+                let language = match rng.u8(..20) {
+                    0..=13 => Some("english"),
+                    14..=16 => Some("polish"),
+                    17 | 18 => Some("urdu"),
+                    _ => None,
+                };
+                p.set_language(language)?;
+                // Equality monitoring: some consent and give an ethnic group,
+                // some consent and give none, the rest are never asked.
+                let monitoring = rng.u8(..10);
+                if monitoring < 5 {
+                    p.record_consent(NewConsent {
+                        purpose: ConsentPurpose::EqualityMonitoring,
+                        granted: true,
+                        lawful_basis: LawfulBasis::Consent,
+                        wording_version: "v1".into(),
+                        method: ConsentMethod::Doorstep,
+                        given_by: ConsentGiver::Subject,
+                    })?;
+                    if monitoring < 4 {
+                        let groups = ["white-british", "asian-british", "black-british", "mixed"];
+                        p.set_ethnicity(Some(groups[rng.usize(..groups.len())]))?;
+                    }
                 }
                 let at = |offset_days: i64| Timestamp::from_millis(first + offset_days * DAY);
                 let outcome = if depth < 20 {
@@ -70,15 +140,33 @@ fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Perso
                 if depth >= 40 {
                     doorstep = doorstep.wants_to_join("litter-pick");
                 }
-                p.record_at(InteractionKind::Doorstep(doorstep), at(0))?;
+                let promised = outcome == DoorOutcome::Spoke && rng.u8(..3) == 0;
+                if promised {
+                    let due = at(rng.i64(0..60));
+                    doorstep = doorstep.follow_up("call back", Some(due));
+                }
+                let knock = p.record_at(InteractionKind::Doorstep(doorstep), at(0))?;
+                if promised && rng.bool() {
+                    follow_up_done = Some(knock);
+                }
+                if rng.u8(..4) == 0 {
+                    // A second knock, nobody in.
+                    p.record_at(
+                        InteractionKind::Doorstep(Doorstep::new(DoorOutcome::NotIn)),
+                        at(rng.i64(1..20)),
+                    )?;
+                }
                 let mut later = 0;
                 let mut step = |rng: &mut fastrand::Rng| {
                     later += rng.i64(1..15);
                     at(later)
                 };
                 if depth >= 50 {
-                    let when = step(&mut rng);
-                    p.record_at(InteractionKind::Attendance { event }, when)?;
+                    for _ in 0..rng.usize(1..4) {
+                        let event = event_ids[rng.usize(..event_ids.len())];
+                        let when = step(&mut rng);
+                        p.record_at(InteractionKind::Attendance { event }, when)?;
+                    }
                 }
                 if depth >= 70 {
                     let when = step(&mut rng);
@@ -90,12 +178,16 @@ fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Perso
                         when,
                     )?;
                 }
-                if depth >= 85 {
+                if depth >= 80 {
                     let start = step(&mut rng);
+                    let end = rng
+                        .bool()
+                        .then(|| Timestamp::from_millis(start.as_millis() + 30 * DAY))
+                        .filter(|_| depth < 88);
                     p.record(InteractionKind::WorkingGroup {
-                        group: "green".into(),
+                        group: GROUPS[rng.usize(..GROUPS.len())].into(),
                         start,
-                        end: None,
+                        end,
                     })?;
                 }
                 if depth >= 90 {
@@ -105,24 +197,135 @@ fn generate(server: &TestServer, phone: &mut HttpPhone, seed: u64) -> (Vec<Perso
                     } else {
                         HeldRole::PartnershipMember
                     };
-                    // Some have already left.
+                    // Some have already left; some come back later.
                     let end = depth
                         .is_multiple_of(3)
                         .then(|| Timestamp::from_millis(start.as_millis() + 20 * DAY));
                     p.record(InteractionKind::Role { role, start, end })?;
+                    if depth == 93 || depth == 96 {
+                        p.record(InteractionKind::Role {
+                            role: HeldRole::PartnershipMember,
+                            start: Timestamp::from_millis(start.as_millis() + 40 * DAY),
+                            end: None,
+                        })?;
+                    }
+                    if role == HeldRole::Chair {
+                        // A member until becoming chair: not a leaver.
+                        p.record(InteractionKind::Role {
+                            role: HeldRole::PartnershipMember,
+                            start: Timestamp::from_millis(start.as_millis() - 10 * DAY),
+                            end: Some(start),
+                        })?;
+                    }
+                    if depth >= 95 {
+                        p.record(InteractionKind::Role {
+                            role: HeldRole::GroupLead,
+                            start,
+                            end: None,
+                        })?;
+                    }
                 }
                 Ok(())
             })
             .unwrap();
+        if let Some(knock) = follow_up_done {
+            phone
+                .replica
+                .edit_person(id, |p| p.complete_follow_up(knock, None))
+                .unwrap();
+        }
     }
-    let outcome = phone.sync(&server.base);
-    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
-    (phone.replica.people().unwrap(), end)
+    // Champions first, so the admin's phone then receives their records.
+    for phone in champions.iter_mut().chain(std::iter::once(&mut *admin)) {
+        let outcome = phone.sync(&server.base);
+        assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+    }
+    let mut people = admin.replica.people().unwrap();
+    people.sort_by_key(|p| p.id);
+    assert_eq!(
+        people.len(),
+        260,
+        "the admin's phone holds everyone after sync"
+    );
+    World {
+        people,
+        events,
+        as_of: end,
+    }
 }
 
-/// The oracle's funnel row: (reached, conversion, drop-off, median, p90),
-/// with the report's suppression rule applied.
-type Row = (
+// ------------------------------------------------------------ the oracle
+
+/// The documented suppression rule, written out again here.
+#[derive(Clone, Copy)]
+struct Rule(u64);
+
+impl Rule {
+    fn count(self, n: u64) -> Option<u64> {
+        if n == 0 || n >= self.0 { Some(n) } else { None }
+    }
+
+    /// Small cells hidden; a lone hidden cell takes the next smallest non-zero one.
+    fn breakdown(self, cells: &[u64]) -> Vec<Option<u64>> {
+        let mut out: Vec<Option<u64>> = cells.iter().map(|n| self.count(*n)).collect();
+        let hidden = out.iter().filter(|c| c.is_none()).count();
+        if hidden == 1 {
+            let mut candidates: Vec<(u64, usize)> = cells
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| **n > 0 && out[*i].is_some())
+                .map(|(i, n)| (*n, i))
+                .collect();
+            candidates.sort();
+            if let Some((_, i)) = candidates.first() {
+                out[*i] = None;
+            }
+        }
+        out
+    }
+}
+
+fn first_contact(p: &Person, as_of: Timestamp) -> Option<Timestamp> {
+    Ladder::default().progress(p, as_of).reached[0]
+}
+
+fn spoke_or_signed_up(p: &Person, as_of: Timestamp) -> bool {
+    p.interactions.iter().any(|i| {
+        i.at <= as_of
+            && match &i.kind {
+                InteractionKind::Doorstep(d) => d.outcome == DoorOutcome::Spoke,
+                InteractionKind::EventSignUp { .. } => true,
+                _ => false,
+            }
+    })
+}
+
+fn attended(p: &Person, as_of: Timestamp) -> bool {
+    p.interactions
+        .iter()
+        .any(|i| i.at <= as_of && matches!(i.kind, InteractionKind::Attendance { .. }))
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// The oracle's funnel row: (reached, conversion, drop-off, median, p90).
+type FunnelRow = (
     Option<u64>,
     Option<f64>,
     Option<u64>,
@@ -130,7 +333,7 @@ type Row = (
     Option<f64>,
 );
 
-fn oracle(people: &[&Person], as_of: Timestamp) -> Vec<Row> {
+fn funnel_oracle(people: &[&Person], as_of: Timestamp, rule: Rule) -> Vec<FunnelRow> {
     let ladder = Ladder::default();
     let n = ladder.stages().len();
     let dates: Vec<Vec<Option<Timestamp>>> = people
@@ -138,46 +341,42 @@ fn oracle(people: &[&Person], as_of: Timestamp) -> Vec<Row> {
         .map(|p| ladder.progress(p, as_of).reached)
         .collect();
     let count = |stage: usize| dates.iter().filter(|d| d[stage].is_some()).count() as u64;
-    let ok = |c: u64| c == 0 || c >= MIN_CELL;
     (0..n)
         .map(|stage| {
             let here = count(stage);
             let next = (stage + 1 < n).then(|| count(stage + 1));
-            let visible = ok(here) && next.is_none_or(ok);
-            let mut gaps: Vec<f64> = dates
+            let visible = rule.count(here).is_some() && rule.count(next.unwrap_or(0)).is_some();
+            let mut gaps: Vec<i64> = dates
                 .iter()
                 .filter_map(
                     |d| match (stage.checked_sub(1).and_then(|s| d[s]), d[stage]) {
                         (Some(before), Some(at)) => {
-                            Some((at.as_millis() - before.as_millis()) as f64 / DAY as f64)
+                            Some((at.as_millis() - before.as_millis()) / DAY)
                         }
                         _ => None,
                     },
                 )
                 .collect();
-            gaps.sort_by(f64::total_cmp);
-            let enough = gaps.len() as u64 >= MIN_CELL;
+            gaps.sort_unstable();
+            let enough = gaps.len() as u64 >= rule.0;
             let median = enough.then(|| {
                 let m = gaps.len();
                 if m % 2 == 1 {
-                    gaps[m / 2]
+                    gaps[m / 2] as f64
                 } else {
-                    (gaps[m / 2 - 1] + gaps[m / 2]) / 2.0
+                    (gaps[m / 2 - 1] + gaps[m / 2]) as f64 / 2.0
                 }
             });
-            let p90 = enough.then(|| gaps[((0.9 * gaps.len() as f64).ceil() as usize).max(1) - 1]);
+            let p90 =
+                enough.then(|| gaps[((0.9 * gaps.len() as f64).ceil() as usize).max(1) - 1] as f64);
             let dropped = here - next.unwrap_or(0).min(here);
             (
-                ok(here).then_some(here),
+                rule.count(here),
                 match next {
                     Some(next) if visible && here > 0 => Some(next as f64 / here as f64),
                     _ => None,
                 },
-                if visible && ok(dropped) {
-                    Some(dropped)
-                } else {
-                    None
-                },
+                if visible { rule.count(dropped) } else { None },
                 median,
                 p90,
             )
@@ -185,12 +384,16 @@ fn oracle(people: &[&Person], as_of: Timestamp) -> Vec<Row> {
         .collect()
 }
 
-fn report(server: &TestServer, token: &str, query: &str) -> Vec<Row> {
+fn fetch<T: DeserializeOwned>(server: &TestServer, token: &str, path: &str, query: &str) -> T {
     let (status, body) =
-        tests::server::get(&format!("{}/v1/reports/funnel?{query}", server.base), token);
-    assert_eq!(status, 200, "{query}: {body}");
-    let funnel: server::reports::Funnel = serde_json::from_str(&body).unwrap();
-    funnel
+        tests::server::get(&format!("{}/v1/reports/{path}?{query}", server.base), token);
+    assert_eq!(status, 200, "{path}?{query}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+fn check_funnel(server: &TestServer, token: &str, query: &str, want: &[FunnelRow]) {
+    let funnel: Funnel = fetch(server, token, "funnel", query);
+    let got: Vec<FunnelRow> = funnel
         .stages
         .into_iter()
         .map(|s| {
@@ -202,160 +405,534 @@ fn report(server: &TestServer, token: &str, query: &str) -> Vec<Row> {
                 s.p90_days_from_previous,
             )
         })
-        .collect()
-}
-
-fn close(a: &[Row], b: &[Row]) -> bool {
-    let f = |x: Option<f64>, y: Option<f64>| match (x, y) {
-        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
-        (None, None) => true,
-        _ => false,
-    };
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.0 == y.0 && f(x.1, y.1) && x.2 == y.2 && f(x.3, y.3) && f(x.4, y.4))
-}
-
-fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
-    let server = TestServer::start(&db, START);
-    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
-    let _: serde_json::Value = tests::server::post_json_method(
-        "PUT",
-        &format!("{}/v1/admin/area", server.base),
-        Some(&admin.token),
-        &serde_json::json!({ "area": "north-estate", "name": "North Estate", "resident_led_threshold_percent": 51 }),
-        200,
-    );
-    let (people, as_of) = generate(&server, &mut admin, 42);
-    let viewer = HttpPhone::register(&server, Role::Viewer, &[]);
-    let first_contact = move |p: &Person| Ladder::default().progress(p, as_of).reached[0];
-    let month = |ms: i64| {
-        // Months of 2025 (the generator stays within it).
-        let starts: Vec<i64> = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-            .iter()
-            .map(|d| START.as_millis() + d * DAY)
-            .collect();
-        starts.iter().rposition(|s| *s <= ms).unwrap() + 1
-    };
-    type Pick = Box<dyn Fn(&Person) -> bool>;
-    let cases: Vec<(String, Pick)> = vec![
-        (String::new(), Box::new(|_| true)),
-        (
-            "patch=elm-road".into(),
-            Box::new(|p: &Person| p.patch == "elm-road"),
-        ),
-        (
-            "channel=event".into(),
-            Box::new(|p: &Person| p.entry_channel == EntryChannel::Event),
-        ),
-        (
-            "age_band=75%2B".into(),
-            Box::new(|p: &Person| p.age_band == Some(AgeBand::From75)),
-        ),
-        (
-            "cohort=2025-03".into(),
-            Box::new(move |p: &Person| first_contact(p).is_some_and(|t| month(t.as_millis()) == 3)),
-        ),
-        (
-            format!(
-                "from={}&to={}&patch=oak-lane",
-                START.plus_days(100).as_millis(),
-                START.plus_days(200).as_millis()
-            ),
-            Box::new(move |p: &Person| {
-                p.patch == "oak-lane"
-                    && first_contact(p)
-                        .is_some_and(|t| t >= START.plus_days(100) && t < START.plus_days(200))
-            }),
-        ),
-    ];
-    let mut suppressed_seen = false;
-    for (query, pick) in &cases {
-        let chosen: Vec<&Person> = people.iter().filter(|p| pick(p)).collect();
-        let expected = oracle(&chosen, as_of);
-        let token = if query.is_empty() {
-            &admin.token
-        } else {
-            &viewer.token
-        };
-        let got = report(&server, token, query);
-        assert!(
-            close(&got, &expected),
-            "{query:?}\n got {got:?}\nwant {expected:?}"
-        );
-        suppressed_seen |= expected.iter().any(|r| r.0.is_none());
-    }
-    assert!(suppressed_seen, "the data should exercise suppression");
-
-    // Progression routes, against the same oracle data.
-    for (query, pick) in &cases {
-        let chosen: Vec<&Person> = people.iter().filter(|p| pick(p)).collect();
-        let ladder = Ladder::default();
-        let top = ladder.stages().len() - 1;
-        let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
-        let mut channels: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
-        for p in &chosen {
-            let Some(highest) = ladder.progress(p, as_of).highest else {
-                continue;
-            };
-            let channel = p.entry_channel.as_str().to_owned();
-            *pairs
-                .entry((channel.clone(), ladder.stages()[highest].key.clone()))
-                .or_default() += 1;
-            let c = channels.entry(channel).or_default();
-            c.0 += 1;
-            c.1 += u64::from(highest == top);
-        }
-        let ok = |n: u64| (n == 0 || n >= MIN_CELL).then_some(n);
-        let (status, body) = tests::server::get(
-            &format!("{}/v1/reports/routes?{query}", server.base),
-            &viewer.token,
-        );
-        assert_eq!(status, 200, "{body}");
-        let routes: server::reports::Routes = serde_json::from_str(&body).unwrap();
-        let got: Vec<((String, String), Option<u64>)> = routes
-            .routes
-            .iter()
-            .map(|r| ((r.entry_channel.clone(), r.highest_stage.clone()), r.people))
-            .collect();
-        let mut want: Vec<((String, String), Option<u64>)> =
-            pairs.into_iter().map(|(k, n)| (k, ok(n))).collect();
-        // The report orders by stage position, the oracle by key: compare as sets.
-        let mut got_sorted = got.clone();
-        got_sorted.sort();
-        want.sort();
-        assert_eq!(got_sorted, want, "routes {query:?}");
-        for outcome in &routes.by_channel {
-            let (n, t) = channels[&outcome.entry_channel];
-            assert_eq!(
-                (outcome.people, outcome.reached_top),
-                (ok(n), ok(t)),
-                "{query:?}"
-            );
-        }
-    }
-    // The resident-led monitor, now, against the records.
-    let (status, body) = tests::server::get(
-        &format!("{}/v1/reports/resident-led", server.base),
-        &viewer.token,
-    );
-    assert_eq!(status, 200, "{body}");
-    let monitor: server::reports::ResidentLed = serde_json::from_str(&body).unwrap();
-    let members: Vec<&Person> = people
-        .iter()
-        .filter(|p| p.roles_held_at(as_of).any(|r| r.is_partnership_seat()))
         .collect();
-    assert!(!members.is_empty(), "the data should have a partnership");
+    let same = got.len() == want.len()
+        && got.iter().zip(want).all(|(x, y)| {
+            x.0 == y.0 && close(x.1, y.1) && x.2 == y.2 && close(x.3, y.3) && close(x.4, y.4)
+        });
+    assert!(same, "funnel {query:?}\n got {got:?}\nwant {want:?}");
+}
+
+fn check_routes(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    w: &World,
+    rule: Rule,
+) {
+    let ladder = Ladder::default();
+    let top = ladder.stages().len() - 1;
+    let mut channels: BTreeMap<String, BTreeMap<usize, u64>> = BTreeMap::new();
+    for p in people {
+        if let Some(highest) = ladder.progress(p, w.as_of).highest {
+            *channels
+                .entry(p.entry_channel.as_str().to_owned())
+                .or_default()
+                .entry(highest)
+                .or_default() += 1;
+        }
+    }
+    let routes: Routes = fetch(server, token, "routes", query);
+    let mut want = Vec::new();
+    for (channel, stages) in &channels {
+        let cells: Vec<u64> = stages.values().copied().collect();
+        for ((stage, _), shown) in stages.iter().zip(rule.breakdown(&cells)) {
+            want.push((channel.clone(), ladder.stages()[*stage].key.clone(), shown));
+        }
+    }
+    let got: Vec<(String, String, Option<u64>)> = routes
+        .routes
+        .iter()
+        .map(|r| (r.entry_channel.clone(), r.highest_stage.clone(), r.people))
+        .collect();
+    assert_eq!(got, want, "routes {query:?}");
+    for outcome in &routes.by_channel {
+        let stages = &channels[&outcome.entry_channel];
+        let n: u64 = stages.values().sum();
+        let t = stages.get(&top).copied().unwrap_or(0);
+        assert_eq!(
+            (outcome.people, outcome.reached_top),
+            (rule.count(n), rule.count(t))
+        );
+    }
+}
+
+fn check_civic_core(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    w: &World,
+    rule: Rule,
+) {
+    let core: CivicCore = fetch(server, token, "civic-core", query);
+    // Roles and memberships held now.
+    let mut by_count = [0u64; 3];
+    for p in people {
+        let held = p
+            .interactions
+            .iter()
+            .filter(|i| match i.kind {
+                InteractionKind::Role { start, end, .. }
+                | InteractionKind::WorkingGroup { start, end, .. } => {
+                    start <= w.as_of && end.is_none_or(|e| e > w.as_of)
+                }
+                _ => false,
+            })
+            .count();
+        if held > 0 {
+            by_count[held.min(3) - 1] += 1;
+        }
+    }
+    let cells = rule.breakdown(&by_count);
+    let holders: u64 = by_count.iter().sum();
+    assert_eq!(core.roles_held.people, rule.count(holders), "{query:?}");
+    assert_eq!(
+        [
+            core.roles_held.one,
+            core.roles_held.two,
+            core.roles_held.three_or_more
+        ],
+        [cells[0], cells[1], cells[2]],
+        "{query:?}"
+    );
+    let core_count = by_count[1] + by_count[2];
+    assert_eq!(
+        core.roles_held.two_or_more,
+        cells[0].and(rule.count(core_count)),
+        "{query:?}"
+    );
+    // The most active tenth's share of activity.
+    let mut activity: Vec<u64> = people
+        .iter()
+        .map(|p| {
+            p.interactions
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        i.kind,
+                        InteractionKind::Attendance { .. }
+                            | InteractionKind::Volunteering { .. }
+                            | InteractionKind::WorkingGroup { .. }
+                            | InteractionKind::Role { .. }
+                    )
+                })
+                .count() as u64
+        })
+        .filter(|a| *a > 0)
+        .collect();
+    activity.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = activity.iter().sum();
+    let tenth = activity.len().div_ceil(10);
+    let top: u64 = activity[..tenth].iter().sum();
+    let active = rule.count(activity.len() as u64);
+    assert_eq!(core.active_people, active, "{query:?}");
+    assert_eq!(core.activity, active.map(|_| total), "{query:?}");
+    assert!(
+        close(
+            core.top_tenth_share,
+            active
+                .filter(|_| total > 0)
+                .map(|_| top as f64 / total as f64)
+        ),
+        "{query:?}: {:?}",
+        core.top_tenth_share
+    );
+    // First-time and returning attendees per event.
+    let mut attendees: BTreeMap<DocId, (BTreeSet<DocId>, BTreeSet<DocId>)> = BTreeMap::new();
+    for p in people {
+        let attendances: Vec<_> = p
+            .interactions
+            .iter()
+            .filter_map(|i| match i.kind {
+                InteractionKind::Attendance { event } => Some((i.at, i.id, event)),
+                _ => None,
+            })
+            .collect();
+        let first = attendances.iter().min().map(|(_, id, _)| *id);
+        for (_, id, event) in &attendances {
+            let entry = attendances_entry(&mut attendees, *event);
+            entry.0.insert(p.id);
+            if Some(*id) == first {
+                entry.1.insert(p.id);
+            }
+        }
+    }
+    let mut want_events = Vec::new();
+    let mut months: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (event, title, starts) in &w.events {
+        let Some((all, first)) = attendees.get(event) else {
+            continue;
+        };
+        let (all, first) = (all.len() as u64, first.len() as u64);
+        let pair = rule.breakdown(&[first, all - first]);
+        want_events.push((title.clone(), rule.count(all), pair[0], pair[1]));
+        // The generator's events start on the first of a month or within one.
+        let month = month_2025(*starts);
+        let m = months.entry(month).or_default();
+        m.0 += all;
+        m.1 += first;
+    }
+    let got_events: Vec<_> = core
+        .events
+        .iter()
+        .map(|e| (e.title.clone(), e.attendees, e.first_time, e.returning))
+        .collect();
+    assert_eq!(got_events, want_events, "events {query:?}");
+    let want_months: Vec<_> = months
+        .into_iter()
+        .map(|(month, (all, first))| {
+            let pair = rule.breakdown(&[first, all - first]);
+            (month, rule.count(all), pair[0], pair[1])
+        })
+        .collect();
+    let got_months: Vec<_> = core
+        .months
+        .iter()
+        .map(|m| (m.month.clone(), m.attendees, m.first_time, m.returning))
+        .collect();
+    assert_eq!(got_months, want_months, "months {query:?}");
+}
+
+fn attendances_entry(
+    map: &mut BTreeMap<DocId, (BTreeSet<DocId>, BTreeSet<DocId>)>,
+    event: DocId,
+) -> &mut (BTreeSet<DocId>, BTreeSet<DocId>) {
+    map.entry(event).or_default()
+}
+
+/// `YYYY-MM` of a time in 2025 (the generator stays within it).
+fn month_2025(t: Timestamp) -> String {
+    format!("2025-{:02}", month_number(t.as_millis()))
+}
+
+fn month_number(ms: i64) -> usize {
+    let starts: Vec<i64> = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
+        .iter()
+        .map(|d| START.as_millis() + d * DAY)
+        .collect();
+    starts.iter().rposition(|s| *s <= ms).unwrap() + 1
+}
+
+type Counts = [u64; 3];
+
+fn check_reach(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    w: &World,
+    rule: Rule,
+) {
+    let reach: Reach = fetch(server, token, "reach", query);
+    let counts = |group: &dyn Fn(&Person) -> Option<String>| -> BTreeMap<Option<String>, Counts> {
+        let mut out: BTreeMap<Option<String>, Counts> = BTreeMap::new();
+        for p in people {
+            let c = out.entry(group(p)).or_default();
+            c[0] += 1;
+            c[1] += u64::from(spoke_or_signed_up(p, w.as_of));
+            c[2] += u64::from(attended(p, w.as_of));
+        }
+        out
+    };
+    let compare =
+        |name: &str, got: &[server::reports::ReachRow], want: Vec<(Option<String>, Counts)>| {
+            let columns: Vec<Vec<Option<u64>>> = (0..3)
+                .map(|i| rule.breakdown(&want.iter().map(|(_, c)| c[i]).collect::<Vec<_>>()))
+                .collect();
+            let want: BTreeMap<String, [Option<u64>; 3]> = want
+                .iter()
+                .enumerate()
+                .map(|(row, (g, _))| {
+                    (
+                        g.clone().unwrap_or_else(|| NOT_RECORDED.to_owned()),
+                        [columns[0][row], columns[1][row], columns[2][row]],
+                    )
+                })
+                .collect();
+            let got: BTreeMap<String, [Option<u64>; 3]> = got
+                .iter()
+                .map(|r| {
+                    (
+                        r.group.clone(),
+                        [r.contacts, r.conversations, r.participants],
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{name} {query:?}");
+        };
+    // Patches: both configured patches appear, reached or not.
+    let mut patches = counts(&|p| Some(p.patch.clone()));
+    for patch in PATCHES {
+        patches.entry(Some(patch.to_owned())).or_default();
+    }
+    let patch_rows: Vec<(Option<String>, Counts)> = patches.into_iter().collect();
+    compare("patch", &reach.by_patch, patch_rows.clone());
+    for (i, patch) in PATCHES.iter().enumerate() {
+        let row = reach.by_patch.iter().find(|r| r.group == *patch).unwrap();
+        assert_eq!(row.households, Some(HOUSEHOLDS[i]));
+        let expected = row
+            .contacts
+            .map(|n| n as f64 * 1000.0 / f64::from(HOUSEHOLDS[i]));
+        assert!(
+            close(row.contacts_per_1000_households, expected),
+            "{query:?}"
+        );
+    }
+    let total: u64 = people.len() as u64;
+    assert_eq!(reach.contacts, rule.count(total));
+    let bands = counts(&|p| p.age_band.map(|b| b.as_str().to_owned()));
+    compare(
+        "age band",
+        &reach.by_age_band,
+        bands.clone().into_iter().collect(),
+    );
+    let under = |column: usize| {
+        let (mut under, mut known) = (0u64, 0u64);
+        for (band, c) in &bands {
+            if let Some(band) = band.as_deref().and_then(AgeBand::parse) {
+                known += c[column];
+                if band.is_under_55() {
+                    under += c[column];
+                }
+            }
+        }
+        (rule.count(under).is_some() && rule.count(known - under).is_some() && known > 0)
+            .then(|| under as f64 / known as f64)
+    };
+    assert!(
+        close(reach.under_55_share_of_contacts, under(0)),
+        "{query:?}"
+    );
+    assert!(
+        close(reach.under_55_share_of_participants, under(2)),
+        "{query:?}"
+    );
+    let tenure = counts(&|p| p.tenure.map(|t| t.as_str().to_owned()));
+    compare("tenure", &reach.by_tenure, tenure.into_iter().collect());
+    let language = counts(&|p| p.language.clone());
+    compare(
+        "language",
+        &reach.by_language,
+        language.into_iter().collect(),
+    );
+    // Ethnicity, only from people with equality-monitoring consent.
+    let ethnicity = counts(&|p| {
+        p.ethnicity
+            .clone()
+            .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring))
+    });
+    compare(
+        "ethnicity",
+        &reach.by_ethnicity,
+        ethnicity.into_iter().collect(),
+    );
+}
+
+fn check_champions(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    w: &World,
+    rule: Rule,
+) {
+    let activity: ChampionActivity = fetch(server, token, "champions", query);
+    let mut counts: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();
+    for p in people {
+        for i in &p.interactions {
+            if let InteractionKind::Doorstep(d) = &i.kind {
+                let c = counts
+                    .entry((i.recorded_by.to_string(), p.patch.clone()))
+                    .or_default();
+                c[0] += 1;
+                c[1] += u64::from(d.outcome == DoorOutcome::Spoke);
+                if let Some(f) = d.follow_up.as_ref().filter(|f| f.done.is_none()) {
+                    c[2] += 1;
+                    c[3] += u64::from(f.due.is_some_and(|due| due < w.as_of));
+                }
+            }
+        }
+    }
+    let columns: Vec<Vec<Option<u64>>> = (0..4)
+        .map(|i| rule.breakdown(&counts.values().map(|c| c[i]).collect::<Vec<_>>()))
+        .collect();
+    let want: Vec<_> = counts
+        .keys()
+        .enumerate()
+        .map(|(row, (champion, patch))| {
+            (
+                champion.clone(),
+                patch.clone(),
+                [
+                    columns[0][row],
+                    columns[1][row],
+                    columns[2][row],
+                    columns[3][row],
+                ],
+            )
+        })
+        .collect();
+    let got: Vec<_> = activity
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.champion.clone(),
+                r.patch.clone(),
+                [
+                    r.doors_knocked,
+                    r.conversations,
+                    r.follow_ups_owed,
+                    r.follow_ups_overdue,
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "champions {query:?}");
+    let total = |i: usize| rule.count(counts.values().map(|c| c[i]).sum());
+    assert_eq!(
+        [
+            activity.doors_knocked,
+            activity.conversations,
+            activity.follow_ups_owed,
+            activity.follow_ups_overdue
+        ],
+        [total(0), total(1), total(2), total(3)]
+    );
+}
+
+/// Seats held: times each person joins and leaves the board (their seats
+/// merged), found by asking whether they hold a seat just before and at
+/// each start and end.
+fn check_seats(server: &TestServer, token: &str, w: &World) {
+    let now = w.as_of;
+    let turnover: Turnover = fetch(server, token, "turnover", "");
+    let seats = |p: &Person| -> Vec<(Timestamp, Option<Timestamp>)> {
+        p.interactions
+            .iter()
+            .filter_map(|i| match i.kind {
+                InteractionKind::Role { role, start, end } if role.is_partnership_seat() => {
+                    Some((start, end))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let holds = |seats: &[(Timestamp, Option<Timestamp>)], t: i64| {
+        seats
+            .iter()
+            .any(|(s, e)| s.as_millis() <= t && e.is_none_or(|e| e.as_millis() > t))
+    };
+    let year = |ms: i64| 2025 + i64::from(ms >= START.plus_days(365).as_millis());
+    let mut joined: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut left: BTreeMap<i64, u64> = BTreeMap::new();
+    let (mut current, mut leavers, mut members) = (Vec::new(), Vec::new(), 0u64);
+    let mut seated = BTreeSet::new();
+    for p in &w.people {
+        let held = seats(p);
+        let mut joins: Vec<i64> = held
+            .iter()
+            .map(|(s, _)| s.as_millis())
+            .filter(|s| !holds(&held, s - 1))
+            .collect();
+        joins.sort_unstable();
+        joins.dedup();
+        let mut leaves: Vec<i64> = held
+            .iter()
+            .filter_map(|(_, e)| e.map(|e| e.as_millis()))
+            .filter(|e| *e <= now.as_millis() && !holds(&held, *e))
+            .collect();
+        leaves.sort_unstable();
+        leaves.dedup();
+        for j in &joins {
+            *joined.entry(year(*j)).or_default() += 1;
+        }
+        for l in &leaves {
+            *left.entry(year(*l)).or_default() += 1;
+            let since = joins.iter().rev().find(|j| *j < l).unwrap();
+            leavers.push((l - since) as f64 / DAY as f64);
+        }
+        if holds(&held, now.as_millis()) {
+            members += 1;
+            seated.insert(p.id);
+            let since = joins.last().unwrap();
+            current.push((now.as_millis() - since) as f64 / DAY as f64);
+        }
+    }
+    assert!(
+        members > 0 && !leavers.is_empty(),
+        "the data should have turnover"
+    );
+    assert_eq!(turnover.members_now, members);
+    assert_eq!(turnover.seats, Some(SEATS));
+    assert_eq!(
+        turnover.vacancies,
+        Some(u64::from(SEATS).saturating_sub(members))
+    );
+    let got: Vec<(i64, u64, u64)> = turnover
+        .by_year
+        .iter()
+        .map(|y| (y.year, y.joined, y.left))
+        .collect();
+    let want: Vec<(i64, u64, u64)> = vec![(
+        2025,
+        joined.get(&2025).copied().unwrap_or(0),
+        left.get(&2025).copied().unwrap_or(0),
+    )];
+    assert_eq!(got, want);
+    assert!(close(
+        turnover.median_tenure_days_current,
+        median_of(current)
+    ));
+    assert!(close(
+        turnover.median_tenure_days_leavers,
+        median_of(leavers)
+    ));
+    // The pipeline: working-group members now who hold no seat.
+    let rule = Rule(5);
+    let mut groups: BTreeMap<String, BTreeSet<DocId>> = BTreeMap::new();
+    for p in &w.people {
+        for i in &p.interactions {
+            if let InteractionKind::WorkingGroup { group, start, end } = &i.kind
+                && *start <= now
+                && end.is_none_or(|e| e > now)
+                && !seated.contains(&p.id)
+            {
+                groups.entry(group.clone()).or_default().insert(p.id);
+            }
+        }
+    }
+    let everyone: BTreeSet<DocId> = groups.values().flatten().copied().collect();
+    assert_eq!(turnover.pipeline, rule.count(everyone.len() as u64));
+    let got: Vec<(String, Option<u64>)> = turnover
+        .pipeline_by_group
+        .iter()
+        .map(|g| (g.group.clone(), g.members))
+        .collect();
+    let want: Vec<(String, Option<u64>)> = groups
+        .iter()
+        .map(|(g, people)| (g.clone(), rule.count(people.len() as u64)))
+        .collect();
+    assert_eq!(got, want);
+
+    // The resident-led monitor, now.
+    let monitor: ResidentLed = fetch(server, token, "resident-led", "");
+    let members: Vec<&Person> = w
+        .people
+        .iter()
+        .filter(|p| p.roles_held_at(now).any(|r| r.is_partnership_seat()))
+        .collect();
     assert_eq!(monitor.current.members, members.len() as u64);
     for share in &monitor.current.shares {
-        let counts: Vec<sync_core::ResidentBasis> = match share.definition.as_str() {
-            "lives-here" => vec![sync_core::ResidentBasis::Lives],
+        let counts: Vec<ResidentBasis> = match share.definition.as_str() {
+            "lives-here" => vec![ResidentBasis::Lives],
             "connected" => vec![
-                sync_core::ResidentBasis::Lives,
-                sync_core::ResidentBasis::Works,
-                sync_core::ResidentBasis::Studies,
-                sync_core::ResidentBasis::Worships,
+                ResidentBasis::Lives,
+                ResidentBasis::Works,
+                ResidentBasis::Studies,
+                ResidentBasis::Worships,
             ],
             other => panic!("unexpected definition {other}"),
         };
@@ -374,21 +951,138 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         );
     }
     let last = monitor.history.last().expect("history");
-    assert!(last.at <= as_of.as_millis());
+    assert!(last.at <= now.as_millis());
     assert!(
         monitor
             .history
             .windows(2)
             .any(|w| w[1].members < w[0].members),
-        "the history shows a member leaving: {:?}",
-        monitor
-            .history
-            .iter()
-            .map(|c| c.members)
-            .collect::<Vec<_>>()
+        "the history shows a member leaving"
     );
+}
 
-    // CSV, asked for either way; no names anywhere.
+fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({
+            "area": "north-estate",
+            "name": "North Estate",
+            "resident_led_threshold_percent": 51,
+            "partnership_seats": SEATS,
+        }),
+        200,
+    );
+    for (patch, households) in PATCHES.iter().zip(HOUSEHOLDS) {
+        let _: serde_json::Value = tests::server::post_json_method(
+            "PUT",
+            &format!("{}/v1/admin/patches/{patch}", server.base),
+            Some(&admin.token),
+            &serde_json::json!({ "name": patch, "households": households }),
+            200,
+        );
+    }
+    let mut champions = [
+        HttpPhone::register(&server, Role::Champion, &[PATCHES[0]]),
+        HttpPhone::register(&server, Role::Champion, &[PATCHES[1]]),
+    ];
+    let world = generate(&server, &mut admin, &mut champions, 42);
+    let as_of = world.as_of;
+    let viewer = HttpPhone::register(&server, Role::Viewer, &[]);
+    let contacted = move |p: &Person| first_contact(p, as_of);
+    type Pick = Box<dyn Fn(&Person) -> bool>;
+    let cases: Vec<(String, Pick)> = vec![
+        (String::new(), Box::new(|_| true)),
+        (
+            "patch=elm-road".into(),
+            Box::new(|p: &Person| p.patch == "elm-road"),
+        ),
+        (
+            "channel=event".into(),
+            Box::new(|p: &Person| p.entry_channel == EntryChannel::Event),
+        ),
+        (
+            "age_band=75%2B".into(),
+            Box::new(|p: &Person| p.age_band == Some(AgeBand::From75)),
+        ),
+        (
+            "cohort=2025-03".into(),
+            Box::new(move |p: &Person| {
+                contacted(p).is_some_and(|t| month_number(t.as_millis()) == 3)
+            }),
+        ),
+        (
+            format!(
+                "from={}&to={}&patch=oak-lane",
+                START.plus_days(100).as_millis(),
+                START.plus_days(200).as_millis()
+            ),
+            Box::new(move |p: &Person| {
+                p.patch == "oak-lane"
+                    && contacted(p)
+                        .is_some_and(|t| t >= START.plus_days(100) && t < START.plus_days(200))
+            }),
+        ),
+    ];
+    let rule = Rule(5);
+    let mut suppressed_seen = false;
+    for (query, pick) in &cases {
+        let chosen: Vec<&Person> = world
+            .people
+            .iter()
+            .filter(|p| contacted(p).is_some() && pick(p))
+            .collect();
+        let token = if query.is_empty() {
+            &admin.token
+        } else {
+            &viewer.token
+        };
+        let expected = funnel_oracle(&chosen, as_of, rule);
+        suppressed_seen |= expected.iter().any(|r| r.0.is_none());
+        check_funnel(&server, token, query, &expected);
+        check_routes(&server, token, query, &chosen, &world, rule);
+        check_civic_core(&server, token, query, &chosen, &world, rule);
+        check_reach(&server, token, query, &chosen, &world, rule);
+        check_champions(&server, token, query, &chosen, &world, rule);
+    }
+    assert!(suppressed_seen, "the data should exercise suppression");
+    check_seats(&server, &viewer.token, &world);
+
+    // The threshold is the area's to set; reports follow it at once.
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({ "suppress_below": 10 }),
+        200,
+    );
+    let everyone: Vec<&Person> = world
+        .people
+        .iter()
+        .filter(|p| contacted(p).is_some())
+        .collect();
+    let strict = funnel_oracle(&everyone, as_of, Rule(10));
+    assert_ne!(
+        strict,
+        funnel_oracle(&everyone, as_of, rule),
+        "10 hides more than 5"
+    );
+    check_funnel(&server, &viewer.token, "", &strict);
+    check_reach(&server, &viewer.token, "", &everyone, &world, Rule(10));
+    // A threshold of 1 would protect nobody.
+    let refused: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({ "suppress_below": 1 }),
+        422,
+    );
+    assert!(refused.to_string().contains("suppression"), "{refused}");
+
+    // CSV, asked for either way; suppressed cells read "<10".
     let (status, csv) = tests::server::get(
         &format!("{}/v1/reports/funnel?format=csv", server.base),
         &viewer.token,
@@ -396,18 +1090,52 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     assert_eq!(status, 200);
     assert!(csv.starts_with("stage,label,reached,"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + Ladder::default().stages().len());
-    // Champions do not get reports; bad filters get typed errors.
-    let champion = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
-    let (status, _) = tests::server::get(
-        &format!("{}/v1/reports/funnel", server.base),
-        &champion.token,
-    );
-    assert_eq!(status, 403);
-    let (status, body) = tests::server::get(
-        &format!("{}/v1/reports/funnel?cohort=2025-13", server.base),
+    for path in [
+        "routes",
+        "resident-led",
+        "civic-core",
+        "reach",
+        "turnover",
+        "champions",
+    ] {
+        let (status, csv) = tests::server::get_with_accept(
+            &format!("{}/v1/reports/{path}", server.base),
+            &viewer.token,
+            "text/csv",
+        );
+        assert_eq!(status, 200, "{path}");
+        assert!(csv.lines().count() > 1, "{path}: {csv}");
+        for p in &world.people {
+            assert!(
+                !csv.contains(&p.id.to_string()),
+                "{path} names a person's record"
+            );
+        }
+    }
+    let (_, reach_csv) = tests::server::get(
+        &format!("{}/v1/reports/reach?format=csv", server.base),
         &viewer.token,
     );
-    assert_eq!(status, 400, "{body}");
+    assert!(reach_csv.contains(",<10,"), "{reach_csv}");
+
+    // Champions do not get reports; bad filters get typed errors.
+    let (status, _) = tests::server::get(
+        &format!("{}/v1/reports/reach", server.base),
+        &champions[0].token,
+    );
+    assert_eq!(status, 403);
+    for bad in [
+        "cohort=2025-13",
+        "channel=pigeon",
+        "age_band=old",
+        "from=soon",
+    ] {
+        let (status, body) = tests::server::get(
+            &format!("{}/v1/reports/civic-core?{bad}", server.base),
+            &viewer.token,
+        );
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
 }
 
 mod sqlite {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use crate::admin::{self, AreaChange, AreaView, EventInput, EventView};
 use crate::audit::{self, Action, AuditEntry};
 use crate::auth::{self, DeviceInfo, InviteInfo, Registered, Role};
 use crate::error::{Error, Result};
+use crate::reports::{Filters, Report};
 use crate::sync;
 
 /// The OpenAPI description of this API.
@@ -47,7 +48,11 @@ use crate::sync;
         audit_log,
         funnel_report,
         routes_report,
-        resident_led_report
+        resident_led_report,
+        civic_core_report,
+        reach_report,
+        turnover_report,
+        champions_report
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -505,29 +510,10 @@ pub(super) async fn audit_log(
     Ok(Json(audit::latest(&state.db, 1000).await?))
 }
 
-/// The engagement funnel: people reaching each ladder stage, conversion,
-/// drop-off, and days between stages. Counts below the suppression threshold
-/// read `null` (`<5` in CSV). For admin and viewer tokens.
-#[utoipa::path(get, path = "/v1/reports/funnel", params(crate::reports::Filters), responses(
-    (status = 200, description = "The funnel (JSON, or CSV when asked)", body = crate::reports::Funnel),
-    (status = 400, description = "A bad filter", body = ErrorBody),
-    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
-), security(("bearer" = [])))]
-pub(super) async fn funnel_report(
-    State(state): State<AppState>,
-    Authenticated(device): Authenticated,
-    headers: axum::http::HeaderMap,
-    axum::extract::Query(filters): axum::extract::Query<crate::reports::Filters>,
-) -> Result<axum::response::Response> {
-    let csv = report_reader(&device, &filters, &headers)?;
-    let funnel = crate::reports::funnel(&state.db, &filters).await?;
-    Ok(report_response(csv, funnel.to_csv(), Json(funnel)))
-}
-
 /// Checks the device may read reports; returns whether CSV was asked for.
 fn report_reader(
     device: &auth::Device,
-    filters: &crate::reports::Filters,
+    filters: &Filters,
     headers: &axum::http::HeaderMap,
 ) -> Result<bool> {
     if device.revoked {
@@ -543,17 +529,41 @@ fn report_reader(
             .is_some_and(|v| v.contains("text/csv")))
 }
 
-fn report_response(csv: bool, text: String, json: impl IntoResponse) -> axum::response::Response {
+/// The report as JSON, or as CSV when asked.
+fn report_response<R: Report>(csv: bool, report: R) -> axum::response::Response {
     if csv {
-        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            report.to_csv(),
+        )
+            .into_response()
     } else {
-        json.into_response()
+        Json(report).into_response()
     }
 }
 
+/// The engagement funnel: people reaching each ladder stage, conversion,
+/// drop-off, and whole days between stages (median and 90th percentile).
+/// Counts below the area's suppression threshold read `null` (`<5` in CSV).
+#[utoipa::path(get, path = "/v1/reports/funnel", params(Filters), responses(
+    (status = 200, description = "The funnel (JSON, or CSV when asked)", body = crate::reports::Funnel),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn funnel_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::funnel(&state.db, &filters).await?;
+    Ok(report_response(csv, report))
+}
+
 /// Progression routes: entry channel to highest stage reached, and which
-/// channels lead to the top of the ladder. For admin and viewer tokens.
-#[utoipa::path(get, path = "/v1/reports/routes", params(crate::reports::Filters), responses(
+/// channels lead to the top of the ladder.
+#[utoipa::path(get, path = "/v1/reports/routes", params(Filters), responses(
     (status = 200, description = "The routes (JSON, or CSV when asked)", body = crate::reports::Routes),
     (status = 400, description = "A bad filter", body = ErrorBody),
     (status = 403, description = "Not an admin or viewer", body = ErrorBody),
@@ -562,27 +572,103 @@ pub(super) async fn routes_report(
     State(state): State<AppState>,
     Authenticated(device): Authenticated,
     headers: axum::http::HeaderMap,
-    axum::extract::Query(filters): axum::extract::Query<crate::reports::Filters>,
+    Query(filters): Query<Filters>,
 ) -> Result<axum::response::Response> {
     let csv = report_reader(&device, &filters, &headers)?;
-    let routes = crate::reports::routes(&state.db, &filters).await?;
-    Ok(report_response(csv, routes.to_csv(), Json(routes)))
+    let report = crate::reports::routes(&state.db, &filters).await?;
+    Ok(report_response(csv, report))
 }
 
 /// The resident-led monitor: the partnership's composition now and after
 /// every change, the share of residents under each definition against the
-/// area's threshold, and whether one resignation would break it.
-#[utoipa::path(get, path = "/v1/reports/resident-led", responses(
-    (status = 200, description = "The monitor", body = crate::reports::ResidentLed),
+/// area's threshold, and whether one resignation would break it. Takes no
+/// filters: it is about the whole board.
+#[utoipa::path(get, path = "/v1/reports/resident-led", params(Filters), responses(
+    (status = 200, description = "The monitor (JSON, or CSV when asked)", body = crate::reports::ResidentLed),
+    (status = 400, description = "The area is not configured", body = ErrorBody),
     (status = 403, description = "Not an admin or viewer", body = ErrorBody),
 ), security(("bearer" = [])))]
 pub(super) async fn resident_led_report(
     State(state): State<AppState>,
     Authenticated(device): Authenticated,
     headers: axum::http::HeaderMap,
-) -> Result<Json<crate::reports::ResidentLed>> {
-    report_reader(&device, &crate::reports::Filters::default(), &headers)?;
-    Ok(Json(
-        crate::reports::resident_led(&state.db, state.now()).await?,
-    ))
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::resident_led(&state.db, state.now()).await?;
+    Ok(report_response(csv, report))
+}
+
+/// The civic core: people holding two or more roles, the share of all
+/// activity done by the most active tenth, and first-time versus returning
+/// attendees per event and per month.
+#[utoipa::path(get, path = "/v1/reports/civic-core", params(Filters), responses(
+    (status = 200, description = "The civic core (JSON, or CSV of the events when asked)", body = crate::reports::CivicCore),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn civic_core_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::civic_core(&state.db, &filters, state.now()).await?;
+    Ok(report_response(csv, report))
+}
+
+/// Reach and fairness: contacts, conversations and participants per patch
+/// (per 1,000 households) and by age band (with the under-55 share), tenure,
+/// language and ethnicity (only people who consented to equality monitoring).
+#[utoipa::path(get, path = "/v1/reports/reach", params(Filters), responses(
+    (status = 200, description = "Reach (JSON, or CSV when asked)", body = crate::reports::Reach),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn reach_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::reach(&state.db, &filters).await?;
+    Ok(report_response(csv, report))
+}
+
+/// Turnover: partnership members joining and leaving per year, median
+/// tenure, vacancies, and the pipeline of working-group members. Takes no
+/// filters: it is about the whole board.
+#[utoipa::path(get, path = "/v1/reports/turnover", params(Filters), responses(
+    (status = 200, description = "Turnover (JSON, or CSV of the years when asked)", body = crate::reports::Turnover),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn turnover_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::turnover(&state.db, state.now()).await?;
+    Ok(report_response(csv, report))
+}
+
+/// Champion activity: doors knocked, conversations, and follow-ups owed and
+/// overdue, per champion (device id) and patch.
+#[utoipa::path(get, path = "/v1/reports/champions", params(Filters), responses(
+    (status = 200, description = "Champion activity (JSON, or CSV when asked)", body = crate::reports::ChampionActivity),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn champions_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::champion_activity(&state.db, &filters, state.now()).await?;
+    Ok(report_response(csv, report))
 }

@@ -127,6 +127,10 @@ pub fn app(state: AppState) -> Router {
             "/v1/reports/resident-led",
             get(handlers::resident_led_report),
         )
+        .route("/v1/reports/civic-core", get(handlers::civic_core_report))
+        .route("/v1/reports/reach", get(handlers::reach_report))
+        .route("/v1/reports/turnover", get(handlers::turnover_report))
+        .route("/v1/reports/champions", get(handlers::champions_report))
         .nest("/v1/admin", admin)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -1,32 +1,49 @@
-//! Reports for partnerships, from the projections. No report returns a
-//! name or a contact detail. In every breakdown of the people reached, a
-//! count below [`MIN_CELL`] is suppressed (with the figures derived from it)
-//! so nobody in a small group can be picked out. The resident-led monitor
-//! counts the members of the partnership, a public board, and is not
-//! suppressed.
+//! Reports for partnerships, read from the projections. No report returns
+//! a name or a contact detail.
 //!
-//! Today: the engagement funnel, progression routes and the resident-led
-//! monitor. The other reports of the reports issue (civic core, reach,
-//! turnover, champion activity) build on the same filters and suppression.
+//! **People.** Unless a report says otherwise, it counts the people
+//! contacted (who reached the ladder's first stage), chosen by [`Filters`]:
+//! the date range and cohort select people by first contact.
+//!
+//! **Suppression.** In every breakdown, a count from 1 to below the area's
+//! threshold (`suppress_below`, 5 unless set) is suppressed, and so is every
+//! figure derived from it: it reads `null` in JSON and `<5` in CSV. Totals
+//! are the true totals; where a breakdown adds up to a total shown beside
+//! it and only one of its cells is suppressed, the next smallest cell is
+//! suppressed too, so no hidden cell can be worked out by subtraction. The
+//! partnership's own membership (a public board) is not suppressed.
+//!
+//! **Speed.** Each report reads the `people` rows and small tables (stages
+//! through a covering index, roles, events, open follow-ups, per-champion
+//! summaries), never a scan of every interaction: see BENCHMARKS.md.
 
-use std::collections::BTreeMap;
+mod champions;
+mod civic;
+mod funnel;
+mod reach;
+mod seats;
+
+pub use champions::{ChampionActivity, ChampionRow, champion_activity};
+pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
+pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
+pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
+pub use seats::{
+    Composition, PipelineGroup, ResidentLed, ResidentShare, Turnover, TurnoverYear, resident_led,
+    turnover,
+};
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AgeBand, EntryChannel, Ladder, Timestamp};
+use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::sync::area_ladder;
-
-/// Smallest count a report shows; smaller ones are suppressed.
-pub const MIN_CELL: u64 = 5;
 
 /// Filters every report takes (query parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
 pub struct Filters {
-    /// First contact at or after this time (ms since the epoch).
+    /// People first contacted at or after this time (ms since the epoch).
     pub from: Option<i64>,
-    /// First contact before this time (ms since the epoch).
+    /// People first contacted before this time (ms since the epoch).
     pub to: Option<i64>,
     /// Only this patch.
     pub patch: Option<String>,
@@ -73,6 +90,25 @@ fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
 }
 
 impl Filters {
+    /// Whether no filter is set (every person contacted counts).
+    fn is_empty(&self) -> bool {
+        let Self {
+            from,
+            to,
+            patch,
+            channel,
+            age_band,
+            cohort,
+            format: _,
+        } = self;
+        from.is_none()
+            && to.is_none()
+            && patch.is_none()
+            && channel.is_none()
+            && age_band.is_none()
+            && cohort.is_none()
+    }
+
     /// The SQL condition on `people p` and its parameters, checked.
     fn condition(&self) -> Result<(String, Vec<SqlValue>)> {
         let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
@@ -119,13 +155,14 @@ impl Filters {
     }
 }
 
+#[derive(Debug, Clone)]
 enum SqlValue {
     Int(i64),
     Text(String),
 }
 
-/// Runs a report query with the filter's parameters bound in order.
-async fn fetch_filtered<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
+/// Runs a report query with the parameters bound in order.
+async fn fetch_bound<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
@@ -139,46 +176,93 @@ where
     Ok(query.fetch_all(&db.pool).await?)
 }
 
-/// A count, or `None` when suppressed.
-fn shown(count: u64) -> Option<u64> {
-    (count == 0 || count >= MIN_CELL).then_some(count)
+/// A report: JSON by serde, CSV by hand (one table per report).
+pub trait Report: Serialize {
+    /// The report as CSV; suppressed cells read `<5` (the threshold).
+    fn to_csv(&self) -> String;
 }
 
-/// One stage of the funnel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FunnelStage {
-    /// The stage's key.
-    pub key: String,
-    /// Its label.
-    pub label: String,
-    /// People who reached it (`null`: fewer than the suppression threshold).
-    pub reached: Option<u64>,
-    /// Share of them who reached the next stage (0 to 1).
-    pub conversion_to_next: Option<f64>,
-    /// How many stopped here (reached this stage, not the next).
-    pub drop_off: Option<u64>,
-    /// Median days from the previous stage to this one.
-    pub median_days_from_previous: Option<f64>,
-    /// 90th percentile of the days from the previous stage to this one.
-    pub p90_days_from_previous: Option<f64>,
+/// Small-count suppression with the area's threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppression {
+    below: u64,
 }
 
-/// The engagement funnel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Funnel {
-    /// Counts below this are suppressed.
-    pub suppressed_below: u64,
-    /// The stages, first first.
-    pub stages: Vec<FunnelStage>,
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
+impl Default for Suppression {
+    fn default() -> Self {
+        Self::new(AreaConfig::DEFAULT_SUPPRESS_BELOW)
     }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
+}
+
+impl Suppression {
+    /// Suppresses counts from 1 to `below - 1`.
+    pub fn new(below: u32) -> Self {
+        Self {
+            below: u64::from(below),
+        }
+    }
+
+    /// The threshold.
+    pub fn below(self) -> u64 {
+        self.below
+    }
+
+    /// A count, or `None` when suppressed. Zero is shown: it singles nobody out.
+    pub fn count(self, n: u64) -> Option<u64> {
+        (n == 0 || n >= self.below).then_some(n)
+    }
+
+    /// The cells of a breakdown that adds up to a total shown beside it:
+    /// small cells are suppressed, and when only one is, the next smallest
+    /// non-zero cell is too, so the hidden one cannot be found by subtraction.
+    pub fn breakdown(self, cells: &[u64]) -> Vec<Option<u64>> {
+        let mut shown: Vec<Option<u64>> = cells.iter().map(|n| self.count(*n)).collect();
+        if shown.iter().filter(|c| c.is_none()).count() == 1
+            && let Some(next) = (0..cells.len())
+                .filter(|i| shown[*i].is_some_and(|n| n > 0))
+                .min_by_key(|i| cells[*i])
+        {
+            shown[next] = None;
+        }
+        shown
+    }
+
+    /// A value derived from counts, shown only if each of them is.
+    pub fn derived<T>(self, counts: &[u64], value: impl FnOnce() -> Option<T>) -> Option<T> {
+        counts
+            .iter()
+            .all(|n| self.count(*n).is_some())
+            .then(value)
+            .flatten()
+    }
+}
+
+/// What every report needs from the area: the ladder, the threshold and the
+/// configuration itself (`None` before an admin sets the area up).
+struct Setup {
+    area: Option<AreaConfig>,
+    ladder: Ladder,
+    suppression: Suppression,
+}
+
+impl Setup {
+    async fn load(db: &Db) -> Result<Self> {
+        let area = crate::admin::area(db).await?;
+        Ok(Self {
+            ladder: area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default(),
+            suppression: area
+                .as_ref()
+                .map(|a| Suppression::new(a.suppress_below))
+                .unwrap_or_default(),
+            area,
+        })
+    }
+
+    fn area(&self) -> Result<&AreaConfig> {
+        self.area
+            .as_ref()
+            .ok_or_else(|| Error::BadRequest("configure the area first".into()))
+    }
 }
 
 /// Median of sorted values (the mean of the middle two for an even count).
@@ -191,218 +275,106 @@ fn median(sorted: &[f64]) -> Option<f64> {
     }
 }
 
-/// Computes the funnel for the people matching `filters`.
-pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
-    let ladder: Ladder = {
-        let mut conn = db.pool.acquire().await?;
-        area_ladder(&mut conn).await?
+/// The value at a 1-based rank of a histogram of (value, count), in value order.
+fn ranked(histogram: &[(i64, u64)], rank: u64) -> Option<i64> {
+    let mut seen = 0;
+    for (value, count) in histogram {
+        seen += count;
+        if seen >= rank {
+            return Some(*value);
+        }
+    }
+    None
+}
+
+/// The median and nearest-rank 90th percentile of a histogram of
+/// (value, count) sorted by value.
+fn median_and_p90(histogram: &[(i64, u64)]) -> (Option<f64>, Option<f64>) {
+    let n: u64 = histogram.iter().map(|(_, c)| c).sum();
+    if n == 0 {
+        return (None, None);
+    }
+    let middle = if n % 2 == 1 {
+        ranked(histogram, n / 2 + 1).map(|v| v as f64)
+    } else {
+        ranked(histogram, n / 2)
+            .zip(ranked(histogram, n / 2 + 1))
+            .map(|(a, b)| (a + b) as f64 / 2.0)
     };
-    let (condition, values) = filters.condition()?;
-    let sql = format!(
-        "SELECT s.person_id, s.stage, s.reached_at FROM stages s JOIN people p ON p.id = s.person_id \
-         WHERE {condition}"
-    );
-    let rows: Vec<(String, i64, i64)> = fetch_filtered(db, sql, values).await?;
-    let stages = ladder.stages().len();
-    let mut people: BTreeMap<String, Vec<Option<i64>>> = BTreeMap::new();
-    for (person, stage, at) in rows {
-        if let Ok(stage) = usize::try_from(stage)
-            && stage < stages
-        {
-            people.entry(person).or_insert_with(|| vec![None; stages])[stage] = Some(at);
-        }
-    }
-    Ok(funnel_from(&ladder, people.values()))
+    let p90_rank = ((0.9 * n as f64).ceil() as u64).clamp(1, n);
+    (middle, ranked(histogram, p90_rank).map(|v| v as f64))
 }
 
-/// The funnel of people given by their stage dates (one entry per stage).
-pub fn funnel_from<'a>(
-    ladder: &Ladder,
-    people: impl Iterator<Item = &'a Vec<Option<i64>>>,
-) -> Funnel {
-    let n = ladder.stages().len();
-    let mut reached = vec![0u64; n];
-    let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); n];
-    for dates in people {
-        for stage in 0..n {
-            if let Some(at) = dates[stage] {
-                reached[stage] += 1;
-                if stage > 0
-                    && let Some(before) = dates[stage - 1]
-                {
-                    gaps[stage].push((at - before) as f64 / Timestamp::DAY_MILLIS as f64);
-                }
-            }
-        }
+/// CSV with a header row; fields are quoted as needed, and text that a
+/// spreadsheet would run as a formula is defused.
+struct Csv {
+    out: String,
+    below: u64,
+}
+
+impl Csv {
+    fn new(suppressed_below: u64, header: &[&str]) -> Self {
+        let mut csv = Self {
+            out: String::new(),
+            below: suppressed_below,
+        };
+        csv.row(header.iter().map(|h| (*h).to_owned()));
+        csv
     }
-    let stages = ladder
-        .stages()
-        .iter()
-        .enumerate()
-        .map(|(i, stage)| {
-            let count = reached[i];
-            let next = reached.get(i + 1).copied();
-            let visible = shown(count).is_some() && next.is_none_or(|c| shown(c).is_some());
-            let mut days = std::mem::take(&mut gaps[i]);
-            days.sort_by(f64::total_cmp);
-            let days_shown = days.len() as u64 >= MIN_CELL;
-            FunnelStage {
-                key: stage.key.clone(),
-                label: stage.label.clone(),
-                reached: shown(count),
-                conversion_to_next: match next {
-                    Some(next) if visible && count > 0 => Some(next as f64 / count as f64),
-                    _ => None,
-                },
-                drop_off: match next {
-                    Some(next) if visible => shown(count - next.min(count)),
-                    None if visible => shown(count),
-                    _ => None,
-                },
-                median_days_from_previous: days_shown.then(|| median(&days)).flatten(),
-                p90_days_from_previous: days_shown.then(|| percentile(&days, 0.9)).flatten(),
-            }
-        })
-        .collect();
-    Funnel {
-        suppressed_below: MIN_CELL,
-        stages,
+
+    fn row(&mut self, fields: impl IntoIterator<Item = String>) {
+        let fields: Vec<String> = fields.into_iter().map(|f| quote(&f)).collect();
+        self.out.push_str(&fields.join(","));
+        self.out.push('\n');
+    }
+
+    /// A cell: the value, or `<N` when suppressed.
+    fn cell<T: std::fmt::Display>(&self, value: Option<T>) -> String {
+        value.map_or_else(|| format!("<{}", self.below), |v| v.to_string())
+    }
+
+    /// A cell for a figure that is empty rather than suppressed when missing.
+    fn optional<T: std::fmt::Display>(value: Option<T>) -> String {
+        value.map(|v| v.to_string()).unwrap_or_default()
+    }
+
+    fn finish(self) -> String {
+        self.out
     }
 }
 
-/// How many people went from an entry channel to a highest stage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Route {
-    /// How they first came to us.
-    pub entry_channel: String,
-    /// The highest stage they reached.
-    pub highest_stage: String,
-    /// How many (`null`: fewer than the suppression threshold).
-    pub people: Option<u64>,
-}
-
-/// How far people from one entry channel got.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ChannelOutcome {
-    /// The entry channel.
-    pub entry_channel: String,
-    /// People who came this way.
-    pub people: Option<u64>,
-    /// Of them, people who reached the top stage (leadership on the default ladder).
-    pub reached_top: Option<u64>,
-    /// Their share (0 to 1).
-    pub share_reaching_top: Option<f64>,
-}
-
-/// Progression routes: entry channel to highest stage reached (the data of
-/// a flow chart), and which channels lead to the top of the ladder.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Routes {
-    /// Counts below this are suppressed.
-    pub suppressed_below: u64,
-    /// Every (channel, highest stage) pair with anyone in it, by channel then stage.
-    pub routes: Vec<Route>,
-    /// Per channel, how many reached the top stage.
-    pub by_channel: Vec<ChannelOutcome>,
-}
-
-/// Computes the progression routes for the people matching `filters`.
-pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
-    let ladder: Ladder = {
-        let mut conn = db.pool.acquire().await?;
-        area_ladder(&mut conn).await?
+fn quote(field: &str) -> String {
+    let defused = if field.starts_with(['=', '+', '@', '\t', '\r'])
+        || (field.starts_with('-') && field.parse::<f64>().is_err())
+    {
+        format!("'{field}")
+    } else {
+        field.to_owned()
     };
-    let (condition, values) = filters.condition()?;
-    let sql = format!(
-        "SELECT p.entry_channel, p.highest_stage FROM people p WHERE {condition} AND p.highest_stage IS NOT NULL"
-    );
-    let rows: Vec<(String, i64)> = fetch_filtered(db, sql, values).await?;
-    Ok(routes_from(
-        &ladder,
-        rows.iter().map(|(c, h)| (c.as_str(), *h as usize)),
-    ))
-}
-
-/// The routes of people given as (entry channel, highest stage index).
-pub fn routes_from<'a>(ladder: &Ladder, people: impl Iterator<Item = (&'a str, usize)>) -> Routes {
-    let stages = ladder.stages();
-    let top = stages.len().saturating_sub(1);
-    let mut pairs: BTreeMap<(String, usize), u64> = BTreeMap::new();
-    let mut channels: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (channel, highest) in people {
-        if highest >= stages.len() {
-            continue;
-        }
-        *pairs.entry((channel.to_owned(), highest)).or_default() += 1;
-        let entry = channels.entry(channel.to_owned()).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(highest == top);
-    }
-    Routes {
-        suppressed_below: MIN_CELL,
-        routes: pairs
-            .into_iter()
-            .map(|((channel, stage), n)| Route {
-                entry_channel: channel,
-                highest_stage: stages[stage].key.clone(),
-                people: shown(n),
-            })
-            .collect(),
-        by_channel: channels
-            .into_iter()
-            .map(|(channel, (people, top))| {
-                let visible = shown(people).is_some() && shown(top).is_some();
-                ChannelOutcome {
-                    entry_channel: channel,
-                    people: shown(people),
-                    reached_top: shown(top),
-                    share_reaching_top: (visible && people > 0).then(|| top as f64 / people as f64),
-                }
-            })
-            .collect(),
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
     }
 }
 
-impl Routes {
-    /// The routes as CSV; suppressed cells read `<5`.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from("entry_channel,highest_stage,people\n");
-        for r in &self.routes {
-            out.push_str(&format!(
-                "{},{},{}\n",
-                r.entry_channel,
-                r.highest_stage,
-                cell(r.people)
-            ));
-        }
-        out
-    }
+/// A UTC month `YYYY-MM` from milliseconds since the epoch.
+fn month_of(ms: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = ms.div_euclid(Timestamp::DAY_MILLIS) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}")
 }
 
-fn cell<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map_or_else(|| format!("<{MIN_CELL}"), |v| v.to_string())
-}
-
-impl Funnel {
-    /// The funnel as CSV; suppressed cells read `<5`.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "stage,label,reached,conversion_to_next,drop_off,median_days_from_previous,p90_days_from_previous\n",
-        );
-        for s in &self.stages {
-            let label = s.label.replace('"', "\"\"");
-            out.push_str(&format!(
-                "{},\"{label}\",{},{},{},{},{}\n",
-                s.key,
-                cell(s.reached),
-                cell(s.conversion_to_next.map(|c| format!("{c:.4}"))),
-                cell(s.drop_off),
-                cell(s.median_days_from_previous.map(|d| format!("{d:.2}"))),
-                cell(s.p90_days_from_previous.map(|d| format!("{d:.2}"))),
-            ));
-        }
-        out
-    }
+/// The UTC year of milliseconds since the epoch.
+fn year_of(ms: i64) -> i64 {
+    month_of(ms)[..4].parse().unwrap_or(1970)
 }
 
 #[cfg(test)]
@@ -420,165 +392,58 @@ mod tests {
         assert_eq!(start, 1_706_745_600_000); // 2024-02-01T00:00:00Z
         assert!(cohort_range("2024-13").is_err());
         assert!(cohort_range("24-1-1").is_err());
+        assert_eq!(month_of(1_706_745_600_000), "2024-02");
+        assert_eq!(month_of(1_706_745_600_000 - 1), "2024-01");
+        assert_eq!(year_of(0), 1970);
+        for (year, month) in [(2000, 3), (2024, 12), (1999, 1)] {
+            assert_eq!(
+                month_of(month_start(year, month)),
+                format!("{year:04}-{month:02}")
+            );
+        }
     }
 
     #[test]
     fn percentiles_use_nearest_rank_and_medians_the_middle() {
         let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&values, 0.9), Some(9.0));
         assert_eq!(median(&values), Some(5.5));
         assert_eq!(median(&[3.0]), Some(3.0));
-        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(median(&[]), None);
+        // The same from histograms.
+        let histogram: Vec<(i64, u64)> = (1..=10).map(|v| (v, 1)).collect();
+        assert_eq!(median_and_p90(&histogram), (Some(5.5), Some(9.0)));
+        assert_eq!(median_and_p90(&[(2, 3), (7, 1)]), (Some(2.0), Some(7.0)));
+        assert_eq!(median_and_p90(&[(2, 2), (7, 2)]), (Some(4.5), Some(7.0)));
+        assert_eq!(median_and_p90(&[]), (None, None));
     }
 
     #[test]
-    fn small_counts_and_what_is_derived_from_them_are_suppressed() {
-        let ladder = Ladder::new(vec![
-            sync_core::Stage {
-                key: "met".into(),
-                label: "Met".into(),
-                rule: sync_core::StageRule::Contacted,
-            },
-            sync_core::Stage {
-                key: "came".into(),
-                label: "Came".into(),
-                rule: sync_core::StageRule::Participant,
-            },
-        ])
-        .unwrap();
-        let mut people = vec![vec![Some(0), None]; 8];
-        for p in people.iter_mut().take(3) {
-            p[1] = Some(Timestamp::DAY_MILLIS);
-        }
-        let funnel = funnel_from(&ladder, people.iter());
-        assert_eq!(funnel.stages[0].reached, Some(8));
-        assert_eq!(funnel.stages[1].reached, None, "3 is below the threshold");
+    fn a_lone_suppressed_cell_takes_the_next_smallest_with_it() {
+        let s = Suppression::new(5);
+        assert_eq!(s.count(0), Some(0));
+        assert_eq!(s.count(4), None);
+        assert_eq!(s.count(5), Some(5));
         assert_eq!(
-            funnel.stages[0].conversion_to_next, None,
-            "it would reveal the 3"
+            s.breakdown(&[3, 40, 7, 0]),
+            vec![None, Some(40), None, Some(0)],
+            "the 3 alone could be found from the total"
         );
-        assert_eq!(funnel.stages[1].median_days_from_previous, None);
-        assert!(funnel.to_csv().contains("came,\"Came\",<5"));
+        assert_eq!(
+            s.breakdown(&[3, 2, 40]),
+            vec![None, None, Some(40)],
+            "two hidden cells protect each other"
+        );
+        assert_eq!(s.breakdown(&[9, 40]), vec![Some(9), Some(40)]);
+        assert_eq!(Suppression::new(10).breakdown(&[9, 40]), vec![None, None]);
     }
-}
 
-/// One definition of "resident" applied to the partnership.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ResidentShare {
-    /// The definition's key.
-    pub definition: String,
-    /// Its label.
-    pub label: String,
-    /// Members who are residents under it.
-    pub residents: u64,
-    /// Their share of the members, in percent.
-    pub share_percent: Option<f64>,
-    /// Whether the share is at or above the threshold.
-    pub meets_threshold: bool,
-    /// Whether one resident member leaving would bring it below.
-    pub one_resignation_breaks_it: bool,
-}
-
-/// The partnership's composition at one time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Composition {
-    /// When (ms since the epoch).
-    pub at: i64,
-    /// Members holding a seat (member, chair, vice-chair, treasurer).
-    pub members: u64,
-    /// The share of residents under each definition.
-    pub shares: Vec<ResidentShare>,
-}
-
-/// Is the partnership resident led, now and over time?
-///
-/// Partnership membership is public (members sit on a public board), so
-/// these counts are not suppressed; nothing names a member.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ResidentLed {
-    /// The area's threshold, in percent.
-    pub threshold_percent: u8,
-    /// Now.
-    pub current: Composition,
-    /// After every change of membership, oldest first.
-    pub history: Vec<Composition>,
-}
-
-/// A seat held: (person, start, end, residency bases).
-type Seat = (String, i64, Option<i64>, String);
-
-/// The resident-led monitor at `now`.
-pub async fn resident_led(db: &Db, now: Timestamp) -> Result<ResidentLed> {
-    let area = crate::admin::area(db)
-        .await?
-        .ok_or_else(|| Error::BadRequest("configure the area first".into()))?;
-    let seats: Vec<Seat> = sqlx::query_as(
-        "SELECT r.person_id, r.start_at, r.end_at, p.residency FROM roles r JOIN people p ON p.id = r.person_id \
-         WHERE r.kind = 'role' AND r.name IN ('partnership-member', 'chair', 'vice-chair', 'treasurer')",
-    )
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(resident_led_from(&area, &seats, now))
-}
-
-/// The monitor from the seats held.
-pub fn resident_led_from(
-    area: &sync_core::AreaConfig,
-    seats: &[Seat],
-    now: Timestamp,
-) -> ResidentLed {
-    let threshold = area.resident_led_threshold_percent;
-    let composition = |at: i64| -> Composition {
-        let mut members: BTreeMap<&str, &str> = BTreeMap::new();
-        for (person, start, end, residency) in seats {
-            if *start <= at && end.is_none_or(|e| e > at) {
-                members.insert(person, residency);
-            }
-        }
-        let m = members.len() as u64;
-        let shares = area
-            .resident_definitions
-            .iter()
-            .map(|d| {
-                let residents = members
-                    .values()
-                    .filter(|residency| {
-                        residency
-                            .split(',')
-                            .filter_map(sync_core::ResidentBasis::parse)
-                            .any(|b| d.counts.contains(&b))
-                    })
-                    .count() as u64;
-                let meets = |r: u64, m: u64| m > 0 && r * 100 >= u64::from(threshold) * m;
-                ResidentShare {
-                    definition: d.key.clone(),
-                    label: d.label.clone(),
-                    residents,
-                    share_percent: (m > 0).then(|| residents as f64 * 100.0 / m as f64),
-                    meets_threshold: meets(residents, m),
-                    one_resignation_breaks_it: meets(residents, m)
-                        && residents > 0
-                        && !meets(residents - 1, m - 1),
-                }
-            })
-            .collect();
-        Composition {
-            at,
-            members: m,
-            shares,
-        }
-    };
-    let mut changes: Vec<i64> = seats
-        .iter()
-        .flat_map(|(_, start, end, _)| [Some(*start), *end])
-        .flatten()
-        .filter(|t| *t <= now.as_millis())
-        .collect();
-    changes.sort_unstable();
-    changes.dedup();
-    ResidentLed {
-        threshold_percent: threshold,
-        current: composition(now.as_millis()),
-        history: changes.into_iter().map(composition).collect(),
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), r#""say ""hi""""#);
+        assert_eq!(quote("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(quote("-3.5"), "-3.5");
+        assert_eq!(quote("-x"), "'-x");
     }
 }

@@ -1,0 +1,352 @@
+//! Report speed at scale: builds an SQLite database of 1,000,000 people and
+//! about 5,000,000 interactions, then times every report, unfiltered and
+//! filtered. A benchmark, not a test: run it with
+//!
+//! ```text
+//! cargo bench -p server --bench reports
+//! cargo bench -p server --bench reports -- --people 200000 --runs 3
+//! ```
+//!
+//! The rows are written by the server's own projection code
+//! (`projection::project`) from generated `Person` records; the automerge
+//! documents behind them are not built (the reports never read them, and
+//! building a million documents would take most of an hour). The database
+//! is kept in `target/bench-reports/` and reused while its size matches;
+//! `--rebuild` makes a new one.
+
+#![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use server::db::Db;
+use server::reports::{self, Filters};
+use sync_core::{
+    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Interaction,
+    InteractionKind, Ladder, Person, Record, ResidentBasis, Role, Tenure, Timestamp,
+};
+
+const PATCHES: [(&str, u32); 12] = [
+    ("north-estate", 2400),
+    ("south-estate", 2100),
+    ("old-village", 900),
+    ("new-village", 1200),
+    ("riverside", 1500),
+    ("high-street", 800),
+    ("mill-lane", 600),
+    ("church-end", 700),
+    ("park-view", 1100),
+    ("station-road", 950),
+    ("green-lanes", 1300),
+    ("the-crescent", 500),
+];
+const CHAMPIONS: usize = 60;
+const EVENTS: usize = 2000;
+const BATCH: usize = 5000;
+
+struct Args {
+    people: usize,
+    runs: usize,
+    rebuild: bool,
+}
+
+fn args() -> Args {
+    let mut out = Args {
+        people: 1_000_000,
+        runs: 5,
+        rebuild: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| -> usize {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--people" => out.people = value("--people"),
+            "--runs" => out.runs = value("--runs").max(1),
+            "--rebuild" => out.rebuild = true,
+            // cargo bench passes --bench; nothing else is expected.
+            "--bench" => {}
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    out
+}
+
+fn main() {
+    let args = args();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(args));
+}
+
+async fn run(args: Args) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports");
+    std::fs::create_dir_all(&dir).expect("bench directory");
+    let path = dir.join(format!("reports-{}.sqlite", args.people));
+    if args.rebuild {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    let fresh = !path.exists();
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("database");
+    db.migrate().await.expect("migrate");
+    let now = Timestamp::from_millis(1_767_225_600_000); // 2026-01-01
+    if fresh {
+        let started = Instant::now();
+        let (people, interactions) = build(&db, args.people, now).await;
+        sqlx::query("ANALYZE")
+            .execute(&db.pool)
+            .await
+            .expect("analyze");
+        eprintln!(
+            "built {people} people and {interactions} interactions in {:.0?}",
+            started.elapsed()
+        );
+    }
+    let (people,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    let (interactions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM interactions")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    println!(
+        "SQLite, {people} people, {interactions} interactions, {} cores; median of {} runs after one warm-up",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.runs
+    );
+    println!("{:<42} {:>10} {:>10}", "report", "median", "max");
+    let filtered = Filters {
+        patch: Some("riverside".into()),
+        channel: Some("doorstep".into()),
+        ..Filters::default()
+    };
+    let cohort = Filters {
+        cohort: Some("2025-06".into()),
+        ..Filters::default()
+    };
+    for (label, filters) in [
+        ("", Filters::default()),
+        (" ?patch=riverside&channel=doorstep", filtered),
+        (" ?cohort=2025-06", cohort),
+    ] {
+        time(&format!("funnel{label}"), args.runs, || async {
+            reports::funnel(&db, &filters).await.map(|_| ())
+        })
+        .await;
+        time(&format!("routes{label}"), args.runs, || async {
+            reports::routes(&db, &filters).await.map(|_| ())
+        })
+        .await;
+        time(&format!("civic-core{label}"), args.runs, || async {
+            reports::civic_core(&db, &filters, now).await.map(|_| ())
+        })
+        .await;
+        time(&format!("reach{label}"), args.runs, || async {
+            reports::reach(&db, &filters).await.map(|_| ())
+        })
+        .await;
+        time(&format!("champions{label}"), args.runs, || async {
+            reports::champion_activity(&db, &filters, now)
+                .await
+                .map(|_| ())
+        })
+        .await;
+    }
+    time("resident-led", args.runs, || async {
+        reports::resident_led(&db, now).await.map(|_| ())
+    })
+    .await;
+    time("turnover", args.runs, || async {
+        reports::turnover(&db, now).await.map(|_| ())
+    })
+    .await;
+}
+
+async fn time<F, Fut>(label: &str, runs: usize, mut report: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = server::Result<()>>,
+{
+    report().await.expect(label); // warm-up
+    let mut took: Vec<Duration> = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        report().await.expect(label);
+        took.push(started.elapsed());
+    }
+    took.sort();
+    println!(
+        "{label:<42} {:>8.0?} {:>10.0?}",
+        took[took.len() / 2],
+        took[took.len() - 1]
+    );
+}
+
+/// Writes the area, the events and `people` people; returns the number of
+/// people and interactions written.
+async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
+    let start = now.plus_days(-730);
+    server::admin::edit_area(db, Some("bench-area"), start, |area| {
+        area.name = "Benchmark area".into();
+        area.partnership_seats = Some(16);
+        for (slug, households) in PATCHES {
+            server::admin::set_patch(area, slug, slug, households);
+        }
+        Ok(())
+    })
+    .await
+    .expect("area");
+    let mut rng = fastrand::Rng::with_seed(2026);
+    let mut events = Vec::new();
+    for _ in 0..EVENTS {
+        let at = start.plus_days(rng.i64(0..730));
+        events.push((DocId::new(at), at));
+    }
+    let champions: Vec<DeviceId> = (0..CHAMPIONS).map(|_| DeviceId::new(start)).collect();
+    let ladder = Ladder::default();
+    let progress = indicatif::ProgressBar::new(people as u64);
+    let mut interactions = 0;
+    let mut written = 0;
+    while written < people {
+        let _guard = db.write_guard().await;
+        let mut tx = db.pool.begin().await.expect("begin");
+        for _ in 0..BATCH.min(people - written) {
+            let person = person(&mut rng, start, &events, &champions);
+            interactions += person.interactions.len();
+            server::projection::project(&mut tx, &Record::Person(person), &ladder, now)
+                .await
+                .expect("project");
+            written += 1;
+        }
+        tx.commit().await.expect("commit");
+        progress.set_position(written as u64);
+    }
+    progress.finish_and_clear();
+    (written, interactions)
+}
+
+/// One generated person: about five interactions on average, most of them
+/// doorstep knocks, fewer the further up the ladder.
+fn person(
+    rng: &mut fastrand::Rng,
+    start: Timestamp,
+    events: &[(DocId, Timestamp)],
+    champions: &[DeviceId],
+) -> Person {
+    let first = start.plus_days(rng.i64(0..700)).as_millis() + rng.i64(0..Timestamp::DAY_MILLIS);
+    let patch = rng.usize(..PATCHES.len());
+    let champion =
+        champions[patch * (CHAMPIONS / PATCHES.len()) + rng.usize(..CHAMPIONS / PATCHES.len())];
+    let at = |days: i64| Timestamp::from_millis(first + days * Timestamp::DAY_MILLIS);
+    let mut interactions = Vec::new();
+    let mut add = |kind: InteractionKind, when: Timestamp, by: DeviceId| {
+        interactions.push(Interaction {
+            id: EntryId::new(when),
+            at: when,
+            recorded_by: by,
+            kind,
+        });
+    };
+    let depth = rng.u8(..100);
+    for knock in 0..rng.usize(1..6) {
+        let outcome = if rng.u8(..10) < 6 {
+            DoorOutcome::Spoke
+        } else {
+            DoorOutcome::NotIn
+        };
+        let mut doorstep = Doorstep::new(outcome);
+        if outcome == DoorOutcome::Spoke && rng.u8(..7) == 0 {
+            doorstep = doorstep.follow_up("call back", Some(at(knock as i64 * 7 + 14)));
+        }
+        add(
+            InteractionKind::Doorstep(doorstep),
+            at(knock as i64 * 7),
+            champion,
+        );
+    }
+    if depth >= 50 {
+        for _ in 0..rng.usize(1..6) {
+            let (event, when) = events[rng.usize(..events.len())];
+            add(
+                InteractionKind::Attendance { event },
+                when.max(at(1)),
+                champion,
+            );
+        }
+    }
+    if depth >= 80 {
+        let (event, _) = events[rng.usize(..events.len())];
+        add(InteractionKind::EventSignUp { event }, at(2), champion);
+        add(
+            InteractionKind::Volunteering {
+                activity: "stall".into(),
+                event: Some(event),
+            },
+            at(30),
+            champion,
+        );
+    }
+    if depth >= 95 {
+        add(
+            InteractionKind::WorkingGroup {
+                group: ["green", "youth", "housing", "events"][rng.usize(..4)].into(),
+                start: at(60),
+                end: rng.bool().then(|| at(200)),
+            },
+            at(60),
+            champion,
+        );
+    }
+    if depth == 99 && rng.u8(..10) == 0 {
+        add(
+            InteractionKind::Role {
+                role: Role::PartnershipMember,
+                start: at(90),
+                end: rng.bool().then(|| at(400)),
+            },
+            at(90),
+            champion,
+        );
+    }
+    Person {
+        id: DocId::new(Timestamp::from_millis(first)),
+        area: "bench-area".into(),
+        patch: PATCHES[patch].0.into(),
+        entry_channel: [
+            EntryChannel::Doorstep,
+            EntryChannel::Doorstep,
+            EntryChannel::Event,
+            EntryChannel::YouthSession,
+            EntryChannel::Referral,
+        ][rng.usize(..5)],
+        name: None,
+        phone: None,
+        email: None,
+        residency: if rng.u8(..10) < 7 {
+            [ResidentBasis::Lives].into()
+        } else {
+            [ResidentBasis::Works].into()
+        },
+        age_band: (rng.u8(..10) < 8).then(|| AgeBand::ALL[rng.usize(..AgeBand::ALL.len())]),
+        tenure: (rng.u8(..10) < 6).then(|| Tenure::ALL[rng.usize(..Tenure::ALL.len())]),
+        language: (rng.u8(..10) < 7)
+            .then(|| ["english", "polish", "urdu", "somali", "romanian"][rng.usize(..5)].into()),
+        ethnicity: None,
+        interests: Default::default(),
+        consents: Vec::new(),
+        do_not_contact: false,
+        interactions,
+        created_by: champion,
+        created_at: Timestamp::from_millis(first),
+    }
+}

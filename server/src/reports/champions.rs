@@ -1,0 +1,164 @@
+//! Champion activity: doors knocked, conversations and follow-ups, per
+//! champion (device) and patch.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sync_core::Timestamp;
+
+use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, fetch_bound};
+use crate::db::Db;
+use crate::error::Result;
+
+/// One champion's work in one patch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChampionRow {
+    /// The champion's device id (admins see which device is whose).
+    pub champion: String,
+    /// The patch of the people they knocked for.
+    pub patch: String,
+    /// Doors knocked (doorstep visits recorded, whatever the outcome).
+    pub doors_knocked: Option<u64>,
+    /// Doorstep conversations (we spoke).
+    pub conversations: Option<u64>,
+    /// Follow-ups promised and not done.
+    pub follow_ups_owed: Option<u64>,
+    /// Of them, past their due date.
+    pub follow_ups_overdue: Option<u64>,
+}
+
+/// Champion activity, with totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChampionActivity {
+    /// Counts below this are suppressed.
+    pub suppressed_below: u64,
+    /// Per champion and patch, by champion then patch.
+    pub rows: Vec<ChampionRow>,
+    /// All doors knocked.
+    pub doors_knocked: Option<u64>,
+    /// All conversations.
+    pub conversations: Option<u64>,
+    /// All follow-ups owed.
+    pub follow_ups_owed: Option<u64>,
+    /// All follow-ups overdue.
+    pub follow_ups_overdue: Option<u64>,
+}
+
+/// (doors knocked, conversations, follow-ups owed, overdue).
+type Counts = [u64; 4];
+
+/// Champion activity with the people matching `filters`, at `now`.
+pub async fn champion_activity(
+    db: &Db,
+    filters: &Filters,
+    now: Timestamp,
+) -> Result<ChampionActivity> {
+    let setup = Setup::load(db).await?;
+    let (condition, values) = filters.condition()?;
+    // (PostgreSQL sums BIGINTs as NUMERIC: the sums are cast back.)
+    let (join, condition) = if filters.is_empty() {
+        (String::new(), "1 = 1".to_owned())
+    } else {
+        ("JOIN people p ON p.id = x.person_id".to_owned(), condition)
+    };
+    let doors: Vec<(String, String, i64, i64)> = fetch_bound(
+        db,
+        format!(
+            "SELECT x.recorded_by, x.patch, CAST(SUM(x.knocks) AS BIGINT), \
+             CAST(SUM(x.conversations) AS BIGINT) \
+             FROM champion_contacts x {join} WHERE {condition} GROUP BY x.recorded_by, x.patch"
+        ),
+        values.clone(),
+    )
+    .await?;
+    let mut with_now = values;
+    with_now.push(SqlValue::Int(now.as_millis()));
+    let now_param = with_now.len();
+    let follow_ups: Vec<(String, String, i64, i64)> = fetch_bound(
+        db,
+        format!(
+            "SELECT x.recorded_by, x.patch, COUNT(*), \
+             CAST(SUM(CASE WHEN x.follow_up_due < ${now_param} THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM interactions x {join} WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
+             AND {condition} GROUP BY x.recorded_by, x.patch"
+        ),
+        with_now,
+    )
+    .await?;
+    let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    for (champion, patch, knocks, spoke) in doors {
+        let c = counts.entry((champion, patch)).or_default();
+        c[0] += knocks as u64;
+        c[1] += spoke as u64;
+    }
+    for (champion, patch, owed, overdue) in follow_ups {
+        let c = counts.entry((champion, patch)).or_default();
+        c[2] += owed as u64;
+        c[3] += overdue as u64;
+    }
+    Ok(champion_activity_from(setup.suppression, counts))
+}
+
+/// The report from the counts per (champion, patch).
+pub(super) fn champion_activity_from(
+    suppression: Suppression,
+    counts: BTreeMap<(String, String), Counts>,
+) -> ChampionActivity {
+    let column = |i: usize| -> (Vec<Option<u64>>, Option<u64>) {
+        let cells: Vec<u64> = counts.values().map(|c| c[i]).collect();
+        let total = cells.iter().sum();
+        (suppression.breakdown(&cells), suppression.count(total))
+    };
+    let (doors, doors_total) = column(0);
+    let (spoke, spoke_total) = column(1);
+    let (owed, owed_total) = column(2);
+    let (overdue, overdue_total) = column(3);
+    ChampionActivity {
+        suppressed_below: suppression.below(),
+        rows: counts
+            .into_keys()
+            .enumerate()
+            .map(|(i, (champion, patch))| ChampionRow {
+                champion,
+                patch,
+                doors_knocked: doors[i],
+                conversations: spoke[i],
+                follow_ups_owed: owed[i],
+                follow_ups_overdue: overdue[i],
+            })
+            .collect(),
+        doors_knocked: doors_total,
+        conversations: spoke_total,
+        follow_ups_owed: owed_total,
+        follow_ups_overdue: overdue_total,
+    }
+}
+
+impl Report for ChampionActivity {
+    /// One row per champion and patch as CSV.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(
+            self.suppressed_below,
+            &[
+                "champion",
+                "patch",
+                "doors_knocked",
+                "conversations",
+                "follow_ups_owed",
+                "follow_ups_overdue",
+            ],
+        );
+        for r in &self.rows {
+            let fields = [
+                r.champion.clone(),
+                r.patch.clone(),
+                csv.cell(r.doors_knocked),
+                csv.cell(r.conversations),
+                csv.cell(r.follow_ups_owed),
+                csv.cell(r.follow_ups_overdue),
+            ];
+            csv.row(fields);
+        }
+        csv.finish()
+    }
+}

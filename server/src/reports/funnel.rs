@@ -1,0 +1,326 @@
+//! The engagement funnel and the progression routes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sync_core::Ladder;
+
+use super::{Csv, Filters, Report, Setup, Suppression, fetch_bound, median_and_p90};
+use crate::db::Db;
+use crate::error::Result;
+
+/// One stage of the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FunnelStage {
+    /// The stage's key.
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// People who reached it (`null`: fewer than the suppression threshold).
+    pub reached: Option<u64>,
+    /// Share of them who reached the next stage (0 to 1).
+    pub conversion_to_next: Option<f64>,
+    /// How many stopped here (reached this stage, not the next).
+    pub drop_off: Option<u64>,
+    /// Median whole days from the previous stage to this one.
+    pub median_days_from_previous: Option<f64>,
+    /// 90th percentile (nearest rank) of the whole days from the previous stage.
+    pub p90_days_from_previous: Option<f64>,
+}
+
+/// The engagement funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Funnel {
+    /// Counts below this are suppressed.
+    pub suppressed_below: u64,
+    /// The stages, first first.
+    pub stages: Vec<FunnelStage>,
+}
+
+/// Computes the funnel for the people matching `filters`.
+pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
+    let setup = Setup::load(db).await?;
+    let (condition, values) = filters.condition()?;
+    // Stage rows exist only for people who reached the first stage, so
+    // without filters the covering index on stages answers alone.
+    let sql = if filters.is_empty() {
+        "SELECT s.stage, s.days_from_previous, COUNT(*) FROM stages s \
+         GROUP BY s.stage, s.days_from_previous"
+            .to_owned()
+    } else {
+        format!(
+            "SELECT s.stage, s.days_from_previous, COUNT(*) FROM people p \
+             JOIN stages s ON s.person_id = p.id WHERE {condition} \
+             GROUP BY s.stage, s.days_from_previous"
+        )
+    };
+    let rows: Vec<(i64, Option<i64>, i64)> = fetch_bound(db, sql, values).await?;
+    Ok(funnel_from(
+        &setup.ladder,
+        setup.suppression,
+        rows.into_iter()
+            .map(|(stage, days, n)| (stage, days, n as u64)),
+    ))
+}
+
+/// The funnel from (stage, whole days from the previous stage, people) rows.
+pub(super) fn funnel_from(
+    ladder: &Ladder,
+    suppression: Suppression,
+    rows: impl Iterator<Item = (i64, Option<i64>, u64)>,
+) -> Funnel {
+    let n = ladder.stages().len();
+    let mut reached = vec![0u64; n];
+    let mut gaps: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); n];
+    for (stage, days, count) in rows {
+        let Some(stage) = usize::try_from(stage).ok().filter(|s| *s < n) else {
+            continue;
+        };
+        reached[stage] += count;
+        if let Some(days) = days {
+            *gaps[stage].entry(days).or_default() += count;
+        }
+    }
+    let stages = ladder
+        .stages()
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| {
+            let count = reached[i];
+            let next = reached.get(i + 1).copied();
+            let pair = [count, next.unwrap_or(0)];
+            let histogram: Vec<(i64, u64)> = gaps[i].iter().map(|(d, c)| (*d, *c)).collect();
+            let timed: u64 = histogram.iter().map(|(_, c)| c).sum();
+            let (median, p90) = if timed >= suppression.below() {
+                median_and_p90(&histogram)
+            } else {
+                (None, None)
+            };
+            FunnelStage {
+                key: stage.key.clone(),
+                label: stage.label.clone(),
+                reached: suppression.count(count),
+                conversion_to_next: next.and_then(|next| {
+                    suppression.derived(&pair, || (count > 0).then(|| next as f64 / count as f64))
+                }),
+                drop_off: suppression.derived(&pair, || {
+                    suppression.count(count - next.unwrap_or(0).min(count))
+                }),
+                median_days_from_previous: median,
+                p90_days_from_previous: p90,
+            }
+        })
+        .collect();
+    Funnel {
+        suppressed_below: suppression.below(),
+        stages,
+    }
+}
+
+impl Report for Funnel {
+    /// The funnel as CSV; suppressed cells read `<5`.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(
+            self.suppressed_below,
+            &[
+                "stage",
+                "label",
+                "reached",
+                "conversion_to_next",
+                "drop_off",
+                "median_days_from_previous",
+                "p90_days_from_previous",
+            ],
+        );
+        for s in &self.stages {
+            let fields = [
+                s.key.clone(),
+                s.label.clone(),
+                csv.cell(s.reached),
+                csv.cell(s.conversion_to_next.map(|c| format!("{c:.4}"))),
+                csv.cell(s.drop_off),
+                csv.cell(s.median_days_from_previous),
+                csv.cell(s.p90_days_from_previous),
+            ];
+            csv.row(fields);
+        }
+        csv.finish()
+    }
+}
+
+/// How many people went from an entry channel to a highest stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Route {
+    /// How they first came to us.
+    pub entry_channel: String,
+    /// The highest stage they reached.
+    pub highest_stage: String,
+    /// How many (`null`: suppressed).
+    pub people: Option<u64>,
+}
+
+/// How far people from one entry channel got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelOutcome {
+    /// The entry channel.
+    pub entry_channel: String,
+    /// People who came this way.
+    pub people: Option<u64>,
+    /// Of them, people who reached the top stage (leadership on the default ladder).
+    pub reached_top: Option<u64>,
+    /// Their share (0 to 1).
+    pub share_reaching_top: Option<f64>,
+}
+
+/// Progression routes: entry channel to highest stage reached (the data of
+/// a flow chart), and which channels lead to the top of the ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Routes {
+    /// Counts below this are suppressed.
+    pub suppressed_below: u64,
+    /// Every (channel, highest stage) pair with anyone in it, by channel
+    /// then stage. A channel's routes add up to its people.
+    pub routes: Vec<Route>,
+    /// Per channel, how many reached the top stage.
+    pub by_channel: Vec<ChannelOutcome>,
+}
+
+/// Computes the progression routes for the people matching `filters`.
+pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
+    let setup = Setup::load(db).await?;
+    let (condition, values) = filters.condition()?;
+    let sql = format!(
+        "SELECT p.entry_channel, p.highest_stage, COUNT(*) FROM people p \
+         WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.entry_channel, p.highest_stage"
+    );
+    let rows: Vec<(String, i64, i64)> = fetch_bound(db, sql, values).await?;
+    Ok(routes_from(
+        &setup.ladder,
+        setup.suppression,
+        rows.iter()
+            .map(|(c, h, n)| (c.as_str(), *h as usize, *n as u64)),
+    ))
+}
+
+/// The routes from (entry channel, highest stage index, people) rows.
+pub(super) fn routes_from<'a>(
+    ladder: &Ladder,
+    suppression: Suppression,
+    rows: impl Iterator<Item = (&'a str, usize, u64)>,
+) -> Routes {
+    let stages = ladder.stages();
+    let top = stages.len().saturating_sub(1);
+    let mut channels: BTreeMap<String, BTreeMap<usize, u64>> = BTreeMap::new();
+    for (channel, highest, n) in rows {
+        if highest < stages.len() {
+            *channels
+                .entry(channel.to_owned())
+                .or_default()
+                .entry(highest)
+                .or_default() += n;
+        }
+    }
+    let mut routes = Vec::new();
+    let mut by_channel = Vec::new();
+    for (channel, counts) in channels {
+        let cells: Vec<u64> = counts.values().copied().collect();
+        for ((stage, _), shown) in counts.iter().zip(suppression.breakdown(&cells)) {
+            routes.push(Route {
+                entry_channel: channel.clone(),
+                highest_stage: stages[*stage].key.clone(),
+                people: shown,
+            });
+        }
+        let people: u64 = cells.iter().sum();
+        let reached_top = counts.get(&top).copied().unwrap_or(0);
+        by_channel.push(ChannelOutcome {
+            entry_channel: channel,
+            people: suppression.count(people),
+            reached_top: suppression.count(reached_top),
+            share_reaching_top: suppression.derived(&[people, reached_top], || {
+                (people > 0).then(|| reached_top as f64 / people as f64)
+            }),
+        });
+    }
+    Routes {
+        suppressed_below: suppression.below(),
+        routes,
+        by_channel,
+    }
+}
+
+impl Report for Routes {
+    /// The routes as CSV; suppressed cells read `<5`.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(
+            self.suppressed_below,
+            &["entry_channel", "highest_stage", "people"],
+        );
+        for r in &self.routes {
+            let fields = [
+                r.entry_channel.clone(),
+                r.highest_stage.clone(),
+                csv.cell(r.people),
+            ];
+            csv.row(fields);
+        }
+        csv.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::{Stage, StageRule};
+
+    fn two_stages() -> Ladder {
+        Ladder::new(vec![
+            Stage {
+                key: "met".into(),
+                label: "Met".into(),
+                rule: StageRule::Contacted,
+            },
+            Stage {
+                key: "came".into(),
+                label: "Came".into(),
+                rule: StageRule::Participant,
+            },
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn small_counts_and_what_is_derived_from_them_are_suppressed() {
+        // 8 people met, 3 of them came a day later.
+        let rows = [(0, None, 8), (1, Some(1), 3)];
+        let funnel = funnel_from(&two_stages(), Suppression::default(), rows.into_iter());
+        assert_eq!(funnel.stages[0].reached, Some(8));
+        assert_eq!(funnel.stages[1].reached, None, "3 is below the threshold");
+        assert_eq!(
+            funnel.stages[0].conversion_to_next, None,
+            "it would reveal the 3"
+        );
+        assert_eq!(funnel.stages[1].median_days_from_previous, None);
+        assert!(funnel.to_csv().contains("came,Came,<5"));
+        // A higher threshold hides more.
+        let rows = [(0, None, 8), (1, Some(1), 6)];
+        let funnel = funnel_from(&two_stages(), Suppression::new(7), rows.into_iter());
+        assert_eq!(funnel.stages[1].reached, None);
+        assert!(funnel.to_csv().contains("came,Came,<7"));
+    }
+
+    #[test]
+    fn a_channel_with_one_small_route_hides_another() {
+        let rows = [("doorstep", 0, 30), ("doorstep", 1, 2), ("event", 1, 9)];
+        let routes = routes_from(&two_stages(), Suppression::default(), rows.into_iter());
+        let doorstep: Vec<Option<u64>> = routes
+            .routes
+            .iter()
+            .filter(|r| r.entry_channel == "doorstep")
+            .map(|r| r.people)
+            .collect();
+        assert_eq!(doorstep, vec![None, None]);
+        assert_eq!(routes.by_channel[0].people, Some(32));
+        assert_eq!(routes.by_channel[1].share_reaching_top, Some(1.0));
+    }
+}

@@ -1,0 +1,398 @@
+//! The partnership's seats: the resident-led monitor and turnover.
+//!
+//! Partnership membership is public (members sit on a public board), so
+//! the counts of members are not suppressed; nothing names a member. The
+//! pipeline of working-group members is not public, and is suppressed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sync_core::Timestamp;
+
+use super::{Csv, Report, Setup, median, year_of};
+use crate::db::Db;
+use crate::error::Result;
+
+/// One definition of "resident" applied to the partnership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentShare {
+    /// The definition's key.
+    pub definition: String,
+    /// Its label.
+    pub label: String,
+    /// Members who are residents under it.
+    pub residents: u64,
+    /// Their share of the members, in percent.
+    pub share_percent: Option<f64>,
+    /// Whether the share is at or above the threshold.
+    pub meets_threshold: bool,
+    /// Whether one resident member leaving would bring it below.
+    pub one_resignation_breaks_it: bool,
+}
+
+/// The partnership's composition at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Composition {
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// Members holding a seat (member, chair, vice-chair, treasurer).
+    pub members: u64,
+    /// The share of residents under each definition.
+    pub shares: Vec<ResidentShare>,
+}
+
+/// Is the partnership resident led, now and over time?
+///
+/// Partnership membership is public (members sit on a public board), so
+/// these counts are not suppressed; nothing names a member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResidentLed {
+    /// The area's threshold, in percent.
+    pub threshold_percent: u8,
+    /// Now.
+    pub current: Composition,
+    /// After every change of membership, oldest first.
+    pub history: Vec<Composition>,
+}
+
+/// A seat held: (person, start, end, residency bases).
+type Seat = (String, i64, Option<i64>, String);
+
+/// The roles that are seats on the partnership, as SQL.
+fn seat_names() -> String {
+    let names: Vec<String> = sync_core::Role::ALL
+        .iter()
+        .filter(|r| r.is_partnership_seat())
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect();
+    names.join(", ")
+}
+
+/// Every partnership seat ever held.
+async fn seats(db: &Db) -> Result<Vec<Seat>> {
+    let sql = format!(
+        "SELECT r.person_id, r.start_at, r.end_at, p.residency FROM roles r JOIN people p ON p.id = r.person_id \
+         WHERE r.kind = 'role' AND r.name IN ({})",
+        seat_names()
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The resident-led monitor at `now`.
+pub async fn resident_led(db: &Db, now: Timestamp) -> Result<ResidentLed> {
+    let setup = Setup::load(db).await?;
+    Ok(resident_led_from(setup.area()?, &seats(db).await?, now))
+}
+
+/// The monitor from the seats held.
+pub(super) fn resident_led_from(
+    area: &sync_core::AreaConfig,
+    seats: &[Seat],
+    now: Timestamp,
+) -> ResidentLed {
+    let threshold = area.resident_led_threshold_percent;
+    let composition = |at: i64| -> Composition {
+        let mut members: BTreeMap<&str, &str> = BTreeMap::new();
+        for (person, start, end, residency) in seats {
+            if *start <= at && end.is_none_or(|e| e > at) {
+                members.insert(person, residency);
+            }
+        }
+        let m = members.len() as u64;
+        let shares = area
+            .resident_definitions
+            .iter()
+            .map(|d| {
+                let residents = members
+                    .values()
+                    .filter(|residency| {
+                        residency
+                            .split(',')
+                            .filter_map(sync_core::ResidentBasis::parse)
+                            .any(|b| d.counts.contains(&b))
+                    })
+                    .count() as u64;
+                let meets = |r: u64, m: u64| m > 0 && r * 100 >= u64::from(threshold) * m;
+                ResidentShare {
+                    definition: d.key.clone(),
+                    label: d.label.clone(),
+                    residents,
+                    share_percent: (m > 0).then(|| residents as f64 * 100.0 / m as f64),
+                    meets_threshold: meets(residents, m),
+                    one_resignation_breaks_it: meets(residents, m)
+                        && residents > 0
+                        && !meets(residents - 1, m - 1),
+                }
+            })
+            .collect();
+        Composition {
+            at,
+            members: m,
+            shares,
+        }
+    };
+    let mut changes: Vec<i64> = seats
+        .iter()
+        .flat_map(|(_, start, end, _)| [Some(*start), *end])
+        .flatten()
+        .filter(|t| *t <= now.as_millis())
+        .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    ResidentLed {
+        threshold_percent: threshold,
+        current: composition(now.as_millis()),
+        history: changes.into_iter().map(composition).collect(),
+    }
+}
+
+/// Members joining and leaving in a calendar year (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TurnoverYear {
+    /// The year.
+    pub year: i64,
+    /// People who took a seat, not holding one just before.
+    pub joined: u64,
+    /// People who left the partnership (gave up their last seat).
+    pub left: u64,
+}
+
+/// Working-group members in one group who hold no seat: the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PipelineGroup {
+    /// The group.
+    pub group: String,
+    /// Members now without a partnership seat (`null`: suppressed).
+    pub members: Option<u64>,
+}
+
+/// Are leavers being replaced? Joining and leaving per year, tenure,
+/// vacancies and the pipeline of working-group members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Turnover {
+    /// Counts below this are suppressed (the pipeline only).
+    pub suppressed_below: u64,
+    /// Members now.
+    pub members_now: u64,
+    /// Seats on the board, if the area sets them.
+    pub seats: Option<u32>,
+    /// Empty seats now (when seats are set; 0 when over-full).
+    pub vacancies: Option<u64>,
+    /// Every year from the first join to now, oldest first.
+    pub by_year: Vec<TurnoverYear>,
+    /// Median days current members have served so far.
+    pub median_tenure_days_current: Option<f64>,
+    /// Median days served by those who left.
+    pub median_tenure_days_leavers: Option<f64>,
+    /// People in a working group now who hold no seat (`null`: suppressed).
+    pub pipeline: Option<u64>,
+    /// The same per group (a person in two groups counts in both).
+    pub pipeline_by_group: Vec<PipelineGroup>,
+}
+
+/// A working-group membership: (person, group, start, end).
+type Membership = (String, String, i64, Option<i64>);
+
+fn held(start: i64, end: Option<i64>, at: i64) -> bool {
+    start <= at && end.is_none_or(|e| e > at)
+}
+
+/// Turnover at `now`.
+pub async fn turnover(db: &Db, now: Timestamp) -> Result<Turnover> {
+    let setup = Setup::load(db).await?;
+    let memberships: Vec<Membership> = sqlx::query_as(
+        "SELECT person_id, name, start_at, end_at FROM roles WHERE kind = 'working-group'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(turnover_from(
+        setup.area.as_ref().and_then(|a| a.partnership_seats),
+        setup.suppression,
+        &seats(db).await?,
+        &memberships,
+        now,
+    ))
+}
+
+/// Turnover from the seats and working-group memberships.
+pub(super) fn turnover_from(
+    seats_on_board: Option<u32>,
+    suppression: super::Suppression,
+    seats: &[Seat],
+    memberships: &[Membership],
+    now: Timestamp,
+) -> Turnover {
+    let now = now.as_millis();
+    // Each person's time on the board: their seats merged where they
+    // overlap or follow on (a member becoming chair has not left).
+    let mut by_person: BTreeMap<&str, Vec<(i64, Option<i64>)>> = BTreeMap::new();
+    for (person, start, end, _) in seats {
+        if *start <= now {
+            by_person
+                .entry(person)
+                .or_default()
+                .push((*start, end.filter(|e| *e <= now)));
+        }
+    }
+    let mut spells: Vec<(i64, Option<i64>)> = Vec::new();
+    for held in by_person.values_mut() {
+        held.sort_unstable();
+        let mut current: Option<(i64, Option<i64>)> = None;
+        for &(start, end) in held.iter() {
+            current = match current {
+                Some((s, None)) => Some((s, None)),
+                Some((s, Some(e))) if start <= e => Some((s, end.map(|n| n.max(e)))),
+                Some(done) => {
+                    spells.push(done);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        spells.extend(current);
+    }
+    let mut years: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    if let Some(first) = spells.iter().map(|(s, _)| *s).min() {
+        for year in year_of(first)..=year_of(now) {
+            years.insert(year, (0, 0));
+        }
+    }
+    for (start, end) in &spells {
+        years.entry(year_of(*start)).or_default().0 += 1;
+        if let Some(end) = end {
+            years.entry(year_of(*end)).or_default().1 += 1;
+        }
+    }
+    let days = |ms: i64| ms as f64 / Timestamp::DAY_MILLIS as f64;
+    let mut current: Vec<f64> = spells
+        .iter()
+        .filter(|(_, end)| end.is_none())
+        .map(|(start, _)| days(now - start))
+        .collect();
+    let mut leavers: Vec<f64> = spells
+        .iter()
+        .filter_map(|(start, end)| end.map(|e| days(e - start)))
+        .collect();
+    current.sort_by(f64::total_cmp);
+    leavers.sort_by(f64::total_cmp);
+    let members_now = current.len() as u64;
+
+    let seated: BTreeSet<&str> = seats
+        .iter()
+        .filter(|(_, start, end, _)| held(*start, *end, now))
+        .map(|(person, ..)| person.as_str())
+        .collect();
+    let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (person, group, start, end) in memberships {
+        if held(*start, *end, now) && !seated.contains(person.as_str()) {
+            groups.entry(group).or_default().insert(person);
+        }
+    }
+    let pipeline: BTreeSet<&str> = groups.values().flatten().copied().collect();
+    Turnover {
+        suppressed_below: suppression.below(),
+        members_now,
+        seats: seats_on_board,
+        vacancies: seats_on_board.map(|s| u64::from(s).saturating_sub(members_now)),
+        by_year: years
+            .into_iter()
+            .map(|(year, (joined, left))| TurnoverYear { year, joined, left })
+            .collect(),
+        median_tenure_days_current: median(&current),
+        median_tenure_days_leavers: median(&leavers),
+        pipeline: suppression.count(pipeline.len() as u64),
+        pipeline_by_group: groups
+            .into_iter()
+            .map(|(group, people)| PipelineGroup {
+                group: group.to_owned(),
+                members: suppression.count(people.len() as u64),
+            })
+            .collect(),
+    }
+}
+
+impl Report for Turnover {
+    /// Joining and leaving per year as CSV.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(self.suppressed_below, &["year", "joined", "left"]);
+        for y in &self.by_year {
+            csv.row([y.year.to_string(), y.joined.to_string(), y.left.to_string()]);
+        }
+        csv.finish()
+    }
+}
+
+impl Report for ResidentLed {
+    /// The history as CSV: one row per time and definition.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(
+            0,
+            &[
+                "at",
+                "members",
+                "definition",
+                "residents",
+                "share_percent",
+                "meets_threshold",
+                "one_resignation_breaks_it",
+            ],
+        );
+        for c in self.history.iter().chain([&self.current]) {
+            for s in &c.shares {
+                csv.row([
+                    c.at.to_string(),
+                    c.members.to_string(),
+                    s.definition.clone(),
+                    s.residents.to_string(),
+                    Csv::optional(s.share_percent.map(|p| format!("{p:.1}"))),
+                    s.meets_threshold.to_string(),
+                    s.one_resignation_breaks_it.to_string(),
+                ]);
+            }
+        }
+        csv.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = Timestamp::DAY_MILLIS;
+
+    #[test]
+    fn a_member_becoming_chair_has_not_left() {
+        let year = 365 * DAY;
+        let seat =
+            |p: &str, start: i64, end: Option<i64>| (p.to_owned(), start, end, String::new());
+        let seats = vec![
+            seat("a", 0, Some(100 * DAY)),
+            seat("a", 100 * DAY, None), // member, then chair
+            seat("b", 10 * DAY, Some(400 * DAY)),
+            seat("c", 2 * year, None),
+        ];
+        let groups = vec![
+            ("c".to_owned(), "green".to_owned(), 0, None),
+            ("d".to_owned(), "green".to_owned(), 0, None),
+        ];
+        let t = turnover_from(
+            Some(5),
+            super::super::Suppression::new(3),
+            &seats,
+            &groups,
+            Timestamp::from_millis(2 * year + 10 * DAY),
+        );
+        assert_eq!(t.members_now, 2);
+        assert_eq!(t.vacancies, Some(3));
+        let joined: Vec<(i64, u64, u64)> = t
+            .by_year
+            .iter()
+            .map(|y| (y.year, y.joined, y.left))
+            .collect();
+        assert_eq!(joined, vec![(1970, 2, 0), (1971, 0, 1), (1972, 1, 0)]);
+        assert_eq!(t.median_tenure_days_leavers, Some(390.0));
+        assert_eq!(t.pipeline, None, "one person (d): suppressed");
+    }
+}
