@@ -94,9 +94,8 @@ async fn run(args: Args) {
         }
     }
     let fresh = !path.exists();
-    let db = Db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("database");
+    let url = format!("sqlite://{}", path.display());
+    let db = Db::connect(&url).await.expect("database");
     db.migrate().await.expect("migrate");
     let now = Timestamp::from_millis(1_767_225_600_000); // 2026-01-01
     if fresh {
@@ -111,6 +110,9 @@ async fn run(args: Args) {
             started.elapsed()
         );
     }
+    // New connections: the timings run with the server's own settings.
+    db.pool.close().await;
+    let db = Db::connect(&url).await.expect("database");
     let (people,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
         .fetch_one(&db.pool)
         .await
@@ -214,14 +216,23 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
     }
     let champions: Vec<DeviceId> = (0..CHAMPIONS).map(|_| DeviceId::new(start)).collect();
     let ladder = Ladder::default();
-    let progress = indicatif::ProgressBar::new(people as u64);
     let mut interactions = 0;
     let mut written = 0;
+    let began = Instant::now();
     while written < people {
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await.expect("begin");
+        // A large page cache for the build only (the reports run with the
+        // server's own settings).
+        sqlx::query("PRAGMA cache_size = -2000000")
+            .execute(&mut *tx)
+            .await
+            .expect("cache size");
         for _ in 0..BATCH.min(people - written) {
-            let person = person(&mut rng, start, &events, &champions);
+            // People in order of first contact, as they would arrive.
+            let first =
+                start.as_millis() + (written as i64) * 700 * Timestamp::DAY_MILLIS / people as i64;
+            let person = person(&mut rng, Timestamp::from_millis(first), &events, &champions);
             interactions += person.interactions.len();
             server::projection::project(&mut tx, &Record::Person(person), &ladder, now)
                 .await
@@ -229,9 +240,10 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
             written += 1;
         }
         tx.commit().await.expect("commit");
-        progress.set_position(written as u64);
+        if written % 100_000 < BATCH {
+            eprintln!("{written} people written in {:.0?}", began.elapsed());
+        }
     }
-    progress.finish_and_clear();
     (written, interactions)
 }
 
@@ -239,11 +251,11 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
 /// doorstep knocks, fewer the further up the ladder.
 fn person(
     rng: &mut fastrand::Rng,
-    start: Timestamp,
+    first: Timestamp,
     events: &[(DocId, Timestamp)],
     champions: &[DeviceId],
 ) -> Person {
-    let first = start.plus_days(rng.i64(0..700)).as_millis() + rng.i64(0..Timestamp::DAY_MILLIS);
+    let first = first.as_millis() + rng.i64(0..Timestamp::DAY_MILLIS);
     let patch = rng.usize(..PATCHES.len());
     let champion =
         champions[patch * (CHAMPIONS / PATCHES.len()) + rng.usize(..CHAMPIONS / PATCHES.len())];

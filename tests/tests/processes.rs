@@ -177,6 +177,46 @@ fn the_readme_run_command_serves_demo_data() {
         assert!(leaders > 0, "nobody progressed past volunteering");
         pool.close().await;
     });
+
+    // A partnership board member reads every report of the demo data.
+    let code = admin(&db.url, &["invite", "--role", "viewer"]);
+    let viewer: server::auth::Registered = post_json(
+        &format!("{}/v1/devices", server.base),
+        None,
+        &serde_json::json!({ "invite_code": code.trim(), "name": "board" }),
+        201,
+    );
+    let read = |path: &str| -> serde_json::Value {
+        let (status, body) =
+            tests::server::get(&format!("{}/v1/reports/{path}", server.base), &viewer.token);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    };
+    let funnel = read("funnel");
+    let stages = funnel["stages"].as_array().expect("stages");
+    // Non-empty stages: people on most of the ladder (the few leaders of a
+    // small demo may read as suppressed).
+    let reached = stages
+        .iter()
+        .filter(|s| s["reached"].as_u64().is_some_and(|n| n > 0))
+        .count();
+    assert!(reached >= stages.len() - 2, "{funnel}");
+    for path in [
+        "routes",
+        "resident-led",
+        "civic-core",
+        "reach",
+        "turnover",
+        "champions",
+    ] {
+        let report = read(path);
+        assert!(report.is_object(), "{path}: {report}");
+    }
+    let reach = read("reach");
+    assert!(
+        reach["by_patch"].as_array().is_some_and(|p| p.len() >= 3),
+        "{reach}"
+    );
 }
 
 #[test]

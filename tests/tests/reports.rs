@@ -1138,10 +1138,59 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     }
 }
 
+/// The issue's own check: a group of 3 reads as suppressed, and so does the
+/// next smallest group, since the total would otherwise give the 3 away.
+fn a_group_of_three_is_suppressed(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(&admin.token),
+        &serde_json::json!({ "area": "north-estate", "name": "North Estate" }),
+        200,
+    );
+    for (patch, people) in [("big-estate", 20), ("mid-close", 12), ("tiny-close", 3)] {
+        for _ in 0..people {
+            admin
+                .replica
+                .create_person(
+                    &NewPerson::new("north-estate", patch, EntryChannel::Doorstep),
+                    |p| {
+                        p.log_doorstep(Doorstep::new(DoorOutcome::Spoke))?;
+                        Ok(())
+                    },
+                )
+                .unwrap();
+        }
+    }
+    assert!(admin.sync(&server.base).rejected.is_empty());
+    let reach: Reach = fetch(&server, &admin.token, "reach", "");
+    let contacts: BTreeMap<String, Option<u64>> = reach
+        .by_patch
+        .iter()
+        .map(|r| (r.group.clone(), r.contacts))
+        .collect();
+    assert_eq!(contacts["tiny-close"], None);
+    assert_eq!(contacts["mid-close"], None);
+    assert_eq!(contacts["big-estate"], Some(20));
+    assert_eq!(reach.contacts, Some(35));
+    let (_, csv) = tests::server::get(
+        &format!("{}/v1/reports/reach?format=csv", server.base),
+        &admin.token,
+    );
+    assert!(csv.contains("patch,tiny-close,<5,<5,0,"), "{csv}");
+}
+
 mod sqlite {
     #[test]
     fn the_reports_match_the_oracle_under_every_filter() {
         super::the_reports_match_the_oracle_under_every_filter(tests::server::sqlite());
+    }
+
+    #[test]
+    fn a_group_of_three_is_suppressed() {
+        super::a_group_of_three_is_suppressed(tests::server::sqlite());
     }
 }
 
@@ -1150,6 +1199,13 @@ mod postgres {
     fn the_reports_match_the_oracle_under_every_filter() {
         if let Some(db) = tests::server::postgres() {
             super::the_reports_match_the_oracle_under_every_filter(db);
+        }
+    }
+
+    #[test]
+    fn a_group_of_three_is_suppressed() {
+        if let Some(db) = tests::server::postgres() {
+            super::a_group_of_three_is_suppressed(db);
         }
     }
 }
