@@ -56,17 +56,23 @@ pub async fn champion_activity(
     let setup = Setup::load(db).await?;
     let (condition, values) = filters.condition()?;
     // (PostgreSQL sums BIGINTs as NUMERIC: the sums are cast back.)
-    let (join, condition) = if filters.is_empty() {
-        (String::new(), "1 = 1".to_owned())
+    // With filters, the chosen people lead: `people p CROSS JOIN ...` keeps
+    // SQLite from walking every row of the other table first (PostgreSQL
+    // plans it as any join).
+    let (people, condition) = if filters.is_empty() {
+        ("", "1 = 1".to_owned())
     } else {
-        ("JOIN people p ON p.id = x.person_id".to_owned(), condition)
+        (
+            "people p CROSS JOIN",
+            format!("p.id = x.person_id AND {condition}"),
+        )
     };
     let doors: Vec<(String, String, i64, i64)> = fetch_bound(
         db,
         format!(
             "SELECT x.recorded_by, x.patch, CAST(SUM(x.knocks) AS BIGINT), \
              CAST(SUM(x.conversations) AS BIGINT) \
-             FROM champion_contacts x {join} WHERE {condition} GROUP BY x.recorded_by, x.patch"
+             FROM {people} champion_contacts x WHERE {condition} GROUP BY x.recorded_by, x.patch"
         ),
         values.clone(),
     )
@@ -79,7 +85,7 @@ pub async fn champion_activity(
         format!(
             "SELECT x.recorded_by, x.patch, COUNT(*), \
              CAST(SUM(CASE WHEN x.follow_up_due < ${now_param} THEN 1 ELSE 0 END) AS BIGINT) \
-             FROM interactions x {join} WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
+             FROM {people} interactions x WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
              AND {condition} GROUP BY x.recorded_by, x.patch"
         ),
         with_now,

@@ -103,6 +103,8 @@ pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<Ci
         values.clone(),
     )
     .await?;
+    // With filters, the chosen people lead: CROSS JOIN keeps SQLite from
+    // walking every attendance instead (PostgreSQL plans it as a join).
     let attendance_sql = if filters.is_empty() {
         "SELECT i.event_id, COUNT(DISTINCT i.person_id), \
          COUNT(DISTINCT CASE WHEN i.first_attendance = 1 THEN i.person_id END) \
@@ -112,8 +114,8 @@ pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<Ci
         format!(
             "SELECT i.event_id, COUNT(DISTINCT i.person_id), \
              COUNT(DISTINCT CASE WHEN i.first_attendance = 1 THEN i.person_id END) \
-             FROM interactions i JOIN people p ON p.id = i.person_id \
-             WHERE i.kind = 'attendance' AND {condition} GROUP BY i.event_id"
+             FROM people p CROSS JOIN interactions i \
+             WHERE i.person_id = p.id AND i.kind = 'attendance' AND {condition} GROUP BY i.event_id"
         )
     };
     let attendance: Vec<(String, i64, i64)> = fetch_bound(db, attendance_sql, values).await?;
