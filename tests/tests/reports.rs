@@ -552,7 +552,7 @@ fn check_civic_core(
             .collect();
         let first = attendances.iter().min().map(|(_, id, _)| *id);
         for (_, id, event) in &attendances {
-            let entry = attendances_entry(&mut attendees, *event);
+            let entry = attendees.entry(*event).or_default();
             entry.0.insert(p.id);
             if Some(*id) == first {
                 entry.1.insert(p.id);
@@ -593,13 +593,6 @@ fn check_civic_core(
         .map(|m| (m.month.clone(), m.attendees, m.first_time, m.returning))
         .collect();
     assert_eq!(got_months, want_months, "months {query:?}");
-}
-
-fn attendances_entry(
-    map: &mut BTreeMap<DocId, (BTreeSet<DocId>, BTreeSet<DocId>)>,
-    event: DocId,
-) -> &mut (BTreeSet<DocId>, BTreeSet<DocId>) {
-    map.entry(event).or_default()
 }
 
 /// `YYYY-MM` of a time in 2025 (the generator stays within it).

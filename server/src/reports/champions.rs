@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, fetch_bound};
+use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, bind, fetch_bound};
 use crate::db::Db;
 use crate::error::Result;
 
@@ -78,13 +78,12 @@ pub async fn champion_activity(
     )
     .await?;
     let mut with_now = values;
-    with_now.push(SqlValue::Int(now.as_millis()));
-    let now_param = with_now.len();
+    let now_param = bind(&mut with_now, SqlValue::Int(now.as_millis()));
     let follow_ups: Vec<(String, String, i64, i64)> = fetch_bound(
         db,
         format!(
             "SELECT x.recorded_by, x.patch, COUNT(*), \
-             CAST(SUM(CASE WHEN x.follow_up_due < ${now_param} THEN 1 ELSE 0 END) AS BIGINT) \
+             CAST(SUM(CASE WHEN x.follow_up_due < {now_param} THEN 1 ELSE 0 END) AS BIGINT) \
              FROM {people} interactions x WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
              AND {condition} GROUP BY x.recorded_by, x.patch"
         ),
@@ -110,15 +109,9 @@ pub(super) fn champion_activity_from(
     suppression: Suppression,
     counts: BTreeMap<(String, String), Counts>,
 ) -> ChampionActivity {
-    let column = |i: usize| -> (Vec<Option<u64>>, Option<u64>) {
-        let cells: Vec<u64> = counts.values().map(|c| c[i]).collect();
-        let total = cells.iter().sum();
-        (suppression.breakdown(&cells), suppression.count(total))
-    };
-    let (doors, doors_total) = column(0);
-    let (spoke, spoke_total) = column(1);
-    let (owed, owed_total) = column(2);
-    let (overdue, overdue_total) = column(3);
+    let cells: Vec<Counts> = counts.values().copied().collect();
+    let [doors, spoke, owed, overdue] = suppression.columns(&cells);
+    let total = |i: usize| suppression.count(cells.iter().map(|c| c[i]).sum());
     ChampionActivity {
         suppressed_below: suppression.below(),
         rows: counts
@@ -133,10 +126,10 @@ pub(super) fn champion_activity_from(
                 follow_ups_overdue: overdue[i],
             })
             .collect(),
-        doors_knocked: doors_total,
-        conversations: spoke_total,
-        follow_ups_owed: owed_total,
-        follow_ups_overdue: overdue_total,
+        doors_knocked: total(0),
+        conversations: total(1),
+        follow_ups_owed: total(2),
+        follow_ups_overdue: total(3),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, fetch_bound, month_of};
+use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, bind, fetch_bound, month_of};
 use crate::db::Db;
 use crate::error::Result;
 
@@ -78,12 +78,8 @@ pub struct CivicCore {
 pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<CivicCore> {
     let setup = Setup::load(db).await?;
     let (condition, values) = filters.condition()?;
-    let bind_now = |values: &[SqlValue]| {
-        let mut all = values.to_vec();
-        all.push(SqlValue::Int(now.as_millis()));
-        (all, format!("${}", values.len() + 1))
-    };
-    let (with_now, now_param) = bind_now(&values);
+    let mut with_now = values.clone();
+    let now_param = bind(&mut with_now, SqlValue::Int(now.as_millis()));
     let roles: Vec<(i64, i64)> = fetch_bound(
         db,
         format!(

@@ -114,8 +114,8 @@ impl Filters {
         let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
         let mut values = Vec::new();
         let mut push = |clause: &str, value: SqlValue| {
-            values.push(value);
-            clauses.push(clause.replace('?', &format!("${}", values.len())));
+            let placeholder = bind(&mut values, value);
+            clauses.push(clause.replace('?', &placeholder));
         };
         if let Some(from) = self.from {
             push("p.first_contact_at >= ?", SqlValue::Int(from));
@@ -159,6 +159,13 @@ impl Filters {
 enum SqlValue {
     Int(i64),
     Text(String),
+}
+
+/// Appends a query parameter after those bound so far; returns its
+/// placeholder (`$n`).
+fn bind(values: &mut Vec<SqlValue>, value: SqlValue) -> String {
+    values.push(value);
+    format!("${}", values.len())
 }
 
 /// Runs a report query with the parameters bound in order.
@@ -225,6 +232,12 @@ impl Suppression {
             shown[next] = None;
         }
         shown
+    }
+
+    /// Each column of a table, suppressed as a breakdown of its own (each
+    /// column adds up to a total shown beside the table).
+    pub fn columns<const N: usize>(self, rows: &[[u64; N]]) -> [Vec<Option<u64>>; N] {
+        std::array::from_fn(|i| self.breakdown(&rows.iter().map(|r| r[i]).collect::<Vec<_>>()))
     }
 
     /// A value derived from counts, shown only if each of them is.
@@ -358,8 +371,8 @@ fn quote(field: &str) -> String {
     }
 }
 
-/// A UTC month `YYYY-MM` from milliseconds since the epoch.
-fn month_of(ms: i64) -> String {
+/// The UTC year and month (1 to 12) of milliseconds since the epoch.
+fn year_month(ms: i64) -> (i64, i64) {
     // Howard Hinnant's civil_from_days.
     let z = ms.div_euclid(Timestamp::DAY_MILLIS) + 719_468;
     let era = z.div_euclid(146_097);
@@ -368,13 +381,18 @@ fn month_of(ms: i64) -> String {
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month)
+}
+
+/// A UTC month `YYYY-MM` from milliseconds since the epoch.
+fn month_of(ms: i64) -> String {
+    let (year, month) = year_month(ms);
     format!("{year:04}-{month:02}")
 }
 
 /// The UTC year of milliseconds since the epoch.
 fn year_of(ms: i64) -> i64 {
-    month_of(ms)[..4].parse().unwrap_or(1970)
+    year_month(ms).0
 }
 
 #[cfg(test)]
@@ -435,6 +453,9 @@ mod tests {
         );
         assert_eq!(s.breakdown(&[9, 40]), vec![Some(9), Some(40)]);
         assert_eq!(Suppression::new(10).breakdown(&[9, 40]), vec![None, None]);
+        let [first, second] = s.columns(&[[3, 40], [40, 40], [7, 40]]);
+        assert_eq!(first, vec![None, Some(40), None]);
+        assert_eq!(second, vec![Some(40); 3]);
     }
 
     #[test]

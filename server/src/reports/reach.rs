@@ -197,10 +197,8 @@ fn rows(
     suppression: Suppression,
     groups: Vec<(Option<String>, Counts, Option<u32>)>,
 ) -> Vec<ReachRow> {
-    let column = |i: usize| -> Vec<Option<u64>> {
-        suppression.breakdown(&groups.iter().map(|(_, c, _)| c[i]).collect::<Vec<_>>())
-    };
-    let (contacts, conversations, participants) = (column(0), column(1), column(2));
+    let counts: Vec<Counts> = groups.iter().map(|(_, c, _)| *c).collect();
+    let [contacts, conversations, participants] = suppression.columns(&counts);
     groups
         .into_iter()
         .enumerate()
