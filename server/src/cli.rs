@@ -456,6 +456,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         let every = std::time::Duration::from_secs(args.retention_every_minutes * 60);
         tokio::spawn(retention_task(db.clone(), policy, every));
     }
+    tokio::spawn(optimize_task(db.clone()));
     let app = http::app(AppState::new(db, rate_limit));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -489,6 +490,19 @@ async fn retention_task(db: Arc<Db>, policy: retention::Policy, every: std::time
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "retention run failed"),
+        }
+    }
+}
+
+/// Refreshes the query planner's statistics hourly (see [`Db::optimize`]).
+async fn optimize_task(db: Arc<Db>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    // The first tick is immediate, and migrate has just optimized.
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        if let Err(e) = db.optimize().await {
+            tracing::error!(error = %e, "refreshing the planner's statistics failed");
         }
     }
 }

@@ -105,6 +105,22 @@ impl Db {
                 "rebuilt the projections"
             );
         }
+        self.optimize().await
+    }
+
+    /// Refreshes the query planner's statistics where they are missing or
+    /// stale (SQLite's `PRAGMA optimize`, which bounds its own work). The
+    /// reports' plans depend on them: without statistics SQLite may walk
+    /// the wrong index first. `serve` calls this after migrating and then
+    /// hourly. PostgreSQL's autovacuum does the same on its own.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            // 0x10002: consider every table, not only those this connection
+            // has queried.
+            sqlx::query("PRAGMA optimize = 0x10002")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

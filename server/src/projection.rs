@@ -5,12 +5,12 @@
 //! present when the record holds a current equality-monitoring consent
 //! (sync-core refuses it otherwise).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::AnyConnection;
 use sync_core::{
-    AreaConfig, ConsentPurpose, DocId, DoorOutcome, Event, InteractionKind, Ladder, Person, Record,
-    StageRule, Timestamp,
+    AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind, Ladder,
+    Person, Record, StageRule, Timestamp,
 };
 
 use crate::db::Db;
@@ -19,7 +19,7 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -72,15 +72,27 @@ pub async fn reproject_people(
     ladder: &Ladder,
     now: Timestamp,
 ) -> Result<()> {
-    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'person'")
+    // A page of documents at a time: a million people never sit in memory.
+    const PAGE: i64 = 200;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, bytes FROM documents WHERE kind = 'person' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(PAGE)
         .fetch_all(&mut *conn)
         .await?;
-    for (bytes,) in rows {
-        if let Record::Person(p) = sync_core::read_record(&bytes)? {
-            project_person(conn, &p, ladder, now).await?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = last.clone();
+        for (_, bytes) in &rows {
+            if let Record::Person(p) = sync_core::read_record(bytes)? {
+                project_person(conn, &p, ladder, now).await?;
+            }
         }
     }
-    Ok(())
 }
 
 /// Deletes every row derived from a document (erasure).
@@ -179,12 +191,7 @@ async fn project_person(
             .await?;
         }
     }
-    let first_attendance = p
-        .interactions
-        .iter()
-        .filter(|i| matches!(i.kind, InteractionKind::Attendance { .. }))
-        .min_by_key(|i| (i.at, i.id))
-        .map(|i| i.id);
+    let first_attendance = first_attendances(p);
     // Per champion: (doors knocked, conversations).
     let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for i in &p.interactions {
@@ -236,10 +243,7 @@ async fn project_person(
                 .map(|d| d.at.as_millis()),
         )
         .bind(&p.patch)
-        .bind(
-            matches!(i.kind, InteractionKind::Attendance { .. })
-                .then(|| i64::from(Some(i.id) == first_attendance)),
-        )
+        .bind(first_attendance.get(&i.id).copied())
         .execute(&mut *conn)
         .await?;
         let membership = match &i.kind {
@@ -264,6 +268,30 @@ async fn project_person(
         }
     }
     Ok(())
+}
+
+/// Per attendance, its `interactions.first_attendance`: 1 for the person's
+/// first attendance at anything, 0 for their first at each later event.
+/// Repeats at an event already attended (recorded twice) are left out, so
+/// they are stored as NULL and attendees are counted once.
+fn first_attendances(p: &Person) -> BTreeMap<EntryId, i64> {
+    let mut attendances: Vec<(Timestamp, EntryId, DocId)> = p
+        .interactions
+        .iter()
+        .filter_map(|i| match i.kind {
+            InteractionKind::Attendance { event } => Some((i.at, i.id, event)),
+            _ => None,
+        })
+        .collect();
+    attendances.sort_unstable();
+    let mut seen = BTreeSet::new();
+    let mut flags = BTreeMap::new();
+    for (_, id, event) in attendances {
+        if seen.insert(event) {
+            flags.insert(id, i64::from(flags.is_empty()));
+        }
+    }
+    flags
 }
 
 async fn project_event(conn: &mut AnyConnection, e: &Event) -> Result<()> {

@@ -54,19 +54,8 @@ pub async fn champion_activity(
     now: Timestamp,
 ) -> Result<ChampionActivity> {
     let setup = Setup::load(db).await?;
-    let (condition, values) = filters.condition()?;
+    let (people, condition, values) = filters.people_leading("x")?;
     // (PostgreSQL sums BIGINTs as NUMERIC: the sums are cast back.)
-    // With filters, the chosen people lead: `people p CROSS JOIN ...` keeps
-    // SQLite from walking every row of the other table first (PostgreSQL
-    // plans it as any join).
-    let (people, condition) = if filters.is_empty() {
-        ("", "1 = 1".to_owned())
-    } else {
-        (
-            "people p CROSS JOIN",
-            format!("p.id = x.person_id AND {condition}"),
-        )
-    };
     let doors: Vec<(String, String, i64, i64)> = fetch_bound(
         db,
         format!(

@@ -90,30 +90,32 @@ pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<Ci
         with_now,
     )
     .await?;
+    // Unfiltered, the partial index people_activity answers alone. With
+    // filters, the unary plus keeps SQLite off that index (it would read
+    // every active person's row to check the filters) and on the filters'
+    // covering index, which holds the activity too.
+    let active = if filters.is_empty() {
+        "p.activity > 0"
+    } else {
+        "+p.activity > 0"
+    };
     let activity: Vec<(i64, i64)> = fetch_bound(
         db,
         format!(
-            "SELECT p.activity, COUNT(*) FROM people p WHERE {condition} AND p.activity > 0 \
+            "SELECT p.activity, COUNT(*) FROM people p WHERE {condition} AND {active} \
              GROUP BY p.activity"
         ),
         values.clone(),
     )
     .await?;
-    // With filters, the chosen people lead: CROSS JOIN keeps SQLite from
-    // walking every attendance instead (PostgreSQL plans it as a join).
-    let attendance_sql = if filters.is_empty() {
-        "SELECT i.event_id, COUNT(DISTINCT i.person_id), \
-         COUNT(DISTINCT CASE WHEN i.first_attendance = 1 THEN i.person_id END) \
-         FROM interactions i WHERE i.kind = 'attendance' GROUP BY i.event_id"
-            .to_owned()
-    } else {
-        format!(
-            "SELECT i.event_id, COUNT(DISTINCT i.person_id), \
-             COUNT(DISTINCT CASE WHEN i.first_attendance = 1 THEN i.person_id END) \
-             FROM people p CROSS JOIN interactions i \
-             WHERE i.person_id = p.id AND i.kind = 'attendance' AND {condition} GROUP BY i.event_id"
-        )
-    };
+    // Repeats at the same event have no first_attendance (see migration
+    // 0005), so attendees are counted without DISTINCT.
+    let (people, condition, values) = filters.people_leading("i")?;
+    let attendance_sql = format!(
+        "SELECT i.event_id, COUNT(*), CAST(SUM(i.first_attendance) AS BIGINT) \
+         FROM {people} interactions i WHERE i.kind = 'attendance' \
+         AND i.first_attendance IS NOT NULL AND {condition} GROUP BY i.event_id"
+    );
     let attendance: Vec<(String, i64, i64)> = fetch_bound(db, attendance_sql, values).await?;
     let events: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT id, title, starts_at FROM events")

@@ -147,6 +147,24 @@ impl Filters {
         Ok((clauses.join(" AND "), values))
     }
 
+    /// For a query over a per-person table aliased `alias`: what goes
+    /// before the table in FROM, and the WHERE condition. Without filters
+    /// the table is read alone (every row belongs to someone contacted).
+    /// With filters the chosen people lead: `people p CROSS JOIN` keeps
+    /// SQLite from walking every row of the table first (PostgreSQL plans
+    /// it as any join).
+    fn people_leading(&self, alias: &str) -> Result<(&'static str, String, Vec<SqlValue>)> {
+        if self.is_empty() {
+            return Ok(("", "1 = 1".to_owned(), Vec::new()));
+        }
+        let (condition, values) = self.condition()?;
+        Ok((
+            "people p CROSS JOIN",
+            format!("{alias}.person_id = p.id AND {condition}"),
+            values,
+        ))
+    }
+
     /// Whether CSV was asked for in the query.
     pub fn wants_csv(&self) -> bool {
         self.format
