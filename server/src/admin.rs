@@ -1,9 +1,12 @@
-//! Admin operations shared by the `outreach admin` commands and the admin
-//! HTTP endpoints: the area configuration and events.
+//! Admin operations shared by the `outreach admin` commands, the admin
+//! HTTP endpoints and the dashboard's admin pages: invites and devices,
+//! the area configuration and events.
 //!
 //! The server writes records as a device of its own: each edit becomes a
 //! push (`sync_core::authoring`) merged through [`crate::sync::merge`], so
 //! it is validated, projected and sent to phones like any other change.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -13,6 +16,8 @@ use sync_core::{
     Timestamp, authoring, read_record,
 };
 
+use crate::audit::{self, Action};
+use crate::auth::{self, Role};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::sync;
@@ -64,6 +69,47 @@ async fn merge_own(db: &Db, push: Option<sync_core::Push>, now: Timestamp) -> Re
             "the server's own edit was not accepted".into(),
         )),
     }
+}
+
+/// Makes an invite on behalf of `actor` (a device id or
+/// [`audit::COMMAND_LINE`]), valid for `lifetime_ms`, and logs it. Returns
+/// the one-time code.
+pub async fn invite(
+    db: &Db,
+    actor: &str,
+    role: Role,
+    patches: &BTreeSet<String>,
+    now: Timestamp,
+    lifetime_ms: i64,
+) -> Result<String> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    let expires_at = Timestamp::from_millis(now.as_millis() + lifetime_ms);
+    let code = auth::create_invite(&mut tx, role, patches, now, expires_at).await?;
+    audit::record_on(&mut tx, now, actor, Action::Invited, None, role.as_str()).await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
+/// Revokes a device on behalf of `actor`, and logs it. Fails with
+/// `NotFound` when there is no such device.
+pub async fn revoke(db: &Db, actor: &str, device: DeviceId, now: Timestamp) -> Result<()> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    if !auth::revoke_device(&mut tx, device, now).await? {
+        return Err(Error::NotFound("device"));
+    }
+    audit::record_on(
+        &mut tx,
+        now,
+        actor,
+        Action::Revoked,
+        None,
+        &device.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The area configuration, if one was made.
@@ -149,6 +195,21 @@ pub async fn update_event(db: &Db, id: DocId, event: &NewEvent, now: Timestamp) 
         other => other.into(),
     })?;
     merge_own(db, push, now).await
+}
+
+/// An event from the admin's input, checked against the area: the area
+/// must be configured and the patch one of its patches.
+pub async fn checked_event(db: &Db, input: EventInput) -> Result<NewEvent> {
+    let area = area(db)
+        .await?
+        .ok_or_else(|| Error::BadRequest("configure the area before adding events".into()))?;
+    if area.patch(&input.patch).is_none() {
+        return Err(Error::BadRequest(format!(
+            "{:?} is not one of the area's patches",
+            input.patch
+        )));
+    }
+    input.into_new_event(&area.area)
 }
 
 /// Every event, soonest first.

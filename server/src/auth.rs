@@ -124,12 +124,13 @@ pub fn check_patches(role: Role, patches: &BTreeSet<String>) -> Result<()> {
     }
 }
 
-/// Makes an invite and returns its one-time code.
+/// Makes an invite, valid until `expires_at`, and returns its one-time code.
 pub async fn create_invite(
     conn: &mut AnyConnection,
     role: Role,
     patches: &BTreeSet<String>,
     now: Timestamp,
+    expires_at: Timestamp,
 ) -> Result<String> {
     check_patches(role, patches)?;
     let code = new_secret()?[..24].to_owned();
@@ -140,7 +141,7 @@ pub async fn create_invite(
     .bind(role.as_str())
     .bind(join_patches(patches))
     .bind(now.as_millis())
-    .bind(now.plus_days(INVITE_DAYS).as_millis())
+    .bind(expires_at.as_millis())
     .execute(&mut *conn)
     .await?;
     Ok(code)
@@ -236,22 +237,126 @@ pub async fn register_device(
 
 /// The device a bearer token belongs to.
 pub async fn authenticate(conn: &mut AnyConnection, token: &str) -> Result<Device> {
+    device_where(conn, "token_hash", &hash_secret(token))
+        .await?
+        .ok_or(Error::Unauthorized)
+}
+
+/// The device with this id, if there is one.
+pub async fn device(conn: &mut AnyConnection, id: DeviceId) -> Result<Option<Device>> {
+    device_where(conn, "id", &id.to_string()).await
+}
+
+async fn device_where(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<Device>> {
+    let sql = format!("SELECT id, role, patches, revoked_at FROM devices WHERE {column} = $1");
     let row: Option<(String, String, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, role, patches, revoked_at FROM devices WHERE token_hash = $1")
-            .bind(hash_secret(token))
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(value)
             .fetch_optional(&mut *conn)
             .await?;
     let Some((id, role, patches, revoked_at)) = row else {
-        return Err(Error::Unauthorized);
+        return Ok(None);
     };
-    Ok(Device {
+    Ok(Some(Device {
         id: id
             .parse()
             .map_err(|_| Error::Corrupt(format!("device id {id}")))?,
         role: Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("device role {role}")))?,
         patches: split_patches(&patches),
         revoked: revoked_at.is_some(),
-    })
+    }))
+}
+
+/// Exchanges a dashboard sign-in link's code (a viewer or admin invite)
+/// for a new device named "dashboard". A phone's invite is refused and
+/// left unused, so the phone it was made for can still register.
+pub async fn register_dashboard(db: &crate::db::Db, code: &str, now: Timestamp) -> Result<Device> {
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    let registered = register_device(&mut tx, code, "dashboard", now).await?;
+    if !matches!(registered.role, Role::Admin | Role::Viewer) {
+        // Dropping the transaction rolls the registration back.
+        return Err(Error::Forbidden(
+            "that code is an invite for a phone, not a dashboard sign-in link",
+        ));
+    }
+    let id = registered
+        .device_id
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
+    let device = device(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::Corrupt("the new device is missing".into()))?;
+    tx.commit().await?;
+    Ok(device)
+}
+
+/// Starts a dashboard session for `device` until `expires_at`, with a CSRF
+/// token of its own, and clears expired ones. Returns the cookie's secret;
+/// only its hash is stored.
+pub async fn start_session(
+    db: &crate::db::Db,
+    device: DeviceId,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<String> {
+    let secret = new_secret()?;
+    let csrf = new_secret()?;
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO web_sessions (secret_hash, device_id, csrf, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash_secret(&secret))
+    .bind(device.to_string())
+    .bind(&csrf)
+    .bind(now.as_millis())
+    .bind(expires_at.as_millis())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// The device and CSRF token of a live session, if `secret` is one.
+pub async fn session(
+    conn: &mut AnyConnection,
+    secret: &str,
+    now: Timestamp,
+) -> Result<Option<(Device, String)>> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT device_id, csrf FROM web_sessions WHERE secret_hash = $1 AND expires_at > $2",
+    )
+    .bind(hash_secret(secret))
+    .bind(now.as_millis())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((device_id, csrf)) = row else {
+        return Ok(None);
+    };
+    let id = device_id
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("session device {device_id}")))?;
+    Ok(device(conn, id).await?.map(|d| (d, csrf)))
+}
+
+/// Ends a session (signing out).
+pub async fn end_session(db: &crate::db::Db, secret: &str) -> Result<()> {
+    let _guard = db.write_guard().await;
+    sqlx::query("DELETE FROM web_sessions WHERE secret_hash = $1")
+        .bind(hash_secret(secret))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 /// A device as listed for admins.

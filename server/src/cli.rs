@@ -122,6 +122,18 @@ pub enum AdminCommand {
         #[arg(long = "patch")]
         patches: Vec<String>,
     },
+    /// Make a one-time sign-in link to the partnership dashboard.
+    SignInLink {
+        /// Who signs in with it: viewer (reports) or admin.
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: Role,
+        /// Minutes until it stops working.
+        #[arg(long, default_value_t = crate::web::SIGN_IN_LINK_MINUTES)]
+        minutes: i64,
+        /// Where the dashboard is served, as people's browsers reach it.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
     /// List devices.
     Devices,
     /// Revoke a device: it wipes its store at its next sync.
@@ -255,19 +267,27 @@ impl Cli {
             }
             Command::Admin(AdminCommand::Invite { role, patches }) => {
                 let patches: BTreeSet<String> = patches.into_iter().collect();
-                let _guard = db.write_guard().await;
-                let mut conn = db.pool.acquire().await?;
-                let code = auth::create_invite(&mut conn, role, &patches, clock.now()).await?;
-                audit::record_on(
-                    &mut conn,
-                    clock.now(),
+                let lifetime = auth::INVITE_DAYS * sync_core::Timestamp::DAY_MILLIS;
+                let code = admin::invite(
+                    &db,
                     audit::COMMAND_LINE,
-                    Action::Invited,
-                    None,
-                    role.as_str(),
+                    role,
+                    &patches,
+                    clock.now(),
+                    lifetime,
                 )
                 .await?;
                 println!("{code}");
+            }
+            Command::Admin(AdminCommand::SignInLink {
+                role,
+                minutes,
+                base_url,
+            }) => {
+                let path =
+                    crate::web::sign_in_link(&db, audit::COMMAND_LINE, role, clock.now(), minutes)
+                        .await?;
+                println!("{}{path}", base_url.trim_end_matches('/'));
             }
             Command::Admin(AdminCommand::Devices) => {
                 let mut conn = db.pool.acquire().await?;
@@ -291,20 +311,7 @@ impl Cli {
                 let id: DeviceId = device
                     .parse()
                     .map_err(|_| Error::BadRequest(format!("{device:?} is not a device id")))?;
-                let _guard = db.write_guard().await;
-                let mut conn = db.pool.acquire().await?;
-                if !auth::revoke_device(&mut conn, id, clock.now()).await? {
-                    return Err(Error::NotFound("device"));
-                }
-                audit::record_on(
-                    &mut conn,
-                    clock.now(),
-                    audit::COMMAND_LINE,
-                    Action::Revoked,
-                    None,
-                    &id.to_string(),
-                )
-                .await?;
+                admin::revoke(&db, audit::COMMAND_LINE, id, clock.now()).await?;
                 println!("revoked {id}: it wipes its store at its next sync");
             }
             Command::Admin(AdminCommand::Erase { record }) => {

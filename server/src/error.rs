@@ -42,6 +42,9 @@ pub enum Error {
     /// The configuration is unusable.
     #[error("configuration error: {0}")]
     Config(String),
+    /// A page or chart template failed to render (a bug).
+    #[error("rendering a page failed: {0}")]
+    Render(String),
     /// An I/O error outside the database.
     #[error("{context}: {source}")]
     Io {

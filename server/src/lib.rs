@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod db;
 pub mod demo;
@@ -17,6 +18,7 @@ pub mod projection;
 pub mod reports;
 pub mod retention;
 pub mod sync;
+pub mod web;
 
 pub use error::{Error, Result};
 

@@ -159,14 +159,14 @@ impl TestServer {
         self.runtime.as_ref().expect("running").block_on(future)
     }
 
-    /// Makes an invite with the CLI's function and registers a device with
+    /// Makes an invite with the admin function and registers a device with
     /// it over HTTP. Returns the device's id and token.
     pub fn register(&self, role: server::auth::Role, patches: &[&str]) -> (DeviceId, String) {
         let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
         let now = self.clock.now();
         let code = self.block_on(async {
-            let mut conn = self.db.pool.acquire().await.expect("connection");
-            server::auth::create_invite(&mut conn, role, &patches, now)
+            let lifetime = server::auth::INVITE_DAYS * Timestamp::DAY_MILLIS;
+            server::admin::invite(&self.db, "test", role, &patches, now, lifetime)
                 .await
                 .expect("invite")
         });
@@ -410,6 +410,40 @@ pub fn outreach_binary() -> PathBuf {
         binary.display()
     );
     binary
+}
+
+/// Runs `outreach admin ...` against a database and returns its stdout.
+pub fn outreach_admin(database_url: &str, args: &[&str]) -> String {
+    let output = Command::new(outreach_binary())
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run outreach admin");
+    assert!(
+        output.status.success(),
+        "outreach admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("text")
+}
+
+/// Registers a device on the server at `base` from an invite made with
+/// `outreach admin invite --role ROLE` on its database.
+pub fn register_with_cli_invite(
+    database_url: &str,
+    base: &str,
+    role: &str,
+    name: &str,
+) -> Registered {
+    let code = outreach_admin(database_url, &["invite", "--role", role]);
+    post_json(
+        &format!("{base}/v1/devices"),
+        None,
+        &serde_json::json!({ "invite_code": code.trim(), "name": name }),
+        201,
+    )
 }
 
 /// An `outreach serve` process on 127.0.0.1; killed when dropped.

@@ -1,43 +1,19 @@
 //! Tests of `outreach` processes: two servers on one PostgreSQL losing no
 //! concurrent change, and the README's run command serving demo data.
 
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 
 use sync_core::{
     DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, ManualClock, MemoryStore,
     NewPerson, Record, Replica, read_record,
 };
-use tests::server::{HttpPhone, ServeProcess, outreach_binary, post_json};
+use tests::server::{HttpPhone, ServeProcess, register_with_cli_invite};
 
 const PHONES: usize = 6;
 const ROUNDS: usize = 10;
 
-/// Runs `outreach admin ...` against a database and returns its stdout.
-fn admin(database_url: &str, args: &[&str]) -> String {
-    let output = Command::new(outreach_binary())
-        .arg("admin")
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run outreach admin");
-    assert!(
-        output.status.success(),
-        "outreach admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("text")
-}
-
 fn register(database_url: &str, base: &str) -> HttpPhone {
-    let code = admin(database_url, &["invite", "--role", "admin"]);
-    let registered: server::auth::Registered = post_json(
-        &format!("{base}/v1/devices"),
-        None,
-        &serde_json::json!({ "invite_code": code.trim(), "name": "phone" }),
-        201,
-    );
+    let registered = register_with_cli_invite(database_url, base, "admin", "phone");
     let device: DeviceId = registered.device_id.parse().expect("device id");
     let clock = ManualClock::new(sync_core::Timestamp::from_millis(1_789_000_000_000));
     HttpPhone {
@@ -179,13 +155,7 @@ fn the_readme_run_command_serves_demo_data() {
     });
 
     // A partnership board member reads every report of the demo data.
-    let code = admin(&db.url, &["invite", "--role", "viewer"]);
-    let viewer: server::auth::Registered = post_json(
-        &format!("{}/v1/devices", server.base),
-        None,
-        &serde_json::json!({ "invite_code": code.trim(), "name": "board" }),
-        201,
-    );
+    let viewer = register_with_cli_invite(&db.url, &server.base, "viewer", "board");
     let read = |path: &str| -> serde_json::Value {
         let (status, body) =
             tests::server::get(&format!("{}/v1/reports/{path}", server.base), &viewer.token);

@@ -18,33 +18,46 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// The status and stable code of an error: the one mapping from errors to
+/// HTTP, shared by the JSON API and the dashboard's HTML pages.
+pub(crate) fn status_of(error: &Error) -> (StatusCode, &'static str) {
+    match error {
+        Error::Protocol(_) => (StatusCode::BAD_REQUEST, "bad-sync-message"),
+        Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+        Error::Core(sync_core::Error::Validation(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        }
+        Error::Core(sync_core::Error::NotFound { .. } | sync_core::Error::NoSuchRecord(_))
+        | Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
+        Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        Error::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+        Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        Error::Database(_)
+        | Error::Migrate(_)
+        | Error::Core(_)
+        | Error::Corrupt(_)
+        | Error::Config(_)
+        | Error::Render(_)
+        | Error::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+/// What people are told of an error: server faults are logged here and
+/// described only as internal.
+pub(crate) fn public_message(error: &Error, status: StatusCode) -> String {
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %error, "request failed");
+        "internal error: see the server's log".to_owned()
+    } else {
+        error.to_string()
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            Error::Protocol(_) => (StatusCode::BAD_REQUEST, "bad-sync-message"),
-            Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
-            Error::Core(sync_core::Error::Validation(_)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-            }
-            Error::Core(sync_core::Error::NotFound { .. } | sync_core::Error::NoSuchRecord(_))
-            | Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Error::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
-            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
-            Error::Database(_)
-            | Error::Migrate(_)
-            | Error::Core(_)
-            | Error::Corrupt(_)
-            | Error::Config(_)
-            | Error::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "request failed");
-            "internal error: see the server's log".to_owned()
-        } else {
-            self.to_string()
-        };
+        let (status, code) = status_of(&self);
+        let message = public_message(&self, status);
         let mut response = (
             status,
             Json(ErrorBody {

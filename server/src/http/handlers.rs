@@ -176,16 +176,13 @@ pub(super) async fn create_invite(
     Json(body): Json<InviteRequest>,
 ) -> Result<(StatusCode, Json<Invite>)> {
     let patches: BTreeSet<String> = body.patches.into_iter().collect();
-    let _guard = state.db.write_guard().await;
-    let mut conn = state.db.pool.acquire().await?;
-    let code = auth::create_invite(&mut conn, body.role, &patches, state.now()).await?;
-    audit::record_on(
-        &mut conn,
-        state.now(),
+    let code = admin::invite(
+        &state.db,
         &admin.id.to_string(),
-        Action::Invited,
-        None,
-        body.role.as_str(),
+        body.role,
+        &patches,
+        state.now(),
+        auth::INVITE_DAYS * sync_core::Timestamp::DAY_MILLIS,
     )
     .await?;
     Ok((
@@ -237,22 +234,8 @@ pub(super) async fn revoke_device(
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let id: DeviceId = id.parse().map_err(|_| Error::NotFound("device"))?;
-    let _guard = state.db.write_guard().await;
-    let mut conn = state.db.pool.acquire().await?;
-    if auth::revoke_device(&mut conn, id, state.now()).await? {
-        audit::record_on(
-            &mut conn,
-            state.now(),
-            &admin.id.to_string(),
-            Action::Revoked,
-            None,
-            &id.to_string(),
-        )
-        .await?;
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::NotFound("device"))
-    }
+    admin::revoke(&state.db, &admin.id.to_string(), id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The area configuration.
@@ -355,19 +338,6 @@ pub struct Created {
     pub id: String,
 }
 
-async fn checked_event(state: &AppState, input: EventInput) -> Result<sync_core::NewEvent> {
-    let area = admin::area(&state.db)
-        .await?
-        .ok_or_else(|| Error::BadRequest("configure the area before adding events".into()))?;
-    if area.patch(&input.patch).is_none() {
-        return Err(Error::BadRequest(format!(
-            "{:?} is not one of the area's patches",
-            input.patch
-        )));
-    }
-    input.into_new_event(&area.area)
-}
-
 /// Creates an event.
 #[utoipa::path(post, path = "/v1/admin/events", request_body = EventInput, responses(
     (status = 201, description = "Created", body = Created),
@@ -379,7 +349,7 @@ pub(super) async fn create_event(
     AdminDevice(_): AdminDevice,
     Json(input): Json<EventInput>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let event = checked_event(&state, input).await?;
+    let event = admin::checked_event(&state.db, input).await?;
     let id = admin::create_event(&state.db, &event, state.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
 }
@@ -400,7 +370,7 @@ pub(super) async fn update_event(
     Json(input): Json<EventInput>,
 ) -> Result<StatusCode> {
     let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
-    let event = checked_event(&state, input).await?;
+    let event = admin::checked_event(&state.db, input).await?;
     admin::update_event(&state.db, id, &event, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

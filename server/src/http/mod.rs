@@ -2,6 +2,7 @@
 //! [`crate::admin`]. Handlers hold no SQL and no CRDT code.
 
 mod error;
+pub(crate) use error::{public_message, status_of};
 mod handlers;
 
 use std::num::NonZeroU32;
@@ -88,7 +89,7 @@ impl AppState {
         }
     }
 
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 }
@@ -132,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reports/turnover", get(handlers::turnover_report))
         .route("/v1/reports/champions", get(handlers::champions_report))
         .nest("/v1/admin", admin)
+        .merge(crate::web::routes())
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

@@ -33,7 +33,7 @@ pub use seats::{
 };
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
+use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -59,17 +59,7 @@ pub struct Filters {
 
 /// Milliseconds at the start of a UTC month.
 fn month_start(year: i64, month: i64) -> i64 {
-    // Days from 1970-01-01 to year-month-01 (Howard Hinnant's days_from_civil).
-    let (y, m) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * Timestamp::DAY_MILLIS
+    crate::calendar::day_start(year, month, 1)
 }
 
 /// The `[start, end)` of a `YYYY-MM` cohort.
@@ -391,15 +381,8 @@ fn quote(field: &str) -> String {
 
 /// The UTC year and month (1 to 12) of milliseconds since the epoch.
 fn year_month(ms: i64) -> (i64, i64) {
-    // Howard Hinnant's civil_from_days.
-    let z = ms.div_euclid(Timestamp::DAY_MILLIS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month)
+    let (year, month, _) = crate::calendar::civil(ms);
+    (year, month)
 }
 
 /// A UTC month `YYYY-MM` from milliseconds since the epoch.
@@ -416,6 +399,7 @@ fn year_of(ms: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::Timestamp;
 
     #[test]
     fn cohorts_are_calendar_months() {

@@ -1,0 +1,449 @@
+//! The dashboard's admin pages: devices and invites (revoke, invite), the
+//! area (threshold, seats, suppression), patches and household counts, the
+//! ladder, and events. Each form posts to the same admin operations as the
+//! API and the command line (`crate::admin`), then redirects back.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sync_core::{EventKind, Timestamp};
+
+use super::{Chrome, WebError, WebUser, html};
+use crate::admin::{self, AreaChange, EventInput};
+use crate::auth::{self, Role};
+use crate::calendar;
+use crate::error::Error;
+use crate::http::AppState;
+
+struct DeviceLine {
+    id: String,
+    name: String,
+    role: &'static str,
+    patches: String,
+    created: String,
+    last_seen: String,
+    revoked: String,
+}
+
+struct InviteLine {
+    role: String,
+    patches: String,
+    created: String,
+    expires: String,
+    used: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_devices.html")]
+struct DevicesPage {
+    title: String,
+    chrome: Chrome,
+    devices: Vec<DeviceLine>,
+    invites: Vec<InviteLine>,
+    new_code: String,
+    new_role: String,
+    new_link: String,
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.map(calendar::date_time).unwrap_or_default()
+}
+
+/// `GET /admin/devices`.
+pub(super) async fn devices(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    devices_page(&state, &user, &headers, None).await
+}
+
+/// The devices page; `new_invite` is a code just made and its role, shown
+/// this once.
+async fn devices_page(
+    state: &AppState,
+    user: &WebUser,
+    headers: &HeaderMap,
+    new_invite: Option<(String, Role)>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let mut conn = state.db.pool.acquire().await.map_err(Error::from)?;
+    let devices = auth::list_devices(&mut conn)
+        .await?
+        .into_iter()
+        .map(|d| DeviceLine {
+            id: d.id,
+            name: d.name,
+            role: d.role.as_str(),
+            patches: d.patches.join(", "),
+            created: when(Some(d.created_at)),
+            last_seen: when(d.last_seen_at),
+            revoked: when(d.revoked_at),
+        })
+        .collect();
+    let invites = auth::list_invites(&mut conn)
+        .await?
+        .into_iter()
+        .map(|i| InviteLine {
+            role: i.role,
+            patches: i.patches,
+            created: when(Some(i.created_at)),
+            expires: when(Some(i.expires_at)),
+            used: when(i.used_at),
+        })
+        .collect();
+    drop(conn);
+    // A viewer or admin invite also works as a dashboard sign-in link.
+    let (new_code, new_role, new_link) = match new_invite {
+        Some((code, role)) => {
+            let link = if matches!(role, Role::Viewer | Role::Admin) {
+                let host = headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}/sign-in/{code}")
+            } else {
+                String::new()
+            };
+            (code, role.as_str().to_owned(), link)
+        }
+        None => (String::new(), String::new(), String::new()),
+    };
+    let page = DevicesPage {
+        title: "Devices and invites".into(),
+        chrome: Chrome::signed_in(state, user, "/admin/devices").await?,
+        devices,
+        invites,
+        new_code,
+        new_role,
+        new_link,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /admin/devices/{id}/revoke`.
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let id = id.parse().map_err(|_| Error::NotFound("device"))?;
+    admin::revoke(&state.db, &user.device.id.to_string(), id, state.now()).await?;
+    Ok(Redirect::to("/admin/devices").into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct InviteForm {
+    #[serde(default)]
+    csrf: String,
+    role: String,
+    #[serde(default)]
+    patches: String,
+}
+
+/// `POST /admin/invites`: makes an invite and shows its code once, in the
+/// answer itself (never in a URL, where history and logs would keep it).
+pub(super) async fn invite(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| Error::BadRequest(format!("unknown role {:?}", form.role)))?;
+    let patches: BTreeSet<String> = form
+        .patches
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let code = admin::invite(
+        &state.db,
+        &user.device.id.to_string(),
+        role,
+        &patches,
+        state.now(),
+        auth::INVITE_DAYS * Timestamp::DAY_MILLIS,
+    )
+    .await?;
+    devices_page(&state, &user, &headers, Some((code, role))).await
+}
+
+struct PatchLine {
+    slug: String,
+    name: String,
+    households: u32,
+}
+
+struct StageLine {
+    key: String,
+    label: String,
+    rule: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_area.html")]
+struct AreaPage {
+    title: String,
+    chrome: Chrome,
+    done: String,
+    name: String,
+    threshold: u8,
+    seats: String,
+    suppress_below: u32,
+    patches: Vec<PatchLine>,
+    ladder: Vec<StageLine>,
+}
+
+/// A confirmation passed back in a redirect.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /admin/area`.
+pub(super) async fn area(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let area = admin::area(&state.db).await?.ok_or_else(|| {
+        Error::BadRequest(
+            "the area is not configured yet: run `outreach admin area set --slug SLUG --name NAME`"
+                .into(),
+        )
+    })?;
+    let page = AreaPage {
+        title: "Area, patches and ladder".into(),
+        chrome: Chrome::signed_in(&state, &user, "/admin/area").await?,
+        done: done.done,
+        name: area.name.clone(),
+        threshold: area.resident_led_threshold_percent,
+        seats: area
+            .partnership_seats
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        suppress_below: area.suppress_below,
+        patches: area
+            .patches
+            .iter()
+            .map(|p| PatchLine {
+                slug: p.id.clone(),
+                name: p.name.clone(),
+                households: p.households,
+            })
+            .collect(),
+        ladder: area
+            .ladder
+            .stages()
+            .iter()
+            .map(|s| StageLine {
+                key: s.key.clone(),
+                label: s.label.clone(),
+                rule: s.rule.as_str().to_owned(),
+            })
+            .collect(),
+    };
+    Ok(html(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct AreaForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    threshold: String,
+    #[serde(default)]
+    seats: String,
+    suppress_below: String,
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, Error> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::BadRequest(format!("{what} must be a whole number, not {text:?}")))
+}
+
+/// `POST /admin/area`.
+pub(super) async fn save_area(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<AreaForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let change = AreaChange {
+        name: Some(form.name.trim().to_owned()),
+        resident_led_threshold_percent: Some(number(&form.threshold, "the threshold")?),
+        // Blank clears the seats (0 means not fixed).
+        partnership_seats: Some(if form.seats.trim().is_empty() {
+            0
+        } else {
+            number(&form.seats, "the number of seats")?
+        }),
+        suppress_below: Some(number(&form.suppress_below, "the suppression threshold")?),
+        ..AreaChange::default()
+    };
+    admin::edit_area(&state.db, None, state.now(), |a| change.apply(a)).await?;
+    Ok(Redirect::to("/admin/area?done=Saved.").into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct PatchForm {
+    #[serde(default)]
+    csrf: String,
+    slug: String,
+    name: String,
+    households: String,
+}
+
+/// `POST /admin/patches`: adds a patch or changes one.
+pub(super) async fn save_patch(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<PatchForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let households: u32 = number(&form.households, "households")?;
+    let slug = form.slug.trim().to_owned();
+    admin::edit_area(&state.db, None, state.now(), |a| {
+        admin::set_patch(a, &slug, form.name.trim(), households);
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to("/admin/area?done=Patch+saved.").into_response())
+}
+
+/// `POST /admin/patches/{slug}/delete`.
+pub(super) async fn delete_patch(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(slug): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    admin::edit_area(&state.db, None, state.now(), |a| {
+        admin::remove_patch(a, &slug)
+    })
+    .await?;
+    Ok(Redirect::to("/admin/area?done=Patch+removed.").into_response())
+}
+
+struct EventLine {
+    title: String,
+    kind: String,
+    patch: String,
+    starts: String,
+    place: String,
+}
+
+struct PatchChoice {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_events.html")]
+struct EventsPage {
+    title: String,
+    chrome: Chrome,
+    done: String,
+    kinds: Vec<&'static str>,
+    patches: Vec<PatchChoice>,
+    events: Vec<EventLine>,
+}
+
+/// `GET /admin/events`.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let patches = admin::area(&state.db)
+        .await?
+        .map(|a| {
+            a.patches
+                .iter()
+                .map(|p| PatchChoice {
+                    value: p.id.clone(),
+                    label: p.name.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let events = admin::events(&state.db)
+        .await?
+        .into_iter()
+        .map(|e| EventLine {
+            title: e.title,
+            kind: e.kind,
+            patch: e.patch,
+            starts: calendar::date_time(e.starts_at),
+            place: e.place.unwrap_or_default(),
+        })
+        .collect();
+    let page = EventsPage {
+        title: "Events".into(),
+        chrome: Chrome::signed_in(&state, &user, "/admin/events").await?,
+        done: done.done,
+        kinds: EventKind::ALL.iter().map(|k| k.as_str()).collect(),
+        patches,
+        events,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct EventForm {
+    #[serde(default)]
+    csrf: String,
+    title: String,
+    kind: String,
+    patch: String,
+    starts: String,
+    #[serde(default)]
+    place: String,
+}
+
+/// `POST /admin/events`.
+pub(super) async fn create_event(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<EventForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let input = EventInput {
+        title: form.title.trim().to_owned(),
+        kind: form.kind,
+        patch: form.patch,
+        starts_at: calendar::parse_date_time(form.starts.trim(), "the start")?,
+        ends_at: None,
+        place: Some(form.place.trim().to_owned()).filter(|p| !p.is_empty()),
+    };
+    let event = admin::checked_event(&state.db, input).await?;
+    admin::create_event(&state.db, &event, state.now()).await?;
+    Ok(Redirect::to("/admin/events?done=Event+added.").into_response())
+}

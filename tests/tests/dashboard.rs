@@ -1,0 +1,704 @@
+//! The partnership dashboard in a real browser: headless Chromium, driven
+//! through chromedriver (WebDriver), against `outreach serve --demo` on
+//! 127.0.0.1. The test signs in with a one-time link, opens every view,
+//! changes a filter, checks that the figures on the pages equal the report
+//! API's, that nothing is fetched from anywhere but the server, that the
+//! keyboard reaches the skip link first, and saves a screenshot of each
+//! page to `target/browser-screenshots/`.
+//!
+//! It needs Debian's `chromium` and `chromium-driver` (the README's test
+//! command installs them). Without them the test is skipped, unless
+//! `OUTREACH_REQUIRE_BROWSER` is set, as it is by `scripts/test`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use server::reports::{ChampionActivity, CivicCore, Funnel, Reach, ResidentLed, Routes, Turnover};
+use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free loopback port; killed when dropped.
+struct Driver {
+    url: String,
+    child: Child,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().expect("port").port()
+        };
+        let child = Command::new(CHROMEDRIVER)
+            .args([&format!("--port={port}"), "--allowed-ips=127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while ureq::get(&format!("{url}/status")).call().is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { url, child }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let found = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
+    if !found {
+        assert!(
+            std::env::var_os("OUTREACH_REQUIRE_BROWSER").is_none(),
+            "OUTREACH_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing \
+             (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipping the browser test: {CHROMIUM} or {CHROMEDRIVER} is missing");
+    }
+    found
+}
+
+fn api<T: DeserializeOwned>(base: &str, token: &str, path: &str) -> T {
+    let (status, body) = tests::server::get(&format!("{base}{path}"), token);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+/// The dashboard's way of writing a count, written out again here.
+fn count(n: Option<u64>, below: u64) -> String {
+    let Some(n) = n else {
+        return format!("fewer than {below}");
+    };
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What the API says each page must show: `data-key` to text.
+fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String, String> {
+    let mut want = BTreeMap::new();
+    let path = format!("/v1/reports/{slug}{query}");
+    match slug {
+        "funnel" => {
+            let r: Funnel = api(base, token, &path);
+            let below = r.suppressed_below;
+            for s in &r.stages {
+                want.insert(format!("funnel.{}.reached", s.key), count(s.reached, below));
+                want.insert(
+                    format!("funnel.{}.drop_off", s.key),
+                    count(s.drop_off, below),
+                );
+            }
+        }
+        "routes" => {
+            let r: Routes = api(base, token, &path);
+            for route in &r.routes {
+                want.insert(
+                    format!(
+                        "routes.{}.{}.people",
+                        route.entry_channel, route.highest_stage
+                    ),
+                    count(route.people, r.suppressed_below),
+                );
+            }
+            for c in &r.by_channel {
+                want.insert(
+                    format!("channels.{}.reached_top", c.entry_channel),
+                    count(c.reached_top, r.suppressed_below),
+                );
+            }
+        }
+        "resident-led" => {
+            let r: ResidentLed = api(base, token, &path);
+            for s in &r.current.shares {
+                want.insert(
+                    format!("current.{}.residents", s.definition),
+                    count(Some(s.residents), 0),
+                );
+            }
+            for c in &r.history {
+                want.insert(
+                    format!("history.{}.members", c.at),
+                    count(Some(c.members), 0),
+                );
+            }
+        }
+        "civic-core" => {
+            let r: CivicCore = api(base, token, &path);
+            let below = r.suppressed_below;
+            want.insert("roles.one.people".into(), count(r.roles_held.one, below));
+            want.insert("roles.two.people".into(), count(r.roles_held.two, below));
+            want.insert("roles.any.people".into(), count(r.roles_held.people, below));
+            want.insert(
+                "activity.active.value".into(),
+                count(r.active_people, below),
+            );
+            for m in &r.months {
+                want.insert(
+                    format!("months.{}.attendees", m.month),
+                    count(m.attendees, below),
+                );
+                want.insert(
+                    format!("months.{}.first_time", m.month),
+                    count(m.first_time, below),
+                );
+            }
+        }
+        "reach" => {
+            let r: Reach = api(base, token, &path);
+            let below = r.suppressed_below;
+            for row in &r.by_patch {
+                want.insert(
+                    format!("patches.{}.contacts", row.group),
+                    count(row.contacts, below),
+                );
+                want.insert(
+                    format!("patches.{}.participants", row.group),
+                    count(row.participants, below),
+                );
+            }
+            for row in &r.by_age_band {
+                want.insert(
+                    format!("age.{}.contacts", row.group),
+                    count(row.contacts, below),
+                );
+            }
+        }
+        "turnover" => {
+            let r: Turnover = api(base, token, &path);
+            want.insert(
+                "summary.members.value".into(),
+                count(Some(r.members_now), 0),
+            );
+            for y in &r.by_year {
+                want.insert(format!("years.{}.joined", y.year), count(Some(y.joined), 0));
+                want.insert(format!("years.{}.left", y.year), count(Some(y.left), 0));
+            }
+        }
+        "champions" => {
+            let r: ChampionActivity = api(base, token, &path);
+            let below = r.suppressed_below;
+            for row in &r.rows {
+                let key = format!("champions.{}.{}", row.champion, row.patch);
+                want.insert(format!("{key}.doors"), count(row.doors_knocked, below));
+                want.insert(format!("{key}.owed"), count(row.follow_ups_owed, below));
+            }
+            want.insert("champions.all.doors".into(), count(r.doors_knocked, below));
+        }
+        other => panic!("no expectations for {other}"),
+    }
+    want
+}
+
+/// Every figure on the page, by `data-key`.
+async fn shown(client: &Client) -> BTreeMap<String, String> {
+    let value = client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll('[data-key]')]\
+             .map(e => [e.dataset.key, e.textContent.trim()]));",
+            vec![],
+        )
+        .await
+        .expect("read the figures");
+    serde_json::from_value(value).expect("a map of figures")
+}
+
+/// Asserts the page shows what the API says, figure by figure.
+async fn check_figures(client: &Client, base: &str, token: &str, slug: &str, query: &str) {
+    let want = expected(base, token, slug, query);
+    assert!(!want.is_empty(), "{slug}{query}: the API gave no figures");
+    let got = shown(client).await;
+    for (key, text) in &want {
+        assert_eq!(
+            got.get(key),
+            Some(text),
+            "{slug}{query}: {key} on the page differs from the API"
+        );
+    }
+}
+
+/// Asserts the page and everything it loaded came from the server.
+async fn check_only_local(client: &Client, base: &str) {
+    let urls: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)\
+                 .concat([location.href])\
+                 .concat([...document.querySelectorAll('[src],[href],[action]')]\
+                 .map(e => new URL(e.getAttribute('src') || e.getAttribute('href') \
+                 || e.getAttribute('action'), location.href).href));",
+                vec![],
+            )
+            .await
+            .expect("list resources"),
+    )
+    .expect("urls");
+    for url in &urls {
+        assert!(url.starts_with(base), "{url} is not on {base}");
+    }
+}
+
+async fn screenshot(client: &Client, dir: &Path, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
+}
+
+const REPORTS: [&str; 7] = [
+    "funnel",
+    "routes",
+    "resident-led",
+    "civic-core",
+    "reach",
+    "turnover",
+    "champions",
+];
+
+#[test]
+fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let db = tests::server::sqlite();
+    let server = ServeProcess::start_with_args(&db.url, &["--demo"]);
+    let base = server.base.clone();
+    let viewer = register_with_cli_invite(&db.url, &base, "viewer", "api viewer").token;
+    let link = outreach_admin(
+        &db.url,
+        &["sign-in-link", "--role", "admin", "--base-url", &base],
+    );
+    let link = link.trim().to_owned();
+    assert!(link.starts_with(&format!("{base}/sign-in/")), "{link}");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let profile = tempfile::tempdir().expect("browser profile");
+    let driver = Driver::start();
+
+    tests::server::runtime().block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,1600",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a browser session");
+
+        // Signed out, every page leads to the sign-in form.
+        client.goto(&format!("{base}/reports/reach")).await.unwrap();
+        assert_eq!(client.current_url().await.unwrap().path(), "/sign-in");
+
+        // The one-time link signs in (after a click, so a link preview
+        // cannot use it up), then lands on the funnel.
+        client.goto(&link).await.unwrap();
+        client
+            .find(Locator::Css("main form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            client.current_url().await.unwrap().path(),
+            "/reports/funnel"
+        );
+
+        // The keyboard reaches "Skip to the content" first.
+        client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        let focused = client.active_element().await.unwrap().text().await.unwrap();
+        assert_eq!(focused.trim(), "Skip to the content");
+
+        for slug in REPORTS {
+            client
+                .goto(&format!("{base}/reports/{slug}"))
+                .await
+                .unwrap();
+            let heading = client
+                .find(Locator::Css("h1"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(!heading.is_empty(), "{slug} has a heading");
+            let charts = client
+                .find_all(Locator::Css("svg[role=img] title"))
+                .await
+                .unwrap();
+            assert!(!charts.is_empty(), "{slug} has a labelled chart");
+            check_figures(&client, &base, &viewer, slug, "").await;
+            check_only_local(&client, &base).await;
+            screenshot(&client, &shots, slug).await;
+        }
+
+        // The funnel prints on A4 (the print stylesheet drops navigation
+        // and forms); the PDF is kept beside the screenshots.
+        client
+            .goto(&format!("{base}/reports/funnel"))
+            .await
+            .unwrap();
+        let pdf = client
+            .print(fantoccini::wd::PrintConfiguration::default())
+            .await
+            .expect("print to PDF");
+        assert!(pdf.starts_with(b"%PDF"), "a PDF");
+        std::fs::write(shots.join("funnel-a4.pdf"), pdf).expect("save the PDF");
+
+        // A filter chosen in the form narrows the figures as the API does.
+        let reach: Reach = api(&base, &viewer, "/v1/reports/reach");
+        let busiest = reach
+            .by_patch
+            .iter()
+            .max_by_key(|r| r.contacts.unwrap_or(0))
+            .expect("a patch")
+            .group
+            .clone();
+        for slug in ["funnel", "reach", "champions"] {
+            client
+                .goto(&format!("{base}/reports/{slug}"))
+                .await
+                .unwrap();
+            client
+                .find(Locator::Css("#f-patch"))
+                .await
+                .unwrap()
+                .select_by_value(&busiest)
+                .await
+                .unwrap();
+            client
+                .find(Locator::Css("form.filters button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let url = client.current_url().await.unwrap();
+            assert!(
+                url.query()
+                    .is_some_and(|q| q.contains(&format!("patch={busiest}"))),
+                "{url}"
+            );
+            check_figures(&client, &base, &viewer, slug, &format!("?patch={busiest}")).await;
+            screenshot(&client, &shots, &format!("{slug}-{busiest}")).await;
+        }
+        // The narrowed funnel starts lower than the whole area's.
+        let all: Funnel = api(&base, &viewer, "/v1/reports/funnel");
+        let one: Funnel = api(
+            &base,
+            &viewer,
+            &format!("/v1/reports/funnel?patch={busiest}"),
+        );
+        assert!(one.stages[0].reached < all.stages[0].reached);
+
+        // The CSV beside a chart is the API's CSV.
+        let csv_href = client
+            .find(Locator::Css(".download a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .expect("a CSV link");
+        assert!(csv_href.contains("/csv"), "{csv_href}");
+
+        // Admin pages: devices (the API viewer is listed), the area with
+        // its household counts, events.
+        client.goto(&format!("{base}/admin/devices")).await.unwrap();
+        let devices = client
+            .find(Locator::Css("table[data-table=devices]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(devices.contains("api viewer"), "{devices}");
+        screenshot(&client, &shots, "admin-devices").await;
+        client.goto(&format!("{base}/admin/area")).await.unwrap();
+        let figures = shown(&client).await;
+        let households: Vec<_> = figures
+            .keys()
+            .filter(|k| k.ends_with(".households"))
+            .collect();
+        assert!(!households.is_empty(), "{figures:?}");
+        screenshot(&client, &shots, "admin-area").await;
+        client.goto(&format!("{base}/admin/events")).await.unwrap();
+        check_only_local(&client, &base).await;
+        screenshot(&client, &shots, "admin-events").await;
+
+        // Signing out ends the session.
+        client
+            .find(Locator::Css("form.sign-out button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .goto(&format!("{base}/reports/funnel"))
+            .await
+            .unwrap();
+        assert_eq!(client.current_url().await.unwrap().path(), "/sign-in");
+        client.close().await.unwrap();
+    });
+}
+
+// ------------------------------------------------ sessions and forms
+
+/// A browser without a browser: keeps the session cookie by hand and never
+/// follows redirects, so each answer can be checked.
+struct Session {
+    base: String,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+}
+
+/// An answer: status, `Location`, `Set-Cookie` and body.
+struct Answer {
+    status: u16,
+    location: String,
+    set_cookie: String,
+    body: String,
+}
+
+impl Session {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into(),
+            cookie: None,
+        }
+    }
+
+    fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (location, set_cookie) = (header("location"), header("set-cookie"));
+        Answer {
+            status: response.status().as_u16(),
+            location,
+            set_cookie,
+            body: response.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        let mut request = self.agent.get(&format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", &format!("outreach_session={c}"));
+        }
+        Self::answer(request.call().expect("GET"))
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut request = self.agent.post(&format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", &format!("outreach_session={c}"));
+        }
+        let answer = Self::answer(request.send_form(form.iter().copied()).expect("POST"));
+        if let Some(value) = answer
+            .set_cookie
+            .strip_prefix("outreach_session=")
+            .and_then(|rest| rest.split(';').next())
+        {
+            self.cookie = (!value.is_empty()).then(|| value.to_owned());
+        }
+        answer
+    }
+
+    /// The CSRF token the page's forms carry.
+    fn csrf(&self, path: &str) -> String {
+        let page = self.get(path);
+        let at = page
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("{path}: no CSRF token in {} {}", page.status, page.body));
+        let rest = &page.body[at + 19..];
+        rest[..rest.find('"').expect("end of the token")].to_owned()
+    }
+}
+
+fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
+    use server::auth::Role;
+    let server =
+        tests::server::TestServer::start(&db, sync_core::Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let (_, admin_token) = server.register(Role::Admin, &[]);
+    let (viewer_id, viewer_token) = server.register(Role::Viewer, &[]);
+    let (_, champion_token) = server.register(Role::Champion, &["elm-road"]);
+
+    // Signed out: every page sends you to sign in.
+    let mut browser = Session::new(&base);
+    let page = browser.get("/reports/funnel");
+    assert_eq!((page.status, page.location.as_str()), (303, "/sign-in"));
+
+    // Unknown and phone tokens are refused with a page that says why.
+    let page = browser.post("/sign-in", &[("token", "not-a-token")]);
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("not known"), "{}", page.body);
+    let page = browser.post("/sign-in", &[("token", &champion_token)]);
+    assert_eq!(page.status, 403);
+    assert!(browser.cookie.is_none());
+
+    // A viewer signs in: the cookie is HttpOnly and SameSite=Strict.
+    let page = browser.post("/sign-in", &[("token", &viewer_token)]);
+    assert_eq!(page.status, 303);
+    assert!(page.set_cookie.contains("HttpOnly"), "{}", page.set_cookie);
+    assert!(
+        page.set_cookie.contains("SameSite=Strict"),
+        "{}",
+        page.set_cookie
+    );
+    let page = browser.get("/reports/reach");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<svg"), "reach has charts");
+    // Viewers see reports, not the admin pages; bad filters get a page.
+    assert_eq!(browser.get("/admin/devices").status, 403);
+    let page = browser.get("/reports/funnel?from=31%2F01%2F2025");
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("is not a date"), "{}", page.body);
+    assert_eq!(browser.get("/reports/no-such-report").status, 404);
+    let csv = browser.get("/reports/funnel/csv");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("stage,label,reached,"), "{}", csv.body);
+
+    // An admin: forms without the session's CSRF token are refused.
+    let mut admin = Session::new(&base);
+    assert_eq!(
+        admin.post("/sign-in", &[("token", &admin_token)]).status,
+        303
+    );
+    let refused = admin.post("/admin/invites", &[("role", "viewer"), ("csrf", "forged")]);
+    assert_eq!(refused.status, 403);
+    let csrf = admin.csrf("/admin/devices");
+    let made = admin.post("/admin/invites", &[("role", "viewer"), ("csrf", &csrf)]);
+    assert_eq!(
+        made.status, 200,
+        "the code is shown in the answer, not in a URL"
+    );
+    assert!(
+        made.body.contains("id=\"new-invite-code\""),
+        "{}",
+        made.body
+    );
+    assert!(
+        made.body.contains("/sign-in/"),
+        "a viewer invite doubles as a sign-in link"
+    );
+
+    // A one-time sign-in link works once.
+    let link = server.block_on(server::web::sign_in_link(
+        &server.db,
+        "test",
+        Role::Viewer,
+        server.clock.now(),
+        30,
+    ));
+    let code = link.unwrap().trim_start_matches("/sign-in/").to_owned();
+    let mut linked = Session::new(&base);
+    assert_eq!(linked.get(&format!("/sign-in/{code}")).status, 200);
+    assert_eq!(linked.post("/sign-in/link", &[("code", &code)]).status, 303);
+    assert_eq!(linked.get("/reports/turnover").status, 200);
+    let again = Session::new(&base).post("/sign-in/link", &[("code", &code)]);
+    assert_eq!(again.status, 400);
+    // A phone's invite is not a sign-in link, and stays usable by the phone.
+    let phone_code = server.block_on(server::admin::invite(
+        &server.db,
+        "test",
+        Role::Champion,
+        &["elm-road".to_owned()].into_iter().collect(),
+        server.clock.now(),
+        3_600_000,
+    ));
+    let phone_code = phone_code.unwrap();
+    let refused = Session::new(&base).post("/sign-in/link", &[("code", &phone_code)]);
+    assert_eq!(refused.status, 403);
+    let _: server::auth::Registered = post_json(
+        &format!("{base}/v1/devices"),
+        None,
+        &json!({ "invite_code": phone_code, "name": "phone" }),
+        201,
+    );
+
+    // Revoking the viewer's device ends its browser session at once.
+    let csrf = admin.csrf("/admin/devices");
+    let revoked = admin.post(
+        &format!("/admin/devices/{viewer_id}/revoke"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(revoked.status, 303);
+    assert_eq!(browser.get("/reports/reach").status, 303);
+
+    // Signing out ends the admin's session.
+    // (No area is configured here: its page says so instead of failing.)
+    let page = admin.get("/admin/area");
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("not configured yet"), "{}", page.body);
+    let csrf = admin.csrf("/admin/events");
+    assert_eq!(admin.post("/sign-out", &[("csrf", &csrf)]).status, 303);
+    assert!(admin.cookie.is_none());
+}
+
+mod sqlite {
+    #[test]
+    fn sessions_and_forms_are_guarded() {
+        super::sessions_and_forms_are_guarded(tests::server::sqlite());
+    }
+}
+
+mod postgres {
+    #[test]
+    fn sessions_and_forms_are_guarded() {
+        if let Some(db) = tests::server::postgres() {
+            super::sessions_and_forms_are_guarded(db);
+        }
+    }
+}
