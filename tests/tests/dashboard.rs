@@ -261,6 +261,31 @@ async fn check_only_local(client: &Client, base: &str) {
     }
 }
 
+/// Clicks the element `selector` and waits (at most 20 s) until the
+/// browser has navigated to a page whose URL satisfies `arrived`: a click
+/// that submits a form can return before the next page has loaded.
+async fn click_and_wait(client: &Client, selector: &str, arrived: impl Fn(&str) -> bool) {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.expect("the current URL");
+        if arrived(url.as_str()) && client.find(Locator::Css("h1")).await.is_ok() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "clicking {selector} did not lead on: still at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn screenshot(client: &Client, dir: &Path, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
@@ -324,17 +349,10 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         // The one-time link signs in (after a click, so a link preview
         // cannot use it up), then lands on the funnel.
         client.goto(&link).await.unwrap();
-        client
-            .find(Locator::Css("main form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        assert_eq!(
-            client.current_url().await.unwrap().path(),
-            "/reports/funnel"
-        );
+        click_and_wait(&client, "main form button[type=submit]", |url| {
+            url.ends_with("/reports/funnel")
+        })
+        .await;
 
         // The keyboard reaches "Skip to the content" first.
         client
@@ -404,19 +422,11 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 .select_by_value(&busiest)
                 .await
                 .unwrap();
-            client
-                .find(Locator::Css("form.filters button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            let url = client.current_url().await.unwrap();
-            assert!(
-                url.query()
-                    .is_some_and(|q| q.contains(&format!("patch={busiest}"))),
-                "{url}"
-            );
+            let wanted = format!("patch={busiest}");
+            click_and_wait(&client, "form.filters button[type=submit]", |url| {
+                url.contains(&wanted)
+            })
+            .await;
             check_figures(&client, &base, &viewer, slug, &format!("?patch={busiest}")).await;
             screenshot(&client, &shots, &format!("{slug}-{busiest}")).await;
         }
@@ -465,13 +475,10 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         screenshot(&client, &shots, "admin-events").await;
 
         // Signing out ends the session.
-        client
-            .find(Locator::Css("form.sign-out button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_and_wait(&client, "form.sign-out button", |url| {
+            url.ends_with("/sign-in")
+        })
+        .await;
         client
             .goto(&format!("{base}/reports/funnel"))
             .await

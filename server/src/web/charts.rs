@@ -67,7 +67,7 @@ pub(crate) fn bars(
     series: &[&str],
     rows: &[BarInput],
 ) -> Result<String> {
-    const WIDTH: i64 = 600;
+    const WIDTH: i64 = 720;
     const LABEL_RIGHT: i64 = 190;
     const BAR_LEFT: i64 = 198;
     const BAR_SPACE: f64 = 290.0;

@@ -198,7 +198,16 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
             show.decimal(s.median_days_from_previous),
             show.decimal(s.p90_days_from_previous),
         ];
-        t.charted(&s.key, &s.label, texts, vec![f(s.reached)]);
+        // The bar says how many went on, and how long the step took.
+        let mut text = texts[0].clone();
+        if s.conversion_to_next.is_some() {
+            text.push_str(&format!(", {} went on", texts[1]));
+        }
+        if let Some(days) = s.median_days_from_previous {
+            text.push_str(&format!(", median {days:.0} days"));
+        }
+        t.row(&s.key, s.label.clone(), texts);
+        t.bar(s.label.clone(), vec![f(s.reached)], text);
     }
     Ok(vec![t.with_bars(
         "Funnel",
