@@ -279,7 +279,8 @@ pub async fn register_dashboard(db: &crate::db::Db, code: &str, now: Timestamp) 
     let mut tx = db.pool.begin().await?;
     let registered = register_device(&mut tx, code, "dashboard", now).await?;
     if !matches!(registered.role, Role::Admin | Role::Viewer) {
-        // Dropping the transaction rolls the registration back.
+        // The invite stays unused for the phone it was made for.
+        tx.rollback().await?;
         return Err(Error::Forbidden(
             "that code is an invite for a phone, not a dashboard sign-in link",
         ));

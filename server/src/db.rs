@@ -74,11 +74,15 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // First, so that the next statements wait for a
+                        // writer instead of failing at once: setting the
+                        // journal mode takes a lock, and pools open
+                        // connections while others write.
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
                         // WAL lets readers run beside the writer; FULL sync
                         // makes a commit durable before the server answers.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
                         // Deleted rows are overwritten with zeros, so an
                         // erased person's data does not linger in free pages.
                         conn.execute("PRAGMA secure_delete = ON").await?;

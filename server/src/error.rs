@@ -8,7 +8,7 @@ use sync_core::ProtocolError;
 pub enum Error {
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -54,6 +54,28 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<sqlx::Error> for Error {
+    /// Lock conflicts that clear on their own become [`Error::Busy`] (the
+    /// client tries again) rather than a server fault: SQLite's BUSY and
+    /// LOCKED (for example while a database is recovered after a crash),
+    /// PostgreSQL's serialization failures, deadlocks and lock timeouts.
+    fn from(e: sqlx::Error) -> Self {
+        let transient = match &e {
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                sqlite_busy || matches!(code.as_ref(), "40001" | "40P01" | "55P03")
+            }),
+            _ => false,
+        };
+        if transient {
+            tracing::warn!(error = %e, "the database was busy: the client is asked to try again");
+            Self::Busy
+        } else {
+            Self::Database(e)
+        }
+    }
 }
 
 /// `Result` with the server's [`Error`].

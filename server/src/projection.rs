@@ -40,6 +40,9 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     .fetch_one(&mut *tx)
     .await?;
     if stored.parse::<i64>().is_ok_and(|v| v >= VERSION) {
+        // Ends the no-op update's lock now (a dropped transaction would
+        // hold it until its connection is next used).
+        tx.rollback().await?;
         return Ok(false);
     }
     let ladder = crate::sync::area_ladder(&mut tx).await?;

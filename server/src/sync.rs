@@ -155,6 +155,7 @@ pub async fn merge(
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
         if is_erased(&mut tx, push.doc).await? {
+            tx.rollback().await?;
             return Ok((
                 PushOutcome::Rejected(Rejection::new(
                     RejectionCode::Erased,
@@ -180,7 +181,13 @@ pub async fn merge(
         .transpose()?;
         let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
             PushMerge::Merged(merged) => merged,
-            other => return Ok((other.into_outcome(), None)),
+            other => {
+                // Roll back now, not when the dropped transaction's
+                // connection is next used: the no-op update holds the
+                // write lock, and the next merge would wait on it.
+                tx.rollback().await?;
+                return Ok((other.into_outcome(), None));
+            }
         };
         let Some(seq) = store_merge(
             &mut tx,
@@ -350,9 +357,11 @@ pub async fn reduce_person(
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((bytes,)) = row else {
+            tx.rollback().await?;
             return Err(Error::NotFound("person"));
         };
         let Record::Person(person) = read_record(&bytes)? else {
+            tx.rollback().await?;
             return Err(Error::NotFound("person"));
         };
         let reduced = authoring::reduced_person(&person, reduction, DocId::new(now), by);

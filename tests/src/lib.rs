@@ -1,8 +1,10 @@
 //! Helpers for the end-to-end tests in `tests/tests`: a fleet of simulated
 //! phones, each with its own file store and scope, around one hub; and (in
 //! [`server`]) test databases, real servers on 127.0.0.1 and phones that
-//! sync with them over HTTP.
+//! sync with them over HTTP; and (in [`load`]) the load generator behind
+//! `outreach-load` and the crash test.
 
+pub mod load;
 pub mod server;
 
 use std::collections::BTreeSet;

@@ -396,20 +396,27 @@ pub fn decode_response(bytes: &[u8]) -> SyncResponse {
     SyncResponse::decode(bytes).expect("a sync response")
 }
 
-/// The `outreach` binary cargo built beside this test.
+/// The `outreach` binary cargo built beside this test (in `target/PROFILE`,
+/// the parent of a test's `deps/`) or beside this program (a binary of
+/// this crate, such as `outreach-load`).
 pub fn outreach_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let binary = dir.join(format!("outreach{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` so cargo builds it",
-        binary.display()
-    );
-    binary
+    let exe = std::env::current_exe().expect("this program's path");
+    let name = format!("outreach{}", std::env::consts::EXE_SUFFIX);
+    let here = exe.parent().expect("a directory");
+    let candidates = [
+        here.join(&name),
+        here.parent().map(|p| p.join(&name)).unwrap_or_default(),
+    ];
+    candidates
+        .into_iter()
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no `outreach` binary beside {}: build it (`cargo build -p server`, or run the \
+                 tests with `cargo test --workspace`)",
+                exe.display()
+            )
+        })
 }
 
 /// Runs `outreach admin ...` against a database and returns its stdout.
@@ -499,6 +506,18 @@ impl ServeProcess {
 }
 
 impl ServeProcess {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process with SIGKILL (no chance to finish anything) and
+    /// reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL outreach serve");
+        self.child.wait().expect("reap outreach serve");
+    }
+
     /// Sends SIGTERM and waits for the process to exit (at most 30 s).
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let killed = Command::new("kill")

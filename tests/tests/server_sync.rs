@@ -373,6 +373,83 @@ fn bad_requests_get_typed_errors_and_change_nothing(db: TestDb) {
     assert_eq!(answer["error"], "bad-request");
 }
 
+/// Truncated and garbled sync messages are refused with 400, never a
+/// server fault, and change nothing; a request sent twice (a phone that
+/// never saw the first answer) is merged once.
+fn truncated_garbled_and_replayed_sync_messages(db: TestDb) {
+    // Hundreds of requests from one phone: not a rate-limit test.
+    let generous = server::http::RateLimit {
+        per_second: std::num::NonZeroU32::new(10_000).unwrap(),
+        burst: std::num::NonZeroU32::new(10_000).unwrap(),
+    };
+    let server = TestServer::start_with(&db, START, generous);
+    let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    for _ in 0..3 {
+        phone
+            .replica
+            .create_person(&person("elm-road"), |p| {
+                p.log_doorstep(Doorstep::new(DoorOutcome::Spoke))?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let request = phone.replica.sync_request().unwrap();
+    assert!(request.len() > 100, "a request with pushes");
+    let before = server_records(&server);
+    // Every truncation up to 300 bytes, then every 97th.
+    let cuts = (0..request.len().min(300)).chain((300..request.len()).step_by(97));
+    for cut in cuts {
+        let (status, body) = post_sync(&server.base, &phone.token, &request[..cut]);
+        assert_eq!(
+            status,
+            400,
+            "cut at {cut}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let mut rng = fastrand::Rng::with_seed(5);
+    for round in 0..200 {
+        let mut garbled = request.clone();
+        for _ in 0..rng.usize(1..8) {
+            let at = rng.usize(..garbled.len());
+            garbled[at] = rng.u8(..);
+        }
+        let (status, body) = post_sync(&server.base, &phone.token, &garbled);
+        assert!(
+            status == 200 || status == 400,
+            "garbled {round}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    // Garbling may have landed valid changes: what counts is that the
+    // server still holds only valid records, and that a replay merges once.
+    let (status, first) = post_sync(&server.base, &phone.token, &request);
+    assert_eq!(status, 200);
+    let after_first = server_records(&server);
+    let (status, _) = post_sync(&server.base, &phone.token, &request);
+    assert_eq!(status, 200);
+    assert_eq!(
+        server_records(&server),
+        after_first,
+        "a replay changes nothing"
+    );
+    assert!(after_first.len() >= before.len() + 3);
+    let people: Vec<_> = after_first
+        .values()
+        .filter_map(|r| match r {
+            Record::Person(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    for p in &people {
+        let ids: BTreeSet<_> = p.interactions.iter().map(|i| i.id).collect();
+        assert_eq!(ids.len(), p.interactions.len(), "no interaction twice");
+    }
+    phone.replica.apply_sync_response(&first).unwrap();
+    phone.sync(&server.base);
+    assert_eq!(phone.replica.pending_changes(), 0);
+}
+
 fn each_device_token_is_rate_limited(db: TestDb) {
     let limit = server::http::RateLimit {
         per_second: std::num::NonZeroU32::new(1).unwrap(),
@@ -783,6 +860,7 @@ on_every_database!(
     a_viewer_never_receives_a_name,
     a_revoked_device_is_told_to_wipe,
     bad_requests_get_typed_errors_and_change_nothing,
+    truncated_garbled_and_replayed_sync_messages,
     each_device_token_is_rate_limited,
     changing_the_ladder_re_derives_every_stage,
     an_erased_person_leaves_no_trace_and_cannot_come_back,
