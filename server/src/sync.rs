@@ -45,8 +45,8 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     let since = FeedCursor::read(&request.cursor, &scope).seq;
     let mut response = SyncResponse::default();
     let mut own_seqs = BTreeSet::new();
-    for push in &request.pushes {
-        let (outcome, seq) = merge(db, push, &scope, now).await?;
+    let merged = merge_all(db, &request.pushes, &scope, now).await?;
+    for (push, (outcome, seq)) in request.pushes.iter().zip(merged) {
         own_seqs.extend(seq);
         if outcome == PushOutcome::Resend {
             response.more = true;
@@ -63,6 +63,7 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     }
     let last = read_feed(
         &mut conn,
+        db.backend,
         since,
         &scope,
         &own_seqs,
@@ -146,24 +147,52 @@ pub async fn merge(
     scope: &Scope,
     now: Timestamp,
 ) -> Result<(PushOutcome, Option<u64>)> {
-    for attempt in 0..MERGE_ATTEMPTS {
-        if attempt > 0 {
-            // Lost a race to create the document: wait a little, with jitter.
-            let pause = fastrand::u64(1..=5 * attempt as u64);
-            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-        }
-        let _guard = db.write_guard().await;
-        let mut tx = db.pool.begin().await?;
-        if is_erased(&mut tx, push.doc).await? {
-            tx.rollback().await?;
-            return Ok((
-                PushOutcome::Rejected(Rejection::new(
-                    RejectionCode::Erased,
-                    "this record was erased",
-                )),
-                None,
-            ));
-        }
+    let mut merged = merge_all(db, std::slice::from_ref(push), scope, now).await?;
+    Ok(merged.remove(0))
+}
+
+/// Merges every push of a request in one transaction, so a phone's whole
+/// session costs one durable commit. Returns, in the pushes' order, each
+/// outcome and, when the document changed, its feed sequence number.
+/// Nothing is stored unless everything is: a failure leaves the phone to
+/// send it all again.
+pub async fn merge_all(
+    db: &Db,
+    pushes: &[Push],
+    scope: &Scope,
+    now: Timestamp,
+) -> Result<Vec<(PushOutcome, Option<u64>)>> {
+    // Rows are locked in document order, so two requests touching the
+    // same documents do not deadlock each other.
+    let mut order: Vec<usize> = (0..pushes.len()).collect();
+    order.sort_by_key(|&i| pushes[i].doc);
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    let mut results = vec![(PushOutcome::Resend, None); pushes.len()];
+    for i in order {
+        results[i] = merge_in(&mut tx, &pushes[i], scope, now).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Merges one push inside the caller's transaction.
+async fn merge_in(
+    tx: &mut AnyConnection,
+    push: &Push,
+    scope: &Scope,
+    now: Timestamp,
+) -> Result<(PushOutcome, Option<u64>)> {
+    if is_erased(tx, push.doc).await? {
+        return Ok((
+            PushOutcome::Rejected(Rejection::new(
+                RejectionCode::Erased,
+                "this record was erased",
+            )),
+            None,
+        ));
+    }
+    for _ in 0..MERGE_ATTEMPTS {
         // A no-op update locks the row until commit, so merges of one
         // document from several processes queue here instead of racing.
         let stored: Option<Stored> = sqlx::query(
@@ -181,29 +210,21 @@ pub async fn merge(
         .transpose()?;
         let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
             PushMerge::Merged(merged) => merged,
-            other => {
-                // Roll back now, not when the dropped transaction's
-                // connection is next used: the no-op update holds the
-                // write lock, and the next merge would wait on it.
-                tx.rollback().await?;
-                return Ok((other.into_outcome(), None));
-            }
+            other => return Ok((other.into_outcome(), None)),
         };
-        let Some(seq) = store_merge(
-            &mut tx,
+        // `None`: another process created the document since we looked
+        // (its insert has committed by now): read it and merge again.
+        if let Some(seq) = store_merge(
+            tx,
             push.doc,
             stored.as_ref().map(|s| s.version),
             &merged,
             now,
         )
         .await?
-        else {
-            // Another process changed the document since we read it: merge again.
-            tx.rollback().await?;
-            continue;
-        };
-        tx.commit().await?;
-        return Ok((PushMerge::Merged(merged).into_outcome(), Some(seq)));
+        {
+            return Ok((PushMerge::Merged(merged).into_outcome(), Some(seq)));
+        }
     }
     Err(Error::Busy)
 }
@@ -431,10 +452,11 @@ async fn answer_pull(
     Ok(())
 }
 
+/// (seq, document, 1 for an erasure, kind, patch, devices, created_seq).
 type FeedRow = (
     i64,
     String,
-    Option<Vec<u8>>,
+    i64,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -445,6 +467,7 @@ type FeedRow = (
 /// number read.
 async fn read_feed(
     conn: &mut AnyConnection,
+    backend: crate::db::Backend,
     since: u64,
     scope: &Scope,
     own_seqs: &BTreeSet<u64>,
@@ -455,10 +478,21 @@ async fn read_feed(
         // Viewers hold no documents: their cursor stays where it is.
         return Ok(since);
     }
-    let rows: Vec<FeedRow> = sqlx::query_as(
-        "SELECT f.seq, f.doc_id, f.changes, d.kind, d.patch, d.devices, d.created_seq \
-         FROM feed f LEFT JOIN documents d ON d.id = f.doc_id WHERE f.seq > $1 ORDER BY f.seq LIMIT $2",
-    )
+    // Whether each entry is an erasure, not its changes: those are read
+    // below only for the documents this device receives. The audience
+    // comes from the covering index (migration 0007): SQLite is told to
+    // use it, since without statistics (a new server) it picks the primary
+    // key and then reads every document's bytes to reach `created_seq`.
+    let hint = match backend {
+        crate::db::Backend::Sqlite => "INDEXED BY documents_audience",
+        crate::db::Backend::Postgres => "",
+    };
+    let rows: Vec<FeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
+         d.kind, d.patch, d.devices, d.created_seq \
+         FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
+         WHERE f.seq > $1 ORDER BY f.seq LIMIT $2"
+    )))
     .bind(since as i64)
     .bind(SCAN_ROWS)
     .fetch_all(&mut *conn)
@@ -467,7 +501,7 @@ async fn read_feed(
         response.more = true;
     }
     let mut last = since;
-    for (seq, doc, changes, kind, patch, devices, created_seq) in rows {
+    for (seq, doc, erasure, kind, patch, devices, created_seq) in rows {
         if response.updates.len() >= PAGE_DOCS {
             response.more = true;
             break;
@@ -480,8 +514,8 @@ async fn read_feed(
         let doc: DocId = doc
             .parse()
             .map_err(|_| Error::Corrupt(format!("feed document id {doc}")))?;
-        let (Some(changes), Some(kind), Some(devices), Some(created_seq)) =
-            (changes, kind, devices, created_seq)
+        let (0, Some(kind), Some(devices), Some(created_seq)) =
+            (erasure, kind, devices, created_seq)
         else {
             // An erasure (or changes of a document since erased).
             if !response.erased.contains(&doc) {
@@ -504,6 +538,10 @@ async fn read_feed(
                 changes: bytes,
             });
         } else {
+            let (changes,): (Vec<u8>,) = sqlx::query_as("SELECT changes FROM feed WHERE seq = $1")
+                .bind(seq as i64)
+                .fetch_one(&mut *conn)
+                .await?;
             response.updates.push(DocUpdate { doc, changes });
         }
     }
