@@ -122,7 +122,7 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         None => (AutoCommit::new(), None),
     };
     let before_heads = sorted(doc.get_heads());
-    if let Err(e) = doc.load_incremental(&push.changes) {
+    if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
         return reject(
             RejectionCode::Malformed,
             format!("not automerge changes: {e}"),

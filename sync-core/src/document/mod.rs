@@ -41,7 +41,29 @@ pub(crate) fn load(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
             max: MAX_DOCUMENT_BYTES,
         });
     }
-    Ok(AutoCommit::load(bytes)?)
+    parse_guarded(|| AutoCommit::load(bytes))
+}
+
+/// Applies saved changes from elsewhere to `doc`. On an error `doc` may be
+/// half-changed: callers drop it.
+pub(crate) fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<usize, DocumentError> {
+    parse_guarded(|| doc.load_incremental(bytes))
+}
+
+/// Runs automerge's parser on bytes that came from elsewhere. The parser
+/// panics on some malformed input (fuzzing found an `unwrap` in its column
+/// decoder, in automerge 0.12): the panic becomes an error here, so bad
+/// bytes are refused like any other malformed input instead of failing a
+/// server request or a phone's sync.
+fn parse_guarded<T>(
+    parse: impl FnOnce() -> Result<T, automerge::AutomergeError>,
+) -> Result<T, DocumentError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(parsed) => Ok(parsed?),
+        Err(_) => Err(DocumentError::Automerge(
+            "malformed bytes (automerge's parser gave up)".into(),
+        )),
+    }
 }
 
 /// Decodes the record a document holds, as at `heads` (or now).

@@ -621,8 +621,13 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.state.dirty.remove(&id);
             return Ok(());
         };
-        if !changes.is_empty() && doc.load_incremental(changes).is_err() {
+        if !changes.is_empty() && document::load_incremental(&mut doc, changes).is_err() {
             self.state.pulls.insert(id);
+            // Drop whatever the failed load left half-applied.
+            let Some(Loaded { doc: stored, .. }) = self.load(id)? else {
+                return Ok(());
+            };
+            doc = stored;
         }
         let server_heads = heads_from_wire(heads);
         let synced: Vec<ChangeHash> = server_heads
@@ -661,7 +666,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             None => (AutoCommit::new().with_actor(self.actor.clone()), Vec::new()),
         };
         let before = sorted(doc.get_heads());
-        if doc.load_incremental(&update.changes).is_err() {
+        if document::load_incremental(&mut doc, &update.changes).is_err() {
             // Not something this device can apply: ask for the whole document.
             self.state.pulls.insert(id);
             return Ok(false);
