@@ -98,20 +98,36 @@ pub async fn reproject_people(
     }
 }
 
-/// Deletes every row derived from a document (erasure).
+/// The rows derived from a person.
+const PERSON_ROWS: [&str; 5] = [
+    "DELETE FROM people WHERE id = $1",
+    "DELETE FROM interactions WHERE person_id = $1",
+    "DELETE FROM stages WHERE person_id = $1",
+    "DELETE FROM roles WHERE person_id = $1",
+    "DELETE FROM champion_contacts WHERE person_id = $1",
+];
+/// The rows derived from an event.
+const EVENT_ROWS: [&str; 1] = ["DELETE FROM events WHERE id = $1"];
+/// The rows derived from an area configuration.
+const AREA_ROWS: [&str; 2] = [
+    "DELETE FROM patches WHERE area_id = $1",
+    "DELETE FROM areas WHERE id = $1",
+];
+
+/// Deletes every row derived from a document, whatever its kind (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
+    delete_rows(conn, id, &PERSON_ROWS).await?;
+    delete_rows(conn, id, &EVENT_ROWS).await?;
+    delete_rows(conn, id, &AREA_ROWS).await
+}
+
+/// Runs `deletes` for the document `id`. Rewriting a record deletes only
+/// its own kind's rows: every statement costs a round trip to SQLite's
+/// worker thread, on every merge.
+async fn delete_rows(conn: &mut AnyConnection, id: DocId, deletes: &[&'static str]) -> Result<()> {
     let id = id.to_string();
-    for sql in [
-        "DELETE FROM people WHERE id = $1",
-        "DELETE FROM interactions WHERE person_id = $1",
-        "DELETE FROM stages WHERE person_id = $1",
-        "DELETE FROM roles WHERE person_id = $1",
-        "DELETE FROM champion_contacts WHERE person_id = $1",
-        "DELETE FROM events WHERE id = $1",
-        "DELETE FROM patches WHERE area_id = $1",
-        "DELETE FROM areas WHERE id = $1",
-    ] {
-        sqlx::query(sql).bind(&id).execute(&mut *conn).await?;
+    for sql in deletes {
+        sqlx::query(*sql).bind(&id).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -122,7 +138,7 @@ async fn project_person(
     ladder: &Ladder,
     now: Timestamp,
 ) -> Result<()> {
-    remove(conn, p.id).await?;
+    delete_rows(conn, p.id, &PERSON_ROWS).await?;
     let id = p.id.to_string();
     let progress = ladder.progress(p, now);
     let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
@@ -298,7 +314,7 @@ fn first_attendances(p: &Person) -> BTreeMap<EntryId, i64> {
 }
 
 async fn project_event(conn: &mut AnyConnection, e: &Event) -> Result<()> {
-    remove(conn, e.id).await?;
+    delete_rows(conn, e.id, &EVENT_ROWS).await?;
     sqlx::query(
         "INSERT INTO events (id, area, patch, title, kind, starts_at, ends_at, place, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -318,7 +334,7 @@ async fn project_event(conn: &mut AnyConnection, e: &Event) -> Result<()> {
 }
 
 async fn project_area(conn: &mut AnyConnection, a: &AreaConfig) -> Result<()> {
-    remove(conn, a.id).await?;
+    delete_rows(conn, a.id, &AREA_ROWS).await?;
     let id = a.id.to_string();
     sqlx::query("INSERT INTO areas (id, area, name, threshold_percent) VALUES ($1, $2, $3, $4)")
         .bind(&id)

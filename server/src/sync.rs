@@ -168,20 +168,25 @@ pub async fn merge_all(
     order.sort_by_key(|&i| pushes[i].doc);
     let _guard = db.write_guard().await;
     let mut tx = db.pool.begin().await?;
+    // Read once per request, not per push; an area push in the request
+    // updates it.
+    let mut ladder = area_ladder(&mut tx).await?;
     let mut results = vec![(PushOutcome::Resend, None); pushes.len()];
     for i in order {
-        results[i] = merge_in(&mut tx, &pushes[i], scope, now).await?;
+        results[i] = merge_in(&mut tx, &pushes[i], scope, now, &mut ladder).await?;
     }
     tx.commit().await?;
     Ok(results)
 }
 
-/// Merges one push inside the caller's transaction.
+/// Merges one push inside the caller's transaction; `ladder` is the area's
+/// ladder as of this transaction.
 async fn merge_in(
     tx: &mut AnyConnection,
     push: &Push,
     scope: &Scope,
     now: Timestamp,
+    ladder: &mut Ladder,
 ) -> Result<(PushOutcome, Option<u64>)> {
     if is_erased(tx, push.doc).await? {
         return Ok((
@@ -220,6 +225,7 @@ async fn merge_in(
             stored.as_ref().map(|s| s.version),
             &merged,
             now,
+            ladder,
         )
         .await?
         {
@@ -237,12 +243,9 @@ async fn store_merge(
     version: Option<i64>,
     merged: &Merged,
     now: Timestamp,
+    ladder: &mut Ladder,
 ) -> Result<Option<u64>> {
     let (kind, patch, devices) = audience_columns(&merged.record.audience());
-    let ladder_before = match &merged.record {
-        Record::Area(_) => Some(area_ladder(conn).await?),
-        _ => None,
-    };
     let written = match version {
         Some(version) => {
             sqlx::query(
@@ -292,14 +295,17 @@ async fn store_merge(
         .bind(&merged.changes)
         .execute(&mut *conn)
         .await?;
-    let ladder = match &merged.record {
-        Record::Area(area) => area.ladder.clone(),
-        _ => area_ladder(conn).await?,
+    let ladder_changed = match &merged.record {
+        Record::Area(area) if area.ladder != *ladder => {
+            *ladder = area.ladder.clone();
+            true
+        }
+        _ => false,
     };
-    projection::project(conn, &merged.record, &ladder, now).await?;
-    if ladder_before.is_some_and(|before| before != ladder) {
+    projection::project(conn, &merged.record, ladder, now).await?;
+    if ladder_changed {
         // Stages are derived with the ladder: a new ladder re-derives them all.
-        projection::reproject_people(conn, &ladder, now).await?;
+        projection::reproject_people(conn, ladder, now).await?;
     }
     Ok(Some(seq))
 }
@@ -398,7 +404,8 @@ pub async fn reduce_person(
         };
         // The old record goes first: the new one reuses its entry ids.
         erase_in(&mut tx, id, now).await?;
-        if store_merge(&mut tx, reduced.id, None, &merged, now)
+        let mut ladder = area_ladder(&mut tx).await?;
+        if store_merge(&mut tx, reduced.id, None, &merged, now, &mut ladder)
             .await?
             .is_none()
         {
