@@ -43,6 +43,11 @@ impl Role {
         }
     }
 
+    /// Whether this role reads the reports (the API's and the dashboard's).
+    pub const fn reads_reports(self) -> bool {
+        matches!(self, Self::Admin | Self::Viewer)
+    }
+
     /// Parses the stored text.
     pub fn parse(text: &str) -> Option<Self> {
         [Self::Admin, Self::Champion, Self::YouthWorker, Self::Viewer]
@@ -278,7 +283,7 @@ pub async fn register_dashboard(db: &crate::db::Db, code: &str, now: Timestamp) 
     let _guard = db.write_guard().await;
     let mut tx = db.pool.begin().await?;
     let registered = register_device(&mut tx, code, "dashboard", now).await?;
-    if !matches!(registered.role, Role::Admin | Role::Viewer) {
+    if !registered.role.reads_reports() {
         // The invite stays unused for the phone it was made for.
         tx.rollback().await?;
         return Err(Error::Forbidden(

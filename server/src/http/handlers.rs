@@ -489,7 +489,7 @@ fn report_reader(
     if device.revoked {
         return Err(Error::Unauthorized);
     }
-    if !matches!(device.role, Role::Admin | Role::Viewer) {
+    if !device.role.reads_reports() {
         return Err(Error::Forbidden("reports are for admins and viewers"));
     }
     Ok(filters.wants_csv()

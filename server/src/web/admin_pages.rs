@@ -101,7 +101,7 @@ async fn devices_page(
     // A viewer or admin invite also works as a dashboard sign-in link.
     let (new_code, new_role, new_link) = match new_invite {
         Some((code, role)) => {
-            let link = if matches!(role, Role::Viewer | Role::Admin) {
+            let link = if role.reads_reports() {
                 let host = headers
                     .get(axum::http::header::HOST)
                     .and_then(|h| h.to_str().ok())

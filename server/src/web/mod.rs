@@ -205,7 +205,7 @@ impl FromRequestParts<AppState> for WebUser {
         let (device, csrf) = auth::session(&mut conn, &secret, state.now())
             .await?
             .ok_or(WebError::SignIn)?;
-        if device.revoked || !matches!(device.role, Role::Admin | Role::Viewer) {
+        if device.revoked || !device.role.reads_reports() {
             return Err(WebError::SignIn);
         }
         Ok(Self { device, csrf })
@@ -315,9 +315,7 @@ async fn sign_in_with_token(
 ) -> Result<Response, WebError> {
     let mut conn = state.db.pool.acquire().await.map_err(Error::from)?;
     let device = match auth::authenticate(&mut conn, form.token.trim()).await {
-        Ok(device) if !device.revoked && matches!(device.role, Role::Admin | Role::Viewer) => {
-            device
-        }
+        Ok(device) if !device.revoked && device.role.reads_reports() => device,
         Ok(_) => {
             return sign_in_form(
                 StatusCode::FORBIDDEN,
@@ -419,7 +417,7 @@ pub async fn sign_in_link(
     now: Timestamp,
     minutes: i64,
 ) -> crate::error::Result<String> {
-    if !matches!(role, Role::Admin | Role::Viewer) {
+    if !role.reads_reports() {
         return Err(Error::BadRequest(
             "sign-in links are for viewers and admins".into(),
         ));
