@@ -116,7 +116,11 @@ async fn devices_page(
     };
     let page = DevicesPage {
         title: "Devices and invites".into(),
-        chrome: Chrome::signed_in(state, user, "/admin/devices").await?,
+        chrome: Chrome::signed_in(
+            user,
+            "/admin/devices",
+            admin::area(&state.db).await?.as_ref(),
+        ),
         devices,
         invites,
         new_code,
@@ -234,7 +238,7 @@ pub(super) async fn area(
     })?;
     let page = AreaPage {
         title: "Area, patches and ladder".into(),
-        chrome: Chrome::signed_in(&state, &user, "/admin/area").await?,
+        chrome: Chrome::signed_in(&user, "/admin/area", Some(&area)),
         done: done.done,
         name: area.name.clone(),
         threshold: area.resident_led_threshold_percent,
@@ -381,18 +385,16 @@ pub(super) async fn events(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let patches = admin::area(&state.db)
-        .await?
-        .map(|a| {
-            a.patches
-                .iter()
-                .map(|p| PatchChoice {
-                    value: p.id.clone(),
-                    label: p.name.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let area = admin::area(&state.db).await?;
+    let patches = area.as_ref().map_or_else(Vec::new, |a| {
+        a.patches
+            .iter()
+            .map(|p| PatchChoice {
+                value: p.id.clone(),
+                label: p.name.clone(),
+            })
+            .collect()
+    });
     let events = admin::events(&state.db)
         .await?
         .into_iter()
@@ -406,7 +408,7 @@ pub(super) async fn events(
         .collect();
     let page = EventsPage {
         title: "Events".into(),
-        chrome: Chrome::signed_in(&state, &user, "/admin/events").await?,
+        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
         done: done.done,
         kinds: EventKind::ALL.iter().map(|k| k.as_str()).collect(),
         patches,

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use sync_core::Timestamp;
+use sync_core::{AreaConfig, Timestamp};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{self, Device, Role};
@@ -120,28 +120,25 @@ const ADMIN_LINKS: [(&str, &str); 3] = [
 ];
 
 impl Chrome {
-    /// The frame for a signed-in user on the page at `current`.
-    async fn signed_in(state: &AppState, user: &WebUser, current: &str) -> Result<Self, WebError> {
-        let area = crate::admin::area(&state.db)
-            .await?
-            .map(|a| a.name)
-            .unwrap_or_default();
+    /// The frame for a signed-in user on the page at `current`, in `area`
+    /// (which the page has loaded anyway).
+    fn signed_in(user: &WebUser, current: &str, area: Option<&AreaConfig>) -> Self {
         let link = |(href, label): (&'static str, &'static str)| NavLink {
             href,
             label,
             current: href == current,
         };
-        Ok(Self {
+        Self {
             signed_in: true,
             admin: user.device.role == Role::Admin,
-            area,
+            area: area.map(|a| a.name.clone()).unwrap_or_default(),
             csrf: user.csrf.clone(),
             reports: pages::REPORTS
                 .iter()
                 .map(|r| link((r.href, r.label)))
                 .collect(),
             admin_links: ADMIN_LINKS.into_iter().map(link).collect(),
-        })
+        }
     }
 
     fn signed_out() -> Self {

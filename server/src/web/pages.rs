@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sync_core::{AgeBand, EntryChannel, Ladder};
+use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder};
 
 use super::sections::{self, Section};
 use super::{Chrome, WebError, WebUser, html};
@@ -190,16 +190,8 @@ fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) 
 }
 
 impl FilterForm {
-    async fn new(state: &AppState, f: &WebFilters) -> Result<Self, WebError> {
-        let patches: Vec<(String, String)> = crate::admin::area(&state.db)
-            .await?
-            .map(|a| {
-                a.patches
-                    .iter()
-                    .map(|p| (p.id.clone(), p.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+    fn new(area: Option<&AreaConfig>, f: &WebFilters) -> Self {
+        let patches = area.map_or(&[][..], |a| a.patches.as_slice());
         let mut summary = Vec::new();
         for (label, value) in [
             ("first contact from", &f.from),
@@ -213,14 +205,12 @@ impl FilterForm {
                 summary.push(format!("{label} {v}"));
             }
         }
-        Ok(Self {
+        Self {
             from: f.from.clone(),
             to: f.to.clone(),
             cohort: f.cohort.clone(),
             patches: choices(
-                patches
-                    .iter()
-                    .map(|(id, name)| (id.as_str(), name.as_str())),
+                patches.iter().map(|p| (p.id.as_str(), p.name.as_str())),
                 &f.patch,
             ),
             channels: choices(
@@ -232,7 +222,7 @@ impl FilterForm {
                 &f.age_band,
             ),
             summary: summary.join(", "),
-        })
+        }
     }
 }
 
@@ -324,20 +314,14 @@ pub(super) async fn report_page(
     Query(web): Query<WebFilters>,
 ) -> Result<Response, WebError> {
     let (info, report) = Loaded::for_request(&state, &slug, &web).await?;
-    let ladder = crate::admin::area(&state.db)
-        .await?
-        .map(|a| a.ladder)
-        .unwrap_or_default();
+    let area = crate::admin::area(&state.db).await?;
+    let ladder = area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default();
     let page = ReportPage {
         title: info.label.to_owned(),
-        chrome: Chrome::signed_in(&state, &user, info.href).await?,
+        chrome: Chrome::signed_in(&user, info.href, area.as_ref()),
         intro: info.intro,
         path: info.href,
-        filters: if info.filtered {
-            Some(FilterForm::new(&state, &web).await?)
-        } else {
-            None
-        },
+        filters: info.filtered.then(|| FilterForm::new(area.as_ref(), &web)),
         sections: report.sections(&ladder, state.now().as_millis())?,
         csv_href: format!("{}/csv{}", info.href, web.query()),
     };
