@@ -13,16 +13,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sync_core::{
     ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DocId, EntryChannel, EntryId, FileStore,
-    InteractionKind, LawfulBasis, NewConsent, NewEvent, NewPerson, Person, Replica, SystemClock,
-    Timestamp,
+    InteractionKind, LawfulBasis, Location, NewAddress, NewConsent, NewEvent, NewPerson, Person,
+    Replica, SystemClock, Timestamp,
 };
 
 mod types;
 
 pub use types::{
-    AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, EventInput,
-    EventSummary, EventType, FollowUpOwed, HeldRole, Outcome, PersonSummary, RejectedRecord,
-    SignUp, SyncResult,
+    AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, DoorInput,
+    DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, HeldRole, Outcome,
+    PersonSummary, RecordRedirect, RejectedRecord, Revisit, SignUp, SyncResult, WalkStopSummary,
 };
 
 uniffi::setup_scaffolding!();
@@ -234,6 +234,18 @@ impl OutreachStore {
             }
             p.log_doorstep(doorstep.clone())
         };
+        let address: Option<DocId> = c
+            .address_id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .map(|id| parse_id("address id", id))
+            .transpose()?;
+        let fill = |p: &mut sync_core::PersonEditor<'_>| -> sync_core::Result<EntryId> {
+            if address.is_some() {
+                p.set_household(address)?;
+            }
+            fill(p)
+        };
         let (person, entry) = match c.person_id.as_deref().filter(|id| !id.trim().is_empty()) {
             Some(id) => {
                 let person: DocId = parse_id("person id", id)?;
@@ -252,10 +264,63 @@ impl OutreachStore {
                 (person, entry.expect("set by the closure that succeeded"))
             }
         };
+        if let Some(address) = address {
+            replica.record_visit(address, c.outcome.into())?;
+        }
         Ok(ConversationLogged {
             person_id: person.to_string(),
             entry_id: entry.to_string(),
         })
+    }
+
+    /// Adds a door that is not on the list (it syncs to the office like any
+    /// record). Returns its id.
+    pub fn add_door(&self, door: DoorInput) -> Result<String> {
+        let mut new = NewAddress::new(&door.area, &door.patch, &door.house, &door.street);
+        new.locality = door.locality;
+        new.postcode = door.postcode;
+        new.location = match (door.latitude, door.longitude) {
+            (Some(latitude), Some(longitude)) => Some(Location {
+                latitude,
+                longitude,
+            }),
+            _ => None,
+        };
+        Ok(self.replica()?.create_address(&new)?.to_string())
+    }
+
+    /// Records a knock at a door with no conversation to log (nobody in, a
+    /// "no knocking" sign, a refusal). Returns the knock's entry id.
+    pub fn record_knock(&self, address_id: String, outcome: Outcome) -> Result<String> {
+        let address: DocId = parse_id("address id", &address_id)?;
+        let entry = self.replica()?.record_visit(address, outcome.into())?;
+        Ok(entry.to_string())
+    }
+
+    /// The doors to knock in `patch`, in walking order, from this phone's
+    /// own records (no signal needed): by street and number, or nearest
+    /// first from the given position when doors have locations. Doors
+    /// marked "do not knock", with a "no knocking" sign, where someone asked
+    /// not to be contacted, or where only under-18s are recorded, are left off.
+    pub fn walk_list(
+        &self,
+        patch: String,
+        from_latitude: Option<f64>,
+        from_longitude: Option<f64>,
+    ) -> Result<Vec<WalkStopSummary>> {
+        let from = match (from_latitude, from_longitude) {
+            (Some(latitude), Some(longitude)) => Some(Location {
+                latitude,
+                longitude,
+            }),
+            _ => None,
+        };
+        Ok(self
+            .replica()?
+            .walk_list(&patch, from)?
+            .into_iter()
+            .map(WalkStopSummary::from)
+            .collect())
     }
 
     /// Signs a new person up to an event (with their consent to events, or

@@ -21,7 +21,68 @@ fn conversation(outcome: Outcome) -> Conversation {
         follow_up_due_ms: Some(1_789_000_000_000),
         consent_to_contact: true,
         consent_wording_version: "2026-09".into(),
+        address_id: None,
     }
+}
+
+fn door(house: &str, latitude: Option<f64>) -> DoorInput {
+    DoorInput {
+        area: "north-estate".into(),
+        patch: "elm-road".into(),
+        house: house.into(),
+        street: "Oak Lane".into(),
+        locality: None,
+        postcode: Some("AB1 2CD".into()),
+        latitude,
+        longitude: latitude.map(|_| -0.1),
+    }
+}
+
+#[test]
+fn a_walk_list_is_kept_offline_with_knocks_and_households() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let store = OutreachStore::open(path.clone(), DEVICE.into()).unwrap();
+    let four = store.add_door(door("4", Some(51.004))).unwrap();
+    let two = store.add_door(door("2", Some(51.002))).unwrap();
+    let sign = store.add_door(door("6", None)).unwrap();
+    store.record_knock(two.clone(), Outcome::NotIn).unwrap();
+    store.record_knock(two.clone(), Outcome::NotIn).unwrap();
+    store.record_knock(sign, Outcome::NoKnocking).unwrap();
+    let logged = store
+        .log_conversation(Conversation {
+            address_id: Some(four.clone()),
+            ..conversation(Outcome::Spoke)
+        })
+        .unwrap();
+    drop(store);
+
+    let store = OutreachStore::open(path, DEVICE.into()).unwrap();
+    let list = store.walk_list("elm-road".into(), None, None).unwrap();
+    let ids: Vec<&str> = list.iter().map(|s| s.address_id.as_str()).collect();
+    assert_eq!(ids, [two.as_str(), four.as_str()]);
+    assert_eq!(list[0].revisit, [Revisit::TryAnotherTime]);
+    assert_eq!(list[0].knocks, 2);
+    assert_eq!(list[1].last_outcome, Some(Outcome::Spoke));
+    assert_eq!(list[1].residents.len(), 1);
+    assert_eq!(list[1].residents[0].person_id, logged.person_id);
+    assert_eq!(list[1].label, "4 Oak Lane, AB1 2CD");
+    // From the north, number 4 is nearer.
+    let from_north = store
+        .walk_list("elm-road".into(), Some(51.01), Some(-0.1))
+        .unwrap();
+    assert_eq!(from_north[0].address_id, four);
+    assert!(matches!(
+        store.add_door(DoorInput {
+            postcode: Some("not a postcode".into()),
+            ..door("8", None)
+        }),
+        Err(OutreachError::Invalid { .. })
+    ));
+    assert!(matches!(
+        store.record_knock("not an id".into(), Outcome::NotIn),
+        Err(OutreachError::Invalid { .. })
+    ));
 }
 
 #[test]

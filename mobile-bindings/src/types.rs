@@ -17,6 +17,8 @@ pub enum Outcome {
     Refused,
     /// They have moved away.
     MovedAway,
+    /// A "no knocking" sign: the door leaves the walk list.
+    NoKnocking,
 }
 
 impl From<Outcome> for DoorOutcome {
@@ -26,6 +28,7 @@ impl From<Outcome> for DoorOutcome {
             Outcome::Spoke => Self::Spoke,
             Outcome::Refused => Self::Refused,
             Outcome::MovedAway => Self::MovedAway,
+            Outcome::NoKnocking => Self::NoKnocking,
         }
     }
 }
@@ -37,6 +40,7 @@ impl From<DoorOutcome> for Outcome {
             DoorOutcome::Spoke => Self::Spoke,
             DoorOutcome::Refused => Self::Refused,
             DoorOutcome::MovedAway => Self::MovedAway,
+            DoorOutcome::NoKnocking => Self::NoKnocking,
         }
     }
 }
@@ -193,6 +197,10 @@ pub struct Conversation {
     pub consent_to_contact: bool,
     /// The version of the consent wording shown.
     pub consent_wording_version: String,
+    /// The door it happened at (an address id from the walk list): the
+    /// person is linked to that household and the knock is recorded there.
+    #[uniffi(default = None)]
+    pub address_id: Option<String>,
 }
 
 impl Conversation {
@@ -390,10 +398,23 @@ pub struct SyncResult {
     pub rejected: u32,
     /// The device was revoked and its store wiped.
     pub wiped: bool,
+    /// Records merged into another (one person recorded twice): show
+    /// `to_id` wherever `from_id` was shown.
+    pub redirected: Vec<RecordRedirect>,
+}
+
+/// A record merged into another.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordRedirect {
+    /// The merged-away record (gone from this device).
+    pub from_id: String,
+    /// The record that now holds what it held.
+    pub to_id: String,
 }
 
 impl SyncResult {
     pub(crate) fn add(&mut self, other: &Self) {
+        self.redirected.extend(other.redirected.iter().cloned());
         self.more = other.more;
         self.accepted += other.accepted;
         self.received += other.received;
@@ -412,6 +433,105 @@ impl From<SyncOutcome> for SyncResult {
             erased: o.erased as u32,
             rejected: o.rejected.len() as u32,
             wiped: o.wiped,
+            redirected: o
+                .redirected
+                .iter()
+                .map(|r| RecordRedirect {
+                    from_id: r.from.to_string(),
+                    to_id: r.to.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A door to add: one not on the imported list.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DoorInput {
+    /// The area's slug.
+    pub area: String,
+    /// The patch's slug.
+    pub patch: String,
+    /// House number or name ("12", "12a", "Rose Cottage").
+    pub house: String,
+    /// The street.
+    pub street: String,
+    /// A flat, village or estate line.
+    pub locality: Option<String>,
+    /// The postcode.
+    pub postcode: Option<String>,
+    /// Latitude, if the phone knows where the door is.
+    pub latitude: Option<f64>,
+    /// Longitude, with the latitude.
+    pub longitude: Option<f64>,
+}
+
+/// Why a door on the walk list wants a particular kind of visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Revisit {
+    /// Nobody was in the last two times: try another time of day.
+    TryAnotherTime,
+    /// Someone here is owed a follow-up that is due.
+    FollowUpDue,
+    /// The household had moved away: new residents may be there.
+    NewResidents,
+}
+
+impl From<sync_core::RevisitFlag> for Revisit {
+    fn from(f: sync_core::RevisitFlag) -> Self {
+        match f {
+            sync_core::RevisitFlag::TryAnotherTime => Self::TryAnotherTime,
+            sync_core::RevisitFlag::FollowUpDue => Self::FollowUpDue,
+            sync_core::RevisitFlag::NewResidents => Self::NewResidents,
+        }
+    }
+}
+
+/// Someone recorded at a door.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DoorResident {
+    /// Their record.
+    pub person_id: String,
+    /// Their name, if they gave it.
+    pub name: Option<String>,
+}
+
+/// One door on a walk list.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WalkStopSummary {
+    /// The address record.
+    pub address_id: String,
+    /// The door as one line.
+    pub label: String,
+    /// What happened at the last knock, if any.
+    pub last_outcome: Option<Outcome>,
+    /// When.
+    pub last_knock_ms: Option<i64>,
+    /// How many times the door was knocked.
+    pub knocks: u32,
+    /// What the next visit should bear in mind.
+    pub revisit: Vec<Revisit>,
+    /// The people recorded here who may be contacted.
+    pub residents: Vec<DoorResident>,
+}
+
+impl From<sync_core::WalkStop> for WalkStopSummary {
+    fn from(s: sync_core::WalkStop) -> Self {
+        Self {
+            address_id: s.address.to_string(),
+            label: s.label,
+            last_outcome: s.last_visit.as_ref().map(|v| v.outcome.into()),
+            last_knock_ms: s.last_visit.as_ref().map(|v| v.at.as_millis()),
+            knocks: s.knocks as u32,
+            revisit: s.flags.into_iter().map(Revisit::from).collect(),
+            residents: s
+                .residents
+                .into_iter()
+                .map(|r| DoorResident {
+                    person_id: r.id.to_string(),
+                    name: r.name,
+                })
+                .collect(),
         }
     }
 }

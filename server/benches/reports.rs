@@ -342,6 +342,7 @@ fn person(
             EntryChannel::Referral,
         ][rng.usize(..5)],
         name: None,
+        household: None,
         phone: None,
         email: None,
         residency: if rng.u8(..10) < 7 {

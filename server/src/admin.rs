@@ -65,10 +65,52 @@ async fn merge_own(db: &Db, push: Option<sync_core::Push>, now: Timestamp) -> Re
     match sync::merge(db, &push, &Scope::Admin, now).await?.0 {
         PushOutcome::Accepted { .. } => Ok(()),
         PushOutcome::Rejected(r) => Err(Error::BadRequest(r.detail)),
-        PushOutcome::Resend => Err(Error::Corrupt(
+        PushOutcome::Resend | PushOutcome::Redirected { .. } => Err(Error::Corrupt(
             "the server's own edit was not accepted".into(),
         )),
     }
+}
+
+/// Merges two records of one person on behalf of `actor`
+/// ([`sync::merge_people`]), logs it, and scrubs the merged-away
+/// document's bytes from the database files.
+pub async fn merge_people(
+    db: &Db,
+    actor: &str,
+    survivor: DocId,
+    other: DocId,
+    now: Timestamp,
+) -> Result<()> {
+    sync::merge_people(db, survivor, other, now).await?;
+    audit::record(
+        db,
+        now,
+        actor,
+        Action::Merged,
+        Some(other),
+        &survivor.to_string(),
+    )
+    .await?;
+    db.scrub().await
+}
+
+/// The likely duplicates, for `actor` (logged: the list holds names).
+pub async fn duplicates(
+    db: &Db,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<crate::duplicates::Pair>> {
+    let pairs = crate::duplicates::find(db).await?;
+    audit::record(
+        db,
+        now,
+        actor,
+        Action::ListedDuplicates,
+        None,
+        &pairs.len().to_string(),
+    )
+    .await?;
+    Ok(pairs)
 }
 
 /// Makes an invite on behalf of `actor` (a device id or
@@ -561,6 +603,16 @@ pub async fn subject_access(db: &Db, id: DocId, now: Timestamp) -> Result<serde_
             (serde_json::to_value(p), devices)
         }
         Record::Event(e) => (serde_json::to_value(e), [e.created_by.to_string()].into()),
+        Record::Address(a) => {
+            let devices = a
+                .visits
+                .iter()
+                .map(|v| v.recorded_by)
+                .chain([a.created_by])
+                .map(|d| d.to_string())
+                .collect();
+            (serde_json::to_value(a), devices)
+        }
         Record::Area(_) => {
             return Err(Error::BadRequest(
                 "the area configuration holds no personal data".into(),

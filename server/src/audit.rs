@@ -30,6 +30,13 @@ pub enum Action {
     Revoked,
     /// An invite was made.
     Invited,
+    /// A person recorded twice was merged into one (the record is the
+    /// merged-away id; the detail, the survivor).
+    Merged,
+    /// An admin listed likely duplicates (names included).
+    ListedDuplicates,
+    /// Doors were imported (the detail says how many).
+    ImportedAddresses,
 }
 
 impl Action {
@@ -43,6 +50,9 @@ impl Action {
             Self::Anonymised => "anonymised",
             Self::Revoked => "revoked",
             Self::Invited => "invited",
+            Self::Merged => "merged",
+            Self::ListedDuplicates => "listed-duplicates",
+            Self::ImportedAddresses => "imported-addresses",
         }
     }
 }
@@ -54,7 +64,8 @@ pub struct AuditEntry {
     pub at: i64,
     /// The device id, or `command-line` or `retention`.
     pub actor: String,
-    /// received, exported, erased, suppressed, anonymised, revoked or invited.
+    /// received, exported, erased, suppressed, anonymised, revoked, invited,
+    /// merged, listed-duplicates or imported-addresses.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,

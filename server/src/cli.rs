@@ -169,6 +169,25 @@ pub enum AdminCommand {
     /// Show or change the area configuration.
     #[command(subcommand)]
     Area(AreaCommand),
+    /// Import doors from a CSV file whose first line names the columns:
+    /// patch, house, street (required), locality, postcode, latitude,
+    /// longitude, do_not_knock (yes/no). Bad lines are reported by number
+    /// and skipped; doors already held are skipped too.
+    ImportAddresses {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// List people who look recorded twice (same email, same phone, or the
+    /// same household and a similar name).
+    Duplicates,
+    /// Merge a person recorded twice: SURVIVOR gets everything OTHER holds,
+    /// and OTHER's id leads to SURVIVOR from now on, on every phone.
+    MergePeople {
+        /// The record to keep.
+        survivor: String,
+        /// The record merged into it.
+        other: String,
+    },
 }
 
 /// `admin area` subcommands.
@@ -385,9 +404,62 @@ impl Cli {
             Command::Admin(AdminCommand::Area(command)) => {
                 area_command(&db, command, clock).await?
             }
+            Command::Admin(AdminCommand::ImportAddresses { file }) => {
+                import_addresses(&db, &file, clock).await?
+            }
+            Command::Admin(AdminCommand::Duplicates) => {
+                let pairs = admin::duplicates(&db, audit::COMMAND_LINE, clock.now()).await?;
+                for pair in &pairs {
+                    let reasons: Vec<&str> = pair.reasons.iter().map(|r| r.as_str()).collect();
+                    println!(
+                        "{}  {}  {:<24} | {}  {:<24} | {}",
+                        pair.first.patch,
+                        pair.first.id,
+                        pair.first.name.as_deref().unwrap_or("-"),
+                        pair.second.id,
+                        pair.second.name.as_deref().unwrap_or("-"),
+                        reasons.join(", ")
+                    );
+                }
+                println!("{} likely duplicates", pairs.len());
+            }
+            Command::Admin(AdminCommand::MergePeople { survivor, other }) => {
+                let survivor = parse_record_id(&survivor)?;
+                let other = parse_record_id(&other)?;
+                admin::merge_people(&db, audit::COMMAND_LINE, survivor, other, clock.now()).await?;
+                println!("merged {other} into {survivor}: phones follow at their next sync");
+            }
         }
         Ok(())
     }
+}
+
+async fn import_addresses(db: &Db, file: &std::path::Path, clock: SystemClock) -> Result<()> {
+    let input = std::fs::File::open(file)
+        .map_err(|e| Error::BadRequest(format!("cannot read {}: {e}", file.display())))?;
+    let report = crate::addresses::import(db, input, clock.now(), |p| {
+        eprintln!("read {} lines, imported {} doors", p.lines, p.imported);
+    })
+    .await?;
+    audit::record(
+        db,
+        clock.now(),
+        audit::COMMAND_LINE,
+        Action::ImportedAddresses,
+        None,
+        &report.imported.to_string(),
+    )
+    .await?;
+    for bad in &report.bad_lines {
+        println!("line {}: {}", bad.line, bad.error);
+    }
+    println!(
+        "imported {} doors; {} already held; {} bad lines",
+        report.imported,
+        report.already_held,
+        report.bad_lines.len()
+    );
+    Ok(())
 }
 
 async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Result<()> {

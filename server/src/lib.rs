@@ -5,6 +5,7 @@
 //! `main.rs` only wires things; [`http::app`] builds the whole HTTP
 //! application, so tests can serve it on a loopback port.
 
+pub mod addresses;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod calendar;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod duplicates;
 pub mod error;
 pub mod http;
 pub mod projection;

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::AnyConnection;
 use sync_core::{
-    AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind, Ladder,
-    Person, Record, StageRule, Timestamp,
+    Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
+    Ladder, NewAddress, Person, Record, StageRule, Timestamp,
 };
 
 use crate::db::Db;
@@ -66,7 +66,50 @@ pub async fn project(
         Record::Person(p) => project_person(conn, p, ladder, now).await,
         Record::Event(e) => project_event(conn, e).await,
         Record::Area(a) => project_area(conn, a).await,
+        Record::Address(a) => project_address(conn, a).await,
     }
+}
+
+/// The key that finds a door already held (see [`NewAddress::door_key`]).
+pub fn door_key(address: &NewAddress) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(address.door_key().as_bytes()))
+}
+
+async fn project_address(conn: &mut AnyConnection, a: &Address) -> Result<()> {
+    delete_rows(conn, a.id, &ADDRESS_ROWS).await?;
+    let id = a.id.to_string();
+    let key = door_key(&NewAddress {
+        area: a.area.clone(),
+        patch: a.patch.clone(),
+        house: a.house.clone(),
+        street: a.street.clone(),
+        locality: a.locality.clone(),
+        postcode: a.postcode.clone(),
+        location: a.location,
+    });
+    sqlx::query(
+        "INSERT INTO addresses (id, patch, door_key, do_not_knock) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(&a.patch)
+    .bind(key)
+    .bind(i64::from(a.do_not_knock))
+    .execute(&mut *conn)
+    .await?;
+    for v in &a.visits {
+        sqlx::query(
+            "INSERT INTO door_visits (id, address_id, patch, at, outcome) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(v.id.to_string())
+        .bind(&id)
+        .bind(&a.patch)
+        .bind(v.at.as_millis())
+        .bind(v.outcome.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Rewrites every person's rows with `ladder` (after the area's ladder changed).
@@ -114,11 +157,18 @@ const AREA_ROWS: [&str; 2] = [
     "DELETE FROM areas WHERE id = $1",
 ];
 
+/// The rows derived from an address.
+const ADDRESS_ROWS: [&str; 2] = [
+    "DELETE FROM door_visits WHERE address_id = $1",
+    "DELETE FROM addresses WHERE id = $1",
+];
+
 /// Deletes every row derived from a document, whatever its kind (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
     delete_rows(conn, id, &PERSON_ROWS).await?;
     delete_rows(conn, id, &EVENT_ROWS).await?;
-    delete_rows(conn, id, &AREA_ROWS).await
+    delete_rows(conn, id, &AREA_ROWS).await?;
+    delete_rows(conn, id, &ADDRESS_ROWS).await
 }
 
 /// Runs `deletes` for the document `id`. Rewriting a record deletes only

@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 
 use sqlx::{AnyConnection, Row};
 use sync_core::authoring::{self, Reduction};
+use sync_core::hub::{Rehome, rehome_push};
 use sync_core::{
-    Audience, DocId, DocKind, DocUpdate, FeedCursor, Ladder, Merged, Pull, Push, PushMerge,
-    PushOutcome, PushResult, Record, Rejection, RejectionCode, Scope, SyncRequest, SyncResponse,
-    Timestamp, merge_push, pull_changes, read_record,
+    Audience, DocId, DocKind, DocUpdate, FeedCursor, Head, Ladder, Merged, Pull, Push, PushMerge,
+    PushOutcome, PushResult, Record, Redirect, Rejection, RejectionCode, Scope, SyncRequest,
+    SyncResponse, Timestamp, merge_push, pull_changes, read_record,
 };
 
 use crate::audit::{self, Action};
@@ -197,6 +198,12 @@ async fn merge_in(
             None,
         ));
     }
+    if let Some((survivor, heads)) = redirect_of(tx, push.doc).await? {
+        let outcome = rehome(tx, push, survivor, &heads, scope, now, ladder).await?;
+        // The survivor's change is not this push's own: the feed carries it
+        // to the device in this same response.
+        return Ok((outcome, None));
+    }
     for _ in 0..MERGE_ATTEMPTS {
         // A no-op update locks the row until commit, so merges of one
         // document from several processes queue here instead of racing.
@@ -233,6 +240,212 @@ async fn merge_in(
         }
     }
     Err(Error::Busy)
+}
+
+/// Where a merged-away record leads, and its heads when it was merged.
+async fn redirect_of(conn: &mut AnyConnection, id: DocId) -> Result<Option<(DocId, Vec<Head>)>> {
+    let row: Option<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT survivor, heads FROM redirects WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((survivor, heads)) = row else {
+        return Ok(None);
+    };
+    let survivor = survivor
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("redirect to {survivor}")))?;
+    let heads = heads
+        .chunks_exact(32)
+        .map(|h| h.try_into().unwrap_or([0; 32]))
+        .collect();
+    Ok(Some((survivor, heads)))
+}
+
+/// The survivor's row, locked until commit (see [`merge_in`]).
+async fn lock_document(conn: &mut AnyConnection, id: DocId) -> Result<Option<(Stored, Audience)>> {
+    /// (bytes, version, kind, patch, devices).
+    type Row = (Vec<u8>, i64, String, Option<String>, String);
+    let row: Option<Row> = sqlx::query_as(
+        "UPDATE documents SET version = version WHERE id = $1          RETURNING bytes, version, kind, patch, devices",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(bytes, version, kind, patch, devices)| {
+        Ok((
+            Stored { bytes, version },
+            audience_from(&kind, patch, &devices)?,
+        ))
+    })
+    .transpose()
+}
+
+/// Answers a push to a merged-away record: what the device wrote there is
+/// moved to the survivor (see [`sync_core::hub::rehome_push`]), so a phone
+/// that had not heard of the merge loses nothing.
+async fn rehome(
+    tx: &mut AnyConnection,
+    push: &Push,
+    survivor: DocId,
+    merged_heads: &[Head],
+    scope: &Scope,
+    now: Timestamp,
+    ladder: &mut Ladder,
+) -> Result<PushOutcome> {
+    let (late, since, heads) = match rehome_push(push, merged_heads, scope) {
+        Rehome::Resend => return Ok(PushOutcome::Resend),
+        Rehome::Rejected(rejection) => return Ok(PushOutcome::Rejected(rejection)),
+        Rehome::Absorb { late, since, heads } => (late, since, heads),
+    };
+    let Some((stored, audience)) = lock_document(tx, survivor).await? else {
+        return Ok(PushOutcome::Rejected(Rejection::new(
+            RejectionCode::Erased,
+            "the record this one was merged into was erased",
+        )));
+    };
+    if !scope.can_write(&audience) {
+        return Ok(PushOutcome::Rejected(Rejection::new(
+            RejectionCode::OutOfScope,
+            "the record this one was merged into is outside this device's scope",
+        )));
+    }
+    let absorb = match authoring::absorb_push(&stored.bytes, &late, since.as_deref(), now) {
+        Ok(absorb) => absorb,
+        Err(sync_core::Error::Validation(e)) => {
+            return Ok(PushOutcome::Rejected(Rejection::new(
+                RejectionCode::Invalid,
+                e,
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(absorb) = absorb {
+        store_server_push(tx, survivor, &stored, &absorb, now, ladder).await?;
+    }
+    Ok(PushOutcome::Redirected {
+        to: survivor,
+        heads,
+    })
+}
+
+/// Merges a push the server wrote itself into the locked, stored `id`.
+async fn store_server_push(
+    tx: &mut AnyConnection,
+    id: DocId,
+    stored: &Stored,
+    push: &Push,
+    now: Timestamp,
+    ladder: &mut Ladder,
+) -> Result<u64> {
+    let merged = match merge_push(Some(&stored.bytes), push, &Scope::Admin) {
+        PushMerge::Merged(merged) => merged,
+        other => {
+            return Err(Error::Corrupt(format!(
+                "the server's own change was not accepted: {:?}",
+                other.into_outcome()
+            )));
+        }
+    };
+    // The row is locked, so its version cannot have moved.
+    store_merge(tx, id, Some(stored.version), &merged, now, ladder)
+        .await?
+        .ok_or(Error::Busy)
+}
+
+/// Merges two records of one person: `survivor` gets what `other` holds
+/// ([`sync_core::authoring::absorb_push`]), and `other` becomes a
+/// tombstone, its id alone, that leads to the survivor. Its document, feed
+/// entries and projection rows go, and devices holding it are told to
+/// follow at their next sync; a later push to it is moved to the survivor.
+/// Records already merged into `other` now lead to the survivor. One
+/// transaction; the caller logs it and scrubs the files ([`Db::scrub`]).
+pub async fn merge_people(db: &Db, survivor: DocId, other: DocId, now: Timestamp) -> Result<()> {
+    if survivor == other {
+        return Err(Error::BadRequest(
+            "a record cannot be merged into itself".into(),
+        ));
+    }
+    let _guard = db.write_guard().await;
+    let mut tx = db.pool.begin().await?;
+    let merged = merge_people_in(&mut tx, survivor, other, now).await;
+    match merged {
+        Ok(()) => tx.commit().await?,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+async fn merge_people_in(
+    tx: &mut AnyConnection,
+    survivor: DocId,
+    other: DocId,
+    now: Timestamp,
+) -> Result<()> {
+    // Rows are locked in id order, as merges lock them.
+    let (first, second) = if survivor < other {
+        (survivor, other)
+    } else {
+        (other, survivor)
+    };
+    let first = lock_document(tx, first).await?;
+    let second = lock_document(tx, second).await?;
+    let (kept, gone) = match (first, second) {
+        (Some(a), Some(b)) if survivor < other => (a.0, b.0),
+        (Some(a), Some(b)) => (b.0, a.0),
+        _ => return Err(Error::NotFound("person")),
+    };
+    let (Record::Person(kept_person), Record::Person(absorbed)) =
+        (read_record(&kept.bytes)?, read_record(&gone.bytes)?)
+    else {
+        return Err(Error::BadRequest("only people can be merged".into()));
+    };
+    if kept_person.area != absorbed.area {
+        return Err(Error::BadRequest(
+            "the two records are in different areas".into(),
+        ));
+    }
+    // The merged-away record's rows go first: the survivor takes over its
+    // entry ids.
+    projection::remove(tx, other).await?;
+    let mut ladder = area_ladder(tx).await?;
+    if let Some(push) = authoring::absorb_push(&kept.bytes, &absorbed, None, now)? {
+        store_server_push(tx, survivor, &kept, &push, now, &mut ladder).await?;
+    }
+    let heads: Vec<u8> = sync_core::hub::document_heads(&gone.bytes)?
+        .into_iter()
+        .flatten()
+        .collect();
+    sqlx::query("DELETE FROM documents WHERE id = $1")
+        .bind(other.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
+        .bind(other.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE redirects SET survivor = $1 WHERE survivor = $2")
+        .bind(survivor.to_string())
+        .bind(other.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO redirects (id, survivor, heads, merged_at) VALUES ($1, $2, $3, $4)")
+        .bind(other.to_string())
+        .bind(survivor.to_string())
+        .bind(heads)
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
+    let seq = next_seq(tx).await?;
+    sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
+        .bind(seq as i64)
+        .bind(other.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// Writes a merged document, its feed entry and its projections. `None`
@@ -330,6 +543,22 @@ pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
 }
 
 async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result<bool> {
+    // Records merged into this one held the same person's data: their ids
+    // are erased with it, so a phone still holding one deletes it.
+    let merged_in: Vec<(String,)> = sqlx::query_as("SELECT id FROM redirects WHERE survivor = $1")
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    for (from,) in merged_in {
+        let from: DocId = from
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("redirect from {from}")))?;
+        Box::pin(erase_in(conn, from, now)).await?;
+    }
+    sqlx::query("DELETE FROM redirects WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
     let held = sqlx::query("DELETE FROM documents WHERE id = $1")
         .bind(id.to_string())
         .execute(&mut *conn)
@@ -438,6 +667,10 @@ async fn answer_pull(
         response.erased.push(pull.doc);
         return Ok(());
     }
+    if let Some((to, _)) = redirect_of(conn, pull.doc).await? {
+        response.redirected.push(Redirect { from: pull.doc, to });
+        return Ok(());
+    }
     let row: Option<(Vec<u8>, String, Option<String>, String)> =
         sqlx::query_as("SELECT bytes, kind, patch, devices FROM documents WHERE id = $1")
             .bind(pull.doc.to_string())
@@ -459,7 +692,8 @@ async fn answer_pull(
     Ok(())
 }
 
-/// (seq, document, 1 for an erasure, kind, patch, devices, created_seq).
+/// (seq, document, 1 for an erasure or a redirect, kind, patch, devices,
+/// created_seq, the survivor a redirect leads to).
 type FeedRow = (
     i64,
     String,
@@ -468,6 +702,7 @@ type FeedRow = (
     Option<String>,
     Option<String>,
     Option<i64>,
+    Option<String>,
 );
 
 /// Adds the feed after `since` to the response; returns the last sequence
@@ -496,8 +731,9 @@ async fn read_feed(
     };
     let rows: Vec<FeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
-         d.kind, d.patch, d.devices, d.created_seq \
+         d.kind, d.patch, d.devices, d.created_seq, r.survivor \
          FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
+         LEFT JOIN redirects r ON r.id = f.doc_id \
          WHERE f.seq > $1 ORDER BY f.seq LIMIT $2"
     )))
     .bind(since as i64)
@@ -508,7 +744,7 @@ async fn read_feed(
         response.more = true;
     }
     let mut last = since;
-    for (seq, doc, erasure, kind, patch, devices, created_seq) in rows {
+    for (seq, doc, erasure, kind, patch, devices, created_seq, survivor) in rows {
         if response.updates.len() >= PAGE_DOCS {
             response.more = true;
             break;
@@ -521,6 +757,16 @@ async fn read_feed(
         let doc: DocId = doc
             .parse()
             .map_err(|_| Error::Corrupt(format!("feed document id {doc}")))?;
+        if let (1, Some(to)) = (erasure, &survivor) {
+            let to = to
+                .parse()
+                .map_err(|_| Error::Corrupt(format!("redirect to {to}")))?;
+            let redirect = Redirect { from: doc, to };
+            if !response.redirected.contains(&redirect) {
+                response.redirected.push(redirect);
+            }
+            continue;
+        }
         let (0, Some(kind), Some(devices), Some(created_seq)) =
             (erasure, kind, devices, created_seq)
         else {

@@ -11,10 +11,11 @@ use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
 
 use crate::document::{self, PersonField, PersonSet};
 use crate::error::{Error, Result};
+use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, Timestamp};
 use crate::model::{
-    AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind, NewEvent,
-    Person, Record,
+    AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind,
+    NewAddress, NewEvent, Person, Record,
 };
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
@@ -99,6 +100,187 @@ pub fn event_push(
         None => document::create_event(doc, id, event, by, at),
         Some(_) => document::write_event_fields(doc, event),
     })
+}
+
+/// Creates (when `stored` is `None`) or updates an address written by the
+/// server (an admin's import), with its do-not-knock mark.
+pub fn address_push(
+    stored: Option<&[u8]>,
+    id: DocId,
+    address: &NewAddress,
+    do_not_knock: bool,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(stored, DocKind::Address, at, |doc| {
+        match stored {
+            None => document::create_address(doc, id, address, by, at)?,
+            Some(_) => document::write_address_fields(doc, address)?,
+        }
+        document::set_do_not_knock(doc, do_not_knock)
+    })
+}
+
+/// The push that moves what `absorbed` holds into the survivor stored in
+/// `survivor` (two records of one person being merged into one).
+///
+/// With `since` `None` (the merge itself), the survivor gets every
+/// interaction and consent it lacks, the union of the residency and
+/// interest sets, the do-not-contact flag if either has it, and each
+/// profile field it has no value for; its own values win.
+///
+/// With `since` (a device's late edits to the merged-away record, `since`
+/// being that record as the server had it at the merge), only what changed
+/// after `since` moves: new entries, follow-ups done and memberships ended,
+/// fields set or cleared, set members added or removed. Those are newer
+/// than the merge, so they win.
+///
+/// Entries keep their ids, so absorbing twice adds nothing. `None` when the
+/// survivor already holds everything.
+pub fn absorb_push(
+    survivor: &[u8],
+    absorbed: &Person,
+    since: Option<&Person>,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    let current = match read_record(survivor)? {
+        Record::Person(p) => p,
+        other => {
+            return Err(Error::WrongKind {
+                id: other.id(),
+                expected: DocKind::Person,
+                actual: other.kind(),
+            });
+        }
+    };
+    author(Some(survivor), DocKind::Person, at, |doc| {
+        let known = |id| since.is_some_and(|s: &Person| s.consents.iter().any(|c| c.id == id));
+        for consent in &absorbed.consents {
+            if !known(consent.id) && !current.consents.iter().any(|c| c.id == consent.id) {
+                document::add_consent(doc, consent)?;
+            }
+        }
+        for interaction in &absorbed.interactions {
+            let before = since.and_then(|s| s.interaction(interaction.id));
+            match current.interaction(interaction.id) {
+                None if before.is_none() => document::add_interaction(doc, interaction)?,
+                None => {}
+                Some(held) => absorb_entry_updates(doc, held, interaction, before)?,
+            }
+        }
+        absorb_fields(doc, &current, absorbed, since)?;
+        for (set, theirs, ours, before) in [
+            (
+                PersonSet::Residency,
+                set_text(&absorbed.residency),
+                set_text(&current.residency),
+                since.map(|s| set_text(&s.residency)),
+            ),
+            (
+                PersonSet::Interests,
+                absorbed.interests.clone(),
+                current.interests.clone(),
+                since.map(|s| s.interests.clone()),
+            ),
+        ] {
+            for member in theirs.iter().filter(|m| !ours.contains(*m)) {
+                if before.as_ref().is_none_or(|b| !b.contains(member)) {
+                    document::set_member(doc, set, member, true)?;
+                }
+            }
+            if let Some(before) = &before {
+                for removed in before.iter().filter(|m| !theirs.contains(*m)) {
+                    if ours.contains(removed) {
+                        document::set_member(doc, set, removed, false)?;
+                    }
+                }
+            }
+        }
+        let dnc_changed = since.is_none_or(|s| s.do_not_contact != absorbed.do_not_contact);
+        if dnc_changed && absorbed.do_not_contact != current.do_not_contact {
+            let value = match since {
+                None => absorbed.do_not_contact || current.do_not_contact,
+                Some(_) => absorbed.do_not_contact,
+            };
+            document::set_do_not_contact(doc, value)?;
+        }
+        Ok(())
+    })
+}
+
+fn set_text(
+    set: &std::collections::BTreeSet<crate::model::ResidentBasis>,
+) -> std::collections::BTreeSet<String> {
+    set.iter().map(|m| m.as_str().to_owned()).collect()
+}
+
+/// Carries a follow-up done or a membership ended on the absorbed record's
+/// copy of an entry the survivor also holds.
+fn absorb_entry_updates(
+    doc: &mut AutoCommit,
+    held: &Interaction,
+    theirs: &Interaction,
+    before: Option<&Interaction>,
+) -> Result<()> {
+    let changed = before.is_none_or(|b| b != theirs);
+    if !changed {
+        return Ok(());
+    }
+    match (&held.kind, &theirs.kind) {
+        (InteractionKind::Doorstep(ours), InteractionKind::Doorstep(d)) => {
+            let done = d.follow_up.as_ref().and_then(|f| f.done.as_ref());
+            let ours_done = ours.follow_up.as_ref().and_then(|f| f.done.as_ref());
+            if let (Some(done), None) = (done, ours_done) {
+                document::complete_follow_up(doc, theirs.id, done)?;
+            }
+        }
+        (
+            InteractionKind::WorkingGroup { end: ours, .. }
+            | InteractionKind::Role { end: ours, .. },
+            InteractionKind::WorkingGroup { end, .. } | InteractionKind::Role { end, .. },
+        ) if end != ours && end.is_some() => {
+            document::set_interaction_end(doc, theirs.id, *end)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn absorb_fields(
+    doc: &mut AutoCommit,
+    current: &Person,
+    absorbed: &Person,
+    since: Option<&Person>,
+) -> Result<()> {
+    fn text_fields(p: &Person) -> [(PersonField, Option<String>); 8] {
+        [
+            (PersonField::Name, p.name.clone()),
+            (PersonField::Phone, p.phone.clone()),
+            (PersonField::Email, p.email.clone()),
+            (PersonField::Language, p.language.clone()),
+            (PersonField::Ethnicity, p.ethnicity.clone()),
+            (
+                PersonField::AgeBand,
+                p.age_band.map(|b| b.as_str().to_owned()),
+            ),
+            (PersonField::Tenure, p.tenure.map(|t| t.as_str().to_owned())),
+            (PersonField::Household, p.household.map(|h| h.to_string())),
+        ]
+    }
+    let ours = text_fields(current);
+    let before = since.map(text_fields);
+    for (i, (field, theirs)) in text_fields(absorbed).into_iter().enumerate() {
+        let write = match &before {
+            // The merge: fill what the survivor lacks.
+            None => ours[i].1.is_none() && theirs.is_some(),
+            // Late edits: what changed since the merge, if it differs.
+            Some(before) => before[i].1 != theirs && ours[i].1 != theirs,
+        };
+        if write {
+            document::set_person_field(doc, field, theirs.as_deref())?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -222,14 +404,14 @@ mod tests {
 /// data but cannot simply disappear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduction {
-    /// They objected: keep only a do-not-contact entry in their patch, so
-    /// nobody knocks again and they are not re-imported.
+    /// They objected: keep only a do-not-contact entry in their patch, linked
+    /// to their door, so nobody knocks again and they are not re-imported.
     Suppress,
     /// Their retention period ended: keep what reports need (patch, entry
     /// channel, age band, residency, tenure, consents and what happened
     /// when, so stage dates stay the same) and drop everything that could
-    /// identify them (name, contact details, language, ethnicity, interests,
-    /// free text).
+    /// identify them (name, contact details, household, language,
+    /// ethnicity, interests, free text).
     Anonymise,
 }
 
@@ -245,6 +427,7 @@ pub fn reduced_person(person: &Person, reduction: Reduction, id: DocId, by: Devi
         name: None,
         phone: None,
         email: None,
+        household: None,
         residency: Default::default(),
         age_band: None,
         tenure: None,
@@ -258,7 +441,11 @@ pub fn reduced_person(person: &Person, reduction: Reduction, id: DocId, by: Devi
         created_at: person.created_at,
     };
     match reduction {
-        Reduction::Suppress => kept,
+        // The door stays linked, so walk lists keep it hidden.
+        Reduction::Suppress => Person {
+            household: person.household,
+            ..kept
+        },
         Reduction::Anonymise => Person {
             residency: person.residency.clone(),
             age_band: person.age_band,
@@ -284,6 +471,7 @@ pub fn holds_identifying_data(person: &Person) -> bool {
     person.name.is_some()
         || person.phone.is_some()
         || person.email.is_some()
+        || person.household.is_some()
         || person.language.is_some()
         || person.ethnicity.is_some()
         || !person.interests.is_empty()
@@ -327,6 +515,8 @@ pub fn new_person_push(person: &Person, at: Timestamp) -> Result<Push> {
             person.age_band.map(|b| b.as_str()),
         )?;
         document::set_person_field(doc, PersonField::Tenure, person.tenure.map(|t| t.as_str()))?;
+        let household = person.household.map(|h| h.to_string());
+        document::set_person_field(doc, PersonField::Household, household.as_deref())?;
         for basis in &person.residency {
             document::set_member(doc, PersonSet::Residency, basis.as_str(), true)?;
         }

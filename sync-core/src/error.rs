@@ -141,6 +141,12 @@ pub enum ValidationError {
     /// The patch is not one of the area's patches.
     #[error("unknown patch")]
     UnknownPatch,
+    /// Not a UK postcode.
+    #[error("postcode is not a UK postcode (like AB1 2CD)")]
+    InvalidPostcode,
+    /// A location outside the map.
+    #[error("location must be a latitude from -90 to 90 and a longitude from -180 to 180")]
+    InvalidLocation,
 }
 
 /// A document that is not a well-formed record of this schema.

@@ -22,8 +22,8 @@ use crate::error::ProtocolError;
 use crate::ids::{Clock, DocId};
 use crate::model::Record;
 use crate::protocol::{
-    DocUpdate, Head, Pull, Push, PushOutcome, PushResult, Rejection, RejectionCode, SyncRequest,
-    SyncResponse, heads_from_wire, heads_to_wire,
+    DocUpdate, Head, Pull, Push, PushOutcome, PushResult, Redirect, Rejection, RejectionCode,
+    SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
 };
 use crate::replica::{Replica, SyncOutcome};
 use crate::scope::{Audience, Scope};
@@ -216,10 +216,78 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     }))
 }
 
+/// What to do with a push to a record that was merged into another.
+#[derive(Debug, Clone)]
+pub enum Rehome {
+    /// The push holds only changes after its base, which the server no
+    /// longer has: the device must send the whole document.
+    Resend,
+    /// Refused: the whole document is not an acceptable record.
+    Rejected(Rejection),
+    /// Move what the device wrote to the survivor, with
+    /// [`crate::authoring::absorb_push`]`(survivor, &late, since.as_ref(), ..)`,
+    /// then answer [`PushOutcome::Redirected`] with `heads`.
+    Absorb {
+        /// The device's version of the merged-away person.
+        late: Box<crate::model::Person>,
+        /// The same record as the server had it when it was merged away,
+        /// when the device's history holds it.
+        since: Option<Box<crate::model::Person>>,
+        /// The device's heads, to send back.
+        heads: Vec<Head>,
+    },
+}
+
+/// Decides what to do with `push` to a record merged away when it had
+/// heads `merged_heads`. The device's whole document is checked like any
+/// new record under `scope`; what it holds beyond `merged_heads` is what
+/// the device wrote after (or without seeing) the merge.
+pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome {
+    if !push.base.is_empty() {
+        return Rehome::Resend;
+    }
+    let merged = match merge_push(None, push, scope) {
+        PushMerge::Merged(merged) => merged,
+        PushMerge::Rejected(rejection) => return Rehome::Rejected(rejection),
+        PushMerge::Resend | PushMerge::Unchanged { .. } => return Rehome::Resend,
+    };
+    let Record::Person(late) = merged.record else {
+        return Rehome::Rejected(Rejection::new(
+            RejectionCode::Invalid,
+            "only people are merged",
+        ));
+    };
+    let merged_heads = heads_from_wire(merged_heads);
+    let since = document::load(&merged.bytes).ok().and_then(|doc| {
+        if merged_heads.is_empty()
+            || merged_heads
+                .iter()
+                .any(|h| doc.get_change_by_hash(h).is_none())
+        {
+            return None;
+        }
+        match document::decode(&doc, Some(&merged_heads)) {
+            Ok(Record::Person(p)) => Some(Box::new(p)),
+            _ => None,
+        }
+    });
+    Rehome::Absorb {
+        late: Box::new(late),
+        since,
+        heads: push.heads.clone(),
+    }
+}
+
 /// Reads the record held in stored document bytes.
 pub fn read_record(stored: &[u8]) -> Result<Record, crate::Error> {
     let doc = document::load(stored)?;
     Ok(document::decode(&doc, None)?)
+}
+
+/// A stored document's heads, sorted.
+pub fn document_heads(stored: &[u8]) -> Result<Vec<Head>, crate::Error> {
+    let mut doc = document::load(stored)?;
+    Ok(heads_to_wire(&sorted(doc.get_heads())))
 }
 
 /// Answers a pull: the changes in `stored` the device lacks given its heads
@@ -280,6 +348,14 @@ struct HubDoc {
 enum FeedEntry {
     Changes { doc: DocId, changes: Vec<u8> },
     Erased(DocId),
+    Redirected(Redirect),
+}
+
+/// A merged-away record: where it leads, and its heads when it was merged.
+#[derive(Debug, Clone)]
+struct Tombstone {
+    to: DocId,
+    heads: Vec<Head>,
 }
 
 /// A complete sync server held in memory: the reference implementation of
@@ -289,6 +365,7 @@ pub struct MemoryHub {
     docs: BTreeMap<DocId, HubDoc>,
     feed: BTreeMap<u64, FeedEntry>,
     erased: BTreeSet<DocId>,
+    redirects: BTreeMap<DocId, Tombstone>,
     last_seq: u64,
     page_docs: usize,
 }
@@ -314,6 +391,7 @@ impl MemoryHub {
             docs: BTreeMap::new(),
             feed: BTreeMap::new(),
             erased: BTreeSet::new(),
+            redirects: BTreeMap::new(),
             last_seq: 0,
             page_docs: page_docs.max(1),
         }
@@ -337,24 +415,15 @@ impl MemoryHub {
                     RejectionCode::Erased,
                     "this record was erased",
                 ))
+            } else if let Some(tombstone) = self.redirects.get(&push.doc).cloned() {
+                let outcome = self.rehome(push, &tombstone, scope);
+                response.more |= outcome == PushOutcome::Resend;
+                outcome
             } else {
                 let stored = self.docs.get(&push.doc).map(|d| d.bytes.as_slice());
                 match merge_push(stored, push, scope) {
                     PushMerge::Merged(merged) => {
-                        let seq = self.append(FeedEntry::Changes {
-                            doc: push.doc,
-                            changes: merged.changes.clone(),
-                        });
-                        own_seqs.insert(seq);
-                        let created_seq = self.docs.get(&push.doc).map_or(seq, |d| d.created_seq);
-                        self.docs.insert(
-                            push.doc,
-                            HubDoc {
-                                bytes: merged.bytes.clone(),
-                                audience: merged.record.audience(),
-                                created_seq,
-                            },
-                        );
+                        own_seqs.insert(self.store(push.doc, &merged));
                         PushMerge::Merged(merged).into_outcome()
                     }
                     PushMerge::Resend => {
@@ -373,6 +442,13 @@ impl MemoryHub {
         for Pull { doc, have } in &request.pulls {
             if self.erased.contains(doc) {
                 response.erased.push(*doc);
+                continue;
+            }
+            if let Some(tombstone) = self.redirects.get(doc) {
+                response.redirected.push(Redirect {
+                    from: *doc,
+                    to: tombstone.to,
+                });
                 continue;
             }
             match self.docs.get(doc) {
@@ -396,6 +472,7 @@ impl MemoryHub {
             }
             match entry {
                 FeedEntry::Erased(doc) => response.erased.push(*doc),
+                FeedEntry::Redirected(redirect) => response.redirected.push(*redirect),
                 FeedEntry::Changes { doc, changes } => {
                     let stored = &self.docs[doc];
                     if !scope.can_read(&stored.audience) || whole_sent.contains(doc) {
@@ -419,6 +496,111 @@ impl MemoryHub {
         }
         response.cursor = FeedCursor { seq: last }.write(scope);
         Ok(response.encode())
+    }
+
+    /// Stores a merged document and appends its changes to the feed;
+    /// returns the feed sequence number.
+    fn store(&mut self, id: DocId, merged: &Merged) -> u64 {
+        let seq = self.append(FeedEntry::Changes {
+            doc: id,
+            changes: merged.changes.clone(),
+        });
+        let created_seq = self.docs.get(&id).map_or(seq, |d| d.created_seq);
+        self.docs.insert(
+            id,
+            HubDoc {
+                bytes: merged.bytes.clone(),
+                audience: merged.record.audience(),
+                created_seq,
+            },
+        );
+        seq
+    }
+
+    /// Answers a push to a merged-away record by moving what it adds to
+    /// the survivor ([`rehome_push`]).
+    fn rehome(&mut self, push: &Push, tombstone: &Tombstone, scope: &Scope) -> PushOutcome {
+        let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope) {
+            Rehome::Resend => return PushOutcome::Resend,
+            Rehome::Rejected(rejection) => return PushOutcome::Rejected(rejection),
+            Rehome::Absorb { late, since, heads } => (late, since, heads),
+        };
+        let Some(survivor) = self.docs.get(&tombstone.to) else {
+            return PushOutcome::Rejected(Rejection::new(
+                RejectionCode::Erased,
+                "this record was erased",
+            ));
+        };
+        if !scope.can_write(&survivor.audience) {
+            return PushOutcome::Rejected(Rejection::new(
+                RejectionCode::OutOfScope,
+                "the record it was merged into is outside this device's scope",
+            ));
+        }
+        let at = late.created_at;
+        match crate::authoring::absorb_push(&survivor.bytes, &late, since.as_deref(), at) {
+            Ok(Some(absorb)) => {
+                let stored = survivor.bytes.clone();
+                if let PushMerge::Merged(merged) = merge_push(Some(&stored), &absorb, &Scope::Admin)
+                {
+                    self.store(tombstone.to, &merged);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return PushOutcome::Rejected(Rejection::new(RejectionCode::Invalid, e));
+            }
+        }
+        PushOutcome::Redirected {
+            to: tombstone.to,
+            heads,
+        }
+    }
+
+    /// Merges two records of one person: `survivor` gets what `other` holds
+    /// ([`crate::authoring::absorb_push`]), `other` becomes a tombstone that
+    /// redirects to it, and devices are told at their next sync. Pushes to
+    /// `other` from then on are moved to the survivor.
+    pub fn merge_people(
+        &mut self,
+        survivor: DocId,
+        other: DocId,
+        at: crate::ids::Timestamp,
+    ) -> Result<(), crate::Error> {
+        let (Some(kept), Some(gone)) = (self.docs.get(&survivor), self.docs.get(&other)) else {
+            return Err(crate::Error::NoSuchRecord(other));
+        };
+        let Record::Person(absorbed) = read_record(&gone.bytes)? else {
+            return Err(crate::Error::NoSuchRecord(other));
+        };
+        let mut gone_doc = document::load(&gone.bytes)?;
+        let heads = heads_to_wire(&sorted(gone_doc.get_heads()));
+        if let Some(push) = crate::authoring::absorb_push(&kept.bytes, &absorbed, None, at)? {
+            let stored = kept.bytes.clone();
+            if let PushMerge::Merged(merged) = merge_push(Some(&stored), &push, &Scope::Admin) {
+                self.store(survivor, &merged);
+            }
+        }
+        self.docs.remove(&other);
+        self.feed
+            .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == other));
+        for tombstone in self.redirects.values_mut() {
+            if tombstone.to == other {
+                tombstone.to = survivor;
+            }
+        }
+        self.redirects.insert(
+            other,
+            Tombstone {
+                to: survivor,
+                heads,
+            },
+        );
+        self.append(FeedEntry::Redirected(Redirect {
+            from: other,
+            to: survivor,
+        }));
+        Ok(())
     }
 
     /// Most round trips [`Self::sync`] makes before giving up.
@@ -448,6 +630,20 @@ impl MemoryHub {
     /// its id is kept for ever so no device can bring it back, and devices are
     /// told to delete their copies. Returns whether the record was held.
     pub fn erase(&mut self, id: DocId) -> bool {
+        // Records merged into this one held the same person's data.
+        let merged_in: Vec<DocId> = self
+            .redirects
+            .iter()
+            .filter(|(_, t)| t.to == id)
+            .map(|(from, _)| *from)
+            .collect();
+        for from in merged_in {
+            self.redirects.remove(&from);
+            if self.erased.insert(from) {
+                self.append(FeedEntry::Erased(from));
+            }
+        }
+        self.redirects.remove(&id);
         let held = self.docs.remove(&id).is_some();
         self.feed
             .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == id));

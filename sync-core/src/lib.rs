@@ -53,6 +53,7 @@ mod replica;
 mod scope;
 mod store;
 pub mod validate;
+mod walk;
 
 pub use error::{DocumentError, Error, ProtocolError, Result, StorageError, ValidationError};
 pub use hub::{FeedCursor, MemoryHub, Merged, PushMerge, merge_push, pull_changes, read_record};
@@ -60,9 +61,10 @@ pub use ids::{Clock, DeviceId, DocId, EntryId, ManualClock, ParseIdError, System
 pub use ladder::{Ladder, Progress, Stage, StageRule};
 pub use model::*;
 pub use protocol::{
-    DocUpdate, Head, PROTOCOL_VERSION, Pull, Push, PushOutcome, PushResult, Rejection,
+    DocUpdate, Head, PROTOCOL_VERSION, Pull, Push, PushOutcome, PushResult, Redirect, Rejection,
     RejectionCode, SyncRequest, SyncResponse,
 };
 pub use replica::{PersonEditor, Replica, SyncOutcome};
 pub use scope::{Audience, Scope};
 pub use store::{FileStore, MemoryStore, Storage};
+pub use walk::{Resident, RevisitFlag, WalkStop, walk_list};

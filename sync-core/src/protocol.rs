@@ -26,7 +26,10 @@ use crate::error::ProtocolError;
 use crate::ids::DocId;
 
 /// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+///
+/// Version 2 added redirects (people merged into another record):
+/// [`PushOutcome::Redirected`] and [`SyncResponse::redirected`].
+pub const PROTOCOL_VERSION: u16 = 2;
 const MAGIC: &[u8; 4] = b"OUTR";
 const HEADER_LEN: usize = 7;
 const REQUEST: u8 = 1;
@@ -90,6 +93,19 @@ pub struct SyncResponse {
     pub unavailable: Vec<DocId>,
     /// The device has been revoked: it must wipe its store.
     pub wipe: bool,
+    /// Records merged into another (duplicates of one person): the device
+    /// drops its copy of `from` once it has nothing left to push there, and
+    /// uses `to` instead.
+    pub redirected: Vec<Redirect>,
+}
+
+/// A record merged into another: its id now leads to the survivor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    /// The merged-away record (a tombstone on the server: its id alone).
+    pub from: DocId,
+    /// The record that holds what it held.
+    pub to: DocId,
 }
 
 /// What became of one push.
@@ -115,6 +131,15 @@ pub enum PushOutcome {
     Resend,
     /// Refused; nothing of the push was stored.
     Rejected(Rejection),
+    /// The document was merged into `to`, and the server moved what this
+    /// push added there (re-homed it): the device may drop its copy if its
+    /// heads are still `heads`.
+    Redirected {
+        /// The record that now holds it.
+        to: DocId,
+        /// The heads of the version that was re-homed.
+        heads: Vec<Head>,
+    },
 }
 
 /// Changes to one document from the feed or a pull.
@@ -280,7 +305,7 @@ mod tests {
             }],
         };
         let bytes = request.encode();
-        let mut expected = b"OUTR\x01\x00\x01".to_vec();
+        let mut expected = b"OUTR\x02\x00\x01".to_vec();
         expected.extend([2, 1, 2]); // cursor
         expected.push(1); // one push
         expected.extend(wire_id(0x0102));
@@ -309,6 +334,13 @@ mod tests {
                     doc: doc(2),
                     outcome: PushOutcome::Rejected(Rejection::new(RejectionCode::Erased, "x")),
                 },
+                PushResult {
+                    doc: doc(3),
+                    outcome: PushOutcome::Redirected {
+                        to: doc(8),
+                        heads: vec![[7; 32]],
+                    },
+                },
             ],
             updates: vec![DocUpdate {
                 doc: doc(4),
@@ -317,14 +349,23 @@ mod tests {
             erased: vec![doc(6)],
             unavailable: vec![doc(7)],
             wipe: false,
+            redirected: vec![Redirect {
+                from: doc(3),
+                to: doc(8),
+            }],
         };
         let bytes = response.encode();
-        let mut expected = b"OUTR\x01\x00\x02".to_vec();
-        expected.extend([1, 9, 1, 2]); // cursor, more, two results
+        let mut expected = b"OUTR\x02\x00\x02".to_vec();
+        expected.extend([1, 9, 1, 3]); // cursor, more, three results
         expected.extend(wire_id(1));
         expected.push(1); // Resend
         expected.extend(wire_id(2));
         expected.extend([2, 3, 1, b'x']); // Rejected, Erased, "x"
+        expected.extend(wire_id(3));
+        expected.push(3); // Redirected
+        expected.extend(wire_id(8));
+        expected.push(1);
+        expected.extend([7u8; 32]); // heads
         expected.push(1); // one update
         expected.extend(wire_id(4));
         expected.extend([1, 5]);
@@ -333,6 +374,9 @@ mod tests {
         expected.push(1); // one unavailable
         expected.extend(wire_id(7));
         expected.push(0); // no wipe
+        expected.push(1); // one redirect
+        expected.extend(wire_id(3));
+        expected.extend(wire_id(8));
         assert_eq!(bytes, expected);
         assert_eq!(SyncResponse::decode(&bytes).unwrap(), response);
     }
@@ -346,12 +390,12 @@ mod tests {
             Err(ProtocolError::BadMagic)
         );
         let mut newer = good.clone();
-        newer[4] = 2;
+        newer[4] = 3;
         assert_eq!(
             SyncRequest::decode(&newer),
             Err(ProtocolError::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             })
         );
         assert!(matches!(

@@ -75,7 +75,10 @@ impl Scope {
             }
             // Youth workers sign people up at any event, so they see them all.
             (Self::YouthWorker { .. }, DocKind::Event) => true,
-            (Self::YouthWorker { device }, DocKind::Person) => audience.devices.contains(device),
+            // People and doors: only those the youth worker recorded.
+            (Self::YouthWorker { device }, DocKind::Person | DocKind::Address) => {
+                audience.devices.contains(device)
+            }
         }
     }
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use crate::error::ValidationError;
 use crate::model::{
-    AgeBand, AreaConfig, ConsentGiver, ConsentPurpose, Event, InteractionKind, LawfulBasis, Person,
-    Record,
+    Address, AgeBand, AreaConfig, ConsentGiver, ConsentPurpose, Event, InteractionKind,
+    LawfulBasis, Person, Record,
 };
 
 /// Longest free text (follow-up notes).
@@ -106,6 +106,7 @@ pub fn violations(record: &Record) -> Vec<ValidationError> {
         Record::Person(p) => person_violations(p, &mut out),
         Record::Event(e) => event_violations(e, &mut out),
         Record::Area(a) => area_violations(a, &mut out),
+        Record::Address(a) => address_violations(a, &mut out),
     }
     out
 }
@@ -207,6 +208,49 @@ fn person_violations(p: &Person, out: &mut Vec<ValidationError>) {
         if !guardian_consent {
             out.push(ValidationError::GuardianConsentRequired);
         }
+    }
+}
+
+/// Whether `postcode` has the shape of a UK postcode (outward code, then
+/// a digit and two letters), with or without the space.
+pub fn is_uk_postcode(postcode: &str) -> bool {
+    let compact: Vec<char> = postcode
+        .chars()
+        .filter(|c| *c != ' ')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if !(5..=7).contains(&compact.len()) || postcode.len() > 10 {
+        return false;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    let inward_ok = inward[0].is_ascii_digit()
+        && inward[1].is_ascii_alphabetic()
+        && inward[2].is_ascii_alphabetic();
+    let outward_ok = outward[0].is_ascii_alphabetic()
+        && outward.iter().all(char::is_ascii_alphanumeric)
+        && outward.iter().any(char::is_ascii_digit);
+    inward_ok && outward_ok
+}
+
+fn address_violations(a: &Address, out: &mut Vec<ValidationError>) {
+    out.extend(check_slug("area", &a.area).err());
+    out.extend(check_slug("patch", &a.patch).err());
+    out.extend(check_text("house", &a.house, MAX_TAG).err());
+    out.extend(check_text("street", &a.street, MAX_TEXT).err());
+    if let Some(locality) = &a.locality {
+        out.extend(check_text("locality", locality, MAX_TEXT).err());
+    }
+    if a.postcode.as_deref().is_some_and(|p| !is_uk_postcode(p)) {
+        out.push(ValidationError::InvalidPostcode);
+    }
+    if a.location.is_some_and(|l| !l.is_valid()) {
+        out.push(ValidationError::InvalidLocation);
+    }
+    if a.visits.len() > MAX_INTERACTIONS {
+        out.push(ValidationError::TooMany {
+            field: "visits",
+            max: MAX_INTERACTIONS,
+        });
     }
 }
 

@@ -231,6 +231,18 @@ pub fn post_json_method<T: DeserializeOwned>(
     body: &serde_json::Value,
     expect_status: u16,
 ) -> T {
+    let (status, text) = send_json(method, url, token, body);
+    assert_eq!(status, expect_status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// Sends JSON with `method` (POST or PUT); returns the status and the body.
+pub fn send_json(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, String) {
     let mut request = match method {
         "PUT" => agent().put(url),
         _ => agent().post(url),
@@ -241,8 +253,7 @@ pub fn post_json_method<T: DeserializeOwned>(
     let mut response = request.send_json(body).expect("request");
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().expect("body");
-    assert_eq!(status, expect_status, "{url}: {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+    (status, text)
 }
 
 /// Starts a POST that declares a body of `length` bytes, sends none of it,

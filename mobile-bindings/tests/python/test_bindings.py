@@ -22,7 +22,7 @@ URL = os.environ["OUTREACH_URL"]
 DEVICE = "01900000-0000-7000-8000-0000000000aa"
 
 
-def conversation(outcome, name=None, person_id=None, email=None):
+def conversation(outcome, name=None, person_id=None, email=None, address_id=None):
     return mb.Conversation(
         person_id=person_id,
         area="north-estate",
@@ -38,6 +38,7 @@ def conversation(outcome, name=None, person_id=None, email=None):
         follow_up_due_ms=None,
         consent_to_contact=True,
         consent_wording_version="2026-09",
+        address_id=address_id,
     )
 
 
@@ -92,6 +93,37 @@ def test_offline_work_survives_reopening():
         owed = store.follow_ups_owed()
         assert len(owed) == 1 and owed[0].what == "Send the litter-pick dates"
         assert store.pending_changes() == 52
+
+
+def test_a_walk_list_works_offline():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+
+        def door(house):
+            return mb.DoorInput(
+                area="north-estate",
+                patch="elm-road",
+                house=house,
+                street="Oak Lane",
+                locality=None,
+                postcode="AB1 2CD",
+                latitude=None,
+                longitude=None,
+            )
+
+        twelve = store.add_door(door("12"))
+        two = store.add_door(door("2"))
+        store.record_knock(two, mb.Outcome.NOT_IN)
+        store.record_knock(two, mb.Outcome.NOT_IN)
+        store.record_knock(store.add_door(door("4")), mb.Outcome.NO_KNOCKING)
+        logged = store.log_conversation(
+            conversation(mb.Outcome.SPOKE, name="Ali Door", address_id=twelve)
+        )
+        walk = store.walk_list("elm-road", None, None)
+        assert [s.address_id for s in walk] == [two, twelve], walk
+        assert walk[0].revisit == [mb.Revisit.TRY_ANOTHER_TIME]
+        assert walk[1].residents[0].person_id == logged.person_id
+        assert walk[1].last_outcome == mb.Outcome.SPOKE
 
 
 def test_bad_input_is_a_typed_error():

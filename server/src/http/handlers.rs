@@ -45,6 +45,8 @@ use crate::sync;
         erase_record,
         export_record,
         suppress_record,
+        list_duplicates,
+        merge_people,
         audit_log,
         funnel_report,
         routes_report,
@@ -52,7 +54,8 @@ use crate::sync;
         civic_core_report,
         reach_report,
         turnover_report,
-        champions_report
+        champions_report,
+        households_report
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
@@ -468,6 +471,53 @@ pub(super) async fn suppress_record(
     }))
 }
 
+/// People who look recorded twice (same email, same phone, or the same
+/// household and a similar name), with names so an admin can judge.
+/// Listing is logged in the audit log.
+#[utoipa::path(get, path = "/v1/admin/duplicates", responses(
+    (status = 200, description = "Likely duplicates, oldest first", body = Vec<crate::duplicates::Pair>),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn list_duplicates(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+) -> Result<Json<Vec<crate::duplicates::Pair>>> {
+    let actor = admin.id.to_string();
+    Ok(Json(
+        admin::duplicates(&state.db, &actor, state.now()).await?,
+    ))
+}
+
+/// Two records of one person to merge.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct MergeRequest {
+    /// The record to keep.
+    survivor: String,
+    /// The record merged into it; its id leads to the survivor from now on.
+    other: String,
+}
+
+/// Merges a person recorded twice: the survivor gets the other's
+/// interactions, consents and the details it lacks; the other becomes a
+/// redirect that phones follow at their next sync, and a phone's later
+/// change to it lands on the survivor.
+#[utoipa::path(post, path = "/v1/admin/people/merge", request_body = MergeRequest, responses(
+    (status = 204, description = "Merged"),
+    (status = 400, description = "Not two people of one area", body = ErrorBody),
+    (status = 404, description = "No such person", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn merge_people(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Json(request): Json<MergeRequest>,
+) -> Result<StatusCode> {
+    let parse = |id: &str| id.parse::<DocId>().map_err(|_| Error::NotFound("person"));
+    let (survivor, other) = (parse(&request.survivor)?, parse(&request.other)?);
+    let actor = admin.id.to_string();
+    admin::merge_people(&state.db, &actor, survivor, other, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The audit log, newest first (at most 1,000 entries).
 #[utoipa::path(get, path = "/v1/admin/audit", responses(
     (status = 200, description = "Who viewed, exported or erased personal data", body = Vec<AuditEntry>),
@@ -640,5 +690,24 @@ pub(super) async fn champions_report(
 ) -> Result<axum::response::Response> {
     let csv = report_reader(&device, &filters, &headers)?;
     let report = crate::reports::champion_activity(&state.db, &filters, state.now()).await?;
+    Ok(report_response(csv, report))
+}
+
+/// Household reach: doors on the list, knocked and answered per patch, and
+/// per 1,000 households. Dates (or a cohort month) select knocks by when
+/// they happened. Doors are not people: counts are not suppressed.
+#[utoipa::path(get, path = "/v1/reports/households", params(Filters), responses(
+    (status = 200, description = "Household reach (JSON, or CSV when asked)", body = crate::reports::HouseholdReach),
+    (status = 400, description = "A bad filter", body = ErrorBody),
+    (status = 403, description = "Not an admin or viewer", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn households_report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    headers: axum::http::HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<axum::response::Response> {
+    let csv = report_reader(&device, &filters, &headers)?;
+    let report = crate::reports::household_reach(&state.db, &filters).await?;
     Ok(report_response(csv, report))
 }

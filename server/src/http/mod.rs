@@ -116,6 +116,8 @@ pub fn app(state: AppState) -> Router {
         .route("/records/{id}/erase", post(handlers::erase_record))
         .route("/records/{id}/export", get(handlers::export_record))
         .route("/records/{id}/suppress", post(handlers::suppress_record))
+        .route("/duplicates", get(handlers::list_duplicates))
+        .route("/people/merge", post(handlers::merge_people))
         .route("/audit", get(handlers::audit_log));
     Router::new()
         .route("/healthz", get(handlers::healthz))
@@ -132,6 +134,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reports/reach", get(handlers::reach_report))
         .route("/v1/reports/turnover", get(handlers::turnover_report))
         .route("/v1/reports/champions", get(handlers::champions_report))
+        .route("/v1/reports/households", get(handlers::households_report))
         .nest("/v1/admin", admin)
         .merge(crate::web::routes())
         .layer(DefaultBodyLimit::disable())

@@ -20,12 +20,14 @@
 mod champions;
 mod civic;
 mod funnel;
+mod households;
 mod reach;
 mod seats;
 
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
+pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
 pub use seats::{
     Composition, PipelineGroup, ResidentLed, ResidentShare, Turnover, TurnoverYear, resident_led,

@@ -150,6 +150,35 @@ fn area_v1() -> AutoCommit {
     doc
 }
 
+/// A door with every field and a knock, as schema 1 writes it since
+/// addresses were added; and a person linked to it.
+fn address_v1() -> AutoCommit {
+    let device: DeviceId = id("01900000-0000-7000-8000-000000000001");
+    let address: DocId = id("01900000-0000-7000-8000-000000000005");
+    let mut new = NewAddress::new("north-estate", "elm-road", "12a", "Oak Lane");
+    new.locality = Some("Flat 2".into());
+    new.postcode = Some("AB1 2CD".into());
+    new.location = Some(Location {
+        latitude: 51.5,
+        longitude: -0.125,
+    });
+    let mut doc = AutoCommit::new();
+    create_address(&mut doc, address, &new, device, AT).unwrap();
+    set_do_not_knock(&mut doc, true).unwrap();
+    add_visit(
+        &mut doc,
+        &DoorVisit {
+            id: EntryId::from_uuid(uuid::Uuid::from_u128(200)),
+            at: AT,
+            outcome: DoorOutcome::NoKnocking,
+            recorded_by: device,
+        },
+    )
+    .unwrap();
+    doc.commit();
+    doc
+}
+
 fn check(name: &str, make: fn() -> AutoCommit) {
     let bytes_path = fixture_dir().join(format!("{name}.automerge"));
     let record_path = fixture_dir().join(format!("{name}.txt"));
@@ -194,4 +223,9 @@ fn an_event_written_by_schema_1_still_decodes() {
 #[test]
 fn an_area_written_by_schema_1_still_decodes() {
     check("area-v1", area_v1);
+}
+
+#[test]
+fn an_address_written_by_schema_1_still_decodes() {
+    check("address-v1", address_v1);
 }

@@ -23,10 +23,10 @@ use crate::error::{DocumentError, Result};
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::ladder::{Ladder, Stage, StageRule};
 use crate::model::{
-    AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord, DocKind,
-    DoorOutcome, Doorstep, EntryChannel, Event, EventKind, FollowUp, FollowUpDone, Interaction,
-    InteractionKind, LawfulBasis, NewEvent, NewPerson, PatchConfig, Person, Record, ResidentBasis,
-    ResidentDefinition, Role, Tenure,
+    Address, AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord,
+    DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event, EventKind, FollowUp,
+    FollowUpDone, Interaction, InteractionKind, LawfulBasis, Location, NewAddress, NewEvent,
+    NewPerson, PatchConfig, Person, Record, ResidentBasis, ResidentDefinition, Role, Tenure,
 };
 
 /// The schema version written into every document.
@@ -84,6 +84,7 @@ pub(crate) fn decode(
         DocKind::Person => decode_person(&root).map(Record::Person),
         DocKind::Event => decode_event(&root).map(Record::Event),
         DocKind::Area => decode_area(&root).map(Record::Area),
+        DocKind::Address => decode_address(&root).map(Record::Address),
     }
 }
 
@@ -191,6 +192,16 @@ impl<'a> Fields<'a> {
         self.opt_uint(key)?
             .map(|n| u32::try_from(n).map_err(|_| self.wrong(key, "a smaller number")))
             .transpose()
+    }
+
+    fn opt_f64(&self, key: &str) -> Result<Option<f64>, DocumentError> {
+        match self.scalar(key)? {
+            None => Ok(None),
+            Some(ScalarValue::F64(n)) => Ok(Some(*n)),
+            Some(ScalarValue::Int(n)) => Ok(Some(*n as f64)),
+            Some(ScalarValue::Uint(n)) => Ok(Some(*n as f64)),
+            Some(_) => Err(self.wrong(key, "a number")),
+        }
     }
 
     fn opt_enum<T>(
@@ -314,6 +325,7 @@ fn decode_person(root: &Fields<'_>) -> Result<Person, DocumentError> {
         name: root.opt_str("name")?,
         phone: root.opt_str("phone")?,
         email: root.opt_str("email")?,
+        household: root.opt_id("household")?,
         residency: root.enum_set("residency", ResidentBasis::parse)?,
         age_band: root.opt_enum("age_band", AgeBand::parse)?,
         tenure: root.opt_enum("tenure", Tenure::parse)?,
@@ -404,6 +416,41 @@ fn decode_event(root: &Fields<'_>) -> Result<Event, DocumentError> {
         starts_at: root.ts("starts_at")?,
         ends_at: root.opt_ts("ends_at")?,
         place: root.opt_str("place")?,
+        created_by: root.id("created_by")?,
+        created_at: root.ts("created_at")?,
+    })
+}
+
+fn decode_address(root: &Fields<'_>) -> Result<Address, DocumentError> {
+    let mut visits = Vec::new();
+    for entry in root.map("visits")?.entries() {
+        let (key, v) = entry?;
+        visits.push(DoorVisit {
+            id: parse_entry_id(&v, key)?,
+            at: v.ts("at")?,
+            outcome: v.required_enum("outcome", DoorOutcome::parse)?,
+            recorded_by: v.id("recorded_by")?,
+        });
+    }
+    visits.sort_by_key(|v| (v.at, v.id));
+    let location = match (root.opt_f64("latitude")?, root.opt_f64("longitude")?) {
+        (Some(latitude), Some(longitude)) => Some(Location {
+            latitude,
+            longitude,
+        }),
+        _ => None,
+    };
+    Ok(Address {
+        id: root.id("id")?,
+        area: root.str("area")?,
+        patch: root.str("patch")?,
+        house: root.str("house")?,
+        street: root.str("street")?,
+        locality: root.opt_str("locality")?,
+        postcode: root.opt_str("postcode")?,
+        location,
+        do_not_knock: root.bool("do_not_knock")?,
+        visits,
         created_by: root.id("created_by")?,
         created_at: root.ts("created_at")?,
     })
@@ -580,6 +627,7 @@ pub(crate) enum PersonField {
     AgeBand,
     Tenure,
     Patch,
+    Household,
 }
 
 impl PersonField {
@@ -593,6 +641,7 @@ impl PersonField {
             Self::AgeBand => "age_band",
             Self::Tenure => "tenure",
             Self::Patch => "patch",
+            Self::Household => "household",
         }
     }
 }
@@ -728,6 +777,61 @@ pub(crate) fn set_interaction_end(
 ) -> Result<()> {
     let obj = interaction_obj(doc, entry)?;
     Ok(put_opt(doc, &obj, "end", time(end))?)
+}
+
+/// Writes a new address into an empty document.
+pub(crate) fn create_address(
+    doc: &mut AutoCommit,
+    id: DocId,
+    new: &NewAddress,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<()> {
+    put_header(doc, DocKind::Address, id, by, at)?;
+    doc.put(ROOT, "area", new.area.as_str())?;
+    doc.put(ROOT, "do_not_knock", false)?;
+    doc.put_object(ROOT, "visits", ObjType::Map)?;
+    write_address_fields(doc, new)
+}
+
+/// Overwrites an address's editable fields (its area stays).
+pub(crate) fn write_address_fields(doc: &mut AutoCommit, a: &NewAddress) -> Result<()> {
+    put_if_changed(doc, &ROOT, "patch", ScalarValue::from(a.patch.as_str()))?;
+    put_if_changed(doc, &ROOT, "house", ScalarValue::from(a.house.as_str()))?;
+    put_if_changed(doc, &ROOT, "street", ScalarValue::from(a.street.as_str()))?;
+    put_opt(doc, &ROOT, "locality", text(a.locality.as_deref()))?;
+    put_opt(doc, &ROOT, "postcode", text(a.postcode.as_deref()))?;
+    put_opt(
+        doc,
+        &ROOT,
+        "latitude",
+        a.location.map(|l| ScalarValue::F64(l.latitude)),
+    )?;
+    put_opt(
+        doc,
+        &ROOT,
+        "longitude",
+        a.location.map(|l| ScalarValue::F64(l.longitude)),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_do_not_knock(doc: &mut AutoCommit, value: bool) -> Result<()> {
+    Ok(put_if_changed(
+        doc,
+        &ROOT,
+        "do_not_knock",
+        ScalarValue::Boolean(value),
+    )?)
+}
+
+pub(crate) fn add_visit(doc: &mut AutoCommit, v: &DoorVisit) -> Result<()> {
+    let visits = child(doc, &ROOT, "visits")?;
+    let obj = doc.put_object(&visits, v.id.to_string(), ObjType::Map)?;
+    doc.put(&obj, "at", ScalarValue::Timestamp(v.at.as_millis()))?;
+    doc.put(&obj, "outcome", v.outcome.as_str())?;
+    doc.put(&obj, "recorded_by", id_text(v.recorded_by))?;
+    Ok(())
 }
 
 /// Writes a new event into an empty document.

@@ -50,6 +50,7 @@ fn person() -> Person {
         name: None,
         phone: None,
         email: None,
+        household: None,
         residency: BTreeSet::new(),
         age_band: None,
         tenure: None,

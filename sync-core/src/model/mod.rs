@@ -4,10 +4,12 @@
 
 use std::fmt;
 
+mod address;
 mod area;
 mod event;
 mod person;
 
+pub use address::{Address, DoorVisit, Location, NewAddress};
 pub use area::{AreaConfig, PatchConfig, ResidentDefinition};
 pub use event::{Event, NewEvent};
 pub use person::{
@@ -60,6 +62,8 @@ string_enum! {
         Event => "event",
         /// The admin-written configuration of an area.
         Area => "area",
+        /// A door: an address and the household behind it.
+        Address => "address",
     }
 }
 
@@ -158,6 +162,8 @@ string_enum! {
         Refused => "refused",
         /// They have moved away.
         MovedAway => "moved-away",
+        /// A "no knocking" sign: nobody knocks at this door again.
+        NoKnocking => "no-knocking",
     }
 }
 
@@ -266,6 +272,8 @@ pub enum Record {
     Event(Event),
     /// An area configuration.
     Area(AreaConfig),
+    /// A door.
+    Address(Address),
 }
 
 impl Record {
@@ -275,6 +283,7 @@ impl Record {
             Self::Person(p) => p.id,
             Self::Event(e) => e.id,
             Self::Area(a) => a.id,
+            Self::Address(a) => a.id,
         }
     }
 
@@ -284,6 +293,7 @@ impl Record {
             Self::Person(_) => DocKind::Person,
             Self::Event(_) => DocKind::Event,
             Self::Area(_) => DocKind::Area,
+            Self::Address(_) => DocKind::Address,
         }
     }
 
@@ -293,6 +303,7 @@ impl Record {
             Self::Person(p) => p.created_by,
             Self::Event(e) => e.created_by,
             Self::Area(a) => a.created_by,
+            Self::Address(a) => a.created_by,
         }
     }
 
@@ -301,6 +312,7 @@ impl Record {
         match self {
             Self::Person(p) => Some(&p.patch),
             Self::Event(e) => Some(&e.patch),
+            Self::Address(a) => Some(&a.patch),
             Self::Area(_) => None,
         }
     }

@@ -26,6 +26,8 @@ pub struct Person {
     pub phone: Option<String>,
     /// Email address.
     pub email: Option<String>,
+    /// The household they live in: the id of its address record.
+    pub household: Option<DocId>,
     /// Why they count as a resident (several may apply).
     pub residency: BTreeSet<ResidentBasis>,
     /// Age band.

@@ -19,16 +19,17 @@ use crate::document::{self, PersonField, PersonSet};
 use crate::error::{Error, Result, StorageError, ValidationError};
 use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
-    AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, Doorstep, Event, FollowUpDone,
-    Interaction, InteractionKind, NewConsent, NewEvent, NewPerson, Person, Record, ResidentBasis,
-    Tenure,
+    Address, AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, DoorOutcome, DoorVisit,
+    Doorstep, Event, FollowUpDone, Interaction, InteractionKind, Location, NewAddress, NewConsent,
+    NewEvent, NewPerson, Person, Record, ResidentBasis, Tenure,
 };
 use crate::protocol::{
-    DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Rejection, RejectionCode,
-    SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
+    DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
+    RejectionCode, SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
 };
 use crate::store::Storage;
 use crate::validate;
+use crate::walk::WalkStop;
 
 const IDENTITY_META: &str = "identity";
 const STATE_META: &str = "sync-state";
@@ -91,6 +92,9 @@ pub struct SyncOutcome {
     pub rejected: Vec<(DocId, Rejection)>,
     /// The device was revoked and its store wiped.
     pub wiped: bool,
+    /// Records this device held that were merged into another: use `to`
+    /// from now on (apps showing `from` switch to it).
+    pub redirected: Vec<Redirect>,
 }
 
 impl SyncOutcome {
@@ -101,6 +105,11 @@ impl SyncOutcome {
         self.received += round.received;
         self.erased += round.erased;
         self.rejected.extend(round.rejected);
+        for redirect in round.redirected {
+            if !self.redirected.contains(&redirect) {
+                self.redirected.push(redirect);
+            }
+        }
         self.wiped |= round.wiped;
         self.more = round.more;
     }
@@ -368,6 +377,37 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         Ok(id)
     }
 
+    /// Records a door that is not on the imported list, and returns its id.
+    pub fn create_address(&mut self, new: &NewAddress) -> Result<DocId> {
+        let now = self.clock.now();
+        let id = DocId::new(now);
+        let device = self.device;
+        self.create(id, |doc| {
+            document::create_address(doc, id, new, device, now)
+        })?;
+        Ok(id)
+    }
+
+    /// Records a knock at a door now, and returns the visit's entry id.
+    /// A conversation with someone there is logged on their person record
+    /// too ([`PersonEditor::log_doorstep`]).
+    pub fn record_visit(&mut self, address: DocId, outcome: DoorOutcome) -> Result<EntryId> {
+        let device = self.device;
+        self.edit(address, DocKind::Address, |doc, _, now| {
+            let id = EntryId::new(now);
+            document::add_visit(
+                doc,
+                &DoorVisit {
+                    id,
+                    at: now,
+                    outcome,
+                    recorded_by: device,
+                },
+            )?;
+            Ok(id)
+        })
+    }
+
     /// Changes an event's details (its area stays).
     pub fn update_event(&mut self, id: DocId, details: &NewEvent) -> Result<()> {
         self.edit(id, DocKind::Event, |doc, _, _| {
@@ -443,6 +483,45 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                 _ => None,
             })
             .collect())
+    }
+
+    /// The address with this id.
+    pub fn address(&self, id: DocId) -> Result<Address> {
+        match self.record(id) {
+            Ok(Record::Address(a)) => Ok(a),
+            Ok(other) => Err(Error::WrongKind {
+                id,
+                expected: DocKind::Address,
+                actual: other.kind(),
+            }),
+            Err(Error::NoSuchRecord(id)) => Err(Error::NotFound {
+                kind: DocKind::Address,
+                id,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The walk list for `patch`, from this device's own records (see
+    /// [`crate::walk_list`]): the doors to knock, in walking order, nearest
+    /// first from `from` when doors have locations.
+    pub fn walk_list(&self, patch: &str, from: Option<Location>) -> Result<Vec<WalkStop>> {
+        let mut addresses = Vec::new();
+        let mut people = Vec::new();
+        for record in self.records()? {
+            match record {
+                Record::Address(a) if a.patch == patch => addresses.push(a),
+                Record::Person(p) if p.household.is_some() => people.push(p),
+                _ => {}
+            }
+        }
+        Ok(crate::walk::walk_list(
+            patch,
+            &addresses,
+            &people,
+            self.clock.now(),
+            from,
+        ))
     }
 
     /// Every event held, by id.
@@ -587,6 +666,14 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                     self.state.rejected.insert(result.doc, rejection.clone());
                     outcome.rejected.push((result.doc, rejection.clone()));
                 }
+                PushOutcome::Redirected { to, heads } => {
+                    let redirect = Redirect {
+                        from: result.doc,
+                        to: *to,
+                    };
+                    outcome.more |= !self.follow_redirect(redirect, Some(heads))?;
+                    outcome.redirected.push(redirect);
+                }
             }
         }
         for update in &response.updates {
@@ -603,6 +690,15 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         for id in &response.unavailable {
             self.state.pulls.remove(id);
         }
+        for &redirect in &response.redirected {
+            if self.store.get_document(redirect.from)?.is_some() {
+                self.follow_redirect(redirect, None)?;
+                if !outcome.redirected.contains(&redirect) {
+                    outcome.redirected.push(redirect);
+                }
+            }
+            self.state.pulls.remove(&redirect.from);
+        }
         self.state.cursor = response.cursor;
         self.save_state()?;
         let unsent = self
@@ -612,6 +708,29 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             .any(|id| !pushed.contains(id) && !self.state.rejected.contains_key(id));
         outcome.more |= response.more || unsent || !self.state.pulls.is_empty();
         Ok(outcome)
+    }
+
+    /// Drops the copy of a merged-away record once the server holds all of
+    /// it (`rehomed`: the heads the server moved to the survivor). A copy
+    /// with changes the server has not re-homed stays, marked to be pushed
+    /// whole: the server moves them to the survivor. Returns whether the
+    /// copy was dropped.
+    fn follow_redirect(&mut self, redirect: Redirect, rehomed: Option<&[Head]>) -> Result<bool> {
+        let Some(Loaded { mut doc, synced }) = self.load(redirect.from)? else {
+            return Ok(true);
+        };
+        let heads = sorted(doc.get_heads());
+        let settled = match rehomed {
+            Some(rehomed) => heads == sorted(heads_from_wire(rehomed)),
+            None => heads == synced,
+        };
+        if settled {
+            self.forget(redirect.from)?;
+            return Ok(true);
+        }
+        self.mark_dirty(redirect.from)?;
+        self.write(redirect.from, &mut doc, &[])?;
+        Ok(false)
     }
 
     fn apply_accepted(&mut self, id: DocId, heads: &[Head], changes: &[u8]) -> Result<()> {
@@ -762,6 +881,12 @@ impl PersonEditor<'_> {
     /// Sets or clears the housing tenure.
     pub fn set_tenure(&mut self, tenure: Option<Tenure>) -> Result<()> {
         document::set_person_field(self.doc, PersonField::Tenure, tenure.map(Tenure::as_str))
+    }
+
+    /// Links the person to the household at an address (or unlinks them).
+    pub fn set_household(&mut self, address: Option<DocId>) -> Result<()> {
+        let id = address.map(|a| a.to_string());
+        document::set_person_field(self.doc, PersonField::Household, id.as_deref())
     }
 
     /// Moves the person to another patch.

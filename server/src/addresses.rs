@@ -1,0 +1,267 @@
+//! Importing the doors of an area from a CSV file (an admin's task:
+//! `outreach admin import-addresses FILE`).
+//!
+//! Each good line becomes an address record written by the server and
+//! merged like any push, so phones receive it in their patch's feed. A bad
+//! line is reported with its line number and why, and never stops the good
+//! ones. Doors already held (the same house, street, locality and postcode
+//! in the same patch) are skipped, so importing a file twice adds nothing.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use serde::Serialize;
+use sync_core::authoring;
+use sync_core::{AreaConfig, DocId, Location, NewAddress, PushOutcome, Scope, Timestamp};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// Lines merged per transaction.
+const BATCH: usize = 500;
+
+/// The columns a file may have. `patch`, `house` and `street` are required.
+pub const COLUMNS: [&str; 7] = [
+    "patch",
+    "house",
+    "street",
+    "locality",
+    "postcode",
+    "latitude",
+    "longitude",
+];
+const DO_NOT_KNOCK: &str = "do_not_knock";
+
+/// A line that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadLine {
+    /// Its line number in the file (the header is line 1).
+    pub line: u64,
+    /// Why, naming the column (never repeating the value).
+    pub error: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Doors added.
+    pub imported: usize,
+    /// Lines for doors already held (or repeated in the file), skipped.
+    pub already_held: usize,
+    /// Lines that could not be imported, in file order.
+    pub bad_lines: Vec<BadLine>,
+}
+
+/// How far an import has got, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Data lines read so far.
+    pub lines: u64,
+    /// Doors added so far.
+    pub imported: usize,
+}
+
+/// Where each column is in the header.
+struct Header {
+    index: [Option<usize>; 7],
+    do_not_knock: Option<usize>,
+}
+
+impl Header {
+    fn read(record: &csv::StringRecord) -> Result<Self> {
+        let names: Vec<String> = record
+            .iter()
+            .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
+            .collect();
+        let find = |column: &str| names.iter().position(|n| n == column);
+        let index = COLUMNS.map(find);
+        let missing: Vec<&str> = COLUMNS[..3]
+            .iter()
+            .zip(&index)
+            .filter(|(_, i)| i.is_none())
+            .map(|(c, _)| *c)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::BadRequest(format!(
+                "the first line must name the columns; missing: {} (columns: {}, {DO_NOT_KNOCK})",
+                missing.join(", "),
+                COLUMNS.join(", ")
+            )));
+        }
+        Ok(Self {
+            index,
+            do_not_knock: find(DO_NOT_KNOCK),
+        })
+    }
+
+    fn field<'r>(&self, record: &'r csv::StringRecord, column: usize) -> Option<&'r str> {
+        self.index[column]
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// One line read into a door, or why not.
+fn parse_line(
+    header: &Header,
+    record: &csv::StringRecord,
+    area: &AreaConfig,
+) -> std::result::Result<(NewAddress, bool), String> {
+    let required = |column: usize| {
+        header
+            .field(record, column)
+            .ok_or_else(|| format!("{} is empty", COLUMNS[column]))
+    };
+    let patch = required(0)?;
+    if area.patch(patch).is_none() {
+        return Err("patch is not one of the area's patches".into());
+    }
+    let number = |column: usize| -> std::result::Result<Option<f64>, String> {
+        header
+            .field(record, column)
+            .map(|v| {
+                v.parse::<f64>()
+                    .map_err(|_| format!("{} is not a number", COLUMNS[column]))
+            })
+            .transpose()
+    };
+    let location = match (number(5)?, number(6)?) {
+        (Some(latitude), Some(longitude)) => Some(Location {
+            latitude,
+            longitude,
+        }),
+        (None, None) => None,
+        _ => return Err("latitude and longitude must be given together".into()),
+    };
+    let do_not_knock = match header
+        .do_not_knock
+        .and_then(|i| record.get(i))
+        .map(|v| v.trim().to_lowercase())
+        .as_deref()
+    {
+        None | Some("" | "no" | "false" | "0" | "n") => false,
+        Some("yes" | "true" | "1" | "y") => true,
+        Some(_) => return Err(format!("{DO_NOT_KNOCK} must be yes or no")),
+    };
+    let mut address = NewAddress::new(&area.area, patch, required(1)?, required(2)?);
+    address.locality = header.field(record, 3).map(str::to_owned);
+    address.postcode = header.field(record, 4).map(str::to_owned);
+    address.location = location;
+    Ok((address, do_not_knock))
+}
+
+/// Whether a door with this key is held already.
+async fn held(db: &Db, key: &str) -> Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM addresses WHERE door_key = $1")
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Imports the doors in the CSV read from `input` (see [`COLUMNS`]).
+/// Fails as a whole only if the area is not configured or the header is
+/// unusable; everything else is per line in the report.
+pub async fn import(
+    db: &Db,
+    input: impl Read,
+    now: Timestamp,
+    mut progress: impl FnMut(Progress),
+) -> Result<ImportReport> {
+    let area = crate::admin::area(db)
+        .await?
+        .ok_or_else(|| Error::BadRequest("configure the area before importing doors".into()))?;
+    let by = crate::admin::server_device(db).await?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let header = Header::read(
+        reader
+            .headers()
+            .map_err(|e| Error::BadRequest(format!("the file is not CSV: {e}")))?,
+    )?;
+    let mut report = ImportReport::default();
+    let mut seen = BTreeSet::new();
+    let mut batch: Vec<(u64, sync_core::Push)> = Vec::new();
+    let mut lines = 0;
+    for record in reader.records() {
+        lines += 1;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(lines + 1, |p| p.line());
+                report.bad_lines.push(BadLine {
+                    line,
+                    error: "not a CSV line (check its quotes)".into(),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(lines + 1, |p| p.line());
+        let (address, do_not_knock) = match parse_line(&header, &record, &area) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                report.bad_lines.push(BadLine { line, error });
+                continue;
+            }
+        };
+        let key = crate::projection::door_key(&address);
+        if !seen.insert(key.clone()) || held(db, &key).await? {
+            report.already_held += 1;
+            continue;
+        }
+        match authoring::address_push(None, DocId::new(now), &address, do_not_knock, by, now) {
+            Ok(Some(push)) => batch.push((line, push)),
+            Ok(None) => {}
+            Err(sync_core::Error::Validation(e)) => report.bad_lines.push(BadLine {
+                line,
+                error: e.to_string(),
+            }),
+            Err(e) => return Err(e.into()),
+        }
+        if batch.len() >= BATCH {
+            merge_batch(db, &mut batch, &mut report, now).await?;
+            progress(Progress {
+                lines,
+                imported: report.imported,
+            });
+        }
+    }
+    merge_batch(db, &mut batch, &mut report, now).await?;
+    progress(Progress {
+        lines,
+        imported: report.imported,
+    });
+    report.bad_lines.sort_by_key(|b| b.line);
+    Ok(report)
+}
+
+async fn merge_batch(
+    db: &Db,
+    batch: &mut Vec<(u64, sync_core::Push)>,
+    report: &mut ImportReport,
+    now: Timestamp,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let pushes: Vec<sync_core::Push> = batch.iter().map(|(_, p)| p.clone()).collect();
+    let outcomes = crate::sync::merge_all(db, &pushes, &Scope::Admin, now).await?;
+    for ((line, _), (outcome, _)) in batch.drain(..).zip(outcomes) {
+        match outcome {
+            PushOutcome::Accepted { .. } => report.imported += 1,
+            PushOutcome::Rejected(r) => report.bad_lines.push(BadLine {
+                line,
+                error: r.detail,
+            }),
+            PushOutcome::Resend | PushOutcome::Redirected { .. } => {
+                return Err(Error::Corrupt(
+                    "the server's own door was not accepted".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

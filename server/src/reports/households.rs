@@ -1,0 +1,246 @@
+//! Household reach: doors knocked and answered per patch, from the knocks
+//! recorded on address records (`door_visits`).
+//!
+//! Doors are not people: these counts are not a demographic breakdown and
+//! are not suppressed. A door counts once however often it was knocked.
+
+use serde::{Deserialize, Serialize};
+use sync_core::{AreaConfig, DoorOutcome};
+
+use super::{Csv, Filters, Report, Setup, SqlValue, bind, cohort_range, fetch_bound};
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// What counts as a door answered: someone came to it.
+const ANSWERED: [DoorOutcome; 3] = [
+    DoorOutcome::Spoke,
+    DoorOutcome::Refused,
+    DoorOutcome::MovedAway,
+];
+
+/// One patch's doors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HouseholdRow {
+    /// The patch slug.
+    pub patch: String,
+    /// Households in the patch, as configured (none for a patch that is not).
+    pub households: Option<u32>,
+    /// Doors on the list (address records) in the patch.
+    pub doors_listed: u64,
+    /// Doors knocked at least once in the period.
+    pub doors_knocked: u64,
+    /// Of them, doors where someone answered (spoke, refused, or said the
+    /// household had moved away).
+    pub doors_answered: u64,
+    /// Doors knocked per 1,000 households.
+    pub knocked_per_1000_households: Option<f64>,
+    /// Doors answered per 1,000 households.
+    pub answered_per_1000_households: Option<f64>,
+}
+
+/// Household reach per patch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HouseholdReach {
+    /// Doors knocked in the period, every patch.
+    pub doors_knocked: u64,
+    /// Doors answered in the period, every patch.
+    pub doors_answered: u64,
+    /// Every configured patch, then any other patch with doors.
+    pub by_patch: Vec<HouseholdRow>,
+}
+
+/// Household reach for the knocks matching `filters`: the dates (and the
+/// cohort month) select knocks by when they happened; `patch` one patch.
+/// Entry channel and age band describe people, not doors: they are refused.
+pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReach> {
+    if filters.channel.is_some() || filters.age_band.is_some() {
+        return Err(Error::BadRequest(
+            "household reach counts doors: filter it by dates, cohort or patch".into(),
+        ));
+    }
+    let setup = Setup::load(db).await?;
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    let mut push = |clause: &str, value: SqlValue| {
+        let placeholder = bind(&mut values, value);
+        clauses.push(clause.replace('?', &placeholder));
+    };
+    if let Some(from) = filters.from {
+        push("at >= ?", SqlValue::Int(from));
+    }
+    if let Some(to) = filters.to {
+        push("at < ?", SqlValue::Int(to));
+    }
+    if let Some(cohort) = &filters.cohort {
+        let (start, end) = cohort_range(cohort)?;
+        push("at >= ?", SqlValue::Int(start));
+        push("at < ?", SqlValue::Int(end));
+    }
+    let mut patch_clause = "1 = 1".to_owned();
+    if let Some(patch) = &filters.patch {
+        push("patch = ?", SqlValue::Text(patch.clone()));
+    }
+    let answered: Vec<String> = ANSWERED
+        .iter()
+        .map(|o| format!("'{}'", o.as_str()))
+        .collect();
+    let condition = if clauses.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
+    let knocks: Vec<(String, i64, i64)> = fetch_bound(
+        db,
+        format!(
+            "SELECT patch, COUNT(DISTINCT address_id), \
+             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END) \
+             FROM door_visits WHERE {condition} GROUP BY patch",
+            answered.join(", ")
+        ),
+        values,
+    )
+    .await?;
+    let mut list_values = Vec::new();
+    if let Some(patch) = &filters.patch {
+        let placeholder = bind(&mut list_values, SqlValue::Text(patch.clone()));
+        patch_clause = format!("patch = {placeholder}");
+    }
+    let listed: Vec<(String, i64)> = fetch_bound(
+        db,
+        format!("SELECT patch, COUNT(*) FROM addresses WHERE {patch_clause} GROUP BY patch"),
+        list_values,
+    )
+    .await?;
+    Ok(household_reach_from(
+        setup.area.as_ref(),
+        filters.patch.as_deref(),
+        &listed,
+        &knocks,
+    ))
+}
+
+/// The report from doors listed and knocks counted per patch.
+pub(super) fn household_reach_from(
+    area: Option<&AreaConfig>,
+    only: Option<&str>,
+    listed: &[(String, i64)],
+    knocks: &[(String, i64, i64)],
+) -> HouseholdReach {
+    let mut patches: Vec<String> = area
+        .map(|a| a.patches.iter().map(|p| p.id.clone()).collect())
+        .unwrap_or_default();
+    for patch in listed
+        .iter()
+        .map(|l| &l.0)
+        .chain(knocks.iter().map(|k| &k.0))
+    {
+        if !patches.contains(patch) {
+            patches.push(patch.clone());
+        }
+    }
+    patches.retain(|p| only.is_none_or(|only| only == p));
+    let by_patch: Vec<HouseholdRow> = patches
+        .into_iter()
+        .map(|patch| {
+            let households = area.and_then(|a| a.patch(&patch)).map(|p| p.households);
+            let doors_listed = listed.iter().find(|l| l.0 == patch).map_or(0, |l| l.1) as u64;
+            let (knocked, answered) = knocks
+                .iter()
+                .find(|k| k.0 == patch)
+                .map_or((0, 0), |k| (k.1 as u64, k.2 as u64));
+            let per_1000 = |n: u64| {
+                households
+                    .filter(|h| *h > 0)
+                    .map(|h| n as f64 * 1000.0 / f64::from(h))
+            };
+            HouseholdRow {
+                households,
+                doors_listed,
+                doors_knocked: knocked,
+                doors_answered: answered,
+                knocked_per_1000_households: per_1000(knocked),
+                answered_per_1000_households: per_1000(answered),
+                patch,
+            }
+        })
+        .collect();
+    HouseholdReach {
+        doors_knocked: by_patch.iter().map(|r| r.doors_knocked).sum(),
+        doors_answered: by_patch.iter().map(|r| r.doors_answered).sum(),
+        by_patch,
+    }
+}
+
+impl Report for HouseholdReach {
+    /// One row per patch.
+    fn to_csv(&self) -> String {
+        let mut csv = Csv::new(
+            0,
+            &[
+                "patch",
+                "households",
+                "doors_listed",
+                "doors_knocked",
+                "doors_answered",
+                "knocked_per_1000_households",
+                "answered_per_1000_households",
+            ],
+        );
+        for r in &self.by_patch {
+            let rate = |v: Option<f64>| Csv::optional(v.map(|v| format!("{v:.1}")));
+            csv.row([
+                r.patch.clone(),
+                Csv::optional(r.households),
+                r.doors_listed.to_string(),
+                r.doors_knocked.to_string(),
+                r.doors_answered.to_string(),
+                rate(r.knocked_per_1000_households),
+                rate(r.answered_per_1000_households),
+            ]);
+        }
+        csv.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doors_per_patch_and_per_1000_households() {
+        let mut area = AreaConfig::new_default(
+            sync_core::DocId::new(sync_core::Timestamp::from_millis(0)),
+            "north-estate",
+            "North Estate",
+            sync_core::DeviceId::new(sync_core::Timestamp::from_millis(0)),
+            sync_core::Timestamp::from_millis(0),
+        );
+        area.patches = vec![
+            sync_core::PatchConfig {
+                id: "elm-road".into(),
+                name: "Elm Road".into(),
+                households: 400,
+            },
+            sync_core::PatchConfig {
+                id: "oak-lane".into(),
+                name: "Oak Lane".into(),
+                households: 0,
+            },
+        ];
+        let listed = [("elm-road".to_owned(), 120), ("elsewhere".to_owned(), 3)];
+        let knocks = [("elm-road".to_owned(), 50, 20)];
+        let report = household_reach_from(Some(&area), None, &listed, &knocks);
+        assert_eq!(report.doors_knocked, 50);
+        assert_eq!(report.doors_answered, 20);
+        let patches: Vec<&str> = report.by_patch.iter().map(|r| r.patch.as_str()).collect();
+        assert_eq!(patches, ["elm-road", "oak-lane", "elsewhere"]);
+        let elm = &report.by_patch[0];
+        assert_eq!(elm.knocked_per_1000_households, Some(125.0));
+        assert_eq!(elm.answered_per_1000_households, Some(50.0));
+        assert_eq!(report.by_patch[1].knocked_per_1000_households, None);
+        assert_eq!(report.by_patch[2].households, None);
+        assert!(report.to_csv().starts_with("patch,households,"));
+        let one = household_reach_from(Some(&area), Some("oak-lane"), &listed, &knocks);
+        assert_eq!(one.by_patch.len(), 1);
+    }
+}
