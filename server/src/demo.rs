@@ -13,8 +13,9 @@ use std::fmt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::{
     AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
-    EntryChannel, EventKind, InteractionKind, LawfulBasis, ManualClock, MemoryStore, NewConsent,
-    NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole, SystemClock, Tenure, Timestamp,
+    EntryChannel, EventKind, InteractionKind, LawfulBasis, ManualClock, MemoryStore, NewAddress,
+    NewConsent, NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole, SystemClock, Tenure,
+    Timestamp,
 };
 
 use crate::admin;
@@ -31,6 +32,16 @@ const PATCHES: [(&str, &str, u32); 5] = [
     ("elm-road", "Elm Road", 412),
     ("oak-lane", "Oak Lane", 265),
     ("old-village", "Old Village", 340),
+];
+/// Doors put on the list per patch (at most its households).
+const DOORS_PER_PATCH: u32 = 120;
+const STREETS: [&str; 6] = [
+    "Birch Close",
+    "Canal Street",
+    "Elm Road",
+    "Oak Lane",
+    "Church Lane",
+    "Mill Row",
 ];
 const TOPICS: [&str; 8] = [
     "parks",
@@ -63,6 +74,8 @@ pub struct Summary {
     pub people: usize,
     /// Events recorded.
     pub events: usize,
+    /// Doors on the list.
+    pub doors: usize,
     /// Sync round trips made.
     pub syncs: usize,
     /// An admin device token, to try the API with.
@@ -75,9 +88,9 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "demo area {AREA}: {} people, {} events, {} syncs over {WEEKS} weeks\n\
+            "demo area {AREA}: {} people, {} events, {} doors, {} syncs over {WEEKS} weeks\n\
              admin token:  {}\nviewer token: {}",
-            self.people, self.events, self.syncs, self.admin_token, self.viewer_token
+            self.people, self.events, self.doors, self.syncs, self.admin_token, self.viewer_token
         )
     }
 }
@@ -228,7 +241,22 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
     let (youth_device, _) = register(db, Role::YouthWorker, &[], "Youth worker", now).await?;
     let mut youth = sim_phone(youth_device, &clock)?;
     let mut worker = sim_phone(worker, &clock)?;
-    for sim in champions.iter_mut().chain([&mut youth, &mut worker]) {
+    // The worker puts each patch's door list on the system, and the
+    // champions' phones receive their patches' doors.
+    let mut doors: BTreeMap<&str, Vec<DocId>> = BTreeMap::new();
+    for (n, (slug, _, households)) in PATCHES.iter().enumerate() {
+        let list = doors.entry(slug).or_default();
+        for house in 1..=(*households).min(DOORS_PER_PATCH) {
+            let street = STREETS[(n * 2 + (house as usize % 2)) % STREETS.len()];
+            let door = NewAddress::new(AREA, slug, &house.to_string(), street);
+            list.push(worker.phone.create_address(&door)?);
+        }
+        summary.doors += list.len();
+    }
+    for sim in [&mut worker, &mut youth]
+        .into_iter()
+        .chain(champions.iter_mut())
+    {
         summary.syncs += sync_phone(db, sim, clock.now()).await?;
     }
 
@@ -303,9 +331,13 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 );
                 let spoke = outcome == DoorOutcome::Spoke;
                 let keen = spoke && rng.u8(..100) < 45;
+                let patch_doors = &doors[patch.as_str()];
+                let door = patch_doors[rng.usize(..patch_doors.len())];
+                champion.phone.record_visit(door, outcome)?;
                 let id = champion.phone.create_person(
                     &NewPerson::new(AREA, &patch, EntryChannel::Doorstep),
                     |p| {
+                        p.set_household(Some(door))?;
                         let mut doorstep = Doorstep::new(outcome);
                         if spoke {
                             p.set_name(Some(pick(&mut rng, &FIRST_NAMES)))?;
