@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use server::reports::{ChampionActivity, CivicCore, Funnel, Reach, ResidentLed, Routes, Turnover};
+use server::reports::{
+    ChampionActivity, CivicCore, Funnel, HouseholdReach, Reach, ResidentLed, Routes, Turnover,
+};
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -187,6 +189,23 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                 );
             }
         }
+        "households" => {
+            let r: HouseholdReach = api(base, token, &path);
+            for row in &r.by_patch {
+                want.insert(
+                    format!("doors.{}.knocked", row.patch),
+                    count(Some(row.doors_knocked), 0),
+                );
+                want.insert(
+                    format!("doors.{}.answered", row.patch),
+                    count(Some(row.doors_answered), 0),
+                );
+                want.insert(
+                    format!("doors.{}.listed", row.patch),
+                    count(Some(row.doors_listed), 0),
+                );
+            }
+        }
         "turnover" => {
             let r: Turnover = api(base, token, &path);
             want.insert(
@@ -291,7 +310,7 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
-const REPORTS: [&str; 7] = [
+const REPORTS: [&str; 8] = [
     "funnel",
     "routes",
     "resident-led",
@@ -299,6 +318,7 @@ const REPORTS: [&str; 7] = [
     "reach",
     "turnover",
     "champions",
+    "households",
 ];
 
 #[test]

@@ -27,7 +27,7 @@ pub(crate) struct ReportInfo {
 }
 
 /// Every report, in the navigation's order.
-pub(crate) const REPORTS: [ReportInfo; 7] = [
+pub(crate) const REPORTS: [ReportInfo; 8] = [
     ReportInfo {
         slug: "funnel",
         href: "/reports/funnel",
@@ -75,6 +75,13 @@ pub(crate) const REPORTS: [ReportInfo; 7] = [
         href: "/reports/champions",
         label: "Champions",
         intro: "Street champions' doors knocked, conversations, and follow-ups promised and overdue, per champion's phone and patch.",
+        filtered: true,
+    },
+    ReportInfo {
+        slug: "households",
+        href: "/reports/households",
+        label: "Doors",
+        intro: "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
         filtered: true,
     },
 ];
@@ -235,6 +242,7 @@ enum Loaded {
     Reach(reports::Reach),
     Turnover(reports::Turnover),
     Champions(reports::ChampionActivity),
+    Households(reports::HouseholdReach),
 }
 
 impl Loaded {
@@ -249,6 +257,15 @@ impl Loaded {
             "reach" => Self::Reach(reports::reach(db, filters).await?),
             "turnover" => Self::Turnover(reports::turnover(db, now).await?),
             "champions" => Self::Champions(reports::champion_activity(db, filters, now).await?),
+            "households" => {
+                // Doors are not people: the people filters do not apply.
+                let doors = Filters {
+                    channel: None,
+                    age_band: None,
+                    ..filters.clone()
+                };
+                Self::Households(reports::household_reach(db, &doors).await?)
+            }
             _ => return Err(Error::NotFound("report")),
         })
     }
@@ -278,6 +295,7 @@ impl Loaded {
             Self::Reach(r) => r.to_csv(),
             Self::Turnover(r) => r.to_csv(),
             Self::Champions(r) => r.to_csv(),
+            Self::Households(r) => r.to_csv(),
         }
     }
 
@@ -290,6 +308,7 @@ impl Loaded {
             Self::Reach(r) => sections::reach(r),
             Self::Turnover(r) => sections::turnover(r),
             Self::Champions(r) => sections::champions(r),
+            Self::Households(r) => sections::households(r),
         }
     }
 }

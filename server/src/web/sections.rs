@@ -745,6 +745,56 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
     )?])
 }
 
+pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Error> {
+    let show = Show { below: 0 };
+    let mut t = Tabulate::new(
+        "doors",
+        "Per patch, and per 1,000 households",
+        "Patch",
+        &[
+            ("knocked", "Doors knocked"),
+            ("answered", "Doors answered"),
+            ("listed", "Doors on the list"),
+            ("households", "Households"),
+            ("knocked_per_1000", "Knocked per 1,000 households"),
+            ("answered_per_1000", "Answered per 1,000"),
+        ],
+    );
+    for row in &r.by_patch {
+        let not_answered = row.doors_knocked.saturating_sub(row.doors_answered) as f64;
+        let per_1000 = |v: Option<f64>| {
+            v.map_or_else(|| "households not set".to_owned(), |v| format!("{v:.1}"))
+        };
+        t.charted(
+            &row.patch,
+            &row.patch,
+            vec![
+                show.count(Some(row.doors_knocked)),
+                show.count(Some(row.doors_answered)),
+                show.count(Some(row.doors_listed)),
+                row.households
+                    .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
+                per_1000(row.knocked_per_1000_households),
+                per_1000(row.answered_per_1000_households),
+            ],
+            vec![f(Some(row.doors_answered)), Some(not_answered)],
+        );
+    }
+    Ok(vec![t.with_bars(
+        "Households reached",
+        format!(
+            "In all: {} doors knocked, {} answered. A door counts once however often it was knocked; doors are not people, so no count is hidden.",
+            show.count(Some(r.doors_knocked)),
+            show.count(Some(r.doors_answered))
+        ),
+        Chart {
+            title: "Doors knocked per patch",
+            desc: "Stacked horizontal bars per patch: doors where someone answered, then doors where nobody did.",
+            series: &["answered", "not answered"],
+        },
+    )?])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
