@@ -189,21 +189,6 @@ async fn merge_in(
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<(PushOutcome, Option<u64>)> {
-    if is_erased(tx, push.doc).await? {
-        return Ok((
-            PushOutcome::Rejected(Rejection::new(
-                RejectionCode::Erased,
-                "this record was erased",
-            )),
-            None,
-        ));
-    }
-    if let Some((survivor, heads)) = redirect_of(tx, push.doc).await? {
-        let outcome = rehome(tx, push, survivor, &heads, scope, now, ladder).await?;
-        // The survivor's change is not this push's own: the feed carries it
-        // to the device in this same response.
-        return Ok((outcome, None));
-    }
     for _ in 0..MERGE_ATTEMPTS {
         // A no-op update locks the row until commit, so merges of one
         // document from several processes queue here instead of racing.
@@ -220,6 +205,30 @@ async fn merge_in(
             })
         })
         .transpose()?;
+        // A stored document is neither erased nor merged away (both delete
+        // it in the transaction that records them). Without one, look: this
+        // runs after the lock above, so an erasure or a merge that held the
+        // row has committed and is seen.
+        if stored.is_none() {
+            match gone(tx, push.doc).await? {
+                Gone::Erased => {
+                    return Ok((
+                        PushOutcome::Rejected(Rejection::new(
+                            RejectionCode::Erased,
+                            "this record was erased",
+                        )),
+                        None,
+                    ));
+                }
+                Gone::MergedInto(survivor, heads) => {
+                    let outcome = rehome(tx, push, survivor, &heads, scope, now, ladder).await?;
+                    // The survivor's change is not this push's own: the
+                    // feed carries it to the device in this same response.
+                    return Ok((outcome, None));
+                }
+                Gone::Never => {}
+            }
+        }
         let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
             PushMerge::Merged(merged) => merged,
             other => return Ok((other.into_outcome(), None)),
@@ -242,24 +251,60 @@ async fn merge_in(
     Err(Error::Busy)
 }
 
-/// Where a merged-away record leads, and its heads when it was merged.
-async fn redirect_of(conn: &mut AnyConnection, id: DocId) -> Result<Option<(DocId, Vec<Head>)>> {
-    let row: Option<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT survivor, heads FROM redirects WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((survivor, heads)) = row else {
-        return Ok(None);
-    };
-    let survivor = survivor
+/// What became of an id the server holds no document for.
+enum Gone {
+    /// Erased: it can never be written again.
+    Erased,
+    /// Merged into this survivor, with its heads when it was merged.
+    MergedInto(DocId, Vec<Head>),
+    /// Never stored (a new record).
+    Never,
+}
+
+/// Whether an id with no document was erased or merged away, in one query.
+async fn gone(conn: &mut AnyConnection, id: DocId) -> Result<Gone> {
+    let (erased, survivor, heads): (Option<i64>, Option<String>, Option<Vec<u8>>) =
+        sqlx::query_as(
+            "SELECT (SELECT CAST(1 AS BIGINT) FROM erased WHERE id = $1), \
+             (SELECT survivor FROM redirects WHERE id = $1), \
+             (SELECT heads FROM redirects WHERE id = $1)",
+        )
+        .bind(id.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    if erased.is_some() {
+        return Ok(Gone::Erased);
+    }
+    match (survivor, heads) {
+        (Some(survivor), Some(heads)) => Ok(Gone::MergedInto(
+            parse_survivor(&survivor)?,
+            heads_from_bytes(&heads),
+        )),
+        _ => Ok(Gone::Never),
+    }
+}
+
+fn parse_survivor(survivor: &str) -> Result<DocId> {
+    survivor
         .parse()
-        .map_err(|_| Error::Corrupt(format!("redirect to {survivor}")))?;
-    let heads = heads
+        .map_err(|_| Error::Corrupt(format!("redirect to {survivor}")))
+}
+
+/// Heads stored one after another, 32 bytes each.
+fn heads_from_bytes(bytes: &[u8]) -> Vec<Head> {
+    bytes
         .chunks_exact(32)
         .map(|h| h.try_into().unwrap_or([0; 32]))
-        .collect();
-    Ok(Some((survivor, heads)))
+        .collect()
+}
+
+/// Where a merged-away record leads.
+async fn redirect_of(conn: &mut AnyConnection, id: DocId) -> Result<Option<DocId>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT survivor FROM redirects WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|(survivor,)| parse_survivor(&survivor)).transpose()
 }
 
 /// The survivor's row, locked until commit (see [`merge_in`]).
@@ -667,7 +712,7 @@ async fn answer_pull(
         response.erased.push(pull.doc);
         return Ok(());
     }
-    if let Some((to, _)) = redirect_of(conn, pull.doc).await? {
+    if let Some(to) = redirect_of(conn, pull.doc).await? {
         response.redirected.push(Redirect { from: pull.doc, to });
         return Ok(());
     }
@@ -758,9 +803,7 @@ async fn read_feed(
             .parse()
             .map_err(|_| Error::Corrupt(format!("feed document id {doc}")))?;
         if let (1, Some(to)) = (erasure, &survivor) {
-            let to = to
-                .parse()
-                .map_err(|_| Error::Corrupt(format!("redirect to {to}")))?;
+            let to = parse_survivor(to)?;
             let redirect = Redirect { from: doc, to };
             if !response.redirected.contains(&redirect) {
                 response.redirected.push(redirect);
