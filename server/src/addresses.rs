@@ -6,6 +6,7 @@
 //! line is reported with its line number and why, and never stops the good
 //! ones. Doors already held (the same house, street, locality and postcode
 //! in the same patch) are skipped, so importing a file twice adds nothing.
+//! Each line is one door: a quoted field may hold commas, not line breaks.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -160,12 +161,30 @@ async fn held(db: &Db, key: &str) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// One physical line read as CSV fields. Lines are read one by one, so a
+/// quoted field cannot run on to the next line: a quote left open would
+/// otherwise swallow every line after it.
+fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, String> {
+    if line.matches('"').count() % 2 == 1 {
+        return Err("a quote is not closed".into());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(line.as_bytes());
+    match reader.records().next() {
+        Some(Ok(record)) => Ok(record),
+        _ => Err("not a CSV line".into()),
+    }
+}
+
 /// Imports the doors in the CSV read from `input` (see [`COLUMNS`]).
 /// Fails as a whole only if the area is not configured or the header is
 /// unusable; everything else is per line in the report.
 pub async fn import(
     db: &Db,
-    input: impl Read,
+    mut input: impl Read,
     now: Timestamp,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport> {
@@ -173,34 +192,40 @@ pub async fn import(
         .await?
         .ok_or_else(|| Error::BadRequest("configure the area before importing doors".into()))?;
     let by = crate::admin::server_device(db).await?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header = Header::read(
-        reader
-            .headers()
-            .map_err(|e| Error::BadRequest(format!("the file is not CSV: {e}")))?,
-    )?;
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::BadRequest(format!("cannot read the file: {e}")))?;
+    let mut lines = bytes.split(|b| *b == b'\n');
+    let header = lines
+        .next()
+        .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_owned())
+        .unwrap_or_default();
+    let header =
+        Header::read(&csv_fields(&header).map_err(|e| {
+            Error::BadRequest(format!("the first line must name the columns: {e}"))
+        })?)?;
     let mut report = ImportReport::default();
     let mut seen = BTreeSet::new();
     let mut batch: Vec<(u64, sync_core::Push)> = Vec::new();
-    let mut lines = 0;
-    for record in reader.records() {
-        lines += 1;
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let line = e.position().map_or(lines + 1, |p| p.line());
-                report.bad_lines.push(BadLine {
-                    line,
-                    error: "not a CSV line (check its quotes)".into(),
-                });
-                continue;
-            }
+    let mut read = 0;
+    for (index, raw) in lines.enumerate() {
+        // The header is line 1.
+        let line = index as u64 + 2;
+        let Ok(text) = std::str::from_utf8(raw) else {
+            report.bad_lines.push(BadLine {
+                line,
+                error: "not UTF-8 text".into(),
+            });
+            continue;
         };
-        let line = record.position().map_or(lines + 1, |p| p.line());
-        let (address, do_not_knock) = match parse_line(&header, &record, &area) {
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            continue;
+        }
+        read += 1;
+        let parsed = csv_fields(text).and_then(|record| parse_line(&header, &record, &area));
+        let (address, do_not_knock) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => {
                 report.bad_lines.push(BadLine { line, error });
@@ -208,12 +233,15 @@ pub async fn import(
             }
         };
         let key = crate::projection::door_key(&address);
-        if !seen.insert(key.clone()) || held(db, &key).await? {
+        if seen.contains(&key) || held(db, &key).await? {
             report.already_held += 1;
             continue;
         }
         match authoring::address_push(None, DocId::new(now), &address, do_not_knock, by, now) {
-            Ok(Some(push)) => batch.push((line, push)),
+            Ok(Some(push)) => {
+                seen.insert(key);
+                batch.push((line, push));
+            }
             Ok(None) => {}
             Err(sync_core::Error::Validation(e)) => report.bad_lines.push(BadLine {
                 line,
@@ -224,14 +252,14 @@ pub async fn import(
         if batch.len() >= BATCH {
             merge_batch(db, &mut batch, &mut report, now).await?;
             progress(Progress {
-                lines,
+                lines: read,
                 imported: report.imported,
             });
         }
     }
     merge_batch(db, &mut batch, &mut report, now).await?;
     progress(Progress {
-        lines,
+        lines: read,
         imported: report.imported,
     });
     report.bad_lines.sort_by_key(|b| b.line);

@@ -586,6 +586,9 @@ pub async fn subject_access(db: &Db, id: DocId, now: Timestamp) -> Result<serde_
     if let Some((erased_at,)) = erased {
         return Ok(serde_json::json!({ "id": id.to_string(), "erased_at": erased_at }));
     }
+    // A merged-away id: everything about the person is in the survivor.
+    let asked = id;
+    let id = sync::current_id(&mut conn, id).await?;
     let bytes = stored_bytes(&mut conn, id)
         .await?
         .ok_or(Error::NotFound("record"))?;
@@ -640,6 +643,7 @@ pub async fn subject_access(db: &Db, id: DocId, now: Timestamp) -> Result<serde_
     .await?;
     Ok(serde_json::json!({
         "id": id.to_string(),
+        "merged_from": (asked != id).then(|| asked.to_string()),
         "kind": record.kind().as_str(),
         "exported_at": now.as_millis(),
         "record": record_json,

@@ -220,8 +220,8 @@ async fn merge_in(
                         None,
                     ));
                 }
-                Gone::MergedInto(survivor, heads) => {
-                    let outcome = rehome(tx, push, survivor, &heads, scope, now, ladder).await?;
+                Gone::MergedInto(tombstone) => {
+                    let outcome = rehome(tx, push, tombstone, scope, now, ladder).await?;
                     // The survivor's change is not this push's own: the
                     // feed carries it to the device in this same response.
                     return Ok((outcome, None));
@@ -255,31 +255,49 @@ async fn merge_in(
 enum Gone {
     /// Erased: it can never be written again.
     Erased,
-    /// Merged into this survivor, with its heads when it was merged.
-    MergedInto(DocId, Vec<Head>),
+    /// Merged away: see [`Tombstone`].
+    MergedInto(Tombstone),
     /// Never stored (a new record).
     Never,
 }
 
+/// A merged-away record: the survivor it leads to, and its heads and
+/// audience when it was merged.
+struct Tombstone {
+    survivor: DocId,
+    heads: Vec<Head>,
+    audience: Audience,
+}
+
 /// Whether an id with no document was erased or merged away, in one query.
 async fn gone(conn: &mut AnyConnection, id: DocId) -> Result<Gone> {
-    let (erased, survivor, heads): (Option<i64>, Option<String>, Option<Vec<u8>>) =
-        sqlx::query_as(
-            "SELECT (SELECT CAST(1 AS BIGINT) FROM erased WHERE id = $1), \
-             (SELECT survivor FROM redirects WHERE id = $1), \
-             (SELECT heads FROM redirects WHERE id = $1)",
-        )
-        .bind(id.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
+    /// (erased, survivor, heads, patch, devices).
+    type Row = (
+        Option<i64>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+    );
+    let (erased, survivor, heads, patch, devices): Row = sqlx::query_as(
+        "SELECT (SELECT CAST(1 AS BIGINT) FROM erased WHERE id = $1), \
+         (SELECT survivor FROM redirects WHERE id = $1), \
+         (SELECT heads FROM redirects WHERE id = $1), \
+         (SELECT patch FROM redirects WHERE id = $1), \
+         (SELECT devices FROM redirects WHERE id = $1)",
+    )
+    .bind(id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
     if erased.is_some() {
         return Ok(Gone::Erased);
     }
-    match (survivor, heads) {
-        (Some(survivor), Some(heads)) => Ok(Gone::MergedInto(
-            parse_survivor(&survivor)?,
-            heads_from_bytes(&heads),
-        )),
+    match (survivor, heads, devices) {
+        (Some(survivor), Some(heads), Some(devices)) => Ok(Gone::MergedInto(Tombstone {
+            survivor: parse_survivor(&survivor)?,
+            heads: heads_from_bytes(&heads),
+            audience: audience_from(DocKind::Person.as_str(), patch, &devices)?,
+        })),
         _ => Ok(Gone::Never),
     }
 }
@@ -296,6 +314,12 @@ fn heads_from_bytes(bytes: &[u8]) -> Vec<Head> {
         .chunks_exact(32)
         .map(|h| h.try_into().unwrap_or([0; 32]))
         .collect()
+}
+
+/// The record an id stands for now: the survivor for a merged-away id
+/// (redirects always lead straight to a live record), else the id itself.
+pub async fn current_id(conn: &mut AnyConnection, id: DocId) -> Result<DocId> {
+    Ok(redirect_of(conn, id).await?.unwrap_or(id))
 }
 
 /// Where a merged-away record leads.
@@ -328,50 +352,70 @@ async fn lock_document(conn: &mut AnyConnection, id: DocId) -> Result<Option<(St
 
 /// Answers a push to a merged-away record: what the device wrote there is
 /// moved to the survivor (see [`sync_core::hub::rehome_push`]), so a phone
-/// that had not heard of the merge loses nothing.
+/// that had not heard of the merge loses nothing. A device that could
+/// write the record when it was merged may still write to it, whatever the
+/// survivor's patch: its work must land somewhere, and it receives nothing
+/// back it could not read before.
 async fn rehome(
     tx: &mut AnyConnection,
     push: &Push,
-    survivor: DocId,
-    merged_heads: &[Head],
+    mut tombstone: Tombstone,
     scope: &Scope,
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<PushOutcome> {
-    let (late, since, heads) = match rehome_push(push, merged_heads, scope) {
-        Rehome::Resend => return Ok(PushOutcome::Resend),
+    if !scope.can_write(&tombstone.audience) {
+        return Ok(PushOutcome::Rejected(Rejection::new(
+            RejectionCode::OutOfScope,
+            "outside this device's scope",
+        )));
+    }
+    let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope) {
+        Rehome::SendWhole => {
+            return Ok(PushOutcome::Redirected {
+                to: tombstone.survivor,
+                heads: Vec::new(),
+            });
+        }
         Rehome::Rejected(rejection) => return Ok(PushOutcome::Rejected(rejection)),
         Rehome::Absorb { late, since, heads } => (late, since, heads),
     };
-    let Some((stored, audience)) = lock_document(tx, survivor).await? else {
-        return Ok(PushOutcome::Rejected(Rejection::new(
-            RejectionCode::Erased,
-            "the record this one was merged into was erased",
-        )));
-    };
-    if !scope.can_write(&audience) {
-        return Ok(PushOutcome::Rejected(Rejection::new(
-            RejectionCode::OutOfScope,
-            "the record this one was merged into is outside this device's scope",
-        )));
-    }
-    let absorb = match authoring::absorb_push(&stored.bytes, &late, since.as_deref(), now) {
-        Ok(absorb) => absorb,
-        Err(sync_core::Error::Validation(e)) => {
-            return Ok(PushOutcome::Rejected(Rejection::new(
-                RejectionCode::Invalid,
-                e,
-            )));
+    for _ in 0..MERGE_ATTEMPTS {
+        let Some((stored, _)) = lock_document(tx, tombstone.survivor).await? else {
+            // The survivor was merged away or erased since the redirect was
+            // read (another process): read where the record leads now.
+            match gone(tx, push.doc).await? {
+                Gone::MergedInto(now_leads) if now_leads.survivor != tombstone.survivor => {
+                    tombstone = now_leads;
+                    continue;
+                }
+                _ => {
+                    return Ok(PushOutcome::Rejected(Rejection::new(
+                        RejectionCode::Erased,
+                        "this record was erased",
+                    )));
+                }
+            }
+        };
+        let absorb = match authoring::absorb_push(&stored.bytes, &late, since.as_deref(), now) {
+            Ok(absorb) => absorb,
+            Err(sync_core::Error::Validation(e)) => {
+                return Ok(PushOutcome::Rejected(Rejection::new(
+                    RejectionCode::Invalid,
+                    e,
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(absorb) = absorb {
+            store_server_push(tx, tombstone.survivor, &stored, &absorb, now, ladder).await?;
         }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(absorb) = absorb {
-        store_server_push(tx, survivor, &stored, &absorb, now, ladder).await?;
+        return Ok(PushOutcome::Redirected {
+            to: tombstone.survivor,
+            heads,
+        });
     }
-    Ok(PushOutcome::Redirected {
-        to: survivor,
-        heads,
-    })
+    Err(Error::Busy)
 }
 
 /// Merges a push the server wrote itself into the locked, stored `id`.
@@ -438,9 +482,9 @@ async fn merge_people_in(
     };
     let first = lock_document(tx, first).await?;
     let second = lock_document(tx, second).await?;
-    let (kept, gone) = match (first, second) {
-        (Some(a), Some(b)) if survivor < other => (a.0, b.0),
-        (Some(a), Some(b)) => (b.0, a.0),
+    let (kept, (gone, gone_audience)) = match (first, second) {
+        (Some(a), Some(b)) if survivor < other => (a.0, b),
+        (Some(a), Some(b)) => (b.0, a),
         _ => return Err(Error::NotFound("person")),
     };
     let (Record::Person(kept_person), Record::Person(absorbed)) =
@@ -477,13 +521,19 @@ async fn merge_people_in(
         .bind(other.to_string())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO redirects (id, survivor, heads, merged_at) VALUES ($1, $2, $3, $4)")
-        .bind(other.to_string())
-        .bind(survivor.to_string())
-        .bind(heads)
-        .bind(now.as_millis())
-        .execute(&mut *tx)
-        .await?;
+    let (_, patch, devices) = audience_columns(&gone_audience);
+    sqlx::query(
+        "INSERT INTO redirects (id, survivor, heads, patch, devices, merged_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(other.to_string())
+    .bind(survivor.to_string())
+    .bind(heads)
+    .bind(patch)
+    .bind(devices)
+    .bind(now.as_millis())
+    .execute(&mut *tx)
+    .await?;
     let seq = next_seq(tx).await?;
     sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
         .bind(seq as i64)
@@ -577,6 +627,9 @@ pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
     let held = {
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
+        // A merged-away id is the same person as its survivor: erasing it
+        // erases the survivor, and with it every id merged into it.
+        let id = current_id(&mut tx, id).await?;
         let held = erase_in(&mut tx, id, now).await?;
         tx.commit().await?;
         held
@@ -649,6 +702,7 @@ pub async fn reduce_person(
     let new_id = {
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
+        let id = current_id(&mut tx, id).await?;
         // A no-op update locks the row until commit (on PostgreSQL, a
         // SELECT would not), so no merge from another process can slip in
         // between reading the record and erasing it.
@@ -685,10 +739,43 @@ pub async fn reduce_person(
         {
             return Err(Error::Busy);
         }
+        if let (Reduction::Suppress, Some(door)) = (reduction, person.household) {
+            mark_do_not_knock(&mut tx, door, by, now, &mut ladder).await?;
+        }
         tx.commit().await?;
         reduced.id
     };
     Ok(new_id)
+}
+
+/// Marks a door "do not knock" (someone there objected), so it leaves
+/// every walk list, on phones that do not hold the objector's record too.
+async fn mark_do_not_knock(
+    tx: &mut AnyConnection,
+    door: DocId,
+    by: sync_core::DeviceId,
+    now: Timestamp,
+    ladder: &mut Ladder,
+) -> Result<()> {
+    let Some((stored, _)) = lock_document(tx, door).await? else {
+        return Ok(());
+    };
+    let Record::Address(address) = read_record(&stored.bytes)? else {
+        return Ok(());
+    };
+    let same = sync_core::NewAddress {
+        area: address.area,
+        patch: address.patch,
+        house: address.house,
+        street: address.street,
+        locality: address.locality,
+        postcode: address.postcode,
+        location: address.location,
+    };
+    if let Some(push) = authoring::address_push(Some(&stored.bytes), door, &same, true, by, now)? {
+        store_server_push(tx, door, &stored, &push, now, ladder).await?;
+    }
+    Ok(())
 }
 
 /// Takes the next feed sequence number. The row lock it takes is held until

@@ -252,7 +252,7 @@ fn absorb_fields(
     absorbed: &Person,
     since: Option<&Person>,
 ) -> Result<()> {
-    fn text_fields(p: &Person) -> [(PersonField, Option<String>); 8] {
+    fn text_fields(p: &Person) -> [(PersonField, Option<String>); 9] {
         [
             (PersonField::Name, p.name.clone()),
             (PersonField::Phone, p.phone.clone()),
@@ -265,6 +265,8 @@ fn absorb_fields(
             ),
             (PersonField::Tenure, p.tenure.map(|t| t.as_str().to_owned())),
             (PersonField::Household, p.household.map(|h| h.to_string())),
+            // Always set, so only ever moved by a late edit.
+            (PersonField::Patch, Some(p.patch.clone())),
         ]
     }
     let ours = text_fields(current);

@@ -220,8 +220,9 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
 #[derive(Debug, Clone)]
 pub enum Rehome {
     /// The push holds only changes after its base, which the server no
-    /// longer has: the device must send the whole document.
-    Resend,
+    /// longer has: answer [`PushOutcome::Redirected`] with no heads, so the
+    /// device sends its whole document (keeping its base).
+    SendWhole,
     /// Refused: the whole document is not an acceptable record.
     Rejected(Rejection),
     /// Move what the device wrote to the survivor, with
@@ -230,8 +231,10 @@ pub enum Rehome {
     Absorb {
         /// The device's version of the merged-away person.
         late: Box<crate::model::Person>,
-        /// The same record as the server had it when it was merged away,
-        /// when the device's history holds it.
+        /// What the device's changes are measured against: the record at
+        /// the push's base (what the device last knew the server had), or
+        /// else as the server had it when it was merged away. `None` when
+        /// the device's history holds neither.
         since: Option<Box<crate::model::Person>>,
         /// The device's heads, to send back.
         heads: Vec<Head>,
@@ -239,17 +242,16 @@ pub enum Rehome {
 }
 
 /// Decides what to do with `push` to a record merged away when it had
-/// heads `merged_heads`. The device's whole document is checked like any
-/// new record under `scope`; what it holds beyond `merged_heads` is what
-/// the device wrote after (or without seeing) the merge.
+/// heads `merged_heads`. The device must send its whole document (with
+/// its base, when it has one); it is checked like any push under `scope`,
+/// its changes since `since` (see [`Rehome::Absorb`]) being the device's.
+/// Whether the device may write to the merged-away record is the caller's
+/// check, on the record as it was merged.
 pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome {
-    if !push.base.is_empty() {
-        return Rehome::Resend;
-    }
     let merged = match merge_push(None, push, scope) {
         PushMerge::Merged(merged) => merged,
         PushMerge::Rejected(rejection) => return Rehome::Rejected(rejection),
-        PushMerge::Resend | PushMerge::Unchanged { .. } => return Rehome::Resend,
+        PushMerge::Resend | PushMerge::Unchanged { .. } => return Rehome::SendWhole,
     };
     let Record::Person(late) = merged.record else {
         return Rehome::Rejected(Rejection::new(
@@ -257,19 +259,18 @@ pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome 
             "only people are merged",
         ));
     };
-    let merged_heads = heads_from_wire(merged_heads);
     let since = document::load(&merged.bytes).ok().and_then(|doc| {
-        if merged_heads.is_empty()
-            || merged_heads
-                .iter()
-                .any(|h| doc.get_change_by_hash(h).is_none())
-        {
-            return None;
-        }
-        match document::decode(&doc, Some(&merged_heads)) {
-            Ok(Record::Person(p)) => Some(Box::new(p)),
-            _ => None,
-        }
+        let at = |heads: &[Head]| -> Option<Box<crate::model::Person>> {
+            let heads = heads_from_wire(heads);
+            if heads.is_empty() || heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+                return None;
+            }
+            match document::decode(&doc, Some(&heads)) {
+                Ok(Record::Person(p)) => Some(Box::new(p)),
+                _ => None,
+            }
+        };
+        at(&push.base).or_else(|| at(merged_heads))
     });
     Rehome::Absorb {
         late: Box::new(late),
@@ -351,11 +352,13 @@ enum FeedEntry {
     Redirected(Redirect),
 }
 
-/// A merged-away record: where it leads, and its heads when it was merged.
+/// A merged-away record: where it leads, and its heads and audience when
+/// it was merged (devices that could write it may still write to it).
 #[derive(Debug, Clone)]
 struct Tombstone {
     to: DocId,
     heads: Vec<Head>,
+    audience: Audience,
 }
 
 /// A complete sync server held in memory: the reference implementation of
@@ -520,8 +523,19 @@ impl MemoryHub {
     /// Answers a push to a merged-away record by moving what it adds to
     /// the survivor ([`rehome_push`]).
     fn rehome(&mut self, push: &Push, tombstone: &Tombstone, scope: &Scope) -> PushOutcome {
+        if !scope.can_write(&tombstone.audience) {
+            return PushOutcome::Rejected(Rejection::new(
+                RejectionCode::OutOfScope,
+                "outside this device's scope",
+            ));
+        }
         let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope) {
-            Rehome::Resend => return PushOutcome::Resend,
+            Rehome::SendWhole => {
+                return PushOutcome::Redirected {
+                    to: tombstone.to,
+                    heads: Vec::new(),
+                };
+            }
             Rehome::Rejected(rejection) => return PushOutcome::Rejected(rejection),
             Rehome::Absorb { late, since, heads } => (late, since, heads),
         };
@@ -531,13 +545,15 @@ impl MemoryHub {
                 "this record was erased",
             ));
         };
-        if !scope.can_write(&survivor.audience) {
-            return PushOutcome::Rejected(Rejection::new(
-                RejectionCode::OutOfScope,
-                "the record it was merged into is outside this device's scope",
-            ));
-        }
-        let at = late.created_at;
+        // The hub has no clock: the absorbed change carries the latest time
+        // the device recorded anything.
+        let at = late
+            .interactions
+            .iter()
+            .map(|i| i.at)
+            .chain([late.created_at])
+            .max()
+            .unwrap_or(late.created_at);
         match crate::authoring::absorb_push(&survivor.bytes, &late, since.as_deref(), at) {
             Ok(Some(absorb)) => {
                 let stored = survivor.bytes.clone();
@@ -567,9 +583,13 @@ impl MemoryHub {
         other: DocId,
         at: crate::ids::Timestamp,
     ) -> Result<(), crate::Error> {
+        if survivor == other {
+            return Err(crate::Error::NoSuchRecord(other));
+        }
         let (Some(kept), Some(gone)) = (self.docs.get(&survivor), self.docs.get(&other)) else {
             return Err(crate::Error::NoSuchRecord(other));
         };
+        let audience = gone.audience.clone();
         let Record::Person(absorbed) = read_record(&gone.bytes)? else {
             return Err(crate::Error::NoSuchRecord(other));
         };
@@ -589,11 +609,19 @@ impl MemoryHub {
                 tombstone.to = survivor;
             }
         }
+        for entry in self.feed.values_mut() {
+            if let FeedEntry::Redirected(redirect) = entry
+                && redirect.to == other
+            {
+                redirect.to = survivor;
+            }
+        }
         self.redirects.insert(
             other,
             Tombstone {
                 to: survivor,
                 heads,
+                audience,
             },
         );
         self.append(FeedEntry::Redirected(Redirect {

@@ -199,3 +199,62 @@ fn a_late_edit_to_a_merged_away_person_lands_on_the_survivor() {
     let push_again = bob.create_person(&new, |p| p.set_name(Some("Someone else")));
     assert!(push_again.is_ok());
 }
+
+#[test]
+fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge() {
+    let clock = ManualClock::new(START);
+    let mut hub = MemoryHub::new();
+    let oak = Scope::Champion {
+        patches: ["oak-lane".to_owned()].into(),
+    };
+    let mut alice = phone(&clock);
+    let mut bob = phone(&clock);
+    let mut office = phone(&clock);
+    let first = alice
+        .create_person(
+            &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+            |p| p.set_name(Some("Sam Jones")),
+        )
+        .unwrap();
+    // Bob works another patch: the same resident, recorded there.
+    let second = bob
+        .create_person(
+            &NewPerson::new("north-estate", "oak-lane", EntryChannel::Doorstep),
+            |p| {
+                p.set_name(Some("Sam Jones"))?;
+                p.set_phone(Some("07700 900123"))
+            },
+        )
+        .unwrap();
+    sync(&mut hub, &mut alice);
+    hub.sync(&oak, &mut bob).unwrap();
+    // The office edits Bob's record; Bob does not sync again before the merge.
+    hub.sync(&Scope::Admin, &mut office).unwrap();
+    office
+        .edit_person(second, |p| p.set_email(Some("sam@example.org")))
+        .unwrap();
+    hub.sync(&Scope::Admin, &mut office).unwrap();
+    hub.merge_people(first, second, clock.now()).unwrap();
+
+    // Bob corrects the phone number and withdraws nothing else.
+    clock.advance(HOUR);
+    bob.edit_person(second, |p| p.set_phone(Some("07700 900999")))
+        .unwrap();
+    let outcome = hub.sync(&oak, &mut bob).unwrap();
+    assert!(!outcome.more && outcome.rejected.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.redirected.len(), 1);
+    let Some(Record::Person(survivor)) = hub.record(first) else {
+        panic!("survivor missing")
+    };
+    assert_eq!(survivor.phone.as_deref(), Some("07700 900999"));
+    assert_eq!(survivor.email.as_deref(), Some("sam@example.org"));
+    assert_eq!(
+        survivor.patch, "elm-road",
+        "a field Bob did not change stays"
+    );
+    // Bob's copy is gone; the survivor is outside his patch, so he does not
+    // receive it.
+    assert!(bob.person(second).is_err());
+    assert!(bob.person(first).is_err());
+    assert_eq!(bob.pending_changes(), 0);
+}

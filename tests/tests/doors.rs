@@ -35,7 +35,8 @@ fn configure_area(server: &TestServer, admin_token: &str) {
 
 /// The door list an admin might be given: good lines, and bad ones on
 /// lines 4 (unknown patch), 6 (no street), 7 (not a postcode), 8 (a
-/// latitude with no longitude), 10 (not yes or no) and 11 (a repeat).
+/// latitude with no longitude), 10 (not yes or no) and 12 (a quote left
+/// open, which must not swallow line 13); line 11 repeats line 2.
 const DOORS_CSV: &str = "\
 Patch,House,Street,Locality,Postcode,Latitude,Longitude,Do not knock
 elm-road,2,Oak Lane,,AB1 2CD,51.002,-0.1,
@@ -48,6 +49,7 @@ elm-road,14,Oak Lane,,AB1 2CD,51.01,,
 elm-road,16,Oak Lane,,AB1 2CD,,,yes
 elm-road,18,Oak Lane,,AB1 2CD,,,perhaps
 elm-road,2,oak  lane,,ab12cd,,,
+elm-road,\"22,Oak Lane,,AB1 2CD,,,
 oak-lane,1,Ash Road,,AB1 3EF,,,
 ";
 
@@ -70,17 +72,18 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
             "line 7: postcode is not a UK postcode (like AB1 2CD)",
             "line 8: latitude and longitude must be given together",
             "line 10: do_not_knock must be yes or no",
+            "line 12: a quote is not closed",
         ],
         "{output}"
     );
     assert!(
-        output.contains("imported 5 doors; 1 already held; 5 bad lines"),
+        output.contains("imported 5 doors; 1 already held; 6 bad lines"),
         "{output}"
     );
     // Importing again adds nothing.
     let again = outreach_admin(&db.url, &["import-addresses", path]);
     assert!(
-        again.contains("imported 0 doors; 6 already held; 5 bad lines"),
+        again.contains("imported 0 doors; 6 already held; 6 bad lines"),
         "{again}"
     );
 
@@ -151,8 +154,8 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
     assert_eq!(champion.replica.pending_changes(), 0);
 
     // Household reach in elm-road: five doors listed (2, 4, 8 and 16
-    // imported, 20 added), four knocked (2, 4, 8 and 20), two answered
-    // (8 spoke, 20 refused).
+    // imported, 20 added), three knocked (2, 8 and 20: at 4 a "no knocking"
+    // sign was found), two answered (8 spoke, 20 refused).
     let (status, body) = get(
         &format!("{}/v1/reports/households", server.base),
         &admin.token,
@@ -162,16 +165,16 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
     let elm = &report["by_patch"][0];
     assert_eq!(elm["patch"], "elm-road");
     assert_eq!(elm["doors_listed"], 5);
-    assert_eq!(elm["doors_knocked"], 4);
+    assert_eq!(elm["doors_knocked"], 3);
     assert_eq!(elm["doors_answered"], 2);
-    assert_eq!(elm["knocked_per_1000_households"], 10.0);
+    assert_eq!(elm["knocked_per_1000_households"], 7.5);
     assert_eq!(report["by_patch"][1]["doors_listed"], 1);
     let (status, csv) = get(
         &format!("{}/v1/reports/households?format=csv", server.base),
         &admin.token,
     );
     assert_eq!(status, 200);
-    assert!(csv.contains("elm-road,400,5,4,2,10.0,5.0"), "{csv}");
+    assert!(csv.contains("elm-road,400,5,3,2,7.5,5.0"), "{csv}");
     let (status, _) = get(
         &format!("{}/v1/reports/households?channel=event", server.base),
         &admin.token,
@@ -184,6 +187,26 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
         panic!("not a door")
     };
     assert_eq!(door.visits.len(), 2);
+
+    // The resident at 8 objects: the door is marked do-not-knock, so it
+    // leaves every walk list, also on phones without the resident's record.
+    let _: serde_json::Value = tests::server::post_json(
+        &format!("{}/v1/admin/records/{resident}/suppress", server.base),
+        Some(&admin.token),
+        &serde_json::json!({}),
+        200,
+    );
+    admin.sync(&server.base);
+    let Record::Address(door) = admin.replica.record(eight).expect("door") else {
+        panic!("not a door")
+    };
+    assert!(door.do_not_knock);
+    champion.sync(&server.base);
+    let list = champion
+        .replica
+        .walk_list("elm-road", None)
+        .expect("walk list");
+    assert!(list.iter().all(|s| s.address != eight));
 }
 
 fn admin_json(server: &TestServer, token: &str, path: &str) -> serde_json::Value {
@@ -312,14 +335,31 @@ fn a_late_edit_to_a_merged_person_lands_on_the_survivor(db: TestDb) {
         .expect("query");
     assert!(held.is_none());
 
-    // Erasing the person erases both ids: a phone pushing to the old one
-    // is told it was erased.
+    // A subject access request for the old id answers with the survivor.
+    let export = admin_json(
+        &server,
+        &admin.token,
+        &format!("/v1/admin/records/{second}/export"),
+    );
+    assert_eq!(export["id"], first.to_string());
+    assert_eq!(export["merged_from"], second.to_string());
+
+    // Asked to erase the old id, the server erases the person: the
+    // survivor and every id merged into it.
     admin.sync(&server.base);
     let status = tests::server::post_empty(
-        &format!("{}/v1/admin/records/{first}/erase", server.base),
+        &format!("{}/v1/admin/records/{second}/erase", server.base),
         &admin.token,
     );
     assert_eq!(status, 204);
+    let left: Option<(String,)> = server
+        .block_on(
+            sqlx::query_as("SELECT id FROM documents WHERE id = $1")
+                .bind(first.to_string())
+                .fetch_optional(&server.db.pool),
+        )
+        .expect("query");
+    assert!(left.is_none(), "the survivor outlived the erasure");
     let outcome = bob.sync(&server.base);
     assert!(outcome.erased >= 1, "{outcome:?}");
     assert!(bob.replica.person(first).is_err());

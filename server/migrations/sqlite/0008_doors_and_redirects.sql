@@ -2,12 +2,15 @@
 -- leads to the survivor: a push to it has its changes moved to the survivor,
 -- and devices holding it are told to follow. `heads` are the merged-away
 -- document's heads when it was merged (32-byte change hashes, one after
--- another), so a late push's changes can be told from what was merged. No
+-- another), so a late push's changes can be told from what was merged;
+-- `patch` and `devices` its audience then (who may still write to it). No
 -- personal data is kept here.
 CREATE TABLE redirects (
     id TEXT PRIMARY KEY,
     survivor TEXT NOT NULL,
     heads BLOB NOT NULL,
+    patch TEXT,
+    devices TEXT NOT NULL,
     merged_at BIGINT NOT NULL
 );
 CREATE INDEX redirects_survivor ON redirects (survivor);

@@ -27,7 +27,8 @@ pub struct HouseholdRow {
     pub households: Option<u32>,
     /// Doors on the list (address records) in the patch.
     pub doors_listed: u64,
-    /// Doors knocked at least once in the period.
+    /// Doors knocked at least once in the period (finding a "no knocking"
+    /// sign is not a knock).
     pub doors_knocked: u64,
     /// Of them, doors where someone answered (spoke, refused, or said the
     /// household had moved away).
@@ -92,9 +93,11 @@ pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReac
     let knocks: Vec<(String, i64, i64)> = fetch_bound(
         db,
         format!(
-            "SELECT patch, COUNT(DISTINCT address_id), \
+            "SELECT patch, \
+             COUNT(DISTINCT CASE WHEN outcome <> '{}' THEN address_id END), \
              COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END) \
-             FROM door_visits WHERE {condition} GROUP BY patch",
+             FROM door_visits WHERE {condition} GROUP BY patch ORDER BY patch",
+            DoorOutcome::NoKnocking.as_str(),
             answered.join(", ")
         ),
         values,
@@ -107,7 +110,9 @@ pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReac
     }
     let listed: Vec<(String, i64)> = fetch_bound(
         db,
-        format!("SELECT patch, COUNT(*) FROM addresses WHERE {patch_clause} GROUP BY patch"),
+        format!(
+            "SELECT patch, COUNT(*) FROM addresses WHERE {patch_clause} GROUP BY patch ORDER BY patch"
+        ),
         list_values,
     )
     .await?;

@@ -33,6 +33,9 @@ use crate::walk::WalkStop;
 
 const IDENTITY_META: &str = "identity";
 const STATE_META: &str = "sync-state";
+/// Merged-away records with changes to push: sent whole (with their base),
+/// so the server can move the changes to the survivor.
+const WHOLE_META: &str = "whole-pushes";
 const ENVELOPE_FORMAT: u8 = 1;
 /// Pushes stop being added to a request once it holds this many bytes of
 /// changes (at least one push is always sent).
@@ -128,6 +131,8 @@ pub struct Replica<S: Storage, C: Clock> {
     device: DeviceId,
     actor: ActorId,
     state: SyncState,
+    /// See [`WHOLE_META`].
+    whole: BTreeSet<DocId>,
     wiped: bool,
     /// Where the area configuration was found (`Some(None)`: there is none;
     /// `None`: look again, after a sync).
@@ -171,12 +176,17 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             Some(bytes) => decode_meta(STATE_META, &bytes)?,
             None => SyncState::default(),
         };
+        let whole = match store.get_meta(WHOLE_META)? {
+            Some(bytes) => decode_meta(WHOLE_META, &bytes)?,
+            None => BTreeSet::new(),
+        };
         let mut replica = Self {
             store,
             clock,
             device,
             actor: ActorId::from(identity.actor.as_slice()),
             state,
+            whole,
             wiped: false,
             area_id: std::cell::Cell::new(None),
         };
@@ -275,7 +285,14 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         self.state.dirty.remove(&id);
         self.state.pulls.remove(&id);
         self.state.rejected.remove(&id);
+        if self.whole.remove(&id) {
+            self.save_whole()?;
+        }
         Ok(())
+    }
+
+    fn save_whole(&mut self) -> Result<()> {
+        Ok(self.store.put_meta(WHOLE_META, &encode_meta(&self.whole))?)
     }
 
     fn commit(&self, doc: &mut AutoCommit, at: Timestamp) {
@@ -606,7 +623,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             if heads == synced {
                 continue;
             }
-            let changes = if synced.is_empty() {
+            let changes = if synced.is_empty() || self.whole.contains(&id) {
                 doc.save()
             } else {
                 doc.save_after(&synced)
@@ -640,6 +657,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         if response.wipe {
             self.store.wipe()?;
             self.state = SyncState::default();
+            self.whole.clear();
             self.wiped = true;
             outcome.wiped = true;
             return Ok(outcome);
@@ -713,8 +731,8 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     /// Drops the copy of a merged-away record once the server holds all of
     /// it (`rehomed`: the heads the server moved to the survivor). A copy
     /// with changes the server has not re-homed stays, marked to be pushed
-    /// whole: the server moves them to the survivor. Returns whether the
-    /// copy was dropped.
+    /// whole with its base: the server moves the changes made since that
+    /// base to the survivor. Returns whether the copy was dropped.
     fn follow_redirect(&mut self, redirect: Redirect, rehomed: Option<&[Head]>) -> Result<bool> {
         let Some(Loaded { mut doc, synced }) = self.load(redirect.from)? else {
             return Ok(true);
@@ -729,7 +747,9 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             return Ok(true);
         }
         self.mark_dirty(redirect.from)?;
-        self.write(redirect.from, &mut doc, &[])?;
+        if self.whole.insert(redirect.from) {
+            self.save_whole()?;
+        }
         Ok(false)
     }
 
