@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sync_core::{DocId, Person, Record};
+use sync_core::{DocId, Person};
 
 use crate::db::Db;
 use crate::error::Result;
@@ -122,29 +122,14 @@ fn candidate(p: &Person) -> Seen {
 
 /// Every likely duplicate among the people held, oldest pairs first.
 pub async fn find(db: &Db) -> Result<Vec<Pair>> {
-    const PAGE: i64 = 200;
     let mut people: Vec<Seen> = Vec::new();
     let mut by_email: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_phone: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_household: BTreeMap<DocId, Vec<(usize, String)>> = BTreeMap::new();
-    let mut after = String::new();
     let mut conn = db.pool.acquire().await?;
-    loop {
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, bytes FROM documents WHERE kind = 'person' AND id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(&after)
-        .bind(PAGE)
-        .fetch_all(&mut *conn)
-        .await?;
-        let Some((last, _)) = rows.last() else {
-            break;
-        };
-        after = last.clone();
-        for (_, bytes) in &rows {
-            let Record::Person(p) = sync_core::read_record(bytes)? else {
-                continue;
-            };
+    let mut pages = crate::projection::PeoplePages::default();
+    while let Some(page) = pages.next(&mut conn).await? {
+        for p in page {
             let index = people.len();
             if let Some(email) = p.email.as_deref().map(email_key) {
                 by_email.entry(email).or_default().push(index);

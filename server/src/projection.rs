@@ -118,26 +118,46 @@ pub async fn reproject_people(
     ladder: &Ladder,
     now: Timestamp,
 ) -> Result<()> {
-    // A page of documents at a time: a million people never sit in memory.
+    let mut pages = PeoplePages::default();
+    while let Some(people) = pages.next(conn).await? {
+        for p in &people {
+            project_person(conn, p, ladder, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Every person document, a page at a time (in id order), so a million
+/// people never sit in memory.
+#[derive(Debug, Default)]
+pub struct PeoplePages {
+    after: String,
+}
+
+impl PeoplePages {
+    /// People per page.
     const PAGE: i64 = 200;
-    let mut after = String::new();
-    loop {
+
+    /// The next page of people, or `None` after the last.
+    pub async fn next(&mut self, conn: &mut AnyConnection) -> Result<Option<Vec<Person>>> {
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT id, bytes FROM documents WHERE kind = 'person' AND id > $1 ORDER BY id LIMIT $2",
         )
-        .bind(&after)
-        .bind(PAGE)
+        .bind(&self.after)
+        .bind(Self::PAGE)
         .fetch_all(&mut *conn)
         .await?;
         let Some((last, _)) = rows.last() else {
-            return Ok(());
+            return Ok(None);
         };
-        after = last.clone();
+        self.after = last.clone();
+        let mut people = Vec::with_capacity(rows.len());
         for (_, bytes) in &rows {
             if let Record::Person(p) = sync_core::read_record(bytes)? {
-                project_person(conn, &p, ladder, now).await?;
+                people.push(p);
             }
         }
+        Ok(Some(people))
     }
 }
 

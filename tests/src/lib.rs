@@ -7,6 +7,33 @@
 pub mod load;
 pub mod server;
 
+/// Runs each named test function (taking a [`server::TestDb`]) once per
+/// database: as `sqlite::NAME`, and as `postgres::NAME` when PostgreSQL is
+/// configured (see [`server::postgres`]).
+#[macro_export]
+macro_rules! on_every_database {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($crate::server::sqlite());
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(db) = $crate::server::postgres() {
+                        super::$test(db);
+                    }
+                }
+            )+
+        }
+    };
+}
+
 use std::collections::BTreeSet;
 
 use sync_core::{

@@ -365,30 +365,7 @@ fn a_late_edit_to_a_merged_person_lands_on_the_survivor(db: TestDb) {
     assert!(bob.replica.person(first).is_err());
 }
 
-macro_rules! on_every_database {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(tests::server::sqlite());
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $test() {
-                    if let Some(db) = tests::server::postgres() {
-                        super::$test(db);
-                    }
-                }
-            )+
-        }
-    };
-}
-
-on_every_database!(
+tests::on_every_database!(
     doors_are_imported_and_walked_offline,
     a_late_edit_to_a_merged_person_lands_on_the_survivor,
 );

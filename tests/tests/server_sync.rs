@@ -831,30 +831,7 @@ fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
     assert!(!contains(&database_bytes(&server, &db), "07700 900321"));
 }
 
-macro_rules! on_every_database {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test(tests::server::sqlite());
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $test() {
-                    if let Some(db) = tests::server::postgres() {
-                        super::$test(db);
-                    }
-                }
-            )+
-        }
-    };
-}
-
-on_every_database!(
+tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
     a_viewer_never_receives_a_name,
