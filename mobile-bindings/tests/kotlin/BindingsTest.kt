@@ -83,6 +83,26 @@ fun offlineWorkSurvivesReopening() {
     store.close()
 }
 
+fun aWalkListWorksOffline() {
+    val store = OutreachStore.open(tempDir(), DEVICE)
+    fun door(house: String, latitude: Double?) = DoorInput(
+        area = "north-estate", patch = "elm-road", house = house, street = "Oak Lane",
+        locality = null, postcode = "AB1 2CD", latitude = latitude,
+        longitude = latitude?.let { -0.1 },
+    )
+    val four = store.addDoor(door("4", 51.004))
+    val two = store.addDoor(door("2", 51.002))
+    store.recordKnock(two, Outcome.NOT_IN)
+    store.recordKnock(two, Outcome.NOT_IN)
+    store.recordKnock(store.addDoor(door("6", null)), Outcome.NO_KNOCKING)
+    val walk = store.walkList("elm-road", null, null)
+    check(walk.map { it.addressId } == listOf(two, four)) { "$walk" }
+    check(walk[0].revisit == listOf(Revisit.TRY_ANOTHER_TIME)) { "${walk[0]}" }
+    val fromNorth = store.walkList("elm-road", 51.01, -0.1)
+    check(fromNorth.first().addressId == four) { "$fromNorth" }
+    store.close()
+}
+
 fun badInputIsATypedError() {
     val store = OutreachStore.open(tempDir(), DEVICE)
     try {
@@ -182,6 +202,7 @@ fun syncWithARealServer() {
 fun main() {
     val tests = listOf(
         "offlineWorkSurvivesReopening" to ::offlineWorkSurvivesReopening,
+        "aWalkListWorksOffline" to ::aWalkListWorksOffline,
         "badInputIsATypedError" to ::badInputIsATypedError,
         "syncWithARealServer" to ::syncWithARealServer,
     )
