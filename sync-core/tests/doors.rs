@@ -258,3 +258,79 @@ fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge() {
     assert!(bob.person(first).is_err());
     assert_eq!(bob.pending_changes(), 0);
 }
+
+#[test]
+fn late_edits_to_shared_entries_and_sets_reach_the_survivor() {
+    let clock = ManualClock::new(START);
+    let mut hub = MemoryHub::new();
+    let mut alice = phone(&clock);
+    let mut bob = phone(&clock);
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    let first = alice
+        .create_person(&new, |p| {
+            p.set_name(Some("Sam Jones"))?;
+            p.set_interest("parks", true)
+        })
+        .unwrap();
+    let mut promised = None;
+    let mut joined = None;
+    let second = bob
+        .create_person(&new, |p| {
+            p.set_name(Some("Sam Jones"))?;
+            p.set_interest("youth", true)?;
+            promised = Some(p.log_doorstep(
+                Doorstep::new(DoorOutcome::Spoke).follow_up("Send the youth club dates", None),
+            )?);
+            joined = Some(p.record(InteractionKind::WorkingGroup {
+                group: "Youth".into(),
+                start: START,
+                end: None,
+            })?);
+            Ok(())
+        })
+        .unwrap();
+    let (promised, joined) = (promised.unwrap(), joined.unwrap());
+    sync(&mut hub, &mut alice);
+    sync(&mut hub, &mut bob);
+    hub.merge_people(first, second, clock.now()).unwrap();
+    let Some(Record::Person(merged)) = hub.record(first) else {
+        panic!("survivor missing")
+    };
+    assert_eq!(merged.name.as_deref(), Some("Sam Jones"));
+    assert!(merged.interests.contains("parks") && merged.interests.contains("youth"));
+    assert_eq!(merged.follow_ups_owed().count(), 1);
+
+    // Bob, not knowing, does the follow-up, ends the membership, drops an
+    // interest and records that they asked not to be contacted.
+    clock.advance(HOUR);
+    bob.edit_person(second, |p| {
+        p.complete_follow_up(promised, Some("Posted"))?;
+        p.end(joined, clock.now())?;
+        p.set_interest("youth", false)?;
+        p.set_do_not_contact(true)
+    })
+    .unwrap();
+    sync(&mut hub, &mut bob);
+    let Some(Record::Person(survivor)) = hub.record(first) else {
+        panic!("survivor missing")
+    };
+    assert_eq!(
+        survivor.follow_ups_owed().count(),
+        0,
+        "the follow-up done was lost"
+    );
+    assert!(matches!(
+        survivor.interaction(joined).map(|i| &i.kind),
+        Some(InteractionKind::WorkingGroup { end: Some(_), .. })
+    ));
+    assert!(!survivor.interests.contains("youth"));
+    assert!(
+        survivor.interests.contains("parks"),
+        "Alice's interest stays"
+    );
+    assert!(survivor.do_not_contact);
+    // Pushing again changes nothing.
+    let heads = hub.heads(first);
+    sync(&mut hub, &mut bob);
+    assert_eq!(hub.heads(first), heads);
+}
