@@ -71,6 +71,21 @@ async fn merge_own(db: &Db, push: Option<sync_core::Push>, now: Timestamp) -> Re
     }
 }
 
+/// Marks a door "do not knock", or takes the mark off.
+pub async fn set_do_not_knock(db: &Db, id: DocId, value: bool, now: Timestamp) -> Result<()> {
+    let by = server_device(db).await?;
+    let stored = {
+        let mut conn = db.pool.acquire().await?;
+        stored_bytes(&mut conn, id).await?
+    }
+    .ok_or(Error::NotFound("door"))?;
+    let Record::Address(door) = read_record(&stored)? else {
+        return Err(Error::NotFound("door"));
+    };
+    let push = authoring::address_push(Some(&stored), id, &door.details(), value, by, now)?;
+    merge_own(db, push, now).await
+}
+
 /// Merges two records of one person on behalf of `actor`
 /// ([`sync::merge_people`]), logs it, and scrubs the merged-away
 /// document's bytes from the database files.

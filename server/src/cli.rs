@@ -177,6 +177,15 @@ pub enum AdminCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Mark a door "do not knock" (`--do-not-knock true`), or take the mark
+    /// off (`false`). Doors marked leave every walk list.
+    Door {
+        /// The door's address record id.
+        address: String,
+        /// Whether nobody should knock there.
+        #[arg(long, action = clap::ArgAction::Set)]
+        do_not_knock: bool,
+    },
     /// List people who look recorded twice (same email, same phone, or the
     /// same household and a similar name).
     Duplicates,
@@ -406,6 +415,15 @@ impl Cli {
             }
             Command::Admin(AdminCommand::ImportAddresses { file }) => {
                 import_addresses(&db, &file, clock).await?
+            }
+            Command::Admin(AdminCommand::Door {
+                address,
+                do_not_knock,
+            }) => {
+                let id = parse_record_id(&address)?;
+                admin::set_do_not_knock(&db, id, do_not_knock, clock.now()).await?;
+                let state = if do_not_knock { "marked" } else { "unmarked" };
+                println!("{id} is {state} do-not-knock; phones see it at their next sync");
             }
             Command::Admin(AdminCommand::Duplicates) => {
                 let pairs = admin::duplicates(&db, audit::COMMAND_LINE, clock.now()).await?;

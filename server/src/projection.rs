@@ -79,15 +79,7 @@ pub fn door_key(address: &NewAddress) -> String {
 async fn project_address(conn: &mut AnyConnection, a: &Address) -> Result<()> {
     delete_rows(conn, a.id, &ADDRESS_ROWS).await?;
     let id = a.id.to_string();
-    let key = door_key(&NewAddress {
-        area: a.area.clone(),
-        patch: a.patch.clone(),
-        house: a.house.clone(),
-        street: a.street.clone(),
-        locality: a.locality.clone(),
-        postcode: a.postcode.clone(),
-        location: a.location,
-    });
+    let key = door_key(&a.details());
     sqlx::query(
         "INSERT INTO addresses (id, patch, door_key, do_not_knock) VALUES ($1, $2, $3, $4)",
     )

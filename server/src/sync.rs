@@ -763,15 +763,7 @@ async fn mark_do_not_knock(
     let Record::Address(address) = read_record(&stored.bytes)? else {
         return Ok(());
     };
-    let same = sync_core::NewAddress {
-        area: address.area,
-        patch: address.patch,
-        house: address.house,
-        street: address.street,
-        locality: address.locality,
-        postcode: address.postcode,
-        location: address.location,
-    };
+    let same = address.details();
     if let Some(push) = authoring::address_push(Some(&stored.bytes), door, &same, true, by, now)? {
         store_server_push(tx, door, &stored, &push, now, ladder).await?;
     }

@@ -207,6 +207,26 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
         .walk_list("elm-road", None)
         .expect("walk list");
     assert!(list.iter().all(|s| s.address != eight));
+
+    // Number 16 was imported as do-not-knock; an admin takes the mark off.
+    let sixteen = admin
+        .replica
+        .records()
+        .expect("records")
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Address(a) if a.house == "16" => Some(a.id),
+            _ => None,
+        })
+        .expect("door 16");
+    let id = sixteen.to_string();
+    outreach_admin(&db.url, &["door", &id, "--do-not-knock", "false"]);
+    champion.sync(&server.base);
+    let list = champion
+        .replica
+        .walk_list("elm-road", None)
+        .expect("walk list");
+    assert!(list.iter().any(|s| s.address == sixteen));
 }
 
 fn admin_json(server: &TestServer, token: &str, path: &str) -> serde_json::Value {

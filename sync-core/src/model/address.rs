@@ -40,6 +40,20 @@ impl Address {
         self.visits.iter().max_by_key(|v| (v.at, v.id))
     }
 
+    /// The door's details as an input, to write them again (with a
+    /// changed do-not-knock mark, say).
+    pub fn details(&self) -> NewAddress {
+        NewAddress {
+            area: self.area.clone(),
+            patch: self.patch.clone(),
+            house: self.house.clone(),
+            street: self.street.clone(),
+            locality: self.locality.clone(),
+            postcode: self.postcode.clone(),
+            location: self.location,
+        }
+    }
+
     /// The door as one line, for lists ("12 Oak Lane, Flat 2, AB1 2CD").
     pub fn one_line(&self) -> String {
         let mut line = format!("{} {}", self.house, self.street);
