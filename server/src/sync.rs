@@ -336,7 +336,7 @@ async fn lock_document(conn: &mut AnyConnection, id: DocId) -> Result<Option<(St
     /// (bytes, version, kind, patch, devices).
     type Row = (Vec<u8>, i64, String, Option<String>, String);
     let row: Option<Row> = sqlx::query_as(
-        "UPDATE documents SET version = version WHERE id = $1          RETURNING bytes, version, kind, patch, devices",
+        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version, kind, patch, devices",
     )
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
