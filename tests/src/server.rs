@@ -236,6 +236,28 @@ pub fn post_json_method<T: DeserializeOwned>(
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
 }
 
+/// Configures the area `north-estate` through the admin API: topic
+/// `parks`, and the patches `elm-road` (400 households) and `oak-lane`
+/// (250).
+pub fn configure_area(server: &TestServer, admin_token: &str) {
+    let _: serde_json::Value = post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/area", server.base),
+        Some(admin_token),
+        &serde_json::json!({ "area": "north-estate", "name": "North Estate", "topics": ["parks"] }),
+        200,
+    );
+    for (slug, households) in [("elm-road", 400), ("oak-lane", 250)] {
+        let _: serde_json::Value = post_json_method(
+            "PUT",
+            &format!("{}/v1/admin/patches/{slug}", server.base),
+            Some(admin_token),
+            &serde_json::json!({ "name": slug, "households": households }),
+            200,
+        );
+    }
+}
+
 /// Sends JSON with `method` (POST or PUT); returns the status and the body.
 pub fn send_json(
     method: &str,

@@ -14,25 +14,6 @@ const START: Timestamp = Timestamp::from_millis(1_789_000_000_000);
 const HOUR: i64 = 3_600_000;
 const AREA: &str = "north-estate";
 
-fn configure_area(server: &TestServer, admin_token: &str) {
-    let _: serde_json::Value = tests::server::post_json_method(
-        "PUT",
-        &format!("{}/v1/admin/area", server.base),
-        Some(admin_token),
-        &serde_json::json!({ "area": AREA, "name": "North Estate" }),
-        200,
-    );
-    for (slug, households) in [("elm-road", 400), ("oak-lane", 250)] {
-        let _: serde_json::Value = tests::server::post_json_method(
-            "PUT",
-            &format!("{}/v1/admin/patches/{slug}", server.base),
-            Some(admin_token),
-            &serde_json::json!({ "name": slug, "households": households }),
-            200,
-        );
-    }
-}
-
 /// The door list an admin might be given: good lines, and bad ones on
 /// lines 4 (unknown patch), 6 (no street), 7 (not a postcode), 8 (a
 /// latitude with no longitude), 10 (not yes or no) and 12 (a quote left
@@ -56,7 +37,7 @@ oak-lane,1,Ash Road,,AB1 3EF,,,
 fn doors_are_imported_and_walked_offline(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
-    configure_area(&server, &admin.token);
+    tests::server::configure_area(&server, &admin.token);
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = dir.path().join("doors.csv");
     std::fs::write(&file, DOORS_CSV).expect("write the CSV");
@@ -238,7 +219,7 @@ fn admin_json(server: &TestServer, token: &str, path: &str) -> serde_json::Value
 fn a_late_edit_to_a_merged_person_lands_on_the_survivor(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
-    configure_area(&server, &admin.token);
+    tests::server::configure_area(&server, &admin.token);
     let mut alice = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     let mut bob = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     let new = NewPerson::new(AREA, "elm-road", EntryChannel::Doorstep);

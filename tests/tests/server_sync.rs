@@ -46,30 +46,11 @@ async fn count(db: &Db, sql: &str) -> i64 {
     n
 }
 
-fn configure_area(server: &TestServer, admin_token: &str) {
-    let _: serde_json::Value = tests::server::post_json_method(
-        "PUT",
-        &format!("{}/v1/admin/area", server.base),
-        Some(admin_token),
-        &serde_json::json!({ "area": AREA, "name": "North Estate", "topics": ["parks"] }),
-        200,
-    );
-    for (slug, households) in [("elm-road", 400), ("oak-lane", 250)] {
-        let _: serde_json::Value = tests::server::post_json_method(
-            "PUT",
-            &format!("{}/v1/admin/patches/{slug}", server.base),
-            Some(admin_token),
-            &serde_json::json!({ "name": slug, "households": households }),
-            200,
-        );
-    }
-}
-
 fn phones_converge_through_the_server(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
-    configure_area(&server, &admin.token);
+    tests::server::configure_area(&server, &admin.token);
     let mut phones = vec![
         HttpPhone::register(&server, Role::Champion, &["elm-road"]),
         HttpPhone::register(&server, Role::Champion, &["elm-road", "oak-lane"]),
@@ -471,7 +452,7 @@ fn each_device_token_is_rate_limited(db: TestDb) {
 fn changing_the_ladder_re_derives_every_stage(db: TestDb) {
     let server = TestServer::start(&db, START);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);
-    configure_area(&server, &admin.token);
+    tests::server::configure_area(&server, &admin.token);
     admin.sync(&server.base);
     for outcome in [DoorOutcome::Spoke, DoorOutcome::NotIn] {
         admin
