@@ -791,8 +791,15 @@ async fn answer_pull(
         response.erased.push(pull.doc);
         return Ok(());
     }
-    if let Some(to) = redirect_of(conn, pull.doc).await? {
-        response.redirected.push(Redirect { from: pull.doc, to });
+    if let Gone::MergedInto(tombstone) = gone(conn, pull.doc).await? {
+        if scope.can_read(&tombstone.audience) {
+            response.redirected.push(Redirect {
+                from: pull.doc,
+                to: tombstone.survivor,
+            });
+        } else {
+            response.unavailable.push(pull.doc);
+        }
         return Ok(());
     }
     let row: Option<(Vec<u8>, String, Option<String>, String)> =
@@ -817,7 +824,8 @@ async fn answer_pull(
 }
 
 /// (seq, document, 1 for an erasure or a redirect, kind, patch, devices,
-/// created_seq, the survivor a redirect leads to).
+/// created_seq, the survivor a redirect leads to). A redirect's patch and
+/// devices are the record's when it was merged.
 type FeedRow = (
     i64,
     String,
@@ -855,7 +863,8 @@ async fn read_feed(
     };
     let rows: Vec<FeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
-         d.kind, d.patch, d.devices, d.created_seq, r.survivor \
+         d.kind, COALESCE(d.patch, r.patch), COALESCE(d.devices, r.devices), d.created_seq, \
+         r.survivor \
          FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
          LEFT JOIN redirects r ON r.id = f.doc_id \
          WHERE f.seq > $1 ORDER BY f.seq LIMIT $2"
@@ -881,10 +890,15 @@ async fn read_feed(
         let doc: DocId = doc
             .parse()
             .map_err(|_| Error::Corrupt(format!("feed document id {doc}")))?;
-        if let (1, Some(to)) = (erasure, &survivor) {
-            let to = parse_survivor(to)?;
-            let redirect = Redirect { from: doc, to };
-            if !response.redirected.contains(&redirect) {
+        if let (1, Some(to), Some(devices)) = (erasure, &survivor, &devices) {
+            // Only devices that could read the record when it was merged
+            // hear of it: a redirect says two ids were one person.
+            let merged = audience_from(DocKind::Person.as_str(), patch.clone(), devices)?;
+            let redirect = Redirect {
+                from: doc,
+                to: parse_survivor(to)?,
+            };
+            if scope.can_read(&merged) && !response.redirected.contains(&redirect) {
                 response.redirected.push(redirect);
             }
             continue;

@@ -448,10 +448,14 @@ impl MemoryHub {
                 continue;
             }
             if let Some(tombstone) = self.redirects.get(doc) {
-                response.redirected.push(Redirect {
-                    from: *doc,
-                    to: tombstone.to,
-                });
+                if scope.can_read(&tombstone.audience) {
+                    response.redirected.push(Redirect {
+                        from: *doc,
+                        to: tombstone.to,
+                    });
+                } else {
+                    response.unavailable.push(*doc);
+                }
                 continue;
             }
             match self.docs.get(doc) {
@@ -475,7 +479,17 @@ impl MemoryHub {
             }
             match entry {
                 FeedEntry::Erased(doc) => response.erased.push(*doc),
-                FeedEntry::Redirected(redirect) => response.redirected.push(*redirect),
+                FeedEntry::Redirected(redirect) => {
+                    // Only devices that could read the record when it was
+                    // merged hear of it.
+                    let may_read = self
+                        .redirects
+                        .get(&redirect.from)
+                        .is_some_and(|t| scope.can_read(&t.audience));
+                    if may_read {
+                        response.redirected.push(*redirect);
+                    }
+                }
                 FeedEntry::Changes { doc, changes } => {
                     let stored = &self.docs[doc];
                     if !scope.can_read(&stored.audience) || whole_sent.contains(doc) {

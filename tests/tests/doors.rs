@@ -312,6 +312,12 @@ fn a_late_edit_to_a_merged_person_lands_on_the_survivor(db: TestDb) {
         survivor
     );
 
+    // A champion of another patch is not told that the two ids were one
+    // person.
+    let mut elsewhere = HttpPhone::register(&server, Role::Champion, &["oak-lane"]);
+    let (_, body) = elsewhere.round_trip(&server.base);
+    assert!(tests::server::decode_response(&body).redirected.is_empty());
+
     // Alice gets everything on the record she made.
     alice.sync(&server.base);
     assert!(alice.replica.person(second).is_err());
