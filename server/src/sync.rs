@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use sync_core::authoring::{self, Reduction};
 use sync_core::hub::{Rehome, rehome_push};
 use sync_core::{
@@ -190,21 +190,9 @@ async fn merge_in(
     ladder: &mut Ladder,
 ) -> Result<(PushOutcome, Option<u64>)> {
     for _ in 0..MERGE_ATTEMPTS {
-        // A no-op update locks the row until commit, so merges of one
-        // document from several processes queue here instead of racing.
-        let stored: Option<Stored> = sqlx::query(
-            "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version",
-        )
-        .bind(push.doc.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| -> Result<Stored> {
-            Ok(Stored {
-                bytes: row.try_get(0)?,
-                version: row.try_get(1)?,
-            })
-        })
-        .transpose()?;
+        // Merges of one document from several processes queue here
+        // instead of racing.
+        let stored = lock_document(tx, push.doc).await?;
         // A stored document is neither erased nor merged away (both delete
         // it in the transaction that records them). Without one, look: this
         // runs after the lock above, so an erasure or a merge that held the
@@ -319,35 +307,23 @@ fn heads_from_bytes(bytes: &[u8]) -> Vec<Head> {
 /// The record an id stands for now: the survivor for a merged-away id
 /// (redirects always lead straight to a live record), else the id itself.
 pub async fn current_id(conn: &mut AnyConnection, id: DocId) -> Result<DocId> {
-    Ok(redirect_of(conn, id).await?.unwrap_or(id))
+    Ok(match gone(conn, id).await? {
+        Gone::MergedInto(tombstone) => tombstone.survivor,
+        Gone::Erased | Gone::Never => id,
+    })
 }
 
-/// Where a merged-away record leads.
-async fn redirect_of(conn: &mut AnyConnection, id: DocId) -> Result<Option<DocId>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT survivor FROM redirects WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|(survivor,)| parse_survivor(&survivor)).transpose()
-}
-
-/// The survivor's row, locked until commit (see [`merge_in`]).
-async fn lock_document(conn: &mut AnyConnection, id: DocId) -> Result<Option<(Stored, Audience)>> {
-    /// (bytes, version, kind, patch, devices).
-    type Row = (Vec<u8>, i64, String, Option<String>, String);
-    let row: Option<Row> = sqlx::query_as(
-        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version, kind, patch, devices",
+/// Reads a document's row and locks it until the transaction ends: a no-op
+/// update, because on PostgreSQL a SELECT would not lock it. No merge from
+/// another process can then slip in between reading and writing it.
+async fn lock_document(conn: &mut AnyConnection, id: DocId) -> Result<Option<Stored>> {
+    let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
+        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version",
     )
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|(bytes, version, kind, patch, devices)| {
-        Ok((
-            Stored { bytes, version },
-            audience_from(&kind, patch, &devices)?,
-        ))
-    })
-    .transpose()
+    Ok(row.map(|(bytes, version)| Stored { bytes, version }))
 }
 
 /// Answers a push to a merged-away record: what the device wrote there is
@@ -381,7 +357,7 @@ async fn rehome(
         Rehome::Absorb { late, since, heads } => (late, since, heads),
     };
     for _ in 0..MERGE_ATTEMPTS {
-        let Some((stored, _)) = lock_document(tx, tombstone.survivor).await? else {
+        let Some(stored) = lock_document(tx, tombstone.survivor).await? else {
             // The survivor was merged away or erased since the redirect was
             // read (another process): read where the record leads now.
             match gone(tx, push.doc).await? {
@@ -482,13 +458,16 @@ async fn merge_people_in(
     };
     let first = lock_document(tx, first).await?;
     let second = lock_document(tx, second).await?;
-    let (kept, (gone, gone_audience)) = match (first, second) {
-        (Some(a), Some(b)) if survivor < other => (a.0, b),
-        (Some(a), Some(b)) => (b.0, a),
+    let (kept, gone) = match (first, second) {
+        (Some(a), Some(b)) if survivor < other => (a, b),
+        (Some(a), Some(b)) => (b, a),
         _ => return Err(Error::NotFound("person")),
     };
+    let gone_record = read_record(&gone.bytes)?;
+    // Devices that could write it as it is now may still write to it.
+    let gone_audience = gone_record.audience();
     let (Record::Person(kept_person), Record::Person(absorbed)) =
-        (read_record(&kept.bytes)?, read_record(&gone.bytes)?)
+        (read_record(&kept.bytes)?, gone_record)
     else {
         return Err(Error::BadRequest("only people can be merged".into()));
     };
@@ -497,9 +476,9 @@ async fn merge_people_in(
             "the two records are in different areas".into(),
         ));
     }
-    // The merged-away record's rows go first: the survivor takes over its
-    // entry ids.
-    projection::remove(tx, other).await?;
+    // The merged-away record goes first: the survivor takes over its entry
+    // ids, which its projection rows hold.
+    remove_document(tx, other).await?;
     let mut ladder = area_ladder(tx).await?;
     if let Some(push) = authoring::absorb_push(&kept.bytes, &absorbed, None, now)? {
         store_server_push(tx, survivor, &kept, &push, now, &mut ladder).await?;
@@ -508,14 +487,6 @@ async fn merge_people_in(
         .into_iter()
         .flatten()
         .collect();
-    sqlx::query("DELETE FROM documents WHERE id = $1")
-        .bind(other.to_string())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
-        .bind(other.to_string())
-        .execute(&mut *tx)
-        .await?;
     sqlx::query("UPDATE redirects SET survivor = $1 WHERE survivor = $2")
         .bind(survivor.to_string())
         .bind(other.to_string())
@@ -534,11 +505,34 @@ async fn merge_people_in(
     .bind(now.as_millis())
     .execute(&mut *tx)
     .await?;
-    let seq = next_seq(tx).await?;
+    append_tombstone(tx, other).await
+}
+
+/// Deletes a document, its feed entries and every projection row derived
+/// from it (erasure, or a merge). Returns whether it was held.
+async fn remove_document(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
+    let held = sqlx::query("DELETE FROM documents WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        > 0;
+    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    projection::remove(conn, id).await?;
+    Ok(held)
+}
+
+/// Appends a feed entry with no changes for `id`: an erasure, or a
+/// redirect while `redirects` holds the id.
+async fn append_tombstone(conn: &mut AnyConnection, id: DocId) -> Result<()> {
+    let seq = next_seq(conn).await?;
     sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
         .bind(seq as i64)
-        .bind(other.to_string())
-        .execute(&mut *tx)
+        .bind(id.to_string())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -657,17 +651,7 @@ async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
-    let held = sqlx::query("DELETE FROM documents WHERE id = $1")
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-        > 0;
-    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    projection::remove(conn, id).await?;
+    let held = remove_document(conn, id).await?;
     let newly = sqlx::query(
         "INSERT INTO erased (id, erased_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
     )
@@ -678,12 +662,7 @@ async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result
     .rows_affected()
         > 0;
     if newly || held {
-        let seq = next_seq(conn).await?;
-        sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, NULL)")
-            .bind(seq as i64)
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
+        append_tombstone(conn, id).await?;
     }
     Ok(held)
 }
@@ -703,19 +682,11 @@ pub async fn reduce_person(
         let _guard = db.write_guard().await;
         let mut tx = db.pool.begin().await?;
         let id = current_id(&mut tx, id).await?;
-        // A no-op update locks the row until commit (on PostgreSQL, a
-        // SELECT would not), so no merge from another process can slip in
-        // between reading the record and erasing it.
-        let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("UPDATE documents SET version = version WHERE id = $1 RETURNING bytes")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((bytes,)) = row else {
+        let Some(stored) = lock_document(&mut tx, id).await? else {
             tx.rollback().await?;
             return Err(Error::NotFound("person"));
         };
-        let Record::Person(person) = read_record(&bytes)? else {
+        let Record::Person(person) = read_record(&stored.bytes)? else {
             tx.rollback().await?;
             return Err(Error::NotFound("person"));
         };
@@ -757,7 +728,7 @@ async fn mark_do_not_knock(
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<()> {
-    let Some((stored, _)) = lock_document(tx, door).await? else {
+    let Some(stored) = lock_document(tx, door).await? else {
         return Ok(());
     };
     let Record::Address(address) = read_record(&stored.bytes)? else {
