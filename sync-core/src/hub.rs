@@ -419,9 +419,7 @@ impl MemoryHub {
                     "this record was erased",
                 ))
             } else if let Some(tombstone) = self.redirects.get(&push.doc).cloned() {
-                let outcome = self.rehome(push, &tombstone, scope);
-                response.more |= outcome == PushOutcome::Resend;
-                outcome
+                self.rehome(push, &tombstone, scope)
             } else {
                 let stored = self.docs.get(&push.doc).map(|d| d.bytes.as_slice());
                 match merge_push(stored, push, scope) {
@@ -553,12 +551,12 @@ impl MemoryHub {
             Rehome::Rejected(rejection) => return PushOutcome::Rejected(rejection),
             Rehome::Absorb { late, since, heads } => (late, since, heads),
         };
-        let Some(survivor) = self.docs.get(&tombstone.to) else {
+        if !self.docs.contains_key(&tombstone.to) {
             return PushOutcome::Rejected(Rejection::new(
                 RejectionCode::Erased,
                 "this record was erased",
             ));
-        };
+        }
         // The hub has no clock: the absorbed change carries the latest time
         // the device recorded anything.
         let at = late
@@ -568,23 +566,43 @@ impl MemoryHub {
             .chain([late.created_at])
             .max()
             .unwrap_or(late.created_at);
-        match crate::authoring::absorb_push(&survivor.bytes, &late, since.as_deref(), at) {
-            Ok(Some(absorb)) => {
-                let stored = survivor.bytes.clone();
-                if let PushMerge::Merged(merged) = merge_push(Some(&stored), &absorb, &Scope::Admin)
-                {
-                    self.store(tombstone.to, &merged);
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                return PushOutcome::Rejected(Rejection::new(RejectionCode::Invalid, e));
-            }
+        if let Err(e) = self.absorb(tombstone.to, &late, since.as_deref(), at) {
+            return PushOutcome::Rejected(Rejection::new(RejectionCode::Invalid, e));
         }
         PushOutcome::Redirected {
             to: tombstone.to,
             heads,
         }
+    }
+
+    /// Moves what `absorbed` holds into the stored `survivor`
+    /// ([`crate::authoring::absorb_push`]), as the hub's own change.
+    fn absorb(
+        &mut self,
+        survivor: DocId,
+        absorbed: &crate::model::Person,
+        since: Option<&crate::model::Person>,
+        at: crate::ids::Timestamp,
+    ) -> Result<(), crate::Error> {
+        let Some(kept) = self.docs.get(&survivor) else {
+            return Err(crate::Error::NoSuchRecord(survivor));
+        };
+        let stored = kept.bytes.clone();
+        if let Some(push) = crate::authoring::absorb_push(&stored, absorbed, since, at)?
+            && let PushMerge::Merged(merged) = merge_push(Some(&stored), &push, &Scope::Admin)
+        {
+            self.store(survivor, &merged);
+        }
+        Ok(())
+    }
+
+    /// Deletes a document and the feed entries holding its changes;
+    /// returns whether it was held.
+    fn remove(&mut self, id: DocId) -> bool {
+        let held = self.docs.remove(&id).is_some();
+        self.feed
+            .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == id));
+        held
     }
 
     /// Merges two records of one person: `survivor` gets what `other` holds
@@ -600,24 +618,16 @@ impl MemoryHub {
         if survivor == other {
             return Err(crate::Error::NoSuchRecord(other));
         }
-        let (Some(kept), Some(gone)) = (self.docs.get(&survivor), self.docs.get(&other)) else {
+        let (true, Some(gone)) = (self.docs.contains_key(&survivor), self.docs.get(&other)) else {
             return Err(crate::Error::NoSuchRecord(other));
         };
         let audience = gone.audience.clone();
         let Record::Person(absorbed) = read_record(&gone.bytes)? else {
             return Err(crate::Error::NoSuchRecord(other));
         };
-        let mut gone_doc = document::load(&gone.bytes)?;
-        let heads = heads_to_wire(&sorted(gone_doc.get_heads()));
-        if let Some(push) = crate::authoring::absorb_push(&kept.bytes, &absorbed, None, at)? {
-            let stored = kept.bytes.clone();
-            if let PushMerge::Merged(merged) = merge_push(Some(&stored), &push, &Scope::Admin) {
-                self.store(survivor, &merged);
-            }
-        }
-        self.docs.remove(&other);
-        self.feed
-            .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == other));
+        let heads = document_heads(&gone.bytes)?;
+        self.absorb(survivor, &absorbed, None, at)?;
+        self.remove(other);
         for tombstone in self.redirects.values_mut() {
             if tombstone.to == other {
                 tombstone.to = survivor;
@@ -686,9 +696,7 @@ impl MemoryHub {
             }
         }
         self.redirects.remove(&id);
-        let held = self.docs.remove(&id).is_some();
-        self.feed
-            .retain(|_, e| !matches!(e, FeedEntry::Changes { doc, .. } if *doc == id));
+        let held = self.remove(id);
         if self.erased.insert(id) {
             self.append(FeedEntry::Erased(id));
         }
@@ -707,9 +715,7 @@ impl MemoryHub {
 
     /// The heads of a document, sorted.
     pub fn heads(&self, id: DocId) -> Option<Vec<Head>> {
-        let doc = self.docs.get(&id)?;
-        let mut doc = document::load(&doc.bytes).ok()?;
-        Some(heads_to_wire(&sorted(doc.get_heads())))
+        document_heads(&self.docs.get(&id)?.bytes).ok()
     }
 
     /// Ids of the documents held.
