@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use sync_core::{AreaConfig, DoorOutcome};
 
-use super::{Csv, Filters, Report, Setup, SqlValue, bind, cohort_range, fetch_bound};
+use super::{Csv, Filters, Report, Setup, fetch_bound};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -60,27 +60,8 @@ pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReac
         ));
     }
     let setup = Setup::load(db).await?;
-    let mut clauses = Vec::new();
     let mut values = Vec::new();
-    let mut push = |clause: &str, value: SqlValue| {
-        let placeholder = bind(&mut values, value);
-        clauses.push(clause.replace('?', &placeholder));
-    };
-    if let Some(from) = filters.from {
-        push("at >= ?", SqlValue::Int(from));
-    }
-    if let Some(to) = filters.to {
-        push("at < ?", SqlValue::Int(to));
-    }
-    if let Some(cohort) = &filters.cohort {
-        let (start, end) = cohort_range(cohort)?;
-        push("at >= ?", SqlValue::Int(start));
-        push("at < ?", SqlValue::Int(end));
-    }
-    let mut patch_clause = "1 = 1".to_owned();
-    if let Some(patch) = &filters.patch {
-        push("patch = ?", SqlValue::Text(patch.clone()));
-    }
+    let clauses = filters.time_and_patch("at", "patch", &mut values)?;
     let answered: Vec<String> = ANSWERED
         .iter()
         .map(|o| format!("'{}'", o.as_str()))
@@ -103,17 +84,11 @@ pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReac
         values,
     )
     .await?;
-    let mut list_values = Vec::new();
-    if let Some(patch) = &filters.patch {
-        let placeholder = bind(&mut list_values, SqlValue::Text(patch.clone()));
-        patch_clause = format!("patch = {placeholder}");
-    }
+    // Every patch's count: a few rows; the report keeps the chosen patch.
     let listed: Vec<(String, i64)> = fetch_bound(
         db,
-        format!(
-            "SELECT patch, COUNT(*) FROM addresses WHERE {patch_clause} GROUP BY patch ORDER BY patch"
-        ),
-        list_values,
+        "SELECT patch, COUNT(*) FROM addresses GROUP BY patch ORDER BY patch".to_owned(),
+        Vec::new(),
     )
     .await?;
     Ok(household_reach_from(

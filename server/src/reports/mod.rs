@@ -101,28 +101,46 @@ impl Filters {
             && cohort.is_none()
     }
 
+    /// Clauses for the dates (`from`, `to`, the `cohort` month) on the
+    /// column `time`, and the patch on the column `patch`, binding their
+    /// values after those already in `values`.
+    fn time_and_patch(
+        &self,
+        time: &str,
+        patch: &str,
+        values: &mut Vec<SqlValue>,
+    ) -> Result<Vec<String>> {
+        let mut clauses = Vec::new();
+        let mut push = |column: &str, op: &str, value: SqlValue| {
+            let placeholder = bind(values, value);
+            clauses.push(format!("{column} {op} {placeholder}"));
+        };
+        if let Some(from) = self.from {
+            push(time, ">=", SqlValue::Int(from));
+        }
+        if let Some(to) = self.to {
+            push(time, "<", SqlValue::Int(to));
+        }
+        if let Some(cohort) = &self.cohort {
+            let (start, end) = cohort_range(cohort)?;
+            push(time, ">=", SqlValue::Int(start));
+            push(time, "<", SqlValue::Int(end));
+        }
+        if let Some(value) = &self.patch {
+            push(patch, "=", SqlValue::Text(value.clone()));
+        }
+        Ok(clauses)
+    }
+
     /// The SQL condition on `people p` and its parameters, checked.
     fn condition(&self) -> Result<(String, Vec<SqlValue>)> {
-        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
         let mut values = Vec::new();
+        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
+        clauses.extend(self.time_and_patch("p.first_contact_at", "p.patch", &mut values)?);
         let mut push = |clause: &str, value: SqlValue| {
             let placeholder = bind(&mut values, value);
             clauses.push(clause.replace('?', &placeholder));
         };
-        if let Some(from) = self.from {
-            push("p.first_contact_at >= ?", SqlValue::Int(from));
-        }
-        if let Some(to) = self.to {
-            push("p.first_contact_at < ?", SqlValue::Int(to));
-        }
-        if let Some(cohort) = &self.cohort {
-            let (start, end) = cohort_range(cohort)?;
-            push("p.first_contact_at >= ?", SqlValue::Int(start));
-            push("p.first_contact_at < ?", SqlValue::Int(end));
-        }
-        if let Some(patch) = &self.patch {
-            push("p.patch = ?", SqlValue::Text(patch.clone()));
-        }
         if let Some(channel) = &self.channel {
             let channel = EntryChannel::parse(channel)
                 .ok_or_else(|| Error::BadRequest(format!("unknown entry channel {channel:?}")))?;
