@@ -122,20 +122,33 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         None => (AutoCommit::new(), None),
     };
     let before_heads = sorted(doc.get_heads());
-    if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
-        return reject(
-            RejectionCode::Malformed,
-            format!("not automerge changes: {e}"),
-        );
+    // A new record is loaded whole, which is quicker than applying its
+    // changes to an empty document; on any trouble (missing dependencies
+    // included) the general path below decides.
+    match stored
+        .is_none()
+        .then(|| document::load(&push.changes).ok())
+        .flatten()
+    {
+        Some(loaded) => doc = loaded,
+        None => {
+            if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
+                return reject(
+                    RejectionCode::Malformed,
+                    format!("not automerge changes: {e}"),
+                );
+            }
+        }
     }
     if !doc.get_missing_deps(&[]).is_empty() {
         return PushMerge::Resend;
     }
+    let after_heads = sorted(doc.get_heads());
     let device_heads = sorted(heads_from_wire(&push.heads));
     if device_heads.is_empty()
         || device_heads
             .iter()
-            .any(|h| doc.get_change_by_hash(h).is_none())
+            .any(|h| after_heads.binary_search(h).is_err() && doc.get_change_by_hash(h).is_none())
     {
         return if push.base.is_empty() {
             reject(
@@ -146,7 +159,6 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
             PushMerge::Resend
         };
     }
-    let after_heads = sorted(doc.get_heads());
     if after_heads == before_heads {
         return match &before {
             Some(record) if scope.can_read(&record.audience()) => PushMerge::Unchanged {
@@ -209,9 +221,19 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     }
     PushMerge::Merged(Box::new(Merged {
         bytes,
-        changes: doc.save_after(&before_heads),
+        // Everything in a new record is new to the server: the pushed bytes
+        // are its changes, with no need to encode them again.
+        changes: if before.is_none() {
+            push.changes.clone()
+        } else {
+            doc.save_after(&before_heads)
+        },
         heads: heads_to_wire(&after_heads),
-        reply: doc.save_after(&device_heads),
+        reply: if device_heads == after_heads {
+            Vec::new()
+        } else {
+            doc.save_after(&device_heads)
+        },
         record: after,
     }))
 }
