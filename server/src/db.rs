@@ -13,6 +13,22 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 
+/// Most parameters bound in one statement. Both databases allow far more
+/// (SQLite 32,766, PostgreSQL 65,535), but through sqlx on SQLite a
+/// statement's cost grows faster than its parameters: in the sync benchmark
+/// a people row cost 94 µs in statements of 4,000 parameters, and 12 µs in
+/// statements of 250.
+pub const MAX_PARAMS: usize = 250;
+
+/// `$n` placeholders for `count` parameters after the first `skip`, for
+/// statements that take a list (`IN (...)`, multi-row `VALUES`).
+pub fn placeholders(skip: usize, count: usize) -> String {
+    (skip + 1..=skip + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -13,7 +13,7 @@ use sync_core::{
     Ladder, NewAddress, Person, Record, StageRule, Timestamp,
 };
 
-use crate::db::Db;
+use crate::db::{Db, MAX_PARAMS, placeholders};
 use crate::error::Result;
 
 /// The shape of the projections. Bump it when what they hold changes:
@@ -62,46 +62,15 @@ pub async fn project(
     ladder: &Ladder,
     now: Timestamp,
 ) -> Result<()> {
-    match record {
-        Record::Person(p) => project_person(conn, p, ladder, now).await,
-        Record::Event(e) => project_event(conn, e).await,
-        Record::Area(a) => project_area(conn, a).await,
-        Record::Address(a) => project_address(conn, a).await,
-    }
+    let mut rows = Rows::default();
+    rows.replace(record, ladder, now);
+    rows.write(conn).await
 }
 
 /// The key that finds a door already held (see [`NewAddress::door_key`]).
 pub fn door_key(address: &NewAddress) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(address.door_key().as_bytes()))
-}
-
-async fn project_address(conn: &mut AnyConnection, a: &Address) -> Result<()> {
-    delete_rows(conn, a.id, &ADDRESS_ROWS).await?;
-    let id = a.id.to_string();
-    let key = door_key(&a.details());
-    sqlx::query(
-        "INSERT INTO addresses (id, patch, door_key, do_not_knock) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&id)
-    .bind(&a.patch)
-    .bind(key)
-    .bind(i64::from(a.do_not_knock))
-    .execute(&mut *conn)
-    .await?;
-    for v in &a.visits {
-        sqlx::query(
-            "INSERT INTO door_visits (id, address_id, patch, at, outcome) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(v.id.to_string())
-        .bind(&id)
-        .bind(&a.patch)
-        .bind(v.at.as_millis())
-        .bind(v.outcome.as_str())
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Rewrites every person's rows with `ladder` (after the area's ladder changed).
@@ -112,9 +81,11 @@ pub async fn reproject_people(
 ) -> Result<()> {
     let mut pages = PeoplePages::default();
     while let Some(people) = pages.next(conn).await? {
+        let mut rows = Rows::default();
         for p in &people {
-            project_person(conn, p, ladder, now).await?;
+            rows.replace_person(p, ladder, now);
         }
+        rows.write(conn).await?;
     }
     Ok(())
 }
@@ -153,202 +124,478 @@ impl PeoplePages {
     }
 }
 
-/// The rows derived from a person.
-const PERSON_ROWS: [&str; 5] = [
-    "DELETE FROM people WHERE id = $1",
-    "DELETE FROM interactions WHERE person_id = $1",
-    "DELETE FROM stages WHERE person_id = $1",
-    "DELETE FROM roles WHERE person_id = $1",
-    "DELETE FROM champion_contacts WHERE person_id = $1",
-];
-/// The rows derived from an event.
-const EVENT_ROWS: [&str; 1] = ["DELETE FROM events WHERE id = $1"];
-/// The rows derived from an area configuration.
-const AREA_ROWS: [&str; 2] = [
-    "DELETE FROM patches WHERE area_id = $1",
-    "DELETE FROM areas WHERE id = $1",
-];
-
-/// The rows derived from an address.
-const ADDRESS_ROWS: [&str; 2] = [
-    "DELETE FROM door_visits WHERE address_id = $1",
-    "DELETE FROM addresses WHERE id = $1",
-];
-
 /// Deletes every row derived from a document, whatever its kind (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
-    delete_rows(conn, id, &PERSON_ROWS).await?;
-    delete_rows(conn, id, &EVENT_ROWS).await?;
-    delete_rows(conn, id, &AREA_ROWS).await?;
-    delete_rows(conn, id, &ADDRESS_ROWS).await
+    let mut rows = Rows::default();
+    for owned in [PERSON_ROWS, EVENT_ROWS, AREA_ROWS, ADDRESS_ROWS] {
+        rows.delete(owned, id);
+    }
+    rows.write(conn).await
 }
 
-/// Runs `deletes` for the document `id`. Rewriting a record deletes only
-/// its own kind's rows: every statement costs a round trip to SQLite's
-/// worker thread, on every merge.
-async fn delete_rows(conn: &mut AnyConnection, id: DocId, deletes: &[&'static str]) -> Result<()> {
-    let id = id.to_string();
-    for sql in deletes {
-        sqlx::query(*sql).bind(&id).execute(&mut *conn).await?;
-    }
-    Ok(())
+/// A value in a projection row, of a type both databases share.
+#[derive(Debug, Clone)]
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
 }
 
-async fn project_person(
-    conn: &mut AnyConnection,
-    p: &Person,
-    ladder: &Ladder,
-    now: Timestamp,
-) -> Result<()> {
-    delete_rows(conn, p.id, &PERSON_ROWS).await?;
-    let id = p.id.to_string();
-    let progress = ladder.progress(p, now);
-    let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
-    let activity = p
-        .interactions
-        .iter()
-        .filter(|i| {
-            matches!(
-                i.kind,
-                InteractionKind::Attendance { .. }
-                    | InteractionKind::Volunteering { .. }
-                    | InteractionKind::WorkingGroup { .. }
-                    | InteractionKind::Role { .. }
-            )
-        })
-        .count();
-    sqlx::query(
-        "INSERT INTO people (id, area, patch, entry_channel, age_band, tenure, language, ethnicity, \
-         residency, do_not_contact, created_by, created_at, first_contact_at, highest_stage, \
-         conversation_at, participant_at, activity) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(&id)
-    .bind(&p.area)
-    .bind(&p.patch)
-    .bind(p.entry_channel.as_str())
-    .bind(p.age_band.map(|b| b.as_str()))
-    .bind(p.tenure.map(|t| t.as_str()))
-    .bind(p.language.as_deref())
-    .bind(
-        p.ethnicity
-            .as_deref()
-            .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring)),
-    )
-    .bind(residency.join(","))
-    .bind(i64::from(p.do_not_contact))
-    .bind(p.created_by.to_string())
-    .bind(p.created_at.as_millis())
-    .bind(progress.reached_at(0).map(Timestamp::as_millis))
-    .bind(progress.highest.map(|h| h as i64))
-    .bind(StageRule::Conversation.evidence(p, now).map(Timestamp::as_millis))
-    .bind(StageRule::Participant.evidence(p, now).map(Timestamp::as_millis))
-    .bind(activity as i64)
-    .execute(&mut *conn)
-    .await?;
-    // Reports count people from the first stage on: someone who has not
-    // reached it has no stage rows.
-    let stages = if progress.reached.first().is_some_and(Option::is_some) {
-        progress.reached.as_slice()
-    } else {
-        &[]
-    };
-    for (stage, reached) in stages.iter().enumerate() {
-        if let Some(at) = reached {
-            let days_from_previous = stage
-                .checked_sub(1)
-                .and_then(|previous| progress.reached[previous])
-                .map(|before| (at.as_millis() - before.as_millis()) / Timestamp::DAY_MILLIS);
-            sqlx::query(
-                "INSERT INTO stages (person_id, stage, stage_key, reached_at, days_from_previous) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&id)
-            .bind(stage as i64)
-            .bind(&ladder.stages()[stage].key)
-            .bind(at.as_millis())
-            .bind(days_from_previous)
-            .execute(&mut *conn)
-            .await?;
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Self::Text(Some(v))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Self::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Self::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Self::Text(v)
+    }
+}
+
+/// A projection table and its columns, in the order rows give them.
+#[derive(Debug)]
+struct Table {
+    name: &'static str,
+    columns: &'static [&'static str],
+}
+
+const PEOPLE: Table = Table {
+    name: "people",
+    columns: &[
+        "id",
+        "area",
+        "patch",
+        "entry_channel",
+        "age_band",
+        "tenure",
+        "language",
+        "ethnicity",
+        "residency",
+        "do_not_contact",
+        "created_by",
+        "created_at",
+        "first_contact_at",
+        "highest_stage",
+        "conversation_at",
+        "participant_at",
+        "activity",
+    ],
+};
+const STAGES: Table = Table {
+    name: "stages",
+    columns: &[
+        "person_id",
+        "stage",
+        "stage_key",
+        "reached_at",
+        "days_from_previous",
+    ],
+};
+const CHAMPION_CONTACTS: Table = Table {
+    name: "champion_contacts",
+    columns: &[
+        "person_id",
+        "recorded_by",
+        "patch",
+        "knocks",
+        "conversations",
+    ],
+};
+const INTERACTIONS: Table = Table {
+    name: "interactions",
+    columns: &[
+        "id",
+        "person_id",
+        "kind",
+        "at",
+        "recorded_by",
+        "outcome",
+        "event_id",
+        "follow_up_owed",
+        "follow_up_due",
+        "follow_up_done_at",
+        "patch",
+        "first_attendance",
+    ],
+};
+const ROLES: Table = Table {
+    name: "roles",
+    columns: &["id", "person_id", "kind", "name", "start_at", "end_at"],
+};
+const EVENTS: Table = Table {
+    name: "events",
+    columns: &[
+        "id",
+        "area",
+        "patch",
+        "title",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "place",
+        "created_by",
+    ],
+};
+const AREAS: Table = Table {
+    name: "areas",
+    columns: &["id", "area", "name", "threshold_percent"],
+};
+const PATCHES: Table = Table {
+    name: "patches",
+    columns: &["area_id", "slug", "name", "households"],
+};
+const ADDRESSES: Table = Table {
+    name: "addresses",
+    columns: &["id", "patch", "door_key", "do_not_knock"],
+};
+const DOOR_VISITS: Table = Table {
+    name: "door_visits",
+    columns: &["id", "address_id", "patch", "at", "outcome"],
+};
+
+/// The rows derived from one kind of record: each table, and the column
+/// naming the record.
+type Owned = &'static [(&'static str, &'static str)];
+
+const PERSON_ROWS: Owned = &[
+    ("people", "id"),
+    ("interactions", "person_id"),
+    ("stages", "person_id"),
+    ("roles", "person_id"),
+    ("champion_contacts", "person_id"),
+];
+const EVENT_ROWS: Owned = &[("events", "id")];
+const AREA_ROWS: Owned = &[("patches", "area_id"), ("areas", "id")];
+const ADDRESS_ROWS: Owned = &[("door_visits", "address_id"), ("addresses", "id")];
+
+/// Projection rows to rewrite, for any number of records, written by
+/// [`Rows::write`] in a few multi-row statements: each statement costs a
+/// round trip to SQLite's worker thread, so one per row would dominate a
+/// merge.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// Rows to delete: ids per (table, column naming the record).
+    deleted: BTreeMap<(&'static str, &'static str), Vec<String>>,
+    /// Rows to insert, per table: their values, row after row.
+    inserted: BTreeMap<&'static str, (&'static Table, Vec<Value>)>,
+}
+
+impl Rows {
+    /// Replaces every row derived from `record` (its old rows are deleted
+    /// first). `ladder` is the area's ladder. A record is replaced at most
+    /// once per batch.
+    pub fn replace(&mut self, record: &Record, ladder: &Ladder, now: Timestamp) {
+        match record {
+            Record::Person(p) => self.replace_person(p, ladder, now),
+            Record::Event(e) => self.replace_event(e),
+            Record::Area(a) => self.replace_area(a),
+            Record::Address(a) => self.replace_address(a),
         }
     }
-    let first_attendance = first_attendances(p);
-    // Per champion: (doors knocked, conversations).
-    let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for i in &p.interactions {
-        if let InteractionKind::Doorstep(d) = &i.kind {
-            let entry = doorsteps.entry(i.recorded_by.to_string()).or_default();
-            entry.0 += 1;
-            entry.1 += i64::from(d.outcome == DoorOutcome::Spoke);
-        }
-    }
-    for (champion, (knocks, conversations)) in doorsteps {
-        sqlx::query(
-            "INSERT INTO champion_contacts (person_id, recorded_by, patch, knocks, conversations) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(champion)
-        .bind(&p.patch)
-        .bind(knocks)
-        .bind(conversations)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for i in &p.interactions {
-        let (outcome, event, follow_up) = match &i.kind {
-            InteractionKind::Doorstep(d) => (Some(d.outcome.as_str()), None, d.follow_up.as_ref()),
-            InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
-                (None, Some(*event), None)
+
+    /// Writes the batch: every delete, then every insert.
+    pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+        for ((table, column), ids) in &self.deleted {
+            for chunk in ids.chunks(MAX_PARAMS) {
+                let sql = format!(
+                    "DELETE FROM {table} WHERE {column} IN ({})",
+                    placeholders(0, chunk.len())
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.execute(&mut *conn).await?;
             }
-            InteractionKind::Volunteering { event, .. } => (None, *event, None),
-            _ => (None, None, None),
+        }
+        for (table, values) in self.inserted.values() {
+            let width = table.columns.len();
+            for chunk in values.chunks(MAX_PARAMS / width * width) {
+                let rows: Vec<String> = (0..chunk.len() / width)
+                    .map(|row| format!("({})", placeholders(row * width, width)))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    table.name,
+                    table.columns.join(", "),
+                    rows.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for value in chunk {
+                    query = match value {
+                        Value::Int(v) => query.bind(*v),
+                        Value::Text(v) => query.bind(v.clone()),
+                    };
+                }
+                query.execute(&mut *conn).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, owned: Owned, id: DocId) {
+        let id = id.to_string();
+        for &key in owned {
+            self.deleted.entry(key).or_default().push(id.clone());
+        }
+    }
+
+    fn insert<const N: usize>(&mut self, table: &'static Table, row: [Value; N]) {
+        debug_assert_eq!(N, table.columns.len(), "{}", table.name);
+        self.inserted
+            .entry(table.name)
+            .or_insert_with(|| (table, Vec::new()))
+            .1
+            .extend(row);
+    }
+
+    fn replace_address(&mut self, a: &Address) {
+        self.delete(ADDRESS_ROWS, a.id);
+        let id = a.id.to_string();
+        self.insert(
+            &ADDRESSES,
+            [
+                id.clone().into(),
+                a.patch.as_str().into(),
+                door_key(&a.details()).into(),
+                i64::from(a.do_not_knock).into(),
+            ],
+        );
+        for v in &a.visits {
+            self.insert(
+                &DOOR_VISITS,
+                [
+                    v.id.to_string().into(),
+                    id.clone().into(),
+                    a.patch.as_str().into(),
+                    v.at.as_millis().into(),
+                    v.outcome.as_str().into(),
+                ],
+            );
+        }
+    }
+
+    fn replace_person(&mut self, p: &Person, ladder: &Ladder, now: Timestamp) {
+        self.delete(PERSON_ROWS, p.id);
+        let id = p.id.to_string();
+        let progress = ladder.progress(p, now);
+        let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
+        let activity = p
+            .interactions
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    InteractionKind::Attendance { .. }
+                        | InteractionKind::Volunteering { .. }
+                        | InteractionKind::WorkingGroup { .. }
+                        | InteractionKind::Role { .. }
+                )
+            })
+            .count();
+        self.insert(
+            &PEOPLE,
+            [
+                id.clone().into(),
+                p.area.as_str().into(),
+                p.patch.as_str().into(),
+                p.entry_channel.as_str().into(),
+                p.age_band.map(|b| b.as_str()).into(),
+                p.tenure.map(|t| t.as_str()).into(),
+                p.language.as_deref().into(),
+                p.ethnicity
+                    .as_deref()
+                    .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring))
+                    .into(),
+                residency.join(",").into(),
+                i64::from(p.do_not_contact).into(),
+                p.created_by.to_string().into(),
+                p.created_at.as_millis().into(),
+                progress.reached_at(0).map(Timestamp::as_millis).into(),
+                progress.highest.map(|h| h as i64).into(),
+                StageRule::Conversation
+                    .evidence(p, now)
+                    .map(Timestamp::as_millis)
+                    .into(),
+                StageRule::Participant
+                    .evidence(p, now)
+                    .map(Timestamp::as_millis)
+                    .into(),
+                (activity as i64).into(),
+            ],
+        );
+        // Reports count people from the first stage on: someone who has not
+        // reached it has no stage rows.
+        let stages = if progress.reached.first().is_some_and(Option::is_some) {
+            progress.reached.as_slice()
+        } else {
+            &[]
         };
-        sqlx::query(
-            "INSERT INTO interactions (id, person_id, kind, at, recorded_by, outcome, event_id, \
-             follow_up_owed, follow_up_due, follow_up_done_at, patch, first_attendance) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(i.id.to_string())
-        .bind(&id)
-        .bind(i.kind.tag())
-        .bind(i.at.as_millis())
-        .bind(i.recorded_by.to_string())
-        .bind(outcome)
-        .bind(event.map(|e| e.to_string()))
-        .bind(i64::from(follow_up.is_some()))
-        .bind(follow_up.and_then(|f| f.due).map(Timestamp::as_millis))
-        .bind(
-            follow_up
-                .and_then(|f| f.done.as_ref())
-                .map(|d| d.at.as_millis()),
-        )
-        .bind(&p.patch)
-        .bind(first_attendance.get(&i.id).copied())
-        .execute(&mut *conn)
-        .await?;
-        let membership = match &i.kind {
-            InteractionKind::Role { role, start, end } => {
-                Some(("role", role.as_str(), *start, *end))
+        for (stage, reached) in stages.iter().enumerate() {
+            if let Some(at) = reached {
+                let days_from_previous = stage
+                    .checked_sub(1)
+                    .and_then(|previous| progress.reached[previous])
+                    .map(|before| (at.as_millis() - before.as_millis()) / Timestamp::DAY_MILLIS);
+                self.insert(
+                    &STAGES,
+                    [
+                        id.clone().into(),
+                        (stage as i64).into(),
+                        ladder.stages()[stage].key.as_str().into(),
+                        at.as_millis().into(),
+                        days_from_previous.into(),
+                    ],
+                );
             }
-            InteractionKind::WorkingGroup { group, start, end } => {
-                Some(("working-group", group.as_str(), *start, *end))
+        }
+        let first_attendance = first_attendances(p);
+        // Per champion: (doors knocked, conversations).
+        let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for i in &p.interactions {
+            if let InteractionKind::Doorstep(d) = &i.kind {
+                let entry = doorsteps.entry(i.recorded_by.to_string()).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(d.outcome == DoorOutcome::Spoke);
             }
-            _ => None,
-        };
-        if let Some((kind, name, start, end)) = membership {
-            sqlx::query("INSERT INTO roles (id, person_id, kind, name, start_at, end_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(i.id.to_string())
-                .bind(&id)
-                .bind(kind)
-                .bind(name)
-                .bind(start.as_millis())
-                .bind(end.map(Timestamp::as_millis))
-                .execute(&mut *conn)
-                .await?;
+        }
+        for (champion, (knocks, conversations)) in doorsteps {
+            self.insert(
+                &CHAMPION_CONTACTS,
+                [
+                    id.clone().into(),
+                    champion.into(),
+                    p.patch.as_str().into(),
+                    knocks.into(),
+                    conversations.into(),
+                ],
+            );
+        }
+        for i in &p.interactions {
+            let (outcome, event, follow_up) = match &i.kind {
+                InteractionKind::Doorstep(d) => {
+                    (Some(d.outcome.as_str()), None, d.follow_up.as_ref())
+                }
+                InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
+                    (None, Some(*event), None)
+                }
+                InteractionKind::Volunteering { event, .. } => (None, *event, None),
+                _ => (None, None, None),
+            };
+            self.insert(
+                &INTERACTIONS,
+                [
+                    i.id.to_string().into(),
+                    id.clone().into(),
+                    i.kind.tag().into(),
+                    i.at.as_millis().into(),
+                    i.recorded_by.to_string().into(),
+                    outcome.into(),
+                    event.map(|e| e.to_string()).into(),
+                    i64::from(follow_up.is_some()).into(),
+                    follow_up
+                        .and_then(|f| f.due)
+                        .map(Timestamp::as_millis)
+                        .into(),
+                    follow_up
+                        .and_then(|f| f.done.as_ref())
+                        .map(|d| d.at.as_millis())
+                        .into(),
+                    p.patch.as_str().into(),
+                    first_attendance.get(&i.id).copied().into(),
+                ],
+            );
+            let membership = match &i.kind {
+                InteractionKind::Role { role, start, end } => {
+                    Some(("role", role.as_str(), *start, *end))
+                }
+                InteractionKind::WorkingGroup { group, start, end } => {
+                    Some(("working-group", group.as_str(), *start, *end))
+                }
+                _ => None,
+            };
+            if let Some((kind, name, start, end)) = membership {
+                self.insert(
+                    &ROLES,
+                    [
+                        i.id.to_string().into(),
+                        id.clone().into(),
+                        kind.into(),
+                        name.into(),
+                        start.as_millis().into(),
+                        end.map(Timestamp::as_millis).into(),
+                    ],
+                );
+            }
         }
     }
-    Ok(())
+
+    fn replace_event(&mut self, e: &Event) {
+        self.delete(EVENT_ROWS, e.id);
+        self.insert(
+            &EVENTS,
+            [
+                e.id.to_string().into(),
+                e.area.as_str().into(),
+                e.patch.as_str().into(),
+                e.title.as_str().into(),
+                e.kind.as_str().into(),
+                e.starts_at.as_millis().into(),
+                e.ends_at.map(Timestamp::as_millis).into(),
+                e.place.as_deref().into(),
+                e.created_by.to_string().into(),
+            ],
+        );
+    }
+
+    fn replace_area(&mut self, a: &AreaConfig) {
+        self.delete(AREA_ROWS, a.id);
+        let id = a.id.to_string();
+        self.insert(
+            &AREAS,
+            [
+                id.clone().into(),
+                a.area.as_str().into(),
+                a.name.as_str().into(),
+                i64::from(a.resident_led_threshold_percent).into(),
+            ],
+        );
+        for p in &a.patches {
+            self.insert(
+                &PATCHES,
+                [
+                    id.clone().into(),
+                    p.id.as_str().into(),
+                    p.name.as_str().into(),
+                    i64::from(p.households).into(),
+                ],
+            );
+        }
+    }
 }
 
 /// Per attendance, its `interactions.first_attendance`: 1 for the person's
@@ -373,48 +620,4 @@ fn first_attendances(p: &Person) -> BTreeMap<EntryId, i64> {
         }
     }
     flags
-}
-
-async fn project_event(conn: &mut AnyConnection, e: &Event) -> Result<()> {
-    delete_rows(conn, e.id, &EVENT_ROWS).await?;
-    sqlx::query(
-        "INSERT INTO events (id, area, patch, title, kind, starts_at, ends_at, place, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(e.id.to_string())
-    .bind(&e.area)
-    .bind(&e.patch)
-    .bind(&e.title)
-    .bind(e.kind.as_str())
-    .bind(e.starts_at.as_millis())
-    .bind(e.ends_at.map(Timestamp::as_millis))
-    .bind(e.place.as_deref())
-    .bind(e.created_by.to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn project_area(conn: &mut AnyConnection, a: &AreaConfig) -> Result<()> {
-    delete_rows(conn, a.id, &AREA_ROWS).await?;
-    let id = a.id.to_string();
-    sqlx::query("INSERT INTO areas (id, area, name, threshold_percent) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(&a.area)
-        .bind(&a.name)
-        .bind(i64::from(a.resident_led_threshold_percent))
-        .execute(&mut *conn)
-        .await?;
-    for p in &a.patches {
-        sqlx::query(
-            "INSERT INTO patches (area_id, slug, name, households) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&id)
-        .bind(&p.id)
-        .bind(&p.name)
-        .bind(i64::from(p.households))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }

@@ -8,7 +8,7 @@
 //! `version`: an update that finds another version rolls back and merges
 //! again from what was committed, so no change is lost.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sqlx::AnyConnection;
 use sync_core::authoring::{self, Reduction};
@@ -21,7 +21,7 @@ use sync_core::{
 
 use crate::audit::{self, Action};
 use crate::auth::{self, Device};
-use crate::db::Db;
+use crate::db::{Backend, Db, MAX_PARAMS, placeholders};
 use crate::error::{Error, Result};
 use crate::projection;
 
@@ -167,17 +167,297 @@ pub async fn merge_all(
     // same documents do not deadlock each other.
     let mut order: Vec<usize> = (0..pushes.len()).collect();
     order.sort_by_key(|&i| pushes[i].doc);
+    // Each document's first push joins the batch; another push to the
+    // same document (no phone sends one) is merged after it, alone.
+    let (mut batch, mut alone) = (Vec::new(), Vec::new());
+    for i in order {
+        if batch
+            .last()
+            .is_some_and(|&last: &usize| pushes[last].doc == pushes[i].doc)
+        {
+            alone.push(i);
+        } else {
+            batch.push(i);
+        }
+    }
     let _guard = db.write_guard().await;
     let mut tx = db.pool.begin().await?;
     // Read once per request, not per push; an area push in the request
     // updates it.
     let mut ladder = area_ladder(&mut tx).await?;
     let mut results = vec![(PushOutcome::Resend, None); pushes.len()];
-    for i in order {
+    let mut left = merge_batch(
+        &mut tx,
+        db.backend,
+        pushes,
+        &batch,
+        scope,
+        now,
+        &mut ladder,
+        &mut results,
+    )
+    .await?;
+    left.extend(alone);
+    // Stable: a document's pushes stay in the order they came.
+    left.sort_by_key(|&i| pushes[i].doc);
+    for i in left {
         results[i] = merge_in(&mut tx, &pushes[i], scope, now, &mut ladder).await?;
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// Merges the pushes `batch` (indexes into `pushes`, one per document, in
+/// document order) with a handful of statements in all, however many there
+/// are: one read of their documents, the merges in memory, then multi-row
+/// writes of documents, feed entries and projections. Every statement is a
+/// round trip to SQLite's worker thread, so statements per push, not the
+/// merging, used to bound ingest. Writes each outcome into `results`, and
+/// returns the pushes left for [`merge_in`]: those to an erased or
+/// merged-away id, and those whose document another process wrote since it
+/// was read.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the request's state, passed down"
+)]
+async fn merge_batch(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    pushes: &[Push],
+    batch: &[usize],
+    scope: &Scope,
+    now: Timestamp,
+    ladder: &mut Ladder,
+    results: &mut [(PushOutcome, Option<u64>)],
+) -> Result<Vec<usize>> {
+    let ids: Vec<String> = batch.iter().map(|&i| pushes[i].doc.to_string()).collect();
+    let mut stored = read_documents(tx, backend, &ids).await?;
+    let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
+    let gone = gone_ids(tx, &absent).await?;
+    let mut left = Vec::new();
+    let mut merged = Vec::new();
+    for (&i, id) in batch.iter().zip(&ids) {
+        if gone.contains(id) {
+            left.push(i);
+            continue;
+        }
+        let row = stored.remove(id);
+        match merge_push(row.as_ref().map(|r| r.bytes.as_slice()), &pushes[i], scope) {
+            PushMerge::Merged(m) => merged.push(Pending {
+                push: i,
+                id: id.clone(),
+                version: row.map(|r| r.version),
+                merged: m,
+            }),
+            other => results[i] = (other.into_outcome(), None),
+        }
+    }
+    if merged.is_empty() {
+        return Ok(left);
+    }
+    let mut ladder_changed = false;
+    for pending in &merged {
+        if let Record::Area(area) = &pending.merged.record
+            && area.ladder != *ladder
+        {
+            *ladder = area.ladder.clone();
+            ladder_changed = true;
+        }
+    }
+    // One block of sequence numbers, in document order. A push left for
+    // `merge_in` leaves a gap in the feed, which readers skip.
+    let last = take_seqs(tx, merged.len()).await?;
+    let first = last + 1 - merged.len() as u64;
+    let mut written = Vec::with_capacity(merged.len());
+    let (updates, inserts): (Vec<_>, Vec<_>) = merged
+        .into_iter()
+        .zip(first..)
+        .partition(|(p, _)| p.version.is_some());
+    for (pending, seq) in updates {
+        if update_document(tx, &pending, now).await? {
+            written.push((pending, seq));
+        } else {
+            left.push(pending.push);
+        }
+    }
+    let inserted = insert_documents(tx, &inserts, now).await?;
+    for (pending, seq) in inserts {
+        if inserted.contains(&pending.id) {
+            written.push((pending, seq));
+        } else {
+            // Another process created it since we looked: merge again.
+            left.push(pending.push);
+        }
+    }
+    insert_feed(tx, &written).await?;
+    let mut rows = projection::Rows::default();
+    for (pending, _) in &written {
+        rows.replace(&pending.merged.record, ladder, now);
+    }
+    rows.write(tx).await?;
+    if ladder_changed {
+        // Stages are derived with the ladder: a new ladder re-derives them all.
+        projection::reproject_people(tx, ladder, now).await?;
+    }
+    for (pending, seq) in written {
+        results[pending.push] = (PushMerge::Merged(pending.merged).into_outcome(), Some(seq));
+    }
+    Ok(left)
+}
+
+/// A push merged in memory, not yet written.
+struct Pending {
+    /// Its index in the request.
+    push: usize,
+    id: String,
+    /// The stored version it was merged with; `None` for a new document.
+    version: Option<i64>,
+    merged: Box<Merged>,
+}
+
+/// Reads the stored documents among `ids` (sorted). On PostgreSQL they are
+/// locked until the transaction ends, in id order, so no merge from another
+/// process slips in between reading and writing them; on SQLite the write
+/// guard already keeps writers apart.
+async fn read_documents(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    ids: &[String],
+) -> Result<HashMap<String, Stored>> {
+    let mut stored = HashMap::with_capacity(ids.len());
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " ORDER BY id FOR UPDATE",
+    };
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT id, bytes, version FROM documents WHERE id IN ({}){lock}",
+            placeholders(0, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, Vec<u8>, i64)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for (id, bytes, version) in query.fetch_all(&mut *tx).await? {
+            stored.insert(id, Stored { bytes, version });
+        }
+    }
+    Ok(stored)
+}
+
+/// Which of `ids` (none of them stored) were erased or merged away.
+async fn gone_ids(tx: &mut AnyConnection, ids: &[&String]) -> Result<HashSet<String>> {
+    let mut gone = HashSet::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let list = placeholders(0, chunk.len());
+        let sql = format!(
+            "SELECT id FROM erased WHERE id IN ({list}) UNION ALL SELECT id FROM redirects WHERE id IN ({list})"
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        gone.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+    }
+    Ok(gone)
+}
+
+/// Takes `count` feed sequence numbers and returns the last. The row lock
+/// it takes is held until the transaction ends, so sequence numbers become
+/// visible in order.
+async fn take_seqs(conn: &mut AnyConnection, count: usize) -> Result<u64> {
+    let (seq,): (i64,) =
+        sqlx::query_as("UPDATE feed_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq")
+            .bind(count as i64)
+            .fetch_one(&mut *conn)
+            .await?;
+    u64::try_from(seq).map_err(|_| Error::Corrupt(format!("feed sequence {seq}")))
+}
+
+/// Writes a merged document over the version it was merged with. `false`
+/// if that version moved on.
+async fn update_document(
+    tx: &mut AnyConnection,
+    pending: &Pending,
+    now: Timestamp,
+) -> Result<bool> {
+    let Some(version) = pending.version else {
+        return Ok(false);
+    };
+    let (kind, patch, devices) = audience_columns(&pending.merged.record.audience());
+    let written = sqlx::query(
+        "UPDATE documents SET bytes = $1, version = $2, kind = $3, patch = $4, devices = $5, updated_at = $6 \
+         WHERE id = $7 AND version = $8",
+    )
+    .bind(&pending.merged.bytes)
+    .bind(version + 1)
+    .bind(&kind)
+    .bind(&patch)
+    .bind(&devices)
+    .bind(now.as_millis())
+    .bind(&pending.id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+/// Inserts new documents with their first sequence numbers. Returns the
+/// ids inserted: one another process created meanwhile is left as it is.
+async fn insert_documents(
+    tx: &mut AnyConnection,
+    documents: &[(Pending, u64)],
+    now: Timestamp,
+) -> Result<HashSet<String>> {
+    const WIDTH: usize = 7;
+    let mut inserted = HashSet::with_capacity(documents.len());
+    for chunk in documents.chunks(MAX_PARAMS / WIDTH) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| format!("({}, 1)", placeholders(row * WIDTH, WIDTH)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO documents (id, kind, patch, devices, bytes, created_seq, updated_at, version) \
+             VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        for (pending, seq) in chunk {
+            let (kind, patch, devices) = audience_columns(&pending.merged.record.audience());
+            query = query
+                .bind(&pending.id)
+                .bind(kind)
+                .bind(patch)
+                .bind(devices)
+                .bind(&pending.merged.bytes)
+                .bind(*seq as i64)
+                .bind(now.as_millis());
+        }
+        inserted.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+    }
+    Ok(inserted)
+}
+
+/// Appends each written document's new changes to the feed.
+async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Result<()> {
+    const WIDTH: usize = 3;
+    for chunk in written.chunks(MAX_PARAMS / WIDTH) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| format!("({})", placeholders(row * WIDTH, WIDTH)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO feed (seq, doc_id, changes) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (pending, seq) in chunk {
+            query = query
+                .bind(*seq as i64)
+                .bind(&pending.id)
+                .bind(&pending.merged.changes);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Merges one push inside the caller's transaction; `ladder` is the area's
