@@ -275,8 +275,8 @@ async fn merge_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let pushes: Vec<sync_core::Push> = batch.iter().map(|(_, p)| p.clone()).collect();
-    let outcomes = crate::sync::merge_all(db, &pushes, &Scope::Admin, now).await?;
+    let pushes: std::sync::Arc<[sync_core::Push]> = batch.iter().map(|(_, p)| p.clone()).collect();
+    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now).await?;
     for ((line, _), (outcome, _)) in batch.drain(..).zip(outcomes) {
         match outcome {
             PushOutcome::Accepted { .. } => report.imported += 1,

@@ -83,7 +83,8 @@ pub async fn reproject_people(
     while let Some(people) = pages.next(conn).await? {
         let mut rows = Rows::default();
         for p in &people {
-            rows.replace_person(p, ladder, now);
+            rows.delete(PERSON_ROWS, p.id);
+            rows.add_person(p, ladder, now);
         }
         rows.write(conn).await?;
     }
@@ -305,15 +306,28 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// Replaces every row derived from `record` (its old rows are deleted
-    /// first). `ladder` is the area's ladder. A record is replaced at most
-    /// once per batch.
+    /// Replaces every row derived from `record`: its old rows are deleted
+    /// first. `ladder` is the area's ladder. A record is in a batch at most
+    /// once.
     pub fn replace(&mut self, record: &Record, ladder: &Ladder, now: Timestamp) {
+        let owned = match record {
+            Record::Person(_) => PERSON_ROWS,
+            Record::Event(_) => EVENT_ROWS,
+            Record::Area(_) => AREA_ROWS,
+            Record::Address(_) => ADDRESS_ROWS,
+        };
+        self.delete(owned, record.id());
+        self.add(record, ladder, now);
+    }
+
+    /// Adds the rows derived from a record the server did not hold before,
+    /// so there are no old rows to delete.
+    pub fn add(&mut self, record: &Record, ladder: &Ladder, now: Timestamp) {
         match record {
-            Record::Person(p) => self.replace_person(p, ladder, now),
-            Record::Event(e) => self.replace_event(e),
-            Record::Area(a) => self.replace_area(a),
-            Record::Address(a) => self.replace_address(a),
+            Record::Person(p) => self.add_person(p, ladder, now),
+            Record::Event(e) => self.add_event(e),
+            Record::Area(a) => self.add_area(a),
+            Record::Address(a) => self.add_address(a),
         }
     }
 
@@ -373,8 +387,7 @@ impl Rows {
             .extend(row);
     }
 
-    fn replace_address(&mut self, a: &Address) {
-        self.delete(ADDRESS_ROWS, a.id);
+    fn add_address(&mut self, a: &Address) {
         let id = a.id.to_string();
         self.insert(
             &ADDRESSES,
@@ -399,8 +412,7 @@ impl Rows {
         }
     }
 
-    fn replace_person(&mut self, p: &Person, ladder: &Ladder, now: Timestamp) {
-        self.delete(PERSON_ROWS, p.id);
+    fn add_person(&mut self, p: &Person, ladder: &Ladder, now: Timestamp) {
         let id = p.id.to_string();
         let progress = ladder.progress(p, now);
         let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
@@ -554,8 +566,7 @@ impl Rows {
         }
     }
 
-    fn replace_event(&mut self, e: &Event) {
-        self.delete(EVENT_ROWS, e.id);
+    fn add_event(&mut self, e: &Event) {
         self.insert(
             &EVENTS,
             [
@@ -572,8 +583,7 @@ impl Rows {
         );
     }
 
-    fn replace_area(&mut self, a: &AreaConfig) {
-        self.delete(AREA_ROWS, a.id);
+    fn add_area(&mut self, a: &AreaConfig) {
         let id = a.id.to_string();
         self.insert(
             &AREAS,

@@ -9,6 +9,7 @@
 //! again from what was committed, so no change is lost.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use sqlx::AnyConnection;
 use sync_core::authoring::{self, Reduction};
@@ -34,7 +35,7 @@ const MERGE_ATTEMPTS: usize = 20;
 
 /// Answers one sync request from `device`.
 pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Result<Vec<u8>> {
-    let request = SyncRequest::decode(body)?;
+    let mut request = SyncRequest::decode(body)?;
     if device.revoked {
         return Ok(SyncResponse {
             wipe: true,
@@ -46,8 +47,9 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     let since = FeedCursor::read(&request.cursor, &scope).seq;
     let mut response = SyncResponse::default();
     let mut own_seqs = BTreeSet::new();
-    let merged = merge_all(db, &request.pushes, &scope, now).await?;
-    for (push, (outcome, seq)) in request.pushes.iter().zip(merged) {
+    let pushes: Arc<[Push]> = std::mem::take(&mut request.pushes).into();
+    let merged = merge_all(db, Arc::clone(&pushes), &scope, now).await?;
+    for (push, (outcome, seq)) in pushes.iter().zip(merged) {
         own_seqs.extend(seq);
         if outcome == PushOutcome::Resend {
             response.more = true;
@@ -148,7 +150,7 @@ pub async fn merge(
     scope: &Scope,
     now: Timestamp,
 ) -> Result<(PushOutcome, Option<u64>)> {
-    let mut merged = merge_all(db, std::slice::from_ref(push), scope, now).await?;
+    let mut merged = merge_all(db, Arc::from([push.clone()]), scope, now).await?;
     Ok(merged.remove(0))
 }
 
@@ -159,7 +161,7 @@ pub async fn merge(
 /// send it all again.
 pub async fn merge_all(
     db: &Db,
-    pushes: &[Push],
+    pushes: Arc<[Push]>,
     scope: &Scope,
     now: Timestamp,
 ) -> Result<Vec<(PushOutcome, Option<u64>)>> {
@@ -189,7 +191,7 @@ pub async fn merge_all(
     let mut left = merge_batch(
         &mut tx,
         db.backend,
-        pushes,
+        &pushes,
         &batch,
         scope,
         now,
@@ -208,14 +210,17 @@ pub async fn merge_all(
 }
 
 /// Merges the pushes `batch` (indexes into `pushes`, one per document, in
-/// document order) with a handful of statements in all, however many there
-/// are: one read of their documents, the merges in memory, then multi-row
-/// writes of documents, feed entries and projections. Every statement is a
-/// round trip to SQLite's worker thread, so statements per push, not the
-/// merging, used to bound ingest. Writes each outcome into `results`, and
-/// returns the pushes left for [`merge_in`]: those to an erased or
-/// merged-away id, and those whose document another process wrote since it
-/// was read.
+/// document order) with a handful of statements per chunk of pushes: one
+/// read of all their documents, then, chunk by chunk, the merges and
+/// multi-row writes of documents, feed entries and projections. Every
+/// statement is a round trip to SQLite's worker thread, so statements per
+/// push used to bound ingest. The merges run on a thread of their own, a
+/// chunk ahead of the writes: automerge's work and the database's overlap
+/// on two cores.
+///
+/// Writes each outcome into `results`, and returns the pushes left for
+/// [`merge_in`]: those to an erased or merged-away id, and those whose
+/// document another process wrote since it was read.
 #[allow(
     clippy::too_many_arguments,
     reason = "the request's state, passed down"
@@ -223,7 +228,7 @@ pub async fn merge_all(
 async fn merge_batch(
     tx: &mut AnyConnection,
     backend: Backend,
-    pushes: &[Push],
+    pushes: &Arc<[Push]>,
     batch: &[usize],
     scope: &Scope,
     now: Timestamp,
@@ -235,25 +240,107 @@ async fn merge_batch(
     let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
     let gone = gone_ids(tx, &absent).await?;
     let mut left = Vec::new();
-    let mut merged = Vec::new();
-    for (&i, id) in batch.iter().zip(&ids) {
-        if gone.contains(id) {
-            left.push(i);
-            continue;
-        }
-        let row = stored.remove(id);
-        match merge_push(row.as_ref().map(|r| r.bytes.as_slice()), &pushes[i], scope) {
-            PushMerge::Merged(m) => merged.push(Pending {
-                push: i,
-                id: id.clone(),
-                version: row.map(|r| r.version),
-                merged: m,
-            }),
-            other => results[i] = (other.into_outcome(), None),
+    let mut work = Vec::with_capacity(batch.len());
+    for (&push, id) in batch.iter().zip(ids) {
+        if gone.contains(&id) {
+            left.push(push);
+        } else {
+            let row = stored.remove(&id);
+            work.push((push, id, row));
         }
     }
-    if merged.is_empty() {
+    if work.is_empty() {
         return Ok(left);
+    }
+    let (mut chunks, merging) = merge_in_background(Arc::clone(pushes), scope.clone(), work);
+    let mut ladder_changed = false;
+    while let Some(chunk) = chunks.recv().await {
+        let mut merged = Vec::with_capacity(chunk.len());
+        for (push, id, version, outcome) in chunk {
+            match outcome {
+                PushMerge::Merged(m) => merged.push(Pending {
+                    push,
+                    id,
+                    version,
+                    merged: m,
+                }),
+                other => results[push] = (other.into_outcome(), None),
+            }
+        }
+        ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
+    }
+    // The channel closes when the thread is done, or if it panicked:
+    // the panic carries on here, as if the merge had run on this task.
+    if let Err(e) = merging.await {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    if ladder_changed {
+        // Stages are derived with the ladder: a new ladder re-derives them all.
+        projection::reproject_people(tx, ladder, now).await?;
+    }
+    Ok(left)
+}
+
+/// Pushes merged on one thread before they are written on another. The
+/// first chunk is small, so the writes start soon.
+const MERGE_CHUNKS: (usize, usize) = (10, 100);
+
+/// A merged chunk: each push's index, id, the stored version it was merged
+/// with (`None` for a new document) and what [`merge_push`] decided.
+type MergedChunk = Vec<(usize, String, Option<i64>, PushMerge)>;
+
+/// Merges `work` (each push's index, id and stored row) on a blocking
+/// thread, sending the outcomes a chunk at a time. The channel holds two
+/// chunks, so the merges stay at most that far ahead of the writes.
+fn merge_in_background(
+    pushes: Arc<[Push]>,
+    scope: Scope,
+    work: Vec<(usize, String, Option<Stored>)>,
+) -> (
+    tokio::sync::mpsc::Receiver<MergedChunk>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let merging = tokio::task::spawn_blocking(move || {
+        let mut work = work.into_iter().peekable();
+        let mut size = MERGE_CHUNKS.0;
+        while work.peek().is_some() {
+            let chunk: MergedChunk = work
+                .by_ref()
+                .take(std::mem::replace(&mut size, MERGE_CHUNKS.1))
+                .map(|(push, id, row)| {
+                    let outcome = merge_push(
+                        row.as_ref().map(|r| r.bytes.as_slice()),
+                        &pushes[push],
+                        &scope,
+                    );
+                    (push, id, row.map(|r| r.version), outcome)
+                })
+                .collect();
+            if sender.blocking_send(chunk).is_err() {
+                // The writer stopped (its request failed): nothing to do.
+                return;
+            }
+        }
+    });
+    (receiver, merging)
+}
+
+/// Writes a chunk of merged pushes: one block of sequence numbers, the
+/// documents, their feed entries and their projection rows. Records each
+/// written push's outcome in `results` and adds to `left` those another
+/// process wrote first. Returns whether the chunk changed the area's ladder
+/// (`ladder` is then the new one).
+async fn write_merged(
+    tx: &mut AnyConnection,
+    merged: Vec<Pending>,
+    now: Timestamp,
+    ladder: &mut Ladder,
+    results: &mut [(PushOutcome, Option<u64>)],
+    left: &mut Vec<usize>,
+) -> Result<bool> {
+    if merged.is_empty() {
+        return Ok(false);
     }
     let mut ladder_changed = false;
     for pending in &merged {
@@ -264,8 +351,8 @@ async fn merge_batch(
             ladder_changed = true;
         }
     }
-    // One block of sequence numbers, in document order. A push left for
-    // `merge_in` leaves a gap in the feed, which readers skip.
+    // Sequence numbers in document order. A push left for `merge_in`
+    // leaves a gap in the feed, which readers skip.
     let last = take_seqs(tx, merged.len()).await?;
     let first = last + 1 - merged.len() as u64;
     let mut written = Vec::with_capacity(merged.len());
@@ -292,17 +379,17 @@ async fn merge_batch(
     insert_feed(tx, &written).await?;
     let mut rows = projection::Rows::default();
     for (pending, _) in &written {
-        rows.replace(&pending.merged.record, ladder, now);
+        if pending.version.is_some() {
+            rows.replace(&pending.merged.record, ladder, now);
+        } else {
+            rows.add(&pending.merged.record, ladder, now);
+        }
     }
     rows.write(tx).await?;
-    if ladder_changed {
-        // Stages are derived with the ladder: a new ladder re-derives them all.
-        projection::reproject_people(tx, ladder, now).await?;
-    }
     for (pending, seq) in written {
         results[pending.push] = (PushMerge::Merged(pending.merged).into_outcome(), Some(seq));
     }
-    Ok(left)
+    Ok(ladder_changed)
 }
 
 /// A push merged in memory, not yet written.

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use server::auth::Role;
 use server::db::Db;
 use sync_core::{
-    DocId, DoorOutcome, Doorstep, EntryChannel, NewPerson, Record, RejectionCode, Scope,
-    SyncRequest, Timestamp, read_record,
+    DocId, DoorOutcome, Doorstep, EntryChannel, NewPerson, PushOutcome, Record, RejectionCode,
+    Scope, SyncRequest, Timestamp, read_record,
 };
 use tests::server::{HttpPhone, TestDb, TestServer, decode_response, post_sync};
 
@@ -812,6 +812,113 @@ fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
     assert!(!contains(&database_bytes(&server, &db), "07700 900321"));
 }
 
+/// One request holding a new record, a changed one, the same push twice and
+/// a push to an erased record (the server merges a request's pushes as one
+/// batch): each push gets its own outcome, and the projections match the
+/// documents.
+fn one_request_mixes_new_changed_repeated_and_erased_records(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let admin = HttpPhone::register(&server, Role::Admin, &[]);
+    let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let changed = phone
+        .replica
+        .create_person(&person("elm-road"), |p| {
+            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+        })
+        .unwrap();
+    let erased = phone
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Gone")))
+        .unwrap();
+    phone.sync(&server.base);
+    let status = tests::server::post_empty(
+        &format!("{}/v1/admin/records/{erased}/erase", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 204);
+    phone
+        .replica
+        .edit_person(changed, |p| {
+            p.log_doorstep(Doorstep::new(DoorOutcome::NotIn)).map(drop)
+        })
+        .unwrap();
+    phone
+        .replica
+        .edit_person(erased, |p| p.set_name(Some("Still here")))
+        .unwrap();
+    let fresh = phone
+        .replica
+        .create_person(&person("elm-road"), |p| {
+            p.log_doorstep(Doorstep::new(DoorOutcome::Refused))
+                .map(drop)
+        })
+        .unwrap();
+    let mut request = SyncRequest::decode(&phone.replica.sync_request().unwrap()).unwrap();
+    let repeated = request
+        .pushes
+        .iter()
+        .find(|p| p.doc == fresh)
+        .expect("the new record is pushed")
+        .clone();
+    request.pushes.push(repeated);
+    let (status, body) = post_sync(&server.base, &phone.token, &request.encode());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let response = decode_response(&body);
+    assert_eq!(response.pushed.len(), 4);
+    for result in &response.pushed {
+        match &result.outcome {
+            PushOutcome::Accepted { .. } => {
+                assert!(result.doc == changed || result.doc == fresh, "{result:?}");
+            }
+            PushOutcome::Rejected(r) => {
+                assert_eq!((result.doc, r.code), (erased, RejectionCode::Erased));
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    let records = server_records(&server);
+    assert!(
+        !records.contains_key(&erased),
+        "an erased record stays erased"
+    );
+    let people: Vec<_> = records
+        .values()
+        .filter_map(|r| match r {
+            Record::Person(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(people.len(), 2);
+    let interactions: usize = people.iter().map(|p| p.interactions.len()).sum();
+    assert_eq!(interactions, 3, "two knocks on one, one on the other");
+    server.block_on(async {
+        assert_eq!(count(&server.db, "SELECT COUNT(*) FROM people").await, 2);
+        assert_eq!(
+            count(&server.db, "SELECT COUNT(*) FROM interactions").await,
+            3
+        );
+        assert_eq!(
+            count(
+                &server.db,
+                &format!("SELECT COUNT(*) FROM interactions WHERE person_id = '{changed}'")
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            count(
+                &server.db,
+                &format!("SELECT COUNT(*) FROM people WHERE id = '{erased}'")
+            )
+            .await,
+            0
+        );
+    });
+    phone.replica.apply_sync_response(&body).unwrap();
+    phone.sync(&server.base);
+    assert_eq!(phone.replica.pending_changes(), 0);
+}
+
 tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
@@ -824,4 +931,5 @@ tests::on_every_database!(
     an_erased_person_leaves_no_trace_and_cannot_come_back,
     retention_anonymises_people_past_their_period,
     a_suppressed_person_becomes_a_do_not_contact_entry,
+    one_request_mixes_new_changed_repeated_and_erased_records,
 );
