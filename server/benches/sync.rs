@@ -217,7 +217,7 @@ async fn run(people: usize) {
         phones[0].log_people(30);
         let started = Instant::now();
         let traffic = phones[0].sync(&db).await;
-        (started.elapsed(), traffic.up)
+        (started.elapsed(), traffic.up, traffic.server)
     };
     let started = Instant::now();
     let incremental_down = newcomer.sync(&db).await.down;
@@ -265,6 +265,10 @@ async fn run(people: usize) {
     line(
         "sync after a 30-conversation session (sender)",
         format!("{:.0} ms", session.0.as_secs_f64() * 1000.0),
+    );
+    line(
+        "  of which in the server's handler",
+        format!("{:.0} ms", session.2.as_secs_f64() * 1000.0),
     );
     line("  bytes sent", format!("{}", session.1));
     line(
