@@ -1175,8 +1175,8 @@ type FeedRow = (
     Option<String>,
 );
 
-/// Adds the feed after `since` to the response; returns the last sequence
-/// number read.
+/// Adds the feed after `since` to the response; returns the sequence number
+/// the device has now read up to.
 async fn read_feed(
     conn: &mut AnyConnection,
     backend: crate::db::Backend,
@@ -1190,6 +1190,17 @@ async fn read_feed(
         // Viewers hold no documents: their cursor stays where it is.
         return Ok(since);
     }
+    // The feed's end as this request starts. Sequence numbers become
+    // visible in order (see `take_seqs`), so every entry up to it has
+    // committed and the scan below sees it: a device that reads to the end
+    // has read up to here, including what it may not see.
+    let (end,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM feed")
+        .fetch_one(&mut *conn)
+        .await?;
+    let end = end.map_or(0, |end| end.max(0) as u64);
+    if end <= since {
+        return Ok(since);
+    }
     // Whether each entry is an erasure, not its changes: those are read
     // below only for the documents this device receives. The audience
     // comes from the covering index (migration 0007): SQLite is told to
@@ -1199,25 +1210,33 @@ async fn read_feed(
         crate::db::Backend::Sqlite => "INDEXED BY documents_audience",
         crate::db::Backend::Postgres => "",
     };
-    let rows: Vec<FeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // Entries for other patches (or other youth workers' people) are left
+    // out here, so other devices' traffic does not fill every request.
+    // Erasures and redirects (no document) always come back. The checks
+    // below stay the authority on what the device receives.
+    let (filter, values) = feed_filter(scope);
+    let sql = format!(
         "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
          d.kind, COALESCE(d.patch, r.patch), COALESCE(d.devices, r.devices), d.created_seq, \
          r.survivor \
          FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
          LEFT JOIN redirects r ON r.id = f.doc_id \
-         WHERE f.seq > $1 ORDER BY f.seq LIMIT $2"
-    )))
-    .bind(since as i64)
-    .bind(SCAN_ROWS)
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.len() as i64 == SCAN_ROWS {
-        response.more = true;
+         WHERE f.seq > $1 AND f.seq <= $2{filter} ORDER BY f.seq LIMIT $3"
+    );
+    let mut query = sqlx::query_as::<_, FeedRow>(sqlx::AssertSqlSafe(sql))
+        .bind(since as i64)
+        .bind(end as i64)
+        .bind(SCAN_ROWS);
+    for value in values {
+        query = query.bind(value);
     }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let mut read_to_end = (rows.len() as i64) < SCAN_ROWS;
     let mut last = since;
+    let mut wanted = Vec::new();
     for (seq, doc, erasure, kind, patch, devices, created_seq, survivor) in rows {
-        if response.updates.len() >= PAGE_DOCS {
-            response.more = true;
+        if response.updates.len() + wanted.len() >= PAGE_DOCS {
+            read_to_end = false;
             break;
         }
         let seq = seq as u64;
@@ -1255,22 +1274,103 @@ async fn read_feed(
         }
         if created_seq as u64 > since {
             // The device cannot have any of it yet: send it whole, once.
-            let (bytes,): (Vec<u8>,) = sqlx::query_as("SELECT bytes FROM documents WHERE id = $1")
-                .bind(doc.to_string())
-                .fetch_one(&mut *conn)
-                .await?;
             whole_sent.insert(doc);
-            response.updates.push(DocUpdate {
-                doc,
-                changes: bytes,
-            });
+            wanted.push(Wanted::Whole(doc));
         } else {
-            let (changes,): (Vec<u8>,) = sqlx::query_as("SELECT changes FROM feed WHERE seq = $1")
-                .bind(seq as i64)
-                .fetch_one(&mut *conn)
-                .await?;
-            response.updates.push(DocUpdate { doc, changes });
+            wanted.push(Wanted::Changes(doc, seq));
         }
     }
-    Ok(last)
+    send_wanted(conn, wanted, response).await?;
+    if read_to_end {
+        Ok(end)
+    } else {
+        response.more = true;
+        Ok(last)
+    }
+}
+
+/// The SQL condition (after the feed scan's others) that keeps entries a
+/// device with `scope` may receive, and the values it binds from `$4`.
+fn feed_filter(scope: &Scope) -> (String, Vec<String>) {
+    match scope {
+        Scope::Admin | Scope::Viewer => (String::new(), Vec::new()),
+        Scope::Champion { patches } if patches.is_empty() => (
+            " AND (d.id IS NULL OR d.kind = 'area')".to_owned(),
+            Vec::new(),
+        ),
+        Scope::Champion { patches } => (
+            format!(
+                " AND (d.id IS NULL OR d.kind = 'area' OR d.patch IN ({}))",
+                placeholders(3, patches.len())
+            ),
+            patches.iter().cloned().collect(),
+        ),
+        Scope::YouthWorker { device } => (
+            " AND (d.id IS NULL OR d.kind IN ('area', 'event') OR d.devices LIKE $4)".to_owned(),
+            vec![format!("%{device}%")],
+        ),
+    }
+}
+
+/// What the feed scan chose to send a device, in feed order.
+enum Wanted {
+    /// The whole document (the device cannot hold any of it yet).
+    Whole(DocId),
+    /// A feed entry's changes.
+    Changes(DocId, u64),
+}
+
+/// Reads what the feed scan chose, a few statements for the lot, and adds
+/// it to the response in feed order. A document erased in between is left
+/// out: its erasure comes later in the feed.
+async fn send_wanted(
+    conn: &mut AnyConnection,
+    wanted: Vec<Wanted>,
+    response: &mut SyncResponse,
+) -> Result<()> {
+    let mut whole_ids = Vec::new();
+    let mut seqs = Vec::new();
+    for w in &wanted {
+        match w {
+            Wanted::Whole(doc) => whole_ids.push(doc.to_string()),
+            Wanted::Changes(_, seq) => seqs.push(*seq as i64),
+        }
+    }
+    let mut documents: HashMap<String, Vec<u8>> = HashMap::with_capacity(whole_ids.len());
+    for chunk in whole_ids.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT id, bytes FROM documents WHERE id IN ({})",
+            placeholders(0, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        documents.extend(query.fetch_all(&mut *conn).await?);
+    }
+    let mut changes: HashMap<i64, Vec<u8>> = HashMap::with_capacity(seqs.len());
+    for chunk in seqs.chunks(MAX_PARAMS) {
+        let sql = format!(
+            "SELECT seq, changes FROM feed WHERE seq IN ({}) AND changes IS NOT NULL",
+            placeholders(0, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        for seq in chunk {
+            query = query.bind(*seq);
+        }
+        changes.extend(query.fetch_all(&mut *conn).await?);
+    }
+    for w in wanted {
+        let update = match w {
+            Wanted::Whole(doc) => documents.remove(&doc.to_string()).map(|bytes| DocUpdate {
+                doc,
+                changes: bytes,
+            }),
+            Wanted::Changes(doc, seq) => changes
+                .remove(&(seq as i64))
+                .map(|changes| DocUpdate { doc, changes }),
+        };
+        response.updates.extend(update);
+    }
+    Ok(())
 }

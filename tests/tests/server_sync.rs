@@ -919,6 +919,47 @@ fn one_request_mixes_new_changed_repeated_and_erased_records(db: TestDb) {
     assert_eq!(phone.replica.pending_changes(), 0);
 }
 
+/// Another patch's traffic costs a champion nothing: more entries than one
+/// feed scan reads (2,000) arrive in another patch, and the champion's next
+/// sync is one round trip that brings nothing and moves its cursor past them.
+fn other_patches_traffic_is_skipped_in_one_round_trip(db: TestDb) {
+    let generous = server::http::RateLimit {
+        per_second: std::num::NonZeroU32::new(10_000).unwrap(),
+        burst: std::num::NonZeroU32::new(10_000).unwrap(),
+    };
+    let server = TestServer::start_with(&db, START, generous);
+    let mut busy = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut quiet = HttpPhone::register(&server, Role::Champion, &["oak-lane"]);
+    quiet.sync(&server.base);
+    for _ in 0..2_050 {
+        busy.replica
+            .create_person(&person("elm-road"), |p| {
+                p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+            })
+            .unwrap();
+    }
+    busy.sync(&server.base);
+    assert_eq!(busy.replica.pending_changes(), 0);
+    let (outcome, body) = quiet.round_trip(&server.base);
+    let response = decode_response(&body);
+    assert!(outcome.settled(), "one round trip: {outcome:?}");
+    assert!(!response.more);
+    assert!(response.updates.is_empty());
+    // The cursor moved past the other patch's entries: a new person in the
+    // quiet patch is the only thing the next sync brings.
+    let mut neighbour = HttpPhone::register(&server, Role::Champion, &["oak-lane"]);
+    let id = neighbour
+        .replica
+        .create_person(&person("oak-lane"), |p| p.set_name(Some("Next door")))
+        .unwrap();
+    neighbour.sync(&server.base);
+    let (outcome, body) = quiet.round_trip(&server.base);
+    let response = decode_response(&body);
+    assert!(outcome.settled(), "one round trip: {outcome:?}");
+    let received: Vec<DocId> = response.updates.iter().map(|u| u.doc).collect();
+    assert_eq!(received, vec![id]);
+}
+
 tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
@@ -932,4 +973,5 @@ tests::on_every_database!(
     retention_anonymises_people_past_their_period,
     a_suppressed_person_becomes_a_do_not_contact_entry,
     one_request_mixes_new_changed_repeated_and_erased_records,
+    other_patches_traffic_is_skipped_in_one_round_trip,
 );
