@@ -276,7 +276,7 @@ async fn merge_batch(
         return Ok(());
     }
     let pushes: std::sync::Arc<[sync_core::Push]> = batch.iter().map(|(_, p)| p.clone()).collect();
-    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now).await?;
+    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now, None).await?;
     for ((line, _), (outcome, _)) in batch.drain(..).zip(outcomes) {
         match outcome {
             PushOutcome::Accepted { .. } => report.imported += 1,

@@ -15,9 +15,9 @@ use sqlx::AnyConnection;
 use sync_core::authoring::{self, Reduction};
 use sync_core::hub::{Rehome, rehome_push};
 use sync_core::{
-    Audience, DocId, DocKind, DocUpdate, FeedCursor, Head, Ladder, Merged, Pull, Push, PushMerge,
-    PushOutcome, PushResult, Record, Redirect, Rejection, RejectionCode, Scope, SyncRequest,
-    SyncResponse, Timestamp, merge_push, pull_changes, read_record,
+    Audience, DeviceId, DocId, DocKind, DocUpdate, FeedCursor, Head, Ladder, Merged, Pull, Push,
+    PushMerge, PushOutcome, PushResult, Record, Redirect, Rejection, RejectionCode, Scope,
+    SyncRequest, SyncResponse, Timestamp, merge_push, pull_changes, read_record,
 };
 
 use crate::audit::{self, Action};
@@ -48,7 +48,7 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     let mut response = SyncResponse::default();
     let mut own_seqs = BTreeSet::new();
     let pushes: Arc<[Push]> = std::mem::take(&mut request.pushes).into();
-    let merged = merge_all(db, Arc::clone(&pushes), &scope, now).await?;
+    let merged = merge_all(db, Arc::clone(&pushes), &scope, now, Some(device.id)).await?;
     for (push, (outcome, seq)) in pushes.iter().zip(merged) {
         own_seqs.extend(seq);
         if outcome == PushOutcome::Resend {
@@ -76,10 +76,9 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     .await?;
     response.cursor = FeedCursor { seq: last }.write(&scope);
     drop(conn);
-    let _guard = db.write_guard().await;
-    let mut conn = db.pool.acquire().await?;
-    auth::touch_device(&mut conn, device.id, now).await?;
     if !response.updates.is_empty() {
+        let _guard = db.write_guard().await;
+        let mut conn = db.pool.acquire().await?;
         let ids: Vec<String> = response.updates.iter().map(|u| u.doc.to_string()).collect();
         audit::record_on(
             &mut conn,
@@ -150,12 +149,13 @@ pub async fn merge(
     scope: &Scope,
     now: Timestamp,
 ) -> Result<(PushOutcome, Option<u64>)> {
-    let mut merged = merge_all(db, Arc::from([push.clone()]), scope, now).await?;
+    let mut merged = merge_all(db, Arc::from([push.clone()]), scope, now, None).await?;
     Ok(merged.remove(0))
 }
 
 /// Merges every push of a request in one transaction, so a phone's whole
-/// session costs one durable commit. Returns, in the pushes' order, each
+/// session costs one durable commit; the syncing `device`, if any, is
+/// marked seen in the same commit. Returns, in the pushes' order, each
 /// outcome and, when the document changed, its feed sequence number.
 /// Nothing is stored unless everything is: a failure leaves the phone to
 /// send it all again.
@@ -164,6 +164,7 @@ pub async fn merge_all(
     pushes: Arc<[Push]>,
     scope: &Scope,
     now: Timestamp,
+    device: Option<DeviceId>,
 ) -> Result<Vec<(PushOutcome, Option<u64>)>> {
     // Rows are locked in document order, so two requests touching the
     // same documents do not deadlock each other.
@@ -204,6 +205,9 @@ pub async fn merge_all(
     left.sort_by_key(|&i| pushes[i].doc);
     for i in left {
         results[i] = merge_in(&mut tx, &pushes[i], scope, now, &mut ladder).await?;
+    }
+    if let Some(device) = device {
+        auth::touch_device(&mut tx, device, now).await?;
     }
     tx.commit().await?;
     Ok(results)
