@@ -530,13 +530,13 @@ async fn insert_documents(
 
 /// Appends each written document's new changes to the feed.
 async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Result<()> {
-    const WIDTH: usize = 3;
+    const WIDTH: usize = 4;
     for chunk in written.chunks(MAX_PARAMS / WIDTH) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| format!("({})", placeholders(row * WIDTH, WIDTH)))
             .collect();
         let sql = format!(
-            "INSERT INTO feed (seq, doc_id, changes) VALUES {}",
+            "INSERT INTO feed (seq, doc_id, changes, patch) VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -544,7 +544,10 @@ async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Resu
             query = query
                 .bind(*seq as i64)
                 .bind(&pending.id)
-                .bind(&pending.merged.changes);
+                .bind(&pending.merged.changes)
+                // Filed under its record's patch (none for the area, which
+                // every device receives): see migration 0009.
+                .bind(pending.merged.record.patch());
         }
         query.execute(&mut *tx).await?;
     }
@@ -962,10 +965,11 @@ async fn store_merge(
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("INSERT INTO feed (seq, doc_id, changes) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO feed (seq, doc_id, changes, patch) VALUES ($1, $2, $3, $4)")
         .bind(seq as i64)
         .bind(id.to_string())
         .bind(&merged.changes)
+        .bind(merged.record.patch())
         .execute(&mut *conn)
         .await?;
     let ladder_changed = match &merged.record {
@@ -1215,9 +1219,10 @@ async fn read_feed(
         crate::db::Backend::Postgres => "",
     };
     // Entries for other patches (or other youth workers' people) are left
-    // out here, so other devices' traffic does not fill every request.
-    // Erasures and redirects (no document) always come back. The checks
-    // below stay the authority on what the device receives.
+    // out here, so other devices' traffic does not fill every request: a
+    // champion's through the feed's own patch column and index, whatever
+    // the other patches hold. Erasures and redirects always come back. The
+    // checks below stay the authority on what the device receives.
     let (filter, values) = feed_filter(scope);
     let sql = format!(
         "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
@@ -1298,13 +1303,12 @@ async fn read_feed(
 fn feed_filter(scope: &Scope) -> (String, Vec<String>) {
     match scope {
         Scope::Admin | Scope::Viewer => (String::new(), Vec::new()),
-        Scope::Champion { patches } if patches.is_empty() => (
-            " AND (d.id IS NULL OR d.kind = 'area')".to_owned(),
-            Vec::new(),
-        ),
+        Scope::Champion { patches } if patches.is_empty() => {
+            (" AND f.patch IS NULL".to_owned(), Vec::new())
+        }
         Scope::Champion { patches } => (
             format!(
-                " AND (d.id IS NULL OR d.kind = 'area' OR d.patch IN ({}))",
+                " AND (f.patch IS NULL OR f.patch IN ({}))",
                 placeholders(3, patches.len())
             ),
             patches.iter().cloned().collect(),
