@@ -339,7 +339,8 @@ impl Rows {
                     "DELETE FROM {table} WHERE {column} IN ({})",
                     placeholders(0, chunk.len())
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let mut query =
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MAX_PARAMS);
                 for id in chunk {
                     query = query.bind(id);
                 }
@@ -348,7 +349,8 @@ impl Rows {
         }
         for (table, values) in self.inserted.values() {
             let width = table.columns.len();
-            for chunk in values.chunks(MAX_PARAMS / width * width) {
+            let full = MAX_PARAMS / width * width;
+            for chunk in values.chunks(full) {
                 let rows: Vec<String> = (0..chunk.len() / width)
                     .map(|row| format!("({})", placeholders(row * width, width)))
                     .collect();
@@ -358,7 +360,8 @@ impl Rows {
                     table.columns.join(", "),
                     rows.join(", ")
                 );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let mut query =
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == full);
                 for value in chunk {
                     query = match value {
                         Value::Int(v) => query.bind(*v),

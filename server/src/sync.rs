@@ -425,7 +425,8 @@ async fn read_documents(
             "SELECT id, bytes, version FROM documents WHERE id IN ({}){lock}",
             placeholders(0, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, Vec<u8>, i64)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String, Vec<u8>, i64)>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS);
         for id in chunk {
             query = query.bind(id);
         }
@@ -444,7 +445,8 @@ async fn gone_ids(tx: &mut AnyConnection, ids: &[&String]) -> Result<HashSet<Str
         let sql = format!(
             "SELECT id FROM erased WHERE id IN ({list}) UNION ALL SELECT id FROM redirects WHERE id IN ({list})"
         );
-        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS);
         for id in chunk {
             query = query.bind(*id);
         }
@@ -511,7 +513,8 @@ async fn insert_documents(
              VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
             rows.join(", ")
         );
-        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS / WIDTH);
         for (pending, seq) in chunk {
             let (kind, patch, devices) = audience_columns(&pending.merged.record.audience());
             query = query
@@ -539,7 +542,8 @@ async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Resu
             "INSERT INTO feed (seq, doc_id, changes, patch) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MAX_PARAMS / WIDTH);
         for (pending, seq) in chunk {
             query = query
                 .bind(*seq as i64)
@@ -1350,7 +1354,8 @@ async fn send_wanted(
             "SELECT id, bytes FROM documents WHERE id IN ({})",
             placeholders(0, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS);
         for id in chunk {
             query = query.bind(id);
         }
@@ -1362,7 +1367,8 @@ async fn send_wanted(
             "SELECT seq, changes FROM feed WHERE seq IN ({}) AND changes IS NOT NULL",
             placeholders(0, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS);
         for seq in chunk {
             query = query.bind(*seq);
         }
