@@ -365,7 +365,13 @@ async fn write_merged(
         .zip(first..)
         .partition(|(p, _)| p.version.is_some());
     for (pending, seq) in updates {
-        if update_document(tx, &pending, now).await? {
+        let updated = match pending.version {
+            Some(version) => {
+                update_document(tx, &pending.id, version, &pending.merged, now).await?
+            }
+            None => false,
+        };
+        if updated {
             written.push((pending, seq));
         } else {
             left.push(pending.push);
@@ -470,27 +476,26 @@ async fn take_seqs(conn: &mut AnyConnection, count: usize) -> Result<u64> {
 /// Writes a merged document over the version it was merged with. `false`
 /// if that version moved on.
 async fn update_document(
-    tx: &mut AnyConnection,
-    pending: &Pending,
+    conn: &mut AnyConnection,
+    id: &str,
+    version: i64,
+    merged: &Merged,
     now: Timestamp,
 ) -> Result<bool> {
-    let Some(version) = pending.version else {
-        return Ok(false);
-    };
-    let (kind, patch, devices) = audience_columns(&pending.merged.record.audience());
+    let (kind, patch, devices) = audience_columns(&merged.record.audience());
     let written = sqlx::query(
         "UPDATE documents SET bytes = $1, version = $2, kind = $3, patch = $4, devices = $5, updated_at = $6 \
          WHERE id = $7 AND version = $8",
     )
-    .bind(&pending.merged.bytes)
+    .bind(&merged.bytes)
     .bind(version + 1)
     .bind(&kind)
     .bind(&patch)
     .bind(&devices)
     .bind(now.as_millis())
-    .bind(&pending.id)
+    .bind(id)
     .bind(version)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     Ok(written.rows_affected() == 1)
 }
@@ -925,25 +930,10 @@ async fn store_merge(
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<Option<u64>> {
-    let (kind, patch, devices) = audience_columns(&merged.record.audience());
     let written = match version {
-        Some(version) => {
-            sqlx::query(
-                "UPDATE documents SET bytes = $1, version = $2, kind = $3, patch = $4, devices = $5, updated_at = $6 \
-                 WHERE id = $7 AND version = $8",
-            )
-            .bind(&merged.bytes)
-            .bind(version + 1)
-            .bind(&kind)
-            .bind(&patch)
-            .bind(&devices)
-            .bind(now.as_millis())
-            .bind(id.to_string())
-            .bind(version)
-            .execute(&mut *conn)
-            .await?
-        }
+        Some(version) => update_document(conn, &id.to_string(), version, merged, now).await?,
         None => {
+            let (kind, patch, devices) = audience_columns(&merged.record.audience());
             sqlx::query(
                 "INSERT INTO documents (id, kind, patch, devices, bytes, version, created_seq, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, 1, 0, $6) ON CONFLICT (id) DO NOTHING",
@@ -956,9 +946,11 @@ async fn store_merge(
             .bind(now.as_millis())
             .execute(&mut *conn)
             .await?
+            .rows_affected()
+                == 1
         }
     };
-    if written.rows_affected() == 0 {
+    if !written {
         return Ok(None);
     }
     let seq = next_seq(conn).await?;
@@ -1123,11 +1115,7 @@ async fn mark_do_not_knock(
 /// Takes the next feed sequence number. The row lock it takes is held until
 /// the transaction ends, so sequence numbers become visible in order.
 pub async fn next_seq(conn: &mut AnyConnection) -> Result<u64> {
-    let (seq,): (i64,) =
-        sqlx::query_as("UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")
-            .fetch_one(&mut *conn)
-            .await?;
-    u64::try_from(seq).map_err(|_| Error::Corrupt(format!("feed sequence {seq}")))
+    take_seqs(conn, 1).await
 }
 
 async fn answer_pull(

@@ -923,11 +923,7 @@ fn one_request_mixes_new_changed_repeated_and_erased_records(db: TestDb) {
 /// feed scan reads (2,000) arrive in another patch, and the champion's next
 /// sync is one round trip that brings nothing and moves its cursor past them.
 fn other_patches_traffic_is_skipped_in_one_round_trip(db: TestDb) {
-    let generous = server::http::RateLimit {
-        per_second: std::num::NonZeroU32::new(10_000).unwrap(),
-        burst: std::num::NonZeroU32::new(10_000).unwrap(),
-    };
-    let server = TestServer::start_with(&db, START, generous);
+    let server = TestServer::start(&db, START);
     let mut busy = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     let mut quiet = HttpPhone::register(&server, Role::Champion, &["oak-lane"]);
     quiet.sync(&server.base);
