@@ -1,9 +1,9 @@
 //! The sync endpoint's logic: sync-core's hub algorithm (as in
 //! `sync_core::MemoryHub::handle`) over the database.
 //!
-//! Each push is merged in its own transaction: the document row, the change
-//! feed and the projections change together or not at all, and the answer is
-//! built only after the commit. Concurrent merges of one document (several
+//! A request's pushes are merged in one transaction: the document rows, the
+//! change feed and the projections change together or not at all, and the
+//! answer is built only after the commit. Concurrent merges of one document (several
 //! server processes on one PostgreSQL) are kept apart by the document's
 //! `version`: an update that finds another version rolls back and merges
 //! again from what was committed, so no change is lost.
@@ -412,10 +412,11 @@ struct Pending {
     merged: Box<Merged>,
 }
 
-/// Reads the stored documents among `ids` (sorted). On PostgreSQL they are
-/// locked until the transaction ends, in id order, so no merge from another
-/// process slips in between reading and writing them; on SQLite the write
-/// guard already keeps writers apart.
+/// Reads the stored documents among `ids` (in document order). On
+/// PostgreSQL they are locked until the transaction ends, in that same
+/// order (byte order, whatever the database's collation, as `merge_in`
+/// locks), so no merge from another process slips in between reading and
+/// writing them; on SQLite the write guard already keeps writers apart.
 async fn read_documents(
     tx: &mut AnyConnection,
     backend: Backend,
@@ -424,7 +425,7 @@ async fn read_documents(
     let mut stored = HashMap::with_capacity(ids.len());
     let lock = match backend {
         Backend::Sqlite => "",
-        Backend::Postgres => " ORDER BY id FOR UPDATE",
+        Backend::Postgres => " ORDER BY id COLLATE \"C\" FOR UPDATE",
     };
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!(
