@@ -35,6 +35,12 @@ pub struct Config {
     pub duration: Duration,
     /// Conversations per doorstep session (then the phone syncs).
     pub session_size: usize,
+    /// How long a phone waits after a sync before its next session, on
+    /// average (each wait is drawn between half and one and a half times
+    /// this, so phones do not move in step; the first session starts after
+    /// up to one pause). Zero: no wait, so the phones keep the server
+    /// saturated.
+    pub pause: Duration,
     /// How many times to SIGKILL and restart the server during the run.
     pub kills: usize,
     /// Seed of the phones' choices.
@@ -48,6 +54,7 @@ impl Default for Config {
             phones: 100,
             duration: Duration::from_secs(30),
             session_size: 30,
+            pause: Duration::ZERO,
             kills: 0,
             seed: 7,
         }
@@ -371,12 +378,17 @@ pub fn run(config: &Config) -> Report {
         .into_iter()
         .map(|mut phone| {
             let (target, tally, agent) = (target.clone(), tally.clone(), agent.clone());
-            let session_size = config.session_size;
+            let (session_size, pause) = (config.session_size, config.pause);
             std::thread::spawn(move || {
                 let mut mine = Tally::default();
+                std::thread::sleep(pause.mul_f64(phone.rng.f64()));
                 while Instant::now() < deadline {
                     phone.log_session(session_size, &mut mine);
                     phone.sync(&target, &agent, &mut mine, deadline);
+                    let wait = pause.mul_f64(0.5 + phone.rng.f64());
+                    std::thread::sleep(
+                        wait.min(deadline.saturating_duration_since(Instant::now())),
+                    );
                 }
                 let mut all = tally.lock().expect("tally");
                 all.conversations += mine.conversations;

@@ -15,6 +15,7 @@ fn crash(database_url: String) -> Report {
         phones: 12,
         duration: Duration::from_secs(30),
         session_size: 10,
+        pause: Duration::ZERO,
         kills: 5,
         seed: 11,
     });

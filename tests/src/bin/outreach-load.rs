@@ -33,6 +33,10 @@ struct Args {
     /// Conversations per doorstep session.
     #[arg(long, default_value_t = 30)]
     session_size: usize,
+    /// Average seconds a phone waits after a sync before its next session
+    /// (0: none, the phones keep the server saturated).
+    #[arg(long, default_value_t = 0.0)]
+    pause_seconds: f64,
     /// Times to SIGKILL and restart the server during the run.
     #[arg(long, default_value_t = 0)]
     kills: usize,
@@ -52,6 +56,11 @@ fn main() -> std::process::ExitCode {
         phones: args.phones.max(1),
         duration: Duration::from_secs(args.seconds.max(1)),
         session_size: args.session_size.max(1),
+        pause: Duration::from_secs_f64(if args.pause_seconds.is_nan() {
+            0.0
+        } else {
+            args.pause_seconds.clamp(0.0, 3600.0)
+        }),
         kills: args.kills,
         seed: args.seed,
     };
