@@ -214,13 +214,14 @@ pub async fn merge_all(
 }
 
 /// Merges the pushes `batch` (indexes into `pushes`, one per document, in
-/// document order) with a handful of statements per chunk of pushes: one
-/// read of all their documents, then, chunk by chunk, the merges and
-/// multi-row writes of documents, feed entries and projections. Every
+/// document order) with a handful of statements per chunk of pushes: the
+/// chunk's documents are read in one statement, merged, then written with
+/// multi-row statements (documents, feed entries, projections). Every
 /// statement is a round trip to SQLite's worker thread, so statements per
-/// push used to bound ingest. The merges run on a thread of their own, a
-/// chunk ahead of the writes: automerge's work and the database's overlap
-/// on two cores.
+/// push used to bound ingest. The merges run on a thread of their own
+/// ([`Merger`]): while it merges one chunk, this task writes the one before
+/// and reads the one after, so automerge's work and the database's overlap
+/// on two cores, and only a few chunks' documents are in memory at once.
 ///
 /// Writes each outcome into `results`, and returns the pushes left for
 /// [`merge_in`]: those to an erased or merged-away id, and those whose
@@ -239,45 +240,50 @@ async fn merge_batch(
     ladder: &mut Ladder,
     results: &mut [(PushOutcome, Option<u64>)],
 ) -> Result<Vec<usize>> {
-    let ids: Vec<String> = batch.iter().map(|&i| pushes[i].doc.to_string()).collect();
-    let mut stored = read_documents(tx, backend, &ids).await?;
-    let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
-    let gone = gone_ids(tx, &absent).await?;
     let mut left = Vec::new();
-    let mut work = Vec::with_capacity(batch.len());
-    for (&push, id) in batch.iter().zip(ids) {
-        if gone.contains(&id) {
-            left.push(push);
-        } else {
-            let row = stored.remove(&id);
-            work.push((push, id, row));
-        }
-    }
-    if work.is_empty() {
-        return Ok(left);
-    }
-    let (mut chunks, merging) = merge_in_background(Arc::clone(pushes), scope.clone(), work);
     let mut ladder_changed = false;
-    while let Some(chunk) = chunks.recv().await {
-        let mut merged = Vec::with_capacity(chunk.len());
-        for (push, id, version, outcome) in chunk {
-            match outcome {
-                PushMerge::Merged(m) => merged.push(Pending {
-                    push,
-                    id,
-                    version,
-                    merged: m,
-                }),
-                other => results[push] = (other.into_outcome(), None),
+    let mut merger = Merger::start(Arc::clone(pushes), scope.clone());
+    let mut in_flight = 0;
+    let mut size = MERGE_CHUNKS.0;
+    let mut rest = batch;
+    while !rest.is_empty() {
+        let (chunk, after) = rest.split_at(size.min(rest.len()));
+        (rest, size) = (after, MERGE_CHUNKS.1);
+        let ids: Vec<String> = chunk.iter().map(|&i| pushes[i].doc.to_string()).collect();
+        let mut stored = read_documents(tx, backend, &ids).await?;
+        let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
+        let gone = gone_ids(tx, &absent).await?;
+        let mut work = Vec::with_capacity(chunk.len());
+        for (&push, id) in chunk.iter().zip(ids) {
+            if gone.contains(&id) {
+                left.push(push);
+            } else {
+                let row = stored.remove(&id);
+                work.push((push, id, row));
             }
         }
+        if work.is_empty() {
+            continue;
+        }
+        if !merger.send(work).await {
+            // The thread is gone (it panicked): `finish` says why.
+            break;
+        }
+        in_flight += 1;
+        // One chunk merges while the one before it is written.
+        if in_flight == 2 {
+            let Some(merged) = merger.merged.recv().await else {
+                break;
+            };
+            in_flight -= 1;
+            ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
+        }
+    }
+    let mut merged_chunks = merger.finish();
+    while let Some(merged) = merged_chunks.recv().await {
         ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
     }
-    // The channel closes when the thread is done, or if it panicked:
-    // the panic carries on here, as if the merge had run on this task.
-    if let Err(e) = merging.await {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    merged_chunks.join().await;
     if ladder_changed {
         // Stages are derived with the ladder: a new ladder re-derives them all.
         projection::reproject_people(tx, ladder, now).await?;
@@ -289,60 +295,113 @@ async fn merge_batch(
 /// first chunk is small, so the writes start soon.
 const MERGE_CHUNKS: (usize, usize) = (10, 100);
 
+/// Pushes to merge: each push's index, id and stored row (`None` for a new
+/// document).
+type Work = Vec<(usize, String, Option<Stored>)>;
+
 /// A merged chunk: each push's index, id, the stored version it was merged
 /// with (`None` for a new document) and what [`merge_push`] decided.
 type MergedChunk = Vec<(usize, String, Option<i64>, PushMerge)>;
 
-/// Merges `work` (each push's index, id and stored row) on a blocking
-/// thread, sending the outcomes a chunk at a time. The channel holds two
-/// chunks, so the merges stay at most that far ahead of the writes.
-fn merge_in_background(
-    pushes: Arc<[Push]>,
-    scope: Scope,
-    work: Vec<(usize, String, Option<Stored>)>,
-) -> (
-    tokio::sync::mpsc::Receiver<MergedChunk>,
-    tokio::task::JoinHandle<()>,
-) {
-    let (sender, receiver) = tokio::sync::mpsc::channel(2);
-    let merging = tokio::task::spawn_blocking(move || {
-        let mut work = work.into_iter().peekable();
-        let mut size = MERGE_CHUNKS.0;
-        while work.peek().is_some() {
-            let chunk: MergedChunk = work
-                .by_ref()
-                .take(std::mem::replace(&mut size, MERGE_CHUNKS.1))
-                .map(|(push, id, row)| {
-                    let outcome = merge_push(
-                        row.as_ref().map(|r| r.bytes.as_slice()),
-                        &pushes[push],
-                        &scope,
-                    );
-                    (push, id, row.map(|r| r.version), outcome)
-                })
-                .collect();
-            if sender.blocking_send(chunk).is_err() {
-                // The writer stopped (its request failed): nothing to do.
-                return;
+/// [`merge_push`] on a blocking thread, a chunk at a time, in the order the
+/// chunks are sent. Each channel holds one chunk, so at most four chunks
+/// exist at once: one waiting, one merging, one merged and one being
+/// written.
+struct Merger {
+    work: tokio::sync::mpsc::Sender<Work>,
+    merged: tokio::sync::mpsc::Receiver<MergedChunk>,
+    thread: tokio::task::JoinHandle<()>,
+}
+
+impl Merger {
+    fn start(pushes: Arc<[Push]>, scope: Scope) -> Self {
+        let (work, mut todo) = tokio::sync::mpsc::channel::<Work>(1);
+        let (done, merged) = tokio::sync::mpsc::channel(1);
+        let thread = tokio::task::spawn_blocking(move || {
+            while let Some(work) = todo.blocking_recv() {
+                let chunk: MergedChunk = work
+                    .into_iter()
+                    .map(|(push, id, row)| {
+                        let outcome = merge_push(
+                            row.as_ref().map(|r| r.bytes.as_slice()),
+                            &pushes[push],
+                            &scope,
+                        );
+                        (push, id, row.map(|r| r.version), outcome)
+                    })
+                    .collect();
+                if done.blocking_send(chunk).is_err() {
+                    // The writer stopped (its request failed): nothing to do.
+                    return;
+                }
             }
+        });
+        Self {
+            work,
+            merged,
+            thread,
         }
-    });
-    (receiver, merging)
+    }
+
+    /// Queues a chunk. `false` if the thread is gone.
+    async fn send(&self, work: Work) -> bool {
+        self.work.send(work).await.is_ok()
+    }
+
+    /// No more work: what is left to receive, then [`Finished::join`].
+    fn finish(self) -> Finished {
+        Finished {
+            merged: self.merged,
+            thread: self.thread,
+        }
+    }
+}
+
+/// A [`Merger`] with no more work coming.
+struct Finished {
+    merged: tokio::sync::mpsc::Receiver<MergedChunk>,
+    thread: tokio::task::JoinHandle<()>,
+}
+
+impl Finished {
+    async fn recv(&mut self) -> Option<MergedChunk> {
+        self.merged.recv().await
+    }
+
+    /// Waits for the thread. A panic there carries on here, as if the
+    /// merge had run on this task.
+    async fn join(self) {
+        if let Err(e) = self.thread.await {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
 }
 
 /// Writes a chunk of merged pushes: one block of sequence numbers, the
 /// documents, their feed entries and their projection rows. Records each
-/// written push's outcome in `results` and adds to `left` those another
-/// process wrote first. Returns whether the chunk changed the area's ladder
+/// push's outcome in `results` and adds to `left` those another process
+/// wrote first. Returns whether the chunk changed the area's ladder
 /// (`ladder` is then the new one).
 async fn write_merged(
     tx: &mut AnyConnection,
-    merged: Vec<Pending>,
+    chunk: MergedChunk,
     now: Timestamp,
     ladder: &mut Ladder,
     results: &mut [(PushOutcome, Option<u64>)],
     left: &mut Vec<usize>,
 ) -> Result<bool> {
+    let mut merged = Vec::with_capacity(chunk.len());
+    for (push, id, version, outcome) in chunk {
+        match outcome {
+            PushMerge::Merged(m) => merged.push(Pending {
+                push,
+                id,
+                version,
+                merged: m,
+            }),
+            other => results[push] = (other.into_outcome(), None),
+        }
+    }
     if merged.is_empty() {
         return Ok(false);
     }
