@@ -240,6 +240,10 @@ async fn merge_batch(
     ladder: &mut Ladder,
     results: &mut [(PushOutcome, Option<u64>)],
 ) -> Result<Vec<usize>> {
+    if batch.is_empty() {
+        // A request that only pulls starts no thread.
+        return Ok(Vec::new());
+    }
     let mut left = Vec::new();
     let mut ladder_changed = false;
     let mut merger = Merger::start(Arc::clone(pushes), scope.clone());
