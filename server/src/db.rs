@@ -34,6 +34,31 @@ pub fn placeholders(skip: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Reads the rows of `sql(list)` for every key, a chunk of at most
+/// [`MAX_PARAMS`] keys at a time, `list` being the chunk's placeholders
+/// (`$1, $2, ...`; a query may use it more than once).
+pub async fn fetch_for_keys<T, K>(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[K],
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    K: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send,
+{
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(MAX_PARAMS) {
+        let mut query =
+            sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql(&placeholders(0, chunk.len()))))
+                .persistent(chunk.len() == MAX_PARAMS);
+        for key in chunk {
+            query = query.bind(key.clone());
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -22,7 +22,7 @@ use sync_core::{
 
 use crate::audit::{self, Action};
 use crate::auth::{self, Device};
-use crate::db::{Backend, Db, MAX_PARAMS, placeholders};
+use crate::db::{Backend, Db, MAX_PARAMS, fetch_for_keys, placeholders};
 use crate::error::{Error, Result};
 use crate::projection;
 
@@ -381,8 +381,7 @@ impl Finished {
     }
 }
 
-/// Writes a chunk of merged pushes: one block of sequence numbers, the
-/// documents, their feed entries and their projection rows. Records each
+/// Writes a chunk of merged pushes ([`write_documents`]). Records each
 /// push's outcome in `results` and adds to `left` those another process
 /// wrote first. Returns whether the chunk changed the area's ladder
 /// (`ladder` is then the new one).
@@ -406,63 +405,101 @@ async fn write_merged(
             other => results[push] = (other.into_outcome(), None),
         }
     }
-    if merged.is_empty() {
-        return Ok(false);
+    let documents: Vec<ToWrite<'_>> = merged
+        .iter()
+        .map(|p| ToWrite {
+            id: &p.id,
+            version: p.version,
+            merged: &p.merged,
+        })
+        .collect();
+    let (seqs, ladder_changed) = write_documents(tx, &documents, now, ladder).await?;
+    for (pending, seq) in merged.into_iter().zip(seqs) {
+        match seq {
+            Some(seq) => {
+                results[pending.push] =
+                    (PushMerge::Merged(pending.merged).into_outcome(), Some(seq));
+            }
+            None => left.push(pending.push),
+        }
     }
+    Ok(ladder_changed)
+}
+
+/// A merged document to write: its id, the stored version it was merged
+/// with (`None` for a new document) and the merge.
+struct ToWrite<'a> {
+    id: &'a str,
+    version: Option<i64>,
+    merged: &'a Merged,
+}
+
+/// Writes merged documents with a few statements for the lot: one block of
+/// feed sequence numbers (in the order given), the documents (an update
+/// naming the version each was merged with, or an insert), their feed
+/// entries and their projection rows. Returns each document's sequence
+/// number, or `None` where another process wrote it first (the caller merges
+/// it again; its number stays a gap in the feed, which readers skip), and
+/// whether a written area changed the ladder (`ladder` is then the new one,
+/// and the caller re-derives people's stages).
+async fn write_documents(
+    tx: &mut AnyConnection,
+    documents: &[ToWrite<'_>],
+    now: Timestamp,
+    ladder: &mut Ladder,
+) -> Result<(Vec<Option<u64>>, bool)> {
+    if documents.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let last = take_seqs(tx, documents.len()).await?;
+    let first = last + 1 - documents.len() as u64;
+    let mut seqs = Vec::with_capacity(documents.len());
+    let mut inserts = Vec::new();
+    for (document, seq) in documents.iter().zip(first..) {
+        match document.version {
+            Some(version) => {
+                let updated =
+                    update_document(tx, document.id, version, document.merged, now).await?;
+                seqs.push(updated.then_some(seq));
+            }
+            None => {
+                // Filled in once the inserts are known.
+                seqs.push(None);
+                inserts.push((document, seq));
+            }
+        }
+    }
+    let inserted = insert_documents(tx, &inserts, now).await?;
+    for (document, seq) in inserts {
+        if inserted.contains(document.id) {
+            seqs[(seq - first) as usize] = Some(seq);
+        }
+    }
+    let written: Vec<(&ToWrite<'_>, u64)> = documents
+        .iter()
+        .zip(&seqs)
+        .filter_map(|(document, seq)| seq.map(|seq| (document, seq)))
+        .collect();
     let mut ladder_changed = false;
-    for pending in &merged {
-        if let Record::Area(area) = &pending.merged.record
+    for (document, _) in &written {
+        if let Record::Area(area) = &document.merged.record
             && area.ladder != *ladder
         {
             *ladder = area.ladder.clone();
             ladder_changed = true;
         }
     }
-    // Sequence numbers in document order. A push left for `merge_in`
-    // leaves a gap in the feed, which readers skip.
-    let last = take_seqs(tx, merged.len()).await?;
-    let first = last + 1 - merged.len() as u64;
-    let mut written = Vec::with_capacity(merged.len());
-    let (updates, inserts): (Vec<_>, Vec<_>) = merged
-        .into_iter()
-        .zip(first..)
-        .partition(|(p, _)| p.version.is_some());
-    for (pending, seq) in updates {
-        let updated = match pending.version {
-            Some(version) => {
-                update_document(tx, &pending.id, version, &pending.merged, now).await?
-            }
-            None => false,
-        };
-        if updated {
-            written.push((pending, seq));
-        } else {
-            left.push(pending.push);
-        }
-    }
-    let inserted = insert_documents(tx, &inserts, now).await?;
-    for (pending, seq) in inserts {
-        if inserted.contains(&pending.id) {
-            written.push((pending, seq));
-        } else {
-            // Another process created it since we looked: merge again.
-            left.push(pending.push);
-        }
-    }
     insert_feed(tx, &written).await?;
     let mut rows = projection::Rows::default();
-    for (pending, _) in &written {
-        if pending.version.is_some() {
-            rows.replace(&pending.merged.record, ladder, now);
+    for (document, _) in &written {
+        if document.version.is_some() {
+            rows.replace(&document.merged.record, ladder, now);
         } else {
-            rows.add(&pending.merged.record, ladder, now);
+            rows.add(&document.merged.record, ladder, now);
         }
     }
     rows.write(tx).await?;
-    for (pending, seq) in written {
-        results[pending.push] = (PushMerge::Merged(pending.merged).into_outcome(), Some(seq));
-    }
-    Ok(ladder_changed)
+    Ok((seqs, ladder_changed))
 }
 
 /// A push merged in memory, not yet written.
@@ -485,44 +522,29 @@ async fn read_documents(
     backend: Backend,
     ids: &[String],
 ) -> Result<HashMap<String, Stored>> {
-    let mut stored = HashMap::with_capacity(ids.len());
     let lock = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " ORDER BY id COLLATE \"C\" FOR UPDATE",
     };
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT id, bytes, version FROM documents WHERE id IN ({}){lock}",
-            placeholders(0, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, Vec<u8>, i64)>(sqlx::AssertSqlSafe(sql))
-            .persistent(chunk.len() == MAX_PARAMS);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for (id, bytes, version) in query.fetch_all(&mut *tx).await? {
-            stored.insert(id, Stored { bytes, version });
-        }
-    }
-    Ok(stored)
+    let rows: Vec<(String, Vec<u8>, i64)> = fetch_for_keys(tx, ids, |list| {
+        format!("SELECT id, bytes, version FROM documents WHERE id IN ({list}){lock}")
+    })
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, bytes, version)| (id, Stored { bytes, version }))
+        .collect())
 }
 
 /// Which of `ids` (none of them stored) were erased or merged away.
 async fn gone_ids(tx: &mut AnyConnection, ids: &[&String]) -> Result<HashSet<String>> {
-    let mut gone = HashSet::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let list = placeholders(0, chunk.len());
-        let sql = format!(
+    let rows: Vec<(String,)> = fetch_for_keys(tx, ids, |list| {
+        format!(
             "SELECT id FROM erased WHERE id IN ({list}) UNION ALL SELECT id FROM redirects WHERE id IN ({list})"
-        );
-        let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
-            .persistent(chunk.len() == MAX_PARAMS);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        gone.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
-    }
-    Ok(gone)
+        )
+    })
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Takes `count` feed sequence numbers and returns the last. The row lock
@@ -568,7 +590,7 @@ async fn update_document(
 /// ids inserted: one another process created meanwhile is left as it is.
 async fn insert_documents(
     tx: &mut AnyConnection,
-    documents: &[(Pending, u64)],
+    documents: &[(&ToWrite<'_>, u64)],
     now: Timestamp,
 ) -> Result<HashSet<String>> {
     const WIDTH: usize = 7;
@@ -584,14 +606,14 @@ async fn insert_documents(
         );
         let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
             .persistent(chunk.len() == MAX_PARAMS / WIDTH);
-        for (pending, seq) in chunk {
-            let (kind, patch, devices) = audience_columns(&pending.merged.record.audience());
+        for (document, seq) in chunk {
+            let (kind, patch, devices) = audience_columns(&document.merged.record.audience());
             query = query
-                .bind(&pending.id)
+                .bind(document.id)
                 .bind(kind)
                 .bind(patch)
                 .bind(devices)
-                .bind(&pending.merged.bytes)
+                .bind(&document.merged.bytes)
                 .bind(*seq as i64)
                 .bind(now.as_millis());
         }
@@ -601,7 +623,7 @@ async fn insert_documents(
 }
 
 /// Appends each written document's new changes to the feed.
-async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Result<()> {
+async fn insert_feed(tx: &mut AnyConnection, written: &[(&ToWrite<'_>, u64)]) -> Result<()> {
     const WIDTH: usize = 4;
     for chunk in written.chunks(MAX_PARAMS / WIDTH) {
         let rows: Vec<String> = (0..chunk.len())
@@ -613,14 +635,14 @@ async fn insert_feed(tx: &mut AnyConnection, written: &[(Pending, u64)]) -> Resu
         );
         let mut query =
             sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MAX_PARAMS / WIDTH);
-        for (pending, seq) in chunk {
+        for (document, seq) in chunk {
             query = query
                 .bind(*seq as i64)
-                .bind(&pending.id)
-                .bind(&pending.merged.changes)
+                .bind(document.id)
+                .bind(&document.merged.changes)
                 // Filed under its record's patch (none for the area, which
                 // every device receives): see migration 0009.
-                .bind(pending.merged.record.patch());
+                .bind(document.merged.record.patch());
         }
         query.execute(&mut *tx).await?;
     }
@@ -984,8 +1006,9 @@ async fn append_tombstone(conn: &mut AnyConnection, id: DocId) -> Result<()> {
     Ok(())
 }
 
-/// Writes a merged document, its feed entry and its projections. `None`
-/// if the stored version moved on (the caller retries).
+/// Writes a merged document, its feed entry and its projections
+/// ([`write_documents`], for one). `None` if the stored version moved on
+/// (the caller retries).
 async fn store_merge(
     conn: &mut AnyConnection,
     id: DocId,
@@ -994,57 +1017,18 @@ async fn store_merge(
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<Option<u64>> {
-    let written = match version {
-        Some(version) => update_document(conn, &id.to_string(), version, merged, now).await?,
-        None => {
-            let (kind, patch, devices) = audience_columns(&merged.record.audience());
-            sqlx::query(
-                "INSERT INTO documents (id, kind, patch, devices, bytes, version, created_seq, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 1, 0, $6) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id.to_string())
-            .bind(&kind)
-            .bind(&patch)
-            .bind(&devices)
-            .bind(&merged.bytes)
-            .bind(now.as_millis())
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-                == 1
-        }
+    let id = id.to_string();
+    let document = ToWrite {
+        id: &id,
+        version,
+        merged,
     };
-    if !written {
-        return Ok(None);
-    }
-    let seq = next_seq(conn).await?;
-    if version.is_none() {
-        sqlx::query("UPDATE documents SET created_seq = $1 WHERE id = $2")
-            .bind(seq as i64)
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query("INSERT INTO feed (seq, doc_id, changes, patch) VALUES ($1, $2, $3, $4)")
-        .bind(seq as i64)
-        .bind(id.to_string())
-        .bind(&merged.changes)
-        .bind(merged.record.patch())
-        .execute(&mut *conn)
-        .await?;
-    let ladder_changed = match &merged.record {
-        Record::Area(area) if area.ladder != *ladder => {
-            *ladder = area.ladder.clone();
-            true
-        }
-        _ => false,
-    };
-    projection::project(conn, &merged.record, ladder, now).await?;
+    let (seqs, ladder_changed) = write_documents(conn, &[document], now, ladder).await?;
     if ladder_changed {
         // Stages are derived with the ladder: a new ladder re-derives them all.
         projection::reproject_people(conn, ladder, now).await?;
     }
-    Ok(Some(seq))
+    Ok(seqs.into_iter().next().flatten())
 }
 
 /// Erases a record: its document, its feed entries and every projection
@@ -1400,32 +1384,18 @@ async fn send_wanted(
             Wanted::Changes(_, seq) => seqs.push(*seq as i64),
         }
     }
-    let mut documents: HashMap<String, Vec<u8>> = HashMap::with_capacity(whole_ids.len());
-    for chunk in whole_ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT id, bytes FROM documents WHERE id IN ({})",
-            placeholders(0, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, Vec<u8>)>(sqlx::AssertSqlSafe(sql))
-            .persistent(chunk.len() == MAX_PARAMS);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        documents.extend(query.fetch_all(&mut *conn).await?);
-    }
-    let mut changes: HashMap<i64, Vec<u8>> = HashMap::with_capacity(seqs.len());
-    for chunk in seqs.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT seq, changes FROM feed WHERE seq IN ({}) AND changes IS NOT NULL",
-            placeholders(0, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql))
-            .persistent(chunk.len() == MAX_PARAMS);
-        for seq in chunk {
-            query = query.bind(*seq);
-        }
-        changes.extend(query.fetch_all(&mut *conn).await?);
-    }
+    let mut documents: HashMap<String, Vec<u8>> = fetch_for_keys(conn, &whole_ids, |list| {
+        format!("SELECT id, bytes FROM documents WHERE id IN ({list})")
+    })
+    .await?
+    .into_iter()
+    .collect();
+    let mut changes: HashMap<i64, Vec<u8>> = fetch_for_keys(conn, &seqs, |list| {
+        format!("SELECT seq, changes FROM feed WHERE seq IN ({list}) AND changes IS NOT NULL")
+    })
+    .await?
+    .into_iter()
+    .collect();
     for w in wanted {
         let update = match w {
             Wanted::Whole(doc) => documents.remove(&doc.to_string()).map(|bytes| DocUpdate {
