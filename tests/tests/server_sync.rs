@@ -917,6 +917,15 @@ fn one_request_mixes_new_changed_repeated_and_erased_records(db: TestDb) {
     phone.replica.apply_sync_response(&body).unwrap();
     phone.sync(&server.base);
     assert_eq!(phone.replica.pending_changes(), 0);
+    // The sync marked the device seen (in its merge's transaction).
+    let seen = server.block_on(count(
+        &server.db,
+        &format!(
+            "SELECT COUNT(*) FROM devices WHERE id = '{}' AND last_seen_at IS NOT NULL",
+            phone.replica.device()
+        ),
+    ));
+    assert_eq!(seen, 1, "the device's last sync is recorded");
 }
 
 /// Another patch's traffic costs a champion nothing: more entries than one
