@@ -13,7 +13,7 @@ use sync_core::{
     Ladder, NewAddress, Person, Record, StageRule, Timestamp,
 };
 
-use crate::db::{Db, MAX_PARAMS, placeholders};
+use crate::db::{Backend, Db, MAX_PARAMS, placeholders};
 use crate::error::Result;
 
 /// The shape of the projections. Bump it when what they hold changes:
@@ -333,11 +333,12 @@ impl Rows {
 
     /// Writes the batch: every delete, then every insert.
     pub async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+        let backend = Backend::of(conn);
         for ((table, column), ids) in &self.deleted {
             for chunk in ids.chunks(MAX_PARAMS) {
                 let sql = format!(
                     "DELETE FROM {table} WHERE {column} IN ({})",
-                    placeholders(0, chunk.len())
+                    placeholders(backend, 0, chunk.len())
                 );
                 let mut query =
                     sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MAX_PARAMS);
@@ -352,7 +353,7 @@ impl Rows {
             let full = MAX_PARAMS / width * width;
             for chunk in values.chunks(full) {
                 let rows: Vec<String> = (0..chunk.len() / width)
-                    .map(|row| format!("({})", placeholders(row * width, width)))
+                    .map(|row| format!("({})", placeholders(backend, row * width, width)))
                     .collect();
                 let sql = format!(
                     "INSERT INTO {} ({}) VALUES {}",

@@ -540,7 +540,8 @@ async fn read_documents(
 async fn gone_ids(tx: &mut AnyConnection, ids: &[&String]) -> Result<HashSet<String>> {
     let rows: Vec<(String,)> = fetch_for_keys(tx, ids, |list| {
         format!(
-            "SELECT id FROM erased WHERE id IN ({list}) UNION ALL SELECT id FROM redirects WHERE id IN ({list})"
+            "SELECT id FROM (SELECT id FROM erased UNION ALL SELECT id FROM redirects) gone \
+             WHERE id IN ({list})"
         )
     })
     .await?;
@@ -594,10 +595,11 @@ async fn insert_documents(
     now: Timestamp,
 ) -> Result<HashSet<String>> {
     const WIDTH: usize = 7;
+    let backend = Backend::of(tx);
     let mut inserted = HashSet::with_capacity(documents.len());
     for chunk in documents.chunks(MAX_PARAMS / WIDTH) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|row| format!("({}, 1)", placeholders(row * WIDTH, WIDTH)))
+            .map(|row| format!("({}, 1)", placeholders(backend, row * WIDTH, WIDTH)))
             .collect();
         let sql = format!(
             "INSERT INTO documents (id, kind, patch, devices, bytes, created_seq, updated_at, version) \
@@ -625,9 +627,10 @@ async fn insert_documents(
 /// Appends each written document's new changes to the feed.
 async fn insert_feed(tx: &mut AnyConnection, written: &[(&ToWrite<'_>, u64)]) -> Result<()> {
     const WIDTH: usize = 4;
+    let backend = Backend::of(tx);
     for chunk in written.chunks(MAX_PARAMS / WIDTH) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|row| format!("({})", placeholders(row * WIDTH, WIDTH)))
+            .map(|row| format!("({})", placeholders(backend, row * WIDTH, WIDTH)))
             .collect();
         let sql = format!(
             "INSERT INTO feed (seq, doc_id, changes, patch) VALUES {}",
@@ -1349,7 +1352,10 @@ fn feed_filter(scope: &Scope) -> (String, Vec<String>) {
         Scope::Champion { patches } => (
             format!(
                 " AND (f.patch IS NULL OR f.patch IN ({}))",
-                placeholders(3, patches.len())
+                (4..4 + patches.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             patches.iter().cloned().collect(),
         ),
