@@ -965,6 +965,61 @@ fn other_patches_traffic_is_skipped_in_one_round_trip(db: TestDb) {
     assert_eq!(received, vec![id]);
 }
 
+/// A new record's feed entry keeps no copy of its changes (a device that
+/// reads that entry is sent the record whole), while later changes are
+/// filed and sent as changes.
+fn a_new_records_feed_entry_holds_no_copy_of_it(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut author = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut neighbour = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    neighbour.sync(&server.base);
+    let id = author
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Ada")))
+        .unwrap();
+    author.sync(&server.base);
+    let filed_bytes = server.block_on(count(
+        &server.db,
+        &format!("SELECT SUM(LENGTH(changes)) FROM feed WHERE doc_id = '{id}'"),
+    ));
+    assert_eq!(filed_bytes, 0);
+    let (outcome, body) = neighbour.round_trip(&server.base);
+    assert!(outcome.settled(), "{outcome:?}");
+    let response = decode_response(&body);
+    assert_eq!(response.updates.len(), 1);
+    assert_eq!(
+        neighbour.replica.person(id).unwrap().name.as_deref(),
+        Some("Ada")
+    );
+
+    author
+        .replica
+        .edit_person(id, |p| p.set_name(Some("Ada Lovelace")))
+        .unwrap();
+    author.sync(&server.base);
+    let filed: Vec<u8> = server.block_on(async {
+        let (changes,): (Vec<u8>,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT changes FROM feed WHERE doc_id = '{id}' AND LENGTH(changes) > 0"
+        )))
+        .fetch_one(&server.db.pool)
+        .await
+        .expect("the edit's entry");
+        changes
+    });
+    let (outcome, body) = neighbour.round_trip(&server.base);
+    assert!(outcome.settled(), "{outcome:?}");
+    let response = decode_response(&body);
+    assert_eq!(response.updates.len(), 1);
+    assert_eq!(
+        response.updates[0].changes, filed,
+        "sent as the edit's changes"
+    );
+    assert_eq!(
+        neighbour.replica.person(id).unwrap().name.as_deref(),
+        Some("Ada Lovelace")
+    );
+}
+
 tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
@@ -979,4 +1034,5 @@ tests::on_every_database!(
     a_suppressed_person_becomes_a_do_not_contact_entry,
     one_request_mixes_new_changed_repeated_and_erased_records,
     other_patches_traffic_is_skipped_in_one_round_trip,
+    a_new_records_feed_entry_holds_no_copy_of_it,
 );
