@@ -215,6 +215,11 @@ impl Db {
                         // Deleted rows are overwritten with zeros, so an
                         // erased person's data does not linger in free pages.
                         conn.execute("PRAGMA secure_delete = ON").await?;
+                        // Statement journals (a multi-row statement's undo
+                        // log inside a transaction) stay in memory instead
+                        // of spilling into temporary files: they were a
+                        // fifth of the writer's time in the sync benchmark.
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
                     }
                     Ok(())
                 })
