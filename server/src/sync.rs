@@ -357,7 +357,7 @@ impl Merger {
 /// the lowest priority (on Linux), so it takes only time that the request's
 /// writes and other requests leave idle: at normal priority it slowed the
 /// writes as much as it sped the merges. In the sync benchmark it raised
-/// ingest by about a tenth.
+/// ingest by about 8%.
 fn merge_chunk(work: Work, pushes: &[Push], scope: &Scope) -> MergedChunk {
     let outcomes: Vec<OnceLock<PushMerge>> = work.iter().map(|_| OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
