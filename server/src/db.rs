@@ -50,12 +50,19 @@ impl Backend {
 /// statements of 250). `?` has no name to look up: the sync benchmark's
 /// ingest rose by about 4% with it, at 250 parameters a statement.
 pub fn placeholders(backend: Backend, skip: usize, count: usize) -> String {
-    let placeholder = |n: usize| match backend {
-        Backend::Sqlite => "?".to_owned(),
-        Backend::Postgres => format!("${n}"),
-    };
+    match backend {
+        Backend::Sqlite => vec!["?"; count].join(", "),
+        Backend::Postgres => numbered_placeholders(skip, count),
+    }
+}
+
+/// `$n` placeholders for `count` parameters after the first `skip`, on
+/// either database: for a list in a statement that has numbered parameters
+/// of its own (sqlx would bind `?` beside them out of order). Keep such
+/// lists short on SQLite; see [`placeholders`].
+pub fn numbered_placeholders(skip: usize, count: usize) -> String {
     (skip + 1..=skip + count)
-        .map(placeholder)
+        .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -340,7 +347,7 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, Db, placeholders, redact};
+    use super::{Backend, Db, numbered_placeholders, placeholders, redact};
 
     #[test]
     fn passwords_are_redacted_from_urls() {
@@ -356,6 +363,8 @@ mod tests {
         assert_eq!(placeholders(Backend::Sqlite, 2, 3), "?, ?, ?");
         assert_eq!(placeholders(Backend::Postgres, 2, 3), "$3, $4, $5");
         assert_eq!(placeholders(Backend::Postgres, 0, 0), "");
+        assert_eq!(placeholders(Backend::Sqlite, 0, 0), "");
+        assert_eq!(numbered_placeholders(3, 2), "$4, $5");
     }
 
     /// SQLite alone would leave these pages in the log (its own threshold

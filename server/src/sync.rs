@@ -23,7 +23,7 @@ use sync_core::{
 
 use crate::audit::{self, Action};
 use crate::auth::{self, Device};
-use crate::db::{Backend, Db, MAX_PARAMS, fetch_for_keys, placeholders};
+use crate::db::{Backend, Db, MAX_PARAMS, fetch_for_keys, numbered_placeholders, placeholders};
 use crate::error::{Error, Result};
 use crate::projection;
 
@@ -1401,10 +1401,7 @@ fn feed_filter(scope: &Scope) -> (String, Vec<String>) {
         Scope::Champion { patches } => (
             format!(
                 " AND (f.patch IS NULL OR f.patch IN ({}))",
-                (4..4 + patches.len())
-                    .map(|n| format!("${n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                numbered_placeholders(3, patches.len())
             ),
             patches.iter().cloned().collect(),
         ),
