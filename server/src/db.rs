@@ -27,17 +27,6 @@ use crate::error::{Error, Result};
 /// cache (one per connection) cost the server a fifth of its memory.
 pub const MAX_PARAMS: usize = 250;
 
-impl Backend {
-    /// The database behind `conn`.
-    pub fn of(conn: &AnyConnection) -> Self {
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Self::Sqlite
-        } else {
-            Self::Postgres
-        }
-    }
-}
-
 /// Placeholders for `count` parameters after the first `skip`, for a
 /// statement over a list (`IN (...)`, multi-row `VALUES`) whose parameters
 /// all come from this function, each placed once and bound in the order
@@ -101,6 +90,17 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
+}
+
+impl Backend {
+    /// The database behind `conn`.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Self::Sqlite
+        } else {
+            Self::Postgres
+        }
+    }
 }
 
 /// A connection pool and what the server needs to know about it.

@@ -67,7 +67,6 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     }
     let last = read_feed(
         &mut conn,
-        db.backend,
         since,
         &scope,
         &own_seqs,
@@ -192,7 +191,6 @@ pub async fn merge_all(
     let mut results = vec![(PushOutcome::Resend, None); pushes.len()];
     let mut left = merge_batch(
         &mut tx,
-        db.backend,
         &pushes,
         &batch,
         scope,
@@ -227,13 +225,8 @@ pub async fn merge_all(
 /// Writes each outcome into `results`, and returns the pushes left for
 /// [`merge_in`]: those to an erased or merged-away id, and those whose
 /// document another process wrote since it was read.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the request's state, passed down"
-)]
 async fn merge_batch(
     tx: &mut AnyConnection,
-    backend: Backend,
     pushes: &Arc<[Push]>,
     batch: &[usize],
     scope: &Scope,
@@ -255,7 +248,7 @@ async fn merge_batch(
         let (chunk, after) = rest.split_at(size.min(rest.len()));
         (rest, size) = (after, MERGE_CHUNKS.1);
         let ids: Vec<String> = chunk.iter().map(|&i| pushes[i].doc.to_string()).collect();
-        let mut stored = read_documents(tx, backend, &ids).await?;
+        let mut stored = read_documents(tx, &ids).await?;
         let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
         let gone = gone_ids(tx, &absent).await?;
         let mut work = Vec::with_capacity(chunk.len());
@@ -559,12 +552,8 @@ struct Pending {
 /// order (byte order, whatever the database's collation, as `merge_in`
 /// locks), so no merge from another process slips in between reading and
 /// writing them; on SQLite the write guard already keeps writers apart.
-async fn read_documents(
-    tx: &mut AnyConnection,
-    backend: Backend,
-    ids: &[String],
-) -> Result<HashMap<String, Stored>> {
-    let lock = match backend {
+async fn read_documents(tx: &mut AnyConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
+    let lock = match Backend::of(tx) {
         Backend::Sqlite => "",
         Backend::Postgres => " ORDER BY id COLLATE \"C\" FOR UPDATE",
     };
@@ -1279,7 +1268,6 @@ type FeedRow = (
 /// the device has now read up to.
 async fn read_feed(
     conn: &mut AnyConnection,
-    backend: crate::db::Backend,
     since: u64,
     scope: &Scope,
     own_seqs: &BTreeSet<u64>,
@@ -1306,9 +1294,9 @@ async fn read_feed(
     // comes from the covering index (migration 0007): SQLite is told to
     // use it, since without statistics (a new server) it picks the primary
     // key and then reads every document's bytes to reach `created_seq`.
-    let hint = match backend {
-        crate::db::Backend::Sqlite => "INDEXED BY documents_audience",
-        crate::db::Backend::Postgres => "",
+    let hint = match Backend::of(conn) {
+        Backend::Sqlite => "INDEXED BY documents_audience",
+        Backend::Postgres => "",
     };
     // Entries for other patches (or other youth workers' people) are left
     // out here, so other devices' traffic does not fill every request: a
