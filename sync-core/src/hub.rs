@@ -106,12 +106,12 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     if push.changes.len() > MAX_DOCUMENT_BYTES {
         return reject(RejectionCode::TooLarge, "the change is too large");
     }
-    let (mut doc, before) = match stored {
+    let (mut doc, before, loaded_whole) = match stored {
         Some(bytes) => match document::load(bytes).and_then(|d| {
             let record = document::decode(&d, None)?;
             Ok((d, record))
         }) {
-            Ok((doc, record)) => (doc, Some(record)),
+            Ok((doc, record)) => (doc, Some(record), false),
             Err(e) => {
                 return reject(
                     RejectionCode::Malformed,
@@ -119,27 +119,26 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
                 );
             }
         },
-        None => (AutoCommit::new(), None),
+        // A new record is loaded whole, which is quicker than applying its
+        // changes to an empty document; on any trouble (missing dependencies
+        // included) the general path below decides.
+        None => match document::load(&push.changes) {
+            Ok(doc) => (doc, None, true),
+            Err(_) => (AutoCommit::new(), None, false),
+        },
     };
-    let before_heads = sorted(doc.get_heads());
-    // A new record is loaded whole, which is quicker than applying its
-    // changes to an empty document; on any trouble (missing dependencies
-    // included) the general path below decides.
-    match stored
-        .is_none()
-        .then(|| document::load(&push.changes).ok())
-        .flatten()
-    {
-        Some(loaded) => doc = loaded,
-        None => {
-            if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
-                return reject(
-                    RejectionCode::Malformed,
-                    format!("not automerge changes: {e}"),
-                );
-            }
+    let before_heads = if loaded_whole {
+        Vec::new()
+    } else {
+        let heads = sorted(doc.get_heads());
+        if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
+            return reject(
+                RejectionCode::Malformed,
+                format!("not automerge changes: {e}"),
+            );
         }
-    }
+        heads
+    };
     if !doc.get_missing_deps(&[]).is_empty() {
         return PushMerge::Resend;
     }
@@ -215,7 +214,13 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
             return reject(RejectionCode::Invalid, violation);
         }
     }
-    let bytes = doc.save();
+    // Bytes that loaded whole are a saved document (or changes) that loads
+    // to exactly this one: they are stored as they came, not saved again.
+    let bytes = if loaded_whole {
+        push.changes.clone()
+    } else {
+        doc.save()
+    };
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return reject(RejectionCode::TooLarge, "the document is too large");
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::ManualClock;
-use crate::hub::MemoryHub;
+use crate::hub::{MemoryHub, PushMerge, document_heads, merge_push, read_record};
 use crate::model::{
     ConsentGiver, ConsentMethod, DoorOutcome, EntryChannel, EventKind, LawfulBasis, PatchConfig,
     Role,
@@ -635,6 +635,35 @@ fn a_server_that_lost_a_document_gets_it_resent_whole() {
         Some("Sam J".into())
     );
     assert_eq!(phone.pending_changes(), 0);
+}
+
+/// A new record's pushed bytes are what the server stores. Phones send a
+/// saved document; a device may as well send the record's changes. Either
+/// way the stored bytes must read back as the record, at the pushed heads.
+#[test]
+fn a_new_record_is_stored_readable_whether_pushed_as_a_document_or_as_changes() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let id = phone
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("Sam")))
+        .unwrap();
+    let request = SyncRequest::decode(&phone.sync_request().unwrap()).unwrap();
+    let saved = request.pushes.into_iter().next().unwrap();
+    let changes = Push {
+        changes: crate::document::load(&saved.changes)
+            .unwrap()
+            .save_after(&[]),
+        ..saved.clone()
+    };
+    assert_ne!(changes.changes, saved.changes);
+    for push in [saved, changes] {
+        let PushMerge::Merged(merged) = merge_push(None, &push, &champion(&["elm-road"])) else {
+            panic!("not merged");
+        };
+        assert_eq!(read_record(&merged.bytes).unwrap(), merged.record);
+        assert_eq!(merged.record.id(), id);
+        assert_eq!(document_heads(&merged.bytes).unwrap(), push.heads);
+    }
 }
 
 fn hub_sync(hub: &mut MemoryHub, phone: &mut Phone) {
