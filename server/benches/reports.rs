@@ -76,6 +76,7 @@ fn args() -> Args {
 }
 
 fn main() {
+    server::allocator::return_freed_memory_promptly();
     let args = args();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -130,6 +130,7 @@ fn per_second(n: usize, took: Duration) -> f64 {
 }
 
 fn main() {
+    server::allocator::return_freed_memory_promptly();
     let people = args();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

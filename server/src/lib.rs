@@ -7,6 +7,7 @@
 
 pub mod addresses;
 pub mod admin;
+pub mod allocator;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
