@@ -155,18 +155,15 @@ async fn checkpoint_after_writes(pool: AnyPool, written: Arc<Notify>) {
     }
 }
 
-/// Held while writing; see [`Db::write_guard`].
+/// Held while writing; see [`Db::write_guard`]. On SQLite: the writers'
+/// lock, and the checkpointer's signal, told on drop that the write is over
+/// (committed or not). On PostgreSQL: nothing.
 #[derive(Debug)]
-pub struct WriteGuard<'a> {
-    #[allow(dead_code, reason = "held for its drop")]
-    writer: Option<MutexGuard<'a, ()>>,
-    /// Told on drop: the write is over (committed or not).
-    written: Option<&'a Notify>,
-}
+pub struct WriteGuard<'a>(Option<(MutexGuard<'a, ()>, &'a Notify)>);
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
-        if let Some(written) = self.written {
+        if let Some((_, written)) = &self.0 {
             written.notify_one();
         }
     }
@@ -319,14 +316,8 @@ impl Db {
     /// version checks keep concurrent merges correct).
     pub async fn write_guard(&self) -> WriteGuard<'_> {
         match self.backend {
-            Backend::Sqlite => WriteGuard {
-                writer: Some(self.sqlite_writer.lock().await),
-                written: Some(&self.written),
-            },
-            Backend::Postgres => WriteGuard {
-                writer: None,
-                written: None,
-            },
+            Backend::Sqlite => WriteGuard(Some((self.sqlite_writer.lock().await, &self.written))),
+            Backend::Postgres => WriteGuard(None),
         }
     }
 }
