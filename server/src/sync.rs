@@ -1304,13 +1304,23 @@ async fn read_feed(
     // the other patches hold. Erasures and redirects always come back. The
     // checks below stay the authority on what the device receives.
     let (filter, values) = feed_filter(scope);
+    // The entries this request wrote itself are skipped below; the largest
+    // runs of them are left out here already, so a phone's own session
+    // (usually one run) is neither joined nor sent across from SQLite.
+    let own = own_runs(own_seqs, OWN_RUNS_LEFT_OUT);
+    let own_filter: String = (0..own.len())
+        .map(|i| {
+            let first = 4 + values.len() + 2 * i;
+            format!(" AND f.seq NOT BETWEEN ${first} AND ${}", first + 1)
+        })
+        .collect();
     let sql = format!(
         "SELECT f.seq, f.doc_id, CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT), \
          d.kind, COALESCE(d.patch, r.patch), COALESCE(d.devices, r.devices), d.created_seq, \
          r.survivor \
          FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
          LEFT JOIN redirects r ON r.id = f.doc_id \
-         WHERE f.seq > $1 AND f.seq <= $2{filter} ORDER BY f.seq LIMIT $3"
+         WHERE f.seq > $1 AND f.seq <= $2{filter}{own_filter} ORDER BY f.seq LIMIT $3"
     );
     let mut query = sqlx::query_as::<_, FeedRow>(sqlx::AssertSqlSafe(sql))
         .bind(since as i64)
@@ -1318,6 +1328,9 @@ async fn read_feed(
         .bind(SCAN_ROWS);
     for value in values {
         query = query.bind(value);
+    }
+    for (first, last) in own {
+        query = query.bind(first as i64).bind(last as i64);
     }
     let rows = query.fetch_all(&mut *conn).await?;
     let mut read_to_end = (rows.len() as i64) < SCAN_ROWS;
@@ -1376,6 +1389,29 @@ async fn read_feed(
         response.more = true;
         Ok(last)
     }
+}
+
+/// How many runs of a request's own feed entries the feed scan leaves out
+/// in SQL. A few, so that the scan's statement comes in few shapes (each is
+/// prepared and cached); the rest are skipped as they are read.
+const OWN_RUNS_LEFT_OUT: usize = 4;
+
+/// The longest `most` runs of consecutive numbers in `seqs`, as (first,
+/// last), in order.
+fn own_runs(seqs: &BTreeSet<u64>, most: usize) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &seq in seqs {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(seq) => *last = seq,
+            _ => runs.push((seq, seq)),
+        }
+    }
+    if runs.len() > most {
+        runs.sort_by_key(|&(first, last)| std::cmp::Reverse(last - first));
+        runs.truncate(most);
+        runs.sort_unstable();
+    }
+    runs
 }
 
 /// The SQL condition (after the feed scan's others) that keeps entries a
@@ -1449,4 +1485,19 @@ async fn send_wanted(
         response.updates.extend(update);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_runs_are_the_longest_runs_in_feed_order() {
+        let seqs: BTreeSet<u64> = [3, 4, 5, 9, 12, 13, 20, 21, 22, 23, 30].into();
+        assert_eq!(own_runs(&seqs, 4), vec![(3, 5), (9, 9), (12, 13), (20, 23)]);
+        assert_eq!(own_runs(&seqs, 2), vec![(3, 5), (20, 23)]);
+        assert_eq!(own_runs(&seqs, 10).len(), 5);
+        assert!(own_runs(&BTreeSet::new(), 4).is_empty());
+        assert_eq!(own_runs(&[u64::MAX].into(), 4), vec![(u64::MAX, u64::MAX)]);
+    }
 }

@@ -1020,6 +1020,47 @@ fn a_new_records_feed_entry_holds_no_copy_of_it(db: TestDb) {
     );
 }
 
+/// A phone's answer holds what others wrote since its last sync, not its
+/// own pushes echoed back: the feed scan leaves out the entries the request
+/// itself wrote, around another device's entry.
+fn an_answer_brings_others_changes_and_not_the_phones_own(db: TestDb) {
+    let server = TestServer::start(&db, START);
+    let mut champion = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut neighbour = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    champion.sync(&server.base);
+    let theirs = neighbour
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Theirs")))
+        .unwrap();
+    neighbour.sync(&server.base);
+    let mine: Vec<DocId> = (0..5)
+        .map(|_| {
+            champion
+                .replica
+                .create_person(&person("elm-road"), |p| {
+                    p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+                })
+                .unwrap()
+        })
+        .collect();
+    let (outcome, body) = champion.round_trip(&server.base);
+    assert!(outcome.settled(), "{outcome:?}");
+    let response = decode_response(&body);
+    let pushed: Vec<DocId> = response.pushed.iter().map(|p| p.doc).collect();
+    assert_eq!(pushed.len(), mine.len());
+    assert!(mine.iter().all(|id| pushed.contains(id)));
+    let received: Vec<DocId> = response.updates.iter().map(|u| u.doc).collect();
+    assert_eq!(received, vec![theirs]);
+    assert_eq!(champion.replica.people().unwrap().len(), mine.len() + 1);
+
+    // The neighbour's next sync brings the champion's five, and nothing
+    // is left for the champion.
+    let (_, body) = neighbour.round_trip(&server.base);
+    assert_eq!(decode_response(&body).updates.len(), mine.len());
+    let (_, body) = champion.round_trip(&server.base);
+    assert!(decode_response(&body).updates.is_empty());
+}
+
 tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
@@ -1035,4 +1076,5 @@ tests::on_every_database!(
     one_request_mixes_new_changed_repeated_and_erased_records,
     other_patches_traffic_is_skipped_in_one_round_trip,
     a_new_records_feed_entry_holds_no_copy_of_it,
+    an_answer_brings_others_changes_and_not_the_phones_own,
 );
