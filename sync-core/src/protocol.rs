@@ -7,6 +7,10 @@
 //! by a [postcard](https://docs.rs/postcard) body. A decoder refuses any other
 //! version with [`ProtocolError::UnsupportedVersion`], so a change of format
 //! is always a new version number (snapshot tests pin today's bytes).
+//! Byte fields (changes, cursors) are (de)serialised as one block
+//! (`serde_bytes`) rather than element by element, as plain `Vec<u8>` would
+//! be; postcard writes both the same way (a length, then the bytes), which
+//! the snapshot tests pin too.
 //!
 //! The protocol is built for a hub (the server) and many devices:
 //! * A device pushes, per document it changed, the automerge changes made
@@ -45,6 +49,7 @@ pub type Head = [u8; 32];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SyncRequest {
     /// Where the device is in the server's change feed (opaque; empty at first).
+    #[serde(with = "serde_bytes")]
     pub cursor: Vec<u8>,
     /// Documents with changes the server may not have.
     pub pushes: Vec<Push>,
@@ -62,6 +67,7 @@ pub struct Push {
     /// The device's heads after these changes.
     pub heads: Vec<Head>,
     /// Automerge changes after `base` (a saved document when `base` is empty).
+    #[serde(with = "serde_bytes")]
     pub changes: Vec<u8>,
 }
 
@@ -78,6 +84,7 @@ pub struct Pull {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SyncResponse {
     /// The device's new place in the change feed.
+    #[serde(with = "serde_bytes")]
     pub cursor: Vec<u8>,
     /// Whether the device should sync again straight away (the feed had more
     /// than one response holds, or a push must be resent).
@@ -125,6 +132,7 @@ pub enum PushOutcome {
         /// The server's heads after the merge.
         heads: Vec<Head>,
         /// The changes the server has and the device lacked.
+        #[serde(with = "serde_bytes")]
         changes: Vec<u8>,
     },
     /// The server lacks the push's base: send the whole document.
@@ -148,6 +156,7 @@ pub struct DocUpdate {
     /// The document.
     pub doc: DocId,
     /// Automerge changes, or a saved document.
+    #[serde(with = "serde_bytes")]
     pub changes: Vec<u8>,
 }
 
