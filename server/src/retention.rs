@@ -70,23 +70,14 @@ pub struct Report {
     pub anonymised: Vec<(DocId, DocId)>,
 }
 
+/// People read and checked at a time. A run used to read every person's
+/// document at once: about 22 MB more resident memory at 44,000 people,
+/// growing with the area, at every server start.
+const PAGE_PEOPLE: usize = 500;
+
 /// Anonymises everyone who is due at `now`.
 pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
-    let rows: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, bytes FROM documents WHERE kind = 'person' ORDER BY id")
-            .fetch_all(&db.pool)
-            .await?;
-    let mut due = Vec::new();
-    for (id, bytes) in rows {
-        if let Record::Person(person) = read_record(&bytes)?
-            && policy.is_due(&person, now)
-        {
-            due.push(
-                id.parse::<DocId>()
-                    .map_err(|_| Error::Corrupt(format!("document id {id}")))?,
-            );
-        }
-    }
+    let due = due_people(db, policy, now).await?;
     let by = server_device(db).await?;
     let mut report = Report::default();
     for id in due {
@@ -112,4 +103,52 @@ pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
         db.scrub().await?;
     }
     Ok(report)
+}
+
+/// The people due at `now`, a page at a time in id order, so memory stays
+/// bounded whatever the number of people. Each page is decoded on a
+/// blocking thread, away from the tasks answering requests.
+async fn due_people(db: &Db, policy: Policy, now: Timestamp) -> Result<Vec<DocId>> {
+    let mut due = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, bytes FROM documents WHERE kind = 'person' AND id > $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(PAGE_PEOPLE as i64)
+        .fetch_all(&db.pool)
+        .await?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = last.clone();
+        let last_page = page.len() < PAGE_PEOPLE;
+        let checked = tokio::task::spawn_blocking(move || due_in(page, policy, now)).await;
+        match checked {
+            Ok(page_due) => due.extend(page_due?),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+        if last_page {
+            break;
+        }
+    }
+    Ok(due)
+}
+
+/// The people of `page` (ids and document bytes) due at `now`.
+fn due_in(page: Vec<(String, Vec<u8>)>, policy: Policy, now: Timestamp) -> Result<Vec<DocId>> {
+    let mut due = Vec::new();
+    for (id, bytes) in page {
+        if let Record::Person(person) = read_record(&bytes)?
+            && policy.is_due(&person, now)
+        {
+            due.push(
+                id.parse::<DocId>()
+                    .map_err(|_| Error::Corrupt(format!("document id {id}")))?,
+            );
+        }
+    }
+    Ok(due)
 }

@@ -770,6 +770,46 @@ fn retention_anonymises_people_past_their_period(db: TestDb) {
     });
 }
 
+/// A retention run reads people a page (500) at a time: people due on
+/// every page are found, the first, a middle and the last one.
+fn retention_finds_people_due_on_every_page(db: TestDb) {
+    use server::retention::{Policy, run};
+    let server = TestServer::start(&db, START);
+    let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
+    let contact = sync_core::NewConsent {
+        purpose: sync_core::ConsentPurpose::ContactAgain,
+        granted: true,
+        lawful_basis: sync_core::LawfulBasis::Consent,
+        wording_version: "2026-09".into(),
+        method: sync_core::ConsentMethod::Doorstep,
+        given_by: sync_core::ConsentGiver::Subject,
+    };
+    let people = 1_010;
+    let due_at = [0, 505, people - 1];
+    let mut due = BTreeSet::new();
+    for i in 0..people {
+        let id = phone
+            .replica
+            .create_person(&person("elm-road"), |p| {
+                p.set_name(Some("Named Person"))?;
+                if !due_at.contains(&i) {
+                    p.record_consent(contact.clone())?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        if due_at.contains(&i) {
+            due.insert(id);
+        }
+    }
+    phone.sync(&server.base);
+    let report = server
+        .block_on(run(&server.db, Policy::default(), START.plus_days(31)))
+        .unwrap();
+    let anonymised: BTreeSet<DocId> = report.anonymised.iter().map(|(old, _)| *old).collect();
+    assert_eq!(anonymised, due);
+}
+
 fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
     let server = TestServer::start(&db, START);
     let admin = HttpPhone::register(&server, Role::Admin, &[]);
@@ -1072,6 +1112,7 @@ tests::on_every_database!(
     changing_the_ladder_re_derives_every_stage,
     an_erased_person_leaves_no_trace_and_cannot_come_back,
     retention_anonymises_people_past_their_period,
+    retention_finds_people_due_on_every_page,
     a_suppressed_person_becomes_a_do_not_contact_entry,
     one_request_mixes_new_changed_repeated_and_erased_records,
     other_patches_traffic_is_skipped_in_one_round_trip,
