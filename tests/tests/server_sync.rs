@@ -675,18 +675,23 @@ fn stage_dates(server: &TestServer, id: DocId) -> Vec<(i64, i64)> {
     })
 }
 
-fn retention_anonymises_people_past_their_period(db: TestDb) {
-    use server::retention::{Policy, run};
-    let server = TestServer::start(&db, START);
-    let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
-    let contact = sync_core::NewConsent {
+/// A resident's consent, given at the door, to be contacted again.
+fn contact_again_consent() -> sync_core::NewConsent {
+    sync_core::NewConsent {
         purpose: sync_core::ConsentPurpose::ContactAgain,
         granted: true,
         lawful_basis: sync_core::LawfulBasis::Consent,
         wording_version: "2026-09".into(),
         method: sync_core::ConsentMethod::Doorstep,
         given_by: sync_core::ConsentGiver::Subject,
-    };
+    }
+}
+
+fn retention_anonymises_people_past_their_period(db: TestDb) {
+    use server::retention::{Policy, run};
+    let server = TestServer::start(&db, START);
+    let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
+    let contact = contact_again_consent();
     let no_consent = phone
         .replica
         .create_person(&person("elm-road"), |p| {
@@ -776,14 +781,7 @@ fn retention_finds_people_due_on_every_page(db: TestDb) {
     use server::retention::{Policy, run};
     let server = TestServer::start(&db, START);
     let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
-    let contact = sync_core::NewConsent {
-        purpose: sync_core::ConsentPurpose::ContactAgain,
-        granted: true,
-        lawful_basis: sync_core::LawfulBasis::Consent,
-        wording_version: "2026-09".into(),
-        method: sync_core::ConsentMethod::Doorstep,
-        given_by: sync_core::ConsentGiver::Subject,
-    };
+    let contact = contact_again_consent();
     let people = 1_010;
     let due_at = [0, 505, people - 1];
     let mut due = BTreeSet::new();
