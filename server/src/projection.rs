@@ -92,7 +92,8 @@ pub async fn reproject_people(
 }
 
 /// Every person document, a page at a time (in id order), so a million
-/// people never sit in memory.
+/// people never sit in memory. Each page is decoded on a blocking thread,
+/// away from the tasks answering requests.
 #[derive(Debug, Default)]
 pub struct PeoplePages {
     after: String,
@@ -115,13 +116,20 @@ impl PeoplePages {
             return Ok(None);
         };
         self.after = last.clone();
+        match tokio::task::spawn_blocking(move || Self::decode(&rows)).await {
+            Ok(people) => people.map(Some),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    fn decode(rows: &[(String, Vec<u8>)]) -> Result<Vec<Person>> {
         let mut people = Vec::with_capacity(rows.len());
-        for (_, bytes) in &rows {
+        for (_, bytes) in rows {
             if let Record::Person(p) = sync_core::read_record(bytes)? {
                 people.push(p);
             }
         }
-        Ok(Some(people))
+        Ok(people)
     }
 }
 

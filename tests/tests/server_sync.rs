@@ -775,8 +775,9 @@ fn retention_anonymises_people_past_their_period(db: TestDb) {
     });
 }
 
-/// A retention run reads people a page (500) at a time: people due on
-/// every page are found, the first, a middle and the last one.
+/// A retention run reads people a page at a time (`PeoplePages`, 200 a
+/// page): people due on the first page, a middle one and the last are all
+/// found.
 fn retention_finds_people_due_on_every_page(db: TestDb) {
     use server::retention::{Policy, run};
     let server = TestServer::start(&db, START);
