@@ -1,9 +1,27 @@
-//! Malformed automerge bytes found by fuzzing (`scripts/fuzz`, target
-//! `read_record`, 2026-11-23): automerge 0.12's column decoder panicked on
-//! them. They must be refused like any malformed input, wherever they
-//! arrive: as a stored document, or as a phone's pushed changes.
+//! Malformed automerge bytes that automerge 0.12 mishandles, found by
+//! fuzzing (`scripts/fuzz`, target `read_record`) or by reading its parser:
+//! bytes that made its column decoder panic, and bytes it would expand far
+//! beyond their size. They must be refused like any malformed input,
+//! wherever they arrive: as a stored document, or as a phone's pushed
+//! changes.
 
-use sync_core::{DocId, Push, PushMerge, RejectionCode, Scope, Timestamp, merge_push, read_record};
+use sync_core::{
+    DocId, Push, PushMerge, Rejection, RejectionCode, Scope, Timestamp, merge_push, read_record,
+};
+
+/// How the hub answers `changes` pushed as a new record.
+fn push_rejection(changes: Vec<u8>) -> Rejection {
+    let push = Push {
+        doc: DocId::new(Timestamp::from_millis(1_789_000_000_000)),
+        base: Vec::new(),
+        heads: vec![[7; 32]],
+        changes,
+    };
+    match merge_push(None, &push, &Scope::Admin) {
+        PushMerge::Rejected(r) => r,
+        other => panic!("not refused: {:?}", other.into_outcome()),
+    }
+}
 
 /// The fuzzer's input, byte for byte.
 const PANICKED_AUTOMERGE: [u8; 52] = [
@@ -20,14 +38,63 @@ fn bytes_that_panicked_automerge_are_refused_as_a_document() {
 
 #[test]
 fn bytes_that_panicked_automerge_are_refused_as_a_push() {
-    let push = Push {
-        doc: DocId::new(Timestamp::from_millis(1_789_000_000_000)),
-        base: Vec::new(),
-        heads: vec![[7; 32]],
-        changes: PANICKED_AUTOMERGE.to_vec(),
-    };
-    match merge_push(None, &push, &Scope::Admin) {
-        PushMerge::Rejected(r) => assert_eq!(r.code, RejectionCode::Malformed),
-        other => panic!("not refused: {:?}", other.into_outcome()),
+    assert_eq!(
+        push_rejection(PANICKED_AUTOMERGE.to_vec()).code,
+        RejectionCode::Malformed
+    );
+}
+
+/// The fuzzer's input, byte for byte (2026-11-24, with a 512 MiB malloc
+/// limit): a bundle chunk whose delta-encoded column made automerge 0.12 ask
+/// for more than 512 MiB (an earlier one, 213 bytes, asked for 2 GiB).
+const BUNDLE_BLOW_UP: [u8; 28] = [
+    0x85, 0x6f, 0x4a, 0x83, 0x40, 0x00, 0x9d, 0x50, 0x03, 0x0e, 0x00, 0x00, 0x01, 0x01, 0x00, 0x01,
+    0x23, 0x06, 0xff, 0xff, 0xff, 0xf7, 0x28, 0x02, 0x22, 0xfc, 0xfa, 0x00,
+];
+
+#[test]
+fn a_bundle_that_blew_up_automerge_is_refused() {
+    let err = read_record(&BUNDLE_BLOW_UP).expect_err("a bundle is no document");
+    assert!(err.to_string().contains("chunk type 3"), "{err}");
+    assert_eq!(
+        push_rejection(BUNDLE_BLOW_UP.to_vec()).code,
+        RejectionCode::Malformed
+    );
+}
+
+/// A compressed change chunk of about 128 KiB that inflates to 128 MiB of
+/// zeros. Before sync-core screened pushes, automerge 0.12 inflated such
+/// chunks whole before finding they held no change: one of about 1 MiB
+/// (1 GiB inflated) took 3 GiB at peak and 4.5 s, measured.
+fn deflate_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..128 {
+        encoder.write_all(&block).expect("deflate");
     }
+    let bomb = encoder.finish().expect("deflate");
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut len = bomb.len();
+    while len >= 0x80 {
+        chunk.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    chunk.push(len as u8);
+    chunk.extend(bomb);
+    chunk
+}
+
+#[test]
+fn a_deflate_bomb_is_refused_before_it_inflates() {
+    let bomb = deflate_bomb();
+    let err = read_record(&bomb).expect_err("a bomb is no document");
+    assert!(err.to_string().contains("inflates to more than"), "{err}");
+    let rejection = push_rejection(bomb);
+    assert_eq!(rejection.code, RejectionCode::Malformed);
+    assert!(
+        rejection.detail.contains("inflates to more than"),
+        "{}",
+        rejection.detail
+    );
 }

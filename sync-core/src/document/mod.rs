@@ -29,6 +29,8 @@ use crate::model::{
     NewPerson, PatchConfig, Person, Record, ResidentBasis, ResidentDefinition, Role, Tenure,
 };
 
+mod chunks;
+
 /// The schema version written into every document.
 pub(crate) const SCHEMA_VERSION: u64 = 1;
 /// The largest document accepted, in saved bytes.
@@ -41,18 +43,21 @@ pub(crate) fn load(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
             max: MAX_DOCUMENT_BYTES,
         });
     }
+    chunks::screen(bytes)?;
     parse_guarded(|| AutoCommit::load(bytes))
 }
 
 /// Applies saved changes from elsewhere to `doc`. On an error `doc` may be
 /// half-changed: callers drop it.
 pub(crate) fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<usize, DocumentError> {
+    chunks::screen(bytes)?;
     parse_guarded(|| doc.load_incremental(bytes))
 }
 
-/// Runs automerge's parser on bytes that came from elsewhere. The parser
-/// panics on some malformed input (fuzzing found an `unwrap` in its column
-/// decoder, in automerge 0.12): the panic becomes an error here, so bad
+/// Runs automerge's parser on bytes that came from elsewhere (and that
+/// [`chunks::screen`] passed). The parser panics on some malformed input
+/// (fuzzing found an `unwrap` in its column decoder, in automerge 0.12):
+/// the panic becomes an error here, so bad
 /// bytes are refused like any other malformed input instead of failing a
 /// server request or a phone's sync.
 fn parse_guarded<T>(
