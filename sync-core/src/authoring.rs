@@ -9,7 +9,7 @@
 
 use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
 
-use crate::document::{self, PersonField, PersonSet};
+use crate::document::{self, Origin, PersonField, PersonSet};
 use crate::error::{Error, Result};
 use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, Timestamp};
@@ -34,7 +34,7 @@ fn author(
     write: impl FnOnce(&mut AutoCommit) -> Result<()>,
 ) -> Result<Option<Push>> {
     let mut doc = match stored {
-        Some(bytes) => document::load(bytes)?,
+        Some(bytes) => document::load(bytes, Origin::Stored)?,
         None => AutoCommit::new(),
     }
     .with_actor(fresh_actor());

@@ -180,6 +180,12 @@ pub enum DocumentError {
     /// The document's configuration is invalid.
     #[error("invalid configuration: {0}")]
     Invalid(ValidationError),
+    /// The bytes would cost automerge far more than they are worth to
+    /// load: a chunk kind sync-core never writes, compressed data that
+    /// inflates too far, or more operations than a record can hold. Refused
+    /// before automerge reads them (see `document::chunks`).
+    #[error("refused unread: {0}")]
+    Expands(String),
     /// The document is larger than allowed.
     #[error("document is larger than {max} bytes")]
     TooLarge {

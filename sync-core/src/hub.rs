@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
 
-use crate::document::{self, MAX_DOCUMENT_BYTES};
+use crate::document::{self, MAX_DOCUMENT_BYTES, Origin};
 use crate::error::ProtocolError;
 use crate::ids::{Clock, DocId};
 use crate::model::Record;
@@ -107,7 +107,7 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         return reject(RejectionCode::TooLarge, "the change is too large");
     }
     let (mut doc, before, loaded_whole) = match stored {
-        Some(bytes) => match document::load(bytes).and_then(|d| {
+        Some(bytes) => match document::load(bytes, Origin::Stored).and_then(|d| {
             let record = document::decode(&d, None)?;
             Ok((d, record))
         }) {
@@ -122,7 +122,7 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         // A new record is loaded whole, which is quicker than applying its
         // changes to an empty document; on any trouble (missing dependencies
         // included) the general path below decides.
-        None => match document::load(&push.changes) {
+        None => match document::load(&push.changes, Origin::Push) {
             Ok(doc) => (doc, None, true),
             Err(_) => (AutoCommit::new(), None, false),
         },
@@ -131,7 +131,7 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         Vec::new()
     } else {
         let heads = sorted(doc.get_heads());
-        if let Err(e) = document::load_incremental(&mut doc, &push.changes) {
+        if let Err(e) = document::load_incremental(&mut doc, &push.changes, Origin::Push) {
             return reject(
                 RejectionCode::Malformed,
                 format!("not automerge changes: {e}"),
@@ -286,19 +286,21 @@ pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome 
             "only people are merged",
         ));
     };
-    let since = document::load(&merged.bytes).ok().and_then(|doc| {
-        let at = |heads: &[Head]| -> Option<Box<crate::model::Person>> {
-            let heads = heads_from_wire(heads);
-            if heads.is_empty() || heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
-                return None;
-            }
-            match document::decode(&doc, Some(&heads)) {
-                Ok(Record::Person(p)) => Some(Box::new(p)),
-                _ => None,
-            }
-        };
-        at(&push.base).or_else(|| at(merged_heads))
-    });
+    let since = document::load(&merged.bytes, Origin::Stored)
+        .ok()
+        .and_then(|doc| {
+            let at = |heads: &[Head]| -> Option<Box<crate::model::Person>> {
+                let heads = heads_from_wire(heads);
+                if heads.is_empty() || heads.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+                    return None;
+                }
+                match document::decode(&doc, Some(&heads)) {
+                    Ok(Record::Person(p)) => Some(Box::new(p)),
+                    _ => None,
+                }
+            };
+            at(&push.base).or_else(|| at(merged_heads))
+        });
     Rehome::Absorb {
         late: Box::new(late),
         since,
@@ -308,20 +310,20 @@ pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome 
 
 /// Reads the record held in stored document bytes.
 pub fn read_record(stored: &[u8]) -> Result<Record, crate::Error> {
-    let doc = document::load(stored)?;
+    let doc = document::load(stored, Origin::Stored)?;
     Ok(document::decode(&doc, None)?)
 }
 
 /// A stored document's heads, sorted.
 pub fn document_heads(stored: &[u8]) -> Result<Vec<Head>, crate::Error> {
-    let mut doc = document::load(stored)?;
+    let mut doc = document::load(stored, Origin::Stored)?;
     Ok(heads_to_wire(&sorted(doc.get_heads())))
 }
 
 /// Answers a pull: the changes in `stored` the device lacks given its heads
 /// (the whole document if it has none, or heads the server does not know).
 pub fn pull_changes(stored: &[u8], have: &[Head]) -> Result<Vec<u8>, crate::Error> {
-    let mut doc = document::load(stored)?;
+    let mut doc = document::load(stored, Origin::Stored)?;
     let have = heads_from_wire(have);
     if have.is_empty() || have.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
         Ok(stored.to_vec())

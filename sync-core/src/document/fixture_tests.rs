@@ -191,14 +191,14 @@ fn check(name: &str, make: fn() -> AutoCommit) {
         // field was added to the model); the bytes never change.
         if !record_path.exists() {
             let bytes = std::fs::read(&bytes_path).unwrap();
-            let record = decode(&load(&bytes).unwrap(), None).unwrap();
+            let record = decode(&load(&bytes, Origin::Push).unwrap(), None).unwrap();
             std::fs::write(&record_path, format!("{record:#?}\n")).unwrap();
         }
     }
     let bytes = std::fs::read(&bytes_path)
         .unwrap_or_else(|e| panic!("{}: {e} (see this module's docs)", bytes_path.display()));
     let expected = std::fs::read_to_string(&record_path).unwrap();
-    let record = decode(&load(&bytes).unwrap(), None).unwrap();
+    let record = decode(&load(&bytes, Origin::Push).unwrap(), None).unwrap();
     assert_eq!(
         format!("{record:#?}\n"),
         expected,

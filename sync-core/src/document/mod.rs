@@ -36,21 +36,37 @@ pub(crate) const SCHEMA_VERSION: u64 = 1;
 /// The largest document accepted, in saved bytes.
 pub(crate) const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 
+/// Where bytes to load come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Stored, by the server or a phone, or sent by the server from its
+    /// store: documents that grew by merges.
+    Stored,
+    /// Pushed by a device: held to [`chunks::MAX_OPERATIONS`] as well. A
+    /// stored document is not, because it may grow past that by merges
+    /// that each kept within it.
+    Push,
+}
+
 /// Loads document bytes (a saved document, or saved changes).
-pub(crate) fn load(bytes: &[u8]) -> Result<AutoCommit, DocumentError> {
+pub(crate) fn load(bytes: &[u8], origin: Origin) -> Result<AutoCommit, DocumentError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge {
             max: MAX_DOCUMENT_BYTES,
         });
     }
-    chunks::screen(bytes)?;
+    chunks::screen(bytes, origin)?;
     parse_guarded(|| AutoCommit::load(bytes))
 }
 
 /// Applies saved changes from elsewhere to `doc`. On an error `doc` may be
 /// half-changed: callers drop it.
-pub(crate) fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<usize, DocumentError> {
-    chunks::screen(bytes)?;
+pub(crate) fn load_incremental(
+    doc: &mut AutoCommit,
+    bytes: &[u8],
+    origin: Origin,
+) -> Result<usize, DocumentError> {
+    chunks::screen(bytes, origin)?;
     parse_guarded(|| doc.load_incremental(bytes))
 }
 

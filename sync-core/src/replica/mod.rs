@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{self, PersonField, PersonSet};
+use crate::document::{self, Origin, PersonField, PersonSet};
 use crate::error::{Error, Result, StorageError, ValidationError};
 use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
@@ -254,7 +254,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                 return Err(StorageError::Corrupt(format!("document {id}: unknown format")).into());
             }
         };
-        let doc = document::load(&envelope.doc)?.with_actor(self.actor.clone());
+        let doc = document::load(&envelope.doc, Origin::Stored)?.with_actor(self.actor.clone());
         Ok(Some(Loaded {
             doc,
             synced: sorted(heads_from_wire(&envelope.synced)),
@@ -760,7 +760,9 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.state.dirty.remove(&id);
             return Ok(());
         };
-        if !changes.is_empty() && document::load_incremental(&mut doc, changes).is_err() {
+        if !changes.is_empty()
+            && document::load_incremental(&mut doc, changes, Origin::Stored).is_err()
+        {
             self.state.pulls.insert(id);
             // Drop whatever the failed load left half-applied.
             let Some(Loaded { doc: stored, .. }) = self.load(id)? else {
@@ -805,7 +807,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             None => (AutoCommit::new().with_actor(self.actor.clone()), Vec::new()),
         };
         let before = sorted(doc.get_heads());
-        if document::load_incremental(&mut doc, &update.changes).is_err() {
+        if document::load_incremental(&mut doc, &update.changes, Origin::Stored).is_err() {
             // Not something this device can apply: ask for the whole document.
             self.state.pulls.insert(id);
             return Ok(false);

@@ -650,7 +650,7 @@ fn a_new_record_is_stored_readable_whether_pushed_as_a_document_or_as_changes() 
     let request = SyncRequest::decode(&phone.sync_request().unwrap()).unwrap();
     let saved = request.pushes.into_iter().next().unwrap();
     let changes = Push {
-        changes: crate::document::load(&saved.changes)
+        changes: crate::document::load(&saved.changes, crate::document::Origin::Stored)
             .unwrap()
             .save_after(&[]),
         ..saved.clone()
