@@ -33,6 +33,12 @@ pub const PAGE_DOCS: usize = 500;
 const SCAN_ROWS: i64 = 2000;
 /// How often a merge is retried when another process changed the document.
 const MERGE_ATTEMPTS: usize = 20;
+/// The most operations one request's pushes may bring to merge, counted
+/// without loading them (`sync_core::push_operations`): about a second of
+/// automerge's loading on these machines. A phone's full request of 2,000
+/// new people holds about 42,000. Pushes past it are left unanswered, and
+/// the phone, which still counts them unsent, sends them next time.
+const REQUEST_OPERATIONS: u64 = 2_000_000;
 
 /// Answers one sync request from `device`.
 pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Result<Vec<u8>> {
@@ -48,7 +54,9 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     let since = FeedCursor::read(&request.cursor, &scope).seq;
     let mut response = SyncResponse::default();
     let mut own_seqs = BTreeSet::new();
-    let pushes: Arc<[Push]> = std::mem::take(&mut request.pushes).into();
+    let (pushes, deferred) = within_budget(std::mem::take(&mut request.pushes));
+    response.more |= deferred;
+    let pushes: Arc<[Push]> = pushes.into();
     let merged = merge_all(db, Arc::clone(&pushes), &scope, now, Some(device.id)).await?;
     for (push, (outcome, seq)) in pushes.iter().zip(merged) {
         own_seqs.extend(seq);
@@ -91,6 +99,22 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
         .await?;
     }
     Ok(response.encode())
+}
+
+/// The pushes, in order, that fit within [`REQUEST_OPERATIONS`] (the first
+/// always does, so a phone always moves on), and whether any were left out.
+fn within_budget(mut pushes: Vec<Push>) -> (Vec<Push>, bool) {
+    let mut spent = 0u64;
+    let fit = pushes
+        .iter()
+        .position(|push| {
+            spent = spent.saturating_add(sync_core::push_operations(push));
+            spent > REQUEST_OPERATIONS
+        })
+        .map_or(pushes.len(), |first_over| first_over.max(1));
+    let deferred = fit < pushes.len();
+    pushes.truncate(fit);
+    (pushes, deferred)
 }
 
 /// The document's stored row.
@@ -1490,6 +1514,42 @@ async fn send_wanted(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A push of an automerge text of `letters` letters: that many
+    /// operations, and two more (the text and the change).
+    fn push_of(letters: usize) -> Push {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        let text = doc
+            .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+            .expect("text");
+        doc.splice_text(&text, 0, 0, &"a".repeat(letters))
+            .expect("splice");
+        Push {
+            doc: DocId::new(Timestamp::from_millis(1_789_000_000_000)),
+            base: Vec::new(),
+            heads: Vec::new(),
+            changes: doc.save(),
+        }
+    }
+
+    #[test]
+    fn a_request_merges_pushes_up_to_its_budget_and_leaves_the_rest() {
+        let push = push_of(99_998);
+        assert_eq!(sync_core::push_operations(&push), 100_000);
+        let (kept, deferred) = within_budget(vec![push.clone(); 25]);
+        assert_eq!(kept.len(), 20);
+        assert!(deferred);
+        let (kept, deferred) = within_budget(vec![push.clone(); 20]);
+        assert_eq!(kept.len(), 20);
+        assert!(!deferred);
+        // Pushes that will be refused unread cost nothing.
+        let refused = push_of(100_000);
+        assert_eq!(sync_core::push_operations(&refused), 0);
+        let (kept, _) = within_budget(vec![refused; 100]);
+        assert_eq!(kept.len(), 100);
+        assert_eq!(within_budget(Vec::new()), (Vec::new(), false));
+    }
 
     #[test]
     fn own_runs_are_the_longest_runs_in_feed_order() {

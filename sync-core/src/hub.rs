@@ -224,6 +224,22 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return reject(RejectionCode::TooLarge, "the document is too large");
     }
+    // Each push keeps within chunks::MAX_OPERATIONS, but pushes to one
+    // document add up: a document that held millions of operations in few
+    // bytes would cost every later load of it (loaded whole, a new record's
+    // bytes were counted as a push).
+    if !loaded_whole
+        && document::chunks::operations(&bytes)
+            .is_ok_and(|n| n > document::chunks::MAX_DOCUMENT_OPERATIONS)
+    {
+        return reject(
+            RejectionCode::TooLarge,
+            format!(
+                "the document would hold more than {} operations",
+                document::chunks::MAX_DOCUMENT_OPERATIONS
+            ),
+        );
+    }
     PushMerge::Merged(Box::new(Merged {
         bytes,
         // Everything in a new record is new to the server: the pushed bytes
@@ -241,6 +257,16 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
         },
         record: after,
     }))
+}
+
+/// How many operations (and changes) a push's bytes hold, counted from
+/// their run lengths without loading them: what merging it may cost. Bytes
+/// that [`merge_push`] refuses unread count as none.
+pub fn push_operations(push: &Push) -> u64 {
+    document::chunks::operations(&push.changes)
+        .ok()
+        .filter(|&n| n <= document::chunks::MAX_OPERATIONS)
+        .unwrap_or(0)
 }
 
 /// What to do with a push to a record that was merged into another.

@@ -56,7 +56,10 @@ pub mod validate;
 mod walk;
 
 pub use error::{DocumentError, Error, ProtocolError, Result, StorageError, ValidationError};
-pub use hub::{FeedCursor, MemoryHub, Merged, PushMerge, merge_push, pull_changes, read_record};
+pub use hub::{
+    FeedCursor, MemoryHub, Merged, PushMerge, merge_push, pull_changes, push_operations,
+    read_record,
+};
 pub use ids::{Clock, DeviceId, DocId, EntryId, ManualClock, ParseIdError, SystemClock, Timestamp};
 pub use ladder::{Ladder, Progress, Stage, StageRule};
 pub use model::*;

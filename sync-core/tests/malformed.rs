@@ -131,3 +131,71 @@ fn a_push_of_more_operations_than_a_record_can_hold_is_refused_unread() {
     let err = read_record(&bytes).expect_err("no record");
     assert!(!err.to_string().contains("operations"), "{err}");
 }
+
+/// Pushes to one person that each keep within the limit, but add up: the
+/// merge that would leave the document holding more than 500,000
+/// operations is refused as too large, and what was stored stays.
+#[test]
+fn pushes_that_add_up_to_too_many_operations_are_refused() {
+    use automerge::transaction::Transactable;
+    use sync_core::{
+        Clock, DeviceId, DoorOutcome, Doorstep, EntryChannel, MemoryStore, NewPerson, Replica,
+        SyncRequest, SystemClock,
+    };
+    let mut replica = Replica::open(
+        MemoryStore::new(),
+        DeviceId::new(SystemClock.now()),
+        SystemClock,
+    )
+    .expect("replica");
+    replica
+        .create_person(&NewPerson::new("a", "p", EntryChannel::Doorstep), |p| {
+            p.log_doorstep(Doorstep::new(DoorOutcome::Spoke))?;
+            Ok(())
+        })
+        .expect("a person");
+    let first = SyncRequest::decode(&replica.sync_request().expect("request"))
+        .expect("decode")
+        .pushes
+        .remove(0);
+    let PushMerge::Merged(merged) = merge_push(None, &first, &Scope::Admin) else {
+        panic!("the person was not merged");
+    };
+    let mut stored = merged.bytes;
+    let heads = |doc: &mut automerge::AutoCommit| -> Vec<[u8; 32]> {
+        doc.get_heads().iter().map(|h| h.0).collect()
+    };
+    for round in 1..=6 {
+        let mut doc = automerge::AutoCommit::load(&stored).expect("stored");
+        let base = heads(&mut doc);
+        let text = doc
+            .put_object(
+                automerge::ROOT,
+                format!("junk {round}"),
+                automerge::ObjType::Text,
+            )
+            .expect("text");
+        doc.splice_text(&text, 0, 0, &"a".repeat(99_000))
+            .expect("splice");
+        let since: Vec<automerge::ChangeHash> =
+            base.iter().map(|h| automerge::ChangeHash(*h)).collect();
+        let push = Push {
+            doc: first.doc,
+            heads: heads(&mut doc),
+            changes: doc.save_after(&since),
+            base,
+        };
+        match merge_push(Some(&stored), &push, &Scope::Admin) {
+            PushMerge::Merged(merged) if round < 6 => stored = merged.bytes,
+            PushMerge::Rejected(r) if round == 6 => {
+                assert_eq!(r.code, RejectionCode::TooLarge);
+                assert!(r.detail.contains("500000 operations"), "{}", r.detail);
+            }
+            other => panic!("round {round}: {:?}", other.into_outcome()),
+        }
+    }
+    assert!(
+        read_record(&stored).is_ok(),
+        "what was stored stays readable"
+    );
+}

@@ -45,6 +45,11 @@ pub(crate) const MAX_INFLATED_BYTES: u64 = 16 * super::MAX_DOCUMENT_BYTES as u64
 /// 2 s and 785 MiB for four million.
 pub(crate) const MAX_OPERATIONS: u64 = 100_000;
 
+/// The most operations (and changes) a merge may leave a document holding:
+/// five full pushes. Automerge loads that many in about a quarter of a
+/// second.
+pub(crate) const MAX_DOCUMENT_OPERATIONS: u64 = 5 * MAX_OPERATIONS;
+
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DOCUMENT: u8 = 0;
 const CHANGE: u8 = 1;
@@ -66,11 +71,27 @@ const HASH_BYTES: u64 = 32;
 /// stored bytes the columns are not even read, so that what automerge
 /// itself wrote is never refused for how the walk reads it.
 pub(crate) fn screen(bytes: &[u8], origin: Origin) -> Result<(), DocumentError> {
+    walk(
+        bytes,
+        match origin {
+            Origin::Push => Some(MAX_OPERATIONS),
+            Origin::Stored => None,
+        },
+    )
+    .map(|_| ())
+}
+
+/// How many operations (and changes) the bytes hold, read as a push is;
+/// an error where a push would be refused for its shape.
+pub(crate) fn operations(bytes: &[u8]) -> Result<u64, DocumentError> {
+    walk(bytes, Some(u64::MAX)).map(|budget| budget.operations)
+}
+
+/// Reads the chunks, counting operations up to `max_operations` (or not
+/// at all).
+fn walk(bytes: &[u8], max_operations: Option<u64>) -> Result<Budget, DocumentError> {
     let mut rest = Reader(bytes);
-    let mut budget = Budget::new(match origin {
-        Origin::Push => Some(MAX_OPERATIONS),
-        Origin::Stored => None,
-    });
+    let mut budget = Budget::new(max_operations);
     while let Some((kind, body)) = rest.chunk() {
         match kind {
             DOCUMENT => budget.document(body)?,
@@ -86,7 +107,7 @@ pub(crate) fn screen(bytes: &[u8], origin: Origin) -> Result<(), DocumentError> 
             }
         }
     }
-    Ok(())
+    Ok(budget)
 }
 
 /// What the chunks read so far would cost automerge.
@@ -460,16 +481,7 @@ mod tests {
     }
 
     fn counted(bytes: &[u8]) -> Budget {
-        let mut budget = Budget::new(Some(u64::MAX));
-        let mut rest = Reader(bytes);
-        while let Some((kind, body)) = rest.chunk() {
-            match kind {
-                DOCUMENT => budget.document(body).expect("a document"),
-                CHANGE => budget.change(body).expect("a change"),
-                other => panic!("chunk type {other}"),
-            }
-        }
-        budget
+        walk(bytes, Some(u64::MAX)).expect("what automerge saves is read")
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::model::{
     NewPerson, PatchConfig, Person, Record, ResidentBasis, ResidentDefinition, Role, Tenure,
 };
 
-mod chunks;
+pub(crate) mod chunks;
 
 /// The schema version written into every document.
 pub(crate) const SCHEMA_VERSION: u64 = 1;
