@@ -506,7 +506,7 @@ impl ServeProcess {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             listener.local_addr().expect("port").port()
         };
-        let child = Command::new(outreach_binary())
+        let mut child = Command::new(outreach_binary())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--rate-limit", "10000", "--rate-burst", "10000"])
             .args(args)
@@ -528,10 +528,13 @@ impl ServeProcess {
             {
                 break;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "outreach serve did not start"
-            );
+            if started.elapsed() > Duration::from_secs(60) {
+                // Not left running after the test (it would be, with no
+                // `ServeProcess` to drop).
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("outreach serve did not start");
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { base, child }
