@@ -112,7 +112,8 @@ async fn run(args: Args) {
         );
     }
     // New connections: the timings run with the server's own settings.
-    db.pool.close().await;
+    db.close().await;
+    drop(db);
     let db = Db::connect(&url).await.expect("database");
     let (people,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
         .fetch_one(&db.pool)
@@ -221,8 +222,8 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
     let mut written = 0;
     let began = Instant::now();
     while written < people {
-        let _guard = db.write_guard().await;
-        let mut tx = db.pool.begin().await.expect("begin");
+        let writer = db.writer().await;
+        let mut tx = writer.begin().await.expect("begin");
         // A large page cache for the build only (the reports run with the
         // server's own settings).
         sqlx::query("PRAGMA cache_size = -2000000")

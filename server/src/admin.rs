@@ -26,8 +26,8 @@ const SERVER_DEVICE: &str = "server_device_id";
 
 /// The server's own device id, made on first use.
 pub async fn server_device(db: &Db) -> Result<DeviceId> {
-    let _guard = db.write_guard().await;
-    let mut conn = db.pool.acquire().await?;
+    let writer = db.writer().await;
+    let mut conn = writer.acquire().await?;
     let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
         .bind(SERVER_DEVICE)
         .fetch_optional(&mut *conn)
@@ -139,8 +139,8 @@ pub async fn invite(
     now: Timestamp,
     lifetime_ms: i64,
 ) -> Result<String> {
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     let expires_at = Timestamp::from_millis(now.as_millis() + lifetime_ms);
     let code = auth::create_invite(&mut tx, role, patches, now, expires_at).await?;
     audit::record_on(&mut tx, now, actor, Action::Invited, None, role.as_str()).await?;
@@ -151,8 +151,8 @@ pub async fn invite(
 /// Revokes a device on behalf of `actor`, and logs it. Fails with
 /// `NotFound` when there is no such device.
 pub async fn revoke(db: &Db, actor: &str, device: DeviceId, now: Timestamp) -> Result<()> {
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     if !auth::revoke_device(&mut tx, device, now).await? {
         return Err(Error::NotFound("device"));
     }

@@ -104,8 +104,8 @@ pub async fn record(
     record: Option<DocId>,
     detail: &str,
 ) -> Result<()> {
-    let _guard = db.write_guard().await;
-    let mut conn = db.pool.acquire().await?;
+    let writer = db.writer().await;
+    let mut conn = writer.acquire().await?;
     record_on(&mut conn, at, actor, action, record, detail).await
 }
 

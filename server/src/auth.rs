@@ -280,8 +280,8 @@ async fn device_where(
 /// for a new device named "dashboard". A phone's invite is refused and
 /// left unused, so the phone it was made for can still register.
 pub async fn register_dashboard(db: &crate::db::Db, code: &str, now: Timestamp) -> Result<Device> {
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     let registered = register_device(&mut tx, code, "dashboard", now).await?;
     if !registered.role.reads_reports() {
         // The invite stays unused for the phone it was made for.
@@ -312,8 +312,8 @@ pub async fn start_session(
 ) -> Result<String> {
     let secret = new_secret()?;
     let csrf = new_secret()?;
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
         .bind(now.as_millis())
         .execute(&mut *tx)
@@ -357,10 +357,10 @@ pub async fn session(
 
 /// Ends a session (signing out).
 pub async fn end_session(db: &crate::db::Db, secret: &str) -> Result<()> {
-    let _guard = db.write_guard().await;
+    let writer = db.writer().await;
     sqlx::query("DELETE FROM web_sessions WHERE secret_hash = $1")
         .bind(hash_secret(secret))
-        .execute(&db.pool)
+        .execute(&mut *writer.acquire().await?)
         .await?;
     Ok(())
 }

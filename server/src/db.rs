@@ -1,5 +1,6 @@
-//! The database: SQLite (embedded, the default) or PostgreSQL, through one
-//! sqlx `Any` pool, so every query is written once.
+//! The database: SQLite (embedded, the default) or PostgreSQL, through sqlx
+//! `Any` pools, so every query is written once. Writes go through
+//! [`Db::writer`].
 //!
 //! Queries use `$1`-style parameters, which both databases accept, and only
 //! types both share: text, 64-bit integers and byte strings. Statements over
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
-use tokio::sync::{Mutex, MutexGuard, Notify};
+use tokio::sync::{Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
@@ -106,13 +107,19 @@ impl Backend {
 /// A connection pool and what the server needs to know about it.
 #[derive(Debug)]
 pub struct Db {
-    /// The pool.
+    /// The pool for reads. Writes begin on [`Db::writer`].
     pub pool: AnyPool,
     /// The database behind it.
     pub backend: Backend,
+    /// Where write transactions run: on SQLite a pool of one connection,
+    /// on PostgreSQL the pool above. Take it through [`Db::writer`].
+    writers: AnyPool,
     /// SQLite allows one writer at a time: the server queues its own write
     /// transactions here instead of failing with "database is locked".
     sqlite_writer: Mutex<()>,
+    /// SQLite: turns to merge ahead of the writer's lock; see
+    /// [`Db::merge_ahead_turn`].
+    merging_ahead: Semaphore,
     /// SQLite: told when a writer finishes, so the checkpointer runs.
     written: Arc<Notify>,
     /// SQLite: the task that checkpoints the write-ahead log.
@@ -131,6 +138,14 @@ impl Drop for Db {
 /// connection, as SQLite does by default at 1,000. Only a safety net: the
 /// checkpointer keeps the log far shorter.
 const WAL_SAFETY_PAGES: u32 = 10_000;
+
+/// Rows below which a SQLite table keeps no planner statistics; see
+/// [`Db::optimize`].
+pub const MIN_ANALYZED_ROWS: i64 = 1_000;
+
+/// Requests that may merge ahead of SQLite's writer at once: one per core
+/// on these machines, with the writer's own request beside them.
+pub const MERGING_AHEAD: usize = 2;
 
 /// How long the checkpointer waits after a write, so that a burst of
 /// commits shares one checkpoint.
@@ -155,16 +170,31 @@ async fn checkpoint_after_writes(pool: AnyPool, written: Arc<Notify>) {
     }
 }
 
-/// Held while writing; see [`Db::write_guard`]. On SQLite: the writers'
-/// lock, and the checkpointer's signal, told on drop that the write is over
-/// (committed or not). On PostgreSQL: nothing.
+/// The server's turn to write, from [`Db::writer`]: begin write
+/// transactions on it. On SQLite it holds the writers' lock, and tells the
+/// checkpointer on drop that the write is over (committed or not).
 #[derive(Debug)]
-pub struct WriteGuard<'a>(Option<(MutexGuard<'a, ()>, &'a Notify)>);
+pub struct Writer<'a> {
+    db: &'a Db,
+    turn: Option<MutexGuard<'a, ()>>,
+}
 
-impl Drop for WriteGuard<'_> {
+impl Writer<'_> {
+    /// Begins a transaction on the writers' connection.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.db.writers.begin().await?)
+    }
+
+    /// The writers' connection, for writes outside a transaction.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.writers.acquire().await?)
+    }
+}
+
+impl Drop for Writer<'_> {
     fn drop(&mut self) {
-        if let Some((_, written)) = &self.0 {
-            written.notify_one();
+        if self.turn.take().is_some() {
+            self.db.written.notify_one();
         }
     }
 }
@@ -197,46 +227,66 @@ impl Db {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // First, so that the next statements wait for a
-                        // writer instead of failing at once: setting the
-                        // journal mode takes a lock, and pools open
-                        // connections while others write.
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        // WAL lets readers run beside the writer; FULL sync
-                        // makes a commit durable before the server answers.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute(sqlx::AssertSqlSafe(format!(
-                            "PRAGMA wal_autocheckpoint = {WAL_SAFETY_PAGES}"
-                        )))
-                        .await?;
-                        // Deleted rows are overwritten with zeros, so an
-                        // erased person's data does not linger in free pages.
-                        conn.execute("PRAGMA secure_delete = ON").await?;
-                        // Statement journals (a multi-row statement's undo
-                        // log inside a transaction) stay in memory instead
-                        // of spilling into temporary files: they were a
-                        // fifth of the writer's time in the sync benchmark.
-                        conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    }
-                    Ok(())
+        let pool_options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // First, so that the next statements wait for a
+                            // writer instead of failing at once: setting the
+                            // journal mode takes a lock, and pools open
+                            // connections while others write.
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // WAL lets readers run beside the writer; FULL sync
+                            // makes a commit durable before the server answers.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA wal_autocheckpoint = {WAL_SAFETY_PAGES}"
+                            )))
+                            .await?;
+                            // Deleted rows are overwritten with zeros, so an
+                            // erased person's data does not linger in free pages.
+                            conn.execute("PRAGMA secure_delete = ON").await?;
+                            // Statement journals (a multi-row statement's undo
+                            // log inside a transaction) stay in memory instead
+                            // of spilling into temporary files: they were a
+                            // fifth of the writer's time in the sync benchmark.
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
+        };
+        let pool = pool_options()
+            .max_connections(max_connections)
+            .connect_with(options.clone())
             .await?;
+        // SQLite empties a connection's page cache when another connection
+        // wrote since its last transaction. With writes spread over the
+        // pool, every write transaction began cold and read each B-tree
+        // page it touched from the file again: under 500 phones, two thirds
+        // of the server's CPU was SQLite, a third of that copying pages in.
+        // One connection for all writes keeps its cache warm.
+        let writers = match backend {
+            Backend::Sqlite => {
+                pool_options()
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
         let written = Arc::new(Notify::new());
         let checkpointer = (backend == Backend::Sqlite)
             .then(|| tokio::spawn(checkpoint_after_writes(pool.clone(), Arc::clone(&written))));
         Ok(Self {
             pool,
             backend,
+            writers,
             sqlite_writer: Mutex::new(()),
+            merging_ahead: Semaphore::new(MERGING_AHEAD),
             written,
             checkpointer,
         })
@@ -260,14 +310,60 @@ impl Db {
     /// reports' plans depend on them: without statistics SQLite may walk
     /// the wrong index first. `serve` calls this after migrating and then
     /// hourly. PostgreSQL's autovacuum does the same on its own.
+    ///
+    /// Tables of fewer than [`MIN_ANALYZED_ROWS`] rows keep no statistics.
+    /// Measured on a new server's few rows, they outlived the rows: told
+    /// that `documents` held one row, SQLite read every stored document to
+    /// find the ten a sync asked for, and under 500 phones that was most
+    /// of the server's time. Without statistics it assumes a table is
+    /// large, and looks rows up through their index.
     pub async fn optimize(&self) -> Result<()> {
-        if self.backend == Backend::Sqlite {
-            // 0x10002: consider every table, not only those this connection
-            // has queried.
-            sqlx::query("PRAGMA optimize = 0x10002")
-                .execute(&self.pool)
-                .await?;
+        if self.backend != Backend::Sqlite {
+            return Ok(());
         }
+        let writer = self.writer().await;
+        let mut conn = writer.acquire().await?;
+        // 0x10002: consider every table, not only those this connection
+        // has queried.
+        sqlx::query("PRAGMA optimize = 0x10002")
+            .execute(&mut *conn)
+            .await?;
+        // A table's largest count is its own: every index but a partial
+        // one holds a row for each of its rows.
+        let small = "SELECT tbl FROM sqlite_stat1 GROUP BY tbl \
+                     HAVING MAX(CAST(stat AS INTEGER)) < $1";
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let has_stat4: Option<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if has_stat4.is_some() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM sqlite_stat4 WHERE tbl IN ({small})"
+            )))
+            .bind(MIN_ANALYZED_ROWS)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM sqlite_stat1 WHERE tbl IN ({small})"
+        )))
+        .bind(MIN_ANALYZED_ROWS)
+        .execute(&mut *tx)
+        .await?;
+        // Each connection reads the statistics with the schema, and again
+        // only when the schema changes: an ANALYZE reaches the connection
+        // that ran it and no other (sqlx keeps connections for up to half
+        // an hour). Changing the schema makes every connection read both
+        // again before its next statement.
+        sqlx::query("CREATE TABLE statistics_changed (changed INTEGER)")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP TABLE statistics_changed")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -311,13 +407,35 @@ impl Db {
         Ok(())
     }
 
-    /// Take before beginning a write transaction and hold until it ends.
-    /// On SQLite it queues writers; PostgreSQL needs no queue (row locks and
+    /// Closes the database's connections.
+    pub async fn close(&self) {
+        self.writers.close().await;
+        self.pool.close().await;
+    }
+
+    /// SQLite: a turn to read and merge a request's first pushes before it
+    /// waits for [`Db::writer`] (`sync::merge_all`); give it back once the
+    /// writer's turn is taken. Only [`MERGING_AHEAD`] requests hold one at
+    /// a time, so a crowd of requests waiting for the writer does not hold
+    /// a crowd of merged documents in memory.
+    pub async fn merge_ahead_turn(&self) -> SemaphorePermit<'_> {
+        self.merging_ahead
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// The server's turn to write: take it before a write transaction, and
+    /// begin the transaction on it. On SQLite writers queue here, one at a
+    /// time, on one connection; PostgreSQL needs no queue (row locks and
     /// version checks keep concurrent merges correct).
-    pub async fn write_guard(&self) -> WriteGuard<'_> {
-        match self.backend {
-            Backend::Sqlite => WriteGuard(Some((self.sqlite_writer.lock().await, &self.written))),
-            Backend::Postgres => WriteGuard(None),
+    pub async fn writer(&self) -> Writer<'_> {
+        Writer {
+            db: self,
+            turn: match self.backend {
+                Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+                Backend::Postgres => None,
+            },
         }
     }
 }
@@ -338,7 +456,9 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Backend, Db, numbered_placeholders, placeholders, redact};
+    use super::{
+        AnyConnection, Backend, Db, MIN_ANALYZED_ROWS, numbered_placeholders, placeholders, redact,
+    };
 
     #[test]
     fn passwords_are_redacted_from_urls() {
@@ -358,16 +478,81 @@ mod tests {
         assert_eq!(numbered_placeholders(3, 2), "$4, $5");
     }
 
+    #[tokio::test]
+    async fn small_tables_keep_no_statistics_and_every_connection_forgets_them() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (db, _) = temporary_sqlite(&dir).await;
+        db.migrate().await.expect("migrate");
+        let add_documents = |count: i64| {
+            sqlx::query(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+                 INSERT INTO documents (id, kind, devices, bytes, version, created_seq, updated_at) \
+                 SELECT 'doc-' || (i + (SELECT COUNT(*) FROM documents)), 'person', '', x'00', 1, i, 0 FROM n",
+            )
+            .bind(count)
+            .execute(&db.pool)
+        };
+        add_documents(1).await.expect("a document");
+        async fn plan(conn: &mut AnyConnection) -> String {
+            // The server's own statement first: a connection notices a
+            // changed schema when a statement reads, which an EXPLAIN does
+            // not. Then a plan prepared afresh, not one sqlx kept.
+            sqlx::query("SELECT id, bytes, version FROM documents WHERE id IN ('a', 'b')")
+                .fetch_all(&mut *conn)
+                .await
+                .expect("select");
+            let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+                "EXPLAIN QUERY PLAN SELECT id, bytes, version FROM documents WHERE id IN ('a', 'b')",
+            )
+            .persistent(false)
+            .fetch_all(conn)
+            .await
+            .expect("plan");
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+        }
+        let statistics = |table: &'static str| {
+            sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = $1")
+                .bind(table)
+                .fetch_one(&db.pool)
+        };
+        // Statistics measured on one row, as `migrate` used to leave them,
+        // loaded by a reading connection: it scans the table for two ids.
+        let mut reader = db.pool.acquire().await.expect("connection");
+        sqlx::query("ANALYZE")
+            .execute(&mut *reader)
+            .await
+            .expect("analyze");
+        assert!(plan(&mut reader).await.starts_with("SCAN documents"));
+
+        // Optimizing on another connection drops them, and this one
+        // forgets them too.
+        db.optimize().await.expect("optimize");
+        assert_eq!(statistics("documents").await.expect("count").0, 0);
+        let after = plan(&mut reader).await;
+        assert!(after.contains("USING INDEX"), "{after}");
+
+        // Once a table is large enough, it keeps them.
+        add_documents(MIN_ANALYZED_ROWS).await.expect("documents");
+        db.optimize().await.expect("optimize");
+        assert!(statistics("documents").await.expect("count").0 > 0);
+    }
+
+    /// A new SQLite database in a temporary directory, and its file.
+    async fn temporary_sqlite(dir: &tempfile::TempDir) -> (Db, std::path::PathBuf) {
+        let path = dir.path().join("test.db");
+        let db = Db::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("database");
+        (db, path)
+    }
+
     /// SQLite alone would leave these pages in the log (its own threshold
     /// is raised to `WAL_SAFETY_PAGES`): the checkpointer moves them into
     /// the database file soon after the write.
     #[tokio::test]
     async fn sqlite_checkpoints_the_log_after_a_write() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("checkpoint.db");
-        let db = Db::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("database");
+        let (db, path) = temporary_sqlite(&dir).await;
         sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
             .execute(&db.pool)
             .await
@@ -375,8 +560,8 @@ mod tests {
         let file_size = || std::fs::metadata(&path).expect("database file").len();
         let before = file_size();
         {
-            let _guard = db.write_guard().await;
-            let mut tx = db.pool.begin().await.expect("begin");
+            let writer = db.writer().await;
+            let mut tx = writer.begin().await.expect("begin");
             for _ in 0..200 {
                 sqlx::query("INSERT INTO filler (bytes) VALUES ($1)")
                     .bind(vec![7u8; 4_000])

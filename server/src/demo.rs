@@ -132,8 +132,8 @@ async fn register(
     now: Timestamp,
 ) -> Result<(Device, String)> {
     let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     let expires_at = now.plus_days(auth::INVITE_DAYS);
     let code = auth::create_invite(&mut tx, role, &patches, now, expires_at).await?;
     let registered = auth::register_device(&mut tx, &code, name, now).await?;

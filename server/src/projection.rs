@@ -25,8 +25,8 @@ pub const VERSION: i64 = 3;
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
 /// the others find the version current.
 pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     sqlx::query(
         "INSERT INTO settings (key, value) VALUES ('projection_version', '0') ON CONFLICT (key) DO NOTHING",
     )

@@ -85,8 +85,8 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     response.cursor = FeedCursor { seq: last }.write(&scope);
     drop(conn);
     if !response.updates.is_empty() {
-        let _guard = db.write_guard().await;
-        let mut conn = db.pool.acquire().await?;
+        let writer = db.writer().await;
+        let mut conn = writer.acquire().await?;
         let ids: Vec<String> = response.updates.iter().map(|u| u.doc.to_string()).collect();
         audit::record_on(
             &mut conn,
@@ -207,22 +207,41 @@ pub async fn merge_all(
             batch.push(i);
         }
     }
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let mut left = Vec::new();
+    // The merge thread starts with this request's turn to merge, not
+    // before: requests waiting for a turn hold no thread.
+    let (merger, ahead, rest, turn) = match db.backend {
+        Backend::Sqlite if !batch.is_empty() => {
+            let turn = db.merge_ahead_turn().await;
+            let mut merger = Merger::start(Arc::clone(&pushes), scope.clone());
+            let (first, rest) = batch.split_at(MERGED_AHEAD.min(batch.len()));
+            let mut conn = db.pool.acquire().await?;
+            let work = chunk_work(&mut conn, &pushes, first, &mut left).await?;
+            drop(conn);
+            let ahead = merger.merge(work).await;
+            (Some(merger), ahead, rest, Some(turn))
+        }
+        _ => (None, None, &batch[..], None),
+    };
+    let writer = db.writer().await;
+    drop(turn);
+    let mut tx = writer.begin().await?;
     // Read once per request, not per push; an area push in the request
     // updates it.
     let mut ladder = area_ladder(&mut tx).await?;
     let mut results = vec![(PushOutcome::Resend, None); pushes.len()];
-    let mut left = merge_batch(
-        &mut tx,
-        &pushes,
-        &batch,
-        scope,
-        now,
-        &mut ladder,
-        &mut results,
-    )
-    .await?;
+    left.extend(
+        merge_batch(
+            &mut tx,
+            merger,
+            ahead,
+            (&pushes, scope, rest),
+            now,
+            &mut ladder,
+            &mut results,
+        )
+        .await?,
+    );
     left.extend(alone);
     // Stable: a document's pushes stay in the order they came.
     left.sort_by_key(|&i| pushes[i].doc);
@@ -236,12 +255,22 @@ pub async fn merge_all(
     Ok(results)
 }
 
-/// Merges the pushes `batch` (indexes into `pushes`, one per document, in
-/// document order) with a handful of statements per chunk of pushes: the
-/// chunk's documents are read in one statement, merged, then written with
-/// multi-row statements (documents, feed entries, projections). Every
-/// statement is a round trip to SQLite's worker thread, so statements per
-/// push used to bound ingest. The merges run on a thread of their own
+/// SQLite: how many of a request's pushes are read and merged before it
+/// waits for the write lock, on a reading connection. Under many phones
+/// one request then merges while another writes, instead of each merging
+/// with the lock held; a doorstep session's pushes all fit. Stored rows
+/// read this early may be out of date by the time they are written: the
+/// version check on update, and the conflict check on insert, send those
+/// pushes to `merge_in`, as for a concurrent process on PostgreSQL.
+const MERGED_AHEAD: usize = 100;
+
+/// Merges the pushes `batch.2` (indexes into `batch.0`, one per document,
+/// in document order) after the chunk merged `ahead` of the write lock,
+/// if any (by `merger`, the thread that merged it), with a handful of
+/// statements per chunk of pushes: the chunk's documents are read in one
+/// statement, merged, then written with multi-row statements (documents,
+/// feed entries, projections). Every statement is a round trip to SQLite's
+/// worker thread, so statements per push used to bound ingest. The merges run on a thread of their own
 /// ([`Merger`]): while it merges one chunk, this task writes the one before
 /// and reads the one after, so automerge's work and the database's overlap
 /// on two cores, and only a few chunks' documents are in memory at once.
@@ -251,39 +280,34 @@ pub async fn merge_all(
 /// document another process wrote since it was read.
 async fn merge_batch(
     tx: &mut AnyConnection,
-    pushes: &Arc<[Push]>,
-    batch: &[usize],
-    scope: &Scope,
+    merger: Option<Merger>,
+    ahead: Option<MergedChunk>,
+    (pushes, scope, batch): (&Arc<[Push]>, &Scope, &[usize]),
     now: Timestamp,
     ladder: &mut Ladder,
     results: &mut [(PushOutcome, Option<u64>)],
 ) -> Result<Vec<usize>> {
-    if batch.is_empty() {
+    if batch.is_empty() && ahead.is_none() && merger.is_none() {
         // A request that only pulls starts no thread.
         return Ok(Vec::new());
     }
+    let mut merger = merger.unwrap_or_else(|| Merger::start(Arc::clone(pushes), scope.clone()));
     let mut left = Vec::new();
     let mut ladder_changed = false;
-    let mut merger = Merger::start(Arc::clone(pushes), scope.clone());
+    let mut to_write = match ahead {
+        Some(chunk) => Some(without_gone(tx, chunk, &mut left).await?),
+        None => None,
+    };
     let mut in_flight = 0;
-    let mut size = MERGE_CHUNKS.0;
+    let mut size = match to_write {
+        Some(_) => MERGE_CHUNKS.1,
+        None => MERGE_CHUNKS.0,
+    };
     let mut rest = batch;
     while !rest.is_empty() {
         let (chunk, after) = rest.split_at(size.min(rest.len()));
         (rest, size) = (after, MERGE_CHUNKS.1);
-        let ids: Vec<String> = chunk.iter().map(|&i| pushes[i].doc.to_string()).collect();
-        let mut stored = read_documents(tx, &ids).await?;
-        let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
-        let gone = gone_ids(tx, &absent).await?;
-        let mut work = Vec::with_capacity(chunk.len());
-        for (&push, id) in chunk.iter().zip(ids) {
-            if gone.contains(&id) {
-                left.push(push);
-            } else {
-                let row = stored.remove(&id);
-                work.push((push, id, row));
-            }
-        }
+        let work = chunk_work(tx, pushes, chunk, &mut left).await?;
         if work.is_empty() {
             continue;
         }
@@ -293,13 +317,18 @@ async fn merge_batch(
         }
         in_flight += 1;
         // One chunk merges while the one before it is written.
-        if in_flight == 2 {
+        if let Some(merged) = to_write.take() {
+            ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
+        } else if in_flight == 2 {
             let Some(merged) = merger.merged.recv().await else {
                 break;
             };
             in_flight -= 1;
             ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
         }
+    }
+    if let Some(merged) = to_write {
+        ladder_changed |= write_merged(tx, merged, now, ladder, results, &mut left).await?;
     }
     let mut merged_chunks = merger.finish();
     while let Some(merged) = merged_chunks.recv().await {
@@ -311,6 +340,60 @@ async fn merge_batch(
         projection::reproject_people(tx, ladder, now).await?;
     }
     Ok(left)
+}
+
+/// Reads a chunk's stored documents and makes its work for the [`Merger`].
+/// Pushes to erased or merged-away ids go to `left` instead.
+async fn chunk_work(
+    conn: &mut AnyConnection,
+    pushes: &[Push],
+    chunk: &[usize],
+    left: &mut Vec<usize>,
+) -> Result<Work> {
+    let ids: Vec<String> = chunk.iter().map(|&i| pushes[i].doc.to_string()).collect();
+    let mut stored = read_documents(conn, &ids).await?;
+    let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
+    let gone = gone_ids(conn, &absent).await?;
+    let mut work = Vec::with_capacity(chunk.len());
+    for (&push, id) in chunk.iter().zip(ids) {
+        if gone.contains(&id) {
+            left.push(push);
+        } else {
+            let row = stored.remove(&id);
+            work.push((push, id, row));
+        }
+    }
+    Ok(work)
+}
+
+/// A chunk merged ahead of the write lock, without its new documents that
+/// were erased or merged away since they were read (created, then erased,
+/// meanwhile): those go to `left`, so that an erased id is not inserted
+/// again.
+async fn without_gone(
+    tx: &mut AnyConnection,
+    chunk: MergedChunk,
+    left: &mut Vec<usize>,
+) -> Result<MergedChunk> {
+    let new: Vec<&String> = chunk
+        .iter()
+        .filter(|(_, _, version, _)| version.is_none())
+        .map(|(_, id, _, _)| id)
+        .collect();
+    let gone = gone_ids(tx, &new).await?;
+    if gone.is_empty() {
+        return Ok(chunk);
+    }
+    Ok(chunk
+        .into_iter()
+        .filter(|(push, id, version, _)| {
+            let erased = version.is_none() && gone.contains(id);
+            if erased {
+                left.push(*push);
+            }
+            !erased
+        })
+        .collect())
 }
 
 /// Pushes merged on one thread before they are written on another. The
@@ -358,6 +441,15 @@ impl Merger {
     /// Queues a chunk. `false` if the thread is gone.
     async fn send(&self, work: Work) -> bool {
         self.work.send(work).await.is_ok()
+    }
+
+    /// Merges a chunk, with nothing else in flight, and waits for it.
+    /// `None` if the thread is gone (it panicked: `finish` says why).
+    async fn merge(&mut self, work: Work) -> Option<MergedChunk> {
+        if work.is_empty() || !self.send(work).await {
+            return None;
+        }
+        self.merged.recv().await
     }
 
     /// No more work: what is left to receive, then [`Finished::join`].
@@ -575,7 +667,8 @@ struct Pending {
 /// PostgreSQL they are locked until the transaction ends, in that same
 /// order (byte order, whatever the database's collation, as `merge_in`
 /// locks), so no merge from another process slips in between reading and
-/// writing them; on SQLite the write guard already keeps writers apart.
+/// writing them. On SQLite the writer's lock keeps writers apart, and rows
+/// read before it (see [`MERGED_AHEAD`]) are checked when written.
 async fn read_documents(tx: &mut AnyConnection, ids: &[String]) -> Result<HashMap<String, Stored>> {
     let lock = match Backend::of(tx) {
         Backend::Sqlite => "",
@@ -965,8 +1058,8 @@ pub async fn merge_people(db: &Db, survivor: DocId, other: DocId, now: Timestamp
             "a record cannot be merged into itself".into(),
         ));
     }
-    let _guard = db.write_guard().await;
-    let mut tx = db.pool.begin().await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
     let merged = merge_people_in(&mut tx, survivor, other, now).await;
     match merged {
         Ok(()) => tx.commit().await?,
@@ -1103,8 +1196,8 @@ async fn store_merge(
 /// Returns whether the record was held. Erasing twice is harmless.
 pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
     let held = {
-        let _guard = db.write_guard().await;
-        let mut tx = db.pool.begin().await?;
+        let writer = db.writer().await;
+        let mut tx = writer.begin().await?;
         // A merged-away id is the same person as its survivor: erasing it
         // erases the survivor, and with it every id merged into it.
         let id = current_id(&mut tx, id).await?;
@@ -1163,8 +1256,8 @@ pub async fn reduce_person(
     now: Timestamp,
 ) -> Result<DocId> {
     let new_id = {
-        let _guard = db.write_guard().await;
-        let mut tx = db.pool.begin().await?;
+        let writer = db.writer().await;
+        let mut tx = writer.begin().await?;
         let id = current_id(&mut tx, id).await?;
         let Some(stored) = lock_document(&mut tx, id).await? else {
             tx.rollback().await?;
@@ -1549,6 +1642,67 @@ mod tests {
         let (kept, _) = within_budget(vec![refused; 100]);
         assert_eq!(kept.len(), 100);
         assert_eq!(within_budget(Vec::new()), (Vec::new(), false));
+    }
+
+    #[tokio::test]
+    async fn a_new_person_erased_after_being_merged_ahead_is_not_inserted() {
+        use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = Db::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("ahead.db").display()
+        ))
+        .await
+        .expect("database");
+        db.migrate().await.expect("migrate");
+        let now = Timestamp::from_millis(1_789_000_000_000);
+        let mut phone = Replica::open(
+            MemoryStore::new(),
+            DeviceId::new(now),
+            ManualClock::new(now),
+        )
+        .expect("replica");
+        let mut push = |name: &str| {
+            let id = phone
+                .create_person(
+                    &NewPerson::new("area", "patch", EntryChannel::Doorstep),
+                    |p| p.set_name(Some(name)),
+                )
+                .expect("person");
+            let request =
+                SyncRequest::decode(&phone.sync_request().expect("request")).expect("decode");
+            let push = request
+                .pushes
+                .into_iter()
+                .find(|p| p.doc == id)
+                .expect("push");
+            let merged = merge_push(None, &push, &Scope::Admin);
+            assert!(matches!(merged, PushMerge::Merged(_)));
+            (id.to_string(), merged)
+        };
+        let (kept, kept_merge) = push("Kept");
+        let (erased, erased_merge) = push("Erased meanwhile");
+        // Merged ahead, both new; then the second is created and erased by
+        // someone else before this request takes the writer's turn.
+        let chunk = vec![
+            (0, kept.clone(), None, kept_merge),
+            (1, erased.clone(), None, erased_merge),
+        ];
+        sqlx::query("INSERT INTO erased (id, erased_at) VALUES ($1, $2)")
+            .bind(&erased)
+            .bind(now.as_millis())
+            .execute(&db.pool)
+            .await
+            .expect("erase");
+        let writer = db.writer().await;
+        let mut tx = writer.begin().await.expect("begin");
+        let mut left = Vec::new();
+        let chunk = without_gone(&mut tx, chunk, &mut left)
+            .await
+            .expect("without gone");
+        assert_eq!(left, vec![1], "the erased person goes to merge_in");
+        let ids: Vec<&str> = chunk.iter().map(|(_, id, _, _)| id.as_str()).collect();
+        assert_eq!(ids, vec![kept.as_str()]);
     }
 
     #[test]

@@ -115,8 +115,8 @@ pub(super) async fn register_device(
             "the name is longer than 100 characters".into(),
         ));
     }
-    let _guard = state.db.write_guard().await;
-    let mut tx = state.db.pool.begin().await?;
+    let writer = state.db.writer().await;
+    let mut tx = writer.begin().await?;
     let registered =
         auth::register_device(&mut tx, &body.invite_code, body.name.trim(), state.now()).await?;
     tx.commit().await?;
