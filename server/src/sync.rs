@@ -287,11 +287,12 @@ async fn merge_batch(
     ladder: &mut Ladder,
     results: &mut [(PushOutcome, Option<u64>)],
 ) -> Result<Vec<usize>> {
-    if batch.is_empty() && ahead.is_none() && merger.is_none() {
+    let mut merger = match merger {
+        Some(merger) => merger,
         // A request that only pulls starts no thread.
-        return Ok(Vec::new());
-    }
-    let mut merger = merger.unwrap_or_else(|| Merger::start(Arc::clone(pushes), scope.clone()));
+        None if batch.is_empty() => return Ok(Vec::new()),
+        None => Merger::start(Arc::clone(pushes), scope.clone()),
+    };
     let mut left = Vec::new();
     let mut ladder_changed = false;
     let mut to_write = match ahead {
