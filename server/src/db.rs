@@ -147,6 +147,11 @@ pub const MIN_ANALYZED_ROWS: i64 = 1_000;
 /// on these machines, with the writer's own request beside them.
 pub const MERGING_AHEAD: usize = 2;
 
+/// How long [`Db::scrub`] keeps trying to empty SQLite's write-ahead log
+/// while other checkpoints run: as long as a statement waits for a lock
+/// (`busy_timeout`).
+pub const SCRUB_PATIENCE: Duration = Duration::from_secs(10);
+
 /// How long the checkpointer waits after a write, so that a burst of
 /// commits shares one checkpoint.
 const CHECKPOINT_DELAY: Duration = Duration::from_millis(100);
@@ -388,13 +393,32 @@ impl Db {
     /// After an erasure: makes sure deleted data is gone from the files,
     /// not only from the tables (SQLite: moves the write-ahead log into the
     /// zeroed pages and truncates it; PostgreSQL: rewrites the tables that
-    /// held it, dropping dead row versions).
+    /// held it, dropping dead row versions). `Error::Busy` if SQLite's log
+    /// could not be emptied within [`SCRUB_PATIENCE`].
     pub async fn scrub(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&self.pool)
-                    .await?;
+                // SQLite answers busy at once, and truncates nothing, while
+                // another checkpoint runs (the checkpointer's, or another
+                // process's): then the erased data stayed in the log. So
+                // the answer is read, and the checkpoint tried again.
+                let started = tokio::time::Instant::now();
+                loop {
+                    let (busy, _, _): (i64, i64, i64) =
+                        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .fetch_one(&self.pool)
+                            .await?;
+                    if busy == 0 {
+                        break;
+                    }
+                    if started.elapsed() > SCRUB_PATIENCE {
+                        tracing::error!(
+                            "the write-ahead log could not be emptied after an erasure"
+                        );
+                        return Err(Error::Busy);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
             }
             Backend::Postgres => {
                 sqlx::query(
@@ -535,6 +559,49 @@ mod tests {
         add_documents(MIN_ANALYZED_ROWS).await.expect("documents");
         db.optimize().await.expect("optimize");
         assert!(statistics("documents").await.expect("count").0 > 0);
+    }
+
+    #[tokio::test]
+    async fn a_scrub_empties_the_log_while_other_checkpoints_run() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (db, path) = temporary_sqlite(&dir).await;
+        sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
+            .execute(&db.pool)
+            .await
+            .expect("table");
+        // Another process's checkpoints (or this one's checkpointer), as
+        // often as they come.
+        let other = db.pool.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hammer = tokio::spawn({
+            let stop = std::sync::Arc::clone(&stop);
+            async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(&other)
+                        .await
+                        .expect("checkpoint");
+                }
+            }
+        });
+        let log = path.with_extension("db-wal");
+        for round in 0..50 {
+            {
+                let writer = db.writer().await;
+                let mut tx = writer.begin().await.expect("begin");
+                sqlx::query("INSERT INTO filler (bytes) VALUES ($1)")
+                    .bind(vec![7u8; 20_000])
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+                tx.commit().await.expect("commit");
+            }
+            db.scrub().await.expect("scrub");
+            let left = std::fs::metadata(&log).map_or(0, |m| m.len());
+            assert_eq!(left, 0, "round {round}: the log still holds {left} bytes");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        hammer.await.expect("checkpoints");
     }
 
     /// A new SQLite database in a temporary directory, and its file.
