@@ -1194,25 +1194,38 @@ async fn store_merge(
 /// row go in one transaction; its id is kept for ever, so no device can
 /// bring it back; an erasure entry in the feed tells every device holding it
 /// to delete its copy at its next sync. Then the files are scrubbed.
-/// Returns whether the record was held. Erasing twice is harmless.
+/// Returns whether the record was held. Erasing twice is harmless, and is
+/// how a failed scrub is finished: if the files could not be scrubbed
+/// (`Error::Busy`), the erasure is committed but the call fails, and
+/// erasing again scrubs again.
 pub async fn erase(db: &Db, id: DocId, now: Timestamp) -> Result<bool> {
-    let held = {
+    let Erasure { held, newly_erased } = {
         let writer = db.writer().await;
         let mut tx = writer.begin().await?;
         // A merged-away id is the same person as its survivor: erasing it
         // erases the survivor, and with it every id merged into it.
         let id = current_id(&mut tx, id).await?;
-        let held = erase_in(&mut tx, id, now).await?;
+        let erasure = erase_in(&mut tx, id, now).await?;
         tx.commit().await?;
-        held
+        erasure
     };
-    if held {
+    // Only an id never held nor erased before (marked so that it can
+    // never arrive) leaves nothing to scrub.
+    if held || !newly_erased {
         db.scrub().await?;
     }
     Ok(held)
 }
 
-async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result<bool> {
+/// What [`erase_in`] did.
+struct Erasure {
+    /// The record was held, and is now deleted.
+    held: bool,
+    /// The id was not erased before.
+    newly_erased: bool,
+}
+
+async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result<Erasure> {
     // Records merged into this one held the same person's data: their ids
     // are erased with it, so a phone still holding one deletes it.
     let merged_in: Vec<(String,)> = sqlx::query_as("SELECT id FROM redirects WHERE survivor = $1")
@@ -1230,7 +1243,7 @@ async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result
         .execute(&mut *conn)
         .await?;
     let held = remove_document(conn, id).await?;
-    let newly = sqlx::query(
+    let newly_erased = sqlx::query(
         "INSERT INTO erased (id, erased_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id.to_string())
@@ -1239,10 +1252,10 @@ async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result
     .await?
     .rows_affected()
         > 0;
-    if newly || held {
+    if newly_erased || held {
         append_tombstone(conn, id).await?;
     }
-    Ok(held)
+    Ok(Erasure { held, newly_erased })
 }
 
 /// Replaces a person by a reduced record under a new id (see
@@ -1704,6 +1717,61 @@ mod tests {
         assert_eq!(left, vec![1], "the erased person goes to merge_in");
         let ids: Vec<&str> = chunk.iter().map(|(_, id, _, _)| id.as_str()).collect();
         assert_eq!(ids, vec![kept.as_str()]);
+    }
+
+    /// A scrub that gave up (`Error::Busy`) leaves an erased person's
+    /// bytes in SQLite's log; erasing again must scrub again, though the
+    /// record is no longer held.
+    #[tokio::test]
+    async fn erasing_an_erased_record_again_scrubs_the_files_again() {
+        use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("erase.db");
+        let db = Db::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("database");
+        db.migrate().await.expect("migrate");
+        let now = Timestamp::from_millis(1_789_000_000_000);
+        let mut phone = Replica::open(
+            MemoryStore::new(),
+            DeviceId::new(now),
+            ManualClock::new(now),
+        )
+        .expect("replica");
+        let mut store_person = async |name: &str| {
+            let id = phone
+                .create_person(
+                    &NewPerson::new("area", "patch", EntryChannel::Doorstep),
+                    |p| p.set_name(Some(name)),
+                )
+                .expect("person");
+            let request =
+                SyncRequest::decode(&phone.sync_request().expect("request")).expect("decode");
+            let pushes: Arc<[Push]> = request.pushes.into_iter().filter(|p| p.doc == id).collect();
+            let merged = merge_all(&db, pushes, &Scope::Admin, now, None)
+                .await
+                .expect("merge");
+            assert!(merged[0].1.is_some(), "stored");
+            id
+        };
+        let log_bytes =
+            || std::fs::metadata(dir.path().join("erase.db-wal")).map_or(0, |m| m.len());
+        let erased = store_person("Erased").await;
+        assert!(erase(&db, erased, now).await.expect("erase"));
+        assert_eq!(log_bytes(), 0, "the first erasure scrubs");
+        // As if that scrub had given up: the log holds writes again.
+        store_person("Written after").await;
+        assert!(log_bytes() > 0);
+        assert!(!erase(&db, erased, now).await.expect("erase again"));
+        assert_eq!(log_bytes(), 0, "erasing again scrubs again");
+        // An id never held nor erased leaves nothing to scrub.
+        store_person("Written after that").await;
+        assert!(
+            !erase(&db, DocId::new(now), now)
+                .await
+                .expect("erase unknown")
+        );
+        assert!(log_bytes() > 0);
     }
 
     #[test]

@@ -386,6 +386,7 @@ pub(super) async fn update_event(
     responses(
         (status = 204, description = "Erased (or already erased)"),
         (status = 404, description = "Not a record id", body = ErrorBody),
+        (status = 503, description = "Erased, but the database files could not be scrubbed of it yet: erase it again", body = ErrorBody),
     ), security(("bearer" = [])))]
 pub(super) async fn erase_record(
     State(state): State<AppState>,
