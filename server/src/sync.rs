@@ -159,9 +159,9 @@ pub async fn is_erased(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
 
 /// The area's ladder (the default one until an area is configured).
 pub async fn area_ladder(conn: &mut AnyConnection) -> Result<Ladder> {
-    Ok(crate::admin::area_on(conn)
+    Ok(crate::admin::shared_area_on(conn)
         .await?
-        .map(|area| area.ladder)
+        .map(|area| area.ladder.clone())
         .unwrap_or_default())
 }
 
