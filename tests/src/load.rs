@@ -10,7 +10,6 @@
 //! its patch. Used by the `outreach-load` binary and the crash test.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -80,8 +79,8 @@ pub struct Report {
     pub latency_ms: [f64; 3],
     /// Bytes sent and received on the sync endpoint.
     pub bytes: u64,
-    /// The server's peak resident memory (largest over its restarts), KiB.
-    pub server_peak_kib: u64,
+    /// What the server's processes used, over all their restarts.
+    pub server: ServerUsage,
     /// Times the server was killed and restarted.
     pub kills: usize,
     /// Interactions a phone saw acknowledged that the server does not have.
@@ -101,6 +100,73 @@ impl Report {
     /// Bytes on the wire per logged conversation.
     pub fn bytes_per_conversation(&self) -> f64 {
         self.bytes as f64 / self.conversations.max(1) as f64
+    }
+
+    /// The server process's CPU time per merged change, microseconds.
+    /// Unlike changes per second, this does not move with what else the
+    /// machine is doing, so two builds compare on it in fewer runs.
+    pub fn server_cpu_us_per_change(&self) -> f64 {
+        self.server.cpu_ms as f64 * 1000.0 / self.merged.max(1) as f64
+    }
+
+    /// Bytes the server process caused to be written to disk per merged
+    /// change (the database and its log, on SQLite).
+    pub fn server_disk_bytes_per_change(&self) -> f64 {
+        self.server.disk_write_bytes as f64 / self.merged.max(1) as f64
+    }
+}
+
+/// What the server's processes used, read from `/proc` (Linux): peak
+/// memory is the largest over the server's restarts, the rest their sum.
+/// On PostgreSQL the database's own processes do its work, which is not
+/// counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerUsage {
+    /// Peak resident memory (VmHWM), KiB.
+    pub peak_kib: u64,
+    /// CPU time, user and system, milliseconds.
+    pub cpu_ms: u64,
+    /// Bytes written to storage (`write_bytes` in `/proc/PID/io`).
+    pub disk_write_bytes: u64,
+}
+
+impl ServerUsage {
+    /// Reads what the process `pid` has used so far; zeros where `/proc`
+    /// has no answer.
+    fn of(pid: u32) -> Self {
+        let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}"));
+        let field = |text: &str, name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let status = read("status").unwrap_or_default();
+        let io = read("io").unwrap_or_default();
+        // utime and stime are the 14th and 15th fields of `stat`, counted
+        // in USER_HZ ticks, which Linux fixes at 100 a second. The fields
+        // after the command name (which may hold spaces) start at the 3rd.
+        let ticks: u64 = read("stat")
+            .ok()
+            .and_then(|stat| {
+                let after_name = stat.rsplit_once(')')?.1.to_owned();
+                let fields: Vec<&str> = after_name.split_whitespace().collect();
+                Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0);
+        Self {
+            peak_kib: field(&status, "VmHWM:"),
+            cpu_ms: ticks * 10,
+            disk_write_bytes: field(&io, "write_bytes:"),
+        }
+    }
+
+    /// Adds one process's life (ended or about to end).
+    fn add(&mut self, life: Self) {
+        self.peak_kib = self.peak_kib.max(life.peak_kib);
+        self.cpu_ms += life.cpu_ms;
+        self.disk_write_bytes += life.disk_write_bytes;
     }
 }
 
@@ -133,7 +199,17 @@ impl std::fmt::Display for Report {
         writeln!(
             f,
             "server peak memory          {:.1} MiB",
-            self.server_peak_kib as f64 / 1024.0
+            self.server.peak_kib as f64 / 1024.0
+        )?;
+        writeln!(
+            f,
+            "server CPU per change       {:.0} µs",
+            self.server_cpu_us_per_change()
+        )?;
+        writeln!(
+            f,
+            "server disk writes/change   {:.0} bytes",
+            self.server_disk_bytes_per_change()
         )?;
         writeln!(f, "server kills                {}", self.kills)?;
         writeln!(
@@ -149,20 +225,6 @@ impl std::fmt::Display for Report {
 /// address changes when it restarts).
 struct Target {
     base: RwLock<String>,
-    peak_kib: AtomicU64,
-}
-
-fn peak_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 struct Phone {
@@ -330,8 +392,8 @@ pub fn run(config: &Config) -> Report {
     let mut server = ServeProcess::start(&config.database_url);
     let target = Arc::new(Target {
         base: RwLock::new(server.base.clone()),
-        peak_kib: AtomicU64::new(0),
     });
+    let mut used = ServerUsage::default();
     let mut phones = Vec::new();
     for (i, patch) in patches.iter().enumerate() {
         let code = runtime.block_on(async {
@@ -408,9 +470,7 @@ pub fn run(config: &Config) -> Report {
         let every = config.duration / (config.kills as u32 + 1);
         for _ in 0..config.kills {
             std::thread::sleep(every);
-            target
-                .peak_kib
-                .fetch_max(peak_kib(server.pid()), Ordering::Relaxed);
+            used.add(ServerUsage::of(server.pid()));
             server.kill();
             server = ServeProcess::start(&config.database_url);
             *target.base.write().expect("base") = server.base.clone();
@@ -422,9 +482,7 @@ pub fn run(config: &Config) -> Report {
         .map(|w| w.join().expect("a phone thread panicked"))
         .collect();
     let seconds = started.elapsed().as_secs_f64();
-    target
-        .peak_kib
-        .fetch_max(peak_kib(server.pid()), Ordering::Relaxed);
+    used.add(ServerUsage::of(server.pid()));
 
     // Every phone syncs once more with the server up, then the checks.
     let mut final_tally = Tally::default();
@@ -481,7 +539,7 @@ pub fn run(config: &Config) -> Report {
             percentile(&latencies, 99.0),
         ],
         bytes: all.bytes,
-        server_peak_kib: target.peak_kib.load(Ordering::Relaxed),
+        server: used,
         kills,
         lost,
         acknowledged,
