@@ -705,13 +705,7 @@ mod tests {
     #[tokio::test]
     async fn the_area_read_back_is_always_the_stored_one() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = Db::connect(&format!(
-            "sqlite://{}",
-            dir.path().join("area.db").display()
-        ))
-        .await
-        .expect("database");
-        db.migrate().await.expect("migrate");
+        let db = crate::db::migrated_test_sqlite(&dir).await;
         let now = Timestamp::from_millis(1_789_000_000_000);
         let ladder = || async {
             let mut conn = db.pool.acquire().await.expect("connection");

@@ -478,6 +478,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A migrated SQLite database in `dir`, for tests.
+#[cfg(test)]
+pub(crate) async fn migrated_test_sqlite(dir: &tempfile::TempDir) -> Db {
+    let db = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("test.db").display()
+    ))
+    .await
+    .expect("database");
+    db.migrate().await.expect("migrate");
+    db
+}
+
 #[cfg(test)]
 mod tests {
     use super::{

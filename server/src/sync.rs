@@ -1662,13 +1662,7 @@ mod tests {
     async fn a_new_person_erased_after_being_merged_ahead_is_not_inserted() {
         use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = Db::connect(&format!(
-            "sqlite://{}",
-            dir.path().join("ahead.db").display()
-        ))
-        .await
-        .expect("database");
-        db.migrate().await.expect("migrate");
+        let db = crate::db::migrated_test_sqlite(&dir).await;
         let now = Timestamp::from_millis(1_789_000_000_000);
         let mut phone = Replica::open(
             MemoryStore::new(),
