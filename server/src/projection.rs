@@ -489,7 +489,8 @@ impl Rows {
         }
     }
 
-    /// Writes the batch: every delete, then every insert.
+    /// Writes the batch: for rewritten records, reads their stored rows and
+    /// deletes those stale or changed; then every delete, then every insert.
     pub async fn write(mut self, conn: &mut AnyConnection) -> Result<()> {
         let backend = Backend::of(conn);
         for (&(name, column), (table, ids)) in &self.replaced {
