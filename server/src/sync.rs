@@ -354,6 +354,7 @@ async fn chunk_work(
     let ids: Vec<String> = chunk.iter().map(|&i| pushes[i].doc.to_string()).collect();
     let mut stored = read_documents(conn, &ids).await?;
     let absent: Vec<&String> = ids.iter().filter(|id| !stored.contains_key(*id)).collect();
+    lock_new_ids(conn, &absent).await?;
     let gone = gone_ids(conn, &absent).await?;
     let mut work = Vec::with_capacity(chunk.len());
     for (&push, id) in chunk.iter().zip(ids) {
@@ -685,6 +686,56 @@ async fn read_documents(tx: &mut AnyConnection, ids: &[String]) -> Result<HashMa
         .collect())
 }
 
+/// Locks ids that have no document against their erasure until the
+/// transaction ends, before they are checked for one ([`gone_ids`]) and
+/// their documents inserted. On PostgreSQL, without it, the erasure of an
+/// id never held could commit between that check and the insert, and the
+/// erased record would be stored after all. The lock is shared, so
+/// creations never wait for each other. On SQLite the writer's lock
+/// already keeps an erasure and a merge apart.
+async fn lock_new_ids(conn: &mut AnyConnection, ids: &[&String]) -> Result<()> {
+    let backend = Backend::of(conn);
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(backend, i, 1)))
+            .collect();
+        // Counted, so the statement returns a type every driver reads
+        // (the lock functions return `void`).
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT pg_advisory_xact_lock_shared(hashtextextended(id, 0)) \
+             FROM (VALUES {}) AS new_ids (id)) AS locked",
+            values.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .persistent(chunk.len() == MAX_PARAMS);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.fetch_one(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Locks an id for its erasure until the transaction ends (PostgreSQL): waits
+/// for any merge that may be creating its document, and holds back any that
+/// would, since a merge takes a shared lock on a new id before it checks
+/// for an erasure. Public for the test that holds an erasure open.
+pub async fn lock_for_erasure(conn: &mut AnyConnection, id: DocId) -> Result<()> {
+    if Backend::of(conn) != Backend::Postgres {
+        return Ok(());
+    }
+    sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked",
+    )
+    .bind(id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Which of `ids` (none of them stored) were erased or merged away.
 async fn gone_ids(tx: &mut AnyConnection, ids: &[&String]) -> Result<HashSet<String>> {
     let rows: Vec<(String,)> = fetch_for_keys(tx, ids, |list| {
@@ -826,6 +877,7 @@ async fn merge_in(
         // runs after the lock above, so an erasure or a merge that held the
         // row has committed and is seen.
         if stored.is_none() {
+            lock_new_ids(tx, &[&push.doc.to_string()]).await?;
             match gone(tx, push.doc).await? {
                 Gone::Erased => {
                     return Ok((
@@ -1226,6 +1278,7 @@ struct Erasure {
 }
 
 async fn erase_in(conn: &mut AnyConnection, id: DocId, now: Timestamp) -> Result<Erasure> {
+    lock_for_erasure(conn, id).await?;
     // Records merged into this one held the same person's data: their ids
     // are erased with it, so a phone still holding one deletes it.
     let merged_in: Vec<(String,)> = sqlx::query_as("SELECT id FROM redirects WHERE survivor = $1")

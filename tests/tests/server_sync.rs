@@ -1109,6 +1109,57 @@ fn an_answer_brings_others_changes_and_not_the_phones_own(db: TestDb) {
     assert!(decode_response(&body).updates.is_empty());
 }
 
+/// An erasure of an id the server never held, still open while a phone
+/// sends that record for the first time, wins: the push waits for it and is
+/// refused. Without a lock between the two on PostgreSQL, the push checked
+/// for an erasure before it committed, and stored the erased record. (On
+/// SQLite the writer's lock keeps them apart.)
+#[test]
+fn postgres_a_record_sent_while_its_erasure_commits_stays_erased() {
+    let Some(db) = tests::server::postgres() else {
+        return;
+    };
+    let server = TestServer::start(&db, START);
+    let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let id = phone
+        .replica
+        .create_person(&person("elm-road"), |p| p.set_name(Some("Never here")))
+        .unwrap();
+    // The erasure's transaction as `sync::erase` begins it, held open.
+    let erasure = server.block_on(async {
+        let mut tx = server.db.pool.begin().await.expect("transaction");
+        server::sync::lock_for_erasure(&mut tx, id)
+            .await
+            .expect("lock");
+        sqlx::query("INSERT INTO erased (id, erased_at) VALUES ($1, $2)")
+            .bind(id.to_string())
+            .bind(START.as_millis())
+            .execute(&mut *tx)
+            .await
+            .expect("erased");
+        tx
+    });
+    let base = server.base.clone();
+    let pushing = std::thread::spawn(move || phone.round_trip(&base).1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!pushing.is_finished(), "the push waits for the erasure");
+    server.block_on(erasure.commit()).expect("commit");
+    let response = decode_response(&pushing.join().expect("the phone"));
+    let outcome = response
+        .pushed
+        .iter()
+        .find(|p| p.doc == id)
+        .map(|p| p.outcome.clone());
+    assert!(
+        matches!(&outcome, Some(PushOutcome::Rejected(r)) if r.code == RejectionCode::Erased),
+        "{outcome:?}"
+    );
+    assert!(
+        !server_records(&server).contains_key(&id),
+        "stored after all"
+    );
+}
+
 tests::on_every_database!(
     phones_converge_through_the_server,
     a_champion_is_refused_outside_its_patches,
