@@ -193,9 +193,8 @@ pub async fn shared_area_on(conn: &mut AnyConnection) -> Result<Option<Arc<AreaC
 /// Every sync request reads the area's ladder, with the writer's turn
 /// held; decoding the area each time took about 10 ms of the turn under
 /// 500 phones, with 500 patches (the load generator's area), half of it.
-/// Keyed by the
-/// stored bytes themselves, so no write, by any path or process, can leave
-/// it stale.
+/// Keyed by the stored bytes themselves, so no write, by any path or
+/// process, can leave it stale.
 static LAST_AREA: Mutex<Option<(Vec<u8>, Arc<AreaConfig>)>> = Mutex::new(None);
 
 fn decode_area(bytes: Vec<u8>) -> Result<Arc<AreaConfig>> {

@@ -478,7 +478,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A migrated SQLite database in `dir`, for tests.
+/// A migrated SQLite database in `dir` (`test.db`), for tests.
 #[cfg(test)]
 pub(crate) async fn migrated_test_sqlite(dir: &tempfile::TempDir) -> Db {
     let db = Db::connect(&format!(

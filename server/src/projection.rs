@@ -468,12 +468,13 @@ impl Rows {
     /// inserting every row of theirs again (each with its index entries) was
     /// a third of the server's CPU and half its disk writes under load.
     pub fn replace(&mut self, record: &Record, ladder: &Ladder, now: Timestamp) {
+        let id = record.id().to_string();
         for &(table, column) in owned_by(record) {
             self.replaced
                 .entry((table.name, column))
                 .or_insert_with(|| (table, Vec::new()))
                 .1
-                .push(record.id().to_string());
+                .push(id.clone());
         }
         self.add(record, ladder, now);
     }

@@ -1674,6 +1674,32 @@ async fn send_wanted(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
+
+    fn test_phone(now: Timestamp) -> Replica<MemoryStore, ManualClock> {
+        Replica::open(
+            MemoryStore::new(),
+            DeviceId::new(now),
+            ManualClock::new(now),
+        )
+        .expect("replica")
+    }
+
+    /// The phone records a new person called `name`: that person's push.
+    fn new_person_push(phone: &mut Replica<MemoryStore, ManualClock>, name: &str) -> Push {
+        let id = phone
+            .create_person(
+                &NewPerson::new("area", "patch", EntryChannel::Doorstep),
+                |p| p.set_name(Some(name)),
+            )
+            .expect("person");
+        let request = SyncRequest::decode(&phone.sync_request().expect("request")).expect("decode");
+        request
+            .pushes
+            .into_iter()
+            .find(|p| p.doc == id)
+            .expect("push")
+    }
 
     /// A push of an automerge text of `letters` letters: that many
     /// operations, and two more (the text and the change).
@@ -1713,33 +1739,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_person_erased_after_being_merged_ahead_is_not_inserted() {
-        use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
         let dir = tempfile::tempdir().expect("temporary directory");
         let db = crate::db::migrated_test_sqlite(&dir).await;
         let now = Timestamp::from_millis(1_789_000_000_000);
-        let mut phone = Replica::open(
-            MemoryStore::new(),
-            DeviceId::new(now),
-            ManualClock::new(now),
-        )
-        .expect("replica");
+        let mut phone = test_phone(now);
         let mut push = |name: &str| {
-            let id = phone
-                .create_person(
-                    &NewPerson::new("area", "patch", EntryChannel::Doorstep),
-                    |p| p.set_name(Some(name)),
-                )
-                .expect("person");
-            let request =
-                SyncRequest::decode(&phone.sync_request().expect("request")).expect("decode");
-            let push = request
-                .pushes
-                .into_iter()
-                .find(|p| p.doc == id)
-                .expect("push");
+            let push = new_person_push(&mut phone, name);
             let merged = merge_push(None, &push, &Scope::Admin);
             assert!(matches!(merged, PushMerge::Merged(_)));
-            (id.to_string(), merged)
+            (push.doc.to_string(), merged)
         };
         let (kept, kept_merge) = push("Kept");
         let (erased, erased_merge) = push("Erased meanwhile");
@@ -1771,38 +1779,20 @@ mod tests {
     /// record is no longer held.
     #[tokio::test]
     async fn erasing_an_erased_record_again_scrubs_the_files_again() {
-        use sync_core::{EntryChannel, ManualClock, MemoryStore, NewPerson, Replica};
         let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("erase.db");
-        let db = Db::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("database");
-        db.migrate().await.expect("migrate");
+        let db = crate::db::migrated_test_sqlite(&dir).await;
         let now = Timestamp::from_millis(1_789_000_000_000);
-        let mut phone = Replica::open(
-            MemoryStore::new(),
-            DeviceId::new(now),
-            ManualClock::new(now),
-        )
-        .expect("replica");
+        let mut phone = test_phone(now);
         let mut store_person = async |name: &str| {
-            let id = phone
-                .create_person(
-                    &NewPerson::new("area", "patch", EntryChannel::Doorstep),
-                    |p| p.set_name(Some(name)),
-                )
-                .expect("person");
-            let request =
-                SyncRequest::decode(&phone.sync_request().expect("request")).expect("decode");
-            let pushes: Arc<[Push]> = request.pushes.into_iter().filter(|p| p.doc == id).collect();
-            let merged = merge_all(&db, pushes, &Scope::Admin, now, None)
+            let push = new_person_push(&mut phone, name);
+            let id = push.doc;
+            let merged = merge_all(&db, Arc::from([push]), &Scope::Admin, now, None)
                 .await
                 .expect("merge");
             assert!(merged[0].1.is_some(), "stored");
             id
         };
-        let log_bytes =
-            || std::fs::metadata(dir.path().join("erase.db-wal")).map_or(0, |m| m.len());
+        let log_bytes = || std::fs::metadata(dir.path().join("test.db-wal")).map_or(0, |m| m.len());
         let erased = store_person("Erased").await;
         assert!(erase(&db, erased, now).await.expect("erase"));
         assert_eq!(log_bytes(), 0, "the first erasure scrubs");
