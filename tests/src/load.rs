@@ -549,7 +549,26 @@ pub fn run(config: &Config) -> Report {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{ServerUsage, percentile};
+
+    /// What `/proc` says of this very process: it has memory, and CPU time
+    /// once it has spent some.
+    #[test]
+    fn usage_is_read_from_proc() {
+        let started = std::time::Instant::now();
+        let mut spin = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(100) {
+            spin = std::hint::black_box(spin.wrapping_add(1));
+        }
+        let usage = ServerUsage::of(std::process::id());
+        assert!(usage.peak_kib > 0, "{usage:?}");
+        assert!(usage.cpu_ms >= 10, "{usage:?}");
+        let mut total = ServerUsage::default();
+        total.add(usage);
+        total.add(usage);
+        assert_eq!(total.peak_kib, usage.peak_kib);
+        assert_eq!(total.cpu_ms, 2 * usage.cpu_ms);
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {
