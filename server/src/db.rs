@@ -139,6 +139,16 @@ impl Drop for Db {
 /// checkpointer keeps the log far shorter.
 const WAL_SAFETY_PAGES: u32 = 10_000;
 
+/// The page cache of each of SQLite's reading connections, in KiB (SQLite's
+/// default is 2,000). In WAL mode a connection empties its cache whenever
+/// another connection committed since its last read, so while phones sync,
+/// the readers' caches are refilled from the system's file cache after
+/// every write whatever their size. At SQLite's default the four readers
+/// held about 7 MB, a seventh of the server's memory budget; at 256 KiB the
+/// reports at 200,000 people and a first sync of 10,000 people ran as fast
+/// (BENCHMARKS.md). The writer keeps SQLite's default: its cache stays warm.
+const READER_CACHE_KIB: u32 = 256;
+
 /// Rows below which a SQLite table keeps no planner statistics; see
 /// [`Db::optimize`].
 pub const MIN_ANALYZED_ROWS: i64 = 1_000;
@@ -232,7 +242,8 @@ impl Db {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
         };
-        let pool_options = || {
+        // `page_cache_kib`: `None` keeps SQLite's default.
+        let pool_options = |page_cache_kib: Option<u32>| {
             AnyPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(move |conn, _| {
@@ -259,12 +270,19 @@ impl Db {
                             // of spilling into temporary files: they were a
                             // fifth of the writer's time in the sync benchmark.
                             conn.execute("PRAGMA temp_store = MEMORY").await?;
+                            if let Some(kib) = page_cache_kib {
+                                // Negative: a size in KiB, not in pages.
+                                conn.execute(sqlx::AssertSqlSafe(format!(
+                                    "PRAGMA cache_size = -{kib}"
+                                )))
+                                .await?;
+                            }
                         }
                         Ok(())
                     })
                 })
         };
-        let pool = pool_options()
+        let pool = pool_options(Some(READER_CACHE_KIB))
             .max_connections(max_connections)
             .connect_with(options.clone())
             .await?;
@@ -276,7 +294,7 @@ impl Db {
         // One connection for all writes keeps its cache warm.
         let writers = match backend {
             Backend::Sqlite => {
-                pool_options()
+                pool_options(None)
                     .max_connections(1)
                     .connect_with(options)
                     .await?
@@ -494,7 +512,8 @@ pub(crate) async fn migrated_test_sqlite(dir: &tempfile::TempDir) -> Db {
 #[cfg(test)]
 mod tests {
     use super::{
-        AnyConnection, Backend, Db, MIN_ANALYZED_ROWS, numbered_placeholders, placeholders, redact,
+        AnyConnection, Backend, Db, MIN_ANALYZED_ROWS, READER_CACHE_KIB, numbered_placeholders,
+        placeholders, redact,
     };
 
     #[test]
@@ -624,6 +643,21 @@ mod tests {
             .await
             .expect("database");
         (db, path)
+    }
+
+    #[tokio::test]
+    async fn sqlite_readers_keep_a_small_page_cache_and_the_writer_the_default() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (db, _) = temporary_sqlite(&dir).await;
+        async fn cache_size(pool: &sqlx::AnyPool) -> i64 {
+            let (size,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+                .fetch_one(pool)
+                .await
+                .expect("cache size");
+            size
+        }
+        assert_eq!(cache_size(&db.pool).await, -i64::from(READER_CACHE_KIB));
+        assert_eq!(cache_size(&db.writers).await, -2_000, "SQLite's default");
     }
 
     /// SQLite alone would leave these pages in the log (its own threshold
