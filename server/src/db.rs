@@ -496,15 +496,21 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A new SQLite database in `dir` (`test.db`), not yet migrated, and its
+/// path, for tests.
+#[cfg(test)]
+pub(crate) async fn test_sqlite(dir: &tempfile::TempDir) -> (Db, std::path::PathBuf) {
+    let path = dir.path().join("test.db");
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("database");
+    (db, path)
+}
+
 /// A migrated SQLite database in `dir` (`test.db`), for tests.
 #[cfg(test)]
 pub(crate) async fn migrated_test_sqlite(dir: &tempfile::TempDir) -> Db {
-    let db = Db::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("test.db").display()
-    ))
-    .await
-    .expect("database");
+    let (db, _) = test_sqlite(dir).await;
     db.migrate().await.expect("migrate");
     db
 }
@@ -512,8 +518,8 @@ pub(crate) async fn migrated_test_sqlite(dir: &tempfile::TempDir) -> Db {
 #[cfg(test)]
 mod tests {
     use super::{
-        AnyConnection, Backend, Db, MIN_ANALYZED_ROWS, READER_CACHE_KIB, numbered_placeholders,
-        placeholders, redact,
+        AnyConnection, Backend, MIN_ANALYZED_ROWS, READER_CACHE_KIB, numbered_placeholders,
+        placeholders, redact, test_sqlite,
     };
 
     #[test]
@@ -537,7 +543,7 @@ mod tests {
     #[tokio::test]
     async fn small_tables_keep_no_statistics_and_every_connection_forgets_them() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (db, _) = temporary_sqlite(&dir).await;
+        let (db, _) = test_sqlite(&dir).await;
         db.migrate().await.expect("migrate");
         let add_documents = |count: i64| {
             sqlx::query(
@@ -596,7 +602,7 @@ mod tests {
     #[tokio::test]
     async fn a_scrub_empties_the_log_while_other_checkpoints_run() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (db, path) = temporary_sqlite(&dir).await;
+        let (db, path) = test_sqlite(&dir).await;
         sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
             .execute(&db.pool)
             .await
@@ -636,19 +642,10 @@ mod tests {
         hammer.await.expect("checkpoints");
     }
 
-    /// A new SQLite database in a temporary directory, and its file.
-    async fn temporary_sqlite(dir: &tempfile::TempDir) -> (Db, std::path::PathBuf) {
-        let path = dir.path().join("test.db");
-        let db = Db::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("database");
-        (db, path)
-    }
-
     #[tokio::test]
     async fn sqlite_readers_keep_a_small_page_cache_and_the_writer_the_default() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (db, _) = temporary_sqlite(&dir).await;
+        let (db, _) = test_sqlite(&dir).await;
         async fn cache_size(pool: &sqlx::AnyPool) -> i64 {
             let (size,): (i64,) = sqlx::query_as("PRAGMA cache_size")
                 .fetch_one(pool)
@@ -666,7 +663,7 @@ mod tests {
     #[tokio::test]
     async fn sqlite_checkpoints_the_log_after_a_write() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (db, path) = temporary_sqlite(&dir).await;
+        let (db, path) = test_sqlite(&dir).await;
         sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
             .execute(&db.pool)
             .await

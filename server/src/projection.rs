@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use sync_core::{
     Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
@@ -165,13 +166,17 @@ async fn read_rows(
             query = query.bind(id);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            let row = (0..width)
-                .map(|i| row.try_get::<Option<String>, _>(i))
-                .collect::<std::result::Result<TextRow, _>>()?;
+            let row = text_row(&row, width)?;
             stored.insert(row[..table.key].to_vec(), row);
         }
     }
     Ok(stored)
+}
+
+/// The first `width` columns of a row selected with
+/// [`Table::columns_as_text`].
+fn text_row(row: &AnyRow, width: usize) -> sqlx::Result<TextRow> {
+    (0..width).map(|i| row.try_get(i)).collect()
 }
 
 /// Drops from `values` (rows of `table`) those stored as they are, and
@@ -877,11 +882,7 @@ mod tests {
                 .expect("rows");
             let rows = rows
                 .iter()
-                .map(|row| {
-                    (0..table.columns.len())
-                        .map(|i| row.try_get::<Option<String>, _>(i).expect("text"))
-                        .collect()
-                })
+                .map(|row| text_row(row, table.columns.len()).expect("text"))
                 .collect();
             all.insert(table.name, rows);
         }
