@@ -19,8 +19,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use server::db::Db;
 use server::reports::{self, Filters};
+use server::store::Db;
 use sync_core::{
     AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Interaction,
     InteractionKind, Ladder, Person, Record, ResidentBasis, Role, Tenure, Timestamp,
@@ -200,14 +200,21 @@ where
 /// people and interactions written.
 async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
     let start = now.plus_days(-730);
-    server::admin::edit_area(db, Some("bench-area"), start, |area| {
-        area.name = "Benchmark area".into();
-        area.partnership_seats = Some(16);
-        for (slug, households) in PATCHES {
-            server::admin::set_patch(area, slug, slug, households);
-        }
-        Ok(())
-    })
+    server::ops::area::edit(
+        db,
+        server::ops::Actor::CommandLine,
+        Some("bench-area"),
+        "bench area",
+        start,
+        |area| {
+            area.name = "Benchmark area".into();
+            area.partnership_seats = Some(16);
+            for (slug, households) in PATCHES {
+                server::ops::area::set_patch(area, slug, slug, households);
+            }
+            Ok(())
+        },
+    )
     .await
     .expect("area");
     let mut rng = fastrand::Rng::with_seed(2026);
@@ -236,7 +243,7 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
                 start.as_millis() + (written as i64) * 700 * Timestamp::DAY_MILLIS / people as i64;
             let person = person(&mut rng, Timestamp::from_millis(first), &events, &champions);
             interactions += person.interactions.len();
-            server::projection::project(&mut tx, &Record::Person(person), &ladder, now)
+            server::store::projection::project(&mut tx, &Record::Person(person), &ladder, now)
                 .await
                 .expect("project");
             written += 1;

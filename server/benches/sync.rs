@@ -29,8 +29,8 @@
 
 use std::time::{Duration, Instant};
 
-use server::auth::{Device, Role};
-use server::db::{Db, MAX_PARAMS};
+use server::ops::{Device, Role};
+use server::store::{Db, MAX_PARAMS};
 use sqlx::AssertSqlSafe;
 use sync_core::{
     Clock, DeviceId, DoorOutcome, Doorstep, EntryChannel, MemoryStore, NewPerson, Replica,
@@ -105,9 +105,10 @@ impl Phone {
         for _ in 0..1000 {
             let request = self.replica.sync_request().expect("request");
             let started = Instant::now();
-            let response = server::sync::handle(db, &self.device, &request, SystemClock.now())
-                .await
-                .expect("handled");
+            let response =
+                server::ops::sync::exchange(db, &self.device, &request, SystemClock.now())
+                    .await
+                    .expect("handled");
             traffic.server += started.elapsed();
             traffic.up += request.len();
             traffic.down += response.len();
@@ -180,13 +181,20 @@ async fn run(people: usize) {
     let phone_count = PHONES.max(people.div_ceil(sync_core::protocol::MAX_DOCS_PER_REQUEST));
     let db = Db::connect(&url).await.expect("database");
     db.migrate().await.expect("migrate");
-    server::admin::edit_area(&db, Some(AREA), SystemClock.now(), |area| {
-        area.name = "Benchmark area".into();
-        for phone in 0..phone_count {
-            server::admin::set_patch(area, &patch(phone), &patch(phone), 1_000);
-        }
-        Ok(())
-    })
+    server::ops::area::edit(
+        &db,
+        server::ops::Actor::CommandLine,
+        Some(AREA),
+        "bench area",
+        SystemClock.now(),
+        |area| {
+            area.name = "Benchmark area".into();
+            for phone in 0..phone_count {
+                server::ops::area::set_patch(area, &patch(phone), &patch(phone), 1_000);
+            }
+            Ok(())
+        },
+    )
     .await
     .expect("area");
     println!(

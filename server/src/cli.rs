@@ -11,14 +11,14 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use sync_core::{Clock, DeviceId, SystemClock};
 
-use crate::admin::{self, AreaChange, AreaView, ResidentDefinitionView, StageView};
-use crate::audit::{self, Action};
-use crate::auth::{self, Role};
-use crate::db::{Db, redact};
 use crate::error::{Error, Result};
 use crate::http::{self, AppState, RateLimit};
-use crate::retention;
-use sync_core::authoring::Reduction;
+use crate::ops::area::{AreaChange, AreaView, ResidentDefinitionView, StageView};
+use crate::ops::{self, Actor, Role, retention};
+use crate::store::{Db, redact};
+
+/// Who acts from the command line, for the audit log.
+const ACTOR: Actor = Actor::CommandLine;
 
 /// The outreach server.
 #[derive(Debug, Parser)]
@@ -103,10 +103,10 @@ impl RetentionArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How many people to create.
-    #[arg(long, default_value_t = crate::demo::DEFAULT_PEOPLE)]
+    #[arg(long, default_value_t = ops::demo::DEFAULT_PEOPLE)]
     pub people: usize,
     /// Seed of the generator (the same seed makes the same area).
-    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    #[arg(long, default_value_t = ops::demo::DEFAULT_SEED)]
     pub seed: u64,
 }
 
@@ -128,7 +128,7 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value = "viewer")]
         role: Role,
         /// Minutes until it stops working.
-        #[arg(long, default_value_t = crate::web::SIGN_IN_LINK_MINUTES)]
+        #[arg(long, default_value_t = ops::devices::SIGN_IN_LINK_MINUTES)]
         minutes: i64,
         /// Where the dashboard is served, as people's browsers reach it.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -290,21 +290,14 @@ impl Cli {
             }
             Command::Serve(args) => serve(db, args).await?,
             Command::Demo(args) => {
-                let summary = crate::demo::fill(&db, args.people, args.seed, true).await?;
+                let summary = ops::demo::fill(&db, args.people, args.seed, true).await?;
                 println!("{summary}");
             }
             Command::Admin(AdminCommand::Invite { role, patches }) => {
                 let patches: BTreeSet<String> = patches.into_iter().collect();
-                let lifetime = auth::INVITE_DAYS * sync_core::Timestamp::DAY_MILLIS;
-                let code = admin::invite(
-                    &db,
-                    audit::COMMAND_LINE,
-                    role,
-                    &patches,
-                    clock.now(),
-                    lifetime,
-                )
-                .await?;
+                let lifetime = ops::INVITE_DAYS * sync_core::Timestamp::DAY_MILLIS;
+                let code =
+                    ops::devices::invite(&db, ACTOR, role, &patches, clock.now(), lifetime).await?;
                 println!("{code}");
             }
             Command::Admin(AdminCommand::SignInLink {
@@ -313,13 +306,11 @@ impl Cli {
                 base_url,
             }) => {
                 let path =
-                    crate::web::sign_in_link(&db, audit::COMMAND_LINE, role, clock.now(), minutes)
-                        .await?;
+                    ops::devices::sign_in_link(&db, ACTOR, role, clock.now(), minutes).await?;
                 println!("{}{path}", base_url.trim_end_matches('/'));
             }
             Command::Admin(AdminCommand::Devices) => {
-                let mut conn = db.pool.acquire().await?;
-                for d in auth::list_devices(&mut conn).await? {
+                for d in ops::devices::list(&db).await? {
                     let state = if d.revoked_at.is_some() {
                         "revoked"
                     } else {
@@ -339,21 +330,12 @@ impl Cli {
                 let id: DeviceId = device
                     .parse()
                     .map_err(|_| Error::BadRequest(format!("{device:?} is not a device id")))?;
-                admin::revoke(&db, audit::COMMAND_LINE, id, clock.now()).await?;
+                ops::devices::revoke(&db, ACTOR, id, clock.now()).await?;
                 println!("revoked {id}: it wipes its store at its next sync");
             }
             Command::Admin(AdminCommand::Erase { record }) => {
                 let id = parse_record_id(&record)?;
-                let held = crate::sync::erase(&db, id, clock.now()).await?;
-                audit::record(
-                    &db,
-                    clock.now(),
-                    audit::COMMAND_LINE,
-                    Action::Erased,
-                    Some(id),
-                    "",
-                )
-                .await?;
+                let held = ops::people::erase(&db, ACTOR, id, clock.now()).await?;
                 if held {
                     println!("erased {id}: phones delete it at their next sync");
                 } else {
@@ -362,20 +344,7 @@ impl Cli {
             }
             Command::Admin(AdminCommand::Suppress { record }) => {
                 let id = parse_record_id(&record)?;
-                let by = admin::server_device(&db).await?;
-                let new_id =
-                    crate::sync::reduce_person(&db, id, Reduction::Suppress, by, clock.now())
-                        .await?;
-                db.scrub().await?;
-                audit::record(
-                    &db,
-                    clock.now(),
-                    audit::COMMAND_LINE,
-                    Action::Suppressed,
-                    Some(id),
-                    &new_id.to_string(),
-                )
-                .await?;
+                let new_id = ops::people::suppress(&db, ACTOR, id, clock.now()).await?;
                 println!("{id} is now the do-not-contact entry {new_id}");
             }
             Command::Admin(AdminCommand::Retention(args)) => {
@@ -383,7 +352,7 @@ impl Cli {
                 println!("anonymised {} people", report.anonymised.len());
             }
             Command::Admin(AdminCommand::Audit { limit }) => {
-                for entry in crate::audit::latest(&db, limit).await? {
+                for entry in ops::audit_log(&db, limit).await? {
                     println!(
                         "{}  {:<36}  {:<10}  {}  {}",
                         entry.at,
@@ -396,16 +365,7 @@ impl Cli {
             }
             Command::Admin(AdminCommand::Export { record }) => {
                 let id = parse_record_id(&record)?;
-                let export = admin::subject_access(&db, id, clock.now()).await?;
-                audit::record(
-                    &db,
-                    clock.now(),
-                    audit::COMMAND_LINE,
-                    Action::Exported,
-                    Some(id),
-                    "",
-                )
-                .await?;
+                let export = ops::people::export(&db, ACTOR, id, clock.now()).await?;
                 let text = serde_json::to_string_pretty(&export)
                     .map_err(|e| Error::Corrupt(e.to_string()))?;
                 println!("{text}");
@@ -421,12 +381,12 @@ impl Cli {
                 do_not_knock,
             }) => {
                 let id = parse_record_id(&address)?;
-                admin::set_do_not_knock(&db, id, do_not_knock, clock.now()).await?;
+                ops::doors::set_do_not_knock(&db, ACTOR, id, do_not_knock, clock.now()).await?;
                 let state = if do_not_knock { "marked" } else { "unmarked" };
                 println!("{id} is {state} do-not-knock; phones see it at their next sync");
             }
             Command::Admin(AdminCommand::Duplicates) => {
-                let pairs = admin::duplicates(&db, audit::COMMAND_LINE, clock.now()).await?;
+                let pairs = ops::people::duplicates(&db, ACTOR, clock.now()).await?;
                 for pair in &pairs {
                     let reasons: Vec<&str> = pair.reasons.iter().map(|r| r.as_str()).collect();
                     println!(
@@ -444,7 +404,7 @@ impl Cli {
             Command::Admin(AdminCommand::MergePeople { survivor, other }) => {
                 let survivor = parse_record_id(&survivor)?;
                 let other = parse_record_id(&other)?;
-                admin::merge_people(&db, audit::COMMAND_LINE, survivor, other, clock.now()).await?;
+                ops::people::merge(&db, ACTOR, survivor, other, clock.now()).await?;
                 println!("merged {other} into {survivor}: phones follow at their next sync");
             }
         }
@@ -455,18 +415,9 @@ impl Cli {
 async fn import_addresses(db: &Db, file: &std::path::Path, clock: SystemClock) -> Result<()> {
     let input = std::fs::File::open(file)
         .map_err(|e| Error::BadRequest(format!("cannot read {}: {e}", file.display())))?;
-    let report = crate::addresses::import(db, input, clock.now(), |p| {
+    let report = ops::doors::import(db, ACTOR, input, clock.now(), |p| {
         eprintln!("read {} lines, imported {} doors", p.lines, p.imported);
     })
-    .await?;
-    audit::record(
-        db,
-        clock.now(),
-        audit::COMMAND_LINE,
-        Action::ImportedAddresses,
-        None,
-        &report.imported.to_string(),
-    )
     .await?;
     for bad in &report.bad_lines {
         println!("line {}: {}", bad.line, bad.error);
@@ -482,7 +433,7 @@ async fn import_addresses(db: &Db, file: &std::path::Path, clock: SystemClock) -
 
 async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Result<()> {
     let area = match command {
-        AreaCommand::Show => admin::area(db).await?.ok_or(Error::NotFound("area"))?,
+        AreaCommand::Show => ops::area::read(db).await?.ok_or(Error::NotFound("area"))?,
         AreaCommand::Set {
             slug,
             name,
@@ -512,21 +463,18 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
                 lawful_bases: (!lawful_bases.is_empty())
                     .then(|| lawful_bases.into_iter().collect()),
             };
-            admin::edit_area(db, slug.as_deref(), clock.now(), |a| change.apply(a)).await?
+            ops::area::edit(db, ACTOR, slug.as_deref(), "settings", clock.now(), |a| {
+                change.apply(a)
+            })
+            .await?
         }
         AreaCommand::Patch {
             slug,
             name,
             households,
-        } => {
-            admin::edit_area(db, None, clock.now(), |a| {
-                admin::set_patch(a, &slug, &name, households);
-                Ok(())
-            })
-            .await?
-        }
+        } => ops::area::save_patch(db, ACTOR, &slug, &name, households, clock.now()).await?,
         AreaCommand::RemovePatch { slug } => {
-            admin::edit_area(db, None, clock.now(), |a| admin::remove_patch(a, &slug)).await?
+            ops::area::delete_patch(db, ACTOR, &slug, clock.now()).await?
         }
     };
     print_area(&AreaView::from(&area))
@@ -534,11 +482,11 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
 
 async fn serve(db: Db, args: ServeArgs) -> Result<()> {
     let db = Arc::new(db);
-    if args.demo && !crate::demo::has_people(&db).await? {
-        let summary = crate::demo::fill(
+    if args.demo && !ops::demo::has_people(&db).await? {
+        let summary = ops::demo::fill(
             &db,
-            crate::demo::DEFAULT_PEOPLE,
-            crate::demo::DEFAULT_SEED,
+            ops::demo::DEFAULT_PEOPLE,
+            ops::demo::DEFAULT_SEED,
             true,
         )
         .await?;

@@ -370,7 +370,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub fn run(config: &Config) -> Report {
     let runtime = crate::server::runtime();
     let db = runtime.block_on(async {
-        let db = server::db::Db::connect(&config.database_url)
+        let db = server::store::Db::connect(&config.database_url)
             .await
             .expect("the database");
         db.migrate().await.expect("migrate");
@@ -379,13 +379,20 @@ pub fn run(config: &Config) -> Report {
     let patches: Vec<String> = (0..config.phones).map(|i| format!("patch-{i}")).collect();
     runtime.block_on(async {
         let now = sync_core::Clock::now(&SystemClock);
-        server::admin::edit_area(&db, Some(AREA), now, |area| {
-            area.name = "Load test area".into();
-            for patch in &patches {
-                server::admin::set_patch(area, patch, patch, 1000);
-            }
-            Ok(())
-        })
+        server::ops::area::edit(
+            &db,
+            server::ops::Actor::CommandLine,
+            Some(AREA),
+            "load area",
+            now,
+            |area| {
+                area.name = "Load test area".into();
+                for patch in &patches {
+                    server::ops::area::set_patch(area, patch, patch, 1000);
+                }
+                Ok(())
+            },
+        )
         .await
         .expect("the area");
     });
@@ -399,10 +406,10 @@ pub fn run(config: &Config) -> Report {
         let code = runtime.block_on(async {
             let now = sync_core::Clock::now(&SystemClock);
             let patches = BTreeSet::from([patch.clone()]);
-            server::admin::invite(
+            server::ops::devices::invite(
                 &db,
-                "load",
-                server::auth::Role::Champion,
+                server::ops::Actor::CommandLine,
+                server::ops::Role::Champion,
                 &patches,
                 now,
                 3_600_000,
@@ -410,7 +417,7 @@ pub fn run(config: &Config) -> Report {
             .await
             .expect("invite")
         });
-        let registered: server::auth::Registered = crate::server::post_json(
+        let registered: server::ops::Registered = crate::server::post_json(
             &format!("{}/v1/devices", server.base),
             None,
             &serde_json::json!({ "invite_code": code, "name": format!("load phone {i}") }),

@@ -15,9 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use server::auth::Registered;
-use server::db::Db;
 use server::http::{AppState, RateLimit};
+use server::ops::Actor;
+use server::ops::Registered;
+use server::store::Db;
 use sync_core::{
     DeviceId, ManualClock, MemoryStore, Replica, Storage, SyncOutcome, SyncResponse, Timestamp,
 };
@@ -161,14 +162,21 @@ impl TestServer {
 
     /// Makes an invite with the admin function and registers a device with
     /// it over HTTP. Returns the device's id and token.
-    pub fn register(&self, role: server::auth::Role, patches: &[&str]) -> (DeviceId, String) {
+    pub fn register(&self, role: server::ops::Role, patches: &[&str]) -> (DeviceId, String) {
         let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
         let now = self.clock.now();
         let code = self.block_on(async {
-            let lifetime = server::auth::INVITE_DAYS * Timestamp::DAY_MILLIS;
-            server::admin::invite(&self.db, "test", role, &patches, now, lifetime)
-                .await
-                .expect("invite")
+            let lifetime = server::ops::INVITE_DAYS * Timestamp::DAY_MILLIS;
+            server::ops::devices::invite(
+                &self.db,
+                Actor::CommandLine,
+                role,
+                &patches,
+                now,
+                lifetime,
+            )
+            .await
+            .expect("invite")
         });
         let registered: Registered = post_json(
             &format!("{}/v1/devices", self.base),
@@ -379,7 +387,7 @@ impl<S: Storage> std::fmt::Debug for HttpPhone<S> {
 
 impl HttpPhone {
     /// A phone registered with `server` in `role`.
-    pub fn register(server: &TestServer, role: server::auth::Role, patches: &[&str]) -> Self {
+    pub fn register(server: &TestServer, role: server::ops::Role, patches: &[&str]) -> Self {
         HttpPhone::register_with(server, role, patches, MemoryStore::new())
     }
 }
@@ -388,7 +396,7 @@ impl<S: Storage> HttpPhone<S> {
     /// A phone registered with `server` in `role`, keeping its records in `store`.
     pub fn register_with(
         server: &TestServer,
-        role: server::auth::Role,
+        role: server::ops::Role,
         patches: &[&str],
         store: S,
     ) -> Self {

@@ -594,7 +594,7 @@ impl Session {
 }
 
 fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
-    use server::auth::Role;
+    use server::ops::Role;
     let server =
         tests::server::TestServer::start(&db, sync_core::Timestamp::from_millis(1_767_225_600_000));
     let base = server.base.clone();
@@ -662,9 +662,9 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     );
 
     // A one-time sign-in link works once.
-    let link = server.block_on(server::web::sign_in_link(
+    let link = server.block_on(server::ops::devices::sign_in_link(
         &server.db,
-        "test",
+        server::ops::Actor::CommandLine,
         Role::Viewer,
         server.clock.now(),
         30,
@@ -677,9 +677,9 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let again = Session::new(&base).post("/sign-in/link", &[("code", &code)]);
     assert_eq!(again.status, 400);
     // A phone's invite is not a sign-in link, and stays usable by the phone.
-    let phone_code = server.block_on(server::admin::invite(
+    let phone_code = server.block_on(server::ops::devices::invite(
         &server.db,
-        "test",
+        server::ops::Actor::CommandLine,
         Role::Champion,
         &["elm-road".to_owned()].into_iter().collect(),
         server.clock.now(),
@@ -688,7 +688,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let phone_code = phone_code.unwrap();
     let refused = Session::new(&base).post("/sign-in/link", &[("code", &phone_code)]);
     assert_eq!(refused.status, 403);
-    let _: server::auth::Registered = post_json(
+    let _: server::ops::Registered = post_json(
         &format!("{base}/v1/devices"),
         None,
         &json!({ "invite_code": phone_code, "name": "phone" }),

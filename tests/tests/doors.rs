@@ -3,7 +3,7 @@
 //! champions walk them offline, and two records of one resident are merged
 //! while a phone still writes to the merged-away one.
 
-use server::auth::Role;
+use server::ops::Role;
 use sync_core::{
     DocId, DoorOutcome, Doorstep, EntryChannel, InteractionKind, NewPerson, Record, RevisitFlag,
     Timestamp, read_record,

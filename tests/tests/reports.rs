@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
 
 use serde::de::DeserializeOwned;
-use server::auth::Role;
 use server::http::RateLimit;
+use server::ops::Role;
 use server::reports::{
     ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
 };
@@ -1059,7 +1059,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     // Projections written by an older version are rebuilt from the
     // documents, page by page, to the same figures.
     tests::server::runtime().block_on(async {
-        let db = server::db::Db::connect(&db.url).await.unwrap();
+        let db = server::store::Db::connect(&db.url).await.unwrap();
         for sql in [
             "DELETE FROM people",
             "DELETE FROM interactions",
@@ -1071,7 +1071,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             sqlx::query(sql).execute(&db.pool).await.unwrap();
         }
         // What `migrate` calls, at the test's clock.
-        let rebuilt = server::projection::rebuild_if_outdated(&db, as_of)
+        let rebuilt = server::store::projection::rebuild_if_outdated(&db, as_of)
             .await
             .unwrap();
         assert!(rebuilt);

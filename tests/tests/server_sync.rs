@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use server::auth::Role;
-use server::db::Db;
+use server::ops::Role;
+use server::store::Db;
 use sync_core::{
     DocId, DoorOutcome, Doorstep, EntryChannel, NewPerson, PushOutcome, Record, RejectionCode,
     Scope, SyncRequest, Timestamp, read_record,
@@ -291,7 +291,7 @@ fn a_revoked_device_is_told_to_wipe(db: TestDb) {
     let (status, invites) =
         tests::server::get(&format!("{}/v1/admin/invites", server.base), &admin.token);
     assert_eq!(status, 200);
-    let invites: Vec<server::auth::InviteInfo> = serde_json::from_str(&invites).unwrap();
+    let invites: Vec<server::ops::InviteInfo> = serde_json::from_str(&invites).unwrap();
     assert_eq!(invites.len(), 2);
     assert!(invites.iter().all(|i| i.used_at.is_some()));
     // A champion token cannot use admin endpoints.
@@ -652,7 +652,7 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
         tests::server::get(&format!("{}/v1/admin/audit", server.base), &admin.token);
     assert_eq!(status, 200);
     assert!(!log.contains(NAME));
-    let log: Vec<server::audit::AuditEntry> = serde_json::from_str(&log).unwrap();
+    let log: Vec<server::ops::AuditEntry> = serde_json::from_str(&log).unwrap();
     let admin_id = admin.replica.device().to_string();
     let did = |actor: &str, action: &str| {
         log.iter().any(|e| {
@@ -697,7 +697,7 @@ fn contact_again_consent() -> sync_core::NewConsent {
 }
 
 fn retention_anonymises_people_past_their_period(db: TestDb) {
-    use server::retention::{Policy, run};
+    use server::ops::retention::{Policy, run};
     let server = TestServer::start(&db, START);
     let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
     let contact = contact_again_consent();
@@ -788,7 +788,7 @@ fn retention_anonymises_people_past_their_period(db: TestDb) {
 /// page): people due on the first page, a middle one and the last are all
 /// found.
 fn retention_finds_people_due_on_every_page(db: TestDb) {
-    use server::retention::{Policy, run};
+    use server::ops::retention::{Policy, run};
     let server = TestServer::start(&db, START);
     let mut phone = HttpPhone::register(&server, Role::Admin, &[]);
     let contact = contact_again_consent();
@@ -1128,7 +1128,7 @@ fn postgres_a_record_sent_while_its_erasure_commits_stays_erased() {
     // The erasure's transaction as `sync::erase` begins it, held open.
     let erasure = server.block_on(async {
         let mut tx = server.db.pool.begin().await.expect("transaction");
-        server::sync::lock_for_erasure(&mut tx, id)
+        server::store::documents::lock_for_erasure(&mut tx, id)
             .await
             .expect("lock");
         sqlx::query("INSERT INTO erased (id, erased_at) VALUES ($1, $2)")

@@ -1,9 +1,18 @@
-//! The HTTP API: a thin layer over [`crate::sync`], [`crate::auth`] and
-//! [`crate::admin`]. Handlers hold no SQL and no CRDT code.
+//! The HTTP entry point: the JSON API, one router per resource (`sync`,
+//! `devices`, `admin`, `reports`, `openapi`), and the partnership
+//! dashboard (`dashboard`). Handlers parse, authenticate and present;
+//! every action is a call to [`crate::ops`]. They hold no SQL and no CRDT
+//! code.
 
+mod admin;
+pub(crate) mod dashboard;
+mod devices;
 mod error;
+mod openapi;
+pub(crate) mod reports;
+mod sync;
+
 pub(crate) use error::{public_message, status_of};
-mod handlers;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -13,19 +22,21 @@ pub use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sync_core::{Clock, SystemClock, Timestamp};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{self, Device, Role};
-use crate::db::Db;
 use crate::error::Error;
+use crate::ops::{self, Device, Role};
+use crate::store::Db;
 
+pub use admin::{Created, PatchInput};
+pub use dashboard::SESSION_COOKIE;
+pub use devices::{Invite, InviteRequest, RegisterDevice};
 pub use error::ErrorBody;
-pub use handlers::{ApiDoc, Created, Invite, InviteRequest, PatchInput, RegisterDevice};
+pub use openapi::ApiDoc;
 
 /// Largest request body accepted (a sync request holds at most 8 MiB of
 /// changes plus framing).
@@ -96,47 +107,13 @@ impl AppState {
 
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let admin = Router::new()
-        .route(
-            "/invites",
-            get(handlers::list_invites).post(handlers::create_invite),
-        )
-        .route("/devices", get(handlers::list_devices))
-        .route("/devices/{id}/revoke", post(handlers::revoke_device))
-        .route("/area", get(handlers::get_area).put(handlers::put_area))
-        .route(
-            "/patches/{slug}",
-            put(handlers::put_patch).delete(handlers::delete_patch),
-        )
-        .route(
-            "/events",
-            get(handlers::list_events).post(handlers::create_event),
-        )
-        .route("/events/{id}", put(handlers::update_event))
-        .route("/records/{id}/erase", post(handlers::erase_record))
-        .route("/records/{id}/export", get(handlers::export_record))
-        .route("/records/{id}/suppress", post(handlers::suppress_record))
-        .route("/duplicates", get(handlers::list_duplicates))
-        .route("/people/merge", post(handlers::merge_people))
-        .route("/audit", get(handlers::audit_log));
     Router::new()
-        .route("/healthz", get(handlers::healthz))
-        .route("/openapi.json", get(handlers::openapi))
-        .route("/v1/devices", post(handlers::register_device))
-        .route("/v1/sync", post(handlers::sync))
-        .route("/v1/reports/funnel", get(handlers::funnel_report))
-        .route("/v1/reports/routes", get(handlers::routes_report))
-        .route(
-            "/v1/reports/resident-led",
-            get(handlers::resident_led_report),
-        )
-        .route("/v1/reports/civic-core", get(handlers::civic_core_report))
-        .route("/v1/reports/reach", get(handlers::reach_report))
-        .route("/v1/reports/turnover", get(handlers::turnover_report))
-        .route("/v1/reports/champions", get(handlers::champions_report))
-        .route("/v1/reports/households", get(handlers::households_report))
-        .nest("/v1/admin", admin)
-        .merge(crate::web::routes())
+        .merge(openapi::routes())
+        .merge(sync::routes())
+        .merge(devices::routes())
+        .merge(reports::routes())
+        .nest("/v1/admin", devices::admin_routes().merge(admin::routes()))
+        .merge(dashboard::routes())
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -175,8 +152,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Error::Unauthorized)?;
-        let mut conn = state.db.pool.acquire().await?;
-        let device = auth::authenticate(&mut conn, token).await?;
+        let device = ops::devices::authenticate(&state.db, token).await?;
         // Keyed by device, not by the token presented: random tokens must
         // not grow the limiter's table.
         if state.limiter.check_key(&device.id.to_string()).is_err() {

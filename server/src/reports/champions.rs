@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, bind, fetch_bound};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
+use crate::store::{Db, report_rows};
 
 /// One champion's work in one patch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -53,32 +53,10 @@ pub async fn champion_activity(
     filters: &Filters,
     now: Timestamp,
 ) -> Result<ChampionActivity> {
+    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let (people, condition, values) = filters.people_leading("x")?;
-    // (PostgreSQL sums BIGINTs as NUMERIC: the sums are cast back.)
-    let doors: Vec<(String, String, i64, i64)> = fetch_bound(
-        db,
-        format!(
-            "SELECT x.recorded_by, x.patch, CAST(SUM(x.knocks) AS BIGINT), \
-             CAST(SUM(x.conversations) AS BIGINT) \
-             FROM {people} champion_contacts x WHERE {condition} GROUP BY x.recorded_by, x.patch"
-        ),
-        values.clone(),
-    )
-    .await?;
-    let mut with_now = values;
-    let now_param = bind(&mut with_now, SqlValue::Int(now.as_millis()));
-    let follow_ups: Vec<(String, String, i64, i64)> = fetch_bound(
-        db,
-        format!(
-            "SELECT x.recorded_by, x.patch, COUNT(*), \
-             CAST(SUM(CASE WHEN x.follow_up_due < {now_param} THEN 1 ELSE 0 END) AS BIGINT) \
-             FROM {people} interactions x WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
-             AND {condition} GROUP BY x.recorded_by, x.patch"
-        ),
-        with_now,
-    )
-    .await?;
+    let doors = report_rows::doorsteps(db, &people).await?;
+    let follow_ups = report_rows::follow_ups(db, &people, now).await?;
     let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
     for (champion, patch, knocks, spoke) in doors {
         let c = counts.entry((champion, patch)).or_default();
@@ -123,6 +101,12 @@ pub(super) fn champion_activity_from(
 }
 
 impl Report for ChampionActivity {
+    const FILTERS: FilterUse = FilterUse::People;
+
+    async fn load(db: &Db, filters: &Filters, now: Timestamp) -> Result<Self> {
+        champion_activity(db, filters, now).await
+    }
+
     /// One row per champion and patch as CSV.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Filters, Report, Setup, SqlValue, Suppression, bind, fetch_bound, month_of};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup, Suppression, month_of};
 use crate::error::Result;
+use crate::store::{Db, report_rows};
 
 /// How many roles people hold now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,51 +76,12 @@ pub struct CivicCore {
 
 /// The civic core for the people matching `filters`, at `now`.
 pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<CivicCore> {
+    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let (condition, values) = filters.condition()?;
-    let mut with_now = values.clone();
-    let now_param = bind(&mut with_now, SqlValue::Int(now.as_millis()));
-    let roles: Vec<(i64, i64)> = fetch_bound(
-        db,
-        format!(
-            "SELECT held, COUNT(*) FROM (SELECT r.person_id, COUNT(*) AS held FROM roles r \
-             JOIN people p ON p.id = r.person_id WHERE {condition} AND r.start_at <= {now_param} \
-             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id) h GROUP BY held"
-        ),
-        with_now,
-    )
-    .await?;
-    // Unfiltered, the partial index people_activity answers alone. With
-    // filters, the unary plus keeps SQLite off that index (it would read
-    // every active person's row to check the filters) and on the filters'
-    // covering index, which holds the activity too.
-    let active = if filters.is_empty() {
-        "p.activity > 0"
-    } else {
-        "+p.activity > 0"
-    };
-    let activity: Vec<(i64, i64)> = fetch_bound(
-        db,
-        format!(
-            "SELECT p.activity, COUNT(*) FROM people p WHERE {condition} AND {active} \
-             GROUP BY p.activity"
-        ),
-        values.clone(),
-    )
-    .await?;
-    // Repeats at the same event have no first_attendance (see migration
-    // 0005), so attendees are counted without DISTINCT.
-    let (people, condition, values) = filters.people_leading("i")?;
-    let attendance_sql = format!(
-        "SELECT i.event_id, COUNT(*), CAST(SUM(i.first_attendance) AS BIGINT) \
-         FROM {people} interactions i WHERE i.kind = 'attendance' \
-         AND i.first_attendance IS NOT NULL AND {condition} GROUP BY i.event_id"
-    );
-    let attendance: Vec<(String, i64, i64)> = fetch_bound(db, attendance_sql, values).await?;
-    let events: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT id, title, starts_at FROM events")
-            .fetch_all(&db.pool)
-            .await?;
+    let roles = report_rows::roles_held(db, &people, now).await?;
+    let activity = report_rows::activity(db, &people).await?;
+    let attendance = report_rows::attendance(db, &people).await?;
+    let events = report_rows::events(db).await?;
     Ok(civic_core_from(
         setup.suppression,
         roles.iter().map(|(held, n)| (*held as u64, *n as u64)),
@@ -222,6 +183,12 @@ pub(super) fn civic_core_from(
 }
 
 impl Report for CivicCore {
+    const FILTERS: FilterUse = FilterUse::People;
+
+    async fn load(db: &Db, filters: &Filters, now: Timestamp) -> Result<Self> {
+        civic_core(db, filters, now).await
+    }
+
     /// First-time and returning attendees per event as CSV.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(

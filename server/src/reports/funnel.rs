@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sync_core::Ladder;
+use sync_core::{Ladder, Timestamp};
 
-use super::{Csv, Filters, Report, Setup, Suppression, fetch_bound, median_and_p90};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup, Suppression, median_and_p90};
 use crate::error::Result;
+use crate::store::{Db, report_rows};
 
 /// One stage of the funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -39,22 +39,9 @@ pub struct Funnel {
 
 /// Computes the funnel for the people matching `filters`.
 pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
+    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let (condition, values) = filters.condition()?;
-    // Stage rows exist only for people who reached the first stage, so
-    // without filters the covering index on stages answers alone.
-    let sql = if filters.is_empty() {
-        "SELECT s.stage, s.days_from_previous, COUNT(*) FROM stages s \
-         GROUP BY s.stage, s.days_from_previous"
-            .to_owned()
-    } else {
-        format!(
-            "SELECT s.stage, s.days_from_previous, COUNT(*) FROM people p \
-             JOIN stages s ON s.person_id = p.id WHERE {condition} \
-             GROUP BY s.stage, s.days_from_previous"
-        )
-    };
-    let rows: Vec<(i64, Option<i64>, i64)> = fetch_bound(db, sql, values).await?;
+    let rows = report_rows::stage_gaps(db, &people).await?;
     Ok(funnel_from(
         &setup.ladder,
         setup.suppression,
@@ -118,6 +105,12 @@ pub(super) fn funnel_from(
 }
 
 impl Report for Funnel {
+    const FILTERS: FilterUse = FilterUse::People;
+
+    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
+        funnel(db, filters).await
+    }
+
     /// The funnel as CSV; suppressed cells read `<5`.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
@@ -187,13 +180,9 @@ pub struct Routes {
 
 /// Computes the progression routes for the people matching `filters`.
 pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
+    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let (condition, values) = filters.condition()?;
-    let sql = format!(
-        "SELECT p.entry_channel, p.highest_stage, COUNT(*) FROM people p \
-         WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.entry_channel, p.highest_stage"
-    );
-    let rows: Vec<(String, i64, i64)> = fetch_bound(db, sql, values).await?;
+    let rows = report_rows::routes(db, &people).await?;
     Ok(routes_from(
         &setup.ladder,
         setup.suppression,
@@ -250,6 +239,12 @@ pub(super) fn routes_from<'a>(
 }
 
 impl Report for Routes {
+    const FILTERS: FilterUse = FilterUse::People;
+
+    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
+        routes(db, filters).await
+    }
+
     /// The routes as CSV; suppressed cells read `<5`.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(

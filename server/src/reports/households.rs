@@ -5,11 +5,11 @@
 //! are not suppressed. A door counts once however often it was knocked.
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AreaConfig, DoorOutcome};
+use sync_core::{AreaConfig, DoorOutcome, Timestamp};
 
-use super::{Csv, Filters, Report, Setup, fetch_bound};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup};
 use crate::error::{Error, Result};
+use crate::store::{Db, report_rows};
 
 /// What counts as a door answered: someone came to it.
 const ANSWERED: [DoorOutcome; 3] = [
@@ -59,38 +59,11 @@ pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReac
             "household reach counts doors: filter it by dates, cohort or patch".into(),
         ));
     }
+    let knocked = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let mut values = Vec::new();
-    let clauses = filters.time_and_patch("at", "patch", &mut values)?;
-    let answered: Vec<String> = ANSWERED
-        .iter()
-        .map(|o| format!("'{}'", o.as_str()))
-        .collect();
-    let condition = if clauses.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        clauses.join(" AND ")
-    };
-    let knocks: Vec<(String, i64, i64)> = fetch_bound(
-        db,
-        format!(
-            "SELECT patch, \
-             COUNT(DISTINCT CASE WHEN outcome <> '{}' THEN address_id END), \
-             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END) \
-             FROM door_visits WHERE {condition} GROUP BY patch ORDER BY patch",
-            DoorOutcome::NoKnocking.as_str(),
-            answered.join(", ")
-        ),
-        values,
-    )
-    .await?;
+    let knocks = report_rows::knocks(db, &knocked, &ANSWERED).await?;
     // Every patch's count: a few rows; the report keeps the chosen patch.
-    let listed: Vec<(String, i64)> = fetch_bound(
-        db,
-        "SELECT patch, COUNT(*) FROM addresses GROUP BY patch ORDER BY patch".to_owned(),
-        Vec::new(),
-    )
-    .await?;
+    let listed = report_rows::doors_listed(db).await?;
     Ok(household_reach_from(
         setup.area.as_ref(),
         filters.patch.as_deref(),
@@ -152,6 +125,12 @@ pub(super) fn household_reach_from(
 }
 
 impl Report for HouseholdReach {
+    const FILTERS: FilterUse = FilterUse::Doors;
+
+    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
+        household_reach(db, filters).await
+    }
+
     /// One row per patch.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(

@@ -35,10 +35,11 @@ pub use seats::{
 };
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder};
+use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::store::Db;
+use crate::store::report_rows::Selection;
 
 /// Filters every report takes (query parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
@@ -82,8 +83,9 @@ fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
 }
 
 impl Filters {
-    /// Whether no filter is set (every person contacted counts).
-    fn is_empty(&self) -> bool {
+    /// The people these filters choose, checked: an unknown channel or age
+    /// band, or a cohort that is not a month, is refused.
+    pub fn selection(&self) -> Result<Selection> {
         let Self {
             from,
             to,
@@ -93,86 +95,26 @@ impl Filters {
             cohort,
             format: _,
         } = self;
-        from.is_none()
-            && to.is_none()
-            && patch.is_none()
-            && channel.is_none()
-            && age_band.is_none()
-            && cohort.is_none()
-    }
-
-    /// Clauses for the dates (`from`, `to`, the `cohort` month) on the
-    /// column `time`, and the patch on the column `patch`, binding their
-    /// values after those already in `values`.
-    fn time_and_patch(
-        &self,
-        time: &str,
-        patch: &str,
-        values: &mut Vec<SqlValue>,
-    ) -> Result<Vec<String>> {
-        let mut clauses = Vec::new();
-        let mut push = |column: &str, op: &str, value: SqlValue| {
-            let placeholder = bind(values, value);
-            clauses.push(format!("{column} {op} {placeholder}"));
-        };
-        if let Some(from) = self.from {
-            push(time, ">=", SqlValue::Int(from));
-        }
-        if let Some(to) = self.to {
-            push(time, "<", SqlValue::Int(to));
-        }
-        if let Some(cohort) = &self.cohort {
-            let (start, end) = cohort_range(cohort)?;
-            push(time, ">=", SqlValue::Int(start));
-            push(time, "<", SqlValue::Int(end));
-        }
-        if let Some(value) = &self.patch {
-            push(patch, "=", SqlValue::Text(value.clone()));
-        }
-        Ok(clauses)
-    }
-
-    /// The SQL condition on `people p` and its parameters, checked.
-    fn condition(&self) -> Result<(String, Vec<SqlValue>)> {
-        let mut values = Vec::new();
-        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
-        clauses.extend(self.time_and_patch("p.first_contact_at", "p.patch", &mut values)?);
-        let mut push = |clause: &str, value: SqlValue| {
-            let placeholder = bind(&mut values, value);
-            clauses.push(clause.replace('?', &placeholder));
-        };
-        if let Some(channel) = &self.channel {
-            let channel = EntryChannel::parse(channel)
-                .ok_or_else(|| Error::BadRequest(format!("unknown entry channel {channel:?}")))?;
-            push(
-                "p.entry_channel = ?",
-                SqlValue::Text(channel.as_str().to_owned()),
-            );
-        }
-        if let Some(band) = &self.age_band {
-            let band = AgeBand::parse(band)
-                .ok_or_else(|| Error::BadRequest(format!("unknown age band {band:?}")))?;
-            push("p.age_band = ?", SqlValue::Text(band.as_str().to_owned()));
-        }
-        Ok((clauses.join(" AND "), values))
-    }
-
-    /// For a query over a per-person table aliased `alias`: what goes
-    /// before the table in FROM, and the WHERE condition. Without filters
-    /// the table is read alone (every row belongs to someone contacted).
-    /// With filters the chosen people lead: `people p CROSS JOIN` keeps
-    /// SQLite from walking every row of the table first (PostgreSQL plans
-    /// it as any join).
-    fn people_leading(&self, alias: &str) -> Result<(&'static str, String, Vec<SqlValue>)> {
-        if self.is_empty() {
-            return Ok(("", "1 = 1".to_owned(), Vec::new()));
-        }
-        let (condition, values) = self.condition()?;
-        Ok((
-            "people p CROSS JOIN",
-            format!("{alias}.person_id = p.id AND {condition}"),
-            values,
-        ))
+        Ok(Selection {
+            from: *from,
+            to: *to,
+            within: cohort.as_deref().map(cohort_range).transpose()?,
+            patch: patch.clone(),
+            channel: channel
+                .as_deref()
+                .map(|c| {
+                    EntryChannel::parse(c)
+                        .ok_or_else(|| Error::BadRequest(format!("unknown entry channel {c:?}")))
+                })
+                .transpose()?,
+            age_band: age_band
+                .as_deref()
+                .map(|b| {
+                    AgeBand::parse(b)
+                        .ok_or_else(|| Error::BadRequest(format!("unknown age band {b:?}")))
+                })
+                .transpose()?,
+        })
     }
 
     /// Whether CSV was asked for in the query.
@@ -183,38 +125,35 @@ impl Filters {
     }
 }
 
-#[derive(Debug, Clone)]
-enum SqlValue {
-    Int(i64),
-    Text(String),
-}
+/// A partnership report: what the API serves as JSON (serde) or CSV, and
+/// the dashboard shows as a page. To publish one, give it an entry in the
+/// registry (`http::reports::REPORTS`).
+pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
+    /// Which of the [`Filters`] it takes.
+    const FILTERS: FilterUse;
 
-/// Appends a query parameter after those bound so far; returns its
-/// placeholder (`$n`).
-fn bind(values: &mut Vec<SqlValue>, value: SqlValue) -> String {
-    values.push(value);
-    format!("${}", values.len())
-}
+    /// Computes it at `now` for what `filters` choose.
+    fn load(
+        db: &Db,
+        filters: &Filters,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Self>> + Send;
 
-/// Runs a report query with the parameters bound in order.
-async fn fetch_bound<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-    for value in values {
-        query = match value {
-            SqlValue::Int(v) => query.bind(v),
-            SqlValue::Text(v) => query.bind(v),
-        };
-    }
-    Ok(query.fetch_all(&db.pool).await?)
-}
-
-/// A report: JSON by serde, CSV by hand (one table per report).
-pub trait Report: Serialize {
-    /// The report as CSV; suppressed cells read `<5` (the threshold).
+    /// Its figures as CSV; suppressed cells read `<N` (the threshold).
     fn to_csv(&self) -> String;
+}
+
+/// Which filters a report takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterUse {
+    /// All of them: people chosen by first contact (dates, cohort), patch,
+    /// entry channel and age band.
+    People,
+    /// Dates, cohort and patch, choosing door knocks by when they happened:
+    /// entry channel and age band describe people, not doors.
+    Doors,
+    /// None: the report is about the whole partnership board.
+    None,
 }
 
 /// Small-count suppression with the area's threshold.
@@ -288,7 +227,7 @@ struct Setup {
 
 impl Setup {
     async fn load(db: &Db) -> Result<Self> {
-        let area = crate::admin::area(db).await?;
+        let area = crate::store::area::read(db).await?;
         Ok(Self {
             ladder: area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default(),
             suppression: area

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AgeBand, AreaConfig};
+use sync_core::{AgeBand, AreaConfig, Timestamp};
 
-use super::{Csv, Filters, Report, Setup, Suppression, fetch_bound};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
+use crate::store::Db;
+use crate::store::report_rows::{self, ReachGroup};
 
 /// The label of people a breakdown has no value for.
 pub const NOT_RECORDED: &str = "not recorded";
@@ -72,33 +73,28 @@ const BREAKDOWNS: [&str; 5] = ["patch", "age_band", "tenure", "language", "ethni
 
 /// Reach and fairness for the people matching `filters`.
 pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
+    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let (condition, values) = filters.condition()?;
-    // One pass over the `people_reach` covering index, in group order; the
-    // five breakdowns are summed from its few thousand groups.
-    let sql = format!(
-        "SELECT p.patch, p.age_band, p.tenure, p.language, p.ethnicity, \
-         COUNT(*), COUNT(p.conversation_at), COUNT(p.participant_at) FROM people p \
-         WHERE {condition} GROUP BY p.patch, p.age_band, p.tenure, p.language, p.ethnicity"
-    );
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Row> = fetch_bound(db, sql, values).await?;
+    // The five breakdowns are summed from the few thousand groups of one
+    // pass over the people.
+    let rows = report_rows::reach_groups(db, &people).await?;
     let mut groups: Vec<BTreeMap<Option<String>, Counts>> = vec![BTreeMap::new(); BREAKDOWNS.len()];
-    for (patch, band, tenure, language, ethnicity, a, b, c) in rows {
-        let counts = [a as u64, b as u64, c as u64];
+    for ReachGroup {
+        patch,
+        age_band,
+        tenure,
+        language,
+        ethnicity,
+        contacts,
+        conversations,
+        participants,
+    } in rows
+    {
+        let counts = [contacts as u64, conversations as u64, participants as u64];
         for (breakdown, group) in
             groups
                 .iter_mut()
-                .zip([Some(patch), band, tenure, language, ethnicity])
+                .zip([Some(patch), age_band, tenure, language, ethnicity])
         {
             let sum = breakdown.entry(group).or_default();
             for (s, n) in sum.iter_mut().zip(counts) {
@@ -223,6 +219,12 @@ fn rows(
 }
 
 impl Report for Reach {
+    const FILTERS: FilterUse = FilterUse::People;
+
+    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
+        reach(db, filters).await
+    }
+
     /// Every breakdown as CSV, one row per group.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(

@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Report, Setup, median, year_of};
-use crate::db::Db;
+use super::{Csv, FilterUse, Filters, Report, Setup, median, year_of};
 use crate::error::Result;
+use crate::store::Db;
+use crate::store::report_rows::{self, Membership, Seat};
 
 /// One definition of "resident" applied to the partnership.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,35 +56,14 @@ pub struct ResidentLed {
     pub history: Vec<Composition>,
 }
 
-/// A seat held: (person, start, end, residency bases).
-type Seat = (String, i64, Option<i64>, String);
-
-/// The roles that are seats on the partnership, as SQL.
-fn seat_names() -> String {
-    let names: Vec<String> = sync_core::Role::ALL
-        .iter()
-        .filter(|r| r.is_partnership_seat())
-        .map(|r| format!("'{}'", r.as_str()))
-        .collect();
-    names.join(", ")
-}
-
-/// Every partnership seat ever held.
-async fn seats(db: &Db) -> Result<Vec<Seat>> {
-    let sql = format!(
-        "SELECT r.person_id, r.start_at, r.end_at, p.residency FROM roles r JOIN people p ON p.id = r.person_id \
-         WHERE r.kind = 'role' AND r.name IN ({})",
-        seat_names()
-    );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&db.pool)
-        .await?)
-}
-
 /// The resident-led monitor at `now`.
 pub async fn resident_led(db: &Db, now: Timestamp) -> Result<ResidentLed> {
     let setup = Setup::load(db).await?;
-    Ok(resident_led_from(setup.area()?, &seats(db).await?, now))
+    Ok(resident_led_from(
+        setup.area()?,
+        &report_rows::seats(db).await?,
+        now,
+    ))
 }
 
 /// The monitor from the seats held.
@@ -95,9 +75,9 @@ pub(super) fn resident_led_from(
     let threshold = area.resident_led_threshold_percent;
     let composition = |at: i64| -> Composition {
         let mut members: BTreeMap<&str, &str> = BTreeMap::new();
-        for (person, start, end, residency) in seats {
-            if *start <= at && end.is_none_or(|e| e > at) {
-                members.insert(person, residency);
+        for seat in seats {
+            if held(seat.start, seat.end, at) {
+                members.insert(&seat.person, &seat.residency);
             }
         }
         let m = members.len() as u64;
@@ -135,7 +115,7 @@ pub(super) fn resident_led_from(
     };
     let mut changes: Vec<i64> = seats
         .iter()
-        .flat_map(|(_, start, end, _)| [Some(*start), *end])
+        .flat_map(|seat| [Some(seat.start), seat.end])
         .flatten()
         .filter(|t| *t <= now.as_millis())
         .collect();
@@ -192,9 +172,6 @@ pub struct Turnover {
     pub pipeline_by_group: Vec<PipelineGroup>,
 }
 
-/// A working-group membership: (person, group, start, end).
-type Membership = (String, String, i64, Option<i64>);
-
 fn held(start: i64, end: Option<i64>, at: i64) -> bool {
     start <= at && end.is_none_or(|e| e > at)
 }
@@ -202,15 +179,11 @@ fn held(start: i64, end: Option<i64>, at: i64) -> bool {
 /// Turnover at `now`.
 pub async fn turnover(db: &Db, now: Timestamp) -> Result<Turnover> {
     let setup = Setup::load(db).await?;
-    let memberships: Vec<Membership> = sqlx::query_as(
-        "SELECT person_id, name, start_at, end_at FROM roles WHERE kind = 'working-group'",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+    let memberships = report_rows::memberships(db).await?;
     Ok(turnover_from(
         setup.area.as_ref().and_then(|a| a.partnership_seats),
         setup.suppression,
-        &seats(db).await?,
+        &report_rows::seats(db).await?,
         &memberships,
         now,
     ))
@@ -228,12 +201,12 @@ pub(super) fn turnover_from(
     // Each person's time on the board: their seats merged where they
     // overlap or follow on (a member becoming chair has not left).
     let mut by_person: BTreeMap<&str, Vec<(i64, Option<i64>)>> = BTreeMap::new();
-    for (person, start, end, _) in seats {
-        if *start <= now {
+    for seat in seats {
+        if seat.start <= now {
             by_person
-                .entry(person)
+                .entry(&seat.person)
                 .or_default()
-                .push((*start, end.filter(|e| *e <= now)));
+                .push((seat.start, seat.end.filter(|e| *e <= now)));
         }
     }
     let mut spells: Vec<(i64, Option<i64>)> = Vec::new();
@@ -281,13 +254,13 @@ pub(super) fn turnover_from(
 
     let seated: BTreeSet<&str> = seats
         .iter()
-        .filter(|(_, start, end, _)| held(*start, *end, now))
-        .map(|(person, ..)| person.as_str())
+        .filter(|seat| held(seat.start, seat.end, now))
+        .map(|seat| seat.person.as_str())
         .collect();
     let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (person, group, start, end) in memberships {
-        if held(*start, *end, now) && !seated.contains(person.as_str()) {
-            groups.entry(group).or_default().insert(person);
+    for m in memberships {
+        if held(m.start, m.end, now) && !seated.contains(m.person.as_str()) {
+            groups.entry(&m.group).or_default().insert(&m.person);
         }
     }
     let pipeline: BTreeSet<&str> = groups.values().flatten().copied().collect();
@@ -314,6 +287,12 @@ pub(super) fn turnover_from(
 }
 
 impl Report for Turnover {
+    const FILTERS: FilterUse = FilterUse::None;
+
+    async fn load(db: &Db, _filters: &Filters, now: Timestamp) -> Result<Self> {
+        turnover(db, now).await
+    }
+
     /// Joining and leaving per year as CSV.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(self.suppressed_below, &["year", "joined", "left"]);
@@ -325,6 +304,12 @@ impl Report for Turnover {
 }
 
 impl Report for ResidentLed {
+    const FILTERS: FilterUse = FilterUse::None;
+
+    async fn load(db: &Db, _filters: &Filters, now: Timestamp) -> Result<Self> {
+        resident_led(db, now).await
+    }
+
     /// The history as CSV: one row per time and definition.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
@@ -365,18 +350,25 @@ mod tests {
     #[test]
     fn a_member_becoming_chair_has_not_left() {
         let year = 365 * DAY;
-        let seat =
-            |p: &str, start: i64, end: Option<i64>| (p.to_owned(), start, end, String::new());
+        let seat = |p: &str, start: i64, end: Option<i64>| Seat {
+            person: p.to_owned(),
+            start,
+            end,
+            residency: String::new(),
+        };
         let seats = vec![
             seat("a", 0, Some(100 * DAY)),
             seat("a", 100 * DAY, None), // member, then chair
             seat("b", 10 * DAY, Some(400 * DAY)),
             seat("c", 2 * year, None),
         ];
-        let groups = vec![
-            ("c".to_owned(), "green".to_owned(), 0, None),
-            ("d".to_owned(), "green".to_owned(), 0, None),
-        ];
+        let member = |p: &str| Membership {
+            person: p.to_owned(),
+            group: "green".to_owned(),
+            start: 0,
+            end: None,
+        };
+        let groups = vec![member("c"), member("d")];
         let t = turnover_from(
             Some(5),
             super::super::Suppression::new(3),

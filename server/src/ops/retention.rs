@@ -2,17 +2,16 @@
 //! partnership's policy allows. A scheduled task in `outreach serve` (and
 //! `outreach admin retention`) anonymises each person who is past a period:
 //! the record is replaced by one that keeps only what reports need, under a
-//! new id, and the old one is erased (see [`crate::sync::reduce_person`]).
+//! new id, and the old one is erased (see [`super::people`]).
 
 use sync_core::authoring::{Reduction, holds_identifying_data};
 use sync_core::{ConsentPurpose, DocId, Person, Timestamp};
 
-use crate::admin::server_device;
-use crate::audit::{self, Action};
-use crate::db::Db;
+use super::people::reduce;
 use crate::error::{Error, Result};
-use crate::projection::PeoplePages;
-use crate::sync::reduce_person;
+use crate::store::audit::Actor;
+use crate::store::documents::PeoplePages;
+use crate::store::{Db, area, commit_if_ok};
 
 /// How long people are kept identifiable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,25 +70,30 @@ pub struct Report {
     pub anonymised: Vec<(DocId, DocId)>,
 }
 
-/// Anonymises everyone who is due at `now`.
+/// Anonymises everyone who is due at `now`, each in a transaction of its
+/// own with its audit record; then scrubs the files once.
 pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
     let due = due_people(db, policy, now).await?;
-    let by = server_device(db).await?;
+    let by = area::server_device(db).await?;
     let mut report = Report::default();
     for id in due {
-        match reduce_person(db, id, Reduction::Anonymise, by, now).await {
-            Ok(new_id) => {
-                audit::record(
-                    db,
-                    now,
-                    audit::RETENTION,
-                    Action::Anonymised,
-                    Some(id),
-                    &new_id.to_string(),
-                )
-                .await?;
-                report.anonymised.push((id, new_id));
-            }
+        let anonymised = {
+            let writer = db.writer().await;
+            let mut tx = writer.begin().await?;
+            let reduced = reduce(
+                db,
+                &mut tx,
+                id,
+                Reduction::Anonymise,
+                by,
+                now,
+                Actor::Retention,
+            )
+            .await;
+            commit_if_ok(tx, reduced).await
+        };
+        match anonymised {
+            Ok(new_id) => report.anonymised.push((id, new_id)),
             // Erased or changed meanwhile: the next run looks again.
             Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),

@@ -1,5 +1,6 @@
-//! Importing the doors of an area from a CSV file (an admin's task:
-//! `outreach admin import-addresses FILE`).
+//! Doors: importing the doors of an area from a CSV file (an admin's task:
+//! `outreach admin import-addresses FILE`), and marking a door
+//! do-not-knock.
 //!
 //! Each good line becomes an address record written by the server and
 //! merged like any push, so phones receive it in their patch's feed. A bad
@@ -13,10 +14,15 @@ use std::io::Read;
 
 use serde::Serialize;
 use sync_core::authoring;
-use sync_core::{AreaConfig, DocId, Location, NewAddress, PushOutcome, Scope, Timestamp};
+use sync_core::{
+    AreaConfig, DeviceId, DocId, Ladder, Location, NewAddress, PushOutcome, Record, Scope,
+    Timestamp, read_record,
+};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::store::audit::{self, Action, Actor};
+use crate::store::{Connection, Db, area, commit_if_ok, documents, projection};
+use crate::sync::{Merge, merge_server_push};
 
 /// Lines merged per transaction.
 const BATCH: usize = 500;
@@ -152,15 +158,6 @@ fn parse_line(
     Ok((address, do_not_knock))
 }
 
-/// Whether a door with this key is held already.
-async fn held(db: &Db, key: &str) -> Result<bool> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM addresses WHERE door_key = $1")
-        .bind(key)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.is_some())
-}
-
 /// One physical line read as CSV fields. Lines are read one by one, so a
 /// quoted field cannot run on to the next line: a quote left open would
 /// otherwise swallow every line after it.
@@ -179,19 +176,22 @@ fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, String> {
     }
 }
 
-/// Imports the doors in the CSV read from `input` (see [`COLUMNS`]).
-/// Fails as a whole only if the area is not configured or the header is
-/// unusable; everything else is per line in the report.
+/// Imports the doors in the CSV read from `input` (see [`COLUMNS`]) on
+/// behalf of `actor`, a batch at a time, each batch's transaction logging
+/// how many doors it added. Fails as a whole only if the area is not
+/// configured or the header is unusable; everything else is per line in
+/// the report.
 pub async fn import(
     db: &Db,
+    actor: Actor,
     mut input: impl Read,
     now: Timestamp,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport> {
-    let area = crate::admin::area(db)
+    let area = area::read(db)
         .await?
         .ok_or_else(|| Error::BadRequest("configure the area before importing doors".into()))?;
-    let by = crate::admin::server_device(db).await?;
+    let by = area::server_device(db).await?;
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
@@ -232,8 +232,10 @@ pub async fn import(
                 continue;
             }
         };
-        let key = crate::projection::door_key(&address);
-        if seen.contains(&key) || held(db, &key).await? {
+        let key = projection::door_key(&address);
+        if seen.contains(&key)
+            || projection::door_held(&mut *db.pool.acquire().await?, &key).await?
+        {
             report.already_held += 1;
             continue;
         }
@@ -250,14 +252,14 @@ pub async fn import(
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
-            merge_batch(db, &mut batch, &mut report, now).await?;
+            merge_batch(db, actor, &mut batch, &mut report, now).await?;
             progress(Progress {
                 lines: read,
                 imported: report.imported,
             });
         }
     }
-    merge_batch(db, &mut batch, &mut report, now).await?;
+    merge_batch(db, actor, &mut batch, &mut report, now).await?;
     progress(Progress {
         lines: read,
         imported: report.imported,
@@ -266,8 +268,11 @@ pub async fn import(
     Ok(report)
 }
 
+/// Merges a batch of doors in one transaction, which logs how many it
+/// added.
 async fn merge_batch(
     db: &Db,
+    actor: Actor,
     batch: &mut Vec<(u64, sync_core::Push)>,
     report: &mut ImportReport,
     now: Timestamp,
@@ -276,8 +281,18 @@ async fn merge_batch(
         return Ok(());
     }
     let pushes: std::sync::Arc<[sync_core::Push]> = batch.iter().map(|(_, p)| p.clone()).collect();
-    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now, None).await?;
-    for ((line, _), (outcome, _)) in batch.drain(..).zip(outcomes) {
+    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now, |tx, merged| {
+        let imported = merged
+            .iter()
+            .filter(|m| matches!(m.outcome, PushOutcome::Accepted { .. }))
+            .count();
+        Box::pin(async move {
+            let detail = imported.to_string();
+            audit::record(tx, now, actor, Action::ImportedAddresses, None, &detail).await
+        })
+    })
+    .await?;
+    for ((line, _), Merge { outcome, .. }) in batch.drain(..).zip(outcomes) {
         match outcome {
             PushOutcome::Accepted { .. } => report.imported += 1,
             PushOutcome::Rejected(r) => report.bad_lines.push(BadLine {
@@ -292,4 +307,59 @@ async fn merge_batch(
         }
     }
     Ok(())
+}
+
+/// Marks a door "do not knock" on behalf of `actor`, or takes the mark
+/// off; phones see it at their next sync, and a door marked leaves every
+/// walk list. `NotFound` if there is no such door.
+pub async fn set_do_not_knock(
+    db: &Db,
+    actor: Actor,
+    id: DocId,
+    do_not_knock: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let by = area::server_device(db).await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let marked = async {
+        let mut ladder = area::ladder(db, &mut tx).await?;
+        if !mark(&mut tx, id, do_not_knock, by, now, &mut ladder).await? {
+            return Err(Error::NotFound("door"));
+        }
+        let detail = if do_not_knock {
+            "do-not-knock"
+        } else {
+            "knock"
+        };
+        audit::record(&mut tx, now, actor, Action::MarkedDoor, Some(id), detail).await
+    }
+    .await;
+    commit_if_ok(tx, marked).await
+}
+
+/// Marks a door do-not-knock (`true`) or takes the mark off, in the
+/// caller's transaction, as the server's own edit by `by`. Returns whether
+/// there is such a door (an address record).
+pub(super) async fn mark(
+    tx: &mut Connection,
+    door: DocId,
+    do_not_knock: bool,
+    by: DeviceId,
+    now: Timestamp,
+    ladder: &mut Ladder,
+) -> Result<bool> {
+    let Some(stored) = documents::lock(tx, door).await? else {
+        return Ok(false);
+    };
+    let Record::Address(address) = read_record(&stored.bytes)? else {
+        return Ok(false);
+    };
+    let details = address.details();
+    if let Some(push) =
+        authoring::address_push(Some(&stored.bytes), door, &details, do_not_knock, by, now)?
+    {
+        merge_server_push(tx, door, &stored, &push, now, ladder).await?;
+    }
+    Ok(true)
 }

@@ -194,7 +194,7 @@ pub struct Registered {
 
 /// Exchanges an invite code for a new device and its token. The code is
 /// used up in the same transaction, so it cannot register two devices.
-pub async fn register_device(
+pub async fn register(
     conn: &mut AnyConnection,
     code: &str,
     name: &str,
@@ -248,7 +248,7 @@ pub async fn authenticate(conn: &mut AnyConnection, token: &str) -> Result<Devic
 }
 
 /// The device with this id, if there is one.
-pub async fn device(conn: &mut AnyConnection, id: DeviceId) -> Result<Option<Device>> {
+pub async fn find(conn: &mut AnyConnection, id: DeviceId) -> Result<Option<Device>> {
     device_where(conn, "id", &id.to_string()).await
 }
 
@@ -274,95 +274,6 @@ async fn device_where(
         patches: split_patches(&patches),
         revoked: revoked_at.is_some(),
     }))
-}
-
-/// Exchanges a dashboard sign-in link's code (a viewer or admin invite)
-/// for a new device named "dashboard". A phone's invite is refused and
-/// left unused, so the phone it was made for can still register.
-pub async fn register_dashboard(db: &crate::db::Db, code: &str, now: Timestamp) -> Result<Device> {
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let registered = register_device(&mut tx, code, "dashboard", now).await?;
-    if !registered.role.reads_reports() {
-        // The invite stays unused for the phone it was made for.
-        tx.rollback().await?;
-        return Err(Error::Forbidden(
-            "that code is an invite for a phone, not a dashboard sign-in link",
-        ));
-    }
-    let id = registered
-        .device_id
-        .parse()
-        .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
-    let device = device(&mut tx, id)
-        .await?
-        .ok_or_else(|| Error::Corrupt("the new device is missing".into()))?;
-    tx.commit().await?;
-    Ok(device)
-}
-
-/// Starts a dashboard session for `device` until `expires_at`, with a CSRF
-/// token of its own, and clears expired ones. Returns the cookie's secret;
-/// only its hash is stored.
-pub async fn start_session(
-    db: &crate::db::Db,
-    device: DeviceId,
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Result<String> {
-    let secret = new_secret()?;
-    let csrf = new_secret()?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
-        .bind(now.as_millis())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO web_sessions (secret_hash, device_id, csrf, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(hash_secret(&secret))
-    .bind(device.to_string())
-    .bind(&csrf)
-    .bind(now.as_millis())
-    .bind(expires_at.as_millis())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(secret)
-}
-
-/// The device and CSRF token of a live session, if `secret` is one.
-pub async fn session(
-    conn: &mut AnyConnection,
-    secret: &str,
-    now: Timestamp,
-) -> Result<Option<(Device, String)>> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT device_id, csrf FROM web_sessions WHERE secret_hash = $1 AND expires_at > $2",
-    )
-    .bind(hash_secret(secret))
-    .bind(now.as_millis())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((device_id, csrf)) = row else {
-        return Ok(None);
-    };
-    let id = device_id
-        .parse()
-        .map_err(|_| Error::Corrupt(format!("session device {device_id}")))?;
-    Ok(device(conn, id).await?.map(|d| (d, csrf)))
-}
-
-/// Ends a session (signing out).
-pub async fn end_session(db: &crate::db::Db, secret: &str) -> Result<()> {
-    let writer = db.writer().await;
-    sqlx::query("DELETE FROM web_sessions WHERE secret_hash = $1")
-        .bind(hash_secret(secret))
-        .execute(&mut *writer.acquire().await?)
-        .await?;
-    Ok(())
 }
 
 /// A device as listed for admins.
@@ -396,7 +307,7 @@ struct DeviceRow {
 }
 
 /// Every device, newest first.
-pub async fn list_devices(conn: &mut AnyConnection) -> Result<Vec<DeviceInfo>> {
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<DeviceInfo>> {
     let rows: Vec<DeviceRow> = sqlx::query_as(
         "SELECT id, name, role, patches, created_at, revoked_at, last_seen_at FROM devices ORDER BY created_at DESC, id",
     )
@@ -419,7 +330,7 @@ pub async fn list_devices(conn: &mut AnyConnection) -> Result<Vec<DeviceInfo>> {
 }
 
 /// Revokes a device: its next sync wipes its store. Returns whether it existed.
-pub async fn revoke_device(conn: &mut AnyConnection, id: DeviceId, now: Timestamp) -> Result<bool> {
+pub async fn revoke(conn: &mut AnyConnection, id: DeviceId, now: Timestamp) -> Result<bool> {
     let done =
         sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
             .bind(now.as_millis())
@@ -430,13 +341,24 @@ pub async fn revoke_device(conn: &mut AnyConnection, id: DeviceId, now: Timestam
 }
 
 /// Records that a device synced.
-pub async fn touch_device(conn: &mut AnyConnection, id: DeviceId, now: Timestamp) -> Result<()> {
+pub async fn touch(conn: &mut AnyConnection, id: DeviceId, now: Timestamp) -> Result<()> {
     sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
         .bind(now.as_millis())
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A device's name and role as stored, if there is such a device (for a
+/// subject access export: who recorded what).
+pub async fn name_and_role(conn: &mut AnyConnection, id: &str) -> Result<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT name, role FROM devices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 #[cfg(test)]

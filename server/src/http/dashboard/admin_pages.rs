@@ -1,7 +1,7 @@
 //! The dashboard's admin pages: devices and invites (revoke, invite), the
 //! area (threshold, seats, suppression), patches and household counts, the
-//! ladder, and events. Each form posts to the same admin operations as the
-//! API and the command line (`crate::admin`), then redirects back.
+//! ladder, and events. Each form posts to the same use cases as the API and
+//! the command line (`crate::ops`), then redirects back.
 
 use std::collections::BTreeSet;
 
@@ -14,11 +14,12 @@ use serde::Deserialize;
 use sync_core::{EventKind, Timestamp};
 
 use super::{Chrome, WebError, WebUser, html};
-use crate::admin::{self, AreaChange, EventInput};
-use crate::auth::{self, Role};
 use crate::calendar;
 use crate::error::Error;
 use crate::http::AppState;
+use crate::ops::area::AreaChange;
+use crate::ops::events::EventInput;
+use crate::ops::{self, INVITE_DAYS, Role};
 
 struct DeviceLine {
     id: String,
@@ -72,8 +73,7 @@ async fn devices_page(
     new_invite: Option<(String, Role)>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let mut conn = state.db.pool.acquire().await.map_err(Error::from)?;
-    let devices = auth::list_devices(&mut conn)
+    let devices = ops::devices::list(&state.db)
         .await?
         .into_iter()
         .map(|d| DeviceLine {
@@ -86,7 +86,7 @@ async fn devices_page(
             revoked: when(d.revoked_at),
         })
         .collect();
-    let invites = auth::list_invites(&mut conn)
+    let invites = ops::devices::invites(&state.db)
         .await?
         .into_iter()
         .map(|i| InviteLine {
@@ -97,7 +97,6 @@ async fn devices_page(
             used: when(i.used_at),
         })
         .collect();
-    drop(conn);
     // A viewer or admin invite also works as a dashboard sign-in link.
     let (new_code, new_role, new_link) = match new_invite {
         Some((code, role)) => {
@@ -119,7 +118,7 @@ async fn devices_page(
         chrome: Chrome::signed_in(
             user,
             "/admin/devices",
-            admin::area(&state.db).await?.as_ref(),
+            ops::area::read(&state.db).await?.as_ref(),
         ),
         devices,
         invites,
@@ -146,7 +145,7 @@ pub(super) async fn revoke(
     user.admin()?;
     user.check_form(&form.csrf)?;
     let id = id.parse().map_err(|_| Error::NotFound("device"))?;
-    admin::revoke(&state.db, &user.device.id.to_string(), id, state.now()).await?;
+    ops::devices::revoke(&state.db, user.actor(), id, state.now()).await?;
     Ok(Redirect::to("/admin/devices").into_response())
 }
 
@@ -178,13 +177,13 @@ pub(super) async fn invite(
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
         .collect();
-    let code = admin::invite(
+    let code = ops::devices::invite(
         &state.db,
-        &user.device.id.to_string(),
+        user.actor(),
         role,
         &patches,
         state.now(),
-        auth::INVITE_DAYS * Timestamp::DAY_MILLIS,
+        INVITE_DAYS * Timestamp::DAY_MILLIS,
     )
     .await?;
     devices_page(&state, &user, &headers, Some((code, role))).await
@@ -230,7 +229,7 @@ pub(super) async fn area(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let area = admin::area(&state.db).await?.ok_or_else(|| {
+    let area = ops::area::read(&state.db).await?.ok_or_else(|| {
         Error::BadRequest(
             "the area is not configured yet: run `outreach admin area set --slug SLUG --name NAME`"
                 .into(),
@@ -307,7 +306,15 @@ pub(super) async fn save_area(
         suppress_below: Some(number(&form.suppress_below, "the suppression threshold")?),
         ..AreaChange::default()
     };
-    admin::edit_area(&state.db, None, state.now(), |a| change.apply(a)).await?;
+    ops::area::edit(
+        &state.db,
+        user.actor(),
+        None,
+        "settings",
+        state.now(),
+        |a| change.apply(a),
+    )
+    .await?;
     Ok(Redirect::to("/admin/area?done=Saved.").into_response())
 }
 
@@ -329,11 +336,14 @@ pub(super) async fn save_patch(
     user.admin()?;
     user.check_form(&form.csrf)?;
     let households: u32 = number(&form.households, "households")?;
-    let slug = form.slug.trim().to_owned();
-    admin::edit_area(&state.db, None, state.now(), |a| {
-        admin::set_patch(a, &slug, form.name.trim(), households);
-        Ok(())
-    })
+    ops::area::save_patch(
+        &state.db,
+        user.actor(),
+        form.slug.trim(),
+        form.name.trim(),
+        households,
+        state.now(),
+    )
     .await?;
     Ok(Redirect::to("/admin/area?done=Patch+saved.").into_response())
 }
@@ -347,10 +357,7 @@ pub(super) async fn delete_patch(
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
-    admin::edit_area(&state.db, None, state.now(), |a| {
-        admin::remove_patch(a, &slug)
-    })
-    .await?;
+    ops::area::delete_patch(&state.db, user.actor(), &slug, state.now()).await?;
     Ok(Redirect::to("/admin/area?done=Patch+removed.").into_response())
 }
 
@@ -385,7 +392,7 @@ pub(super) async fn events(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let area = admin::area(&state.db).await?;
+    let area = ops::area::read(&state.db).await?;
     let patches = area.as_ref().map_or_else(Vec::new, |a| {
         a.patches
             .iter()
@@ -395,7 +402,7 @@ pub(super) async fn events(
             })
             .collect()
     });
-    let events = admin::events(&state.db)
+    let events = ops::events::list(&state.db)
         .await?
         .into_iter()
         .map(|e| EventLine {
@@ -445,7 +452,7 @@ pub(super) async fn create_event(
         ends_at: None,
         place: Some(form.place.trim().to_owned()).filter(|p| !p.is_empty()),
     };
-    let event = admin::checked_event(&state.db, input).await?;
-    admin::create_event(&state.db, &event, state.now()).await?;
+    let event = ops::events::checked_event(&state.db, input).await?;
+    ops::events::create(&state.db, user.actor(), &event, state.now()).await?;
     Ok(Redirect::to("/admin/events?done=Event+added.").into_response())
 }

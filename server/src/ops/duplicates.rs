@@ -1,6 +1,6 @@
 //! Finding people recorded twice: two champions who met the same resident
 //! offline each made a record. Admins see the likely pairs and merge them
-//! ([`crate::sync::merge_people`]).
+//! ([`super::people::merge`]).
 //!
 //! Contact details and names are not in the projections (they hold no
 //! personal data), so this reads the person documents, a page at a time,
@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sync_core::{DocId, Person};
 
-use crate::db::Db;
 use crate::error::Result;
+use crate::store::Db;
+use crate::store::documents::PeoplePages;
 
 /// Two names this alike (Jaro-Winkler, 0 to 1) at one door are taken to be
 /// one person: "Sam Jones" and "Sam Jone", "Katherine" and "Kathryn".
@@ -127,7 +128,7 @@ pub async fn find(db: &Db) -> Result<Vec<Pair>> {
     let mut by_phone: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_household: BTreeMap<DocId, Vec<(usize, String)>> = BTreeMap::new();
     let mut conn = db.pool.acquire().await?;
-    let mut pages = crate::projection::PeoplePages::default();
+    let mut pages = PeoplePages::default();
     while let Some(page) = pages.next(&mut conn).await? {
         for p in page {
             let index = people.len();

@@ -12,7 +12,7 @@
 mod admin_pages;
 mod charts;
 mod pages;
-mod sections;
+pub(crate) mod sections;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
@@ -25,16 +25,15 @@ use serde::Deserialize;
 use sync_core::{AreaConfig, Timestamp};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{self, Device, Role};
+use super::AppState;
+use super::reports::REPORTS;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::ops::{self, Device, Role};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "outreach_session";
 /// How long a dashboard session lasts.
 const SESSION_HOURS: i64 = 12;
-/// How long a sign-in link made from the command line works, by default.
-pub const SIGN_IN_LINK_MINUTES: i64 = 30;
 
 /// The dashboard's pages, to merge into the application.
 pub(crate) fn routes() -> Router<AppState> {
@@ -93,7 +92,7 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/style.css"),
+        include_str!("../../../static/style.css"),
     )
 }
 
@@ -108,7 +107,7 @@ pub(crate) struct Chrome {
 }
 
 pub(crate) struct NavLink {
-    href: &'static str,
+    href: String,
     label: &'static str,
     current: bool,
 }
@@ -123,21 +122,24 @@ impl Chrome {
     /// The frame for a signed-in user on the page at `current`, in `area`
     /// (which the page has loaded anyway).
     fn signed_in(user: &WebUser, current: &str, area: Option<&AreaConfig>) -> Self {
-        let link = |(href, label): (&'static str, &'static str)| NavLink {
+        let link = |href: String, label: &'static str| NavLink {
+            current: href == current,
             href,
             label,
-            current: href == current,
         };
         Self {
             signed_in: true,
             admin: user.device.role == Role::Admin,
             area: area.map(|a| a.name.clone()).unwrap_or_default(),
             csrf: user.csrf.clone(),
-            reports: pages::REPORTS
+            reports: REPORTS
                 .iter()
-                .map(|r| link((r.href, r.label)))
+                .map(|r| link(format!("/reports/{}", r.name), r.label))
                 .collect(),
-            admin_links: ADMIN_LINKS.into_iter().map(link).collect(),
+            admin_links: ADMIN_LINKS
+                .into_iter()
+                .map(|(href, label)| link(href.to_owned(), label))
+                .collect(),
         }
     }
 
@@ -161,6 +163,11 @@ pub(crate) struct WebUser {
 }
 
 impl WebUser {
+    /// Who acts, for the audit log.
+    fn actor(&self) -> ops::Actor {
+        ops::Actor::Device(self.device.id)
+    }
+
     /// Refuses anyone but an admin.
     fn admin(&self) -> Result<(), WebError> {
         if self.device.role == Role::Admin {
@@ -198,8 +205,7 @@ impl FromRequestParts<AppState> for WebUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let secret = session_secret(&parts.headers).ok_or(WebError::SignIn)?;
-        let mut conn = state.db.pool.acquire().await.map_err(Error::from)?;
-        let (device, csrf) = auth::session(&mut conn, &secret, state.now())
+        let (device, csrf) = ops::devices::session(&state.db, &secret, state.now())
             .await?
             .ok_or(WebError::SignIn)?;
         if device.revoked || !device.role.reads_reports() {
@@ -238,8 +244,8 @@ impl IntoResponse for WebError {
         match self {
             Self::SignIn => Redirect::to("/sign-in").into_response(),
             Self::Page(error) => {
-                let (status, _) = crate::http::status_of(&error);
-                let message = crate::http::public_message(&error, status);
+                let (status, _) = super::status_of(&error);
+                let message = super::public_message(&error, status);
                 let page = ErrorPage {
                     title: status
                         .canonical_reason()
@@ -310,8 +316,7 @@ async fn sign_in_with_token(
     State(state): State<AppState>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, WebError> {
-    let mut conn = state.db.pool.acquire().await.map_err(Error::from)?;
-    let device = match auth::authenticate(&mut conn, form.token.trim()).await {
+    let device = match ops::devices::authenticate(&state.db, form.token.trim()).await {
         Ok(device) if !device.revoked && device.role.reads_reports() => device,
         Ok(_) => {
             return sign_in_form(
@@ -329,7 +334,6 @@ async fn sign_in_with_token(
         }
         Err(e) => return Err(e.into()),
     };
-    drop(conn);
     start_session(&state, &device).await
 }
 
@@ -342,23 +346,24 @@ async fn sign_in_with_link(
     State(state): State<AppState>,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, WebError> {
-    let device = match auth::register_dashboard(&state.db, form.code.trim(), state.now()).await {
-        Ok(device) => device,
-        Err(Error::BadRequest(message)) => {
-            return sign_in_form(StatusCode::BAD_REQUEST, message, String::new());
-        }
-        Err(e @ Error::Forbidden(_)) => {
-            return sign_in_form(StatusCode::FORBIDDEN, e.to_string(), String::new());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let device =
+        match ops::devices::register_dashboard(&state.db, form.code.trim(), state.now()).await {
+            Ok(device) => device,
+            Err(Error::BadRequest(message)) => {
+                return sign_in_form(StatusCode::BAD_REQUEST, message, String::new());
+            }
+            Err(e @ Error::Forbidden(_)) => {
+                return sign_in_form(StatusCode::FORBIDDEN, e.to_string(), String::new());
+            }
+            Err(e) => return Err(e.into()),
+        };
     start_session(&state, &device).await
 }
 
 /// Stores a new session for `device` and sets its cookie.
 async fn start_session(state: &AppState, device: &Device) -> Result<Response, WebError> {
     let now = state.now();
-    let secret = auth::start_session(&state.db, device.id, now, session_end(now)).await?;
+    let secret = ops::devices::start_session(&state.db, device.id, now, session_end(now)).await?;
     let cookie = cookie::Cookie::build((SESSION_COOKIE, secret))
         .path("/")
         .http_only(true)
@@ -390,7 +395,7 @@ async fn sign_out(
 ) -> Result<Response, WebError> {
     user.check_form(&form.csrf)?;
     if let Some(secret) = session_secret(&headers) {
-        auth::end_session(&state.db, &secret).await?;
+        ops::devices::end_session(&state.db, &secret).await?;
     }
     let expired = cookie::Cookie::build((SESSION_COOKIE, ""))
         .path("/")
@@ -403,35 +408,4 @@ async fn sign_out(
         Redirect::to("/sign-in"),
     )
         .into_response())
-}
-
-/// Makes a one-time dashboard sign-in link (an invite for a viewer or an
-/// admin that expires after `minutes`); returns its path, `/sign-in/CODE`.
-pub async fn sign_in_link(
-    db: &crate::db::Db,
-    actor: &str,
-    role: Role,
-    now: Timestamp,
-    minutes: i64,
-) -> crate::error::Result<String> {
-    if !role.reads_reports() {
-        return Err(Error::BadRequest(
-            "sign-in links are for viewers and admins".into(),
-        ));
-    }
-    if !(1..=7 * 24 * 60).contains(&minutes) {
-        return Err(Error::BadRequest(
-            "a sign-in link lasts from 1 minute to 7 days".into(),
-        ));
-    }
-    let code = crate::admin::invite(
-        db,
-        actor,
-        role,
-        &std::collections::BTreeSet::new(),
-        now,
-        minutes * 60_000,
-    )
-    .await?;
-    Ok(format!("/sign-in/{code}"))
 }

@@ -1,20 +1,17 @@
-//! Projections: relational rows derived from each record, rewritten in the
-//! same transaction as the merge that changed it, for reports.
-//!
-//! People's rows carry no name or contact detail; ethnicity is only ever
-//! present when the record holds a current equality-monitoring consent
-//! (sync-core refuses it otherwise).
+//! Projections: relational rows derived from each record ([`derive`]),
+//! rewritten in the same transaction as the merge that changed it, for
+//! reports. They hold no name or contact detail.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+mod derive;
+
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use sync_core::{
-    Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
-    Ladder, NewAddress, Person, Record, StageRule, Timestamp,
-};
+use sync_core::{DocId, Ladder, NewAddress, Record, Timestamp};
 
-use crate::db::{Backend, Db, MAX_PARAMS, placeholders};
+use super::documents::PeoplePages;
+use super::{Backend, Db, MAX_PARAMS, area, placeholders};
 use crate::error::Result;
 
 /// The shape of the projections. Bump it when what they hold changes:
@@ -46,7 +43,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
         tx.rollback().await?;
         return Ok(false);
     }
-    let ladder = crate::sync::area_ladder(&mut tx).await?;
+    let ladder = area::ladder(db, &mut tx).await?;
     reproject_people(&mut tx, &ladder, now).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
@@ -90,48 +87,6 @@ pub async fn reproject_people(
         rows.write(conn).await?;
     }
     Ok(())
-}
-
-/// Every person document, a page at a time (in id order), so a million
-/// people never sit in memory. Each page is decoded on a blocking thread,
-/// away from the tasks answering requests.
-#[derive(Debug, Default)]
-pub struct PeoplePages {
-    after: String,
-}
-
-impl PeoplePages {
-    /// People per page.
-    const PAGE: i64 = 200;
-
-    /// The next page of people, or `None` after the last.
-    pub async fn next(&mut self, conn: &mut AnyConnection) -> Result<Option<Vec<Person>>> {
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, bytes FROM documents WHERE kind = 'person' AND id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(&self.after)
-        .bind(Self::PAGE)
-        .fetch_all(&mut *conn)
-        .await?;
-        let Some((last, _)) = rows.last() else {
-            return Ok(None);
-        };
-        self.after = last.clone();
-        match tokio::task::spawn_blocking(move || Self::decode(&rows)).await {
-            Ok(people) => people.map(Some),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-
-    fn decode(rows: &[(String, Vec<u8>)]) -> Result<Vec<Person>> {
-        let mut people = Vec::with_capacity(rows.len());
-        for (_, bytes) in rows {
-            if let Record::Person(p) = sync_core::read_record(bytes)? {
-                people.push(p);
-            }
-        }
-        Ok(people)
-    }
 }
 
 /// The tables holding rows derived from `record`.
@@ -565,256 +520,53 @@ impl Rows {
             .1
             .extend(row);
     }
-
-    fn add_address(&mut self, a: &Address) {
-        let id = a.id.to_string();
-        self.insert(
-            &ADDRESSES,
-            [
-                id.clone().into(),
-                a.patch.as_str().into(),
-                door_key(&a.details()).into(),
-                i64::from(a.do_not_knock).into(),
-            ],
-        );
-        for v in &a.visits {
-            self.insert(
-                &DOOR_VISITS,
-                [
-                    v.id.to_string().into(),
-                    id.clone().into(),
-                    a.patch.as_str().into(),
-                    v.at.as_millis().into(),
-                    v.outcome.as_str().into(),
-                ],
-            );
-        }
-    }
-
-    fn add_person(&mut self, p: &Person, ladder: &Ladder, now: Timestamp) {
-        let id = p.id.to_string();
-        let progress = ladder.progress(p, now);
-        let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
-        let activity = p
-            .interactions
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.kind,
-                    InteractionKind::Attendance { .. }
-                        | InteractionKind::Volunteering { .. }
-                        | InteractionKind::WorkingGroup { .. }
-                        | InteractionKind::Role { .. }
-                )
-            })
-            .count();
-        self.insert(
-            &PEOPLE,
-            [
-                id.clone().into(),
-                p.area.as_str().into(),
-                p.patch.as_str().into(),
-                p.entry_channel.as_str().into(),
-                p.age_band.map(|b| b.as_str()).into(),
-                p.tenure.map(|t| t.as_str()).into(),
-                p.language.as_deref().into(),
-                p.ethnicity
-                    .as_deref()
-                    .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring))
-                    .into(),
-                residency.join(",").into(),
-                i64::from(p.do_not_contact).into(),
-                p.created_by.to_string().into(),
-                p.created_at.as_millis().into(),
-                progress.reached_at(0).map(Timestamp::as_millis).into(),
-                progress.highest.map(|h| h as i64).into(),
-                StageRule::Conversation
-                    .evidence(p, now)
-                    .map(Timestamp::as_millis)
-                    .into(),
-                StageRule::Participant
-                    .evidence(p, now)
-                    .map(Timestamp::as_millis)
-                    .into(),
-                (activity as i64).into(),
-            ],
-        );
-        // Reports count people from the first stage on: someone who has not
-        // reached it has no stage rows.
-        let stages = if progress.reached.first().is_some_and(Option::is_some) {
-            progress.reached.as_slice()
-        } else {
-            &[]
-        };
-        for (stage, reached) in stages.iter().enumerate() {
-            if let Some(at) = reached {
-                let days_from_previous = stage
-                    .checked_sub(1)
-                    .and_then(|previous| progress.reached[previous])
-                    .map(|before| (at.as_millis() - before.as_millis()) / Timestamp::DAY_MILLIS);
-                self.insert(
-                    &STAGES,
-                    [
-                        id.clone().into(),
-                        (stage as i64).into(),
-                        ladder.stages()[stage].key.as_str().into(),
-                        at.as_millis().into(),
-                        days_from_previous.into(),
-                    ],
-                );
-            }
-        }
-        let first_attendance = first_attendances(p);
-        // Per champion: (doors knocked, conversations).
-        let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for i in &p.interactions {
-            if let InteractionKind::Doorstep(d) = &i.kind {
-                let entry = doorsteps.entry(i.recorded_by.to_string()).or_default();
-                entry.0 += 1;
-                entry.1 += i64::from(d.outcome == DoorOutcome::Spoke);
-            }
-        }
-        for (champion, (knocks, conversations)) in doorsteps {
-            self.insert(
-                &CHAMPION_CONTACTS,
-                [
-                    id.clone().into(),
-                    champion.into(),
-                    p.patch.as_str().into(),
-                    knocks.into(),
-                    conversations.into(),
-                ],
-            );
-        }
-        for i in &p.interactions {
-            let (outcome, event, follow_up) = match &i.kind {
-                InteractionKind::Doorstep(d) => {
-                    (Some(d.outcome.as_str()), None, d.follow_up.as_ref())
-                }
-                InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
-                    (None, Some(*event), None)
-                }
-                InteractionKind::Volunteering { event, .. } => (None, *event, None),
-                _ => (None, None, None),
-            };
-            self.insert(
-                &INTERACTIONS,
-                [
-                    i.id.to_string().into(),
-                    id.clone().into(),
-                    i.kind.tag().into(),
-                    i.at.as_millis().into(),
-                    i.recorded_by.to_string().into(),
-                    outcome.into(),
-                    event.map(|e| e.to_string()).into(),
-                    i64::from(follow_up.is_some()).into(),
-                    follow_up
-                        .and_then(|f| f.due)
-                        .map(Timestamp::as_millis)
-                        .into(),
-                    follow_up
-                        .and_then(|f| f.done.as_ref())
-                        .map(|d| d.at.as_millis())
-                        .into(),
-                    p.patch.as_str().into(),
-                    first_attendance.get(&i.id).copied().into(),
-                ],
-            );
-            let membership = match &i.kind {
-                InteractionKind::Role { role, start, end } => {
-                    Some(("role", role.as_str(), *start, *end))
-                }
-                InteractionKind::WorkingGroup { group, start, end } => {
-                    Some(("working-group", group.as_str(), *start, *end))
-                }
-                _ => None,
-            };
-            if let Some((kind, name, start, end)) = membership {
-                self.insert(
-                    &ROLES,
-                    [
-                        i.id.to_string().into(),
-                        id.clone().into(),
-                        kind.into(),
-                        name.into(),
-                        start.as_millis().into(),
-                        end.map(Timestamp::as_millis).into(),
-                    ],
-                );
-            }
-        }
-    }
-
-    fn add_event(&mut self, e: &Event) {
-        self.insert(
-            &EVENTS,
-            [
-                e.id.to_string().into(),
-                e.area.as_str().into(),
-                e.patch.as_str().into(),
-                e.title.as_str().into(),
-                e.kind.as_str().into(),
-                e.starts_at.as_millis().into(),
-                e.ends_at.map(Timestamp::as_millis).into(),
-                e.place.as_deref().into(),
-                e.created_by.to_string().into(),
-            ],
-        );
-    }
-
-    fn add_area(&mut self, a: &AreaConfig) {
-        let id = a.id.to_string();
-        self.insert(
-            &AREAS,
-            [
-                id.clone().into(),
-                a.area.as_str().into(),
-                a.name.as_str().into(),
-                i64::from(a.resident_led_threshold_percent).into(),
-            ],
-        );
-        for p in &a.patches {
-            self.insert(
-                &PATCHES,
-                [
-                    id.clone().into(),
-                    p.id.as_str().into(),
-                    p.name.as_str().into(),
-                    i64::from(p.households).into(),
-                ],
-            );
-        }
-    }
 }
 
-/// Per attendance, its `interactions.first_attendance`: 1 for the person's
-/// first attendance at anything, 0 for their first at each later event.
-/// Repeats at an event already attended (recorded twice) are left out, so
-/// they are stored as NULL and attendees are counted once.
-fn first_attendances(p: &Person) -> BTreeMap<EntryId, i64> {
-    let mut attendances: Vec<(Timestamp, EntryId, DocId)> = p
-        .interactions
-        .iter()
-        .filter_map(|i| match i.kind {
-            InteractionKind::Attendance { event } => Some((i.at, i.id, event)),
-            _ => None,
-        })
-        .collect();
-    attendances.sort_unstable();
-    let mut seen = BTreeSet::new();
-    let mut flags = BTreeMap::new();
-    for (_, id, event) in attendances {
-        if seen.insert(event) {
-            flags.insert(id, i64::from(flags.is_empty()));
-        }
-    }
-    flags
+/// Whether any person is held.
+pub async fn has_people(conn: &mut AnyConnection) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Whether a door with this [`door_key`] is held.
+pub async fn door_held(conn: &mut AnyConnection, key: &str) -> Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM addresses WHERE door_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A stage a person reached, as projected.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StageReached {
+    /// Its index on the ladder.
+    pub stage: i64,
+    /// Its key.
+    pub stage_key: String,
+    /// When (ms since the epoch).
+    pub reached_at: i64,
+}
+
+/// The stages a person reached, first first.
+pub async fn stages_of(conn: &mut AnyConnection, id: DocId) -> Result<Vec<StageReached>> {
+    Ok(sqlx::query_as(
+        "SELECT stage, stage_key, reached_at FROM stages WHERE person_id = $1 ORDER BY stage",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_core::{DeviceId, Doorstep, EntryChannel, Interaction, ResidentBasis, Role};
+    use sync_core::{
+        DeviceId, DoorOutcome, Doorstep, EntryChannel, EntryId, Interaction, InteractionKind,
+        Person, ResidentBasis, Role,
+    };
 
     const DAY: i64 = Timestamp::DAY_MILLIS;
 
@@ -903,7 +655,7 @@ mod tests {
     #[tokio::test]
     async fn a_rewrite_writes_only_what_changed_and_leaves_what_a_fresh_write_would() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = crate::db::migrated_test_sqlite(&dir).await;
+        let db = crate::store::migrated_test_sqlite(&dir).await;
         let mut conn = db.pool.acquire().await.expect("connection");
         let start = Timestamp::from_millis(1_789_000_000_000);
         let now = Timestamp::from_millis(start.as_millis() + 10 * DAY);

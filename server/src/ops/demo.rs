@@ -18,11 +18,10 @@ use sync_core::{
     Timestamp,
 };
 
-use crate::admin;
-use crate::auth::{self, Device, Role};
-use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::sync;
+use crate::store::audit::Actor;
+use crate::store::devices::{Device, INVITE_DAYS, Role};
+use crate::store::{Db, projection};
 
 const AREA: &str = "north-estate";
 const WEEKS: i64 = 104;
@@ -102,10 +101,7 @@ pub const DEFAULT_SEED: u64 = 7;
 
 /// Whether the database holds any person.
 pub async fn has_people(db: &Db) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people LIMIT 1")
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.is_some())
+    projection::has_people(&mut *db.pool.acquire().await?).await
 }
 
 /// A simulated device: its replica and how the server knows it.
@@ -132,13 +128,11 @@ async fn register(
     now: Timestamp,
 ) -> Result<(Device, String)> {
     let patches: BTreeSet<String> = patches.iter().map(|p| (*p).to_owned()).collect();
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let expires_at = now.plus_days(auth::INVITE_DAYS);
-    let code = auth::create_invite(&mut tx, role, &patches, now, expires_at).await?;
-    let registered = auth::register_device(&mut tx, &code, name, now).await?;
-    tx.commit().await?;
-    let device = auth::authenticate(&mut *db.pool.acquire().await?, &registered.token).await?;
+    let lifetime = INVITE_DAYS * Timestamp::DAY_MILLIS;
+    let code =
+        super::devices::invite(db, Actor::CommandLine, role, &patches, now, lifetime).await?;
+    let registered = super::devices::register(db, &code, name, now).await?;
+    let device = super::devices::authenticate(db, &registered.token).await?;
     Ok((device, registered.token))
 }
 
@@ -152,7 +146,7 @@ async fn sync_phone(db: &Db, sim: &mut SimPhone, now: Timestamp) -> Result<usize
     loop {
         rounds += 1;
         let request = sim.phone.sync_request()?;
-        let response = sync::handle(db, &sim.device, &request, now).await?;
+        let response = super::sync::exchange(db, &sim.device, &request, now).await?;
         let outcome = sim.phone.apply_sync_response(&response)?;
         if !outcome.rejected.is_empty() {
             return Err(Error::Corrupt(format!(
@@ -206,10 +200,11 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
     let clock = ManualClock::new(end.plus_days(-7 * WEEKS));
     let mut summary = Summary::default();
 
-    admin::edit_area(db, Some(AREA), clock.now(), |area| {
+    let actor = Actor::CommandLine;
+    super::area::edit(db, actor, Some(AREA), "demo area", clock.now(), |area| {
         area.name = "North Estate Big Local".into();
         for (slug, name, households) in PATCHES {
-            admin::set_patch(area, slug, name, households);
+            super::area::set_patch(area, slug, name, households);
         }
         area.topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
         Ok(())

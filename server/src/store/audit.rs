@@ -1,17 +1,35 @@
-//! The audit log: who viewed, exported or erased personal data, and when.
-//! Entries hold device and record ids, never personal data.
+//! The audit log: who viewed, exported, erased or changed what, and when.
+//! Entries hold device and record ids, never personal data. Entries are
+//! written inside the transaction of what they record (see `crate::ops`).
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use sync_core::{DocId, Timestamp};
+use sync_core::{DeviceId, DocId, Timestamp};
 
-use crate::db::Db;
+use super::Db;
 use crate::error::Result;
 
-/// Who acted when it was not a device: the command line.
-pub const COMMAND_LINE: &str = "command-line";
-/// Who acted when it was not a device: the retention task.
-pub const RETENTION: &str = "retention";
+/// Who did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A device (a phone, or a dashboard session's device).
+    Device(DeviceId),
+    /// Someone at the server's command line.
+    CommandLine,
+    /// The retention task.
+    Retention,
+}
+
+impl std::fmt::Display for Actor {
+    /// As stored: the device id, `command-line` or `retention`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Device(id) => id.fmt(f),
+            Self::CommandLine => f.write_str("command-line"),
+            Self::Retention => f.write_str("retention"),
+        }
+    }
+}
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +55,14 @@ pub enum Action {
     ListedDuplicates,
     /// Doors were imported (the detail says how many).
     ImportedAddresses,
+    /// The area configuration changed (the detail says what).
+    ChangedArea,
+    /// An event was created.
+    CreatedEvent,
+    /// An event's details changed.
+    ChangedEvent,
+    /// A door was marked do-not-knock, or the mark taken off (the detail).
+    MarkedDoor,
 }
 
 impl Action {
@@ -53,6 +79,10 @@ impl Action {
             Self::Merged => "merged",
             Self::ListedDuplicates => "listed-duplicates",
             Self::ImportedAddresses => "imported-addresses",
+            Self::ChangedArea => "changed-area",
+            Self::CreatedEvent => "created-event",
+            Self::ChangedEvent => "changed-event",
+            Self::MarkedDoor => "marked-door",
         }
     }
 }
@@ -65,7 +95,8 @@ pub struct AuditEntry {
     /// The device id, or `command-line` or `retention`.
     pub actor: String,
     /// received, exported, erased, suppressed, anonymised, revoked, invited,
-    /// merged, listed-duplicates or imported-addresses.
+    /// merged, listed-duplicates, imported-addresses, changed-area,
+    /// created-event, changed-event or marked-door.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,
@@ -73,11 +104,11 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Appends an entry on `conn` (inside the caller's transaction, if any).
-pub async fn record_on(
+/// Appends an entry on `conn`, inside the transaction of what it records.
+pub async fn record(
     conn: &mut AnyConnection,
     at: Timestamp,
-    actor: &str,
+    actor: Actor,
     action: Action,
     record: Option<DocId>,
     detail: &str,
@@ -86,27 +117,13 @@ pub async fn record_on(
         "INSERT INTO audit_log (at, actor, action, record_id, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(at.as_millis())
-    .bind(actor)
+    .bind(actor.to_string())
     .bind(action.as_str())
     .bind(record.map(|r| r.to_string()))
     .bind(detail)
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Appends an entry.
-pub async fn record(
-    db: &Db,
-    at: Timestamp,
-    actor: &str,
-    action: Action,
-    record: Option<DocId>,
-    detail: &str,
-) -> Result<()> {
-    let writer = db.writer().await;
-    let mut conn = writer.acquire().await?;
-    record_on(&mut conn, at, actor, action, record, detail).await
 }
 
 /// The latest `limit` entries, newest first.

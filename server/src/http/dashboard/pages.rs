@@ -1,0 +1,264 @@
+//! The report pages: each report's figures as tables, with a chart beside
+//! each table, the filter form and a CSV download. Every figure comes from
+//! the same registry entry as the API's (`http::reports::REPORTS`), so the
+//! page and `GET /v1/reports/...` always agree.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sync_core::{AgeBand, AreaConfig, EntryChannel};
+
+use super::sections::Section;
+use super::{Chrome, WebError, WebUser, html};
+use crate::calendar;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::reports::{self, Published, ReportEntry};
+use crate::ops;
+use crate::reports::{FilterUse, Filters};
+
+/// The filter form's fields as the browser sends them: empty means unset.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WebFilters {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    cohort: String,
+    #[serde(default)]
+    patch: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    age_band: String,
+}
+
+fn set(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+impl WebFilters {
+    /// The report filters; dates are whole UTC days, `to` included.
+    fn to_filters(&self) -> Result<Filters, Error> {
+        Ok(Filters {
+            from: set(&self.from)
+                .map(|d| calendar::parse_date(&d, "from"))
+                .transpose()?,
+            to: set(&self.to)
+                .map(|d| calendar::parse_date(&d, "until"))
+                .transpose()?
+                .map(|day| day + sync_core::Timestamp::DAY_MILLIS),
+            patch: set(&self.patch),
+            channel: set(&self.channel),
+            age_band: set(&self.age_band),
+            cohort: set(&self.cohort),
+            format: None,
+        })
+    }
+
+    /// The same filters as a query string, for the CSV link.
+    fn query(&self) -> String {
+        let pairs = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("cohort", &self.cohort),
+            ("patch", &self.patch),
+            ("channel", &self.channel),
+            ("age_band", &self.age_band),
+        ];
+        let set: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+            .collect();
+        if set.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", set.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (letters, digits and `-._~` stay).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub(crate) struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+pub(crate) struct FilterForm {
+    from: String,
+    to: String,
+    cohort: String,
+    patches: Vec<Choice>,
+    channels: Vec<Choice>,
+    age_bands: Vec<Choice>,
+    summary: String,
+}
+
+fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
+    options
+        .map(|(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == chosen.trim(),
+        })
+        .collect()
+}
+
+impl FilterForm {
+    fn new(area: Option<&AreaConfig>, f: &WebFilters) -> Self {
+        let patches = area.map_or(&[][..], |a| a.patches.as_slice());
+        let mut summary = Vec::new();
+        for (label, value) in [
+            ("first contact from", &f.from),
+            ("until", &f.to),
+            ("first contacted in", &f.cohort),
+            ("patch", &f.patch),
+            ("channel", &f.channel),
+            ("age", &f.age_band),
+        ] {
+            if let Some(v) = set(value) {
+                summary.push(format!("{label} {v}"));
+            }
+        }
+        Self {
+            from: f.from.clone(),
+            to: f.to.clone(),
+            cohort: f.cohort.clone(),
+            patches: choices(
+                patches.iter().map(|p| (p.id.as_str(), p.name.as_str())),
+                &f.patch,
+            ),
+            channels: choices(
+                EntryChannel::ALL.iter().map(|c| (c.as_str(), c.as_str())),
+                &f.channel,
+            ),
+            age_bands: choices(
+                AgeBand::ALL.iter().map(|b| (b.as_str(), b.as_str())),
+                &f.age_band,
+            ),
+            summary: summary.join(", "),
+        }
+    }
+}
+
+/// The report a page or CSV request names, with the form's filters (as
+/// far as the report takes them), computed.
+async fn load(
+    state: &AppState,
+    name: &str,
+    web: &WebFilters,
+) -> Result<(&'static ReportEntry, Box<dyn Published>), WebError> {
+    let entry = reports::entry(name)?;
+    let filters = match entry.filters {
+        FilterUse::People => web.to_filters()?,
+        // Doors are not people: the people filters do not apply.
+        FilterUse::Doors => Filters {
+            channel: None,
+            age_band: None,
+            ..web.to_filters()?
+        },
+        FilterUse::None => Filters::default(),
+    };
+    let report = (entry.load)(&state.db, &filters, state.now()).await?;
+    Ok((entry, report))
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    title: String,
+    chrome: Chrome,
+    intro: &'static str,
+    path: String,
+    filters: Option<FilterForm>,
+    sections: Vec<Section>,
+    csv_href: String,
+}
+
+/// `GET /reports/{report}`: one report as a page.
+pub(super) async fn report_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(name): Path<String>,
+    Query(web): Query<WebFilters>,
+) -> Result<Response, WebError> {
+    let (entry, report) = load(&state, &name, &web).await?;
+    let area = ops::area::read(&state.db).await?;
+    let ladder = area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default();
+    let path = format!("/reports/{}", entry.name);
+    let page = ReportPage {
+        title: entry.label.to_owned(),
+        chrome: Chrome::signed_in(&user, &path, area.as_ref()),
+        intro: entry.intro,
+        filters: (entry.filters != FilterUse::None).then(|| FilterForm::new(area.as_ref(), &web)),
+        sections: report.sections(&ladder, state.now().as_millis())?,
+        csv_href: format!("{path}/csv{}", web.query()),
+        path,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// `GET /reports/{report}/csv`: the report's CSV, as the API gives it.
+pub(super) async fn report_csv(
+    State(state): State<AppState>,
+    _user: WebUser,
+    Path(name): Path<String>,
+    Query(web): Query<WebFilters>,
+) -> Result<Response, WebError> {
+    let (entry, report) = load(&state, &name, &web).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", entry.name),
+            ),
+        ],
+        report.csv(),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_filters_become_report_filters_with_the_end_day_included() {
+        let web = WebFilters {
+            from: "2025-01-01".into(),
+            to: "2025-01-31".into(),
+            patch: " elm-road ".into(),
+            ..WebFilters::default()
+        };
+        let filters = web.to_filters().unwrap();
+        assert_eq!(filters.from, Some(1_735_689_600_000));
+        assert_eq!(filters.to, Some(1_735_689_600_000 + 31 * 86_400_000));
+        assert_eq!(filters.patch.as_deref(), Some("elm-road"));
+        assert_eq!(filters.channel, None);
+        assert_eq!(web.query(), "?from=2025-01-01&to=2025-01-31&patch=elm-road");
+        let bad = WebFilters {
+            from: "31/01/2025".into(),
+            ..WebFilters::default()
+        };
+        assert!(bad.to_filters().is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! The partnership board's pages: resident-led and turnover.
+
+use super::{Chart, Section, Show, Tabulate, charts, f, percent, thousands, yes_no};
+use crate::calendar;
+use crate::error::Error;
+use crate::reports;
+
+pub(super) fn resident_led(r: &reports::ResidentLed, now: i64) -> Result<Vec<Section>, Error> {
+    let current = &r.current;
+    let mut t = Tabulate::new(
+        "current",
+        &format!(
+            "Partnership members now: {} (threshold {}%)",
+            current.members, r.threshold_percent
+        ),
+        "Resident definition",
+        &[
+            ("residents", "Residents"),
+            ("share", "Share"),
+            ("meets", "Meets the threshold"),
+            ("fragile", "One resignation would break it"),
+        ],
+    );
+    for s in &current.shares {
+        t.row(
+            &s.definition,
+            s.label.clone(),
+            vec![
+                thousands(s.residents),
+                percent(s.share_percent),
+                yes_no(s.meets_threshold),
+                yes_no(s.one_resignation_breaks_it),
+            ],
+        );
+    }
+    let main = current.shares.first();
+    let fragile: Vec<&str> = current
+        .shares
+        .iter()
+        .filter(|s| s.one_resignation_breaks_it)
+        .map(|s| s.label.as_str())
+        .collect();
+    let note = if fragile.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "Warning: one resident resigning would take the partnership below the threshold ({}).",
+            fragile.join(", ")
+        )
+    };
+    let gauge = charts::gauge(
+        "resident-gauge",
+        "Share of members who are residents",
+        &format!(
+            "A gauge of the resident share ({}) against the {}% threshold.",
+            main.map_or("no definition", |s| s.label.as_str()),
+            r.threshold_percent
+        ),
+        main.and_then(|s| s.share_percent),
+        r.threshold_percent,
+        &format!("of {} members", current.members),
+    )?;
+    let mut h = Tabulate::new(
+        "history",
+        "The partnership's membership each time it changed",
+        "Date",
+        &[("members", "Members"), ("share", "Resident share")],
+    );
+    let mut points = Vec::new();
+    for c in &r.history {
+        let share = c.shares.first().and_then(|s| s.share_percent);
+        let day = calendar::date(c.at);
+        h.row(
+            &c.at.to_string(),
+            day.clone(),
+            vec![thousands(c.members), percent(share)],
+        );
+        if let Some(p) = share {
+            points.push((c.at, p, format!("{day}: {p:.1}%")));
+        }
+    }
+    let line = charts::step_line(
+        "resident-history",
+        "Resident share over time",
+        "A step line of the resident share each time membership changed, with the threshold drawn across.",
+        &points,
+        now,
+        r.threshold_percent,
+    )?;
+    Ok(vec![
+        t.section("Now", note, gauge),
+        h.section("History", String::new(), line),
+    ])
+}
+
+pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let mut s = Tabulate::new(
+        "summary",
+        "The partnership now",
+        "Measure",
+        &[("value", "Value")],
+    );
+    let seats = r
+        .seats
+        .map_or_else(|| "not set".to_owned(), |n| thousands(u64::from(n)));
+    let vacancies = r
+        .vacancies
+        .map_or_else(|| "not known".to_owned(), thousands);
+    for (key, label, text) in [
+        ("members", "Members now", thousands(r.members_now)),
+        ("seats", "Seats", seats),
+        ("vacancies", "Empty seats", vacancies),
+        (
+            "tenure_current",
+            "Median days served so far (current members)",
+            show.decimal(r.median_tenure_days_current),
+        ),
+        (
+            "tenure_leavers",
+            "Median days served (leavers)",
+            show.decimal(r.median_tenure_days_leavers),
+        ),
+        (
+            "pipeline",
+            "Working-group members without a seat",
+            show.count(r.pipeline),
+        ),
+    ] {
+        s.row(key, label, vec![text]);
+    }
+    let mut y = Tabulate::new(
+        "years",
+        "Members joining and leaving per year",
+        "Year",
+        &[("joined", "Joined"), ("left", "Left")],
+    );
+    for year in &r.by_year {
+        let (joined, left) = (thousands(year.joined), thousands(year.left));
+        y.row(
+            &year.year.to_string(),
+            year.year.to_string(),
+            vec![joined.clone(), left.clone()],
+        );
+        y.bar(
+            format!("{} joined", year.year),
+            vec![Some(year.joined as f64), Some(0.0)],
+            joined,
+        );
+        y.bar(
+            format!("{} left", year.year),
+            vec![Some(0.0), Some(year.left as f64)],
+            left,
+        );
+    }
+    let mut g = Tabulate::new(
+        "pipeline",
+        "Working-group members without a partnership seat, per group",
+        "Group",
+        &[("members", "Members")],
+    );
+    for group in &r.pipeline_by_group {
+        g.charted(
+            &group.group,
+            &group.group,
+            vec![show.count(group.members)],
+            vec![f(group.members)],
+        );
+    }
+    Ok(vec![
+        s.section("Seats and tenure", String::new(), String::new()),
+        y.with_bars(
+            "Joining and leaving",
+            String::new(),
+            Chart {
+                title: "Joining and leaving per year",
+                desc: "Horizontal bars: for each year, members who joined and members who left.",
+                series: &["joined", "left"],
+            },
+        )?,
+        g.with_bars(
+            "The pipeline",
+            String::new(),
+            Chart {
+                title: "The pipeline per working group",
+                desc: "Horizontal bars of working-group members without a seat, per group.",
+                series: &["members"],
+            },
+        )?,
+    ])
+}

@@ -1,0 +1,132 @@
+//! The ladder's pages: the funnel and the progression routes.
+
+use sync_core::Ladder;
+
+use super::charts;
+use super::{Chart, Section, Show, Tabulate, f};
+use crate::error::Error;
+use crate::reports;
+
+pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let mut t = Tabulate::new(
+        "funnel",
+        "People per stage of the ladder",
+        "Stage",
+        &[
+            ("reached", "Reached"),
+            ("conversion", "Went on to the next stage"),
+            ("drop_off", "Stopped here"),
+            ("median_days", "Median days from the stage before"),
+            ("p90_days", "90% took at most (days)"),
+        ],
+    );
+    for s in &r.stages {
+        let texts = vec![
+            show.count(s.reached),
+            show.share(s.conversion_to_next),
+            show.count(s.drop_off),
+            show.decimal(s.median_days_from_previous),
+            show.decimal(s.p90_days_from_previous),
+        ];
+        // The bar says how many went on, and how long the step took.
+        let mut text = texts[0].clone();
+        if s.conversion_to_next.is_some() {
+            text.push_str(&format!(", {} went on", texts[1]));
+        }
+        if let Some(days) = s.median_days_from_previous {
+            text.push_str(&format!(", median {days:.0} days"));
+        }
+        t.row(&s.key, s.label.clone(), texts);
+        t.bar(s.label.clone(), vec![f(s.reached)], text);
+    }
+    Ok(vec![t.with_bars(
+        "Funnel",
+        String::new(),
+        Chart {
+            title: "People reaching each stage",
+            desc: "Horizontal bars, one per stage of the ladder from first contact to leadership; the table beside gives the figures.",
+            series: &["people"],
+        },
+    )?])
+}
+
+pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let label_of = |key: &str| {
+        ladder
+            .stages()
+            .iter()
+            .find(|s| s.key == key)
+            .map_or_else(|| key.to_owned(), |s| s.label.clone())
+    };
+    let mut t = Tabulate::new(
+        "routes",
+        "People by entry channel and highest stage reached",
+        "Route",
+        &[("people", "People")],
+    );
+    let mut links = Vec::new();
+    for route in &r.routes {
+        let stage = label_of(&route.highest_stage);
+        t.row(
+            &format!("{}.{}", route.entry_channel, route.highest_stage),
+            format!("{} to {stage}", route.entry_channel),
+            vec![show.count(route.people)],
+        );
+        if let Some(n) = route.people {
+            links.push((route.entry_channel.clone(), stage, n));
+        }
+    }
+    let targets: Vec<String> = ladder.stages().iter().map(|s| s.label.clone()).collect();
+    let flow = charts::flow(
+        "routes-chart",
+        "Routes from entry channel to highest stage",
+        "A flow chart: entry channels on the left, highest stage reached on the right; band widths are people. Hidden small groups are not drawn; the table lists every route.",
+        &targets,
+        &links,
+    )?;
+    let mut c = Tabulate::new(
+        "channels",
+        "How far people from each channel got",
+        "Entry channel",
+        &[
+            ("people", "People"),
+            ("reached_top", "Reached the top stage"),
+            ("share", "Share reaching the top"),
+        ],
+    );
+    for ch in &r.by_channel {
+        let share = show.share(ch.share_reaching_top);
+        c.row(
+            &ch.entry_channel,
+            ch.entry_channel.clone(),
+            vec![
+                show.count(ch.people),
+                show.count(ch.reached_top),
+                share.clone(),
+            ],
+        );
+        c.bar(
+            ch.entry_channel.clone(),
+            vec![ch.share_reaching_top.map(|s| s * 100.0)],
+            share,
+        );
+    }
+    Ok(vec![
+        t.section("Progression routes", String::new(), flow),
+        c.with_bars(
+            "Which routes lead to leadership",
+            String::new(),
+            Chart {
+                title: "Share of each channel reaching the top stage",
+                desc: "Horizontal bars, one per entry channel, of the share reaching the top of the ladder.",
+                series: &["share reaching the top"],
+            },
+        )?,
+    ])
+}

@@ -1,0 +1,249 @@
+//! How each report is laid out on its page: sections, each a table of the
+//! figures and, beside it, a chart of the same figures.
+
+mod board;
+mod ladder;
+mod reach;
+
+use sync_core::Ladder;
+
+use super::charts::{self, BarInput};
+use crate::error::Error;
+use crate::reports;
+
+pub(crate) struct Cell {
+    pub(super) key: String,
+    pub(super) text: String,
+}
+
+pub(crate) struct Row {
+    pub(super) label: String,
+    pub(super) cells: Vec<Cell>,
+}
+
+pub(crate) struct Table {
+    pub(super) caption: String,
+    pub(super) head: Vec<String>,
+    pub(super) rows: Vec<Row>,
+}
+
+/// A part of a report page: a heading, a note, a chart (SVG markup, or
+/// empty) and the table of its figures.
+pub(crate) struct Section {
+    pub(super) id: &'static str,
+    pub(super) heading: String,
+    pub(super) note: String,
+    pub(super) chart: String,
+    pub(super) table: Table,
+}
+
+/// The words of a bar chart.
+struct Chart<'a> {
+    title: &'a str,
+    desc: &'a str,
+    series: &'a [&'a str],
+}
+
+/// Builds a section: its table, where every cell's `data-key` is
+/// `SECTION.ROW.COLUMN` (so tests and scrapers find figures without
+/// depending on layout), and the bars of its chart.
+struct Tabulate {
+    id: &'static str,
+    columns: Vec<&'static str>,
+    table: Table,
+    bars: Vec<BarInput>,
+}
+
+impl Tabulate {
+    fn new(id: &'static str, caption: &str, first: &str, columns: &[(&'static str, &str)]) -> Self {
+        Self {
+            id,
+            columns: columns.iter().map(|(k, _)| *k).collect(),
+            table: Table {
+                caption: caption.to_owned(),
+                head: std::iter::once(first.to_owned())
+                    .chain(columns.iter().map(|(_, h)| (*h).to_owned()))
+                    .collect(),
+                rows: Vec::new(),
+            },
+            bars: Vec::new(),
+        }
+    }
+
+    /// A table row.
+    fn row(&mut self, key: &str, label: impl Into<String>, texts: Vec<String>) {
+        let cells = self
+            .columns
+            .iter()
+            .zip(texts)
+            .map(|(column, text)| Cell {
+                key: format!("{}.{key}.{column}", self.id),
+                text,
+            })
+            .collect();
+        self.table.rows.push(Row {
+            label: label.into(),
+            cells,
+        });
+    }
+
+    /// A bar of the chart (one value per series; `None`: suppressed).
+    fn bar(&mut self, label: impl Into<String>, values: Vec<Option<f64>>, text: String) {
+        self.bars.push(BarInput {
+            label: label.into(),
+            values,
+            text,
+        });
+    }
+
+    /// A table row and its bar, under the same label; the bar shows the
+    /// row's first figure.
+    fn charted(&mut self, key: &str, label: &str, texts: Vec<String>, values: Vec<Option<f64>>) {
+        let text = texts.first().cloned().unwrap_or_default();
+        self.row(key, label, texts);
+        self.bar(label, values, text);
+    }
+
+    /// The section, with a chart given as markup (or none).
+    fn section(self, heading: &str, note: String, chart: String) -> Section {
+        Section {
+            id: self.id,
+            heading: heading.to_owned(),
+            note,
+            chart,
+            table: self.table,
+        }
+    }
+
+    /// The section with its bars drawn as a chart.
+    fn with_bars(self, heading: &str, note: String, chart: Chart<'_>) -> Result<Section, Error> {
+        let svg = charts::bars(
+            &format!("{}-chart", self.id),
+            chart.title,
+            chart.desc,
+            chart.series,
+            &self.bars,
+        )?;
+        Ok(self.section(heading, note, svg))
+    }
+}
+
+/// How the dashboard shows figures; `below` is the suppression threshold.
+#[derive(Clone, Copy)]
+pub(crate) struct Show {
+    below: u64,
+}
+
+impl Show {
+    /// A count; a suppressed one reads "fewer than N".
+    pub(crate) fn count(self, n: Option<u64>) -> String {
+        n.map_or_else(|| format!("fewer than {}", self.below), thousands)
+    }
+
+    /// A share (0 to 1) as a percentage.
+    pub(crate) fn share(self, v: Option<f64>) -> String {
+        v.map_or_else(|| "not shown".to_owned(), |v| format!("{:.1}%", v * 100.0))
+    }
+
+    /// A number with one decimal (days, rates).
+    pub(crate) fn decimal(self, v: Option<f64>) -> String {
+        v.map_or_else(|| "not shown".to_owned(), |v| format!("{v:.1}"))
+    }
+}
+
+/// 1234567 as "1,234,567".
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn yes_no(v: bool) -> String {
+    if v { "yes" } else { "no" }.to_owned()
+}
+
+fn f(n: Option<u64>) -> Option<f64> {
+    n.map(|n| n as f64)
+}
+
+/// A percentage already in 0 to 100, or why there is none.
+fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "no members".to_owned(), |p| format!("{p:.1}%"))
+}
+
+/// How a report is laid out on its dashboard page.
+pub(crate) trait Sections {
+    /// Its sections; `ladder` is the area's, `now` the time shown.
+    fn sections(&self, ladder: &Ladder, now: i64) -> Result<Vec<Section>, Error>;
+}
+
+impl Sections for reports::Funnel {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        ladder::funnel(self)
+    }
+}
+
+impl Sections for reports::Routes {
+    fn sections(&self, ladder: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        ladder::routes(self, ladder)
+    }
+}
+
+impl Sections for reports::ResidentLed {
+    fn sections(&self, _: &Ladder, now: i64) -> Result<Vec<Section>, Error> {
+        board::resident_led(self, now)
+    }
+}
+
+impl Sections for reports::Turnover {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        board::turnover(self)
+    }
+}
+
+impl Sections for reports::CivicCore {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        reach::civic_core(self)
+    }
+}
+
+impl Sections for reports::Reach {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        reach::reach(self)
+    }
+}
+
+impl Sections for reports::ChampionActivity {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        reach::champions(self)
+    }
+}
+
+impl Sections for reports::HouseholdReach {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        reach::households(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_people_expect() {
+        let show = Show { below: 5 };
+        assert_eq!(show.count(Some(1_234_567)), "1,234,567");
+        assert_eq!(show.count(Some(12)), "12");
+        assert_eq!(show.count(None), "fewer than 5");
+        assert_eq!(show.share(Some(0.8192)), "81.9%");
+        assert_eq!(show.decimal(Some(7.5)), "7.5");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(999), "999");
+    }
+}

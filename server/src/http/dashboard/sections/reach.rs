@@ -1,0 +1,316 @@
+//! The reach pages: civic core, reach and fairness, champions, doors.
+
+use super::{Chart, Section, Show, Tabulate, f, thousands};
+use crate::calendar;
+use crate::error::Error;
+use crate::reports;
+
+pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let held = &r.roles_held;
+    let mut t = Tabulate::new(
+        "roles",
+        "People holding roles now (partnership seats, group leads, working groups)",
+        "Roles held",
+        &[("people", "People")],
+    );
+    for (key, label, n) in [
+        ("one", "One", held.one),
+        ("two", "Two", held.two),
+        ("three_or_more", "Three or more", held.three_or_more),
+    ] {
+        t.charted(key, label, vec![show.count(n)], vec![f(n)]);
+    }
+    t.row(
+        "two_or_more",
+        "Two or more (the civic core)",
+        vec![show.count(held.two_or_more)],
+    );
+    t.row("any", "Any", vec![show.count(held.people)]);
+    let mut a = Tabulate::new(
+        "activity",
+        "How concentrated activity is",
+        "Measure",
+        &[("value", "Value")],
+    );
+    a.row(
+        "active",
+        "People who did anything",
+        vec![show.count(r.active_people)],
+    );
+    a.row("activity", "Things they did", vec![show.count(r.activity)]);
+    a.row(
+        "top_tenth",
+        "Share done by the most active tenth",
+        vec![show.share(r.top_tenth_share)],
+    );
+    let mut m = Tabulate::new(
+        "months",
+        "Attendances at events per month: first-time and returning",
+        "Month",
+        &[
+            ("attendees", "Attendances"),
+            ("first_time", "First time"),
+            ("returning", "Returning"),
+        ],
+    );
+    for month in &r.months {
+        let texts = vec![
+            show.count(month.attendees),
+            show.count(month.first_time),
+            show.count(month.returning),
+        ];
+        let values = vec![f(month.first_time), f(month.returning)];
+        m.charted(&month.month, &month.month, texts, values);
+    }
+    let mut e = Tabulate::new(
+        "events",
+        "Attendees per event",
+        "Event",
+        &[
+            ("date", "Date"),
+            ("attendees", "Attendees"),
+            ("first_time", "First time"),
+            ("returning", "Returning"),
+        ],
+    );
+    for ev in &r.events {
+        e.row(
+            &ev.event,
+            ev.title.clone(),
+            vec![
+                ev.starts_at.map(calendar::date).unwrap_or_default(),
+                show.count(ev.attendees),
+                show.count(ev.first_time),
+                show.count(ev.returning),
+            ],
+        );
+    }
+    Ok(vec![
+        t.with_bars(
+            "Roles held",
+            String::new(),
+            Chart {
+                title: "People by number of roles held",
+                desc: "Horizontal bars: people holding one, two, and three or more roles.",
+                series: &["people"],
+            },
+        )?,
+        a.section("Activity", String::new(), String::new()),
+        m.with_bars(
+            "New faces over time",
+            String::new(),
+            Chart {
+                title: "New and returning faces at events, per month",
+                desc: "Stacked horizontal bars per month: first-time attendees, then returning ones.",
+                series: &["first time", "returning"],
+            },
+        )?,
+        e.section("New faces per event", String::new(), String::new()),
+    ])
+}
+
+pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let counts = |row: &reports::ReachRow| {
+        vec![
+            show.count(row.contacts),
+            show.count(row.conversations),
+            show.count(row.participants),
+        ]
+    };
+    let columns = [
+        ("contacts", "Contacts"),
+        ("conversations", "Conversations"),
+        ("participants", "Participants"),
+    ];
+    let mut p = Tabulate::new(
+        "patches",
+        "Per patch, and per 1,000 households",
+        "Patch",
+        &[
+            ("contacts_per_1000", "Contacts per 1,000 households"),
+            columns[0],
+            columns[1],
+            columns[2],
+            ("households", "Households"),
+            ("conversations_per_1000", "Conversations per 1,000"),
+            ("participants_per_1000", "Participants per 1,000"),
+        ],
+    );
+    for row in &r.by_patch {
+        let mut texts = vec![show.decimal(row.contacts_per_1000_households)];
+        texts.extend(counts(row));
+        texts.extend([
+            row.households
+                .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
+            show.decimal(row.conversations_per_1000_households),
+            show.decimal(row.participants_per_1000_households),
+        ]);
+        p.charted(
+            &row.group,
+            &row.group,
+            texts,
+            vec![row.contacts_per_1000_households],
+        );
+    }
+    let mut sections = vec![p.with_bars(
+        "Reach by patch",
+        format!(
+            "In all: {} contacts, {} conversations, {} participants.",
+            show.count(r.contacts),
+            show.count(r.conversations),
+            show.count(r.participants)
+        ),
+        Chart {
+            title: "Contacts per 1,000 households, per patch",
+            desc: "Horizontal bars, one per patch, of people contacted per 1,000 households.",
+            series: &["contacts per 1,000 households"],
+        },
+    )?];
+    let breakdowns: [(&'static str, &str, &[reports::ReachRow]); 4] = [
+        ("age", "By age band", &r.by_age_band),
+        ("tenure", "By tenure", &r.by_tenure),
+        ("language", "By language", &r.by_language),
+        (
+            "ethnicity",
+            "By ethnicity (only people who consented to give it)",
+            &r.by_ethnicity,
+        ),
+    ];
+    for (id, heading, rows) in breakdowns {
+        let mut t = Tabulate::new(id, heading, "Group", &columns);
+        for row in rows {
+            t.charted(&row.group, &row.group, counts(row), vec![f(row.contacts)]);
+        }
+        let note = if id == "age" {
+            format!(
+                "Under 55: {} of contacts and {} of participants (of those with a known age).",
+                show.share(r.under_55_share_of_contacts),
+                show.share(r.under_55_share_of_participants)
+            )
+        } else {
+            String::new()
+        };
+        let title = format!("Contacts {}", heading.to_lowercase());
+        sections.push(t.with_bars(
+            heading,
+            note,
+            Chart {
+                title: &title,
+                desc: "Horizontal bars of people contacted per group.",
+                series: &["contacts"],
+            },
+        )?);
+    }
+    Ok(sections)
+}
+
+pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let mut t = Tabulate::new(
+        "champions",
+        "Per champion's phone and patch",
+        "Champion (phone) and patch",
+        &[
+            ("doors", "Doors knocked"),
+            ("conversations", "Conversations"),
+            ("owed", "Follow-ups owed"),
+            ("overdue", "Of them overdue"),
+        ],
+    );
+    for row in &r.rows {
+        let short: String = row.champion.chars().take(8).collect();
+        let texts = vec![
+            show.count(row.doors_knocked),
+            show.count(row.conversations),
+            show.count(row.follow_ups_owed),
+            show.count(row.follow_ups_overdue),
+        ];
+        let not_spoken = row
+            .doors_knocked
+            .zip(row.conversations)
+            .map(|(d, c)| d.saturating_sub(c) as f64);
+        t.charted(
+            &format!("{}.{}", row.champion, row.patch),
+            &format!("{short}… in {}", row.patch),
+            texts,
+            vec![f(row.conversations), not_spoken],
+        );
+    }
+    t.row(
+        "all",
+        "All champions",
+        vec![
+            show.count(r.doors_knocked),
+            show.count(r.conversations),
+            show.count(r.follow_ups_owed),
+            show.count(r.follow_ups_overdue),
+        ],
+    );
+    Ok(vec![t.with_bars(
+        "Doors and follow-ups",
+        String::new(),
+        Chart {
+            title: "Doors knocked per champion and patch",
+            desc: "Stacked horizontal bars per champion's phone and patch: doors where we spoke, then doors without a conversation.",
+            series: &["conversations", "no conversation"],
+        },
+    )?])
+}
+
+pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Error> {
+    let show = Show { below: 0 };
+    let mut t = Tabulate::new(
+        "doors",
+        "Per patch, and per 1,000 households",
+        "Patch",
+        &[
+            ("knocked", "Doors knocked"),
+            ("answered", "Doors answered"),
+            ("listed", "Doors on the list"),
+            ("households", "Households"),
+            ("knocked_per_1000", "Knocked per 1,000 households"),
+            ("answered_per_1000", "Answered per 1,000"),
+        ],
+    );
+    for row in &r.by_patch {
+        let not_answered = row.doors_knocked.saturating_sub(row.doors_answered) as f64;
+        let per_1000 = |v: Option<f64>| {
+            v.map_or_else(|| "households not set".to_owned(), |v| format!("{v:.1}"))
+        };
+        t.charted(
+            &row.patch,
+            &row.patch,
+            vec![
+                show.count(Some(row.doors_knocked)),
+                show.count(Some(row.doors_answered)),
+                show.count(Some(row.doors_listed)),
+                row.households
+                    .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
+                per_1000(row.knocked_per_1000_households),
+                per_1000(row.answered_per_1000_households),
+            ],
+            vec![f(Some(row.doors_answered)), Some(not_answered)],
+        );
+    }
+    Ok(vec![t.with_bars(
+        "Households reached",
+        format!(
+            "In all: {} doors knocked, {} answered. A door counts once however often it was knocked; doors are not people, so no count is hidden.",
+            show.count(Some(r.doors_knocked)),
+            show.count(Some(r.doors_answered))
+        ),
+        Chart {
+            title: "Doors knocked per patch",
+            desc: "Stacked horizontal bars per patch: doors where someone answered, then doors where nobody did.",
+            series: &["answered", "not answered"],
+        },
+    )?])
+}

@@ -1,0 +1,137 @@
+//! `GET /openapi.json` and `GET /healthz`. The document is generated from
+//! the handlers' annotations, and for the reports from the registry
+//! ([`super::reports::REPORTS`]), so a new report is described without a
+//! handler of its own.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{IntoParams, OpenApi, PartialSchema};
+
+use super::error::ErrorBody;
+use super::{AppState, Router};
+use crate::error::Result;
+use crate::reports::Filters;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi))
+}
+
+/// The OpenAPI description of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "outreach",
+        description = "Offline-first outreach backend: sync, devices, admin and reports"
+    ),
+    paths(
+        healthz,
+        super::devices::register_device,
+        super::sync::sync,
+        super::devices::create_invite,
+        super::devices::list_devices,
+        super::devices::revoke_device,
+        super::admin::get_area,
+        super::admin::put_area,
+        super::admin::put_patch,
+        super::admin::delete_patch,
+        super::admin::list_events,
+        super::admin::create_event,
+        super::admin::update_event,
+        super::devices::list_invites,
+        super::admin::erase_record,
+        super::admin::export_record,
+        super::admin::suppress_record,
+        super::admin::list_duplicates,
+        super::admin::merge_people,
+        super::admin::audit_log,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth, &ReportPaths)
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer-token scheme the secured paths name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Describes `GET /v1/reports/NAME` for every report in the registry.
+struct ReportPaths;
+
+impl utoipa::Modify for ReportPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut schemas = Vec::new();
+        for entry in &super::reports::REPORTS {
+            let schema = (entry.schema)(&mut schemas);
+            let error = |description: &str| {
+                ResponseBuilder::new().description(description).content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+            };
+            let operation = OperationBuilder::new()
+                .summary(Some(entry.label))
+                .description(Some(entry.intro))
+                .operation_id(Some(format!("{}_report", entry.name.replace('-', "_"))))
+                .parameters(Some(Filters::into_params(|| Some(ParameterIn::Query))))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The report (JSON, or CSV when asked)")
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name(schema)))
+                                .build(),
+                        )
+                        .content(
+                            "text/csv",
+                            ContentBuilder::new().schema(Some(String::schema())).build(),
+                        ),
+                )
+                .response("400", error("A bad filter, or the area is not configured"))
+                .response("401", error("No valid token"))
+                .response("403", error("Not an admin or viewer"))
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            openapi.paths.add_path_operation(
+                format!("/v1/reports/{}", entry.name),
+                vec![HttpMethod::Get],
+                operation,
+            );
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.extend(schemas);
+    }
+}
+
+/// `GET /openapi.json`.
+async fn openapi() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+/// Whether the server and its database answer.
+#[utoipa::path(get, path = "/healthz", responses(
+    (status = 200, description = "Up", body = String),
+    (status = 500, description = "The database does not answer", body = ErrorBody),
+))]
+pub(super) async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
+    state.db.ping().await?;
+    Ok("ok")
+}

@@ -1,0 +1,195 @@
+//! The report registry, and `GET /v1/reports/{report}`.
+//!
+//! [`REPORTS`] is the one list of published reports: each entry gives a
+//! report's name (its route: `/v1/reports/NAME` in the API, `/reports/NAME`
+//! in the dashboard), its label and introduction, and, through its type,
+//! its filters and how it loads ([`crate::reports::Report`]), its CSV and
+//! its dashboard sections ([`Sections`]). The API's routes, the OpenAPI
+//! document, the dashboard's navigation and its pages all read it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sync_core::{Ladder, Timestamp};
+use utoipa::openapi::{RefOr, schema::Schema};
+
+use super::dashboard::sections::{Section, Sections};
+use super::{AppState, Authenticated, Router};
+use crate::error::{Error, Result};
+use crate::reports::{
+    ChampionActivity, CivicCore, FilterUse, Filters, Funnel, HouseholdReach, Reach, Report,
+    ResidentLed, Routes, Turnover,
+};
+use crate::store::Db;
+
+/// A published report.
+pub(crate) struct ReportEntry {
+    /// Its name in routes: `/v1/reports/NAME`, `/reports/NAME`.
+    pub(crate) name: &'static str,
+    /// Its label in the dashboard's navigation.
+    pub(crate) label: &'static str,
+    /// What it answers, in plain words (the page's introduction and the
+    /// API's description).
+    pub(crate) intro: &'static str,
+    /// The filters it takes.
+    pub(crate) filters: FilterUse,
+    /// Computes it.
+    pub(crate) load: for<'a> fn(&'a Db, &'a Filters, Timestamp) -> Loading<'a>,
+    /// Adds its schemas to the OpenAPI document's and returns the name of
+    /// its own.
+    pub(crate) schema: fn(&mut Schemas) -> String,
+}
+
+/// Named schemas for the OpenAPI document's components.
+pub(crate) type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// A report being computed.
+pub(crate) type Loading<'a> = Pin<Box<dyn Future<Output = Result<Box<dyn Published>>> + Send + 'a>>;
+
+/// A computed report, whichever it is: as JSON, CSV or dashboard sections.
+pub(crate) trait Published: Send {
+    /// The report as the API's JSON.
+    fn json(&self) -> Response;
+    /// The report as CSV.
+    fn csv(&self) -> String;
+    /// The report as dashboard sections.
+    fn sections(&self, ladder: &Ladder, now: i64) -> Result<Vec<Section>>;
+}
+
+impl<R: Report + Sections> Published for R {
+    fn json(&self) -> Response {
+        Json(self).into_response()
+    }
+
+    fn csv(&self) -> String {
+        self.to_csv()
+    }
+
+    fn sections(&self, ladder: &Ladder, now: i64) -> Result<Vec<Section>> {
+        Sections::sections(self, ladder, now)
+    }
+}
+
+fn load<'a, R: Report + Sections>(db: &'a Db, filters: &'a Filters, now: Timestamp) -> Loading<'a> {
+    Box::pin(async move { Ok(Box::new(R::load(db, filters, now).await?) as Box<dyn Published>) })
+}
+
+fn schema<R: Report>(schemas: &mut Schemas) -> String {
+    let name = R::name().into_owned();
+    schemas.push((name.clone(), R::schema()));
+    R::schemas(schemas);
+    name
+}
+
+impl ReportEntry {
+    /// The entry for the report `R`.
+    const fn of<R: Report + Sections>(
+        name: &'static str,
+        label: &'static str,
+        intro: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            label,
+            intro,
+            filters: R::FILTERS,
+            load: load::<R>,
+            schema: schema::<R>,
+        }
+    }
+}
+
+/// Every published report, in the dashboard's navigation order.
+pub(crate) const REPORTS: [ReportEntry; 8] = [
+    ReportEntry::of::<Funnel>(
+        "funnel",
+        "Funnel",
+        "How many people reached each step of the ladder, how many went on to the next, and how long each step took.",
+    ),
+    ReportEntry::of::<Routes>(
+        "routes",
+        "Routes",
+        "From the way people first came to us to the highest step they have reached: which routes lead to leadership.",
+    ),
+    ReportEntry::of::<ResidentLed>(
+        "resident-led",
+        "Resident-led",
+        "Are we resident led? The share of partnership members who are residents, against the area's threshold, now and over time.",
+    ),
+    ReportEntry::of::<CivicCore>(
+        "civic-core",
+        "Civic core",
+        "Are we reaching beyond the same few people? Who holds several roles, how much of the activity the most active tenth does, and new faces at events.",
+    ),
+    ReportEntry::of::<Reach>(
+        "reach",
+        "Reach",
+        "Contacts, conversations and participants per patch (per 1,000 households), and by age, tenure, language and ethnicity.",
+    ),
+    ReportEntry::of::<Turnover>(
+        "turnover",
+        "Turnover",
+        "Are leavers being replaced? Members joining and leaving per year, how long they serve, empty seats and the working-group pipeline.",
+    ),
+    ReportEntry::of::<ChampionActivity>(
+        "champions",
+        "Champions",
+        "Street champions' doors knocked, conversations, and follow-ups promised and overdue, per champion's phone and patch.",
+    ),
+    ReportEntry::of::<HouseholdReach>(
+        "households",
+        "Doors",
+        "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
+    ),
+];
+
+/// The registry entry of the report called `name`.
+pub(crate) fn entry(name: &str) -> Result<&'static ReportEntry> {
+    REPORTS
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or(Error::NotFound("report"))
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/reports/{report}", get(report))
+}
+
+/// `GET /v1/reports/{report}`: a report as JSON, or as CSV with
+/// `?format=csv` or `Accept: text/csv`, for admin and viewer tokens.
+/// Described per report in the OpenAPI document.
+async fn report(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response> {
+    if device.revoked {
+        return Err(Error::Unauthorized);
+    }
+    if !device.role.reads_reports() {
+        return Err(Error::Forbidden("reports are for admins and viewers"));
+    }
+    let entry = entry(&name)?;
+    let csv = filters.wants_csv()
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"));
+    let report = (entry.load)(&state.db, &filters, state.now()).await?;
+    Ok(if csv {
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            report.csv(),
+        )
+            .into_response()
+    } else {
+        report.json()
+    })
+}

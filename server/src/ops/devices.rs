@@ -1,0 +1,166 @@
+//! Devices and dashboard sign-in: invites, registering a phone, revoking a
+//! lost one, sign-in links and sessions.
+
+use std::collections::BTreeSet;
+
+use sync_core::{DeviceId, Timestamp};
+
+use crate::error::{Error, Result};
+use crate::store::audit::{self, Action, Actor};
+use crate::store::devices::{self, Device, DeviceInfo, InviteInfo, Registered, Role};
+use crate::store::{Db, sessions};
+
+/// How long a sign-in link made from the command line works, by default.
+pub const SIGN_IN_LINK_MINUTES: i64 = 30;
+
+/// Longest a device's name may be.
+const MAX_NAME_CHARS: usize = 100;
+
+/// Makes an invite on behalf of `actor`, valid for `lifetime_ms`, and logs
+/// it. Returns the one-time code.
+pub async fn invite(
+    db: &Db,
+    actor: Actor,
+    role: Role,
+    patches: &BTreeSet<String>,
+    now: Timestamp,
+    lifetime_ms: i64,
+) -> Result<String> {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let expires_at = Timestamp::from_millis(now.as_millis() + lifetime_ms);
+    let code = devices::create_invite(&mut tx, role, patches, now, expires_at).await?;
+    audit::record(&mut tx, now, actor, Action::Invited, None, role.as_str()).await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
+/// Makes a one-time dashboard sign-in link (an invite for a viewer or an
+/// admin that expires after `minutes`), logged as an invite; returns its
+/// path, `/sign-in/CODE`.
+pub async fn sign_in_link(
+    db: &Db,
+    actor: Actor,
+    role: Role,
+    now: Timestamp,
+    minutes: i64,
+) -> Result<String> {
+    if !role.reads_reports() {
+        return Err(Error::BadRequest(
+            "sign-in links are for viewers and admins".into(),
+        ));
+    }
+    if !(1..=7 * 24 * 60).contains(&minutes) {
+        return Err(Error::BadRequest(
+            "a sign-in link lasts from 1 minute to 7 days".into(),
+        ));
+    }
+    let code = invite(db, actor, role, &BTreeSet::new(), now, minutes * 60_000).await?;
+    Ok(format!("/sign-in/{code}"))
+}
+
+/// Exchanges an invite code for a new device called `name`, and its token.
+/// The code is used up in the same transaction, so it cannot register two
+/// devices.
+pub async fn register(db: &Db, code: &str, name: &str, now: Timestamp) -> Result<Registered> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::BadRequest(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        )));
+    }
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let registered = devices::register(&mut tx, code, name.trim(), now).await?;
+    tx.commit().await?;
+    Ok(registered)
+}
+
+/// Revokes a device on behalf of `actor`, and logs it: the device wipes
+/// its store at its next sync. `NotFound` when there is no such device.
+pub async fn revoke(db: &Db, actor: Actor, device: DeviceId, now: Timestamp) -> Result<()> {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    if !devices::revoke(&mut tx, device, now).await? {
+        tx.rollback().await?;
+        return Err(Error::NotFound("device"));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        actor,
+        Action::Revoked,
+        None,
+        &device.to_string(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The device a bearer token belongs to (`Unauthorized` if none).
+pub async fn authenticate(db: &Db, token: &str) -> Result<Device> {
+    let mut conn = db.pool.acquire().await?;
+    devices::authenticate(&mut conn, token).await
+}
+
+/// Every device, newest first.
+pub async fn list(db: &Db) -> Result<Vec<DeviceInfo>> {
+    devices::list(&mut *db.pool.acquire().await?).await
+}
+
+/// Every invite, newest first.
+pub async fn invites(db: &Db) -> Result<Vec<InviteInfo>> {
+    devices::list_invites(&mut *db.pool.acquire().await?).await
+}
+
+/// Exchanges a dashboard sign-in link's code (a viewer or admin invite)
+/// for a new device named "dashboard". A phone's invite is refused and
+/// left unused, so the phone it was made for can still register.
+pub async fn register_dashboard(db: &Db, code: &str, now: Timestamp) -> Result<Device> {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let registered = devices::register(&mut tx, code, "dashboard", now).await?;
+    if !registered.role.reads_reports() {
+        // The invite stays unused for the phone it was made for.
+        tx.rollback().await?;
+        return Err(Error::Forbidden(
+            "that code is an invite for a phone, not a dashboard sign-in link",
+        ));
+    }
+    let id = registered
+        .device_id
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
+    let device = devices::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::Corrupt("the new device is missing".into()))?;
+    tx.commit().await?;
+    Ok(device)
+}
+
+/// Starts a dashboard session for `device` until `expires_at`. Returns the
+/// cookie's secret; only its hash is stored.
+pub async fn start_session(
+    db: &Db,
+    device: DeviceId,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<String> {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let secret = sessions::start(&mut tx, device, now, expires_at).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// The device and CSRF token of a live session, if `secret` is one.
+pub async fn session(db: &Db, secret: &str, now: Timestamp) -> Result<Option<(Device, String)>> {
+    sessions::find(&mut *db.pool.acquire().await?, secret, now).await
+}
+
+/// Ends a session (signing out).
+pub async fn end_session(db: &Db, secret: &str) -> Result<()> {
+    let writer = db.writer().await;
+    let mut conn = writer.acquire().await?;
+    sessions::end(&mut conn, secret).await
+}

@@ -1,0 +1,153 @@
+//! Events (fun days, youth sessions, meetings ...), as admins create and
+//! change them, and their JSON views.
+
+use serde::{Deserialize, Serialize};
+use sync_core::{DocId, Event, EventKind, NewEvent, Record, Timestamp, authoring, read_record};
+
+use super::merge_own;
+use crate::error::{Error, Result};
+use crate::store::audit::{self, Action, Actor};
+use crate::store::{Db, area, commit_if_ok, documents};
+
+/// Creates an event on behalf of `actor`, logged, and returns its id.
+pub async fn create(db: &Db, actor: Actor, event: &NewEvent, now: Timestamp) -> Result<DocId> {
+    let by = area::server_device(db).await?;
+    let id = DocId::new(now);
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let created = async {
+        if let Some(push) = authoring::event_push(None, id, event, by, now)? {
+            merge_own(db, &mut tx, &push, now).await?;
+        }
+        audit::record(&mut tx, now, actor, Action::CreatedEvent, Some(id), "").await?;
+        Ok(id)
+    }
+    .await;
+    commit_if_ok(tx, created).await
+}
+
+/// Changes an event's details on behalf of `actor`, logged. `NotFound` if
+/// there is no such event.
+pub async fn update(
+    db: &Db,
+    actor: Actor,
+    id: DocId,
+    event: &NewEvent,
+    now: Timestamp,
+) -> Result<()> {
+    let by = area::server_device(db).await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let updated = async {
+        let stored = documents::lock(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound("event"))?;
+        let push =
+            authoring::event_push(Some(&stored.bytes), id, event, by, now).map_err(
+                |e| match e {
+                    sync_core::Error::WrongKind { .. } => Error::NotFound("event"),
+                    other => other.into(),
+                },
+            )?;
+        if let Some(push) = push {
+            merge_own(db, &mut tx, &push, now).await?;
+            audit::record(&mut tx, now, actor, Action::ChangedEvent, Some(id), "").await?;
+        }
+        Ok(())
+    }
+    .await;
+    commit_if_ok(tx, updated).await
+}
+
+/// An event from the admin's input, checked against the area: the area
+/// must be configured and the patch one of its patches.
+pub async fn checked_event(db: &Db, input: EventInput) -> Result<NewEvent> {
+    let area = area::read(db)
+        .await?
+        .ok_or_else(|| Error::BadRequest("configure the area before adding events".into()))?;
+    if area.patch(&input.patch).is_none() {
+        return Err(Error::BadRequest(format!(
+            "{:?} is not one of the area's patches",
+            input.patch
+        )));
+    }
+    input.into_new_event(&area.area)
+}
+
+/// Every event, soonest first.
+pub async fn list(db: &Db) -> Result<Vec<EventView>> {
+    let mut conn = db.pool.acquire().await?;
+    let mut events = Vec::new();
+    for bytes in documents::events_soonest_first(&mut conn).await? {
+        if let Record::Event(e) = read_record(&bytes)? {
+            events.push(EventView::from(&e));
+        }
+    }
+    Ok(events)
+}
+
+/// An event as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// The document id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// fun-day, youth-session, training, meeting, consultation or other.
+    pub kind: String,
+    /// The patch it is in.
+    pub patch: String,
+    /// Start (ms since the epoch).
+    pub starts_at: i64,
+    /// End, if known.
+    pub ends_at: Option<i64>,
+    /// Where.
+    pub place: Option<String>,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            kind: e.kind.as_str().to_owned(),
+            patch: e.patch.clone(),
+            starts_at: e.starts_at.as_millis(),
+            ends_at: e.ends_at.map(Timestamp::as_millis),
+            place: e.place.clone(),
+        }
+    }
+}
+
+/// An event to create or the new details of one.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventInput {
+    /// Title.
+    pub title: String,
+    /// fun-day, youth-session, training, meeting, consultation or other.
+    pub kind: String,
+    /// The patch it is in.
+    pub patch: String,
+    /// Start (ms since the epoch).
+    pub starts_at: i64,
+    /// End, if known.
+    pub ends_at: Option<i64>,
+    /// Where.
+    pub place: Option<String>,
+}
+
+impl EventInput {
+    /// The event for the area `area`.
+    pub fn into_new_event(self, area: &str) -> Result<NewEvent> {
+        Ok(NewEvent {
+            area: area.to_owned(),
+            patch: self.patch,
+            title: self.title,
+            kind: EventKind::parse(&self.kind)
+                .ok_or_else(|| Error::BadRequest(format!("unknown event kind {:?}", self.kind)))?,
+            starts_at: Timestamp::from_millis(self.starts_at),
+            ends_at: self.ends_at.map(Timestamp::from_millis),
+            place: self.place,
+        })
+    }
+}

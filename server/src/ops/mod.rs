@@ -1,0 +1,55 @@
+//! Use cases: everything a person or a phone can ask the server to do,
+//! each written once, here, and called by the command line, the JSON API
+//! and the dashboard alike.
+//!
+//! Each use case that changes something runs one transaction with its
+//! audit record inside it, so nothing is done without being logged and
+//! nothing is logged that was not done; where personal data is deleted,
+//! the database files are scrubbed after the commit (`Db::scrub`). Reads
+//! of personal data (an export, the duplicate list) are logged in a
+//! transaction of their own before the data is returned.
+//!
+//! The server writes records (the area, events, doors, merged and reduced
+//! people) as a device of its own: each edit becomes a push
+//! (`sync_core::authoring`) merged through the sync layer, so it is
+//! validated, projected and sent to phones like any other change.
+
+pub mod area;
+pub mod demo;
+pub mod devices;
+pub mod doors;
+pub mod duplicates;
+pub mod events;
+pub mod people;
+pub mod retention;
+pub mod sync;
+
+pub use crate::store::audit::{Action, Actor, AuditEntry};
+pub use crate::store::devices::{Device, DeviceInfo, INVITE_DAYS, InviteInfo, Registered, Role};
+
+use sync_core::{Push, PushOutcome, Scope, Timestamp};
+
+use crate::error::{Error, Result};
+use crate::store::{self, Connection, Db};
+
+/// The latest `limit` entries of the audit log, newest first.
+pub async fn audit_log(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
+    store::audit::latest(db, limit).await
+}
+
+/// Merges a push the server wrote itself (an edit of the area, an event or
+/// a door) in the caller's transaction, with the admin's scope. A push
+/// that breaks a rule is refused with its reason.
+async fn merge_own(db: &Db, tx: &mut Connection, push: &Push, now: Timestamp) -> Result<()> {
+    let mut ladder = store::area::ladder(db, tx).await?;
+    match crate::sync::merge_in(tx, push, &Scope::Admin, now, &mut ladder)
+        .await?
+        .outcome
+    {
+        PushOutcome::Accepted { .. } => Ok(()),
+        PushOutcome::Rejected(r) => Err(Error::BadRequest(r.detail)),
+        PushOutcome::Resend | PushOutcome::Redirected { .. } => Err(Error::Corrupt(
+            "the server's own edit was not accepted".into(),
+        )),
+    }
+}

@@ -1,0 +1,261 @@
+//! The rows derived from each kind of record. People's rows carry no name
+//! or contact detail; ethnicity is only ever present when the record holds
+//! a current equality-monitoring consent (sync-core refuses it otherwise).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sync_core::{
+    Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
+    Ladder, Person, StageRule, Timestamp,
+};
+
+use super::{
+    ADDRESSES, AREAS, CHAMPION_CONTACTS, DOOR_VISITS, EVENTS, INTERACTIONS, PATCHES, PEOPLE, ROLES,
+    Rows, STAGES, door_key,
+};
+
+impl Rows {
+    pub(super) fn add_address(&mut self, a: &Address) {
+        let id = a.id.to_string();
+        self.insert(
+            &ADDRESSES,
+            [
+                id.clone().into(),
+                a.patch.as_str().into(),
+                door_key(&a.details()).into(),
+                i64::from(a.do_not_knock).into(),
+            ],
+        );
+        for v in &a.visits {
+            self.insert(
+                &DOOR_VISITS,
+                [
+                    v.id.to_string().into(),
+                    id.clone().into(),
+                    a.patch.as_str().into(),
+                    v.at.as_millis().into(),
+                    v.outcome.as_str().into(),
+                ],
+            );
+        }
+    }
+
+    pub(super) fn add_person(&mut self, p: &Person, ladder: &Ladder, now: Timestamp) {
+        let id = p.id.to_string();
+        let progress = ladder.progress(p, now);
+        let residency: Vec<&str> = p.residency.iter().map(|r| r.as_str()).collect();
+        let activity = p
+            .interactions
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    InteractionKind::Attendance { .. }
+                        | InteractionKind::Volunteering { .. }
+                        | InteractionKind::WorkingGroup { .. }
+                        | InteractionKind::Role { .. }
+                )
+            })
+            .count();
+        self.insert(
+            &PEOPLE,
+            [
+                id.clone().into(),
+                p.area.as_str().into(),
+                p.patch.as_str().into(),
+                p.entry_channel.as_str().into(),
+                p.age_band.map(|b| b.as_str()).into(),
+                p.tenure.map(|t| t.as_str()).into(),
+                p.language.as_deref().into(),
+                p.ethnicity
+                    .as_deref()
+                    .filter(|_| p.has_consent(ConsentPurpose::EqualityMonitoring))
+                    .into(),
+                residency.join(",").into(),
+                i64::from(p.do_not_contact).into(),
+                p.created_by.to_string().into(),
+                p.created_at.as_millis().into(),
+                progress.reached_at(0).map(Timestamp::as_millis).into(),
+                progress.highest.map(|h| h as i64).into(),
+                StageRule::Conversation
+                    .evidence(p, now)
+                    .map(Timestamp::as_millis)
+                    .into(),
+                StageRule::Participant
+                    .evidence(p, now)
+                    .map(Timestamp::as_millis)
+                    .into(),
+                (activity as i64).into(),
+            ],
+        );
+        // Reports count people from the first stage on: someone who has not
+        // reached it has no stage rows.
+        let stages = if progress.reached.first().is_some_and(Option::is_some) {
+            progress.reached.as_slice()
+        } else {
+            &[]
+        };
+        for (stage, reached) in stages.iter().enumerate() {
+            if let Some(at) = reached {
+                let days_from_previous = stage
+                    .checked_sub(1)
+                    .and_then(|previous| progress.reached[previous])
+                    .map(|before| (at.as_millis() - before.as_millis()) / Timestamp::DAY_MILLIS);
+                self.insert(
+                    &STAGES,
+                    [
+                        id.clone().into(),
+                        (stage as i64).into(),
+                        ladder.stages()[stage].key.as_str().into(),
+                        at.as_millis().into(),
+                        days_from_previous.into(),
+                    ],
+                );
+            }
+        }
+        let first_attendance = first_attendances(p);
+        // Per champion: (doors knocked, conversations).
+        let mut doorsteps: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for i in &p.interactions {
+            if let InteractionKind::Doorstep(d) = &i.kind {
+                let entry = doorsteps.entry(i.recorded_by.to_string()).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(d.outcome == DoorOutcome::Spoke);
+            }
+        }
+        for (champion, (knocks, conversations)) in doorsteps {
+            self.insert(
+                &CHAMPION_CONTACTS,
+                [
+                    id.clone().into(),
+                    champion.into(),
+                    p.patch.as_str().into(),
+                    knocks.into(),
+                    conversations.into(),
+                ],
+            );
+        }
+        for i in &p.interactions {
+            let (outcome, event, follow_up) = match &i.kind {
+                InteractionKind::Doorstep(d) => {
+                    (Some(d.outcome.as_str()), None, d.follow_up.as_ref())
+                }
+                InteractionKind::EventSignUp { event } | InteractionKind::Attendance { event } => {
+                    (None, Some(*event), None)
+                }
+                InteractionKind::Volunteering { event, .. } => (None, *event, None),
+                _ => (None, None, None),
+            };
+            self.insert(
+                &INTERACTIONS,
+                [
+                    i.id.to_string().into(),
+                    id.clone().into(),
+                    i.kind.tag().into(),
+                    i.at.as_millis().into(),
+                    i.recorded_by.to_string().into(),
+                    outcome.into(),
+                    event.map(|e| e.to_string()).into(),
+                    i64::from(follow_up.is_some()).into(),
+                    follow_up
+                        .and_then(|f| f.due)
+                        .map(Timestamp::as_millis)
+                        .into(),
+                    follow_up
+                        .and_then(|f| f.done.as_ref())
+                        .map(|d| d.at.as_millis())
+                        .into(),
+                    p.patch.as_str().into(),
+                    first_attendance.get(&i.id).copied().into(),
+                ],
+            );
+            let membership = match &i.kind {
+                InteractionKind::Role { role, start, end } => {
+                    Some(("role", role.as_str(), *start, *end))
+                }
+                InteractionKind::WorkingGroup { group, start, end } => {
+                    Some(("working-group", group.as_str(), *start, *end))
+                }
+                _ => None,
+            };
+            if let Some((kind, name, start, end)) = membership {
+                self.insert(
+                    &ROLES,
+                    [
+                        i.id.to_string().into(),
+                        id.clone().into(),
+                        kind.into(),
+                        name.into(),
+                        start.as_millis().into(),
+                        end.map(Timestamp::as_millis).into(),
+                    ],
+                );
+            }
+        }
+    }
+
+    pub(super) fn add_event(&mut self, e: &Event) {
+        self.insert(
+            &EVENTS,
+            [
+                e.id.to_string().into(),
+                e.area.as_str().into(),
+                e.patch.as_str().into(),
+                e.title.as_str().into(),
+                e.kind.as_str().into(),
+                e.starts_at.as_millis().into(),
+                e.ends_at.map(Timestamp::as_millis).into(),
+                e.place.as_deref().into(),
+                e.created_by.to_string().into(),
+            ],
+        );
+    }
+
+    pub(super) fn add_area(&mut self, a: &AreaConfig) {
+        let id = a.id.to_string();
+        self.insert(
+            &AREAS,
+            [
+                id.clone().into(),
+                a.area.as_str().into(),
+                a.name.as_str().into(),
+                i64::from(a.resident_led_threshold_percent).into(),
+            ],
+        );
+        for p in &a.patches {
+            self.insert(
+                &PATCHES,
+                [
+                    id.clone().into(),
+                    p.id.as_str().into(),
+                    p.name.as_str().into(),
+                    i64::from(p.households).into(),
+                ],
+            );
+        }
+    }
+}
+
+/// Per attendance, its `interactions.first_attendance`: 1 for the person's
+/// first attendance at anything, 0 for their first at each later event.
+/// Repeats at an event already attended (recorded twice) are left out, so
+/// they are stored as NULL and attendees are counted once.
+fn first_attendances(p: &Person) -> BTreeMap<EntryId, i64> {
+    let mut attendances: Vec<(Timestamp, EntryId, DocId)> = p
+        .interactions
+        .iter()
+        .filter_map(|i| match i.kind {
+            InteractionKind::Attendance { event } => Some((i.at, i.id, event)),
+            _ => None,
+        })
+        .collect();
+    attendances.sort_unstable();
+    let mut seen = BTreeSet::new();
+    let mut flags = BTreeMap::new();
+    for (_, id, event) in attendances {
+        if seen.insert(event) {
+            flags.insert(id, i64::from(flags.is_empty()));
+        }
+    }
+    flags
+}

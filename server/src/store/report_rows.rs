@@ -1,0 +1,399 @@
+//! The queries behind the partnership reports: SQL aggregation over the
+//! projections, each returning the few rows a report is computed from (in
+//! `crate::reports`). No query returns a name or a contact detail.
+//!
+//! **Speed.** Each reads the `people` rows and small tables (stages through
+//! a covering index, roles, events, open follow-ups, per-champion
+//! summaries), never a scan of every interaction: see BENCHMARKS.md.
+//! Filtered queries lead with the chosen people ([`Selection`]) and read
+//! per-person covering indexes (migration 0005).
+
+use sqlx::any::AnyRow;
+use sync_core::{AgeBand, DoorOutcome, EntryChannel, Timestamp};
+
+use super::Db;
+use crate::error::Result;
+
+/// The people a report counts, checked: chosen by first contact (a date
+/// range and a month), patch, entry channel and age band. Empty, it is
+/// everyone contacted (who reached the ladder's first stage).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// First contacted at or after this time (ms since the epoch).
+    pub from: Option<i64>,
+    /// First contacted before this time.
+    pub to: Option<i64>,
+    /// First contacted within this `[start, end)` (a cohort month).
+    pub within: Option<(i64, i64)>,
+    /// Only this patch.
+    pub patch: Option<String>,
+    /// Only this entry channel.
+    pub channel: Option<EntryChannel>,
+    /// Only this age band.
+    pub age_band: Option<AgeBand>,
+}
+
+#[derive(Debug, Clone)]
+enum SqlValue {
+    Int(i64),
+    Text(String),
+}
+
+/// Appends a query parameter after those bound so far; returns its
+/// placeholder (`$n`).
+fn bind(values: &mut Vec<SqlValue>, value: SqlValue) -> String {
+    values.push(value);
+    format!("${}", values.len())
+}
+
+impl Selection {
+    /// Whether nobody is left out (every person contacted counts).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Clauses for the dates on the column `time` and the patch on the
+    /// column `patch`, binding their values after those in `values`.
+    fn time_and_patch(&self, time: &str, patch: &str, values: &mut Vec<SqlValue>) -> Vec<String> {
+        let mut clauses = Vec::new();
+        let mut push = |column: &str, op: &str, value: SqlValue| {
+            let placeholder = bind(values, value);
+            clauses.push(format!("{column} {op} {placeholder}"));
+        };
+        if let Some(from) = self.from {
+            push(time, ">=", SqlValue::Int(from));
+        }
+        if let Some(to) = self.to {
+            push(time, "<", SqlValue::Int(to));
+        }
+        if let Some((start, end)) = self.within {
+            push(time, ">=", SqlValue::Int(start));
+            push(time, "<", SqlValue::Int(end));
+        }
+        if let Some(value) = &self.patch {
+            push(patch, "=", SqlValue::Text(value.clone()));
+        }
+        clauses
+    }
+
+    /// The SQL condition on `people p` and its parameters.
+    fn condition(&self) -> (String, Vec<SqlValue>) {
+        let mut values = Vec::new();
+        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
+        clauses.extend(self.time_and_patch("p.first_contact_at", "p.patch", &mut values));
+        if let Some(channel) = self.channel {
+            let placeholder = bind(&mut values, SqlValue::Text(channel.as_str().to_owned()));
+            clauses.push(format!("p.entry_channel = {placeholder}"));
+        }
+        if let Some(band) = self.age_band {
+            let placeholder = bind(&mut values, SqlValue::Text(band.as_str().to_owned()));
+            clauses.push(format!("p.age_band = {placeholder}"));
+        }
+        (clauses.join(" AND "), values)
+    }
+
+    /// For a query over a per-person table aliased `alias`: what goes
+    /// before the table in FROM, and the WHERE condition. Without filters
+    /// the table is read alone (every row belongs to someone contacted).
+    /// With filters the chosen people lead: `people p CROSS JOIN` keeps
+    /// SQLite from walking every row of the table first (PostgreSQL plans
+    /// it as any join).
+    fn people_leading(&self, alias: &str) -> (&'static str, String, Vec<SqlValue>) {
+        if self.is_empty() {
+            return ("", "1 = 1".to_owned(), Vec::new());
+        }
+        let (condition, values) = self.condition();
+        (
+            "people p CROSS JOIN",
+            format!("{alias}.person_id = p.id AND {condition}"),
+            values,
+        )
+    }
+}
+
+/// Runs a report query with the parameters bound in order.
+async fn fetch_bound<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for value in values {
+        query = match value {
+            SqlValue::Int(v) => query.bind(v),
+            SqlValue::Text(v) => query.bind(v),
+        };
+    }
+    Ok(query.fetch_all(&db.pool).await?)
+}
+
+/// People per (stage reached, whole days from the previous stage).
+pub async fn stage_gaps(db: &Db, people: &Selection) -> Result<Vec<(i64, Option<i64>, i64)>> {
+    // Stage rows exist only for people who reached the first stage, so
+    // without filters the covering index on stages answers alone.
+    let (sql, values) = if people.is_empty() {
+        (
+            "SELECT s.stage, s.days_from_previous, COUNT(*) FROM stages s \
+             GROUP BY s.stage, s.days_from_previous"
+                .to_owned(),
+            Vec::new(),
+        )
+    } else {
+        let (condition, values) = people.condition();
+        (
+            format!(
+                "SELECT s.stage, s.days_from_previous, COUNT(*) FROM people p \
+                 JOIN stages s ON s.person_id = p.id WHERE {condition} \
+                 GROUP BY s.stage, s.days_from_previous"
+            ),
+            values,
+        )
+    };
+    fetch_bound(db, sql, values).await
+}
+
+/// People per (entry channel, highest stage reached).
+pub async fn routes(db: &Db, people: &Selection) -> Result<Vec<(String, i64, i64)>> {
+    let (condition, values) = people.condition();
+    let sql = format!(
+        "SELECT p.entry_channel, p.highest_stage, COUNT(*) FROM people p \
+         WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.entry_channel, p.highest_stage"
+    );
+    fetch_bound(db, sql, values).await
+}
+
+/// People per group of (patch, age band, tenure, language, ethnicity):
+/// how many were contacted, spoken with and took part.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReachGroup {
+    /// Their patch.
+    pub patch: String,
+    /// Their age band, if known.
+    pub age_band: Option<String>,
+    /// Their tenure, if known.
+    pub tenure: Option<String>,
+    /// Their preferred language, if known.
+    pub language: Option<String>,
+    /// Their ethnic group (only with equality-monitoring consent).
+    pub ethnicity: Option<String>,
+    /// People contacted.
+    pub contacts: i64,
+    /// Of them, spoken with.
+    pub conversations: i64,
+    /// Of them, who took part.
+    pub participants: i64,
+}
+
+/// Reach per group, in one pass over the `people_reach` covering index.
+pub async fn reach_groups(db: &Db, people: &Selection) -> Result<Vec<ReachGroup>> {
+    let (condition, values) = people.condition();
+    let sql = format!(
+        "SELECT p.patch AS patch, p.age_band AS age_band, p.tenure AS tenure, \
+         p.language AS language, p.ethnicity AS ethnicity, COUNT(*) AS contacts, \
+         COUNT(p.conversation_at) AS conversations, COUNT(p.participant_at) AS participants \
+         FROM people p WHERE {condition} \
+         GROUP BY p.patch, p.age_band, p.tenure, p.language, p.ethnicity"
+    );
+    fetch_bound(db, sql, values).await
+}
+
+/// People per number of roles they hold at `now`.
+pub async fn roles_held(db: &Db, people: &Selection, now: Timestamp) -> Result<Vec<(i64, i64)>> {
+    let (condition, mut values) = people.condition();
+    let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
+    fetch_bound(
+        db,
+        format!(
+            "SELECT held, COUNT(*) FROM (SELECT r.person_id, COUNT(*) AS held FROM roles r \
+             JOIN people p ON p.id = r.person_id WHERE {condition} AND r.start_at <= {now_param} \
+             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id) h GROUP BY held"
+        ),
+        values,
+    )
+    .await
+}
+
+/// People per number of things they did (attended, volunteered, joined,
+/// held a role), for those who did anything.
+pub async fn activity(db: &Db, people: &Selection) -> Result<Vec<(i64, i64)>> {
+    let (condition, values) = people.condition();
+    // Unfiltered, the partial index people_activity answers alone. With
+    // filters, the unary plus keeps SQLite off that index (it would read
+    // every active person's row to check the filters) and on the filters'
+    // covering index, which holds the activity too.
+    let active = if people.is_empty() {
+        "p.activity > 0"
+    } else {
+        "+p.activity > 0"
+    };
+    fetch_bound(
+        db,
+        format!(
+            "SELECT p.activity, COUNT(*) FROM people p WHERE {condition} AND {active} \
+             GROUP BY p.activity"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Per event: (event id, attendees, first-time attendees).
+pub async fn attendance(db: &Db, people: &Selection) -> Result<Vec<(String, i64, i64)>> {
+    // Repeats at the same event have no first_attendance (see migration
+    // 0005), so attendees are counted without DISTINCT.
+    let (leading, condition, values) = people.people_leading("i");
+    let sql = format!(
+        "SELECT i.event_id, COUNT(*), CAST(SUM(i.first_attendance) AS BIGINT) \
+         FROM {leading} interactions i WHERE i.kind = 'attendance' \
+         AND i.first_attendance IS NOT NULL AND {condition} GROUP BY i.event_id"
+    );
+    fetch_bound(db, sql, values).await
+}
+
+/// Every event: (id, title, start).
+pub async fn events(db: &Db) -> Result<Vec<(String, String, i64)>> {
+    fetch_bound(
+        db,
+        "SELECT id, title, starts_at FROM events".to_owned(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Per (champion, patch): doors knocked and conversations.
+pub async fn doorsteps(db: &Db, people: &Selection) -> Result<Vec<(String, String, i64, i64)>> {
+    let (leading, condition, values) = people.people_leading("x");
+    // (PostgreSQL sums BIGINTs as NUMERIC: the sums are cast back.)
+    fetch_bound(
+        db,
+        format!(
+            "SELECT x.recorded_by, x.patch, CAST(SUM(x.knocks) AS BIGINT), \
+             CAST(SUM(x.conversations) AS BIGINT) \
+             FROM {leading} champion_contacts x WHERE {condition} GROUP BY x.recorded_by, x.patch"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Per (champion, patch): follow-ups owed, and of them overdue at `now`.
+pub async fn follow_ups(
+    db: &Db,
+    people: &Selection,
+    now: Timestamp,
+) -> Result<Vec<(String, String, i64, i64)>> {
+    let (leading, condition, mut values) = people.people_leading("x");
+    let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
+    fetch_bound(
+        db,
+        format!(
+            "SELECT x.recorded_by, x.patch, COUNT(*), \
+             CAST(SUM(CASE WHEN x.follow_up_due < {now_param} THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM {leading} interactions x WHERE x.follow_up_owed = 1 AND x.follow_up_done_at IS NULL \
+             AND {condition} GROUP BY x.recorded_by, x.patch"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Knocks in the period per patch: (patch, doors knocked, doors answered).
+/// The dates select knocks by when they happened; the patch, one patch.
+/// People's channel and age band do not apply to doors.
+pub async fn knocks(
+    db: &Db,
+    knocks: &Selection,
+    answered: &[DoorOutcome],
+) -> Result<Vec<(String, i64, i64)>> {
+    let mut values = Vec::new();
+    let clauses = knocks.time_and_patch("at", "patch", &mut values);
+    let answered: Vec<String> = answered
+        .iter()
+        .map(|o| format!("'{}'", o.as_str()))
+        .collect();
+    let condition = if clauses.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
+    fetch_bound(
+        db,
+        format!(
+            "SELECT patch, \
+             COUNT(DISTINCT CASE WHEN outcome <> '{}' THEN address_id END), \
+             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END) \
+             FROM door_visits WHERE {condition} GROUP BY patch ORDER BY patch",
+            DoorOutcome::NoKnocking.as_str(),
+            answered.join(", ")
+        ),
+        values,
+    )
+    .await
+}
+
+/// Doors on the list per patch.
+pub async fn doors_listed(db: &Db) -> Result<Vec<(String, i64)>> {
+    fetch_bound(
+        db,
+        "SELECT patch, COUNT(*) FROM addresses GROUP BY patch ORDER BY patch".to_owned(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// A partnership seat held.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Seat {
+    /// The person holding it.
+    pub person: String,
+    /// From (ms since the epoch).
+    pub start: i64,
+    /// Until, if it ended.
+    pub end: Option<i64>,
+    /// Their residency bases, comma-separated.
+    pub residency: String,
+}
+
+/// Every partnership seat ever held.
+pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
+    let names: Vec<String> = sync_core::Role::ALL
+        .iter()
+        .filter(|r| r.is_partnership_seat())
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect();
+    fetch_bound(
+        db,
+        format!(
+            "SELECT r.person_id AS person, r.start_at AS start, r.end_at AS \"end\", \
+             p.residency AS residency FROM roles r JOIN people p ON p.id = r.person_id \
+             WHERE r.kind = 'role' AND r.name IN ({})",
+            names.join(", ")
+        ),
+        Vec::new(),
+    )
+    .await
+}
+
+/// A working-group membership.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Membership {
+    /// The member.
+    pub person: String,
+    /// The group.
+    pub group: String,
+    /// From (ms since the epoch).
+    pub start: i64,
+    /// Until, if it ended.
+    pub end: Option<i64>,
+}
+
+/// Every working-group membership ever held.
+pub async fn memberships(db: &Db) -> Result<Vec<Membership>> {
+    fetch_bound(
+        db,
+        "SELECT person_id AS person, name AS \"group\", start_at AS start, end_at AS \"end\" \
+         FROM roles WHERE kind = 'working-group'"
+            .to_owned(),
+        Vec::new(),
+    )
+    .await
+}
