@@ -1,89 +1,94 @@
-//! UTC calendar dates from and to milliseconds since the epoch (Howard
-//! Hinnant's `days_from_civil` and `civil_from_days`), and the `YYYY-MM-DD`
-//! and `YYYY-MM-DDTHH:MM` forms that reports and dashboard forms use.
+//! UTC calendar dates from and to milliseconds since the epoch (through the
+//! `time` crate), and the `YYYY-MM-DD`, `YYYY-MM` and `YYYY-MM-DDTHH:MM`
+//! forms that reports and dashboard forms use.
 
-use sync_core::Timestamp;
+use time::macros::format_description;
+use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 use crate::error::{Error, Result};
 
-/// Milliseconds at the start of a UTC day.
-pub fn day_start(year: i64, month: i64, day: i64) -> i64 {
-    let (y, m) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) * Timestamp::DAY_MILLIS
+/// The moment `ms` milliseconds after the epoch, in UTC; moments beyond
+/// the years the calendar handles (±9999) read as its first or last.
+fn utc(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
+        .checked_add(Duration::milliseconds(ms))
+        .unwrap_or_else(|| {
+            let limit = if ms < 0 { Date::MIN } else { Date::MAX };
+            limit.midnight().assume_utc()
+        })
 }
 
-/// The UTC (year, month, day) of milliseconds since the epoch.
-pub fn civil(ms: i64) -> (i64, i64, i64) {
-    let z = ms.div_euclid(Timestamp::DAY_MILLIS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+/// Milliseconds since the epoch at the start of a UTC day.
+fn millis(date: Date) -> i64 {
+    let seconds = date.midnight().assume_utc().unix_timestamp();
+    seconds * 1000
+}
+
+/// The UTC year and month (1 to 12) of milliseconds since the epoch.
+pub fn year_month(ms: i64) -> (i64, i64) {
+    let date = utc(ms).date();
+    (i64::from(date.year()), i64::from(u8::from(date.month())))
+}
+
+/// The `[start, end)` of a `YYYY-MM` month (UTC), in milliseconds; `None`
+/// if the text is not a month from 1970 to 9999.
+pub fn month_range(text: &str) -> Option<(i64, i64)> {
+    let (year, month) = text.split_once('-')?;
+    let year: i32 = year.parse().ok()?;
+    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    if !(1970..=9999).contains(&year) {
+        return None;
+    }
+    let start = Date::from_calendar_date(year, month, 1).ok()?;
+    let next = match month {
+        Month::December => Date::from_calendar_date(year + 1, Month::January, 1),
+        _ => Date::from_calendar_date(year, month.next(), 1),
+    }
+    .ok()?;
+    Some((millis(start), millis(next)))
 }
 
 /// `YYYY-MM-DD` (UTC) of milliseconds since the epoch.
 pub fn date(ms: i64) -> String {
-    let (y, m, d) = civil(ms);
-    format!("{y:04}-{m:02}-{d:02}")
+    utc(ms)
+        .format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of milliseconds since the epoch.
 pub fn date_time(ms: i64) -> String {
-    let minutes = ms.rem_euclid(Timestamp::DAY_MILLIS) / 60_000;
-    format!("{} {:02}:{:02}", date(ms), minutes / 60, minutes % 60)
+    utc(ms)
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_default()
 }
 
 /// The start of the day `YYYY-MM-DD` (UTC); `what` names it in the error.
 pub fn parse_date(text: &str, what: &str) -> Result<i64> {
-    let bad = || Error::BadRequest(format!("{what} {text:?} is not a date (YYYY-MM-DD)"));
-    let mut parts = text.splitn(3, '-');
-    let mut next = |len: usize| {
-        parts
-            .next()
-            .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse::<i64>().ok())
-            .ok_or_else(bad)
-    };
-    let (y, m, d) = (next(4)?, next(2)?, next(2)?);
-    let ms = day_start(y, m, d);
-    // Rejects 2025-02-30 and the like: the day must come back the same.
-    if y < 1970 || civil(ms) != (y, m, d) {
-        return Err(bad());
-    }
-    Ok(ms)
+    let date = Date::parse(text, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .filter(|d| d.year() >= 1970)
+        .ok_or_else(|| Error::BadRequest(format!("{what} {text:?} is not a date (YYYY-MM-DD)")))?;
+    Ok(millis(date))
 }
 
-/// `YYYY-MM-DDTHH:MM` (a form's local date and time, taken as UTC).
+/// `YYYY-MM-DDTHH:MM` (a form's local date and time, taken as UTC); seconds
+/// after the minutes are ignored.
 pub fn parse_date_time(text: &str, what: &str) -> Result<i64> {
     let bad = || Error::BadRequest(format!("{what} {text:?} is not a date and time"));
     let (day, time) = text.split_once('T').ok_or_else(bad)?;
     let day = parse_date(day, what)?;
-    let (h, m) = time
+    let time = time
         .get(..5)
-        .and_then(|t| t.split_once(':'))
+        .and_then(|t| Time::parse(t, format_description!("[hour]:[minute]")).ok())
         .ok_or_else(bad)?;
-    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if !(0..24).contains(&h) || !(0..60).contains(&m) {
-        return Err(bad());
-    }
-    Ok(day + (h * 60 + m) * 60_000)
+    let minutes = i64::from(time.hour()) * 60 + i64::from(time.minute());
+    Ok(day + minutes * 60_000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::Timestamp;
 
     #[test]
     fn days_round_trip_and_bad_dates_are_refused() {
@@ -111,5 +116,27 @@ mod tests {
             1_735_689_600_000 + 90 * 60_000
         );
         assert!(parse_date_time("2025-01-01T25:00", "start").is_err());
+    }
+
+    #[test]
+    fn months_are_calendar_months_and_times_far_off_do_not_panic() {
+        assert_eq!(
+            month_range("1970-01"),
+            Some((0, 31 * Timestamp::DAY_MILLIS))
+        );
+        let (start, end) = month_range("2024-02").expect("a month");
+        assert_eq!((end - start) / Timestamp::DAY_MILLIS, 29);
+        assert_eq!(start, 1_706_745_600_000); // 2024-02-01T00:00:00Z
+        assert_eq!(
+            month_range("2024-12").map(|(_, end)| date(end)),
+            Some("2025-01-01".into())
+        );
+        for bad in ["2024-13", "24-1-1", "1969-12", "2024", "soon"] {
+            assert_eq!(month_range(bad), None, "{bad}");
+        }
+        assert_eq!(year_month(1_706_745_600_000), (2024, 2));
+        assert_eq!(year_month(1_706_745_600_000 - 1), (2024, 1));
+        assert_eq!(year_month(i64::MAX).0, 9999);
+        assert_eq!(year_month(i64::MIN).0, -9999);
     }
 }

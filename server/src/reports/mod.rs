@@ -60,26 +60,10 @@ pub struct Filters {
     pub format: Option<String>,
 }
 
-/// Milliseconds at the start of a UTC month.
-fn month_start(year: i64, month: i64) -> i64 {
-    crate::calendar::day_start(year, month, 1)
-}
-
 /// The `[start, end)` of a `YYYY-MM` cohort.
 fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
-    let bad = || Error::BadRequest(format!("cohort {cohort:?} is not YYYY-MM"));
-    let (year, month) = cohort.split_once('-').ok_or_else(bad)?;
-    let year: i64 = year.parse().map_err(|_| bad())?;
-    let month: i64 = month.parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(1970..=9999).contains(&year) {
-        return Err(bad());
-    }
-    let next = if month == 12 {
-        month_start(year + 1, 1)
-    } else {
-        month_start(year, month + 1)
-    };
-    Ok((month_start(year, month), next))
+    crate::calendar::month_range(cohort)
+        .ok_or_else(|| Error::BadRequest(format!("cohort {cohort:?} is not YYYY-MM")))
 }
 
 impl Filters {
@@ -338,21 +322,15 @@ fn quote(field: &str) -> String {
     }
 }
 
-/// The UTC year and month (1 to 12) of milliseconds since the epoch.
-fn year_month(ms: i64) -> (i64, i64) {
-    let (year, month, _) = crate::calendar::civil(ms);
-    (year, month)
-}
-
 /// A UTC month `YYYY-MM` from milliseconds since the epoch.
 fn month_of(ms: i64) -> String {
-    let (year, month) = year_month(ms);
+    let (year, month) = crate::calendar::year_month(ms);
     format!("{year:04}-{month:02}")
 }
 
 /// The UTC year of milliseconds since the epoch.
 fn year_of(ms: i64) -> i64 {
-    year_month(ms).0
+    crate::calendar::year_month(ms).0
 }
 
 #[cfg(test)]
@@ -374,10 +352,11 @@ mod tests {
         assert_eq!(month_of(1_706_745_600_000), "2024-02");
         assert_eq!(month_of(1_706_745_600_000 - 1), "2024-01");
         assert_eq!(year_of(0), 1970);
-        for (year, month) in [(2000, 3), (2024, 12), (1999, 1)] {
+        for month in ["2000-03", "2024-12", "1999-01"] {
+            let (start, end) = cohort_range(month).unwrap();
             assert_eq!(
-                month_of(month_start(year, month)),
-                format!("{year:04}-{month:02}")
+                (month_of(start), month_of(end - 1)),
+                (month.into(), month.into())
             );
         }
     }
