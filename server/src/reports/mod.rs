@@ -269,17 +269,20 @@ fn median_and_p90(histogram: &[(i64, u64)]) -> (Option<f64>, Option<f64>) {
     (middle, ranked(histogram, p90_rank).map(|v| v as f64))
 }
 
-/// CSV with a header row; fields are quoted as needed, and text that a
-/// spreadsheet would run as a formula is defused.
+/// CSV with a header row (the `csv` crate's writer, quoting fields only
+/// where needed), where text that a spreadsheet would run as a formula is
+/// defused.
 struct Csv {
-    out: String,
+    writer: csv::Writer<Vec<u8>>,
     below: u64,
 }
 
 impl Csv {
     fn new(suppressed_below: u64, header: &[&str]) -> Self {
         let mut csv = Self {
-            out: String::new(),
+            writer: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new()),
             below: suppressed_below,
         };
         csv.row(header.iter().map(|h| (*h).to_owned()));
@@ -287,9 +290,10 @@ impl Csv {
     }
 
     fn row(&mut self, fields: impl IntoIterator<Item = String>) {
-        let fields: Vec<String> = fields.into_iter().map(|f| quote(&f)).collect();
-        self.out.push_str(&fields.join(","));
-        self.out.push('\n');
+        let fields = fields.into_iter().map(|f| defuse(&f));
+        self.writer
+            .write_record(fields)
+            .expect("writing CSV into memory cannot fail");
     }
 
     /// A cell: the value, or `<N` when suppressed.
@@ -303,22 +307,22 @@ impl Csv {
     }
 
     fn finish(self) -> String {
-        self.out
+        let bytes = self
+            .writer
+            .into_inner()
+            .expect("flushing CSV into memory cannot fail");
+        String::from_utf8(bytes).expect("CSV written from text is text")
     }
 }
 
-fn quote(field: &str) -> String {
-    let defused = if field.starts_with(['=', '+', '@', '\t', '\r'])
+/// A field that a spreadsheet would run as a formula, with a `'` before it.
+fn defuse(field: &str) -> String {
+    if field.starts_with(['=', '+', '@', '\t', '\r'])
         || (field.starts_with('-') && field.parse::<f64>().is_err())
     {
         format!("'{field}")
     } else {
         field.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
     }
 }
 
@@ -400,6 +404,13 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
+        let quote = |field: &str| {
+            let mut csv = Csv::new(5, &["field", "next"]);
+            csv.row([field.to_owned(), "x".to_owned()]);
+            let out = csv.finish();
+            let row = out.strip_prefix("field,next\n").expect("the header first");
+            row.strip_suffix(",x\n").expect("one row").to_owned()
+        };
         assert_eq!(quote("plain"), "plain");
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(quote("say \"hi\""), r#""say ""hi""""#);
