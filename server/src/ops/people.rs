@@ -344,4 +344,47 @@ mod tests {
         assert!(!erase(DocId::new(NOW)).await.expect("erase unknown"));
         assert!(log_bytes() > 0);
     }
+
+    /// An admin erases again when a scrub gave up: the erasure's notice in
+    /// the feed must stay for the phones that have not read it yet.
+    #[tokio::test]
+    async fn erasing_twice_keeps_the_erasure_in_the_feed() {
+        use crate::store::feed::{self, FeedEntry};
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let db = crate::store::migrated_test_sqlite(&dir).await;
+        let push = new_person_push(&mut test_phone(NOW), "Erased twice");
+        let id = push.doc;
+        crate::sync::merge_all(
+            &db,
+            Arc::from([push]),
+            &Scope::Admin,
+            NOW,
+            crate::sync::nothing_more,
+        )
+        .await
+        .expect("merge");
+        assert!(
+            erase(&db, Actor::CommandLine, id, NOW)
+                .await
+                .expect("erase")
+        );
+        assert!(
+            !erase(&db, Actor::CommandLine, id, NOW)
+                .await
+                .expect("erase again")
+        );
+        let mut conn = db.pool.acquire().await.expect("connection");
+        let end = feed::end(&mut conn).await.expect("the feed's end");
+        let rows = feed::scan(&mut conn, 0, end, &Scope::Admin, &[], 100)
+            .await
+            .expect("the feed");
+        let erasures: Vec<DocId> = rows
+            .into_iter()
+            .filter_map(|row| match row.entry() {
+                Ok(FeedEntry::Erasure(erased)) => Some(erased),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(erasures, vec![id]);
+    }
 }

@@ -442,8 +442,10 @@ async fn insert_feed(tx: &mut AnyConnection, written: &[(&ToWrite<'_>, u64)]) ->
     Ok(())
 }
 
-/// Deletes a document, its feed entries and every projection row derived
-/// from it (erasure, or a merge). Returns whether it was held.
+/// Deletes a document, its feed entries that hold its changes and every
+/// projection row derived from it (erasure, or a merge). Returns whether
+/// it was held. Entries with no changes (an erasure, a redirect) hold only
+/// the id and stay: a device that has not read them yet must still be told.
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
     let held = sqlx::query("DELETE FROM documents WHERE id = $1")
         .bind(id.to_string())
@@ -451,7 +453,7 @@ pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<bool> {
         .await?
         .rows_affected()
         > 0;
-    sqlx::query("DELETE FROM feed WHERE doc_id = $1")
+    sqlx::query("DELETE FROM feed WHERE doc_id = $1 AND changes IS NOT NULL")
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
