@@ -1,11 +1,19 @@
-//! Helpers for the end-to-end tests in `tests/tests`: a fleet of simulated
-//! phones, each with its own file store and scope, around one hub; and (in
-//! [`server`]) test databases, real servers on 127.0.0.1 and phones that
-//! sync with them over HTTP; and (in [`load`]) the load generator behind
-//! `outreach-load` and the crash test.
+//! Helpers for the end-to-end tests in `tests/tests` (one binary, a module
+//! per scenario): the shared test clock ([`START`]); the sync algorithm's
+//! implementations behind one trait ([`hubs`]) and a fleet of simulated
+//! phones around one of them ([`Fleet`]); test databases, real servers on
+//! 127.0.0.1 and phones that sync with them over HTTP ([`server`]); and
+//! the load generator behind `outreach-load` and the crash test ([`load`]).
 
+pub mod hubs;
 pub mod load;
 pub mod server;
+
+/// When tests start, unless they need a date of their own: 2026-09-10.
+pub const START: Timestamp = Timestamp::from_millis(1_789_000_000_000);
+
+/// An hour, in milliseconds.
+pub const HOUR: i64 = 3_600_000;
 
 /// Runs each named test function (taking a [`server::TestDb`]) once per
 /// database: as `sqlite::NAME`, and as `postgres::NAME` when PostgreSQL is
@@ -36,21 +44,31 @@ macro_rules! on_every_database {
 
 use std::collections::BTreeSet;
 
-use sync_core::{
-    DeviceId, FileStore, ManualClock, MemoryHub, Replica, Scope, SyncOutcome, Timestamp,
-};
+use sync_core::{DeviceId, FileStore, ManualClock, Replica, Scope, SyncOutcome, Timestamp};
 use tempfile::TempDir;
+
+use crate::hubs::Hub;
+
+/// A champion's scope for these patches.
+pub fn champion(patches: &[&str]) -> Scope {
+    Scope::Champion {
+        patches: patches
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect::<BTreeSet<_>>(),
+    }
+}
 
 /// A phone: a replica on a file store in its own temporary directory.
 pub type Phone = Replica<FileStore, ManualClock>;
 
-/// Phones and the hub they sync with, sharing one clock.
+/// Phones and the hub they sync with, sharing the hub's clock.
 #[derive(Debug)]
-pub struct Fleet {
+pub struct Fleet<H: Hub> {
     /// The shared clock (advance it to move time on).
     pub clock: ManualClock,
     /// The hub.
-    pub hub: MemoryHub,
+    pub hub: H,
     phones: Vec<Slot>,
 }
 
@@ -58,6 +76,7 @@ pub struct Fleet {
 struct Slot {
     /// `None` only while the phone restarts.
     phone: Option<Phone>,
+    device: DeviceId,
     scope: Scope,
     dir: TempDir,
 }
@@ -68,21 +87,21 @@ impl Slot {
     }
 }
 
-impl Fleet {
-    /// A fleet with no phones yet, its clock at `start`.
-    pub fn new(start: Timestamp) -> Self {
+impl<H: Hub> Fleet<H> {
+    /// A fleet with no phones yet around `hub`.
+    pub fn new(hub: H) -> Self {
         Self {
-            clock: ManualClock::new(start),
-            hub: MemoryHub::new(),
+            clock: hub.clock().clone(),
+            hub,
             phones: Vec::new(),
         }
     }
 
-    /// Adds a phone with `scope` (a youth worker's scope is made for the
-    /// new device) and returns its index.
+    /// Adds a phone registered with `scope` (a youth worker's scope is
+    /// made for the new device) and returns its index.
     pub fn add_phone(&mut self, scope: Scope) -> usize {
+        let device = self.hub.register(&scope);
         let dir = tempfile::tempdir().expect("temporary directory");
-        let device = DeviceId::new(self.clock.now());
         let store = FileStore::open(dir.path()).expect("file store");
         let phone = Replica::open(store, device, self.clock.clone()).expect("replica");
         let scope = match scope {
@@ -91,20 +110,11 @@ impl Fleet {
         };
         self.phones.push(Slot {
             phone: Some(phone),
+            device,
             scope,
             dir,
         });
         self.phones.len() - 1
-    }
-
-    /// A champion's scope for these patches.
-    pub fn champion(patches: &[&str]) -> Scope {
-        Scope::Champion {
-            patches: patches
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect::<BTreeSet<_>>(),
-        }
     }
 
     /// The phone at `index`.
@@ -121,19 +131,18 @@ impl Fleet {
     /// app was killed.
     pub fn restart(&mut self, index: usize) {
         let slot = &mut self.phones[index];
-        let device = slot.phone().device();
         // Closing releases the store's lock, as the process exiting would.
         drop(slot.phone.take());
         let store = FileStore::open(slot.dir.path()).expect("reopen store");
         slot.phone =
-            Some(Replica::open(store, device, self.clock.clone()).expect("reopen replica"));
+            Some(Replica::open(store, slot.device, self.clock.clone()).expect("reopen replica"));
     }
 
     /// Syncs the phone at `index` until it has nothing more to exchange.
     pub fn sync(&mut self, index: usize) -> SyncOutcome {
         let slot = &mut self.phones[index];
         let phone = slot.phone.as_mut().expect("phone is open");
-        let outcome = self.hub.sync(&slot.scope, phone).expect("sync");
+        let outcome = self.hub.sync(slot.device, phone);
         assert!(!outcome.more, "sync did not settle: {outcome:?}");
         outcome
     }

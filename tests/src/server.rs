@@ -155,6 +155,11 @@ impl TestServer {
         }
     }
 
+    /// Every byte its database holds (see [`database_bytes`]).
+    pub fn database_bytes(&self, test_db: &TestDb) -> Vec<u8> {
+        database_bytes(self.runtime.as_ref().expect("running"), &self.db, test_db)
+    }
+
     /// Runs async code (against the server's database) on its runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.as_ref().expect("running").block_on(future)
@@ -211,6 +216,45 @@ impl Drop for TestServer {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
     }
+}
+
+/// Every byte of the database's files (SQLite) or of every row (PostgreSQL,
+/// whose files a test cannot reach; an erasure rewrites its tables), to
+/// check that erased data is gone.
+pub fn database_bytes(runtime: &tokio::runtime::Runtime, db: &Db, test_db: &TestDb) -> Vec<u8> {
+    if let Some(path) = test_db.url.strip_prefix("sqlite://") {
+        let mut out = Vec::new();
+        for suffix in ["", "-wal", "-journal"] {
+            if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
+                out.extend(bytes);
+            }
+        }
+        return out;
+    }
+    runtime.block_on(async {
+        let mut out = Vec::new();
+        for table in ["documents", "feed", "people", "interactions", "stages", "roles", "events", "erased"] {
+            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(t.* AS TEXT) FROM {table} t"
+            )))
+            .fetch_all(&db.pool)
+            .await
+            .expect("dump");
+            for (row,) in rows {
+                out.extend(row.into_bytes());
+            }
+        }
+        let blobs: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT bytes FROM documents UNION ALL SELECT changes FROM feed WHERE changes IS NOT NULL",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .expect("blobs");
+        for (blob,) in blobs {
+            out.extend(blob);
+        }
+        out
+    })
 }
 
 fn agent() -> ureq::Agent {

@@ -11,7 +11,8 @@ use sync_core::{
     EntryChannel, EventKind, InteractionKind, LawfulBasis, NewConsent, NewEvent, NewPerson,
     PatchConfig, Record, Scope, Timestamp,
 };
-use tests::Fleet;
+use tests::hubs::Hub;
+use tests::{Fleet, champion};
 
 const AREA: &str = "north-estate";
 const PATCHES: [&str; 3] = ["birch-close", "elm-road", "oak-lane"];
@@ -27,14 +28,13 @@ fn consent(purpose: ConsentPurpose, given_by: ConsentGiver) -> NewConsent {
     }
 }
 
-#[test]
-fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope() {
-    let mut fleet = Fleet::new(Timestamp::from_millis(1_789_000_000_000));
+fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope(hub: impl Hub) {
+    let mut fleet = Fleet::new(hub);
     let worker = fleet.add_phone(Scope::Admin);
     let champions = [
-        fleet.add_phone(Fleet::champion(&["elm-road", "oak-lane"])),
-        fleet.add_phone(Fleet::champion(&["oak-lane"])),
-        fleet.add_phone(Fleet::champion(&["birch-close"])),
+        fleet.add_phone(champion(&["elm-road", "oak-lane"])),
+        fleet.add_phone(champion(&["oak-lane"])),
+        fleet.add_phone(champion(&["birch-close"])),
     ];
     let youth = fleet.add_phone(Scope::YouthWorker {
         device: sync_core::DeviceId::new(Timestamp::from_millis(0)),
@@ -65,9 +65,7 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope() {
     let mut created: Vec<DocId> = vec![shared];
     let mut conversations = 0;
     for day in 0..5i64 {
-        fleet
-            .clock
-            .set(Timestamp::from_millis(1_789_000_000_000).plus_days(day + 1));
+        fleet.clock.set(tests::START.plus_days(day + 1));
         for (n, &champion) in champions.iter().enumerate() {
             let patches: Vec<String> = match fleet.scope(champion) {
                 Scope::Champion { patches } => patches.iter().cloned().collect(),
@@ -181,9 +179,10 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope() {
     );
 
     let records = fleet.hub.records();
+    let by_id: std::collections::BTreeMap<DocId, &Record> =
+        records.iter().map(|r| (r.id(), r)).collect();
     for index in 0..fleet.len() {
         let scope = fleet.scope(index).clone();
-        let hub = fleet.hub.clone();
         let phone = fleet.phone(index);
         assert_eq!(phone.pending_changes(), 0);
         let held: BTreeSet<DocId> = phone.document_ids().unwrap().into_iter().collect();
@@ -194,7 +193,7 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope() {
             .collect();
         assert_eq!(held, expected, "phone {index} holds exactly its scope");
         for id in held {
-            assert_eq!(Some(phone.record(id).unwrap()), hub.record(id));
+            assert_eq!(Some(&phone.record(id).unwrap()), by_id.get(&id).copied());
         }
     }
     // A champion never holds another patch's people.
@@ -205,3 +204,5 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope() {
             .all(|r| matches!(r.patch(), None | Some("birch-close")))
     );
 }
+
+tests::on_every_hub!(a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope);

@@ -16,7 +16,7 @@ const ROUNDS: usize = 10;
 fn register(database_url: &str, base: &str) -> HttpPhone {
     let registered = register_with_cli_invite(database_url, base, "admin", "phone");
     let device: DeviceId = registered.device_id.parse().expect("device id");
-    let clock = ManualClock::new(sync_core::Timestamp::from_millis(1_789_000_000_000));
+    let clock = ManualClock::new(tests::START);
     HttpPhone {
         replica: Replica::open(MemoryStore::new(), device, clock).expect("replica"),
         token: registered.token,

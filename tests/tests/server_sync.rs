@@ -9,11 +9,11 @@ use server::ops::Role;
 use server::store::Db;
 use sync_core::{
     DocId, DoorOutcome, Doorstep, EntryChannel, NewPerson, PushOutcome, Record, RejectionCode,
-    Scope, SyncRequest, Timestamp, read_record,
+    Scope, SyncRequest, read_record,
 };
 use tests::server::{HttpPhone, TestDb, TestServer, decode_response, post_sync};
 
-const START: Timestamp = Timestamp::from_millis(1_789_000_000_000);
+use tests::START;
 const AREA: &str = "north-estate";
 
 fn person(patch: &str) -> NewPerson {
@@ -499,44 +499,6 @@ fn changing_the_ladder_re_derives_every_stage(db: TestDb) {
     assert_eq!(keys(&server), vec![("met".to_owned(), 1)]);
 }
 
-/// Every byte of the database's files (SQLite) or of every row (PostgreSQL,
-/// whose files this test cannot reach; `erase` rewrites its tables).
-fn database_bytes(server: &TestServer, db: &TestDb) -> Vec<u8> {
-    if let Some(path) = db.url.strip_prefix("sqlite://") {
-        let mut out = Vec::new();
-        for suffix in ["", "-wal", "-journal"] {
-            if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
-                out.extend(bytes);
-            }
-        }
-        return out;
-    }
-    server.block_on(async {
-        let mut out = Vec::new();
-        for table in ["documents", "feed", "people", "interactions", "stages", "roles", "events", "erased"] {
-            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT CAST(t.* AS TEXT) FROM {table} t"
-            )))
-            .fetch_all(&server.db.pool)
-            .await
-            .expect("dump");
-            for (row,) in rows {
-                out.extend(row.into_bytes());
-            }
-        }
-        let blobs: Vec<(Vec<u8>,)> = sqlx::query_as(
-            "SELECT bytes FROM documents UNION ALL SELECT changes FROM feed WHERE changes IS NOT NULL",
-        )
-        .fetch_all(&server.db.pool)
-        .await
-        .expect("blobs");
-        for (blob,) in blobs {
-            out.extend(blob);
-        }
-        out
-    })
-}
-
 /// Every byte of every file under `dir`.
 fn files_under(dir: &std::path::Path) -> Vec<u8> {
     let mut out = Vec::new();
@@ -589,7 +551,7 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     b.replica
         .edit_person(id, |p| p.set_phone(Some("07700 900999")))
         .unwrap();
-    assert!(contains(&database_bytes(&server, &db), NAME));
+    assert!(contains(&server.database_bytes(&db), NAME));
     // Subject access: everything held, as JSON.
     let (status, export) = tests::server::get(
         &format!("{}/v1/admin/records/{id}/export", server.base),
@@ -608,10 +570,10 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     );
     assert_eq!(status, 204);
     assert!(
-        !contains(&database_bytes(&server, &db), NAME),
+        !contains(&server.database_bytes(&db), NAME),
         "the name is still in the database"
     );
-    assert!(!contains(&database_bytes(&server, &db), "07700 900999"));
+    assert!(!contains(&server.database_bytes(&db), "07700 900999"));
 
     let outcome = a.sync(&server.base);
     assert_eq!(outcome.erased, 1);
@@ -633,7 +595,7 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     let records = server_records(&server);
     assert!(!records.contains_key(&id));
     assert!(records.contains_key(&kept));
-    assert!(!contains(&database_bytes(&server, &db), NAME));
+    assert!(!contains(&server.database_bytes(&db), NAME));
     let (_, export) = tests::server::get(
         &format!("{}/v1/admin/records/{id}/export", server.base),
         &admin.token,
@@ -746,7 +708,7 @@ fn retention_anonymises_people_past_their_period(db: TestDb) {
         stages_before,
         "stage dates are kept"
     );
-    assert!(!contains(&database_bytes(&server, &db), "Nocon Person"));
+    assert!(!contains(&server.database_bytes(&db), "Nocon Person"));
 
     // Three years without activity: the consenting person goes too; a
     // second run finds nothing more to do.
@@ -840,7 +802,7 @@ fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
     );
     let new: DocId = created.id.parse().unwrap();
     assert!(
-        !contains(&database_bytes(&server, &db), "Objecting Resident"),
+        !contains(&server.database_bytes(&db), "Objecting Resident"),
         "right after suppressing"
     );
     let outcome = champion.sync(&server.base);
@@ -853,11 +815,8 @@ fn a_suppressed_person_becomes_a_do_not_contact_entry(db: TestDb) {
     assert_eq!((entry.name.clone(), entry.phone.clone()), (None, None));
     assert!(entry.interactions.is_empty() && entry.consents.is_empty());
     assert_eq!(entry.patch, "elm-road");
-    assert!(!contains(
-        &database_bytes(&server, &db),
-        "Objecting Resident"
-    ));
-    assert!(!contains(&database_bytes(&server, &db), "07700 900321"));
+    assert!(!contains(&server.database_bytes(&db), "Objecting Resident"));
+    assert!(!contains(&server.database_bytes(&db), "07700 900321"));
 }
 
 /// One request holding a new record, a changed one, the same push twice and
@@ -1141,7 +1100,29 @@ fn postgres_a_record_sent_while_its_erasure_commits_stays_erased() {
     });
     let base = server.base.clone();
     let pushing = std::thread::spawn(move || phone.round_trip(&base).1);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The push reaches the erasure's lock and waits there (PostgreSQL
+    // lists a lock not granted) rather than finishing first.
+    let waiting = || {
+        server.block_on(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND NOT granted",
+            )
+            .fetch_one(&server.db.pool),
+        )
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while waiting().expect("pg_locks") == 0 {
+        assert!(
+            !pushing.is_finished(),
+            "the push did not wait for the erasure"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the push never reached the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(!pushing.is_finished(), "the push waits for the erasure");
     server.block_on(erasure.commit()).expect("commit");
     let response = decode_response(&pushing.join().expect("the phone"));

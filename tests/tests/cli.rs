@@ -3,7 +3,7 @@
 use std::process::{Command, Output};
 
 fn outreach(database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_outreach"))
+    Command::new(tests::server::outreach_binary())
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")

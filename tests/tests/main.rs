@@ -1,0 +1,13 @@
+//! The end-to-end tests, in one binary (each test binary links the server,
+//! sqlx and automerge: one link instead of nine), a module per scenario.
+//! Helpers are in the `tests` library (`tests/src`).
+
+mod cli;
+mod conformance;
+mod crash;
+mod dashboard;
+mod doors;
+mod outreach_week;
+mod processes;
+mod reports;
+mod server_sync;
