@@ -8,13 +8,11 @@
 //! the call returns. Bad input comes back as an [`OutreachError`], never as a
 //! panic.
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sync_core::{
-    ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DocId, EntryChannel, EntryId, FileStore,
-    InteractionKind, LawfulBasis, Location, NewAddress, NewConsent, NewEvent, NewPerson, Person,
-    Replica, SystemClock, Timestamp,
+    DeviceId, DocId, EntryId, FileStore, InteractionKind, Location, NewAddress, NewEvent, Replica,
+    SystemClock, Timestamp,
 };
 
 mod types;
@@ -112,6 +110,13 @@ fn timestamp(millis: i64) -> Timestamp {
     Timestamp::from_millis(millis)
 }
 
+/// An optional id: absent, empty or blank all mean none.
+fn parse_optional_id<T: std::str::FromStr>(what: &str, text: Option<&str>) -> Result<Option<T>> {
+    text.filter(|id| !id.trim().is_empty())
+        .map(|id| parse_id(what, id))
+        .transpose()
+}
+
 /// Sends sync requests to the server: implemented by the app (OkHttp,
 /// URLSession, ...). `post_sync` POSTs the bytes to `/v1/sync` with the
 /// device's bearer token and returns the response body; any failure is an
@@ -145,50 +150,6 @@ impl OutreachStore {
     }
 }
 
-/// A consent given now, under the lawful basis the area configured for
-/// its purpose (consent until the area says otherwise).
-fn consent(
-    replica: &Replica<FileStore, SystemClock>,
-    purpose: ConsentPurpose,
-    method: ConsentMethod,
-    given_by: ConsentGiver,
-    wording: &str,
-) -> Result<NewConsent> {
-    let lawful_basis = replica
-        .area()?
-        .map_or(LawfulBasis::Consent, |area| area.lawful_basis(purpose));
-    Ok(NewConsent {
-        purpose,
-        granted: true,
-        lawful_basis,
-        wording_version: wording.to_owned(),
-        method,
-        given_by,
-    })
-}
-
-fn fill_profile(
-    p: &mut sync_core::PersonEditor<'_>,
-    name: Option<&str>,
-    phone: Option<&str>,
-    email: Option<&str>,
-    age: Option<AgeGroup>,
-) -> sync_core::Result<()> {
-    if let Some(name) = name {
-        p.set_name(Some(name))?;
-    }
-    if let Some(phone) = phone {
-        p.set_phone(Some(phone))?;
-    }
-    if let Some(email) = email {
-        p.set_email(Some(email))?;
-    }
-    if let Some(age) = age {
-        p.set_age_band(Some(age.into()))?;
-    }
-    Ok(())
-}
-
 #[uniffi::export]
 impl OutreachStore {
     /// Opens (or creates) the store in `directory` for the device
@@ -208,65 +169,8 @@ impl OutreachStore {
     /// person when `person_id` is empty, else with that person, whose
     /// details given here are updated (absent ones are left as they are).
     pub fn log_conversation(&self, conversation: Conversation) -> Result<ConversationLogged> {
-        let mut replica = self.replica()?;
-        let c = conversation;
-        let doorstep = c.doorstep();
-        let contact = consent(
-            &replica,
-            ConsentPurpose::ContactAgain,
-            ConsentMethod::Doorstep,
-            ConsentGiver::Subject,
-            &c.consent_wording_version,
-        )?;
-        let fill = |p: &mut sync_core::PersonEditor<'_>| -> sync_core::Result<EntryId> {
-            fill_profile(
-                p,
-                c.name.as_deref(),
-                c.phone.as_deref(),
-                c.email.as_deref(),
-                c.age_band,
-            )?;
-            for topic in &c.topics {
-                p.set_interest(topic, true)?;
-            }
-            if c.consent_to_contact {
-                p.record_consent(contact.clone())?;
-            }
-            p.log_doorstep(doorstep.clone())
-        };
-        let address: Option<DocId> = c
-            .address_id
-            .as_deref()
-            .filter(|id| !id.trim().is_empty())
-            .map(|id| parse_id("address id", id))
-            .transpose()?;
-        let fill = |p: &mut sync_core::PersonEditor<'_>| -> sync_core::Result<EntryId> {
-            if address.is_some() {
-                p.set_household(address)?;
-            }
-            fill(p)
-        };
-        let (person, entry) = match c.person_id.as_deref().filter(|id| !id.trim().is_empty()) {
-            Some(id) => {
-                let person: DocId = parse_id("person id", id)?;
-                if person_patch(&replica, person)? != c.patch {
-                    replica.edit_person(person, |p| p.move_to_patch(&c.patch))?;
-                }
-                (person, replica.edit_person(person, fill)?)
-            }
-            None => {
-                let mut entry = None;
-                let new = NewPerson::new(&c.area, &c.patch, EntryChannel::Doorstep);
-                let person = replica.create_person(&new, |p| {
-                    entry = Some(fill(p)?);
-                    Ok(())
-                })?;
-                (person, entry.expect("set by the closure that succeeded"))
-            }
-        };
-        if let Some(address) = address {
-            replica.record_visit(address, c.outcome.into())?;
-        }
+        let new = conversation.into_core()?;
+        let (person, entry) = self.replica()?.log_conversation(&new)?;
         Ok(ConversationLogged {
             person_id: person.to_string(),
             entry_id: entry.to_string(),
@@ -326,34 +230,8 @@ impl OutreachStore {
     /// Signs a new person up to an event (with their consent to events, or
     /// a guardian's: an under-13 needs a guardian's). Returns their id.
     pub fn sign_up(&self, sign_up: SignUp) -> Result<String> {
-        let event: DocId = parse_id("event id", &sign_up.event_id)?;
-        let mut replica = self.replica()?;
-        let events_consent = consent(
-            &replica,
-            ConsentPurpose::Events,
-            ConsentMethod::Event,
-            sign_up.consent_by.into(),
-            &sign_up.consent_wording_version,
-        )?;
-        let new = NewPerson::new(&sign_up.area, &sign_up.patch, EntryChannel::Event);
-        let person = replica.create_person(&new, |p| {
-            fill_profile(
-                p,
-                sign_up.name.as_deref(),
-                sign_up.phone.as_deref(),
-                sign_up.email.as_deref(),
-                sign_up.age_band,
-            )?;
-            if sign_up.consent_given {
-                p.record_consent(events_consent)?;
-            }
-            p.record(InteractionKind::EventSignUp { event })?;
-            if sign_up.attended {
-                p.record(InteractionKind::Attendance { event })?;
-            }
-            Ok(())
-        })?;
-        Ok(person.to_string())
+        let new = sign_up.into_core()?;
+        Ok(self.replica()?.sign_up(&new)?.to_string())
     }
 
     /// Creates an event (a youth session, a fun day, ...). Returns its id.
@@ -459,14 +337,13 @@ impl OutreachStore {
     ) -> Result<String> {
         let person: DocId = parse_id("person id", &person_id)?;
         let mut replica = self.replica()?;
-        let mut new = consent(
-            &replica,
+        let new = replica.new_consent(
             purpose.into(),
+            granted,
             how.into(),
             by.into(),
             &wording_version,
         )?;
-        new.granted = granted;
         Ok(replica
             .edit_person(person, |p| p.record_consent(new))?
             .to_string())
@@ -491,41 +368,15 @@ impl OutreachStore {
     /// The people on this device (those in its patches), by name; with a
     /// `search`, those whose name or patch contains it (any case).
     pub fn people(&self, search: Option<String>) -> Result<Vec<PersonSummary>> {
-        let needle = search
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        let mut people: Vec<PersonSummary> = self
-            .replica()?
-            .people()?
-            .iter()
-            .filter(|p| match &needle {
-                None => true,
-                Some(n) => {
-                    p.name
-                        .as_deref()
-                        .is_some_and(|name| name.to_lowercase().contains(n))
-                        || p.patch.contains(n.as_str())
-                }
-            })
-            .map(PersonSummary::from)
-            .collect();
-        people.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-        Ok(people)
+        let search = search.unwrap_or_default();
+        Ok(summaries(&self.replica()?.search_people(&search)?))
     }
 
     /// The people a street champion may knock on in `patch` (or in all
     /// their patches): never under-18s, never anyone who asked not to be
     /// contacted; by patch, then name.
     pub fn door_list(&self, patch: Option<String>) -> Result<Vec<PersonSummary>> {
-        let mut doors: Vec<PersonSummary> = self
-            .replica()?
-            .people()?
-            .iter()
-            .filter(|p| p.on_door_list() && patch.as_ref().is_none_or(|patch| &p.patch == patch))
-            .map(PersonSummary::from)
-            .collect();
-        doors.sort_by(|a, b| (&a.patch, &a.name, &a.id).cmp(&(&b.patch, &b.name, &b.id)));
-        Ok(doors)
+        Ok(summaries(&self.replica()?.door_list(patch.as_deref())?))
     }
 
     /// One person.
@@ -536,33 +387,22 @@ impl OutreachStore {
 
     /// Follow-ups promised and not yet done, soonest due first.
     pub fn follow_ups_owed(&self) -> Result<Vec<FollowUpOwed>> {
-        let mut owed = Vec::new();
-        for person in self.replica()?.people()? {
-            for (interaction, follow_up) in person.follow_ups_owed() {
-                owed.push(FollowUpOwed {
-                    person_id: person.id.to_string(),
-                    entry_id: interaction.id.to_string(),
-                    name: person.name.clone(),
-                    what: follow_up.what.clone(),
-                    promised_at_ms: interaction.at.as_millis(),
-                    due_ms: follow_up.due.map(Timestamp::as_millis),
-                });
-            }
-        }
-        owed.sort_by_key(|f| (f.due_ms.unwrap_or(i64::MAX), f.promised_at_ms));
-        Ok(owed)
+        Ok(self
+            .replica()?
+            .follow_ups_owed()?
+            .into_iter()
+            .map(FollowUpOwed::from)
+            .collect())
     }
 
     /// The events on this device, soonest first.
     pub fn events(&self) -> Result<Vec<EventSummary>> {
-        let mut events: Vec<EventSummary> = self
+        Ok(self
             .replica()?
             .events()?
             .iter()
             .map(EventSummary::from)
-            .collect();
-        events.sort_by_key(|e| e.starts_at_ms);
-        Ok(events)
+            .collect())
     }
 
     /// How many records have changes the server has not accepted yet.
@@ -622,18 +462,8 @@ impl OutreachStore {
     }
 }
 
-fn person_patch(replica: &Replica<FileStore, SystemClock>, id: DocId) -> Result<String> {
-    Ok(replica.person(id)?.patch)
-}
-
-/// The interests a person has (for summaries).
-fn interests(p: &Person) -> Vec<String> {
-    p.interests
-        .iter()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+fn summaries(people: &[sync_core::Person]) -> Vec<PersonSummary> {
+    people.iter().map(PersonSummary::from).collect()
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DoorOutcome, Doorstep, Event, EventKind,
-    InteractionKind, Person, Role, SyncOutcome,
+    NewConversation, NewSignUp, OwedFollowUp, Person, PersonDetails, Role, SyncOutcome,
 };
+
+use crate::{OutreachError, parse_id, parse_optional_id};
 
 /// What happened at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -204,7 +206,27 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    pub(crate) fn doorstep(&self) -> Doorstep {
+    pub(crate) fn into_core(self) -> Result<NewConversation, OutreachError> {
+        Ok(NewConversation {
+            // Address before person: with both ids bad, the error names the
+            // address, as it always has.
+            address: parse_optional_id("address id", self.address_id.as_deref())?,
+            person: parse_optional_id("person id", self.person_id.as_deref())?,
+            doorstep: self.doorstep(),
+            details: PersonDetails {
+                name: self.name,
+                phone: self.phone,
+                email: self.email,
+                age_band: self.age_band.map(Into::into),
+            },
+            area: self.area,
+            patch: self.patch,
+            consent_to_contact: self.consent_to_contact,
+            consent_wording_version: self.consent_wording_version,
+        })
+    }
+
+    fn doorstep(&self) -> Doorstep {
         let mut d = Doorstep::new(self.outcome.into());
         for topic in &self.topics {
             d = d.topic(topic);
@@ -258,6 +280,26 @@ pub struct SignUp {
     pub attended: bool,
 }
 
+impl SignUp {
+    pub(crate) fn into_core(self) -> Result<NewSignUp, OutreachError> {
+        Ok(NewSignUp {
+            event: parse_id("event id", &self.event_id)?,
+            area: self.area,
+            patch: self.patch,
+            details: PersonDetails {
+                name: self.name,
+                phone: self.phone,
+                email: self.email,
+                age_band: self.age_band.map(Into::into),
+            },
+            consent_given: self.consent_given,
+            consent_by: self.consent_by.into(),
+            consent_wording_version: self.consent_wording_version,
+            attended: self.attended,
+        })
+    }
+}
+
 /// An event to create.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct EventInput {
@@ -304,26 +346,17 @@ pub struct PersonSummary {
 
 impl From<&Person> for PersonSummary {
     fn from(p: &Person) -> Self {
-        let last_outcome = p
-            .interactions
-            .iter()
-            .filter_map(|i| match &i.kind {
-                InteractionKind::Doorstep(d) => Some((i.at, d.outcome)),
-                _ => None,
-            })
-            .max_by_key(|(at, _)| *at)
-            .map(|(_, o)| o.into());
         Self {
             id: p.id.to_string(),
             name: p.name.clone(),
             patch: p.patch.clone(),
             age_band: p.age_band.map(Into::into),
-            under_18: p.age_band.is_some_and(AgeBand::is_under_18),
+            under_18: p.is_under_18(),
             do_not_contact: p.do_not_contact,
-            interests: crate::interests(p),
+            interests: p.interests.iter().cloned().collect(),
             interactions: p.interactions.len() as u32,
-            last_outcome,
-            last_contact_ms: p.interactions.iter().map(|i| i.at.as_millis()).max(),
+            last_outcome: p.last_door_outcome().map(Into::into),
+            last_contact_ms: p.last_contact().map(sync_core::Timestamp::as_millis),
         }
     }
 }
@@ -343,6 +376,19 @@ pub struct FollowUpOwed {
     pub promised_at_ms: i64,
     /// When by.
     pub due_ms: Option<i64>,
+}
+
+impl From<OwedFollowUp> for FollowUpOwed {
+    fn from(f: OwedFollowUp) -> Self {
+        Self {
+            person_id: f.person.to_string(),
+            entry_id: f.entry.to_string(),
+            name: f.name,
+            what: f.what,
+            promised_at_ms: f.promised_at.as_millis(),
+            due_ms: f.due.map(sync_core::Timestamp::as_millis),
+        }
+    }
 }
 
 /// An event, as a list shows it.

@@ -14,7 +14,7 @@ pub use area::{AreaConfig, PatchConfig, ResidentDefinition};
 pub use event::{Event, NewEvent};
 pub use person::{
     ConsentRecord, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind, NewConsent,
-    NewPerson, Person,
+    NewConversation, NewPerson, NewSignUp, OwedFollowUp, Person, PersonDetails,
 };
 
 use crate::ids::{DeviceId, DocId};

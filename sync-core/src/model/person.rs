@@ -67,7 +67,29 @@ impl Person {
     /// contacted, and never for under-18s (young people are reached through
     /// youth workers, not by knocking).
     pub fn on_door_list(&self) -> bool {
-        !self.do_not_contact && !self.age_band.is_some_and(AgeBand::is_under_18)
+        !self.do_not_contact && !self.is_under_18()
+    }
+
+    /// Whether their age band is under 18.
+    pub fn is_under_18(&self) -> bool {
+        self.age_band.is_some_and(AgeBand::is_under_18)
+    }
+
+    /// What happened at the latest doorstep conversation or knock.
+    pub fn last_door_outcome(&self) -> Option<DoorOutcome> {
+        self.interactions
+            .iter()
+            .filter_map(|i| match &i.kind {
+                InteractionKind::Doorstep(d) => Some((i.at, d.outcome)),
+                _ => None,
+            })
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, outcome)| outcome)
+    }
+
+    /// When anything last happened with them.
+    pub fn last_contact(&self) -> Option<Timestamp> {
+        self.interactions.iter().map(|i| i.at).max()
     }
 
     /// Whether a consent for the purpose is in force.
@@ -125,6 +147,66 @@ impl NewPerson {
             entry_channel,
         }
     }
+}
+
+/// Details a person gave about themselves. A field left `None` is left as
+/// it is on their record, not cleared: a champion only asks what the
+/// moment allows, and a second conversation must not erase the first's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonDetails {
+    /// Their name.
+    pub name: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+    /// Their email address.
+    pub email: Option<String>,
+    /// Their age band.
+    pub age_band: Option<AgeBand>,
+}
+
+/// A doorstep conversation (or a knock with nobody in) to log in one step
+/// with [`crate::Replica::log_conversation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    /// The person spoken to, or `None` for someone new.
+    pub person: Option<DocId>,
+    /// The area slug (for someone new).
+    pub area: String,
+    /// The patch slug where it happened: an existing person recorded in
+    /// another patch is moved here.
+    pub patch: String,
+    /// The door it happened at: the person is linked to that household and
+    /// the knock is recorded on the door.
+    pub address: Option<DocId>,
+    /// What they told us about themselves.
+    pub details: PersonDetails,
+    /// What happened. Its topics are also kept as the person's interests.
+    pub doorstep: Doorstep,
+    /// They agreed to be contacted again.
+    pub consent_to_contact: bool,
+    /// The version of the consent wording shown.
+    pub consent_wording_version: String,
+}
+
+/// A new person signing up to an event, for [`crate::Replica::sign_up`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSignUp {
+    /// The event.
+    pub event: DocId,
+    /// The area slug.
+    pub area: String,
+    /// The patch they live in.
+    pub patch: String,
+    /// What they told us about themselves.
+    pub details: PersonDetails,
+    /// Consent to hear about events was given.
+    pub consent_given: bool,
+    /// By whom: an under-13's must come from a guardian.
+    pub consent_by: ConsentGiver,
+    /// The version of the consent wording shown.
+    pub consent_wording_version: String,
+    /// They also came (signed up on the day).
+    pub attended: bool,
 }
 
 /// A consent given or withdrawn.
@@ -300,6 +382,23 @@ pub struct FollowUp {
     pub due: Option<Timestamp>,
     /// Whether, when and how it was done.
     pub done: Option<FollowUpDone>,
+}
+
+/// A follow-up promised to someone and not yet done, as a to-do list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwedFollowUp {
+    /// The person it was promised to.
+    pub person: DocId,
+    /// Their name, if they gave it.
+    pub name: Option<String>,
+    /// The doorstep conversation it was promised in.
+    pub entry: EntryId,
+    /// What we promised.
+    pub what: String,
+    /// When we promised it.
+    pub promised_at: Timestamp,
+    /// When by, if a date was given.
+    pub due: Option<Timestamp>,
 }
 
 /// A follow-up that was done.

@@ -21,7 +21,7 @@ use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, DoorOutcome, DoorVisit,
     Doorstep, Event, FollowUpDone, Interaction, InteractionKind, Location, NewAddress, NewConsent,
-    NewEvent, NewPerson, Person, Record, ResidentBasis, Tenure,
+    NewEvent, NewPerson, Person, PersonDetails, Record, ResidentBasis, Tenure,
 };
 use crate::protocol::{
     DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
@@ -30,6 +30,9 @@ use crate::protocol::{
 use crate::store::Storage;
 use crate::validate;
 use crate::walk::WalkStop;
+
+mod lists;
+mod use_cases;
 
 const IDENTITY_META: &str = "identity";
 const STATE_META: &str = "sync-state";
@@ -299,23 +302,25 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         doc.commit_with(CommitOptions::default().with_time(at.as_secs()));
     }
 
-    /// Writes a new record made by `build` into a fresh document, if valid.
-    fn create(
+    /// Writes a new record made by `build` into a fresh document, if valid,
+    /// and returns what `build` returned.
+    fn create<T>(
         &mut self,
         id: DocId,
-        build: impl FnOnce(&mut AutoCommit) -> Result<()>,
-    ) -> Result<()> {
+        build: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
         self.check_not_wiped()?;
         let now = self.clock.now();
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-        build(&mut doc)?;
+        let value = build(&mut doc)?;
         self.commit(&mut doc, now);
         let record = document::decode(&doc, None)?;
         if let Some(violation) = validate::violations(&record).into_iter().next() {
             return Err(violation.into());
         }
         self.mark_dirty(id)?;
-        self.write(id, &mut doc, &[])
+        self.write(id, &mut doc, &[])?;
+        Ok(value)
     }
 
     /// Applies `edit` to a stored record of `kind`, keeping it only if it
@@ -363,14 +368,25 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         new: &NewPerson,
         fill: impl FnOnce(&mut PersonEditor<'_>) -> Result<()>,
     ) -> Result<DocId> {
+        self.create_person_with(new, fill).map(|(id, ())| id)
+    }
+
+    /// Records a new person, filled in by `fill`, and returns their id with
+    /// what `fill` returned (say, the entry id of the conversation logged).
+    /// Nothing is stored unless the whole record is valid.
+    pub fn create_person_with<T>(
+        &mut self,
+        new: &NewPerson,
+        fill: impl FnOnce(&mut PersonEditor<'_>) -> Result<T>,
+    ) -> Result<(DocId, T)> {
         let now = self.clock.now();
         let id = DocId::new(now);
         let device = self.device;
-        self.create(id, |doc| {
+        let value = self.create(id, |doc| {
             document::create_person(doc, id, new, device, now)?;
             fill(&mut PersonEditor { doc, device, now })
         })?;
-        Ok(id)
+        Ok((id, value))
     }
 
     /// Edits a person. Nothing is stored unless the edit keeps the record valid.
@@ -541,16 +557,19 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         ))
     }
 
-    /// Every event held, by id.
+    /// Every event held, soonest first (events starting together by id).
     pub fn events(&self) -> Result<Vec<Event>> {
-        Ok(self
+        let mut events: Vec<Event> = self
             .records()?
             .into_iter()
             .filter_map(|r| match r {
                 Record::Event(e) => Some(e),
                 _ => None,
             })
-            .collect())
+            .collect();
+        // Stable: records come by id.
+        events.sort_by_key(|e| e.starts_at);
+        Ok(events)
     }
 
     /// The area configuration, once received. Its id is remembered, so
@@ -905,6 +924,23 @@ impl PersonEditor<'_> {
         document::set_person_field(self.doc, PersonField::Tenure, tenure.map(Tenure::as_str))
     }
 
+    /// Sets the details given and leaves the others as they are.
+    pub fn fill_details(&mut self, details: &PersonDetails) -> Result<()> {
+        if let Some(name) = &details.name {
+            self.set_name(Some(name))?;
+        }
+        if let Some(phone) = &details.phone {
+            self.set_phone(Some(phone))?;
+        }
+        if let Some(email) = &details.email {
+            self.set_email(Some(email))?;
+        }
+        if let Some(band) = details.age_band {
+            self.set_age_band(Some(band))?;
+        }
+        Ok(())
+    }
+
     /// Links the person to the household at an address (or unlinks them).
     pub fn set_household(&mut self, address: Option<DocId>) -> Result<()> {
         let id = address.map(|a| a.to_string());
@@ -1009,3 +1045,5 @@ impl PersonEditor<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod use_case_tests;

@@ -1,0 +1,572 @@
+//! What an app does in one call (`use_cases.rs`) and the lists it shows
+//! (`lists.rs`), against an in-memory store.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::ManualClock;
+use crate::model::{
+    ConsentGiver, ConsentMethod, EntryChannel, EventKind, LawfulBasis, NewConversation, NewSignUp,
+    OwedFollowUp,
+};
+use crate::store::MemoryStore;
+
+const START: Timestamp = Timestamp::from_millis(1_760_000_000_000);
+
+type Phone = Replica<MemoryStore, ManualClock>;
+
+fn phone(clock: &ManualClock) -> Phone {
+    Replica::open(
+        MemoryStore::new(),
+        DeviceId::new(clock.now()),
+        clock.clone(),
+    )
+    .unwrap()
+}
+
+fn conversation(patch: &str) -> NewConversation {
+    NewConversation {
+        person: None,
+        area: "north-estate".into(),
+        patch: patch.into(),
+        address: None,
+        details: PersonDetails {
+            name: Some("Sam Jones".into()),
+            phone: Some("07700 900123".into()),
+            email: Some("sam@example.org".into()),
+            age_band: Some(AgeBand::From35To44),
+        },
+        doorstep: Doorstep::new(DoorOutcome::Spoke)
+            .topic("parks")
+            .follow_up("Send the park plans", Some(START.plus_days(7))),
+        consent_to_contact: true,
+        consent_wording_version: "2026-09".into(),
+    }
+}
+
+fn sign_up(event: DocId, age_band: AgeBand, consent_by: ConsentGiver) -> NewSignUp {
+    NewSignUp {
+        event,
+        area: "north-estate".into(),
+        patch: "elm-road".into(),
+        details: PersonDetails {
+            name: Some("Young person".into()),
+            age_band: Some(age_band),
+            ..PersonDetails::default()
+        },
+        consent_given: true,
+        consent_by,
+        consent_wording_version: "2026-09".into(),
+        attended: true,
+    }
+}
+
+fn event(phone: &mut Phone, title: &str, starts_at: Timestamp) -> DocId {
+    phone
+        .create_event(&NewEvent {
+            area: "north-estate".into(),
+            patch: "elm-road".into(),
+            title: title.into(),
+            kind: EventKind::YouthSession,
+            starts_at,
+            ends_at: None,
+            place: None,
+        })
+        .unwrap()
+}
+
+fn door(phone: &mut Phone, house: &str) -> DocId {
+    phone
+        .create_address(&NewAddress::new(
+            "north-estate",
+            "elm-road",
+            house,
+            "Oak Lane",
+        ))
+        .unwrap()
+}
+
+/// A person with just a name, patch and age band (and whether they asked
+/// not to be contacted).
+fn someone(
+    phone: &mut Phone,
+    name: Option<&str>,
+    patch: &str,
+    age_band: Option<AgeBand>,
+    do_not_contact: bool,
+) -> DocId {
+    let new = NewPerson::new("north-estate", patch, EntryChannel::Doorstep);
+    phone
+        .create_person(&new, |p| {
+            p.set_name(name)?;
+            p.set_age_band(age_band)?;
+            p.set_do_not_contact(do_not_contact)
+        })
+        .unwrap()
+}
+
+fn names(people: &[Person]) -> Vec<Option<&str>> {
+    people.iter().map(|p| p.name.as_deref()).collect()
+}
+
+#[test]
+fn a_conversation_with_someone_new_records_them_with_interests_and_consent() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let (id, entry) = phone.log_conversation(&conversation("elm-road")).unwrap();
+    let person = phone.person(id).unwrap();
+    assert_eq!(person.name.as_deref(), Some("Sam Jones"));
+    assert_eq!(person.patch, "elm-road");
+    assert_eq!(person.entry_channel, EntryChannel::Doorstep);
+    assert_eq!(person.age_band, Some(AgeBand::From35To44));
+    assert_eq!(person.interests, BTreeSet::from(["parks".to_owned()]));
+    assert_eq!(person.household, None);
+    let InteractionKind::Doorstep(d) = &person.interaction(entry).unwrap().kind else {
+        panic!("not a doorstep conversation")
+    };
+    assert_eq!(d.outcome, DoorOutcome::Spoke);
+    assert_eq!(person.follow_ups_owed().count(), 1);
+    let consent = person
+        .current_consent(ConsentPurpose::ContactAgain)
+        .unwrap();
+    assert_eq!(consent.lawful_basis, LawfulBasis::Consent);
+    assert_eq!(consent.method, ConsentMethod::Doorstep);
+    assert_eq!(consent.given_by, ConsentGiver::Subject);
+    assert_eq!(consent.wording_version, "2026-09");
+
+    let (id, _) = phone
+        .log_conversation(&NewConversation {
+            consent_to_contact: false,
+            ..conversation("elm-road")
+        })
+        .unwrap();
+    assert!(phone.person(id).unwrap().consents.is_empty());
+}
+
+#[test]
+fn a_conversation_moves_someone_from_another_patch_and_changes_only_what_was_given() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let (id, first) = phone.log_conversation(&conversation("elm-road")).unwrap();
+    clock.advance(1000);
+    let again = NewConversation {
+        person: Some(id),
+        details: PersonDetails {
+            phone: Some("07700 900456".into()),
+            ..PersonDetails::default()
+        },
+        doorstep: Doorstep::new(DoorOutcome::Spoke).topic("litter"),
+        consent_to_contact: false,
+        ..conversation("oak-lane")
+    };
+    let (same, second) = phone.log_conversation(&again).unwrap();
+    assert_eq!(same, id);
+    assert_ne!(second, first);
+    let person = phone.person(id).unwrap();
+    assert_eq!(person.patch, "oak-lane");
+    assert_eq!(person.name.as_deref(), Some("Sam Jones"));
+    assert_eq!(person.phone.as_deref(), Some("07700 900456"));
+    assert_eq!(person.email.as_deref(), Some("sam@example.org"));
+    assert_eq!(person.age_band, Some(AgeBand::From35To44));
+    assert_eq!(
+        person.interests,
+        BTreeSet::from(["litter".to_owned(), "parks".to_owned()])
+    );
+    assert_eq!(person.interactions.len(), 2);
+    assert_eq!(person.consents.len(), 1);
+    assert_eq!(person.entry_channel, EntryChannel::Doorstep);
+}
+
+#[test]
+fn a_conversation_at_a_door_links_the_household_and_records_the_knock() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let twelve = door(&mut phone, "12");
+    let (id, _) = phone
+        .log_conversation(&NewConversation {
+            address: Some(twelve),
+            ..conversation("elm-road")
+        })
+        .unwrap();
+    assert_eq!(phone.person(id).unwrap().household, Some(twelve));
+    let visits = phone.address(twelve).unwrap().visits;
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].outcome, DoorOutcome::Spoke);
+
+    // They moved in at number 14; nobody answered there.
+    clock.advance(1000);
+    let fourteen = door(&mut phone, "14");
+    phone
+        .log_conversation(&NewConversation {
+            person: Some(id),
+            address: Some(fourteen),
+            doorstep: Doorstep::new(DoorOutcome::NotIn),
+            details: PersonDetails::default(),
+            ..conversation("elm-road")
+        })
+        .unwrap();
+    let person = phone.person(id).unwrap();
+    assert_eq!(person.household, Some(fourteen));
+    assert_eq!(person.last_door_outcome(), Some(DoorOutcome::NotIn));
+    assert_eq!(person.last_contact(), Some(clock.now()));
+    assert!(!person.is_under_18());
+    assert_eq!(phone.address(twelve).unwrap().visits.len(), 1);
+    let visits = phone.address(fourteen).unwrap().visits;
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].outcome, DoorOutcome::NotIn);
+}
+
+#[test]
+fn a_conversation_that_fails_stores_nothing() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let (id, _) = phone.log_conversation(&conversation("elm-road")).unwrap();
+    let before = phone.person(id).unwrap();
+    let heads = phone.heads(id).unwrap();
+    clock.advance(1000);
+
+    // A bad email does not leave the person moved to the other patch.
+    let bad_email = NewConversation {
+        person: Some(id),
+        details: PersonDetails {
+            email: Some("not an email".into()),
+            ..PersonDetails::default()
+        },
+        ..conversation("oak-lane")
+    };
+    assert!(matches!(
+        phone.log_conversation(&bad_email),
+        Err(Error::Validation(ValidationError::InvalidEmail))
+    ));
+    assert_eq!(phone.person(id).unwrap(), before);
+    assert_eq!(phone.heads(id).unwrap(), heads);
+
+    // Neither an unknown door nor an unknown person records anyone.
+    let documents = phone.document_ids().unwrap();
+    let nowhere = DocId::new(clock.now());
+    assert!(matches!(
+        phone.log_conversation(&NewConversation {
+            address: Some(nowhere),
+            ..conversation("elm-road")
+        }),
+        Err(Error::NotFound {
+            kind: DocKind::Address,
+            ..
+        })
+    ));
+    assert!(matches!(
+        phone.log_conversation(&NewConversation {
+            person: Some(nowhere),
+            ..conversation("elm-road")
+        }),
+        Err(Error::NotFound {
+            kind: DocKind::Person,
+            ..
+        })
+    ));
+    assert_eq!(phone.document_ids().unwrap(), documents);
+    assert_eq!(phone.person(id).unwrap(), before);
+}
+
+#[test]
+fn consents_are_recorded_under_the_areas_lawful_basis() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    // Before any area configuration arrives: consent.
+    let contact = phone
+        .new_consent(
+            ConsentPurpose::ContactAgain,
+            true,
+            ConsentMethod::Doorstep,
+            ConsentGiver::Subject,
+            "2026-09",
+        )
+        .unwrap();
+    assert_eq!(contact.lawful_basis, LawfulBasis::Consent);
+
+    let mut area = AreaConfig::new_default(
+        DocId::new(clock.now()),
+        "north-estate",
+        "North Estate Big Local",
+        phone.device(),
+        START,
+    );
+    for purpose in [ConsentPurpose::ContactAgain, ConsentPurpose::Events] {
+        area.lawful_bases
+            .insert(purpose, LawfulBasis::LegitimateInterests);
+    }
+    phone.put_area(&area).unwrap();
+
+    let withdrawn = phone
+        .new_consent(
+            ConsentPurpose::ContactAgain,
+            false,
+            ConsentMethod::Phone,
+            ConsentGiver::Guardian,
+            "2026-10",
+        )
+        .unwrap();
+    assert_eq!(
+        withdrawn,
+        NewConsent {
+            purpose: ConsentPurpose::ContactAgain,
+            granted: false,
+            lawful_basis: LawfulBasis::LegitimateInterests,
+            wording_version: "2026-10".into(),
+            method: ConsentMethod::Phone,
+            given_by: ConsentGiver::Guardian,
+        }
+    );
+    // Purposes the area left alone stay on consent.
+    let volunteering = phone
+        .new_consent(
+            ConsentPurpose::Volunteering,
+            true,
+            ConsentMethod::Paper,
+            ConsentGiver::Subject,
+            "2026-09",
+        )
+        .unwrap();
+    assert_eq!(volunteering.lawful_basis, LawfulBasis::Consent);
+
+    let (talked, _) = phone.log_conversation(&conversation("elm-road")).unwrap();
+    let person = phone.person(talked).unwrap();
+    let contact = person
+        .current_consent(ConsentPurpose::ContactAgain)
+        .unwrap();
+    assert_eq!(contact.lawful_basis, LawfulBasis::LegitimateInterests);
+
+    let session = event(&mut phone, "Youth session", START.plus_days(1));
+    let signed = phone
+        .sign_up(&sign_up(
+            session,
+            AgeBand::From13To17,
+            ConsentGiver::Subject,
+        ))
+        .unwrap();
+    let person = phone.person(signed).unwrap();
+    let events = person.current_consent(ConsentPurpose::Events).unwrap();
+    assert_eq!(events.lawful_basis, LawfulBasis::LegitimateInterests);
+    assert_eq!(events.method, ConsentMethod::Event);
+}
+
+#[test]
+fn an_under_13_sign_up_needs_a_guardians_consent_and_records_attendance() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let session = event(&mut phone, "Youth session", START.plus_days(1));
+    let documents = phone.document_ids().unwrap();
+    for refused in [
+        sign_up(session, AgeBand::Under13, ConsentGiver::Subject),
+        NewSignUp {
+            consent_given: false,
+            ..sign_up(session, AgeBand::Under13, ConsentGiver::Guardian)
+        },
+    ] {
+        assert!(matches!(
+            phone.sign_up(&refused),
+            Err(Error::Validation(ValidationError::GuardianConsentRequired))
+        ));
+    }
+    assert_eq!(phone.document_ids().unwrap(), documents);
+
+    let child = phone
+        .sign_up(&sign_up(session, AgeBand::Under13, ConsentGiver::Guardian))
+        .unwrap();
+    let person = phone.person(child).unwrap();
+    assert_eq!(person.entry_channel, EntryChannel::Event);
+    assert_eq!(person.name.as_deref(), Some("Young person"));
+    // Both at the same moment, so in no particular order.
+    let mut kinds: Vec<&str> = person.interactions.iter().map(|i| i.kind.tag()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["attendance", "event-sign-up"]);
+    assert!(
+        person
+            .interactions
+            .iter()
+            .all(|i| matches!(i.kind, InteractionKind::EventSignUp { event }
+                | InteractionKind::Attendance { event } if event == session))
+    );
+    let consent = person.current_consent(ConsentPurpose::Events).unwrap();
+    assert_eq!(consent.given_by, ConsentGiver::Guardian);
+
+    // Signed up ahead, not come yet; and no consent asked of a teenager.
+    let teenager = phone
+        .sign_up(&NewSignUp {
+            attended: false,
+            consent_given: false,
+            ..sign_up(session, AgeBand::From13To17, ConsentGiver::Subject)
+        })
+        .unwrap();
+    let person = phone.person(teenager).unwrap();
+    assert_eq!(person.interactions.len(), 1);
+    assert!(person.consents.is_empty());
+}
+
+#[test]
+fn a_search_matches_name_or_patch_in_any_case_and_sorts_by_name_then_id() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let sam_elm = someone(&mut phone, Some("Sam Jones"), "elm-road", None, false);
+    let alex = someone(&mut phone, Some("Alex Smith"), "oak-lane", None, false);
+    let sam_oak = someone(&mut phone, Some("Sam Jones"), "oak-lane", None, false);
+    let nameless = someone(&mut phone, None, "elm-road", None, false);
+    let mut sams = [sam_elm, sam_oak];
+    sams.sort();
+    let ids = |people: Vec<Person>| people.into_iter().map(|p| p.id).collect::<Vec<_>>();
+
+    assert_eq!(
+        ids(phone.search_people("").unwrap()),
+        [nameless, alex, sams[0], sams[1]]
+    );
+    assert_eq!(ids(phone.search_people("   ").unwrap()).len(), 4);
+    assert_eq!(ids(phone.search_people("  sAM jO ").unwrap()), sams);
+    assert_eq!(ids(phone.search_people("OAK").unwrap()), [alex, sam_oak]);
+    assert_eq!(
+        ids(phone.search_people("elm").unwrap()),
+        [nameless, sam_elm]
+    );
+    assert!(phone.search_people("zebra").unwrap().is_empty());
+}
+
+#[test]
+fn the_door_list_leaves_out_under_18s_and_those_not_to_be_contacted() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let adult = Some(AgeBand::From25To34);
+    someone(&mut phone, Some("Cy"), "elm-road", adult, false);
+    someone(&mut phone, Some("Al"), "oak-lane", None, false);
+    someone(&mut phone, Some("Bea"), "elm-road", adult, false);
+    someone(
+        &mut phone,
+        Some("Teen"),
+        "elm-road",
+        Some(AgeBand::From13To17),
+        false,
+    );
+    someone(
+        &mut phone,
+        Some("Child"),
+        "elm-road",
+        Some(AgeBand::Under13),
+        false,
+    );
+    someone(&mut phone, Some("Private"), "elm-road", adult, true);
+
+    let all = phone.door_list(None).unwrap();
+    assert_eq!(names(&all), [Some("Bea"), Some("Cy"), Some("Al")]);
+    let oak = phone.door_list(Some("oak-lane")).unwrap();
+    assert_eq!(names(&oak), [Some("Al")]);
+    assert!(phone.door_list(Some("birch-close")).unwrap().is_empty());
+}
+
+#[test]
+fn follow_ups_owed_come_soonest_due_first_and_undated_last() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let promise =
+        |what: &str, due: Option<Timestamp>| Doorstep::new(DoorOutcome::Spoke).follow_up(what, due);
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    let (ann, undated_early) = phone
+        .create_person_with(&new, |p| {
+            p.set_name(Some("Ann"))?;
+            p.log_doorstep(promise("undated, promised first", None))
+        })
+        .unwrap();
+    clock.advance(1000);
+    phone
+        .edit_person(ann, |p| {
+            p.log_doorstep(promise("due later", Some(START.plus_days(3))))
+        })
+        .unwrap();
+    clock.advance(1000);
+    let (bob, due_sooner) = phone
+        .create_person_with(&new, |p| {
+            p.log_doorstep(promise("due sooner", Some(START.plus_days(1))))
+        })
+        .unwrap();
+    clock.advance(1000);
+    phone
+        .edit_person(bob, |p| {
+            p.log_doorstep(promise("undated, promised last", None))?;
+            p.log_doorstep(Doorstep::new(DoorOutcome::NotIn))?;
+            let done = p.log_doorstep(promise("already done", Some(START)))?;
+            p.complete_follow_up(done, None)
+        })
+        .unwrap();
+    clock.advance(1000);
+    phone
+        .edit_person(ann, |p| {
+            p.log_doorstep(promise(
+                "due sooner, promised later",
+                Some(START.plus_days(1)),
+            ))
+        })
+        .unwrap();
+
+    let owed = phone.follow_ups_owed().unwrap();
+    let what: Vec<&str> = owed.iter().map(|f| f.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "due sooner",
+            "due sooner, promised later",
+            "due later",
+            "undated, promised first",
+            "undated, promised last",
+        ]
+    );
+    assert_eq!(
+        owed[0],
+        OwedFollowUp {
+            person: bob,
+            name: None,
+            entry: due_sooner,
+            what: "due sooner".into(),
+            promised_at: Timestamp::from_millis(START.as_millis() + 2000),
+            due: Some(START.plus_days(1)),
+        }
+    );
+    assert_eq!(owed[3].person, ann);
+    assert_eq!(owed[3].name.as_deref(), Some("Ann"));
+    assert_eq!(owed[3].entry, undated_early);
+    assert_eq!(owed[3].due, None);
+}
+
+#[test]
+fn events_come_soonest_first() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    event(&mut phone, "Third", START.plus_days(10));
+    event(&mut phone, "First", START.plus_days(2));
+    event(&mut phone, "Second", START.plus_days(5));
+    let titles: Vec<String> = phone
+        .events()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(titles, ["First", "Second", "Third"]);
+}
+
+#[test]
+fn create_person_with_hands_back_what_the_closure_returned_or_stores_nothing() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    let (id, entry) = phone
+        .create_person_with(&new, |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)))
+        .unwrap();
+    assert!(phone.person(id).unwrap().interaction(entry).is_some());
+
+    let documents = phone.document_ids().unwrap();
+    assert!(matches!(
+        phone.create_person_with(&new, |p| p.set_email(Some("not an email"))),
+        Err(Error::Validation(ValidationError::InvalidEmail))
+    ));
+    assert!(matches!(
+        phone.create_person_with(&new, |_| -> Result<()> { Err(Error::NoSuchEntry(entry)) }),
+        Err(Error::NoSuchEntry(e)) if e == entry
+    ));
+    assert_eq!(phone.document_ids().unwrap(), documents);
+}
