@@ -304,7 +304,24 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::testing::{NOW, new_person_push, test_phone};
+    use crate::testing::{NOW, TestPhone, new_person_push, test_phone};
+
+    /// The phone records a person called `name`, and the server stores it.
+    async fn store_person(db: &Db, phone: &mut TestPhone, name: &str) -> DocId {
+        let push = new_person_push(phone, name);
+        let id = push.doc;
+        let merged = crate::sync::merge_all(
+            db,
+            Arc::from([push]),
+            &Scope::Admin,
+            NOW,
+            crate::sync::nothing_more,
+        )
+        .await
+        .expect("merge");
+        assert!(merged[0].seq.is_some(), "stored");
+        id
+    }
 
     /// A scrub that gave up (`Error::Busy`) leaves an erased person's
     /// bytes in SQLite's log; erasing again must scrub again, though the
@@ -314,33 +331,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let db = crate::store::migrated_test_sqlite(&dir).await;
         let mut phone = test_phone(NOW);
-        let mut store_person = async |name: &str| {
-            let push = new_person_push(&mut phone, name);
-            let id = push.doc;
-            let merged = crate::sync::merge_all(
-                &db,
-                Arc::from([push]),
-                &Scope::Admin,
-                NOW,
-                crate::sync::nothing_more,
-            )
-            .await
-            .expect("merge");
-            assert!(merged[0].seq.is_some(), "stored");
-            id
-        };
         let log_bytes = || std::fs::metadata(dir.path().join("test.db-wal")).map_or(0, |m| m.len());
         let erase = |id| erase(&db, Actor::CommandLine, id, NOW);
-        let erased = store_person("Erased").await;
+        let erased = store_person(&db, &mut phone, "Erased").await;
         assert!(erase(erased).await.expect("erase"));
         assert_eq!(log_bytes(), 0, "the first erasure scrubs");
         // As if that scrub had given up: the log holds writes again.
-        store_person("Written after").await;
+        store_person(&db, &mut phone, "Written after").await;
         assert!(log_bytes() > 0);
         assert!(!erase(erased).await.expect("erase again"));
         assert_eq!(log_bytes(), 0, "erasing again scrubs again");
         // An id never held nor erased leaves nothing to scrub.
-        store_person("Written after that").await;
+        store_person(&db, &mut phone, "Written after that").await;
         assert!(!erase(DocId::new(NOW)).await.expect("erase unknown"));
         assert!(log_bytes() > 0);
     }
@@ -352,17 +354,7 @@ mod tests {
         use crate::store::feed::{self, FeedEntry};
         let dir = tempfile::tempdir().expect("temporary directory");
         let db = crate::store::migrated_test_sqlite(&dir).await;
-        let push = new_person_push(&mut test_phone(NOW), "Erased twice");
-        let id = push.doc;
-        crate::sync::merge_all(
-            &db,
-            Arc::from([push]),
-            &Scope::Admin,
-            NOW,
-            crate::sync::nothing_more,
-        )
-        .await
-        .expect("merge");
+        let id = store_person(&db, &mut test_phone(NOW), "Erased twice").await;
         assert!(
             erase(&db, Actor::CommandLine, id, NOW)
                 .await
