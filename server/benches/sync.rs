@@ -1,5 +1,5 @@
 //! Sync speed on SQLite with durable storage and projections, through the
-//! server's own request handler (`sync::handle`, without HTTP). A benchmark,
+//! server's own use case (`ops::sync::exchange`, without HTTP). A benchmark,
 //! not a test:
 //!
 //! ```text
