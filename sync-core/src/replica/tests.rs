@@ -14,11 +14,14 @@ use crate::protocol::SyncResponse;
 use crate::scope::Scope;
 use crate::store::{FileStore, MemoryStore};
 
-const START: Timestamp = Timestamp::from_millis(1_760_000_000_000);
+/// When the replica's tests start.
+pub(super) const START: Timestamp = Timestamp::from_millis(1_760_000_000_000);
 
-type Phone = Replica<MemoryStore, ManualClock>;
+/// A phone on an in-memory store.
+pub(super) type Phone = Replica<MemoryStore, ManualClock>;
 
-fn phone(clock: &ManualClock) -> Phone {
+/// A new phone whose device is made at the clock's time.
+pub(super) fn phone(clock: &ManualClock) -> Phone {
     Replica::open(
         MemoryStore::new(),
         DeviceId::new(clock.now()),

@@ -3,26 +3,13 @@
 
 use std::collections::BTreeSet;
 
+use super::tests::{Phone, START, phone};
 use super::*;
 use crate::ManualClock;
 use crate::model::{
     ConsentGiver, ConsentMethod, EntryChannel, EventKind, LawfulBasis, NewConversation, NewSignUp,
     OwedFollowUp,
 };
-use crate::store::MemoryStore;
-
-const START: Timestamp = Timestamp::from_millis(1_760_000_000_000);
-
-type Phone = Replica<MemoryStore, ManualClock>;
-
-fn phone(clock: &ManualClock) -> Phone {
-    Replica::open(
-        MemoryStore::new(),
-        DeviceId::new(clock.now()),
-        clock.clone(),
-    )
-    .unwrap()
-}
 
 fn conversation(patch: &str) -> NewConversation {
     NewConversation {
