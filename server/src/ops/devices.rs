@@ -8,7 +8,7 @@ use sync_core::{DeviceId, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::devices::{self, Device, DeviceInfo, InviteInfo, Registered, Role};
-use crate::store::{Db, sessions};
+use crate::store::{Connection, Db, commit_if_ok, sessions};
 
 /// How long a sign-in link made from the command line works, by default.
 pub const SIGN_IN_LINK_MINUTES: i64 = 30;
@@ -59,9 +59,9 @@ pub async fn sign_in_link(
     Ok(format!("/sign-in/{code}"))
 }
 
-/// Exchanges an invite code for a new device called `name`, and its token.
-/// The code is used up in the same transaction, so it cannot register two
-/// devices.
+/// Exchanges an invite code for a new device called `name`, and its token,
+/// logged with the new device as the actor. The code is used up in the
+/// same transaction, so it cannot register two devices.
 pub async fn register(db: &Db, code: &str, name: &str, now: Timestamp) -> Result<Registered> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::BadRequest(format!(
@@ -70,8 +70,24 @@ pub async fn register(db: &Db, code: &str, name: &str, now: Timestamp) -> Result
     }
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
-    let registered = devices::register(&mut tx, code, name.trim(), now).await?;
-    tx.commit().await?;
+    let registered = registered_on(&mut tx, code, name.trim(), now).await;
+    commit_if_ok(tx, registered).await
+}
+
+/// Registers a device in the caller's transaction, with its audit record.
+async fn registered_on(
+    tx: &mut Connection,
+    code: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<Registered> {
+    let registered = devices::register(tx, code, name, now).await?;
+    let id: DeviceId = registered
+        .device_id
+        .parse()
+        .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
+    let role = registered.role.as_str();
+    audit::record(tx, now, Actor::Device(id), Action::Registered, None, role).await?;
     Ok(registered)
 }
 
@@ -119,27 +135,29 @@ pub async fn invites(db: &Db) -> Result<Vec<InviteInfo>> {
 pub async fn register_dashboard(db: &Db, code: &str, now: Timestamp) -> Result<Device> {
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
-    let registered = devices::register(&mut tx, code, "dashboard", now).await?;
-    if !registered.role.reads_reports() {
-        // The invite stays unused for the phone it was made for.
-        tx.rollback().await?;
-        return Err(Error::Forbidden(
-            "that code is an invite for a phone, not a dashboard sign-in link",
-        ));
+    let registered = async {
+        let registered = registered_on(&mut tx, code, "dashboard", now).await?;
+        if !registered.role.reads_reports() {
+            // Rolled back: the invite stays unused for the phone it was
+            // made for.
+            return Err(Error::Forbidden(
+                "that code is an invite for a phone, not a dashboard sign-in link",
+            ));
+        }
+        let id = registered
+            .device_id
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
+        devices::find(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::Corrupt("the new device is missing".into()))
     }
-    let id = registered
-        .device_id
-        .parse()
-        .map_err(|_| Error::Corrupt(format!("new device id {}", registered.device_id)))?;
-    let device = devices::find(&mut tx, id)
-        .await?
-        .ok_or_else(|| Error::Corrupt("the new device is missing".into()))?;
-    tx.commit().await?;
-    Ok(device)
+    .await;
+    commit_if_ok(tx, registered).await
 }
 
-/// Starts a dashboard session for `device` until `expires_at`. Returns the
-/// cookie's secret; only its hash is stored.
+/// Starts a dashboard session for `device` until `expires_at`, logged as a
+/// sign-in. Returns the cookie's secret; only its hash is stored.
 pub async fn start_session(
     db: &Db,
     device: DeviceId,
@@ -148,9 +166,14 @@ pub async fn start_session(
 ) -> Result<String> {
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
-    let secret = sessions::start(&mut tx, device, now, expires_at).await?;
-    tx.commit().await?;
-    Ok(secret)
+    let started = async {
+        let secret = sessions::start(&mut tx, device, now, expires_at).await?;
+        let actor = Actor::Device(device);
+        audit::record(&mut tx, now, actor, Action::SignedIn, None, "dashboard").await?;
+        Ok(secret)
+    }
+    .await;
+    commit_if_ok(tx, started).await
 }
 
 /// The device and CSRF token of a live session, if `secret` is one.
@@ -158,9 +181,17 @@ pub async fn session(db: &Db, secret: &str, now: Timestamp) -> Result<Option<(De
     sessions::find(&mut *db.pool.acquire().await?, secret, now).await
 }
 
-/// Ends a session (signing out).
-pub async fn end_session(db: &Db, secret: &str) -> Result<()> {
+/// Ends a session (signing out), logged if it was one.
+pub async fn end_session(db: &Db, secret: &str, now: Timestamp) -> Result<()> {
     let writer = db.writer().await;
-    let mut conn = writer.acquire().await?;
-    sessions::end(&mut conn, secret).await
+    let mut tx = writer.begin().await?;
+    let ended = async {
+        if let Some(device) = sessions::end(&mut tx, secret).await? {
+            let actor = Actor::Device(device);
+            audit::record(&mut tx, now, actor, Action::SignedOut, None, "dashboard").await?;
+        }
+        Ok(())
+    }
+    .await;
+    commit_if_ok(tx, ended).await
 }

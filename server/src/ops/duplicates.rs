@@ -121,8 +121,10 @@ fn candidate(p: &Person) -> Seen {
     }
 }
 
-/// Every likely duplicate among the people held, oldest pairs first.
-pub async fn find(db: &Db) -> Result<Vec<Pair>> {
+/// Every likely duplicate among the people held, oldest pairs first. The
+/// list holds names: entry points ask [`super::people::duplicates`], which
+/// logs who saw it.
+pub(super) async fn find(db: &Db) -> Result<Vec<Pair>> {
     let mut people: Vec<Seen> = Vec::new();
     let mut by_email: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut by_phone: BTreeMap<String, Vec<usize>> = BTreeMap::new();

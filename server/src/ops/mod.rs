@@ -15,6 +15,8 @@
 //! validated, projected and sent to phones like any other change.
 
 pub mod area;
+#[cfg(test)]
+mod audit_tests;
 pub mod demo;
 pub mod devices;
 pub mod doors;
@@ -32,7 +34,7 @@ use sync_core::{Push, PushOutcome, Scope, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{self, Connection, Db};
 
-/// The latest `limit` entries of the audit log, newest first.
+/// The latest `limit` entries of the audit log, the last written first.
 pub async fn audit_log(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
     store::audit::latest(db, limit).await
 }

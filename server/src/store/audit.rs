@@ -63,6 +63,15 @@ pub enum Action {
     ChangedEvent,
     /// A door was marked do-not-knock, or the mark taken off (the detail).
     MarkedDoor,
+    /// A device registered with an invite (the actor is the new device;
+    /// the detail, its role).
+    Registered,
+    /// A device signed in to the dashboard.
+    SignedIn,
+    /// A device signed out of the dashboard.
+    SignedOut,
+    /// An unused invite was cancelled (the detail is its role).
+    CancelledInvite,
 }
 
 impl Action {
@@ -83,6 +92,10 @@ impl Action {
             Self::CreatedEvent => "created-event",
             Self::ChangedEvent => "changed-event",
             Self::MarkedDoor => "marked-door",
+            Self::Registered => "registered",
+            Self::SignedIn => "signed-in",
+            Self::SignedOut => "signed-out",
+            Self::CancelledInvite => "cancelled-invite",
         }
     }
 }
@@ -96,7 +109,8 @@ pub struct AuditEntry {
     pub actor: String,
     /// received, exported, erased, suppressed, anonymised, revoked, invited,
     /// merged, listed-duplicates, imported-addresses, changed-area,
-    /// created-event, changed-event or marked-door.
+    /// created-event, changed-event, marked-door, registered, signed-in,
+    /// signed-out or cancelled-invite.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,
@@ -126,10 +140,10 @@ pub async fn record(
     Ok(())
 }
 
-/// The latest `limit` entries, newest first.
+/// The latest `limit` entries, the last written first.
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
     Ok(sqlx::query_as(
-        "SELECT at, actor, action, record_id, detail FROM audit_log ORDER BY at DESC LIMIT $1",
+        "SELECT at, actor, action, record_id, detail FROM audit_log ORDER BY id DESC LIMIT $1",
     )
     .bind(limit.clamp(1, 10_000))
     .fetch_all(&db.pool)

@@ -58,11 +58,18 @@ pub async fn find(
     Ok(devices::find(conn, id).await?.map(|d| (d, csrf)))
 }
 
-/// Ends a session (signing out).
-pub async fn end(conn: &mut AnyConnection, secret: &str) -> Result<()> {
-    sqlx::query("DELETE FROM web_sessions WHERE secret_hash = $1")
-        .bind(hash_secret(secret))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Ends a session (signing out). Returns the device it was for, if it
+/// was a session.
+pub async fn end(conn: &mut AnyConnection, secret: &str) -> Result<Option<DeviceId>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("DELETE FROM web_sessions WHERE secret_hash = $1 RETURNING device_id")
+            .bind(hash_secret(secret))
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(device,)| {
+        device
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("session device {device}")))
+    })
+    .transpose()
 }

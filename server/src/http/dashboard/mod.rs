@@ -395,7 +395,7 @@ async fn sign_out(
 ) -> Result<Response, WebError> {
     user.check_form(&form.csrf)?;
     if let Some(secret) = session_secret(&headers) {
-        ops::devices::end_session(&state.db, &secret).await?;
+        ops::devices::end_session(&state.db, &secret, state.now()).await?;
     }
     let expired = cookie::Cookie::build((SESSION_COOKIE, ""))
         .path("/")
