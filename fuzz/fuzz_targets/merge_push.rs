@@ -14,7 +14,7 @@ use std::sync::Once;
 use libfuzzer_sys::fuzz_target;
 
 static QUIET_PANICS: Once = Once::new();
-use sync_core::{DocId, Push, Scope, Timestamp, merge_push};
+use sync_core::{DeviceId, DocId, Push, Scope, Timestamp, merge_push};
 
 fuzz_target!(|data: &[u8]| {
     QUIET_PANICS.call_once(|| std::panic::set_hook(Box::new(|_| {})));
@@ -37,5 +37,5 @@ fuzz_target!(|data: &[u8]| {
         heads,
         changes: rest.to_vec(),
     };
-    let _ = merge_push(stored, &push, &Scope::Admin);
+    let _ = merge_push(stored, &push, &Scope::Admin, DeviceId::new(Timestamp::from_millis(0)));
 });

@@ -341,7 +341,7 @@ mod tests {
         for reduction in [Reduction::Anonymise, Reduction::Suppress] {
             let reduced = reduced_person(&original, reduction, DocId::new(at), server);
             let push = new_person_push(&reduced, at).unwrap();
-            let PushMerge::Merged(merged) = merge_push(None, &push, &Scope::Admin) else {
+            let PushMerge::Merged(merged) = merge_push(None, &push, &Scope::Admin, server) else {
                 panic!("not merged")
             };
             assert_eq!(merged.record, Record::Person(reduced.clone()));
@@ -373,7 +373,7 @@ mod tests {
         let id = DocId::new(at);
         let by = DeviceId::new(at);
         let push = event_push(None, id, &fun_day(), by, at).unwrap().unwrap();
-        let PushMerge::Merged(merged) = merge_push(None, &push, &Scope::Admin) else {
+        let PushMerge::Merged(merged) = merge_push(None, &push, &Scope::Admin, by) else {
             panic!("not merged")
         };
         let mut renamed = fun_day();
@@ -382,7 +382,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(edit.base, merged.heads);
-        let PushMerge::Merged(after) = merge_push(Some(&merged.bytes), &edit, &Scope::Admin) else {
+        let PushMerge::Merged(after) = merge_push(Some(&merged.bytes), &edit, &Scope::Admin, by)
+        else {
             panic!("not merged")
         };
         let Record::Event(event) = after.record else {

@@ -17,9 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
 
+use crate::authorship;
 use crate::document::{self, MAX_DOCUMENT_BYTES, Origin};
 use crate::error::ProtocolError;
-use crate::ids::{Clock, DocId};
+use crate::ids::{Clock, DeviceId, DocId};
 use crate::model::Record;
 use crate::protocol::{
     DocUpdate, Head, Pull, Push, PushOutcome, PushResult, Redirect, Rejection, RejectionCode,
@@ -93,13 +94,22 @@ fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
 /// Merges a pushed document into what the server stores (`stored`, `None`
 /// if the server has no such document) and decides whether to accept it.
 ///
-/// A push is refused when the device may not write the document as the server
-/// has it or as the device has it; when the result is not a well-formed
-/// record or changes its identity (id, kind, creator); when the device's own
-/// version breaks a domain rule its starting point did not break; or when it
-/// is too large. Violations that only arise from merging with other devices'
-/// concurrent changes are accepted: refusing them would lose a phone's work.
-pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerge {
+/// `device` is the device the push came from, as the hub authenticated it,
+/// and `scope` what it may touch. A push is refused when the device may not
+/// write the document as the server has it or as the device has it; when
+/// the result is not a well-formed record or changes its identity (id,
+/// kind, creator); when it names another device as the author of anything
+/// new, or changes who recorded something (admins and the hub's own edits
+/// are exempt); when the device's own version breaks a domain rule its
+/// starting point did not break; or when it is too large. Violations that
+/// only arise from merging with other devices' concurrent changes are
+/// accepted: refusing them would lose a phone's work.
+pub fn merge_push(
+    stored: Option<&[u8]>,
+    push: &Push,
+    scope: &Scope,
+    device: DeviceId,
+) -> PushMerge {
     if matches!(scope, Scope::Viewer) {
         return reject(RejectionCode::ReadOnly, "viewers cannot change records");
     }
@@ -203,16 +213,30 @@ pub fn merge_push(stored: Option<&[u8]>, push: &Push, scope: &Scope) -> PushMerg
     if !scope.can_write(&device_version.audience()) {
         return reject(RejectionCode::OutOfScope, "outside this device's scope");
     }
-    if !validate::violations(&device_version).is_empty() {
+    let breaks_rules = !validate::violations(&device_version).is_empty();
+    let in_own_name = !matches!(scope, Scope::Admin);
+    // What the device started from, when the server holds nothing to
+    // measure it against (a document pushed whole, with its base).
+    let base_version = if breaks_rules || (in_own_name && before.is_none()) {
         let base_heads = heads_from_wire(&push.base);
-        let base_version = if base_heads.is_empty() {
+        if base_heads.is_empty() {
             None
         } else {
             document::decode(&doc, Some(&base_heads)).ok()
-        };
-        if let Some(violation) = validate::added_violation(base_version.as_ref(), &device_version) {
-            return reject(RejectionCode::Invalid, violation);
         }
+    } else {
+        None
+    };
+    if in_own_name {
+        let baseline = before.as_ref().or(base_version.as_ref());
+        if let Some(reason) = authorship::foreign_author(baseline, &device_version, device) {
+            return reject(RejectionCode::Invalid, reason);
+        }
+    }
+    if breaks_rules
+        && let Some(violation) = validate::added_violation(base_version.as_ref(), &device_version)
+    {
+        return reject(RejectionCode::Invalid, violation);
     }
     // Bytes that loaded whole are a saved document (or changes) that loads
     // to exactly this one: they are stored as they came, not saved again.
@@ -279,7 +303,10 @@ pub enum Rehome {
     /// Refused: the whole document is not an acceptable record.
     Rejected(Rejection),
     /// Move what the device wrote to the survivor, with
-    /// [`crate::authoring::absorb_push`]`(survivor, &late, since.as_ref(), ..)`,
+    /// [`crate::authoring::absorb_push`]`(survivor, &late, since.as_ref(), ..)`
+    /// merged with the device's own scope and name, as if it wrote the
+    /// survivor directly (refused, for example, when the survivor is in a
+    /// patch it may not write, or would move it into one of its own);
     /// then answer [`PushOutcome::Redirected`] with `heads`.
     Absorb {
         /// The device's version of the merged-away person.
@@ -294,14 +321,15 @@ pub enum Rehome {
     },
 }
 
-/// Decides what to do with `push` to a record merged away when it had
-/// heads `merged_heads`. The device must send its whole document (with
-/// its base, when it has one); it is checked like any push under `scope`,
-/// its changes since `since` (see [`Rehome::Absorb`]) being the device's.
-/// Whether the device may write to the merged-away record is the caller's
-/// check, on the record as it was merged.
-pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope) -> Rehome {
-    let merged = match merge_push(None, push, scope) {
+/// Decides what to do with `push`, from `device` with `scope`, to a record
+/// merged away when it had heads `merged_heads`. The device must send its
+/// whole document (with its base, when it has one); it is checked like any
+/// push, its changes since `since` (see [`Rehome::Absorb`]) being the
+/// device's. Whether the device may write to the merged-away record is the
+/// caller's check, on the record as it was merged; what is absorbed into
+/// the survivor is judged again there, as if the device wrote it directly.
+pub fn rehome_push(push: &Push, merged_heads: &[Head], scope: &Scope, device: DeviceId) -> Rehome {
+    let merged = match merge_push(None, push, scope, device) {
         PushMerge::Merged(merged) => merged,
         PushMerge::Rejected(rejection) => return Rehome::Rejected(rejection),
         PushMerge::Resend | PushMerge::Unchanged { .. } => return Rehome::SendWhole,
@@ -426,6 +454,8 @@ pub struct MemoryHub {
     redirects: BTreeMap<DocId, Tombstone>,
     last_seq: u64,
     page_docs: usize,
+    /// The hub's own device: the author of what it writes itself.
+    device: DeviceId,
 }
 
 impl Default for MemoryHub {
@@ -452,6 +482,7 @@ impl MemoryHub {
             redirects: BTreeMap::new(),
             last_seq: 0,
             page_docs: page_docs.max(1),
+            device: DeviceId::new(crate::ids::Timestamp::from_millis(0)),
         }
     }
 
@@ -461,8 +492,13 @@ impl MemoryHub {
         self.last_seq
     }
 
-    /// Answers one sync request from a device with `scope`.
-    pub fn handle(&mut self, scope: &Scope, request: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+    /// Answers one sync request from `device`, which has `scope`.
+    pub fn handle(
+        &mut self,
+        scope: &Scope,
+        device: DeviceId,
+        request: &[u8],
+    ) -> Result<Vec<u8>, ProtocolError> {
         let request = SyncRequest::decode(request)?;
         let since = FeedCursor::read(&request.cursor, scope).seq;
         let mut response = SyncResponse::default();
@@ -474,10 +510,10 @@ impl MemoryHub {
                     "this record was erased",
                 ))
             } else if let Some(tombstone) = self.redirects.get(&push.doc).cloned() {
-                self.rehome(push, &tombstone, scope)
+                self.rehome(push, &tombstone, scope, device)
             } else {
                 let stored = self.docs.get(&push.doc).map(|d| d.bytes.as_slice());
-                match merge_push(stored, push, scope) {
+                match merge_push(stored, push, scope, device) {
                     PushMerge::Merged(merged) => {
                         own_seqs.insert(self.store(push.doc, &merged));
                         PushMerge::Merged(merged).into_outcome()
@@ -589,14 +625,20 @@ impl MemoryHub {
 
     /// Answers a push to a merged-away record by moving what it adds to
     /// the survivor ([`rehome_push`]).
-    fn rehome(&mut self, push: &Push, tombstone: &Tombstone, scope: &Scope) -> PushOutcome {
+    fn rehome(
+        &mut self,
+        push: &Push,
+        tombstone: &Tombstone,
+        scope: &Scope,
+        device: DeviceId,
+    ) -> PushOutcome {
         if !scope.can_write(&tombstone.audience) {
             return PushOutcome::Rejected(Rejection::new(
                 RejectionCode::OutOfScope,
                 "outside this device's scope",
             ));
         }
-        let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope) {
+        let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope, device) {
             Rehome::SendWhole => {
                 return PushOutcome::Redirected {
                     to: tombstone.to,
@@ -621,34 +663,43 @@ impl MemoryHub {
             .chain([late.created_at])
             .max()
             .unwrap_or(late.created_at);
-        if let Err(e) = self.absorb(tombstone.to, &late, since.as_deref(), at) {
-            return PushOutcome::Rejected(Rejection::new(RejectionCode::Invalid, e));
-        }
-        PushOutcome::Redirected {
-            to: tombstone.to,
-            heads,
+        match self.absorb(tombstone.to, &late, since.as_deref(), at, scope, device) {
+            Ok(None) => PushOutcome::Redirected {
+                to: tombstone.to,
+                heads,
+            },
+            Ok(Some(refused)) => PushOutcome::Rejected(refused),
+            Err(e) => PushOutcome::Rejected(Rejection::new(RejectionCode::Invalid, e)),
         }
     }
 
     /// Moves what `absorbed` holds into the stored `survivor`
-    /// ([`crate::authoring::absorb_push`]), as the hub's own change.
+    /// ([`crate::authoring::absorb_push`]), merged as `device` with `scope`
+    /// would write it there (the hub's own merges write as admin). Returns
+    /// the refusal when the survivor may not take it.
     fn absorb(
         &mut self,
         survivor: DocId,
         absorbed: &crate::model::Person,
         since: Option<&crate::model::Person>,
         at: crate::ids::Timestamp,
-    ) -> Result<(), crate::Error> {
+        scope: &Scope,
+        device: DeviceId,
+    ) -> Result<Option<Rejection>, crate::Error> {
         let Some(kept) = self.docs.get(&survivor) else {
             return Err(crate::Error::NoSuchRecord(survivor));
         };
         let stored = kept.bytes.clone();
-        if let Some(push) = crate::authoring::absorb_push(&stored, absorbed, since, at)?
-            && let PushMerge::Merged(merged) = merge_push(Some(&stored), &push, &Scope::Admin)
-        {
-            self.store(survivor, &merged);
+        if let Some(push) = crate::authoring::absorb_push(&stored, absorbed, since, at)? {
+            match merge_push(Some(&stored), &push, scope, device) {
+                PushMerge::Merged(merged) => {
+                    self.store(survivor, &merged);
+                }
+                PushMerge::Rejected(refused) => return Ok(Some(refused)),
+                PushMerge::Unchanged { .. } | PushMerge::Resend => {}
+            }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Deletes a document and the feed entries holding its changes;
@@ -681,7 +732,9 @@ impl MemoryHub {
             return Err(crate::Error::NoSuchRecord(other));
         };
         let heads = document_heads(&gone.bytes)?;
-        self.absorb(survivor, &absorbed, None, at)?;
+        // As admin: never refused for scope or authorship.
+        let device = self.device;
+        self.absorb(survivor, &absorbed, None, at, &Scope::Admin, device)?;
         self.remove(other);
         for tombstone in self.redirects.values_mut() {
             if tombstone.to == other {
@@ -724,7 +777,7 @@ impl MemoryHub {
         let mut total = SyncOutcome::default();
         for _ in 0..Self::MAX_SYNC_ROUNDS {
             let request = replica.sync_request()?;
-            let response = self.handle(scope, &request)?;
+            let response = self.handle(scope, replica.device(), &request)?;
             total.absorb(replica.apply_sync_response(&response)?);
             if total.settled() {
                 break;

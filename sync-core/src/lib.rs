@@ -34,7 +34,7 @@
 //!
 //! let mut hub = MemoryHub::new();
 //! let request = phone.sync_request()?;
-//! let response = hub.handle(&Scope::Admin, &request)?;
+//! let response = hub.handle(&Scope::Admin, phone.device(), &request)?;
 //! let outcome = phone.apply_sync_response(&response)?;
 //! assert_eq!(outcome.accepted, 1);
 //! assert_eq!(hub.record(person).map(|r| r.id()), Some(person));
@@ -42,6 +42,7 @@
 //! ```
 
 pub mod authoring;
+mod authorship;
 mod document;
 mod error;
 pub mod hub;

@@ -6,8 +6,14 @@
 //! changes.
 
 use sync_core::{
-    DocId, Push, PushMerge, Rejection, RejectionCode, Scope, Timestamp, merge_push, read_record,
+    DeviceId, DocId, Push, PushMerge, Rejection, RejectionCode, Scope, Timestamp, merge_push,
+    read_record,
 };
+
+/// The admin device pushing (admins write in any name).
+fn admin() -> DeviceId {
+    DeviceId::new(Timestamp::from_millis(0))
+}
 
 /// How the hub answers `changes` pushed as a new record.
 fn push_rejection(changes: Vec<u8>) -> Rejection {
@@ -17,7 +23,7 @@ fn push_rejection(changes: Vec<u8>) -> Rejection {
         heads: vec![[7; 32]],
         changes,
     };
-    match merge_push(None, &push, &Scope::Admin) {
+    match merge_push(None, &push, &Scope::Admin, admin()) {
         PushMerge::Rejected(r) => r,
         other => panic!("not refused: {:?}", other.into_outcome()),
     }
@@ -158,7 +164,7 @@ fn pushes_that_add_up_to_too_many_operations_are_refused() {
         .expect("decode")
         .pushes
         .remove(0);
-    let PushMerge::Merged(merged) = merge_push(None, &first, &Scope::Admin) else {
+    let PushMerge::Merged(merged) = merge_push(None, &first, &Scope::Admin, admin()) else {
         panic!("the person was not merged");
     };
     let mut stored = merged.bytes;
@@ -185,7 +191,7 @@ fn pushes_that_add_up_to_too_many_operations_are_refused() {
             changes: doc.save_after(&since),
             base,
         };
-        match merge_push(Some(&stored), &push, &Scope::Admin) {
+        match merge_push(Some(&stored), &push, &Scope::Admin, admin()) {
             PushMerge::Merged(merged) if round < 6 => stored = merged.bytes,
             PushMerge::Rejected(r) if round == 6 => {
                 assert_eq!(r.code, RejectionCode::TooLarge);

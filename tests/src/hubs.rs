@@ -145,7 +145,9 @@ impl Hub for Reference {
             }
             .encode();
         }
-        self.hub.handle(&known.scope, request).expect("a response")
+        self.hub
+            .handle(&known.scope, device, request)
+            .expect("a response")
     }
 
     fn merge_people(&mut self, survivor: DocId, other: DocId) {

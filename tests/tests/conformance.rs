@@ -546,7 +546,8 @@ fn a_late_edit_to_a_merged_away_person_lands_on_the_survivor(mut hub: impl Hub) 
 fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge(mut hub: impl Hub) {
     let clock = hub.clock().clone();
     let mut alice = phone(&mut hub, &elm_road());
-    let mut bob = phone(&mut hub, &champion(&["oak-lane"]));
+    // Bob works two patches, and met the resident in the other one.
+    let mut bob = phone(&mut hub, &champion(&["elm-road", "oak-lane"]));
     let mut office = phone(&mut hub, &Scope::Admin);
     let first = alice
         .create_person(
@@ -554,7 +555,7 @@ fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge(mut hub
             |p| p.set_name(Some("Sam Jones")),
         )
         .unwrap();
-    // Bob works another patch: the same resident, recorded there.
+    // The same resident, recorded by Bob in Oak Lane.
     let second = bob
         .create_person(
             &NewPerson::new("north-estate", "oak-lane", EntryChannel::Doorstep),
@@ -564,8 +565,8 @@ fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge(mut hub
             },
         )
         .unwrap();
-    sync(&mut hub, &mut alice);
     sync(&mut hub, &mut bob);
+    sync(&mut hub, &mut alice);
     // The office edits Bob's record; Bob does not sync again before the merge.
     sync(&mut hub, &mut office);
     office
@@ -590,11 +591,192 @@ fn late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge(mut hub
         survivor.patch, "elm-road",
         "a field Bob did not change stays"
     );
-    // Bob's copy is gone; the survivor is outside his patch, so he does not
-    // receive it.
+    // Bob's copy is gone, and he holds the survivor instead.
     assert!(bob.person(second).is_err());
-    assert!(bob.person(first).is_err());
+    assert_eq!(bob.person(first).unwrap(), survivor);
     assert_eq!(bob.pending_changes(), 0);
+}
+
+/// A late edit is judged against the survivor as if the device wrote it
+/// directly: one from a champion who may not write the survivor's patch
+/// is refused (and stays on the phone), and moving the merged-away record
+/// into one of the champion's own patches does not pull the survivor
+/// across. Without that, a champion could move any resident recorded twice
+/// into a patch of theirs and read them.
+fn a_late_edit_never_reaches_a_survivor_the_device_may_not_write(mut hub: impl Hub) {
+    let clock = hub.clock().clone();
+    let mut c4 = phone(&mut hub, &champion(&["oak-lane", "birch-close"]));
+    let mut c3 = phone(&mut hub, &elm_road());
+    let a = c4
+        .create_person(
+            &NewPerson::new("north-estate", "oak-lane", EntryChannel::Doorstep),
+            |p| {
+                p.set_name(Some("Sam Jones"))?;
+                p.set_email(Some("sam@example.org"))
+            },
+        )
+        .unwrap();
+    let b = c3
+        .create_person(
+            &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+            |p| {
+                p.set_name(Some("Sam Jones"))?;
+                p.set_email(Some("sam@example.org"))?;
+                p.set_phone(Some("07700 900123"))
+            },
+        )
+        .unwrap();
+    sync(&mut hub, &mut c4);
+    sync(&mut hub, &mut c3);
+    hub.merge_people(b, a);
+
+    // C4, not knowing, moves A to another of its patches.
+    clock.advance(HOUR);
+    c4.edit_person(a, |p| p.move_to_patch("birch-close"))
+        .unwrap();
+    let outcome = sync(&mut hub, &mut c4);
+    let refused: Vec<(DocId, sync_core::RejectionCode)> = outcome
+        .rejected
+        .iter()
+        .map(|(id, r)| (*id, r.code))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![(a, sync_core::RejectionCode::OutOfScope)],
+        "{outcome:?}"
+    );
+    let Some(Record::Person(survivor)) = hub.record(b) else {
+        panic!("survivor missing")
+    };
+    assert_eq!(survivor.patch, "elm-road", "the survivor was moved");
+    assert!(c4.person(b).is_err(), "C4 received the survivor");
+    // C4's own change is not lost: it stays on the phone, refused.
+    assert_eq!(c4.person(a).unwrap().patch, "birch-close");
+    assert!(c4.rejections().iter().any(|(id, _)| *id == a));
+
+    // A plain late edit from outside the survivor's patch is refused too.
+    clock.advance(HOUR);
+    c4.edit_person(a, |p| p.set_phone(Some("07700 900999")))
+        .unwrap();
+    let outcome = sync(&mut hub, &mut c4);
+    assert!(
+        outcome.rejected.iter().any(|(id, _)| *id == a),
+        "{outcome:?}"
+    );
+    let Some(Record::Person(survivor)) = hub.record(b) else {
+        panic!("survivor missing")
+    };
+    assert_eq!(survivor.phone.as_deref(), Some("07700 900123"));
+}
+
+/// A phone may only write in its own name: the device the hub
+/// authenticated is the one that creates records and records entries.
+fn a_push_naming_another_device_is_refused(mut hub: impl Hub) {
+    let clock = hub.clock().clone();
+    let youth = phone(
+        &mut hub,
+        &Scope::YouthWorker {
+            device: DeviceId::new(clock.now()),
+        },
+    );
+    let mut champ = phone(&mut hub, &elm_road());
+    let mut office = phone(&mut hub, &Scope::Admin);
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    let held = champ
+        .create_person(&new, |p| p.set_name(Some("Kim")))
+        .unwrap();
+    let door = office
+        .create_address(&NewAddress::new(
+            "north-estate",
+            "elm-road",
+            "2",
+            "Elm Road",
+        ))
+        .unwrap();
+    sync(&mut hub, &mut champ);
+    sync(&mut hub, &mut office);
+
+    // A person created in the youth worker's name, signed up to an event,
+    // would fall into the youth worker's scope.
+    let mut as_youth = forger(&mut hub, youth.id);
+    let pushed_in = as_youth
+        .create_person(&new, |p| {
+            p.set_name(Some("Pat"))?;
+            p.record(InteractionKind::EventSignUp {
+                event: DocId::new(clock.now()),
+            })
+            .map(drop)
+        })
+        .unwrap();
+    let outcome = hub.sync(as_youth.id, &mut as_youth.replica);
+    assert_refused(&outcome, pushed_in);
+    assert!(hub.record(pushed_in).is_none());
+
+    // An entry, a consent and a knock recorded in the champion's name on
+    // records already held.
+    let mut as_champ = forger(&mut hub, champ.id);
+    sync(&mut hub, &mut as_champ);
+    as_champ
+        .edit_person(held, |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)))
+        .unwrap();
+    let outcome = hub.sync(as_champ.id, &mut as_champ.replica);
+    assert_refused(&outcome, held);
+
+    let mut as_champ = forger(&mut hub, champ.id);
+    sync(&mut hub, &mut as_champ);
+    as_champ
+        .edit_person(held, |p| {
+            p.record_consent(NewConsent {
+                purpose: ConsentPurpose::ContactAgain,
+                granted: true,
+                lawful_basis: LawfulBasis::Consent,
+                wording_version: "v1".into(),
+                method: ConsentMethod::Doorstep,
+                given_by: ConsentGiver::Subject,
+            })
+        })
+        .unwrap();
+    let outcome = hub.sync(as_champ.id, &mut as_champ.replica);
+    assert_refused(&outcome, held);
+
+    let mut as_champ = forger(&mut hub, champ.id);
+    sync(&mut hub, &mut as_champ);
+    as_champ.record_visit(door, DoorOutcome::NotIn).unwrap();
+    let outcome = hub.sync(as_champ.id, &mut as_champ.replica);
+    assert_refused(&outcome, door);
+
+    let Some(Record::Person(kim)) = hub.record(held) else {
+        panic!("Kim missing")
+    };
+    assert!(kim.interactions.is_empty() && kim.consents.is_empty());
+    let Some(Record::Address(door)) = hub.record(door) else {
+        panic!("the door missing")
+    };
+    assert!(door.visits.is_empty());
+    // The same edits in the phone's own name are taken.
+    champ
+        .edit_person(held, |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)))
+        .unwrap();
+    assert!(sync(&mut hub, &mut champ).rejected.is_empty());
+}
+
+/// A champion's phone, registered with `hub`, whose store claims to be the
+/// device `claims`: it writes in that device's name.
+fn forger(hub: &mut impl Hub, claims: DeviceId) -> Device {
+    let id = hub.register(&elm_road());
+    let replica = Replica::open(MemoryStore::new(), claims, hub.clock().clone()).unwrap();
+    Device { id, replica }
+}
+
+/// The push of `doc` was refused as naming another device.
+fn assert_refused(outcome: &SyncOutcome, doc: DocId) {
+    assert!(
+        outcome
+            .rejected
+            .iter()
+            .any(|(id, r)| *id == doc && r.code == sync_core::RejectionCode::Invalid),
+        "{outcome:?}"
+    );
 }
 
 fn late_edits_to_shared_entries_and_sets_reach_the_survivor(mut hub: impl Hub) {
@@ -750,6 +932,8 @@ tests::on_every_hub!(
     a_late_edit_to_a_merged_away_person_lands_on_the_survivor,
     late_edits_win_even_when_the_phone_missed_edits_from_before_the_merge,
     late_edits_to_shared_entries_and_sets_reach_the_survivor,
+    a_late_edit_never_reaches_a_survivor_the_device_may_not_write,
+    a_push_naming_another_device_is_refused,
     an_erased_record_leaves_every_phone_and_never_comes_back,
     a_revoked_phone_wipes_its_store_at_its_next_sync,
 );

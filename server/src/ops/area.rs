@@ -59,7 +59,7 @@ pub async fn edit(
         let stored = documents::lock(&mut tx, config.id).await?;
         let stored = stored.as_ref().map(|s| s.bytes.as_slice());
         if let Some(push) = authoring::area_push(stored, &config, now)? {
-            merge_own(db, &mut tx, &push, now).await?;
+            merge_own(db, &mut tx, &push, by, now).await?;
             audit::record(
                 &mut tx,
                 now,

@@ -15,14 +15,14 @@ use std::io::Read;
 use serde::Serialize;
 use sync_core::authoring;
 use sync_core::{
-    AreaConfig, DeviceId, DocId, Ladder, Location, NewAddress, PushOutcome, Record, Scope,
-    Timestamp, read_record,
+    AreaConfig, DeviceId, DocId, Ladder, Location, NewAddress, PushOutcome, Record, Timestamp,
+    read_record,
 };
 
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{Connection, Db, area, commit_if_ok, documents, projection};
-use crate::sync::{Merge, merge_server_push};
+use crate::sync::{Author, Merge, merge_server_push};
 
 /// Lines merged per transaction.
 const BATCH: usize = 500;
@@ -252,14 +252,14 @@ pub async fn import(
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
-            merge_batch(db, actor, &mut batch, &mut report, now).await?;
+            merge_batch(db, actor, by, &mut batch, &mut report, now).await?;
             progress(Progress {
                 lines: read,
                 imported: report.imported,
             });
         }
     }
-    merge_batch(db, actor, &mut batch, &mut report, now).await?;
+    merge_batch(db, actor, by, &mut batch, &mut report, now).await?;
     progress(Progress {
         lines: read,
         imported: report.imported,
@@ -273,6 +273,7 @@ pub async fn import(
 async fn merge_batch(
     db: &Db,
     actor: Actor,
+    by: DeviceId,
     batch: &mut Vec<(u64, sync_core::Push)>,
     report: &mut ImportReport,
     now: Timestamp,
@@ -281,7 +282,7 @@ async fn merge_batch(
         return Ok(());
     }
     let pushes: std::sync::Arc<[sync_core::Push]> = batch.iter().map(|(_, p)| p.clone()).collect();
-    let outcomes = crate::sync::merge_all(db, pushes, &Scope::Admin, now, |tx, merged| {
+    let outcomes = crate::sync::merge_all(db, pushes, &Author::server(by), now, |tx, merged| {
         let imported = merged
             .iter()
             .filter(|m| matches!(m.outcome, PushOutcome::Accepted { .. }))
@@ -359,7 +360,7 @@ pub(super) async fn mark(
     if let Some(push) =
         authoring::address_push(Some(&stored.bytes), door, &details, do_not_knock, by, now)?
     {
-        merge_server_push(tx, door, &stored, &push, now, ladder).await?;
+        merge_server_push(tx, door, &stored, &push, by, now, ladder).await?;
     }
     Ok(true)
 }

@@ -17,7 +17,7 @@ pub async fn create(db: &Db, actor: Actor, event: &NewEvent, now: Timestamp) -> 
     let mut tx = writer.begin().await?;
     let created = async {
         if let Some(push) = authoring::event_push(None, id, event, by, now)? {
-            merge_own(db, &mut tx, &push, now).await?;
+            merge_own(db, &mut tx, &push, by, now).await?;
         }
         audit::record(&mut tx, now, actor, Action::CreatedEvent, Some(id), "").await?;
         Ok(id)
@@ -50,7 +50,7 @@ pub async fn update(
                 },
             )?;
         if let Some(push) = push {
-            merge_own(db, &mut tx, &push, now).await?;
+            merge_own(db, &mut tx, &push, by, now).await?;
             audit::record(&mut tx, now, actor, Action::ChangedEvent, Some(id), "").await?;
         }
         Ok(())

@@ -29,22 +29,29 @@ pub mod sync;
 pub use crate::store::audit::{Action, Actor, AuditEntry};
 pub use crate::store::devices::{Device, DeviceInfo, INVITE_DAYS, InviteInfo, Registered, Role};
 
-use sync_core::{Push, PushOutcome, Scope, Timestamp};
+use sync_core::{DeviceId, Push, PushOutcome, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::store::{self, Connection, Db};
+use crate::sync::Author;
 
 /// The latest `limit` entries of the audit log, the last written first.
 pub async fn audit_log(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
     store::audit::latest(db, limit).await
 }
 
-/// Merges a push the server wrote itself (an edit of the area, an event or
-/// a door) in the caller's transaction, with the admin's scope. A push
-/// that breaks a rule is refused with its reason.
-async fn merge_own(db: &Db, tx: &mut Connection, push: &Push, now: Timestamp) -> Result<()> {
+/// Merges a push the server wrote itself as its device `by` (an edit of the
+/// area, an event or a door) in the caller's transaction, with the admin's
+/// scope. A push that breaks a rule is refused with its reason.
+async fn merge_own(
+    db: &Db,
+    tx: &mut Connection,
+    push: &Push,
+    by: DeviceId,
+    now: Timestamp,
+) -> Result<()> {
     let mut ladder = store::area::ladder(db, tx).await?;
-    match crate::sync::merge_in(tx, push, &Scope::Admin, now, &mut ladder)
+    match crate::sync::merge_in(tx, push, &Author::server(by), now, &mut ladder)
         .await?
         .outcome
     {

@@ -37,10 +37,12 @@ pub async fn merge(
             "a record cannot be merged into itself".into(),
         ));
     }
+    // Before the writer's turn, which it takes itself when it makes the id.
+    let by = area::server_device(db).await?;
     {
         let writer = db.writer().await;
         let mut tx = writer.begin().await?;
-        let merged = merge_in(db, &mut tx, survivor, other, now).await;
+        let merged = merge_in(db, &mut tx, survivor, other, by, now).await;
         let logged = match merged {
             Ok(()) => {
                 let detail = survivor.to_string();
@@ -58,6 +60,7 @@ async fn merge_in(
     tx: &mut Connection,
     survivor: DocId,
     other: DocId,
+    by: DeviceId,
     now: Timestamp,
 ) -> Result<()> {
     // Rows are locked in id order, as merges lock them.
@@ -91,7 +94,7 @@ async fn merge_in(
     documents::remove(tx, other).await?;
     let mut ladder = area::ladder(db, tx).await?;
     if let Some(push) = authoring::absorb_push(&kept.bytes, &absorbed, None, now)? {
-        merge_server_push(tx, survivor, &kept, &push, now, &mut ladder).await?;
+        merge_server_push(tx, survivor, &kept, &push, by, now, &mut ladder).await?;
     }
     let heads = sync_core::hub::document_heads(&gone.bytes)?;
     documents::redirect(tx, other, survivor, &heads, &gone_audience, now).await
@@ -171,7 +174,7 @@ pub(super) async fn reduce(
     };
     let reduced = authoring::reduced_person(&person, reduction, DocId::new(now), by);
     let push = authoring::new_person_push(&reduced, now)?;
-    let merged = match merge_push(None, &push, &Scope::Admin) {
+    let merged = match merge_push(None, &push, &Scope::Admin, by) {
         PushMerge::Merged(merged) => merged,
         other => {
             return Err(Error::Corrupt(format!(
@@ -313,7 +316,7 @@ mod tests {
         let merged = crate::sync::merge_all(
             db,
             Arc::from([push]),
-            &Scope::Admin,
+            &crate::sync::Author::server(phone.device()),
             NOW,
             crate::sync::nothing_more,
         )

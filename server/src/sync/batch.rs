@@ -4,10 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use sync_core::{Ladder, Merged, Push, PushMerge, PushOutcome, Scope, Timestamp, merge_push};
+use sync_core::{Ladder, Merged, Push, PushMerge, PushOutcome, Timestamp, merge_push};
 
 use super::single::merge_in;
-use super::{InTransaction, Merge};
+use super::{Author, InTransaction, Merge};
 use crate::error::Result;
 use crate::store::documents::{self, Stored, ToWrite};
 use crate::store::{Backend, Connection, Db, area, projection};
@@ -21,7 +21,7 @@ use crate::store::{Backend, Connection, Db, area, projection};
 pub async fn merge_all(
     db: &Db,
     pushes: Arc<[Push]>,
-    scope: &Scope,
+    author: &Author,
     now: Timestamp,
     then: impl for<'t> FnOnce(&'t mut Connection, &'t [Merge]) -> InTransaction<'t> + Send,
 ) -> Result<Vec<Merge>> {
@@ -44,7 +44,7 @@ pub async fn merge_all(
     }
     let request = Request {
         pushes: &pushes,
-        scope,
+        author,
         now,
     };
     let mut outcomes = Outcomes::new(pushes.len());
@@ -53,7 +53,7 @@ pub async fn merge_all(
     let (merger, ahead, rest, turn) = match db.backend {
         Backend::Sqlite if !batch.is_empty() => {
             let turn = db.merge_ahead_turn().await;
-            let mut merger = Merger::start(Arc::clone(&pushes), scope.clone());
+            let mut merger = Merger::start(Arc::clone(&pushes), author.clone());
             let (first, rest) = batch.split_at(MERGED_AHEAD.min(batch.len()));
             let mut conn = db.pool.acquire().await?;
             let work = to_merge(&mut conn, &pushes, first, &mut outcomes.left).await?;
@@ -88,7 +88,7 @@ pub async fn merge_all(
     // Stable: a document's pushes stay in the order they came.
     left.sort_by_key(|&i| pushes[i].doc);
     for i in left {
-        results[i] = merge_in(&mut tx, &pushes[i], scope, now, &mut ladder).await?;
+        results[i] = merge_in(&mut tx, &pushes[i], author, now, &mut ladder).await?;
     }
     then(&mut tx, &results).await?;
     tx.commit().await?;
@@ -111,7 +111,7 @@ const MERGE_CHUNKS: (usize, usize) = (10, 100);
 /// The request whose pushes are merged.
 struct Request<'a> {
     pushes: &'a Arc<[Push]>,
-    scope: &'a Scope,
+    author: &'a Author,
     now: Timestamp,
 }
 
@@ -179,7 +179,7 @@ async fn merge_batch(
         Some(merger) => merger,
         // A request that only pulls starts no thread.
         None if batch.is_empty() => return Ok(()),
-        None => Merger::start(Arc::clone(request.pushes), request.scope.clone()),
+        None => Merger::start(Arc::clone(request.pushes), request.author.clone()),
     };
     let mut to_write = match ahead {
         Some(chunk) => Some(without_gone(tx, chunk, &mut outcomes.left).await?),
@@ -295,12 +295,12 @@ struct Merger {
 }
 
 impl Merger {
-    fn start(pushes: Arc<[Push]>, scope: Scope) -> Self {
+    fn start(pushes: Arc<[Push]>, author: Author) -> Self {
         let (work, mut todo) = tokio::sync::mpsc::channel::<Vec<ToMerge>>(1);
         let (done, merged) = tokio::sync::mpsc::channel(1);
         let thread = tokio::task::spawn_blocking(move || {
             while let Some(work) = todo.blocking_recv() {
-                let chunk = merge_chunk(work, &pushes, &scope);
+                let chunk = merge_chunk(work, &pushes, &author);
                 if done.blocking_send(chunk).is_err() {
                     // The writer stopped (its request failed): nothing to do.
                     return;
@@ -343,7 +343,7 @@ impl Merger {
 /// writes and other requests leave idle: at normal priority it slowed the
 /// writes as much as it sped the merges. In the sync benchmark it raised
 /// ingest by about 8%.
-fn merge_chunk(work: Vec<ToMerge>, pushes: &[Push], scope: &Scope) -> Vec<MergedPush> {
+fn merge_chunk(work: Vec<ToMerge>, pushes: &[Push], author: &Author) -> Vec<MergedPush> {
     let outcomes: Vec<OnceLock<PushMerge>> = work.iter().map(|_| OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
     let merge_until_done = || loop {
@@ -354,7 +354,8 @@ fn merge_chunk(work: Vec<ToMerge>, pushes: &[Push], scope: &Scope) -> Vec<Merged
         let outcome = merge_push(
             item.stored.as_ref().map(|s| s.bytes.as_slice()),
             &pushes[item.push],
-            scope,
+            &author.scope,
+            author.device,
         );
         let first = outcomes[i].set(outcome).is_ok();
         debug_assert!(first, "each push is taken once");
@@ -470,6 +471,7 @@ async fn write_merged(
 mod tests {
     use super::*;
     use crate::testing::{NOW, new_person_push, test_phone};
+    use sync_core::Scope;
 
     #[tokio::test]
     async fn a_new_person_erased_after_being_merged_ahead_is_not_inserted() {
@@ -478,7 +480,7 @@ mod tests {
         let mut phone = test_phone(NOW);
         let mut push = |index: usize, name: &str| {
             let push = new_person_push(&mut phone, name);
-            let merge = merge_push(None, &push, &Scope::Admin);
+            let merge = merge_push(None, &push, &Scope::Admin, phone.device());
             assert!(matches!(merge, PushMerge::Merged(_)));
             (
                 push.doc,

@@ -20,7 +20,10 @@ mod single;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sync_core::{FeedCursor, Push, PushOutcome, PushResult, SyncRequest, SyncResponse, Timestamp};
+use sync_core::{
+    DeviceId, FeedCursor, Push, PushOutcome, PushResult, Scope, SyncRequest, SyncResponse,
+    Timestamp,
+};
 
 pub use batch::merge_all;
 pub use feed::PAGE_DOCS;
@@ -36,6 +39,27 @@ pub type InTransaction<'t> = std::pin::Pin<Box<dyn Future<Output = Result<()>> +
 /// Nothing more to do in a merge's transaction.
 pub fn nothing_more<'t>(_: &'t mut crate::store::Connection, _: &'t [Merge]) -> InTransaction<'t> {
     Box::pin(std::future::ready(Ok(())))
+}
+
+/// Who a push comes from: the device the hub authenticated, and what its
+/// role lets it touch. New entries in a push must name the device (admins
+/// and the server's own edits are exempt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// What the device may read and write.
+    pub scope: Scope,
+    /// The device.
+    pub device: DeviceId,
+}
+
+impl Author {
+    /// The server itself, writing as its own device `device`.
+    pub fn server(device: DeviceId) -> Self {
+        Self {
+            scope: Scope::Admin,
+            device,
+        }
+    }
 }
 
 /// What became of one push: the outcome for the device and, when the
@@ -81,9 +105,12 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
     let (pushes, deferred) = within_budget(std::mem::take(&mut request.pushes));
     response.more |= deferred;
     let pushes: Arc<[Push]> = pushes.into();
-    let device_id = device.id;
-    let merged = merge_all(db, Arc::clone(&pushes), &scope, now, |tx, _| {
-        Box::pin(devices::touch(tx, device_id, now))
+    let author = Author {
+        scope: scope.clone(),
+        device: device.id,
+    };
+    let merged = merge_all(db, Arc::clone(&pushes), &author, now, |tx, _| {
+        Box::pin(devices::touch(tx, author.device, now))
     })
     .await?;
     for (push, Merge { outcome, seq }) in pushes.iter().zip(merged) {

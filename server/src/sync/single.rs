@@ -5,11 +5,11 @@
 use sync_core::authoring;
 use sync_core::hub::{Rehome, rehome_push};
 use sync_core::{
-    DocId, Ladder, Merged, Push, PushMerge, PushOutcome, Rejection, RejectionCode, Scope,
+    DeviceId, DocId, Ladder, Merged, Push, PushMerge, PushOutcome, Rejection, RejectionCode, Scope,
     Timestamp, merge_push,
 };
 
-use super::Merge;
+use super::{Author, Merge};
 use crate::error::{Error, Result};
 use crate::store::documents::{self, Gone, Stored, ToWrite, Tombstone};
 use crate::store::{Connection, projection};
@@ -24,7 +24,7 @@ const MERGE_ATTEMPTS: usize = 20;
 pub async fn merge_in(
     tx: &mut Connection,
     push: &Push,
-    scope: &Scope,
+    author: &Author,
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<Merge> {
@@ -48,13 +48,14 @@ pub async fn merge_in(
                 Gone::MergedInto(tombstone) => {
                     // The survivor's change is not this push's own: the
                     // feed carries it to the device in this same response.
-                    let outcome = rehome(tx, push, tombstone, scope, now, ladder).await?;
+                    let outcome = rehome(tx, push, tombstone, author, now, ladder).await?;
                     return Ok(Merge::unstored(outcome));
                 }
                 Gone::Never => {}
             }
         }
-        let merged = match merge_push(stored.as_ref().map(|s| s.bytes.as_slice()), push, scope) {
+        let stored_bytes = stored.as_ref().map(|s| s.bytes.as_slice());
+        let merged = match merge_push(stored_bytes, push, &author.scope, author.device) {
             PushMerge::Merged(merged) => merged,
             other => return Ok(Merge::unstored(other.into_outcome())),
         };
@@ -81,34 +82,36 @@ pub async fn merge_in(
 
 /// Answers a push to a merged-away record: what the device wrote there is
 /// moved to the survivor (see [`sync_core::hub::rehome_push`]), so a phone
-/// that had not heard of the merge loses nothing. A device that could
-/// write the record when it was merged may still write to it, whatever the
-/// survivor's patch: its work must land somewhere, and it receives nothing
-/// back it could not read before.
+/// that had not heard of the merge loses nothing. The device must have been
+/// able to write the record when it was merged, and what moves to the
+/// survivor is judged as if the device wrote the survivor directly, as it
+/// is and as it would become: a late edit never reaches a survivor in a
+/// patch the device may not write, nor moves one into its patches.
 async fn rehome(
     tx: &mut Connection,
     push: &Push,
     mut tombstone: Tombstone,
-    scope: &Scope,
+    author: &Author,
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<PushOutcome> {
-    if !scope.can_write(&tombstone.audience) {
+    if !author.scope.can_write(&tombstone.audience) {
         return Ok(PushOutcome::Rejected(Rejection::new(
             RejectionCode::OutOfScope,
             "outside this device's scope",
         )));
     }
-    let (late, since, heads) = match rehome_push(push, &tombstone.heads, scope) {
-        Rehome::SendWhole => {
-            return Ok(PushOutcome::Redirected {
-                to: tombstone.survivor,
-                heads: Vec::new(),
-            });
-        }
-        Rehome::Rejected(rejection) => return Ok(PushOutcome::Rejected(rejection)),
-        Rehome::Absorb { late, since, heads } => (late, since, heads),
-    };
+    let (late, since, heads) =
+        match rehome_push(push, &tombstone.heads, &author.scope, author.device) {
+            Rehome::SendWhole => {
+                return Ok(PushOutcome::Redirected {
+                    to: tombstone.survivor,
+                    heads: Vec::new(),
+                });
+            }
+            Rehome::Rejected(rejection) => return Ok(PushOutcome::Rejected(rejection)),
+            Rehome::Absorb { late, since, heads } => (late, since, heads),
+        };
     for _ in 0..MERGE_ATTEMPTS {
         let Some(stored) = documents::lock(tx, tombstone.survivor).await? else {
             // The survivor was merged away or erased since the redirect was
@@ -137,7 +140,17 @@ async fn rehome(
             Err(e) => return Err(e.into()),
         };
         if let Some(absorb) = absorb {
-            merge_server_push(tx, tombstone.survivor, &stored, &absorb, now, ladder).await?;
+            match merge_push(Some(&stored.bytes), &absorb, &author.scope, author.device) {
+                PushMerge::Merged(merged) => {
+                    // The row is locked, so its version cannot have moved.
+                    let survivor = tombstone.survivor;
+                    write_merge(tx, survivor, Some(stored.version), &merged, now, ladder)
+                        .await?
+                        .ok_or(Error::Busy)?;
+                }
+                PushMerge::Rejected(refused) => return Ok(PushOutcome::Rejected(refused)),
+                PushMerge::Unchanged { .. } | PushMerge::Resend => {}
+            }
         }
         return Ok(PushOutcome::Redirected {
             to: tombstone.survivor,
@@ -147,17 +160,19 @@ async fn rehome(
     Err(Error::Busy)
 }
 
-/// Merges a push the server wrote itself into the stored `id`, which the
-/// caller has locked ([`documents::lock`]) in this transaction.
+/// Merges a push the server wrote itself, as its device `by`, into the
+/// stored `id`, which the caller has locked ([`documents::lock`]) in this
+/// transaction.
 pub async fn merge_server_push(
     tx: &mut Connection,
     id: DocId,
     stored: &Stored,
     push: &Push,
+    by: DeviceId,
     now: Timestamp,
     ladder: &mut Ladder,
 ) -> Result<u64> {
-    let merged = match merge_push(Some(&stored.bytes), push, &Scope::Admin) {
+    let merged = match merge_push(Some(&stored.bytes), push, &Scope::Admin, by) {
         PushMerge::Merged(merged) => merged,
         other => {
             return Err(Error::Corrupt(format!(

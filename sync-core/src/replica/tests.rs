@@ -467,7 +467,7 @@ fn two_phones_converge_through_the_hub_and_a_repeated_response_is_harmless() {
     .unwrap();
     hub.sync(&Scope::Admin, &mut a).unwrap();
     let request = b.sync_request().unwrap();
-    let response = hub.handle(&Scope::Admin, &request).unwrap();
+    let response = hub.handle(&Scope::Admin, b.device(), &request).unwrap();
     b.apply_sync_response(&response).unwrap();
     b.apply_sync_response(&response).unwrap();
     hub.sync(&Scope::Admin, &mut a).unwrap();
@@ -622,7 +622,11 @@ fn a_server_that_lost_a_document_gets_it_resent_whole() {
     // A different (restored, empty) server: it lacks the push's base.
     let mut restored = MemoryHub::new();
     let first = restored
-        .handle(&Scope::Admin, &phone.sync_request().unwrap())
+        .handle(
+            &Scope::Admin,
+            phone.device(),
+            &phone.sync_request().unwrap(),
+        )
         .unwrap();
     assert_eq!(
         SyncResponse::decode(&first).unwrap().pushed[0].outcome,
@@ -660,7 +664,9 @@ fn a_new_record_is_stored_readable_whether_pushed_as_a_document_or_as_changes() 
     };
     assert_ne!(changes.changes, saved.changes);
     for push in [saved, changes] {
-        let PushMerge::Merged(merged) = merge_push(None, &push, &champion(&["elm-road"])) else {
+        let PushMerge::Merged(merged) =
+            merge_push(None, &push, &champion(&["elm-road"]), phone.device())
+        else {
             panic!("not merged");
         };
         assert_eq!(read_record(&merged.bytes).unwrap(), merged.record);
@@ -686,7 +692,7 @@ fn a_long_feed_arrives_in_pages() {
     }
     hub_sync(&mut hub, &mut a);
     let first = hub
-        .handle(&Scope::Admin, &b.sync_request().unwrap())
+        .handle(&Scope::Admin, b.device(), &b.sync_request().unwrap())
         .unwrap();
     let outcome = b.apply_sync_response(&first).unwrap();
     assert_eq!((outcome.received, outcome.more), (2, true));
