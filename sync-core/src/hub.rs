@@ -430,9 +430,18 @@ struct HubDoc {
 
 #[derive(Debug, Clone)]
 enum FeedEntry {
-    Changes { doc: DocId, changes: Vec<u8> },
+    Changes {
+        doc: DocId,
+        changes: Vec<u8>,
+    },
     Erased(DocId),
     Redirected(Redirect),
+    /// `doc` moved out of the audience `from` (another patch): devices
+    /// that could read it there and cannot now are told to drop it.
+    Left {
+        doc: DocId,
+        from: Audience,
+    },
 }
 
 /// A merged-away record: where it leads, and its heads and audience when
@@ -568,6 +577,16 @@ impl MemoryHub {
             }
             match entry {
                 FeedEntry::Erased(doc) => response.erased.push(*doc),
+                FeedEntry::Left { doc, from } => {
+                    // A record this device could hold, and no longer may.
+                    let gone = self
+                        .docs
+                        .get(doc)
+                        .is_some_and(|d| scope.can_read(from) && !scope.can_read(&d.audience));
+                    if gone && !response.unavailable.contains(doc) {
+                        response.unavailable.push(*doc);
+                    }
+                }
                 FeedEntry::Redirected(redirect) => {
                     // Only devices that could read the record when it was
                     // merged hear of it.
@@ -611,13 +630,23 @@ impl MemoryHub {
             doc: id,
             changes: merged.changes.clone(),
         });
-        let created_seq = self.docs.get(&id).map_or(seq, |d| d.created_seq);
+        let audience = merged.record.audience();
+        let before = self
+            .docs
+            .get(&id)
+            .map(|d| (d.created_seq, d.audience.clone()));
+        if let Some((_, from)) = &before
+            && from.patch != audience.patch
+        {
+            let from = from.clone();
+            self.append(FeedEntry::Left { doc: id, from });
+        }
         self.docs.insert(
             id,
             HubDoc {
                 bytes: merged.bytes.clone(),
-                audience: merged.record.audience(),
-                created_seq,
+                audience,
+                created_seq: before.map_or(seq, |(created_seq, _)| created_seq),
             },
         );
         seq

@@ -95,8 +95,11 @@ pub struct SyncResponse {
     pub updates: Vec<DocUpdate>,
     /// Documents that have been erased: the device must delete them.
     pub erased: Vec<DocId>,
-    /// Pulled documents the server cannot send (unknown, or outside the
-    /// device's scope): the device stops asking for them.
+    /// Documents the device may not hold: pulled ones the server cannot
+    /// send (unknown, or outside the device's scope), and ones that moved
+    /// out of its scope (another patch). The device stops asking for them
+    /// and drops its copy, unless the copy holds changes the server lacks
+    /// (those are pushed, refused, and stay on the device).
     pub unavailable: Vec<DocId>,
     /// The device has been revoked: it must wipe its store.
     pub wipe: bool,

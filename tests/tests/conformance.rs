@@ -927,6 +927,69 @@ fn a_revoked_phone_wipes_its_store_at_its_next_sync(mut hub: impl Hub) {
     assert_eq!(hub.document_ids().len(), 1);
 }
 
+/// A phone holds only the records in its scope: when one moves to another
+/// patch, the phones that could hold it only there drop it at their next
+/// sync (and later changes, such as a withdrawn consent, stop reaching
+/// them); the new patch's phones receive it. A phone that had changed it
+/// meanwhile keeps its change, refused, rather than lose it.
+fn a_record_moved_out_of_a_phones_scope_leaves_the_phone(mut hub: impl Hub) {
+    let mut alice = phone(&mut hub, &elm_road());
+    let mut carol = phone(&mut hub, &elm_road());
+    let mut bob = phone(&mut hub, &champion(&["oak-lane"]));
+    let mut office = phone(&mut hub, &Scope::Admin);
+    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
+    let moving = alice
+        .create_person(&new, |p| p.set_name(Some("Sam")))
+        .unwrap();
+    let edited = alice
+        .create_person(&new, |p| p.set_name(Some("Kim")))
+        .unwrap();
+    let staying = alice
+        .create_person(&new, |p| p.set_name(Some("Ali")))
+        .unwrap();
+    sync(&mut hub, &mut alice);
+    sync(&mut hub, &mut carol);
+    sync(&mut hub, &mut office);
+    // Carol edits Kim offline while the office moves both to Oak Lane.
+    carol
+        .edit_person(edited, |p| p.set_phone(Some("07700 900555")))
+        .unwrap();
+    for id in [moving, edited] {
+        office
+            .edit_person(id, |p| {
+                p.move_to_patch("oak-lane")?;
+                p.set_do_not_contact(true)
+            })
+            .unwrap();
+    }
+    sync(&mut hub, &mut office);
+
+    let outcome = sync(&mut hub, &mut alice);
+    assert_eq!(outcome.dropped, 2, "{outcome:?}");
+    assert!(alice.person(moving).is_err() && alice.person(edited).is_err());
+    assert!(alice.person(staying).is_ok());
+    assert_eq!(alice.pending_changes(), 0);
+    // Carol's change to Kim is refused, and kept.
+    let outcome = sync(&mut hub, &mut carol);
+    assert!(carol.person(moving).is_err());
+    assert!(
+        outcome
+            .rejected
+            .iter()
+            .any(|(id, r)| *id == edited && r.code == sync_core::RejectionCode::OutOfScope),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        carol.person(edited).unwrap().phone.as_deref(),
+        Some("07700 900555")
+    );
+    // Oak Lane's champion receives both, as they are now.
+    sync(&mut hub, &mut bob);
+    assert!(bob.person(moving).unwrap().do_not_contact);
+    assert!(bob.person(edited).unwrap().do_not_contact);
+    assert!(bob.person(staying).is_err());
+}
+
 tests::on_every_hub!(
     a_walk_list_is_built_offline_from_doors_received_and_doors_added,
     a_late_edit_to_a_merged_away_person_lands_on_the_survivor,
@@ -934,6 +997,7 @@ tests::on_every_hub!(
     late_edits_to_shared_entries_and_sets_reach_the_survivor,
     a_late_edit_never_reaches_a_survivor_the_device_may_not_write,
     a_push_naming_another_device_is_refused,
+    a_record_moved_out_of_a_phones_scope_leaves_the_phone,
     an_erased_record_leaves_every_phone_and_never_comes_back,
     a_revoked_phone_wipes_its_store_at_its_next_sync,
 );

@@ -17,6 +17,8 @@ pub struct Stored {
     pub bytes: Vec<u8>,
     /// Bumped by every write; an update names the version it read.
     pub version: i64,
+    /// The record's patch as stored, if it has one.
+    pub patch: Option<String>,
 }
 
 fn audience_columns(audience: &Audience) -> (String, Option<String>, String) {
@@ -68,13 +70,22 @@ pub async fn read_for_merge(
         Backend::Sqlite => "",
         Backend::Postgres => " ORDER BY id COLLATE \"C\" FOR UPDATE",
     };
-    let rows: Vec<(String, Vec<u8>, i64)> = fetch_for_keys(tx, ids, |list| {
-        format!("SELECT id, bytes, version FROM documents WHERE id IN ({list}){lock}")
+    let rows: Vec<(String, Vec<u8>, i64, Option<String>)> = fetch_for_keys(tx, ids, |list| {
+        format!("SELECT id, bytes, version, patch FROM documents WHERE id IN ({list}){lock}")
     })
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, bytes, version)| (id, Stored { bytes, version }))
+        .map(|(id, bytes, version, patch)| {
+            (
+                id,
+                Stored {
+                    bytes,
+                    version,
+                    patch,
+                },
+            )
+        })
         .collect())
 }
 
@@ -82,13 +93,17 @@ pub async fn read_for_merge(
 /// update, because on PostgreSQL a SELECT would not lock it. No merge from
 /// another process can then slip in between reading and writing it.
 pub async fn lock(conn: &mut AnyConnection, id: DocId) -> Result<Option<Stored>> {
-    let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
-        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version",
+    let row: Option<(Vec<u8>, i64, Option<String>)> = sqlx::query_as(
+        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version, patch",
     )
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(bytes, version)| Stored { bytes, version }))
+    Ok(row.map(|(bytes, version, patch)| Stored {
+        bytes,
+        version,
+        patch,
+    }))
 }
 
 /// Locks ids that have no document against their erasure until the
@@ -239,8 +254,18 @@ pub struct ToWrite<'a> {
     pub id: &'a str,
     /// The stored version it was merged with; `None` for a new document.
     pub version: Option<i64>,
+    /// The record's patch as stored, if it has one.
+    pub patch_before: Option<&'a str>,
     /// The merge (`sync_core::merge_push`'s, of what was stored).
     pub merged: &'a Merged,
+}
+
+impl ToWrite<'_> {
+    /// The patch a written update moves the record out of, if it moves.
+    fn leaves(&self) -> Option<&str> {
+        let before = self.patch_before?;
+        (self.version.is_some() && self.merged.record.patch() != Some(before)).then_some(before)
+    }
 }
 
 /// What [`write()`] did.
@@ -256,7 +281,9 @@ pub struct Written {
 /// Writes merged documents with a few statements for the lot: one block of
 /// feed sequence numbers (in the order given), the documents (an update
 /// naming the version each was merged with, or an insert), their feed
-/// entries and their projection rows. Returns each document's sequence
+/// entries (and, for a record moved to another patch, an entry filed
+/// under the old one, which tells devices there to drop it) and their
+/// projection rows. Returns each document's sequence
 /// number, or `None` where another process wrote it first (the caller merges
 /// it again; its number stays a gap in the feed, which readers skip), and
 /// whether a written area changed the ladder (`ladder` is then the new one,
@@ -277,8 +304,9 @@ pub async fn write(
             ladder_changed: false,
         });
     }
-    let last = take_seqs(tx, documents.len()).await?;
-    let first = last + 1 - documents.len() as u64;
+    let moves = documents.iter().filter(|d| d.leaves().is_some()).count();
+    let last = take_seqs(tx, documents.len() + moves).await?;
+    let first = last + 1 - (documents.len() + moves) as u64;
     let mut seqs = Vec::with_capacity(documents.len());
     let mut inserts = Vec::new();
     for (document, seq) in documents.iter().zip(first..) {
@@ -315,7 +343,35 @@ pub async fn write(
             ladder_changed = true;
         }
     }
-    insert_feed(tx, &written).await?;
+    let mut left_seqs = first + documents.len() as u64..;
+    let mut entries: Vec<NewEntry<'_>> = written
+        .iter()
+        .map(|(document, seq)| NewEntry {
+            seq: *seq,
+            doc: document.id,
+            // A new document's entry holds no bytes: see `insert_feed`.
+            changes: Some(match document.version {
+                Some(_) => document.merged.changes.as_slice(),
+                None => &[],
+            }),
+            // Filed under its record's patch (none for the area, which
+            // every device receives): see migration 0009.
+            patch: document.merged.record.patch(),
+        })
+        .collect();
+    for (document, _) in &written {
+        if let Some(left) = document.leaves()
+            && let Some(seq) = left_seqs.next()
+        {
+            entries.push(NewEntry {
+                seq,
+                doc: document.id,
+                changes: None,
+                patch: Some(left),
+            });
+        }
+    }
+    insert_feed(tx, &entries).await?;
     let mut rows = projection::Rows::default();
     for (document, _) in &written {
         if document.version.is_some() {
@@ -407,15 +463,25 @@ async fn insert_documents(
     Ok(inserted)
 }
 
-/// Appends each written document's new changes to the feed. A new
-/// document's entry holds no bytes: its sequence number is the document's
-/// `created_seq`, so every device that reads the entry has not had the
-/// document yet and is sent it whole by the feed's reader; a copy of its changes
-/// would never be read, and storing it cost a fifth of the database.
-async fn insert_feed(tx: &mut AnyConnection, written: &[(&ToWrite<'_>, u64)]) -> Result<()> {
+/// A feed entry to append.
+struct NewEntry<'a> {
+    seq: u64,
+    doc: &'a str,
+    /// The changes; `None` for an entry that holds none (a record that
+    /// left the patch it is filed under).
+    changes: Option<&'a [u8]>,
+    patch: Option<&'a str>,
+}
+
+/// Appends feed entries. A new document's entry holds no bytes: its
+/// sequence number is the document's `created_seq`, so every device that
+/// reads the entry has not had the document yet and is sent it whole by
+/// the feed's reader; a copy of its changes would never be read, and
+/// storing it cost a fifth of the database.
+async fn insert_feed(tx: &mut AnyConnection, entries: &[NewEntry<'_>]) -> Result<()> {
     const WIDTH: usize = 4;
     let backend = Backend::of(tx);
-    for chunk in written.chunks(MAX_PARAMS / WIDTH) {
+    for chunk in entries.chunks(MAX_PARAMS / WIDTH) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| format!("({})", placeholders(backend, row * WIDTH, WIDTH)))
             .collect();
@@ -425,17 +491,12 @@ async fn insert_feed(tx: &mut AnyConnection, written: &[(&ToWrite<'_>, u64)]) ->
         );
         let mut query =
             sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == MAX_PARAMS / WIDTH);
-        for (document, seq) in chunk {
+        for entry in chunk {
             query = query
-                .bind(*seq as i64)
-                .bind(document.id)
-                .bind(match document.version {
-                    Some(_) => document.merged.changes.as_slice(),
-                    None => &[],
-                })
-                // Filed under its record's patch (none for the area, which
-                // every device receives): see migration 0009.
-                .bind(document.merged.record.patch());
+                .bind(entry.seq as i64)
+                .bind(entry.doc)
+                .bind(entry.changes)
+                .bind(entry.patch);
         }
         query.execute(&mut *tx).await?;
     }

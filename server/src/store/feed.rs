@@ -31,8 +31,11 @@ pub struct FeedRow {
     /// 1 for an erasure or a redirect (no changes), else 0.
     tombstone: i64,
     kind: Option<String>,
-    /// A redirect's patch and devices are the record's when it was merged.
+    /// The record's patch now; a redirect's patch and devices are the
+    /// record's when it was merged.
     patch: Option<String>,
+    /// The patch the entry is filed under.
+    filed_patch: Option<String>,
     devices: Option<String>,
     created_seq: Option<i64>,
     survivor: Option<String>,
@@ -52,6 +55,16 @@ pub enum FeedEntry {
     },
     /// `doc` was erased (or these are changes of a document since erased).
     Erasure(DocId),
+    /// A stored document moved out of the patch `from` was in: devices
+    /// that could read it there, and cannot read it now, drop it.
+    Left {
+        /// The document.
+        doc: DocId,
+        /// Who could read it before it moved.
+        from: Audience,
+        /// Who may read it now.
+        audience: Audience,
+    },
     /// Changes of a stored document.
     Changes {
         /// The document.
@@ -87,6 +100,12 @@ impl FeedRow {
                 doc,
                 audience: audience_from(&kind, self.patch, &devices)?,
                 created_seq: created_seq as u64,
+            }),
+            // An entry without changes for a document still held.
+            (1, Some(kind), Some(devices), Some(_)) => Ok(FeedEntry::Left {
+                doc,
+                from: audience_from(&kind, self.filed_patch, &devices)?,
+                audience: audience_from(&kind, self.patch, &devices)?,
             }),
             _ => Ok(FeedEntry::Erasure(doc)),
         }
@@ -125,8 +144,8 @@ pub async fn scan(
         "SELECT f.seq AS seq, f.doc_id AS doc_id, \
          CAST(CASE WHEN f.changes IS NULL THEN 1 ELSE 0 END AS BIGINT) AS tombstone, \
          d.kind AS kind, COALESCE(d.patch, r.patch) AS patch, \
-         COALESCE(d.devices, r.devices) AS devices, d.created_seq AS created_seq, \
-         r.survivor AS survivor \
+         f.patch AS filed_patch, COALESCE(d.devices, r.devices) AS devices, \
+         d.created_seq AS created_seq, r.survivor AS survivor \
          FROM feed f LEFT JOIN documents d {hint} ON d.id = f.doc_id \
          LEFT JOIN redirects r ON r.id = f.doc_id \
          WHERE f.seq > $1 AND f.seq <= $2{filter}{leave_out_filter} ORDER BY f.seq LIMIT $3"

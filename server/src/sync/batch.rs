@@ -145,12 +145,13 @@ struct ToMerge {
 }
 
 /// A push merged in memory: its index in the request, its id, the stored
-/// version it was merged with (`None` for a new document) and what
-/// [`merge_push`] decided.
+/// version it was merged with and the patch stored with it (`None` for a
+/// new document) and what [`merge_push`] decided.
 struct MergedPush {
     push: usize,
     id: String,
     version: Option<i64>,
+    patch: Option<String>,
     merge: PushMerge,
 }
 
@@ -371,11 +372,18 @@ fn merge_chunk(work: Vec<ToMerge>, pushes: &[Push], author: &Author) -> Vec<Merg
     });
     work.into_iter()
         .zip(outcomes)
-        .map(|(item, outcome)| MergedPush {
-            push: item.push,
-            id: item.id,
-            version: item.stored.map(|s| s.version),
-            merge: outcome.into_inner().expect("every push was merged"),
+        .map(|(item, outcome)| {
+            let (version, patch) = match item.stored {
+                Some(stored) => (Some(stored.version), stored.patch),
+                None => (None, None),
+            };
+            MergedPush {
+                push: item.push,
+                id: item.id,
+                version,
+                patch,
+                merge: outcome.into_inner().expect("every push was merged"),
+            }
         })
         .collect()
 }
@@ -418,6 +426,8 @@ struct Pending {
     id: String,
     /// The stored version it was merged with; `None` for a new document.
     version: Option<i64>,
+    /// The patch stored with that version.
+    patch: Option<String>,
     merged: Box<Merged>,
 }
 
@@ -438,6 +448,7 @@ async fn write_merged(
                 push: item.push,
                 id: item.id,
                 version: item.version,
+                patch: item.patch,
                 merged: m,
             }),
             other => outcomes.results[item.push] = Merge::unstored(other.into_outcome()),
@@ -448,6 +459,7 @@ async fn write_merged(
         .map(|p| ToWrite {
             id: &p.id,
             version: p.version,
+            patch_before: p.patch.as_deref(),
             merged: &p.merged,
         })
         .collect();
@@ -488,6 +500,7 @@ mod tests {
                     push: index,
                     id: push.doc.to_string(),
                     version: None,
+                    patch: None,
                     merge,
                 },
             )

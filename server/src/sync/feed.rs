@@ -75,6 +75,19 @@ pub(super) async fn read_feed(
                     response.erased.push(doc);
                 }
             }
+            FeedEntry::Left {
+                doc,
+                from,
+                audience,
+            } => {
+                // A record this device could hold, and no longer may.
+                if scope.can_read(&from)
+                    && !scope.can_read(&audience)
+                    && !response.unavailable.contains(&doc)
+                {
+                    response.unavailable.push(doc);
+                }
+            }
             FeedEntry::Changes {
                 doc,
                 audience,

@@ -61,16 +61,7 @@ pub async fn merge_in(
         };
         // `None`: another process created the document since we looked
         // (its insert has committed by now): read it and merge again.
-        if let Some(seq) = write_merge(
-            tx,
-            push.doc,
-            stored.as_ref().map(|s| s.version),
-            &merged,
-            now,
-            ladder,
-        )
-        .await?
-        {
+        if let Some(seq) = write_merge(tx, push.doc, stored.as_ref(), &merged, now, ladder).await? {
             return Ok(Merge {
                 outcome: PushMerge::Merged(merged).into_outcome(),
                 seq: Some(seq),
@@ -144,7 +135,7 @@ async fn rehome(
                 PushMerge::Merged(merged) => {
                     // The row is locked, so its version cannot have moved.
                     let survivor = tombstone.survivor;
-                    write_merge(tx, survivor, Some(stored.version), &merged, now, ladder)
+                    write_merge(tx, survivor, Some(&stored), &merged, now, ladder)
                         .await?
                         .ok_or(Error::Busy)?;
                 }
@@ -182,19 +173,20 @@ pub async fn merge_server_push(
         }
     };
     // The row is locked, so its version cannot have moved.
-    write_merge(tx, id, Some(stored.version), &merged, now, ladder)
+    write_merge(tx, id, Some(stored), &merged, now, ladder)
         .await?
         .ok_or(Error::Busy)
 }
 
-/// Writes a merged document, its feed entry and its projections
+/// Writes a merged document over what was `stored` (`None` for a new
+/// document): its row, its feed entries and its projections
 /// ([`documents::write()`], for one), and re-derives every person's stages
 /// if it changed the ladder. `None` if the stored version moved on (the
 /// caller merges again).
 pub async fn write_merge(
     conn: &mut Connection,
     id: DocId,
-    version: Option<i64>,
+    stored: Option<&Stored>,
     merged: &Merged,
     now: Timestamp,
     ladder: &mut Ladder,
@@ -202,7 +194,8 @@ pub async fn write_merge(
     let id = id.to_string();
     let document = ToWrite {
         id: &id,
-        version,
+        version: stored.map(|s| s.version),
+        patch_before: stored.and_then(|s| s.patch.as_deref()),
         merged,
     };
     let written = documents::write(conn, &[document], now, ladder).await?;

@@ -96,6 +96,9 @@ pub struct SyncOutcome {
     /// Pushes the server refused, with why. The documents stay on the
     /// device, unsynced, until they are edited again.
     pub rejected: Vec<(DocId, Rejection)>,
+    /// Records deleted because they left this device's scope (moved to
+    /// another patch).
+    pub dropped: usize,
     /// The device was revoked and its store wiped.
     pub wiped: bool,
     /// Records this device held that were merged into another: use `to`
@@ -110,6 +113,7 @@ impl SyncOutcome {
         self.accepted += round.accepted;
         self.received += round.received;
         self.erased += round.erased;
+        self.dropped += round.dropped;
         self.rejected.extend(round.rejected);
         for redirect in round.redirected {
             if !self.redirected.contains(&redirect) {
@@ -724,8 +728,11 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             }
             self.forget(id)?;
         }
-        for id in &response.unavailable {
-            self.state.pulls.remove(id);
+        for &id in &response.unavailable {
+            self.state.pulls.remove(&id);
+            if self.drop_if_settled(id)? {
+                outcome.dropped += 1;
+            }
         }
         for &redirect in &response.redirected {
             if self.store.get_document(redirect.from)?.is_some() {
@@ -770,6 +777,20 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.save_whole()?;
         }
         Ok(false)
+    }
+
+    /// Deletes a record this device may no longer hold, unless it holds
+    /// changes the server has not accepted (they stay, to be pushed and
+    /// refused, never lost). Returns whether it was deleted.
+    fn drop_if_settled(&mut self, id: DocId) -> Result<bool> {
+        let Some(Loaded { mut doc, synced }) = self.load(id)? else {
+            return Ok(false);
+        };
+        if sorted(doc.get_heads()) != synced {
+            return Ok(false);
+        }
+        self.forget(id)?;
+        Ok(true)
     }
 
     fn apply_accepted(&mut self, id: DocId, heads: &[Head], changes: &[u8]) -> Result<()> {
