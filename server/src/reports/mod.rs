@@ -315,10 +315,14 @@ impl Csv {
     }
 }
 
-/// A field that a spreadsheet would run as a formula, with a `'` before it.
+/// A field that a spreadsheet would run as a formula, with a `'` before it:
+/// one that starts with a formula's first character, even after spaces or
+/// line breaks (some spreadsheets skip those), or with a tab or line break.
 fn defuse(field: &str) -> String {
-    if field.starts_with(['=', '+', '@', '\t', '\r'])
-        || (field.starts_with('-') && field.parse::<f64>().is_err())
+    let start = field.trim_start();
+    if field.starts_with(['\t', '\r', '\n'])
+        || start.starts_with(['=', '+', '@'])
+        || (start.starts_with('-') && start.parse::<f64>().is_err())
     {
         format!("'{field}")
     } else {
@@ -417,5 +421,10 @@ mod tests {
         assert_eq!(quote("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(quote("-3.5"), "-3.5");
         assert_eq!(quote("-x"), "'-x");
+        assert_eq!(quote(" =1+1"), "' =1+1");
+        assert_eq!(quote("\n@SUM(A1)"), "\"'\n@SUM(A1)\"");
+        assert_eq!(quote("\nplain"), "\"'\nplain\"");
+        assert_eq!(quote("  -2"), "  -2");
+        assert_eq!(quote("two words"), "two words");
     }
 }
