@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use sync_core::{Clock, DeviceId, SystemClock};
 
 use crate::error::{Error, Result};
-use crate::http::{self, AppState, RateLimit};
+use crate::http::{self, AppState, Listening, PublicUrl, RateLimit, Settings};
 use crate::ops::area::{AreaChange, AreaView, ResidentDefinitionView, StageView};
 use crate::ops::{self, Actor, Role, retention};
 use crate::store::{Db, redact};
@@ -64,12 +64,48 @@ pub struct ServeArgs {
     /// Fill an empty database with demo data first.
     #[arg(long, env = "OUTREACH_DEMO")]
     pub demo: bool,
+    /// Where people's browsers and phones reach the server, e.g.
+    /// `https://outreach.example.org` (every link it makes starts with it;
+    /// `https` makes the session cookie `Secure` and adds HSTS). Defaults to
+    /// the bound address, over HTTPS when given a certificate.
+    #[arg(long, env = "OUTREACH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`).
+    #[arg(long, env = "OUTREACH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, env = "OUTREACH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Requests per second allowed per device token.
     #[arg(long, env = "OUTREACH_RATE_LIMIT", default_value = "20")]
     pub rate_limit: NonZeroU32,
     /// Requests a device token may make in a burst.
     #[arg(long, env = "OUTREACH_RATE_BURST", default_value = "60")]
     pub rate_burst: NonZeroU32,
+    /// Requests per second allowed per client address without a valid
+    /// token (registering phones, signing in, unknown tokens).
+    #[arg(long, env = "OUTREACH_ADDRESS_RATE_LIMIT", default_value = "5")]
+    pub address_rate_limit: NonZeroU32,
+    /// Such requests a client address may make in a burst.
+    #[arg(long, env = "OUTREACH_ADDRESS_RATE_BURST", default_value = "20")]
+    pub address_rate_burst: NonZeroU32,
+    /// Requests answered at once; more are refused with 503 and Retry-After.
+    #[arg(long, env = "OUTREACH_MAX_REQUESTS", default_value = "1024")]
+    pub max_requests: usize,
+    /// Connections open at once; more wait to be accepted.
+    #[arg(long, env = "OUTREACH_MAX_CONNECTIONS", default_value = "1024")]
+    pub max_connections: usize,
+    /// A reverse proxy in front of the server (repeat for several): its
+    /// requests count against the client in its `X-Forwarded-For`.
+    #[arg(
+        long = "trusted-proxy",
+        env = "OUTREACH_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, env = "OUTREACH_HEADER_TIMEOUT_SECONDS", default_value = "10")]
+    pub header_timeout_seconds: NonZeroU32,
     /// The retention policy.
     #[command(flatten)]
     pub retention: RetentionArgs,
@@ -130,9 +166,22 @@ pub enum AdminCommand {
         /// Minutes until it stops working.
         #[arg(long, default_value_t = ops::devices::SIGN_IN_LINK_MINUTES)]
         minutes: i64,
-        /// Where the dashboard is served, as people's browsers reach it.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        base_url: String,
+        /// Where the dashboard is served, as people's browsers reach it
+        /// (the server's `--public-url`).
+        #[arg(
+            long,
+            alias = "base-url",
+            env = "OUTREACH_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// List invites, newest first, with the id that cancels one.
+    Invites,
+    /// Cancel an unused invite (sent to the wrong person, or lost).
+    CancelInvite {
+        /// The invite's id, as `admin invites` lists it.
+        invite: String,
     },
     /// List devices.
     Devices,
@@ -303,11 +352,32 @@ impl Cli {
             Command::Admin(AdminCommand::SignInLink {
                 role,
                 minutes,
-                base_url,
+                public_url,
             }) => {
+                let public_url = PublicUrl::parse(&public_url)?;
                 let path =
                     ops::devices::sign_in_link(&db, ACTOR, role, clock.now(), minutes).await?;
-                println!("{}{path}", base_url.trim_end_matches('/'));
+                println!("{}", public_url.join(&path));
+            }
+            Command::Admin(AdminCommand::Invites) => {
+                let now = clock.now();
+                for i in ops::devices::invites(&db).await? {
+                    let state = match (i.used_at, i.cancelled_at) {
+                        (Some(_), _) => "used",
+                        (None, Some(_)) => "cancelled",
+                        (None, None) if !i.usable(now) => "expired",
+                        (None, None) => "open",
+                    };
+                    let expires = crate::calendar::date_time(i.expires_at);
+                    println!(
+                        "{}  {:<12} {:<9} expires {expires}  {}",
+                        i.id, i.role, state, i.patches
+                    );
+                }
+            }
+            Command::Admin(AdminCommand::CancelInvite { invite }) => {
+                ops::devices::cancel_invite(&db, ACTOR, &invite, clock.now()).await?;
+                println!("cancelled invite {}", invite.trim());
             }
             Command::Admin(AdminCommand::Devices) => {
                 for d in ops::devices::list(&db).await? {
@@ -481,6 +551,23 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
 }
 
 async fn serve(db: Db, args: ServeArgs) -> Result<()> {
+    let listening = Listening {
+        header_read_timeout: std::time::Duration::from_secs(
+            args.header_timeout_seconds.get().into(),
+        ),
+        max_connections: args.max_connections,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(certificate), Some(key)) => Some(http::tls_from_files(certificate, key)?),
+            _ => None,
+        },
+    };
+    let settings = Settings {
+        per_device: RateLimit::new(args.rate_limit.get(), args.rate_burst.get()),
+        per_address: RateLimit::new(args.address_rate_limit.get(), args.address_rate_burst.get()),
+        max_requests: args.max_requests,
+        public_url: public_url(&args, listening.tls.is_some())?,
+        trusted_proxies: args.trusted_proxies.clone(),
+    };
     let db = Arc::new(db);
     if args.demo && !ops::demo::has_people(&db).await? {
         let summary = ops::demo::fill(
@@ -490,19 +577,18 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
             true,
         )
         .await?;
-        tracing::info!("demo data: {summary}");
+        // It holds the demo's device tokens: for the person at the
+        // terminal, not for the log.
+        println!("{summary}");
     }
-    let rate_limit = RateLimit {
-        per_second: args.rate_limit,
-        burst: args.rate_burst,
-    };
     let policy = args.retention.policy()?;
     if args.retention_every_minutes > 0 {
         let every = std::time::Duration::from_secs(args.retention_every_minutes * 60);
         tokio::spawn(retention_task(db.clone(), policy, every));
     }
     tokio::spawn(optimize_task(db.clone()));
-    let app = http::app(AppState::new(db, rate_limit));
+    let public_url = settings.public_url.clone();
+    let app = http::app(AppState::new(db, settings));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|source| Error::Io {
@@ -513,8 +599,9 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         context: "reading the bound address".into(),
         source,
     })?;
-    tracing::info!(%addr, "outreach serving");
-    http::serve(listener, app, shutdown_signal())
+    let tls = listening.tls.is_some();
+    tracing::info!(%addr, tls, public_url = public_url.as_str(), "outreach serving");
+    http::serve(listener, app, listening, shutdown_signal())
         .await
         .map_err(|source| Error::Io {
             context: "serving".into(),
@@ -522,6 +609,32 @@ async fn serve(db: Db, args: ServeArgs) -> Result<()> {
         })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The public URL `serve` was given, or the bound address's; an `http` one
+/// is refused when the server itself serves HTTPS.
+fn public_url(args: &ServeArgs, tls: bool) -> Result<PublicUrl> {
+    let url = match &args.public_url {
+        Some(url) => PublicUrl::parse(url)?,
+        None => {
+            if args.bind.ip().is_unspecified() {
+                tracing::warn!(
+                    "listening on every address with no --public-url: sign-in links will name {}; \
+                     set --public-url to where people reach the server",
+                    args.bind
+                );
+            }
+            let scheme = if tls { "https" } else { "http" };
+            PublicUrl::parse(&format!("{scheme}://{}", args.bind))?
+        }
+    };
+    if tls && !url.is_https() {
+        return Err(Error::Config(format!(
+            "the server serves HTTPS, so its public URL must start with https://, not {}",
+            url.as_str()
+        )));
+    }
+    Ok(url)
 }
 
 /// Runs retention now and then every `every`, logging what it did.

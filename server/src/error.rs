@@ -33,9 +33,12 @@ pub enum Error {
     /// A document kept changing under a merge (heavy contention): try again.
     #[error("busy: try again")]
     Busy,
-    /// The device sends too many requests.
-    #[error("too many requests")]
+    /// The device, or the client's address, sends too many requests.
+    #[error("too many requests: slow down and try again shortly")]
     RateLimited,
+    /// The server is answering as many requests as it can.
+    #[error("the server is busy: try again shortly")]
+    Overloaded,
     /// Stored data breaks an invariant the server relies on.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

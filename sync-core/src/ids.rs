@@ -114,6 +114,11 @@ impl Timestamp {
         self.0
     }
 
+    /// This time plus a number of milliseconds (negative to go back).
+    pub const fn plus_millis(self, millis: i64) -> Self {
+        Self(self.0 + millis)
+    }
+
     /// This time plus a whole number of days (negative to go back).
     pub const fn plus_days(self, days: i64) -> Self {
         Self(self.0 + days * Self::DAY_MILLIS)

@@ -2,12 +2,14 @@
 //! per scenario): the shared test clock ([`START`]); the sync algorithm's
 //! implementations behind one trait ([`hubs`]) and a fleet of simulated
 //! phones around one of them ([`Fleet`]); test databases, real servers on
-//! 127.0.0.1 and phones that sync with them over HTTP ([`server`]); and
-//! the load generator behind `outreach-load` and the crash test ([`load`]).
+//! 127.0.0.1 and phones that sync with them over HTTP ([`server`]); the
+//! dashboard as a browser without scripts sees it ([`web`]); and the load
+//! generator behind `outreach-load` and the crash test ([`load`]).
 
 pub mod hubs;
 pub mod load;
 pub mod server;
+pub mod web;
 
 /// When tests start, unless they need a date of their own: 2026-09-10.
 pub const START: Timestamp = Timestamp::from_millis(1_789_000_000_000);

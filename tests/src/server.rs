@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use server::http::{AppState, RateLimit};
+use server::http::{AppState, Listening, PublicUrl, RateLimit, Settings};
 use server::ops::Actor;
 use server::ops::Registered;
 use server::store::Db;
@@ -125,11 +125,32 @@ impl std::fmt::Debug for TestServer {
 impl TestServer {
     /// Starts a server on `db`, its clock at `start`.
     pub fn start(db: &TestDb, start: Timestamp) -> Self {
-        Self::start_with(db, start, RateLimit::default())
+        Self::start_with(db, start, Self::settings())
     }
 
-    /// Starts a server with a given rate limit.
-    pub fn start_with(db: &TestDb, start: Timestamp, rate_limit: RateLimit) -> Self {
+    /// The settings [`TestServer::start`] uses: the server's own, but with
+    /// room for the many registrations from 127.0.0.1 tests make.
+    pub fn settings() -> Settings {
+        Settings {
+            per_address: RateLimit::new(10_000, 10_000),
+            ..Settings::default()
+        }
+    }
+
+    /// Starts a server with given settings (its public URL becomes its own
+    /// address).
+    pub fn start_with(db: &TestDb, start: Timestamp, settings: Settings) -> Self {
+        Self::start_listening(db, start, settings, Listening::default())
+    }
+
+    /// Starts a server with given settings, serving as `listening` says
+    /// (HTTPS when it has TLS; `base` then starts with `https://`).
+    pub fn start_listening(
+        db: &TestDb,
+        start: Timestamp,
+        mut settings: Settings,
+        listening: Listening,
+    ) -> Self {
         let runtime = runtime();
         let clock = ManualClock::new(start);
         let (db, listener) = runtime.block_on(async {
@@ -140,14 +161,24 @@ impl TestServer {
             (db, listener)
         });
         let addr: SocketAddr = listener.local_addr().expect("address");
-        let state = AppState::with_clock(db.clone(), rate_limit, Arc::new(clock.clone()));
+        let scheme = if listening.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let base = format!("{scheme}://{addr}");
+        settings.public_url = PublicUrl::parse(&base).expect("a public URL");
+        let state = AppState::with_clock(db.clone(), settings, Arc::new(clock.clone()));
         let app = server::http::app(state);
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         runtime.spawn(async move {
-            axum_serve(listener, app, stop).await;
+            let _ = server::http::serve(listener, app, listening, async {
+                let _ = stop.await;
+            })
+            .await;
         });
         Self {
-            base: format!("http://{addr}"),
+            base,
             db,
             clock,
             runtime: Some(runtime),
@@ -194,17 +225,6 @@ impl TestServer {
             registered.token,
         )
     }
-}
-
-async fn axum_serve(
-    listener: tokio::net::TcpListener,
-    app: server::http::Router,
-    stop: tokio::sync::oneshot::Receiver<()>,
-) {
-    let _ = server::http::serve(listener, app, async {
-        let _ = stop.await;
-    })
-    .await;
 }
 
 impl Drop for TestServer {
@@ -561,6 +581,12 @@ impl ServeProcess {
         let mut child = Command::new(outreach_binary())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--rate-limit", "10000", "--rate-burst", "10000"])
+            .args([
+                "--address-rate-limit",
+                "10000",
+                "--address-rate-burst",
+                "10000",
+            ])
             .args(args)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")

@@ -15,6 +15,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Checks that a command failed and said why.
+fn assert_refused(output: &Output, says: &str) {
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "succeeded: {stderr}");
+    assert!(stderr.contains(says), "{says:?} missing from: {stderr}");
+}
+
 #[test]
 fn help_lists_every_command() {
     let output = outreach("sqlite::memory:", &["--help"]);
@@ -31,8 +38,7 @@ fn admin_commands_configure_the_area_and_make_invites() {
     let url = format!("sqlite://{}", dir.path().join("outreach.db").display());
 
     let output = outreach(&url, &["admin", "invite", "--role", "champion"]);
-    assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("a champion needs at least one patch"));
+    assert_refused(&output, "a champion needs at least one patch");
 
     let output = outreach(
         &url,
@@ -104,33 +110,109 @@ fn admin_commands_configure_the_area_and_make_invites() {
             "equality-monitoring=legitimate-interests",
         ],
     );
-    assert!(!output.status.success());
-    assert!(
-        text(&output.stderr).contains("explicit consent"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert_refused(&output, "explicit consent");
 
     let output = outreach(&url, &["admin", "area", "set", "--threshold", "0"]);
-    assert!(!output.status.success());
-    assert!(
-        text(&output.stderr).contains("threshold"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert_refused(&output, "threshold");
 
     let output = outreach(&url, &["admin", "revoke", "not-a-device"]);
-    assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("is not a device id"));
+    assert_refused(&output, "is not a device id");
+
+    // The invite made above is listed as open, cancelled by its id, and
+    // then listed as cancelled; a second cancel says there is none.
+    let output = outreach(&url, &["admin", "invites"]);
+    let listed = text(&output.stdout);
+    let line = listed.lines().next().expect("the invite");
+    assert!(line.contains(" open "), "{listed}");
+    let id = line.split_whitespace().next().expect("its id");
+    let output = outreach(&url, &["admin", "cancel-invite", id]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = outreach(&url, &["admin", "invites"]);
+    assert!(
+        text(&output.stdout).contains(" cancelled "),
+        "{}",
+        text(&output.stdout)
+    );
+    let output = outreach(&url, &["admin", "cancel-invite", id]);
+    assert_refused(&output, "unused invite not found");
+
+    // Sign-in links start with the public URL, which must be one.
+    let output = outreach(
+        &url,
+        &[
+            "admin",
+            "sign-in-link",
+            "--public-url",
+            "https://outreach.example.org/",
+        ],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).starts_with("https://outreach.example.org/sign-in/"),
+        "{}",
+        text(&output.stdout)
+    );
+    let output = outreach(
+        &url,
+        &[
+            "admin",
+            "sign-in-link",
+            "--public-url",
+            "outreach.example.org/dashboard",
+        ],
+    );
+    assert_refused(&output, "public URL");
+}
+
+#[test]
+fn serving_https_needs_a_certificate_a_key_and_an_https_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("outreach.db").display());
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    let output = outreach(
+        &url,
+        &["serve", "--bind", "127.0.0.1:0", "--tls-cert", cert],
+    );
+    assert_refused(&output, "--tls-key");
+
+    let output = outreach(
+        &url,
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+            "--public-url",
+            "http://outreach.example.org",
+        ],
+    );
+    assert_refused(&output, "must start with https://");
+
+    let output = outreach(
+        &url,
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            key,
+            "--tls-key",
+            key,
+        ],
+    );
+    assert_refused(&output, "the TLS certificate");
 }
 
 #[test]
 fn an_unusable_database_url_is_a_clear_error() {
     let output = outreach("mysql://nowhere/db", &["migrate"]);
-    assert!(!output.status.success());
-    assert!(
-        text(&output.stderr).contains("unsupported database URL"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert_refused(&output, "unsupported database URL");
 }

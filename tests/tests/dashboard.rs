@@ -22,6 +22,7 @@ use server::reports::{
     ChampionActivity, CivicCore, Funnel, HouseholdReach, Reach, ResidentLed, Routes, Turnover,
 };
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
+use tests::web::WebSession;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -297,10 +298,10 @@ async fn click_and_wait(client: &Client, selector: &str, arrived: impl Fn(&str) 
         if arrived(url.as_str()) && client.find(Locator::Css("h1")).await.is_ok() {
             return;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "clicking {selector} did not lead on: still at {url}"
-        );
+        if started.elapsed() > Duration::from_secs(20) {
+            let page = client.source().await.unwrap_or_default();
+            panic!("clicking {selector} did not lead on: still at {url}, showing {page}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -510,89 +511,6 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
 
 // ------------------------------------------------ sessions and forms
 
-/// A browser without a browser: keeps the session cookie by hand and never
-/// follows redirects, so each answer can be checked.
-struct Session {
-    base: String,
-    agent: ureq::Agent,
-    cookie: Option<String>,
-}
-
-/// An answer: status, `Location`, `Set-Cookie` and body.
-struct Answer {
-    status: u16,
-    location: String,
-    set_cookie: String,
-    body: String,
-}
-
-impl Session {
-    fn new(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .build()
-                .into(),
-            cookie: None,
-        }
-    }
-
-    fn answer(mut response: ureq::http::Response<ureq::Body>) -> Answer {
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
-        };
-        let (location, set_cookie) = (header("location"), header("set-cookie"));
-        Answer {
-            status: response.status().as_u16(),
-            location,
-            set_cookie,
-            body: response.body_mut().read_to_string().unwrap_or_default(),
-        }
-    }
-
-    fn get(&self, path: &str) -> Answer {
-        let mut request = self.agent.get(&format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", &format!("outreach_session={c}"));
-        }
-        Self::answer(request.call().expect("GET"))
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let mut request = self.agent.post(&format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", &format!("outreach_session={c}"));
-        }
-        let answer = Self::answer(request.send_form(form.iter().copied()).expect("POST"));
-        if let Some(value) = answer
-            .set_cookie
-            .strip_prefix("outreach_session=")
-            .and_then(|rest| rest.split(';').next())
-        {
-            self.cookie = (!value.is_empty()).then(|| value.to_owned());
-        }
-        answer
-    }
-
-    /// The CSRF token the page's forms carry.
-    fn csrf(&self, path: &str) -> String {
-        let page = self.get(path);
-        let at = page
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("{path}: no CSRF token in {} {}", page.status, page.body));
-        let rest = &page.body[at + 19..];
-        rest[..rest.find('"').expect("end of the token")].to_owned()
-    }
-}
-
 fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     use server::ops::Role;
     let server =
@@ -603,9 +521,9 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let (_, champion_token) = server.register(Role::Champion, &["elm-road"]);
 
     // Signed out: every page sends you to sign in.
-    let mut browser = Session::new(&base);
+    let mut browser = WebSession::new(&base);
     let page = browser.get("/reports/funnel");
-    assert_eq!((page.status, page.location.as_str()), (303, "/sign-in"));
+    assert_eq!((page.status, page.header("location")), (303, "/sign-in"));
 
     // Unknown and phone tokens are refused with a page that says why.
     let page = browser.post("/sign-in", &[("token", "not-a-token")]);
@@ -618,12 +536,11 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     // A viewer signs in: the cookie is HttpOnly and SameSite=Strict.
     let page = browser.post("/sign-in", &[("token", &viewer_token)]);
     assert_eq!(page.status, 303);
-    assert!(page.set_cookie.contains("HttpOnly"), "{}", page.set_cookie);
-    assert!(
-        page.set_cookie.contains("SameSite=Strict"),
-        "{}",
-        page.set_cookie
-    );
+    let cookie = page.header("set-cookie");
+    assert!(cookie.starts_with("outreach_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let page = browser.get("/reports/reach");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("<svg"), "reach has charts");
@@ -638,7 +555,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     assert!(csv.body.starts_with("stage,label,reached,"), "{}", csv.body);
 
     // An admin: forms without the session's CSRF token are refused.
-    let mut admin = Session::new(&base);
+    let mut admin = WebSession::new(&base);
     assert_eq!(
         admin.post("/sign-in", &[("token", &admin_token)]).status,
         303
@@ -657,9 +574,47 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
         made.body
     );
     assert!(
-        made.body.contains("/sign-in/"),
-        "a viewer invite doubles as a sign-in link"
+        made.body.contains(&format!("{base}/sign-in/")),
+        "a viewer invite doubles as a sign-in link: {}",
+        made.body
     );
+    // Links start with the public URL, whatever Host a request names.
+    server.clock.advance(1000); // This invite is listed first.
+    let csrf = admin.csrf("/admin/devices");
+    admin.headers.push(("Host".into(), "evil.example".into()));
+    let made = admin.post("/admin/invites", &[("role", "viewer"), ("csrf", &csrf)]);
+    admin.headers.clear();
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(
+        made.body.contains(&format!("{base}/sign-in/")),
+        "{}",
+        made.body
+    );
+    assert!(!made.body.contains("evil.example"), "{}", made.body);
+    let code = code_shown(&made.body);
+
+    // An invite sent to the wrong person is cancelled from its row; its
+    // code then works nowhere.
+    let page = admin.get("/admin/devices");
+    let action = "action=\"/admin/invites/";
+    let at = page.body.find(action).expect("a cancel button") + action.len();
+    let id = &page.body[at..at + 16];
+    let csrf = admin.csrf("/admin/devices");
+    let cancelled = admin.post(&format!("/admin/invites/{id}/cancel"), &[("csrf", &csrf)]);
+    assert_eq!(
+        (cancelled.status, cancelled.header("location")),
+        (303, "/admin/devices?done=invite-cancelled")
+    );
+    let page = admin.get("/admin/devices?done=invite-cancelled");
+    assert!(page.body.contains("Invite cancelled"), "{}", page.body);
+    assert!(page.body.contains("cancelled "), "its row says so");
+    let refused = WebSession::new(&base).post("/sign-in/link", &[("code", &code)]);
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("cancelled"), "{}", refused.body);
+    // A notice is one of the server's own sentences, never the link's text.
+    let page = admin.get("/admin/devices?done=%3Cb%3EYour+account+is+locked%3C%2Fb%3E");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("locked"), "{}", page.body);
 
     // A one-time sign-in link works once.
     let link = server.block_on(server::ops::devices::sign_in_link(
@@ -670,11 +625,11 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
         30,
     ));
     let code = link.unwrap().trim_start_matches("/sign-in/").to_owned();
-    let mut linked = Session::new(&base);
+    let mut linked = WebSession::new(&base);
     assert_eq!(linked.get(&format!("/sign-in/{code}")).status, 200);
     assert_eq!(linked.post("/sign-in/link", &[("code", &code)]).status, 303);
     assert_eq!(linked.get("/reports/turnover").status, 200);
-    let again = Session::new(&base).post("/sign-in/link", &[("code", &code)]);
+    let again = WebSession::new(&base).post("/sign-in/link", &[("code", &code)]);
     assert_eq!(again.status, 400);
     // A phone's invite is not a sign-in link, and stays usable by the phone.
     let phone_code = server.block_on(server::ops::devices::invite(
@@ -686,7 +641,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
         3_600_000,
     ));
     let phone_code = phone_code.unwrap();
-    let refused = Session::new(&base).post("/sign-in/link", &[("code", &phone_code)]);
+    let refused = WebSession::new(&base).post("/sign-in/link", &[("code", &phone_code)]);
     assert_eq!(refused.status, 403);
     let _: server::ops::Registered = post_json(
         &format!("{base}/v1/devices"),
@@ -712,6 +667,13 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let csrf = admin.csrf("/admin/events");
     assert_eq!(admin.post("/sign-out", &[("csrf", &csrf)]).status, 303);
     assert!(admin.cookie.is_none());
+}
+
+/// The one-time code an invite page shows.
+fn code_shown(page: &str) -> String {
+    let start = "<code id=\"new-invite-code\">";
+    let at = page.find(start).expect("a new code") + start.len();
+    page[at..at + page[at..].find('<').expect("its end")].to_owned()
 }
 
 mod sqlite {

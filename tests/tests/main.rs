@@ -10,4 +10,5 @@ mod doors;
 mod outreach_week;
 mod processes;
 mod reports;
+mod security;
 mod server_sync;

@@ -6,7 +6,6 @@
 //! the reports document it. Once per database.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::num::NonZeroU32;
 
 use serde::de::DeserializeOwned;
 use server::http::RateLimit;
@@ -958,9 +957,9 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
 
 fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     // Hundreds of report requests from one viewer: not a rate-limit test.
-    let generous = RateLimit {
-        per_second: NonZeroU32::new(1000).unwrap(),
-        burst: NonZeroU32::new(1000).unwrap(),
+    let generous = server::http::Settings {
+        per_device: RateLimit::new(1000, 1000),
+        ..TestServer::settings()
     };
     let server = TestServer::start_with(&db, START, generous);
     let mut admin = HttpPhone::register(&server, Role::Admin, &[]);

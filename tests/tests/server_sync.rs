@@ -368,9 +368,9 @@ fn bad_requests_get_typed_errors_and_change_nothing(db: TestDb) {
 /// never saw the first answer) is merged once.
 fn truncated_garbled_and_replayed_sync_messages(db: TestDb) {
     // Hundreds of requests from one phone: not a rate-limit test.
-    let generous = server::http::RateLimit {
-        per_second: std::num::NonZeroU32::new(10_000).unwrap(),
-        burst: std::num::NonZeroU32::new(10_000).unwrap(),
+    let generous = server::http::Settings {
+        per_device: server::http::RateLimit::new(10_000, 10_000),
+        ..TestServer::settings()
     };
     let server = TestServer::start_with(&db, START, generous);
     let mut phone = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
@@ -441,9 +441,9 @@ fn truncated_garbled_and_replayed_sync_messages(db: TestDb) {
 }
 
 fn each_device_token_is_rate_limited(db: TestDb) {
-    let limit = server::http::RateLimit {
-        per_second: std::num::NonZeroU32::new(1).unwrap(),
-        burst: std::num::NonZeroU32::new(3).unwrap(),
+    let limit = server::http::Settings {
+        per_device: server::http::RateLimit::new(1, 3),
+        ..TestServer::settings()
     };
     let server = TestServer::start_with(&db, START, limit);
     let noisy = HttpPhone::register(&server, Role::Champion, &["elm-road"]);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sync_core::{DeviceId, Timestamp};
 
 use super::error::ErrorBody;
-use super::{AdminDevice, AppState, Router};
+use super::{AdminDevice, AppState, Router, Unauthenticated};
 use crate::error::{Error, Result};
 use crate::ops::{self, Actor, DeviceInfo, INVITE_DAYS, InviteInfo, Registered, Role};
 
@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 pub(super) fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/invites", get(list_invites).post(create_invite))
+        .route("/invites/{id}/cancel", post(cancel_invite))
         .route("/devices", get(list_devices))
         .route("/devices/{id}/revoke", post(revoke_device))
 }
@@ -40,10 +41,12 @@ pub struct RegisterDevice {
 /// Exchanges an invite code for a device id and token.
 #[utoipa::path(post, path = "/v1/devices", request_body = RegisterDevice, responses(
     (status = 201, description = "Registered; the token is shown only now", body = Registered),
-    (status = 400, description = "Unknown, used or expired code", body = ErrorBody),
+    (status = 400, description = "Unknown, used, cancelled or expired code", body = ErrorBody),
+    (status = 429, description = "Too many attempts from this address", body = ErrorBody),
 ))]
 pub(super) async fn register_device(
     State(state): State<AppState>,
+    _: Unauthenticated,
     Json(body): Json<RegisterDevice>,
 ) -> Result<(StatusCode, Json<Registered>)> {
     let registered =
@@ -113,6 +116,24 @@ pub(super) async fn list_invites(
     AdminDevice(_): AdminDevice,
 ) -> Result<Json<Vec<InviteInfo>>> {
     Ok(Json(ops::devices::invites(&state.db).await?))
+}
+
+/// Cancels an unused invite (sent to the wrong person, or lost): it will
+/// never register a device.
+#[utoipa::path(post, path = "/v1/admin/invites/{id}/cancel",
+    params(("id" = String, Path, description = "The invite's id, as listed")),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 404, description = "No unused invite has this id", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn cancel_invite(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    ops::devices::cancel_invite(&state.db, Actor::Device(admin.id), &id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Lists devices.

@@ -3,11 +3,14 @@
 //! answered without their details.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error::Error;
+
+/// Seconds a refused client should wait before trying again.
+const RETRY_AFTER_SECONDS: &str = "2";
 
 /// The body of every error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,7 +35,7 @@ pub(crate) fn status_of(error: &Error) -> (StatusCode, &'static str) {
         Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         Error::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
-        Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        Error::Busy | Error::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         Error::Database(_)
         | Error::Migrate(_)
         | Error::Core(_)
@@ -54,6 +57,23 @@ pub(crate) fn public_message(error: &Error, status: StatusCode) -> String {
     }
 }
 
+/// The headers an error's status calls for, on JSON and HTML answers alike.
+pub(crate) fn add_error_headers(status: StatusCode, headers: &mut HeaderMap) {
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        // Clients (the phones' sync loop included) wait this long.
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        _ => {}
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code) = status_of(&self);
@@ -66,12 +86,7 @@ impl IntoResponse for Error {
             }),
         )
             .into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
-        }
+        add_error_headers(status, response.headers_mut());
         response
     }
 }

@@ -45,6 +45,7 @@ pub(super) fn routes() -> Router<AppState> {
         super::admin::create_event,
         super::admin::update_event,
         super::devices::list_invites,
+        super::devices::cancel_invite,
         super::admin::erase_record,
         super::admin::export_record,
         super::admin::suppress_record,

@@ -206,7 +206,7 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .await
         .expect("a dashboard device");
     logged(&db, Action::Registered, Actor::Device(viewer.id), None).await;
-    let secret = devices::start_session(&db, viewer.id, NOW, NOW.plus_days(1))
+    let secret = devices::start_session(&db, viewer.id, NOW)
         .await
         .expect("a session");
     logged(&db, Action::SignedIn, Actor::Device(viewer.id), None).await;
@@ -214,6 +214,22 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .await
         .expect("signed out");
     logged(&db, Action::SignedOut, Actor::Device(viewer.id), None).await;
+
+    // An invite sent to the wrong person, cancelled.
+    devices::sign_in_link(&db, admin, Role::Viewer, NOW, 30)
+        .await
+        .expect("a link");
+    let unused = devices::invites(&db)
+        .await
+        .expect("invites")
+        .into_iter()
+        .find(|i| i.usable(NOW))
+        .expect("the unused invite");
+    devices::cancel_invite(&db, admin, &unused.id, NOW)
+        .await
+        .expect("cancelled");
+    let entry = logged(&db, Action::CancelledInvite, admin, None).await;
+    assert_eq!(entry.detail, unused.id);
 
     // A lost phone.
     devices::revoke(&db, admin, phone.device(), NOW)

@@ -16,6 +16,16 @@ pub const SIGN_IN_LINK_MINUTES: i64 = 30;
 /// Longest a device's name may be.
 const MAX_NAME_CHARS: usize = 100;
 
+/// A dashboard session ends after this long unused...
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// ...and this long after it started, however much it is used.
+pub const SESSION_LONGEST_HOURS: i64 = 12;
+/// Sessions a device may hold at once; signing in again ends the oldest.
+pub const SESSIONS_PER_DEVICE: u32 = 5;
+/// How stale a session's end may get before a page view moves it on: a
+/// write at most once a minute per session, not on every page.
+const SESSION_EXTEND_AFTER_MS: i64 = 60_000;
+
 /// Makes an invite on behalf of `actor`, valid for `lifetime_ms`, and logs
 /// it. Returns the one-time code.
 pub async fn invite(
@@ -68,10 +78,45 @@ pub async fn register(db: &Db, code: &str, name: &str, now: Timestamp) -> Result
             "the name is longer than {MAX_NAME_CHARS} characters"
         )));
     }
+    check_invite_usable(db, code, now).await?;
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
     let registered = registered_on(&mut tx, code, name.trim(), now).await;
     commit_if_ok(tx, registered).await
+}
+
+/// Refuses a code that would register nothing before the writer is taken:
+/// a flood of guessed codes costs reads, not the phones' writes. (The
+/// registration itself checks again, in its transaction.)
+async fn check_invite_usable(db: &Db, code: &str, now: Timestamp) -> Result<()> {
+    if devices::invite_usable(&mut *db.pool.acquire().await?, code, now).await? {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(devices::UNUSABLE_INVITE.into()))
+    }
+}
+
+/// Cancels an unused invite, named by its listed id, on behalf of
+/// `actor`, and logs it. `NotFound` when no unused invite has that id.
+pub async fn cancel_invite(db: &Db, actor: Actor, id: &str, now: Timestamp) -> Result<()> {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let cancelled = async {
+        if !devices::cancel_invite(&mut tx, id.trim(), now).await? {
+            return Err(Error::NotFound("unused invite"));
+        }
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            Action::CancelledInvite,
+            None,
+            id.trim(),
+        )
+        .await
+    }
+    .await;
+    commit_if_ok(tx, cancelled).await
 }
 
 /// Registers a device in the caller's transaction, with its audit record.
@@ -133,6 +178,7 @@ pub async fn invites(db: &Db) -> Result<Vec<InviteInfo>> {
 /// for a new device named "dashboard". A phone's invite is refused and
 /// left unused, so the phone it was made for can still register.
 pub async fn register_dashboard(db: &Db, code: &str, now: Timestamp) -> Result<Device> {
+    check_invite_usable(db, code, now).await?;
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
     let registered = async {
@@ -156,18 +202,17 @@ pub async fn register_dashboard(db: &Db, code: &str, now: Timestamp) -> Result<D
     commit_if_ok(tx, registered).await
 }
 
-/// Starts a dashboard session for `device` until `expires_at`, logged as a
-/// sign-in. Returns the cookie's secret; only its hash is stored.
-pub async fn start_session(
-    db: &Db,
-    device: DeviceId,
-    now: Timestamp,
-    expires_at: Timestamp,
-) -> Result<String> {
+/// Starts a dashboard session for `device`, logged as a sign-in. It ends
+/// after [`SESSION_IDLE_MINUTES`] unused, or [`SESSION_LONGEST_HOURS`]
+/// after it started; the device's sessions beyond its newest
+/// [`SESSIONS_PER_DEVICE`] end now. Returns the cookie's secret; only its
+/// hash is stored.
+pub async fn start_session(db: &Db, device: DeviceId, now: Timestamp) -> Result<String> {
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
     let started = async {
-        let secret = sessions::start(&mut tx, device, now, expires_at).await?;
+        let idle_end = now.plus_millis(SESSION_IDLE_MINUTES * 60_000);
+        let secret = sessions::start(&mut tx, device, now, idle_end, SESSIONS_PER_DEVICE).await?;
         let actor = Actor::Device(device);
         audit::record(&mut tx, now, actor, Action::SignedIn, None, "dashboard").await?;
         Ok(secret)
@@ -176,9 +221,24 @@ pub async fn start_session(
     commit_if_ok(tx, started).await
 }
 
-/// The device and CSRF token of a live session, if `secret` is one.
+/// The device and CSRF token of a live session, if `secret` opens one;
+/// using it keeps it open for another [`SESSION_IDLE_MINUTES`] (within
+/// its longest life).
 pub async fn session(db: &Db, secret: &str, now: Timestamp) -> Result<Option<(Device, String)>> {
-    sessions::find(&mut *db.pool.acquire().await?, secret, now).await
+    let Some(session) = sessions::find(&mut *db.pool.acquire().await?, secret, now).await? else {
+        return Ok(None);
+    };
+    let longest_end = session
+        .created_at
+        .plus_millis(SESSION_LONGEST_HOURS * 3_600_000);
+    let idle_end = now
+        .plus_millis(SESSION_IDLE_MINUTES * 60_000)
+        .min(longest_end);
+    if idle_end.as_millis() - session.expires_at.as_millis() > SESSION_EXTEND_AFTER_MS {
+        let writer = db.writer().await;
+        sessions::extend(&mut *writer.acquire().await?, secret, idle_end).await?;
+    }
+    Ok(Some((session.device, session.csrf)))
 }
 
 /// Ends a session (signing out), logged if it was one.

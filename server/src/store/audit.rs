@@ -70,7 +70,7 @@ pub enum Action {
     SignedIn,
     /// A device signed out of the dashboard.
     SignedOut,
-    /// An unused invite was cancelled (the detail is its role).
+    /// An unused invite was cancelled (the detail is its id).
     CancelledInvite,
 }
 

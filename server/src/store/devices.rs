@@ -155,6 +155,9 @@ pub async fn create_invite(
 /// An invite as listed for admins (never its code: only the hash is kept).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct InviteInfo {
+    /// What names it, to cancel it: the start of its code's hash, which
+    /// says nothing of the code.
+    pub id: String,
     /// The role it grants.
     pub role: String,
     /// The patches it grants, comma-separated.
@@ -167,17 +170,65 @@ pub struct InviteInfo {
     pub used_at: Option<i64>,
     /// The device it registered.
     pub device_id: Option<String>,
+    /// When an admin cancelled it, if one did.
+    pub cancelled_at: Option<i64>,
 }
+
+impl InviteInfo {
+    /// Whether it would still register a device at `now`.
+    pub fn usable(&self, now: Timestamp) -> bool {
+        self.used_at.is_none() && self.cancelled_at.is_none() && self.expires_at > now.as_millis()
+    }
+}
+
+/// How many hex digits of an invite's code hash name it (the `16` in the
+/// statements that list and cancel invites).
+const INVITE_ID_DIGITS: usize = 16;
 
 /// Every invite, newest first.
 pub async fn list_invites(conn: &mut AnyConnection) -> Result<Vec<InviteInfo>> {
     Ok(sqlx::query_as(
-        "SELECT role, patches, created_at, expires_at, used_at, device_id FROM invites \
-         ORDER BY created_at DESC, code_hash",
+        "SELECT substr(code_hash, 1, 16) AS id, role, patches, created_at, expires_at, used_at, \
+         device_id, cancelled_at FROM invites ORDER BY created_at DESC, code_hash",
     )
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Cancels an unused invite named by its [`InviteInfo::id`]. Returns
+/// whether there was such an invite to cancel.
+pub async fn cancel_invite(conn: &mut AnyConnection, id: &str, now: Timestamp) -> Result<bool> {
+    let named = id.len() == INVITE_ID_DIGITS && id.bytes().all(|b| b.is_ascii_hexdigit());
+    if !named {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "UPDATE invites SET cancelled_at = $1 \
+         WHERE substr(code_hash, 1, 16) = $2 AND used_at IS NULL AND cancelled_at IS NULL",
+    )
+    .bind(now.as_millis())
+    .bind(id.to_ascii_lowercase())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Whether `code` would register a device at `now`: read without taking
+/// the writer, so that guessed codes never hold up phones' syncs.
+pub async fn invite_usable(conn: &mut AnyConnection, code: &str, now: Timestamp) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM invites WHERE code_hash = $1 AND used_at IS NULL \
+         AND cancelled_at IS NULL AND expires_at > $2",
+    )
+    .bind(hash_secret(code))
+    .bind(now.as_millis())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// What a code that registers nothing is told.
+pub const UNUSABLE_INVITE: &str = "the invite code is unknown, used, cancelled or expired";
 
 /// A device registered from an invite.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -201,17 +252,15 @@ pub async fn register(
     now: Timestamp,
 ) -> Result<Registered> {
     let row: Option<(String, String, i64)> = sqlx::query_as(
-        "UPDATE invites SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING role, patches, expires_at",
+        "UPDATE invites SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+         AND cancelled_at IS NULL AND expires_at > $1 RETURNING role, patches, expires_at",
     )
     .bind(now.as_millis())
     .bind(hash_secret(code))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((role, patches, _)) = row else {
-        return Err(Error::BadRequest(
-            "the invite code is unknown, used or expired".into(),
-        ));
+        return Err(Error::BadRequest(UNUSABLE_INVITE.into()));
     };
     let role = Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("invite role {role}")))?;
     let id = DeviceId::new(now);

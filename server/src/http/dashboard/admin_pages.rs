@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sync_core::{EventKind, Timestamp};
@@ -32,11 +31,13 @@ struct DeviceLine {
 }
 
 struct InviteLine {
+    id: String,
     role: String,
     patches: String,
     created: String,
     expires: String,
-    used: String,
+    /// Used, cancelled or expired, and when; empty while it still works.
+    ended: String,
 }
 
 #[derive(Template)]
@@ -44,6 +45,7 @@ struct InviteLine {
 struct DevicesPage {
     title: String,
     chrome: Chrome,
+    done: &'static str,
     devices: Vec<DeviceLine>,
     invites: Vec<InviteLine>,
     new_code: String,
@@ -59,9 +61,9 @@ fn when(ms: Option<i64>) -> String {
 pub(super) async fn devices(
     State(state): State<AppState>,
     user: WebUser,
-    headers: HeaderMap,
+    Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
-    devices_page(&state, &user, &headers, None).await
+    devices_page(&state, &user, done.notice(), None).await
 }
 
 /// The devices page; `new_invite` is a code just made and its role, shown
@@ -69,7 +71,7 @@ pub(super) async fn devices(
 async fn devices_page(
     state: &AppState,
     user: &WebUser,
-    headers: &HeaderMap,
+    done: &'static str,
     new_invite: Option<(String, Role)>,
 ) -> Result<Response, WebError> {
     user.admin()?;
@@ -86,26 +88,34 @@ async fn devices_page(
             revoked: when(d.revoked_at),
         })
         .collect();
+    let now = state.now();
     let invites = ops::devices::invites(&state.db)
         .await?
         .into_iter()
-        .map(|i| InviteLine {
-            role: i.role,
-            patches: i.patches,
-            created: when(Some(i.created_at)),
-            expires: when(Some(i.expires_at)),
-            used: when(i.used_at),
+        .map(|i| {
+            let ended = match (i.used_at, i.cancelled_at) {
+                (Some(used), _) => format!("used {}", when(Some(used))),
+                (None, Some(cancelled)) => format!("cancelled {}", when(Some(cancelled))),
+                (None, None) if !i.usable(now) => "expired".to_owned(),
+                (None, None) => String::new(),
+            };
+            InviteLine {
+                id: i.id,
+                role: i.role,
+                patches: i.patches,
+                created: when(Some(i.created_at)),
+                expires: when(Some(i.expires_at)),
+                ended,
+            }
         })
         .collect();
     // A viewer or admin invite also works as a dashboard sign-in link.
     let (new_code, new_role, new_link) = match new_invite {
         Some((code, role)) => {
+            // From the configured public URL, never from the request's
+            // Host header, which whoever sends the request chooses.
             let link = if role.reads_reports() {
-                let host = headers
-                    .get(axum::http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}/sign-in/{code}")
+                state.settings.public_url.join(&format!("/sign-in/{code}"))
             } else {
                 String::new()
             };
@@ -120,6 +130,7 @@ async fn devices_page(
             "/admin/devices",
             ops::area::read(&state.db).await?.as_ref(),
         ),
+        done,
         devices,
         invites,
         new_code,
@@ -163,7 +174,6 @@ pub(super) struct InviteForm {
 pub(super) async fn invite(
     State(state): State<AppState>,
     user: WebUser,
-    headers: HeaderMap,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, WebError> {
     user.admin()?;
@@ -186,7 +196,20 @@ pub(super) async fn invite(
         INVITE_DAYS * Timestamp::DAY_MILLIS,
     )
     .await?;
-    devices_page(&state, &user, &headers, Some((code, role))).await
+    devices_page(&state, &user, "", Some((code, role))).await
+}
+
+/// `POST /admin/invites/{id}/cancel`.
+pub(super) async fn cancel_invite(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    ops::devices::cancel_invite(&state.db, user.actor(), &id, state.now()).await?;
+    Ok(Notice::InviteCancelled.redirect("/admin/devices"))
 }
 
 struct PatchLine {
@@ -206,7 +229,7 @@ struct StageLine {
 struct AreaPage {
     title: String,
     chrome: Chrome,
-    done: String,
+    done: &'static str,
     name: String,
     threshold: u8,
     seats: String,
@@ -215,11 +238,69 @@ struct AreaPage {
     ladder: Vec<StageLine>,
 }
 
-/// A confirmation passed back in a redirect.
+/// A confirmation after a form, shown by the page it redirects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Notice {
+    Saved,
+    PatchSaved,
+    PatchRemoved,
+    EventAdded,
+    InviteCancelled,
+}
+
+impl Notice {
+    const ALL: [Self; 5] = [
+        Self::Saved,
+        Self::PatchSaved,
+        Self::PatchRemoved,
+        Self::EventAdded,
+        Self::InviteCancelled,
+    ];
+
+    /// Its key in the redirect's `?done=`.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Saved => "saved",
+            Self::PatchSaved => "patch-saved",
+            Self::PatchRemoved => "patch-removed",
+            Self::EventAdded => "event-added",
+            Self::InviteCancelled => "invite-cancelled",
+        }
+    }
+
+    /// What the page says.
+    fn message(self) -> &'static str {
+        match self {
+            Self::Saved => "Saved.",
+            Self::PatchSaved => "Patch saved.",
+            Self::PatchRemoved => "Patch removed.",
+            Self::EventAdded => "Event added.",
+            Self::InviteCancelled => "Invite cancelled: its code no longer works.",
+        }
+    }
+
+    /// A redirect to `page` that shows this notice.
+    fn redirect(self, page: &str) -> Response {
+        Redirect::to(&format!("{page}?done={}", self.key())).into_response()
+    }
+}
+
+/// The `?done=` of a redirect: a fixed key, so a page never shows text a
+/// link could put in it.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Done {
     #[serde(default)]
     done: String,
+}
+
+impl Done {
+    /// The notice's words, or nothing for an unknown key.
+    fn notice(&self) -> &'static str {
+        Notice::ALL
+            .into_iter()
+            .find(|n| n.key() == self.done)
+            .map_or("", Notice::message)
+    }
 }
 
 /// `GET /admin/area`.
@@ -238,7 +319,7 @@ pub(super) async fn area(
     let page = AreaPage {
         title: "Area, patches and ladder".into(),
         chrome: Chrome::signed_in(&user, "/admin/area", Some(&area)),
-        done: done.done,
+        done: done.notice(),
         name: area.name.clone(),
         threshold: area.resident_led_threshold_percent,
         seats: area
@@ -315,7 +396,7 @@ pub(super) async fn save_area(
         |a| change.apply(a),
     )
     .await?;
-    Ok(Redirect::to("/admin/area?done=Saved.").into_response())
+    Ok(Notice::Saved.redirect("/admin/area"))
 }
 
 #[derive(Deserialize)]
@@ -345,7 +426,7 @@ pub(super) async fn save_patch(
         state.now(),
     )
     .await?;
-    Ok(Redirect::to("/admin/area?done=Patch+saved.").into_response())
+    Ok(Notice::PatchSaved.redirect("/admin/area"))
 }
 
 /// `POST /admin/patches/{slug}/delete`.
@@ -358,7 +439,7 @@ pub(super) async fn delete_patch(
     user.admin()?;
     user.check_form(&form.csrf)?;
     ops::area::delete_patch(&state.db, user.actor(), &slug, state.now()).await?;
-    Ok(Redirect::to("/admin/area?done=Patch+removed.").into_response())
+    Ok(Notice::PatchRemoved.redirect("/admin/area"))
 }
 
 struct EventLine {
@@ -379,7 +460,7 @@ struct PatchChoice {
 struct EventsPage {
     title: String,
     chrome: Chrome,
-    done: String,
+    done: &'static str,
     kinds: Vec<&'static str>,
     patches: Vec<PatchChoice>,
     events: Vec<EventLine>,
@@ -416,7 +497,7 @@ pub(super) async fn events(
     let page = EventsPage {
         title: "Events".into(),
         chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
-        done: done.done,
+        done: done.notice(),
         kinds: EventKind::ALL.iter().map(|k| k.as_str()).collect(),
         patches,
         events,
@@ -454,5 +535,5 @@ pub(super) async fn create_event(
     };
     let event = ops::events::checked_event(&state.db, input).await?;
     ops::events::create(&state.db, user.actor(), &event, state.now()).await?;
-    Ok(Redirect::to("/admin/events?done=Event+added.").into_response())
+    Ok(Notice::EventAdded.redirect("/admin/events"))
 }

@@ -7,7 +7,11 @@
 //! `outreach admin sign-in-link` (an invite that registers a dashboard
 //! device). A session acts as its device, so revoking the device signs its
 //! browsers out. Every form carries the session's CSRF token, and the
-//! cookie is `SameSite=Strict` and `HttpOnly`.
+//! cookie is `SameSite=Strict` and `HttpOnly` (and, when the public URL is
+//! `https`, `Secure` with the `__Host-` prefix). Sessions end after half an
+//! hour unused or twelve hours in all. Sign-in forms must come from the
+//! dashboard's own pages (as `Sec-Fetch-Site` or `Origin` says), and count
+//! against the client address's allowance.
 
 mod admin_pages;
 mod charts;
@@ -22,7 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use sync_core::{AreaConfig, Timestamp};
+use sync_core::AreaConfig;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::AppState;
@@ -30,10 +34,12 @@ use super::reports::REPORTS;
 use crate::error::Error;
 use crate::ops::{self, Device, Role};
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "outreach_session";
-/// How long a dashboard session lasts.
-const SESSION_HOURS: i64 = 12;
+/// Its name over HTTPS: browsers keep a `__Host-` cookie only if it is
+/// `Secure`, for this host alone and for every path, so no other site (a
+/// sibling subdomain included) can set it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-outreach_session";
 
 /// The dashboard's pages, to merge into the application.
 pub(crate) fn routes() -> Router<AppState> {
@@ -48,6 +54,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/devices", get(admin_pages::devices))
         .route("/admin/devices/{id}/revoke", post(admin_pages::revoke))
         .route("/admin/invites", post(admin_pages::invite))
+        .route(
+            "/admin/invites/{id}/cancel",
+            post(admin_pages::cancel_invite),
+        )
         .route(
             "/admin/area",
             get(admin_pages::area).post(admin_pages::save_area),
@@ -79,10 +89,12 @@ pub(crate) fn routes() -> Router<AppState> {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Sign-in links carry their code in the path: never send it on.
+        // Sign-in links carry their code in the path: never send it to
+        // another site. (Not `no-referrer`: with it, browsers send
+        // `Origin: null` with the dashboard's own forms.)
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
 }
 
@@ -177,9 +189,11 @@ impl WebUser {
         }
     }
 
-    /// Checks a submitted form's CSRF token.
+    /// Checks a submitted form's CSRF token, in time that does not depend
+    /// on how much of it is right.
     fn check_form(&self, csrf: &str) -> Result<(), WebError> {
-        if !csrf.is_empty() && csrf == self.csrf {
+        use subtle::ConstantTimeEq;
+        if !csrf.is_empty() && bool::from(csrf.as_bytes().ct_eq(self.csrf.as_bytes())) {
             Ok(())
         } else {
             Err(WebError::Page(Error::Forbidden(
@@ -189,14 +203,40 @@ impl WebUser {
     }
 }
 
-fn session_secret(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's name where people reach the server.
+fn session_cookie(state: &AppState) -> &'static str {
+    if state.settings.public_url.is_https() {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session cookie, set to `value` for `max_age`.
+fn session_cookie_header(
+    state: &AppState,
+    value: String,
+    max_age: cookie::time::Duration,
+) -> String {
+    cookie::Cookie::build((session_cookie(state), value))
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.public_url.is_https())
+        .same_site(cookie::SameSite::Strict)
+        .max_age(max_age)
+        .build()
+        .to_string()
+}
+
+fn session_secret(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let name = session_cookie(state);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
@@ -204,7 +244,7 @@ impl FromRequestParts<AppState> for WebUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let secret = session_secret(&parts.headers).ok_or(WebError::SignIn)?;
+        let secret = session_secret(state, &parts.headers).ok_or(WebError::SignIn)?;
         let (device, csrf) = ops::devices::session(&state.db, &secret, state.now())
             .await?
             .ok_or(WebError::SignIn)?;
@@ -245,6 +285,8 @@ impl IntoResponse for WebError {
             Self::SignIn => Redirect::to("/sign-in").into_response(),
             Self::Page(error) => {
                 let (status, _) = super::status_of(&error);
+                let mut headers = HeaderMap::new();
+                super::add_error_headers(status, &mut headers);
                 let message = super::public_message(&error, status);
                 let page = ErrorPage {
                     title: status
@@ -256,8 +298,8 @@ impl IntoResponse for WebError {
                     back: "/",
                 };
                 match page.render() {
-                    Ok(html) => (status, Html(html)).into_response(),
-                    Err(_) => status.into_response(),
+                    Ok(html) => (status, headers, Html(html)).into_response(),
+                    Err(_) => (status, headers).into_response(),
                 }
             }
         }
@@ -307,6 +349,55 @@ async fn sign_in_link_page(Path(code): Path<String>) -> Result<Response, WebErro
     sign_in_form(StatusCode::OK, String::new(), code)
 }
 
+/// A sign-in form's submission: from the dashboard's own page (so no other
+/// site can sign a visitor in as someone else), within its client address's
+/// allowance (so guessing tokens and codes is slow).
+struct SignInAttempt;
+
+impl FromRequestParts<AppState> for SignInAttempt {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        state.count_unauthenticated(parts)?;
+        if !from_own_page(parts, &state.settings.public_url) {
+            return Err(WebError::Page(Error::Forbidden(
+                "this sign-in form came from another site: open the dashboard's own sign-in page \
+                 and try again",
+            )));
+        }
+        Ok(Self)
+    }
+}
+
+/// Whether a form was posted from one of the dashboard's pages: the
+/// browser says the request is same-origin (`Sec-Fetch-Site`), or, from a
+/// browser that does not say, its `Origin` is the public URL or the host
+/// the request was sent to. (Browsers send one or the other with every form
+/// they post; a request with neither is not a browser's, so not a forgery
+/// in someone's browser.)
+fn from_own_page(parts: &Parts, public_url: &super::PublicUrl) -> bool {
+    if let Some(site) = parts.headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = parts.headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if origin == public_url.as_str() {
+        return true;
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|authority| Some(authority) == host)
+}
+
 #[derive(Deserialize)]
 struct TokenForm {
     token: String,
@@ -314,6 +405,7 @@ struct TokenForm {
 
 async fn sign_in_with_token(
     State(state): State<AppState>,
+    _: SignInAttempt,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, WebError> {
     let device = match ops::devices::authenticate(&state.db, form.token.trim()).await {
@@ -344,6 +436,7 @@ struct LinkForm {
 
 async fn sign_in_with_link(
     State(state): State<AppState>,
+    _: SignInAttempt,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, WebError> {
     let device =
@@ -362,23 +455,16 @@ async fn sign_in_with_link(
 
 /// Stores a new session for `device` and sets its cookie.
 async fn start_session(state: &AppState, device: &Device) -> Result<Response, WebError> {
-    let now = state.now();
-    let secret = ops::devices::start_session(&state.db, device.id, now, session_end(now)).await?;
-    let cookie = cookie::Cookie::build((SESSION_COOKIE, secret))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .max_age(cookie::time::Duration::hours(SESSION_HOURS))
-        .build();
+    let secret = ops::devices::start_session(&state.db, device.id, state.now()).await?;
+    // The browser may keep the cookie for the session's longest life; the
+    // server ends the session sooner when it goes unused.
+    let lifetime = cookie::time::Duration::hours(ops::devices::SESSION_LONGEST_HOURS);
+    let cookie = session_cookie_header(state, secret, lifetime);
     Ok((
-        [(header::SET_COOKIE, cookie.to_string())],
+        [(header::SET_COOKIE, cookie)],
         Redirect::to("/reports/funnel"),
     )
         .into_response())
-}
-
-fn session_end(now: Timestamp) -> Timestamp {
-    Timestamp::from_millis(now.as_millis() + SESSION_HOURS * 3_600_000)
 }
 
 #[derive(Deserialize)]
@@ -394,18 +480,9 @@ async fn sign_out(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     user.check_form(&form.csrf)?;
-    if let Some(secret) = session_secret(&headers) {
+    if let Some(secret) = session_secret(&state, &headers) {
         ops::devices::end_session(&state.db, &secret, state.now()).await?;
     }
-    let expired = cookie::Cookie::build((SESSION_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    Ok((
-        [(header::SET_COOKIE, expired.to_string())],
-        Redirect::to("/sign-in"),
-    )
-        .into_response())
+    let expired = session_cookie_header(&state, String::new(), cookie::time::Duration::ZERO);
+    Ok(([(header::SET_COOKIE, expired)], Redirect::to("/sign-in")).into_response())
 }
