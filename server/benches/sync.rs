@@ -108,7 +108,8 @@ impl Phone {
             let response =
                 server::ops::sync::exchange(db, &self.device, &request, SystemClock.now())
                     .await
-                    .expect("handled");
+                    .expect("handled")
+                    .bytes;
             traffic.server += started.elapsed();
             traffic.up += request.len();
             traffic.down += response.len();

@@ -62,6 +62,15 @@ pub fn date_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A UTC time for a file name, sorting as it reads: `YYYYMMDD-HHMMSS`.
+pub fn file_stamp(ms: i64) -> String {
+    utc(ms)
+        .format(format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default()
+}
+
 /// The start of the day `YYYY-MM-DD` (UTC); `what` names it in the error.
 pub fn parse_date(text: &str, what: &str) -> Result<i64> {
     let date = Date::parse(text, format_description!("[year]-[month]-[day]"))

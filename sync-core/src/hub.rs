@@ -387,36 +387,59 @@ pub fn pull_changes(stored: &[u8], have: &[Head]) -> Result<Vec<u8>, crate::Erro
 }
 
 /// Where a device is in the server's change feed: the last sequence number it
-/// has seen, and the fingerprint of the scope it had then.
+/// has seen, in which life of the server's data (its epoch), and the
+/// fingerprint of the scope it had then.
+///
+/// A hub's epoch changes when it is restored from a backup: its feed then
+/// starts again below numbers devices have already seen, and it may lack
+/// changes it had accepted from them. A cursor from another epoch is void,
+/// and the device is asked to send everything again
+/// ([`SyncResponse::resync`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeedCursor {
     /// The last feed sequence number the device has seen.
     pub seq: u64,
+    /// The epoch of the hub's data it was seen in (0 until the first restore).
+    pub epoch: u64,
 }
 
 impl FeedCursor {
-    /// Reads a cursor a device sent. An empty or unreadable cursor, or one
-    /// made for another scope, starts from the beginning.
-    pub fn read(bytes: &[u8], scope: &Scope) -> Self {
-        let seq = match bytes.try_into() {
-            Ok::<[u8; 16], _>(b) => {
-                let fingerprint = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-                let seq = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
-                if fingerprint == scope.fingerprint() {
-                    seq
-                } else {
-                    0
-                }
-            }
-            Err(_) => 0,
+    /// A cursor's length: scope fingerprint, sequence number, epoch.
+    const LEN: usize = 24;
+    /// The length of cursors made before epochs (read as epoch 0).
+    const LEN_BEFORE_EPOCHS: usize = 16;
+
+    /// Reads a cursor a device sent to a hub whose data is in `epoch`:
+    /// where to read its feed from, and whether the cursor is from another
+    /// epoch (the device must then send everything again). An empty or
+    /// unreadable cursor, or one made for another scope, starts from the
+    /// beginning.
+    pub fn read(bytes: &[u8], scope: &Scope, epoch: u64) -> (Self, bool) {
+        let start = Self { seq: 0, epoch };
+        if bytes.len() != Self::LEN && bytes.len() != Self::LEN_BEFORE_EPOCHS {
+            return (start, false);
+        }
+        let word = |at: usize| {
+            bytes
+                .get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
         };
-        Self { seq }
+        let (fingerprint, seq, sent_epoch) = (word(0), word(8), word(16));
+        if sent_epoch != epoch {
+            (start, true)
+        } else if fingerprint == scope.fingerprint() {
+            (Self { seq, epoch }, false)
+        } else {
+            (start, false)
+        }
     }
 
     /// The bytes to send the device.
     pub fn write(self, scope: &Scope) -> Vec<u8> {
         let mut out = scope.fingerprint().to_le_bytes().to_vec();
         out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.epoch.to_le_bytes());
         out
     }
 }
@@ -465,6 +488,8 @@ pub struct MemoryHub {
     page_docs: usize,
     /// The hub's own device: the author of what it writes itself.
     device: DeviceId,
+    /// The life of its data: one more at each [`MemoryHub::restore`].
+    epoch: u64,
 }
 
 impl Default for MemoryHub {
@@ -492,7 +517,17 @@ impl MemoryHub {
             last_seq: 0,
             page_docs: page_docs.max(1),
             device: DeviceId::new(crate::ids::Timestamp::from_millis(0)),
+            epoch: 0,
         }
+    }
+
+    /// Goes back to `backup` (a clone of this hub taken earlier), as a
+    /// server restored from a backup does: in a new epoch, so devices that
+    /// synced since send what they hold again.
+    pub fn restore(&mut self, backup: MemoryHub) {
+        let epoch = self.epoch.max(backup.epoch) + 1;
+        *self = backup;
+        self.epoch = epoch;
     }
 
     fn append(&mut self, entry: FeedEntry) -> u64 {
@@ -509,8 +544,12 @@ impl MemoryHub {
         request: &[u8],
     ) -> Result<Vec<u8>, ProtocolError> {
         let request = SyncRequest::decode(request)?;
-        let since = FeedCursor::read(&request.cursor, scope).seq;
-        let mut response = SyncResponse::default();
+        let (cursor, resync) = FeedCursor::read(&request.cursor, scope, self.epoch);
+        let since = cursor.seq;
+        let mut response = SyncResponse {
+            resync,
+            ..SyncResponse::default()
+        };
         let mut own_seqs = BTreeSet::new();
         for push in &request.pushes {
             let outcome = if self.erased.contains(&push.doc) {
@@ -619,7 +658,11 @@ impl MemoryHub {
                 }
             }
         }
-        response.cursor = FeedCursor { seq: last }.write(scope);
+        response.cursor = FeedCursor {
+            seq: last,
+            epoch: self.epoch,
+        }
+        .write(scope);
         Ok(response.encode())
     }
 

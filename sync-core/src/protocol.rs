@@ -32,8 +32,9 @@ use crate::ids::DocId;
 /// The protocol version this build speaks.
 ///
 /// Version 2 added redirects (people merged into another record):
-/// [`PushOutcome::Redirected`] and [`SyncResponse::redirected`].
-pub const PROTOCOL_VERSION: u16 = 2;
+/// [`PushOutcome::Redirected`] and [`SyncResponse::redirected`]. Version 3
+/// added [`SyncResponse::resync`] (the server was restored from a backup).
+pub const PROTOCOL_VERSION: u16 = 3;
 const MAGIC: &[u8; 4] = b"OUTR";
 const HEADER_LEN: usize = 7;
 const REQUEST: u8 = 1;
@@ -107,6 +108,12 @@ pub struct SyncResponse {
     /// drops its copy of `from` once it has nothing left to push there, and
     /// uses `to` instead.
     pub redirected: Vec<Redirect>,
+    /// The server was restored from a backup since the device's cursor was
+    /// made, so it may lack changes it once accepted: the device sends
+    /// every document it holds again, whole, and reads the feed from the
+    /// start (this response's is). Nothing the server lost is lost while a
+    /// device still holds it.
+    pub resync: bool,
 }
 
 /// A record merged into another: its id now leads to the survivor.
@@ -317,7 +324,7 @@ mod tests {
             }],
         };
         let bytes = request.encode();
-        let mut expected = b"OUTR\x02\x00\x01".to_vec();
+        let mut expected = b"OUTR\x03\x00\x01".to_vec();
         expected.extend([2, 1, 2]); // cursor
         expected.push(1); // one push
         expected.extend(wire_id(0x0102));
@@ -365,9 +372,10 @@ mod tests {
                 from: doc(3),
                 to: doc(8),
             }],
+            resync: true,
         };
         let bytes = response.encode();
-        let mut expected = b"OUTR\x02\x00\x02".to_vec();
+        let mut expected = b"OUTR\x03\x00\x02".to_vec();
         expected.extend([1, 9, 1, 3]); // cursor, more, three results
         expected.extend(wire_id(1));
         expected.push(1); // Resend
@@ -389,6 +397,7 @@ mod tests {
         expected.push(1); // one redirect
         expected.extend(wire_id(3));
         expected.extend(wire_id(8));
+        expected.push(1); // resync
         assert_eq!(bytes, expected);
         assert_eq!(SyncResponse::decode(&bytes).unwrap(), response);
     }
@@ -402,12 +411,12 @@ mod tests {
             Err(ProtocolError::BadMagic)
         );
         let mut newer = good.clone();
-        newer[4] = 3;
+        newer[4] = 4;
         assert_eq!(
             SyncRequest::decode(&newer),
             Err(ProtocolError::UnsupportedVersion {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             })
         );
         assert!(matches!(

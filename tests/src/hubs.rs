@@ -269,6 +269,7 @@ impl Hub for Served {
             ops::sync::exchange(&self.db, &device, request, now)
                 .await
                 .expect("a response")
+                .bytes
         })
     }
 

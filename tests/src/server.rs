@@ -31,7 +31,22 @@ pub struct TestDb {
     pub label: &'static str,
     /// Its URL.
     pub url: String,
-    _dir: Option<TempDir>,
+    /// A directory of its own, for its erasure log (beside a SQLite file,
+    /// and in here for PostgreSQL) and for backups.
+    pub dir: TempDir,
+}
+
+impl TestDb {
+    /// Its erasure log's file: where the server keeps it beside a SQLite
+    /// database, and where tests ask it to for PostgreSQL.
+    pub fn erasure_log(&self) -> PathBuf {
+        self.dir.path().join("outreach.db.erasures")
+    }
+
+    /// A file of its own directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
 }
 
 /// A tokio runtime for a test's async parts.
@@ -50,7 +65,7 @@ pub fn sqlite() -> TestDb {
     TestDb {
         label: "sqlite",
         url,
-        _dir: Some(dir),
+        dir,
     }
 }
 
@@ -84,7 +99,7 @@ pub fn postgres() -> Option<TestDb> {
     Some(TestDb {
         label: "postgres",
         url: format!("{base}/{name}"),
-        _dir: None,
+        dir: tempfile::tempdir().expect("temporary directory"),
     })
 }
 
@@ -97,7 +112,8 @@ pub fn databases() -> Vec<TestDb> {
 
 /// Connects to and migrates a test database.
 pub async fn connect(db: &TestDb) -> Db {
-    let connected = Db::connect(&db.url).await.expect("connect");
+    let mut connected = Db::connect(&db.url).await.expect("connect");
+    connected.log_erasures_to(db.erasure_log());
     connected.migrate().await.expect("migrate");
     connected
 }
@@ -524,15 +540,22 @@ pub fn outreach_binary() -> PathBuf {
         })
 }
 
-/// Runs `outreach admin ...` against a database and returns its stdout.
-pub fn outreach_admin(database_url: &str, args: &[&str]) -> String {
-    let output = Command::new(outreach_binary())
-        .arg("admin")
+/// Runs `outreach ARGS...` against a database, whatever it answers.
+pub fn outreach(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(outreach_binary())
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .output()
-        .expect("run outreach admin");
+        .expect("run outreach")
+}
+
+/// Runs `outreach admin ...` against a database and returns its stdout.
+pub fn outreach_admin(database_url: &str, args: &[&str]) -> String {
+    let args: Vec<&str> = std::iter::once("admin")
+        .chain(args.iter().copied())
+        .collect();
+    let output = outreach(database_url, &args);
     assert!(
         output.status.success(),
         "outreach admin {args:?}: {}",
@@ -602,7 +625,7 @@ impl ServeProcess {
                 && response
                     .body_mut()
                     .read_to_string()
-                    .is_ok_and(|b| b == "ok")
+                    .is_ok_and(|b| b.starts_with("ok\n"))
             {
                 break;
             }

@@ -472,7 +472,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         assert!(csv_href.contains("/csv"), "{csv_href}");
 
         // Admin pages: devices (the API viewer is listed), the area with
-        // its household counts, events.
+        // its household counts, events, backups.
         client.goto(&format!("{base}/admin/devices")).await.unwrap();
         let devices = client
             .find(Locator::Css("table[data-table=devices]"))
@@ -494,6 +494,19 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         client.goto(&format!("{base}/admin/events")).await.unwrap();
         check_only_local(&client, &base).await;
         screenshot(&client, &shots, "admin-events").await;
+        // Backups: the demo server was started without a schedule and none
+        // was taken, so the page warns.
+        client.goto(&format!("{base}/admin/backups")).await.unwrap();
+        let warning = client
+            .find(Locator::Css("#backup-warning"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(warning.contains("No backup has been taken"), "{warning}");
+        check_only_local(&client, &base).await;
+        screenshot(&client, &shots, "admin-backups").await;
 
         // Signing out ends the session.
         click_and_wait(&client, "form.sign-out button", |url| {

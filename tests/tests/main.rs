@@ -7,6 +7,7 @@ mod conformance;
 mod crash;
 mod dashboard;
 mod doors;
+mod operations;
 mod outreach_week;
 mod processes;
 mod reports;

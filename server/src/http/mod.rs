@@ -9,6 +9,7 @@ pub(crate) mod dashboard;
 mod devices;
 mod error;
 mod openapi;
+mod prometheus;
 pub(crate) mod reports;
 mod serve;
 mod sync;
@@ -46,6 +47,7 @@ pub use dashboard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
 pub use devices::{Invite, InviteRequest, RegisterDevice};
 pub use error::ErrorBody;
 pub use openapi::ApiDoc;
+pub use prometheus::{Metrics, unguarded as metrics_only};
 pub use serve::{Listening, Tls, serve, tls_from_files};
 
 /// Largest request body accepted (a sync request holds at most 8 MiB of
@@ -67,6 +69,8 @@ pub struct AppState {
     devices: Arc<DefaultKeyedRateLimiter<String>>,
     /// Requests without a valid token, per client address.
     addresses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// What `/metrics` shows.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -121,6 +125,9 @@ pub struct Settings {
     /// `X-Forwarded-For`, not against the proxy. Nobody else's
     /// `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// How often backups are scheduled, if they are: the dashboard warns
+    /// when the last good one is older than two of these.
+    pub backup_every: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -131,6 +138,7 @@ impl Default for Settings {
             max_requests: 1024,
             public_url: PublicUrl::parse("http://127.0.0.1:8080").expect("a URL"),
             trusted_proxies: Vec::new(),
+            backup_every: None,
         }
     }
 }
@@ -193,6 +201,7 @@ impl AppState {
             devices: Arc::new(RateLimiter::keyed(settings.per_device.quota())),
             addresses: Arc::new(RateLimiter::keyed(settings.per_address.quota())),
             settings: Arc::new(settings),
+            metrics: Metrics::default(),
         }
     }
 
@@ -268,6 +277,7 @@ pub fn app(state: AppState) -> Router {
         .then(|| HeaderValue::from_static("max-age=31536000"));
     Router::new()
         .merge(openapi::routes())
+        .merge(prometheus::routes())
         .merge(sync::routes())
         .merge(devices::routes())
         .merge(reports::routes())

@@ -127,12 +127,16 @@ async fn openapi() -> impl IntoResponse {
     Json(ApiDoc::openapi())
 }
 
-/// Whether the server and its database answer.
+/// Whether the server and its database answer: `ok`, then the database's
+/// schema version and the sync protocol's version, a line each.
 #[utoipa::path(get, path = "/healthz", responses(
-    (status = 200, description = "Up", body = String),
+    (status = 200, description = "Up: `ok`, `schema N`, `protocol N`", body = String),
     (status = 500, description = "The database does not answer", body = ErrorBody),
 ))]
-pub(super) async fn healthz(State(state): State<AppState>) -> Result<&'static str> {
-    state.db.ping().await?;
-    Ok("ok")
+pub(super) async fn healthz(State(state): State<AppState>) -> Result<String> {
+    let schema = crate::ops::schema_version(&state.db).await?;
+    Ok(format!(
+        "ok\nschema {schema}\nprotocol {}\n",
+        sync_core::PROTOCOL_VERSION
+    ))
 }

@@ -31,9 +31,18 @@ pub(super) async fn sync(
     Authenticated(device): Authenticated,
     body: Bytes,
 ) -> Result<impl IntoResponse> {
-    let response = ops::sync::exchange(&state.db, &device, &body, state.now()).await?;
+    let started = std::time::Instant::now();
+    let answered = ops::sync::exchange(&state.db, &device, &body, state.now()).await;
+    let status = match &answered {
+        Ok(_) => 200,
+        Err(e) => super::status_of(e).0.as_u16(),
+    };
+    let took = started.elapsed();
+    state
+        .metrics
+        .sync_answered(status, took, answered.as_ref().ok());
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
-        response,
+        answered?.bytes,
     ))
 }

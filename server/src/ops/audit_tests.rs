@@ -71,7 +71,8 @@ async fn sync(db: &Db, phone: &mut Replica<MemoryStore, ManualClock>, token: &st
     let request = phone.sync_request().expect("a request");
     let response = super::sync::exchange(db, &device, &request, NOW)
         .await
-        .expect("a response");
+        .expect("a response")
+        .bytes;
     phone.apply_sync_response(&response).expect("applied");
 }
 
@@ -237,4 +238,21 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .expect("revoked");
     let entry = logged(&db, Action::Revoked, admin, None).await;
     assert_eq!(entry.detail, phone.device().to_string());
+
+    // A backup, and restoring it into a new database.
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let file = dir.path().join("audited.backup");
+    let recipients = super::backup::Recipients::default();
+    super::backup::take(&db, &url, &file, &recipients, admin, NOW)
+        .await
+        .expect("a backup");
+    let entry = logged(&db, Action::BackedUp, admin, None).await;
+    assert_eq!(entry.detail, file.display().to_string());
+    let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
+    super::backup::restore(&restored, &file, None, false, None, NOW)
+        .await
+        .expect("restored");
+    let restored = Db::connect(&restored).await.expect("the restored database");
+    let entry = logged(&restored, Action::Restored, admin, None).await;
+    assert_eq!(entry.detail, file.display().to_string());
 }

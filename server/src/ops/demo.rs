@@ -146,7 +146,9 @@ async fn sync_phone(db: &Db, sim: &mut SimPhone, now: Timestamp) -> Result<usize
     loop {
         rounds += 1;
         let request = sim.phone.sync_request()?;
-        let response = super::sync::exchange(db, &sim.device, &request, now).await?;
+        let response = super::sync::exchange(db, &sim.device, &request, now)
+            .await?
+            .bytes;
         let outcome = sim.phone.apply_sync_response(&response)?;
         if !outcome.rejected.is_empty() {
             return Err(Error::Corrupt(format!(

@@ -17,6 +17,7 @@
 pub mod area;
 #[cfg(test)]
 mod audit_tests;
+pub mod backup;
 pub mod demo;
 pub mod devices;
 pub mod doors;
@@ -34,6 +35,11 @@ use sync_core::{DeviceId, Push, PushOutcome, Timestamp};
 use crate::error::{Error, Result};
 use crate::store::{self, Connection, Db};
 use crate::sync::Author;
+
+/// The schema version the database is at (which also says it answers).
+pub async fn schema_version(db: &Db) -> Result<i64> {
+    store::backup::schema_version(&mut *db.pool.acquire().await?).await
+}
 
 /// The latest `limit` entries of the audit log, the last written first.
 pub async fn audit_log(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {

@@ -14,6 +14,7 @@ use super::duplicates::{self, Pair};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::documents::{self, Erasure};
+use crate::store::erasure_log::{Entry, Removal};
 use crate::store::{Connection, Db, area, commit_if_ok, devices, projection};
 use crate::sync::{merge_server_push, write_merge};
 
@@ -52,7 +53,20 @@ pub async fn merge(
         };
         commit_if_ok(tx, logged).await?;
     }
+    let mut entry = Entry::new(now, Removal::Merged, other);
+    entry.into = Some(survivor);
+    log_removal(db, &entry)?;
     db.scrub().await
+}
+
+/// Logs a removal in the erasure log, after its commit, so a restore can
+/// make it again. If the log cannot be written the removal still stands,
+/// and the error says where the log is.
+pub(super) fn log_removal(db: &Db, entry: &Entry) -> Result<()> {
+    match db.erasure_log() {
+        Some(log) => log.append(entry),
+        None => Ok(()),
+    }
 }
 
 async fn merge_in(
@@ -118,6 +132,7 @@ pub async fn erase(db: &Db, actor: Actor, id: DocId, now: Timestamp) -> Result<b
         let erased = erase_in(&mut tx, actor, id, now).await;
         commit_if_ok(tx, erased).await?
     };
+    log_removal(db, &Entry::new(now, Removal::Erased, id))?;
     // Only an id never held nor erased before (marked so that it can
     // never arrive) leaves nothing to scrub.
     if held || !newly_erased {
@@ -146,6 +161,7 @@ pub async fn suppress(db: &Db, actor: Actor, id: DocId, now: Timestamp) -> Resul
         let reduced = reduce(db, &mut tx, id, Reduction::Suppress, by, now, actor).await;
         commit_if_ok(tx, reduced).await?
     };
+    log_removal(db, &Entry::new(now, Removal::Suppressed, id))?;
     db.scrub().await?;
     Ok(new_id)
 }

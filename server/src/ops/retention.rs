@@ -5,12 +5,13 @@
 //! new id, and the old one is erased (see [`super::people`]).
 
 use sync_core::authoring::{Reduction, holds_identifying_data};
-use sync_core::{ConsentPurpose, DocId, Person, Timestamp};
+use sync_core::{ConsentPurpose, DeviceId, DocId, Person, Timestamp};
 
-use super::people::reduce;
+use super::people::{log_removal, reduce};
 use crate::error::{Error, Result};
 use crate::store::audit::Actor;
 use crate::store::documents::PeoplePages;
+use crate::store::erasure_log::{Entry, Removal};
 use crate::store::{Db, area, commit_if_ok};
 
 /// How long people are kept identifiable.
@@ -77,22 +78,7 @@ pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
     let by = area::server_device(db).await?;
     let mut report = Report::default();
     for id in due {
-        let anonymised = {
-            let writer = db.writer().await;
-            let mut tx = writer.begin().await?;
-            let reduced = reduce(
-                db,
-                &mut tx,
-                id,
-                Reduction::Anonymise,
-                by,
-                now,
-                Actor::Retention,
-            )
-            .await;
-            commit_if_ok(tx, reduced).await
-        };
-        match anonymised {
+        match anonymise(db, id, by, Actor::Retention, now).await {
             Ok(new_id) => report.anonymised.push((id, new_id)),
             // Erased or changed meanwhile: the next run looks again.
             Err(Error::NotFound(_)) => {}
@@ -103,6 +89,27 @@ pub async fn run(db: &Db, policy: Policy, now: Timestamp) -> Result<Report> {
         db.scrub().await?;
     }
     Ok(report)
+}
+
+/// Anonymises one person on behalf of `actor`, as the server's device `by`,
+/// in a transaction of its own with its audit record, and logs it in the
+/// erasure log; the caller scrubs the files. Returns the new id;
+/// `NotFound` if the person is not held.
+pub(super) async fn anonymise(
+    db: &Db,
+    id: DocId,
+    by: DeviceId,
+    actor: Actor,
+    now: Timestamp,
+) -> Result<DocId> {
+    let new_id = {
+        let writer = db.writer().await;
+        let mut tx = writer.begin().await?;
+        let reduced = reduce(db, &mut tx, id, Reduction::Anonymise, by, now, actor).await;
+        commit_if_ok(tx, reduced).await?
+    };
+    log_removal(db, &Entry::new(now, Removal::Anonymised, id))?;
+    Ok(new_id)
 }
 
 /// The people due at `now`, read a page at a time ([`PeoplePages`]): a run

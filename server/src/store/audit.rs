@@ -18,15 +18,22 @@ pub enum Actor {
     CommandLine,
     /// The retention task.
     Retention,
+    /// A restore from a backup, making again the erasures the backup lacks.
+    Restore,
+    /// The server's scheduled backups.
+    Schedule,
 }
 
 impl std::fmt::Display for Actor {
-    /// As stored: the device id, `command-line` or `retention`.
+    /// As stored: the device id, `command-line`, `retention`, `restore` or
+    /// `schedule`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Device(id) => id.fmt(f),
             Self::CommandLine => f.write_str("command-line"),
             Self::Retention => f.write_str("retention"),
+            Self::Restore => f.write_str("restore"),
+            Self::Schedule => f.write_str("schedule"),
         }
     }
 }
@@ -72,6 +79,10 @@ pub enum Action {
     SignedOut,
     /// An unused invite was cancelled (the detail is its id).
     CancelledInvite,
+    /// A copy of the whole database was taken (the detail is the file).
+    BackedUp,
+    /// The database was restored from a backup (the detail is the file).
+    Restored,
 }
 
 impl Action {
@@ -96,6 +107,8 @@ impl Action {
             Self::SignedIn => "signed-in",
             Self::SignedOut => "signed-out",
             Self::CancelledInvite => "cancelled-invite",
+            Self::BackedUp => "backed-up",
+            Self::Restored => "restored",
         }
     }
 }
@@ -105,12 +118,13 @@ impl Action {
 pub struct AuditEntry {
     /// When (ms since the epoch).
     pub at: i64,
-    /// The device id, or `command-line` or `retention`.
+    /// The device id, or `command-line`, `retention`, `restore` or
+    /// `schedule`.
     pub actor: String,
     /// received, exported, erased, suppressed, anonymised, revoked, invited,
     /// merged, listed-duplicates, imported-addresses, changed-area,
     /// created-event, changed-event, marked-door, registered, signed-in,
-    /// signed-out or cancelled-invite.
+    /// signed-out, cancelled-invite, backed-up or restored.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,

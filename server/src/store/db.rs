@@ -6,6 +6,7 @@
 //! types both share: text, 64-bit integers and byte strings. Statements over
 //! a list of values take their placeholders from [`placeholders`] instead.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit};
 use tokio::task::JoinHandle;
 
+use super::erasure_log::ErasureLog;
 use crate::error::{Error, Result};
 
 /// Most parameters bound in one statement. Both databases allow far more
@@ -126,6 +128,8 @@ pub struct Db {
     checkpointer: Option<JoinHandle<()>>,
     /// The area configuration last decoded, with the bytes it came from.
     pub(super) area: super::area::AreaMemo,
+    /// Where erasures are logged outside the database, if anywhere.
+    erasure_log: Option<ErasureLog>,
 }
 
 impl Drop for Db {
@@ -150,6 +154,16 @@ const WAL_SAFETY_PAGES: u32 = 10_000;
 /// reports at 200,000 people and a first sync of 10,000 people ran as fast
 /// (BENCHMARKS.md). The writer keeps SQLite's default: its cache stays warm.
 const READER_CACHE_KIB: u32 = 256;
+
+/// The file of a `sqlite://FILE` (or `sqlite:FILE`) URL; `None` for
+/// another database, or SQLite in memory.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or("");
+    (!file.is_empty() && !file.starts_with(":memory:")).then(|| PathBuf::from(file))
+}
 
 /// Rows below which a SQLite table keeps no planner statistics; see
 /// [`Db::optimize`].
@@ -315,14 +329,27 @@ impl Db {
             written,
             checkpointer,
             area: super::area::AreaMemo::default(),
+            erasure_log: sqlite_file(&url).map(|file| ErasureLog::beside(&file)),
         })
     }
 
-    /// Checks the database answers.
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// The erasure log ([`super::erasure_log`]): beside a SQLite database
+    /// file unless set here; nowhere for PostgreSQL unless set.
+    pub fn erasure_log(&self) -> Option<&ErasureLog> {
+        self.erasure_log.as_ref()
     }
+
+    /// Keeps the erasure log in the file at `path`.
+    pub fn log_erasures_to(&mut self, path: impl Into<PathBuf>) {
+        self.erasure_log = Some(ErasureLog::at(path));
+    }
+
+    /// Keeps the erasure log at `log` instead (`None`: keeps none, as
+    /// while a restore makes again what the log already holds).
+    pub fn set_erasure_log(&mut self, log: Option<ErasureLog>) {
+        self.erasure_log = log;
+    }
+
     /// Closes the database's connections.
     pub async fn close(&self) {
         self.writers.close().await;

@@ -85,9 +85,7 @@ impl Device {
 
 /// A new random secret, as hex (256 bits).
 pub fn new_secret() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Config(format!("no randomness: {e}")))?;
-    Ok(hex::encode(bytes))
+    Ok(hex::encode(super::random_bytes::<32>()?))
 }
 
 /// The stored form of a secret.

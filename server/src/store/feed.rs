@@ -22,6 +22,29 @@ pub async fn end(conn: &mut AnyConnection) -> Result<u64> {
     Ok(end.map_or(0, |end| end.max(0) as u64))
 }
 
+/// The epoch of the database's data (see [`sync_core::FeedCursor`]): 0
+/// until it is first restored from a backup.
+pub async fn epoch(conn: &mut AnyConnection) -> Result<u64> {
+    let (epoch,): (i64,) = sqlx::query_as("SELECT epoch FROM feed_counter WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(epoch.max(0) as u64)
+}
+
+/// Starts a new epoch (after a restore): every device's cursor is void,
+/// and each sends what it holds again. Returns it.
+pub async fn start_epoch(conn: &mut AnyConnection) -> Result<u64> {
+    let bytes = super::random_bytes::<8>()?;
+    // Positive and never 0, so it fits a BIGINT and differs from "never
+    // restored".
+    let epoch = (i64::from_le_bytes(bytes) & i64::MAX).max(1);
+    sqlx::query("UPDATE feed_counter SET epoch = $1 WHERE id = 1")
+        .bind(epoch)
+        .execute(&mut *conn)
+        .await?;
+    Ok(epoch as u64)
+}
+
 /// One entry of a feed scan, as stored: read its [`FeedRow::entry`] only
 /// for the entries the device may receive.
 #[derive(Debug, sqlx::FromRow)]

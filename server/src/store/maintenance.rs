@@ -84,6 +84,19 @@ impl Db {
     }
 
     async fn migrate_schema(&self) -> Result<()> {
+        // A database a newer outreach wrote is refused before anything is
+        // changed: migrating it "back" is impossible, and half of it would
+        // be misread.
+        let version = {
+            let mut conn = self.pool.acquire().await?;
+            super::backup::schema_version(&mut conn).await?
+        };
+        let known = super::backup::known_schema_version();
+        if version > known {
+            return Err(Error::Config(format!(
+                "this database was written by a newer outreach (schema {version}; this one knows                  up to {known}): run that version or newer, or restore a backup taken with this one"
+            )));
+        }
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
             Backend::Postgres => {

@@ -3,7 +3,8 @@
 //! documents and their change feed, erased ids and redirects ([`documents`],
 //! [`feed`]), the area configuration with its decoded memo ([`area`]),
 //! devices, invites and dashboard sessions ([`devices`], [`sessions`]), the
-//! audit log ([`audit`]), the projections ([`projection`]) and the queries
+//! audit log ([`audit`]), copies for backups ([`backup`]), the erasure log kept outside the database
+//! ([`erasure_log`]), the projections ([`projection`]) and the queries
 //! the reports run over them ([`report_rows`]), and the database's upkeep
 //! ([`maintenance`]: migrations, planner statistics, scrubbing).
 //!
@@ -18,9 +19,11 @@
 
 pub mod area;
 pub mod audit;
+pub mod backup;
 mod db;
 pub mod devices;
 pub mod documents;
+pub mod erasure_log;
 pub mod feed;
 pub mod maintenance;
 pub mod projection;
@@ -29,11 +32,19 @@ pub mod sessions;
 
 pub use db::{
     Backend, Db, MAX_PARAMS, MERGING_AHEAD, MIN_ANALYZED_ROWS, SCRUB_PATIENCE, Writer,
-    fetch_for_keys, numbered_placeholders, placeholders, redact,
+    fetch_for_keys, numbered_placeholders, placeholders, redact, sqlite_file,
 };
 
 #[cfg(test)]
 pub(crate) use db::migrated_test_sqlite;
+
+/// `N` random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> crate::error::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::error::Error::Config(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
 
 /// A connection, inside a transaction or not (`&mut *tx` of a
 /// `sqlx::Transaction` is one).

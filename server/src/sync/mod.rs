@@ -90,17 +90,25 @@ const REQUEST_OPERATIONS: u64 = 2_000_000;
 /// pushes merged and committed, its pulls answered and the feed after its
 /// cursor read. A revoked device is told to wipe its store. The caller
 /// records what the device received before sending the answer.
-pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Result<SyncResponse> {
+pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Result<Answer> {
     let mut request = SyncRequest::decode(body)?;
     if device.revoked {
-        return Ok(SyncResponse {
-            wipe: true,
-            ..SyncResponse::default()
+        return Ok(Answer {
+            response: SyncResponse {
+                wipe: true,
+                ..SyncResponse::default()
+            },
+            feed_entries: 0,
         });
     }
     let scope = device.scope();
-    let since = FeedCursor::read(&request.cursor, &scope).seq;
-    let mut response = SyncResponse::default();
+    let epoch = crate::store::feed::epoch(&mut *db.pool.acquire().await?).await?;
+    let (cursor, resync) = FeedCursor::read(&request.cursor, &scope, epoch);
+    let since = cursor.seq;
+    let mut response = SyncResponse {
+        resync,
+        ..SyncResponse::default()
+    };
     let mut own_seqs = BTreeSet::new();
     let (pushes, deferred) = within_budget(std::mem::take(&mut request.pushes));
     response.more |= deferred;
@@ -137,8 +145,20 @@ pub async fn handle(db: &Db, device: &Device, body: &[u8], now: Timestamp) -> Re
         &mut response,
     )
     .await?;
-    response.cursor = FeedCursor { seq: last }.write(&scope);
-    Ok(response)
+    response.cursor = FeedCursor { seq: last, epoch }.write(&scope);
+    Ok(Answer {
+        response,
+        feed_entries: last.saturating_sub(since),
+    })
+}
+
+/// The hub's answer to one request.
+#[derive(Debug)]
+pub struct Answer {
+    /// What the device is sent.
+    pub response: SyncResponse,
+    /// Feed entries read past the device's cursor.
+    pub feed_entries: u64,
 }
 
 /// The pushes, in order, that fit within [`REQUEST_OPERATIONS`] (the first

@@ -39,6 +39,10 @@ const STATE_META: &str = "sync-state";
 /// Merged-away records with changes to push: sent whole (with their base),
 /// so the server can move the changes to the survivor.
 const WHOLE_META: &str = "whole-pushes";
+/// Set while every document is being marked to be sent again after the
+/// server said it was restored from a backup ([`SyncResponse::resync`]):
+/// a replica opened with it set finishes the job.
+const RESEND_META: &str = "resend-everything";
 const ENVELOPE_FORMAT: u8 = 1;
 /// Pushes stop being added to a request once it holds this many bytes of
 /// changes (at least one push is always sent).
@@ -197,8 +201,37 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             wiped: false,
             area_id: std::cell::Cell::new(None),
         };
+        if replica
+            .store
+            .get_meta(RESEND_META)?
+            .is_some_and(|b| !b.is_empty())
+        {
+            replica.resend_everything()?;
+        }
         replica.prune_dirty()?;
         Ok(replica)
+    }
+
+    /// Forgets what the server was known to hold of every document: it was
+    /// restored from a backup and may lack changes it had accepted. Every
+    /// document is then pushed whole, and the server keeps what it lacks.
+    /// Marked in the store first, so a crash part way is finished on open.
+    fn resend_everything(&mut self) -> Result<()> {
+        self.store.put_meta(RESEND_META, &[1])?;
+        let ids = self.store.document_ids()?;
+        self.state.dirty.extend(ids.iter().copied());
+        self.save_state()?;
+        for id in ids {
+            match self.envelope(id)? {
+                Some(mut envelope) if !envelope.synced.is_empty() => {
+                    envelope.synced.clear();
+                    self.put_envelope(id, &envelope)?;
+                }
+                _ => {}
+            }
+        }
+        self.store.put_meta(RESEND_META, &[])?;
+        Ok(())
     }
 
     /// Drops index entries for documents that have nothing to push (left by
@@ -251,15 +284,26 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         Ok(self.store.put_meta(STATE_META, &encode_meta(&self.state))?)
     }
 
-    fn load(&self, id: DocId) -> Result<Option<Loaded>> {
+    /// A stored document as stored, without loading it into automerge.
+    fn envelope(&self, id: DocId) -> Result<Option<Envelope>> {
         let Some(bytes) = self.store.get_document(id)? else {
             return Ok(None);
         };
-        let envelope: Envelope = match bytes.split_first() {
-            Some((&ENVELOPE_FORMAT, body)) => decode_meta("document", body)?,
-            _ => {
-                return Err(StorageError::Corrupt(format!("document {id}: unknown format")).into());
-            }
+        match bytes.split_first() {
+            Some((&ENVELOPE_FORMAT, body)) => Ok(Some(decode_meta("document", body)?)),
+            _ => Err(StorageError::Corrupt(format!("document {id}: unknown format")).into()),
+        }
+    }
+
+    fn put_envelope(&mut self, id: DocId, envelope: &Envelope) -> Result<()> {
+        let mut bytes = vec![ENVELOPE_FORMAT];
+        bytes.extend_from_slice(&encode_meta(envelope));
+        Ok(self.store.put_document(id, &bytes)?)
+    }
+
+    fn load(&self, id: DocId) -> Result<Option<Loaded>> {
+        let Some(envelope) = self.envelope(id)? else {
+            return Ok(None);
         };
         let doc = document::load(&envelope.doc, Origin::Stored)?.with_actor(self.actor.clone());
         Ok(Some(Loaded {
@@ -273,9 +317,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             synced: heads_to_wire(synced),
             doc: doc.save(),
         };
-        let mut bytes = vec![ENVELOPE_FORMAT];
-        bytes.extend_from_slice(&encode_meta(&envelope));
-        Ok(self.store.put_document(id, &bytes)?)
+        self.put_envelope(id, &envelope)
     }
 
     /// Marks a document as having unsynced changes, durably, before it is written.
@@ -684,6 +726,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.wiped = true;
             outcome.wiped = true;
             return Ok(outcome);
+        }
+        if response.resync {
+            self.resend_everything()?;
+            outcome.more = true;
         }
         let mut pushed = BTreeSet::new();
         for result in &response.pushed {

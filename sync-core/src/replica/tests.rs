@@ -644,6 +644,87 @@ fn a_server_that_lost_a_document_gets_it_resent_whole() {
     assert_eq!(phone.pending_changes(), 0);
 }
 
+#[test]
+fn a_hub_restored_from_a_backup_gets_back_what_phones_hold_and_keeps_later_erasures() {
+    let clock = ManualClock::new(START);
+    let mut hub = MemoryHub::new();
+    let (mut a, mut b) = (phone(&clock), phone(&clock));
+    let early = a
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("Early")))
+        .unwrap();
+    hub_sync(&mut hub, &mut a);
+    hub_sync(&mut hub, &mut b);
+    let backup = hub.clone();
+
+    // After the backup: a new person, an edit, both acknowledged; and an
+    // erasure phone b hears of.
+    let late = a
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("Late")))
+        .unwrap();
+    a.edit_person(early, |p| p.set_phone(Some("07700 900123")))
+        .unwrap();
+    let erased = b
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("Gone")))
+        .unwrap();
+    hub_sync(&mut hub, &mut a);
+    hub_sync(&mut hub, &mut b);
+    assert!(hub.erase(erased));
+    hub_sync(&mut hub, &mut b);
+    assert_eq!(a.pending_changes(), 0);
+
+    // The disk fails; the backup comes back, and the erasure made since
+    // is made again (as the server's restore replays its erasure log).
+    hub.restore(backup);
+    assert!(hub.record(late).is_none(), "lost with the disk");
+    hub.erase(erased);
+    let first = hub
+        .handle(&Scope::Admin, a.device(), &a.sync_request().unwrap())
+        .unwrap();
+    assert!(SyncResponse::decode(&first).unwrap().resync);
+    a.apply_sync_response(&first).unwrap();
+    hub_sync(&mut hub, &mut a);
+    hub_sync(&mut hub, &mut b);
+    let phone_of = |id| match hub.record(id) {
+        Some(Record::Person(p)) => (p.name, p.phone),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(phone_of(late).0.as_deref(), Some("Late"));
+    assert_eq!(phone_of(early).1.as_deref(), Some("07700 900123"));
+    assert!(hub.record(erased).is_none());
+    assert_eq!(b.document_ids().unwrap().len(), 2, "b never gets it back");
+    assert_eq!(a.pending_changes(), 0);
+    assert_eq!(b.pending_changes(), 0);
+    // Both phones are on the restored hub's feed again.
+    let c = b
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("After")))
+        .unwrap();
+    hub_sync(&mut hub, &mut b);
+    hub_sync(&mut hub, &mut a);
+    assert!(a.document_ids().unwrap().contains(&c));
+}
+
+#[test]
+fn a_phone_that_stopped_part_way_through_marking_everything_finishes_on_open() {
+    let clock = ManualClock::new(START);
+    let mut hub = MemoryHub::new();
+    let mut a = phone(&clock);
+    let id = a
+        .create_person(&new_person("elm-road"), |p| p.set_name(Some("Sam")))
+        .unwrap();
+    hub_sync(&mut hub, &mut a);
+    let device = a.device();
+    let mut store = a.into_storage();
+    // As if the app was killed right after it began.
+    store.put_meta(RESEND_META, &[1]).unwrap();
+    let mut a = Replica::open(store, device, clock.clone()).unwrap();
+    assert_eq!(a.pending_changes(), 1);
+    let request = SyncRequest::decode(&a.sync_request().unwrap()).unwrap();
+    assert_eq!(request.pushes[0].doc, id);
+    assert!(request.pushes[0].base.is_empty(), "sent whole");
+    hub_sync(&mut hub, &mut a);
+    assert_eq!(a.pending_changes(), 0);
+}
+
 /// A new record's pushed bytes are what the server stores. Phones send a
 /// saved document; a device may as well send the record's changes. Either
 /// way the stored bytes must read back as the record, at the pushed heads.

@@ -14,6 +14,7 @@
 //! against the client address's allowance.
 
 mod admin_pages;
+mod backup_page;
 mod charts;
 mod pages;
 pub(crate) mod sections;
@@ -71,6 +72,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/admin/events",
             get(admin_pages::events).post(admin_pages::create_event),
         )
+        .route("/admin/backups", get(backup_page::backups))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -124,10 +126,11 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 3] = [
+const ADMIN_LINKS: [(&str, &str); 4] = [
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
     ("/admin/events", "Events"),
+    ("/admin/backups", "Backups"),
 ];
 
 impl Chrome {

@@ -2,20 +2,33 @@
 //! option can also come from an environment variable.
 #![allow(clippy::print_stdout, reason = "a command's output goes to stdout")]
 
+mod serve;
+
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::LazyLock;
 
 use clap::{Args, Parser, Subcommand};
 use sync_core::{Clock, DeviceId, SystemClock};
 
+pub use serve::ServeArgs;
+
 use crate::error::{Error, Result};
-use crate::http::{self, AppState, Listening, PublicUrl, RateLimit, Settings};
+use crate::http::PublicUrl;
 use crate::ops::area::{AreaChange, AreaView, ResidentDefinitionView, StageView};
 use crate::ops::{self, Actor, Role, retention};
 use crate::store::{Db, redact};
+
+/// `outreach --version`: the release, the newest database schema it
+/// knows, and the sync protocol it speaks.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} (database schema {}, sync protocol {})",
+        env!("CARGO_PKG_VERSION"),
+        ops::backup::known_schema_version(),
+        sync_core::PROTOCOL_VERSION
+    )
+});
 
 /// Who acts from the command line, for the audit log.
 const ACTOR: Actor = Actor::CommandLine;
@@ -24,7 +37,7 @@ const ACTOR: Actor = Actor::CommandLine;
 #[derive(Debug, Parser)]
 #[command(
     name = "outreach",
-    version,
+    version = VERSION.as_str(),
     about = "Offline-first outreach backend with sync"
 )]
 pub struct Cli {
@@ -36,6 +49,11 @@ pub struct Cli {
         global = true
     )]
     pub database_url: String,
+    /// The erasure log, kept outside the database so that erasures survive
+    /// a restore (default: beside a SQLite file, `FILE.erasures`; set it
+    /// for PostgreSQL).
+    #[arg(long, env = "OUTREACH_ERASURE_LOG", global = true)]
+    pub erasure_log: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -53,65 +71,6 @@ pub enum Command {
     /// Administration: invites, devices and the area.
     #[command(subcommand)]
     Admin(AdminCommand),
-}
-
-/// Options of `serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Where to listen.
-    #[arg(long, env = "OUTREACH_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-    /// Fill an empty database with demo data first.
-    #[arg(long, env = "OUTREACH_DEMO")]
-    pub demo: bool,
-    /// Where people's browsers and phones reach the server, e.g.
-    /// `https://outreach.example.org` (every link it makes starts with it;
-    /// `https` makes the session cookie `Secure` and adds HSTS). Defaults to
-    /// the bound address, over HTTPS when given a certificate.
-    #[arg(long, env = "OUTREACH_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`).
-    #[arg(long, env = "OUTREACH_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// The PEM private key of `--tls-cert`.
-    #[arg(long, env = "OUTREACH_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// Requests per second allowed per device token.
-    #[arg(long, env = "OUTREACH_RATE_LIMIT", default_value = "20")]
-    pub rate_limit: NonZeroU32,
-    /// Requests a device token may make in a burst.
-    #[arg(long, env = "OUTREACH_RATE_BURST", default_value = "60")]
-    pub rate_burst: NonZeroU32,
-    /// Requests per second allowed per client address without a valid
-    /// token (registering phones, signing in, unknown tokens).
-    #[arg(long, env = "OUTREACH_ADDRESS_RATE_LIMIT", default_value = "5")]
-    pub address_rate_limit: NonZeroU32,
-    /// Such requests a client address may make in a burst.
-    #[arg(long, env = "OUTREACH_ADDRESS_RATE_BURST", default_value = "20")]
-    pub address_rate_burst: NonZeroU32,
-    /// Requests answered at once; more are refused with 503 and Retry-After.
-    #[arg(long, env = "OUTREACH_MAX_REQUESTS", default_value = "1024")]
-    pub max_requests: usize,
-    /// Connections open at once; more wait to be accepted.
-    #[arg(long, env = "OUTREACH_MAX_CONNECTIONS", default_value = "1024")]
-    pub max_connections: usize,
-    /// A reverse proxy in front of the server (repeat for several): its
-    /// requests count against the client in its `X-Forwarded-For`.
-    #[arg(
-        long = "trusted-proxy",
-        env = "OUTREACH_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Seconds a client may take to send a request's headers.
-    #[arg(long, env = "OUTREACH_HEADER_TIMEOUT_SECONDS", default_value = "10")]
-    pub header_timeout_seconds: NonZeroU32,
-    /// The retention policy.
-    #[command(flatten)]
-    pub retention: RetentionArgs,
-    /// Minutes between retention runs (0: never).
-    #[arg(long, env = "OUTREACH_RETENTION_EVERY_MINUTES", default_value = "60")]
-    pub retention_every_minutes: u64,
 }
 
 /// The retention policy's periods.
@@ -214,6 +173,34 @@ pub enum AdminCommand {
     Export {
         /// The record's id.
         record: String,
+    },
+    /// Take a backup: a checked copy of the database and the erasure log
+    /// in one file, taken while phones sync (SQLite copies itself;
+    /// PostgreSQL needs pg_dump).
+    Backup {
+        /// Where to write it (default: outreach-DATE-TIME.backup here).
+        file: Option<PathBuf>,
+        /// Encrypt it to this age public key (age1..., repeat for several);
+        /// restoring needs the matching secret key.
+        #[arg(
+            long = "encrypt-to",
+            env = "OUTREACH_BACKUP_ENCRYPT_TO",
+            value_delimiter = ','
+        )]
+        encrypt_to: Vec<String>,
+    },
+    /// Restore a backup as the database (a new one; `--force` to replace one
+    /// that holds records), and make again every erasure made since.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The age secret key file, for an encrypted backup.
+        #[arg(long)]
+        identity: Option<PathBuf>,
+        /// Replace a database that holds records (a SQLite file is kept
+        /// beside it). Stop the server first.
+        #[arg(long)]
+        force: bool,
     },
     /// Show or change the area configuration.
     #[command(subcommand)]
@@ -330,14 +317,48 @@ fn print_area(area: &AreaView) -> Result<()> {
 impl Cli {
     /// Runs the command.
     pub async fn run(self) -> Result<()> {
-        let db = Db::connect(&self.database_url).await?;
-        db.migrate().await?;
         let clock = SystemClock;
-        match self.command {
+        let command = match self.command {
+            // Before connecting: a restore makes the database it connects to.
+            Command::Admin(AdminCommand::Restore {
+                file,
+                identity,
+                force,
+            }) => {
+                let restored = ops::backup::restore(
+                    &self.database_url,
+                    &file,
+                    identity.as_deref(),
+                    force,
+                    self.erasure_log.as_deref(),
+                    clock.now(),
+                )
+                .await?;
+                println!("{restored}");
+                return Ok(());
+            }
+            other => other,
+        };
+        let mut db = Db::connect(&self.database_url).await?;
+        if let Some(log) = &self.erasure_log {
+            db.log_erasures_to(log);
+        }
+        db.migrate().await?;
+        match command {
+            Command::Admin(AdminCommand::Restore { .. }) => {}
+            Command::Admin(AdminCommand::Backup { file, encrypt_to }) => {
+                let recipients = ops::backup::Recipients::parse(&encrypt_to)?;
+                let now = clock.now();
+                let file = file.unwrap_or_else(|| ops::backup::default_file(now, &recipients));
+                let taken =
+                    ops::backup::take(&db, &self.database_url, &file, &recipients, ACTOR, now)
+                        .await?;
+                println!("{taken}");
+            }
             Command::Migrate => {
                 tracing::info!(database = %redact(&self.database_url), "schema is up to date");
             }
-            Command::Serve(args) => serve(db, args).await?,
+            Command::Serve(args) => serve::serve(db, &self.database_url, args).await?,
             Command::Demo(args) => {
                 let summary = ops::demo::fill(&db, args.people, args.seed, true).await?;
                 println!("{summary}");
@@ -548,145 +569,4 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
         }
     };
     print_area(&AreaView::from(&area))
-}
-
-async fn serve(db: Db, args: ServeArgs) -> Result<()> {
-    let listening = Listening {
-        header_read_timeout: std::time::Duration::from_secs(
-            args.header_timeout_seconds.get().into(),
-        ),
-        max_connections: args.max_connections,
-        tls: match (&args.tls_cert, &args.tls_key) {
-            (Some(certificate), Some(key)) => Some(http::tls_from_files(certificate, key)?),
-            _ => None,
-        },
-    };
-    let settings = Settings {
-        per_device: RateLimit::new(args.rate_limit.get(), args.rate_burst.get()),
-        per_address: RateLimit::new(args.address_rate_limit.get(), args.address_rate_burst.get()),
-        max_requests: args.max_requests,
-        public_url: public_url(&args, listening.tls.is_some())?,
-        trusted_proxies: args.trusted_proxies.clone(),
-    };
-    let db = Arc::new(db);
-    if args.demo && !ops::demo::has_people(&db).await? {
-        let summary = ops::demo::fill(
-            &db,
-            ops::demo::DEFAULT_PEOPLE,
-            ops::demo::DEFAULT_SEED,
-            true,
-        )
-        .await?;
-        // It holds the demo's device tokens: for the person at the
-        // terminal, not for the log.
-        println!("{summary}");
-    }
-    let policy = args.retention.policy()?;
-    if args.retention_every_minutes > 0 {
-        let every = std::time::Duration::from_secs(args.retention_every_minutes * 60);
-        tokio::spawn(retention_task(db.clone(), policy, every));
-    }
-    tokio::spawn(optimize_task(db.clone()));
-    let public_url = settings.public_url.clone();
-    let app = http::app(AppState::new(db, settings));
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|source| Error::Io {
-            context: format!("listening on {}", args.bind),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Io {
-        context: "reading the bound address".into(),
-        source,
-    })?;
-    let tls = listening.tls.is_some();
-    tracing::info!(%addr, tls, public_url = public_url.as_str(), "outreach serving");
-    http::serve(listener, app, listening, shutdown_signal())
-        .await
-        .map_err(|source| Error::Io {
-            context: "serving".into(),
-            source,
-        })?;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// The public URL `serve` was given, or the bound address's; an `http` one
-/// is refused when the server itself serves HTTPS.
-fn public_url(args: &ServeArgs, tls: bool) -> Result<PublicUrl> {
-    let url = match &args.public_url {
-        Some(url) => PublicUrl::parse(url)?,
-        None => {
-            if args.bind.ip().is_unspecified() {
-                tracing::warn!(
-                    "listening on every address with no --public-url: sign-in links will name {}; \
-                     set --public-url to where people reach the server",
-                    args.bind
-                );
-            }
-            let scheme = if tls { "https" } else { "http" };
-            PublicUrl::parse(&format!("{scheme}://{}", args.bind))?
-        }
-    };
-    if tls && !url.is_https() {
-        return Err(Error::Config(format!(
-            "the server serves HTTPS, so its public URL must start with https://, not {}",
-            url.as_str()
-        )));
-    }
-    Ok(url)
-}
-
-/// Runs retention now and then every `every`, logging what it did.
-async fn retention_task(db: Arc<Db>, policy: retention::Policy, every: std::time::Duration) {
-    let mut interval = tokio::time::interval(every);
-    loop {
-        interval.tick().await;
-        match retention::run(&db, policy, SystemClock.now()).await {
-            Ok(report) if !report.anonymised.is_empty() => {
-                tracing::info!(anonymised = report.anonymised.len(), "retention run");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "retention run failed"),
-        }
-    }
-}
-
-/// Refreshes the query planner's statistics hourly (see [`Db::optimize`]).
-async fn optimize_task(db: Arc<Db>) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
-    // The first tick is immediate, and migrate has just optimized.
-    interval.tick().await;
-    loop {
-        interval.tick().await;
-        if let Err(e) = db.optimize().await {
-            tracing::error!(error = %e, "refreshing the planner's statistics failed");
-        }
-    }
-}
-
-/// Resolves on SIGTERM or Ctrl-C: in-flight requests finish, new ones are refused.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }
