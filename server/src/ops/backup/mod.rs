@@ -41,7 +41,7 @@ const ARCHIVE_FORMAT: u32 = 1;
 /// What a backup says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The archive's format ([`ARCHIVE_FORMAT`]).
+    /// The archive's format version; this build writes and reads 1.
     pub format: u32,
     /// The database copy inside.
     pub copy: CopyFormat,
