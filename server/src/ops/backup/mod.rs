@@ -334,7 +334,7 @@ pub struct Restored {
     pub taken_at: i64,
     /// A SQLite database that was there, kept under this name.
     pub kept: Option<PathBuf>,
-    /// Removals made again, by kind.
+    /// People erased again.
     pub erased: usize,
     /// People reduced to do-not-contact entries again.
     pub suppressed: usize,
