@@ -19,8 +19,9 @@ mod types;
 
 pub use types::{
     AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, DoorInput,
-    DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, HeldRole, Outcome,
-    PersonSummary, RecordRedirect, RejectedRecord, Revisit, SignUp, SyncResult, WalkStopSummary,
+    DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, HeldRole, HousingTenure,
+    Outcome, PersonDetail, PersonEdit, PersonSummary, RecordRedirect, RejectedRecord,
+    ResidencyBasis, Revisit, SignUp, SyncResult, WalkStopSummary,
 };
 
 uniffi::setup_scaffolding!();
@@ -354,6 +355,16 @@ impl OutreachStore {
         let person: DocId = parse_id("person id", &person_id)?;
         self.replica()?
             .edit_person(person, |p| p.set_ethnicity(ethnicity.as_deref()))?;
+        Ok(())
+    }
+
+    /// Changes a person's details: what `edit` gives is set, what it
+    /// names in `clear` is cleared, the rest stays as it is.
+    pub fn edit_person(&self, person_id: String, edit: PersonEdit) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let details = edit.into_core();
+        self.replica()?
+            .edit_person(person, |p| p.fill_details(&details))?;
         Ok(())
     }
 

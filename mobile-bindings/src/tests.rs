@@ -22,6 +22,9 @@ fn conversation(outcome: Outcome) -> Conversation {
         consent_to_contact: true,
         consent_wording_version: "2026-09".into(),
         address_id: None,
+        residency: None,
+        tenure: None,
+        language: None,
     }
 }
 
@@ -133,6 +136,9 @@ fn conversations_and_sign_ups_are_kept_across_reopening() {
                 } else {
                     ConsentBy::Subject
                 },
+                residency: Some(vec![ResidencyBasis::Lives]),
+                tenure: None,
+                language: Some("ur".into()),
                 consent_wording_version: "2026-09".into(),
                 attended: true,
             })
@@ -208,6 +214,9 @@ fn bad_input_gets_typed_errors() {
         consent_by: ConsentBy::Subject,
         consent_wording_version: "2026-09".into(),
         attended: false,
+        residency: None,
+        tenure: None,
+        language: None,
     };
     assert!(matches!(
         store.sign_up(no_guardian),
@@ -223,4 +232,55 @@ fn bad_input_gets_typed_errors() {
         OutreachStore::open(path, "01900000-0000-7000-8000-0000000000bb".into()),
         Err(OutreachError::WrongDevice { .. })
     ));
+}
+
+#[test]
+fn residency_tenure_and_language_are_recorded_at_the_door_and_corrected_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        OutreachStore::open(dir.path().to_string_lossy().into_owned(), DEVICE.into()).unwrap();
+    let logged = store
+        .log_conversation(Conversation {
+            residency: Some(vec![ResidencyBasis::Lives, ResidencyBasis::Worships]),
+            tenure: Some(HousingTenure::SocialRent),
+            language: Some("so".into()),
+            ..conversation(Outcome::Spoke)
+        })
+        .unwrap();
+    let person = store.person(logged.person_id.clone()).unwrap();
+    assert_eq!(
+        person.residency,
+        vec![ResidencyBasis::Lives, ResidencyBasis::Worships]
+    );
+    assert_eq!(person.tenure, Some(HousingTenure::SocialRent));
+    assert_eq!(person.language.as_deref(), Some("so"));
+
+    store
+        .edit_person(
+            logged.person_id.clone(),
+            PersonEdit {
+                tenure: Some(HousingTenure::PrivateRent),
+                clear: vec![PersonDetail::Language],
+                ..PersonEdit::default()
+            },
+        )
+        .unwrap();
+    let person = store.person(logged.person_id.clone()).unwrap();
+    assert_eq!(person.tenure, Some(HousingTenure::PrivateRent));
+    assert_eq!(person.language, None);
+    assert_eq!(person.name.as_deref(), Some("Sam"));
+
+    let confused = PersonEdit {
+        tenure: Some(HousingTenure::Owner),
+        clear: vec![PersonDetail::Tenure],
+        ..PersonEdit::default()
+    };
+    assert!(matches!(
+        store.edit_person(logged.person_id.clone(), confused),
+        Err(OutreachError::Invalid { .. })
+    ));
+    assert_eq!(
+        store.person(logged.person_id).unwrap().tenure,
+        Some(HousingTenure::PrivateRent)
+    );
 }

@@ -1,9 +1,12 @@
 //! Records and enums crossing the FFI, and their mapping to sync-core's.
 //! Times are milliseconds since the Unix epoch; ids are UUID text.
 
+use std::collections::BTreeSet;
+
 use sync_core::{
-    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DoorOutcome, Doorstep, Event, EventKind,
-    NewConversation, NewSignUp, OwedFollowUp, Person, PersonDetails, Role, SyncOutcome,
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, Doorstep, Event,
+    EventKind, NewConversation, NewSignUp, OwedFollowUp, Person, PersonDetails, ResidentBasis,
+    Role, SyncOutcome, Tenure,
 };
 
 use crate::{OutreachError, parse_id, parse_optional_id};
@@ -88,6 +91,111 @@ macro_rules! mirror {
 mirror!(AgeGroup <=> AgeBand {
     Under13, From13To17, From18To24, From25To34, From35To44, From45To54, From55To64, From65To74, From75
 });
+
+/// Why someone counts as a resident (several may apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ResidencyBasis {
+    /// Lives in the area.
+    Lives,
+    /// Works in the area.
+    Works,
+    /// Studies in the area.
+    Studies,
+    /// Worships in the area.
+    Worships,
+    /// Another connection to the area.
+    Other,
+}
+
+mirror!(ResidencyBasis <=> ResidentBasis { Lives, Works, Studies, Worships, Other });
+
+/// Housing tenure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HousingTenure {
+    /// Owns their home.
+    Owner,
+    /// Rents from a council or housing association.
+    SocialRent,
+    /// Rents privately.
+    PrivateRent,
+    /// Lives with family.
+    WithFamily,
+    /// Something else.
+    Other,
+}
+
+mirror!(HousingTenure <=> Tenure { Owner, SocialRent, PrivateRent, WithFamily, Other });
+
+/// A detail of a person that an edit can clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PersonDetail {
+    /// Their name.
+    Name,
+    /// Their phone number.
+    Phone,
+    /// Their email address.
+    Email,
+    /// Their age band.
+    AgeBand,
+    /// Why they count as a resident.
+    Residency,
+    /// Their housing tenure.
+    Tenure,
+    /// Their preferred language.
+    Language,
+}
+
+mirror!(PersonDetail <=> Detail { Name, Phone, Email, AgeBand, Residency, Tenure, Language });
+
+/// Changes to a person's details: a field left out (`None`) stays as it
+/// is; one named in `clear` is cleared.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct PersonEdit {
+    /// Their name.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+    /// Their phone number.
+    #[uniffi(default = None)]
+    pub phone: Option<String>,
+    /// Their email.
+    #[uniffi(default = None)]
+    pub email: Option<String>,
+    /// Their age band.
+    #[uniffi(default = None)]
+    pub age_band: Option<AgeGroup>,
+    /// Why they count as a resident: replaces what was recorded (an
+    /// empty list records that no reason applies).
+    #[uniffi(default = None)]
+    pub residency: Option<Vec<ResidencyBasis>>,
+    /// Their housing tenure.
+    #[uniffi(default = None)]
+    pub tenure: Option<HousingTenure>,
+    /// Their preferred language (an ISO 639-1 code such as "en" or "so").
+    #[uniffi(default = None)]
+    pub language: Option<String>,
+    /// Details to clear (because what was recorded was wrong).
+    #[uniffi(default = [])]
+    pub clear: Vec<PersonDetail>,
+}
+
+impl PersonEdit {
+    pub(crate) fn into_core(self) -> PersonDetails {
+        PersonDetails {
+            name: self.name,
+            phone: self.phone,
+            email: self.email,
+            age_band: self.age_band.map(Into::into),
+            residency: residency(self.residency),
+            tenure: self.tenure.map(Into::into),
+            language: self.language,
+            clear: self.clear.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+fn residency(bases: Option<Vec<ResidencyBasis>>) -> Option<BTreeSet<ResidentBasis>> {
+    bases.map(|bases| bases.into_iter().map(Into::into).collect())
+}
 
 /// Roles people hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -203,6 +311,16 @@ pub struct Conversation {
     /// person is linked to that household and the knock is recorded there.
     #[uniffi(default = None)]
     pub address_id: Option<String>,
+    /// Why they count as a resident, if they said (replaces what was
+    /// recorded; an empty list: no reason applies).
+    #[uniffi(default = None)]
+    pub residency: Option<Vec<ResidencyBasis>>,
+    /// Their housing tenure, if they said.
+    #[uniffi(default = None)]
+    pub tenure: Option<HousingTenure>,
+    /// Their preferred language, if they said (an ISO 639-1 code).
+    #[uniffi(default = None)]
+    pub language: Option<String>,
 }
 
 impl Conversation {
@@ -218,6 +336,10 @@ impl Conversation {
                 phone: self.phone,
                 email: self.email,
                 age_band: self.age_band.map(Into::into),
+                residency: residency(self.residency),
+                tenure: self.tenure.map(Into::into),
+                language: self.language,
+                clear: BTreeSet::new(),
             },
             area: self.area,
             patch: self.patch,
@@ -278,6 +400,15 @@ pub struct SignUp {
     pub consent_wording_version: String,
     /// They also came (signed up on the day).
     pub attended: bool,
+    /// Why they count as a resident, if they said.
+    #[uniffi(default = None)]
+    pub residency: Option<Vec<ResidencyBasis>>,
+    /// Their housing tenure, if they said.
+    #[uniffi(default = None)]
+    pub tenure: Option<HousingTenure>,
+    /// Their preferred language, if they said (an ISO 639-1 code).
+    #[uniffi(default = None)]
+    pub language: Option<String>,
 }
 
 impl SignUp {
@@ -291,6 +422,10 @@ impl SignUp {
                 phone: self.phone,
                 email: self.email,
                 age_band: self.age_band.map(Into::into),
+                residency: residency(self.residency),
+                tenure: self.tenure.map(Into::into),
+                language: self.language,
+                clear: BTreeSet::new(),
             },
             consent_given: self.consent_given,
             consent_by: self.consent_by.into(),
@@ -330,6 +465,12 @@ pub struct PersonSummary {
     pub patch: String,
     /// Their age band.
     pub age_band: Option<AgeGroup>,
+    /// Why they count as a resident (empty: not recorded, or none applies).
+    pub residency: Vec<ResidencyBasis>,
+    /// Their housing tenure.
+    pub tenure: Option<HousingTenure>,
+    /// Their preferred language.
+    pub language: Option<String>,
     /// Under 18 (never shown on door lists).
     pub under_18: bool,
     /// They asked not to be contacted.
@@ -351,6 +492,9 @@ impl From<&Person> for PersonSummary {
             name: p.name.clone(),
             patch: p.patch.clone(),
             age_band: p.age_band.map(Into::into),
+            residency: p.residency.iter().copied().map(Into::into).collect(),
+            tenure: p.tenure.map(Into::into),
+            language: p.language.clone(),
             under_18: p.is_under_18(),
             do_not_contact: p.do_not_contact,
             interests: p.interests.iter().cloned().collect(),

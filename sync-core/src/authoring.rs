@@ -15,7 +15,7 @@ use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, Timestamp};
 use crate::model::{
     AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind,
-    NewAddress, NewEvent, Person, Record,
+    NewAddress, NewEvent, Person, PersonDetails, Record,
 };
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
@@ -99,6 +99,18 @@ pub fn event_push(
     author(stored, DocKind::Event, at, |doc| match stored {
         None => document::create_event(doc, id, event, by, at),
         Some(_) => document::write_event_fields(doc, event),
+    })
+}
+
+/// Changes a stored person's details (an admin correcting or completing a
+/// record): those given are set, those named in `details.clear` cleared.
+pub fn person_details_push(
+    stored: &[u8],
+    details: &PersonDetails,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(Some(stored), DocKind::Person, at, |doc| {
+        document::fill_details(doc, details)
     })
 }
 

@@ -122,6 +122,12 @@ pub enum ValidationError {
     /// The reports' suppression threshold is outside 3 to 100.
     #[error("the suppression threshold must be from 3 to 100")]
     SuppressionOutOfRange,
+    /// A detail is both given and cleared in one edit.
+    #[error("{field} is both given and cleared")]
+    GivenAndCleared {
+        /// The field.
+        field: &'static str,
+    },
     /// The interaction is not a doorstep conversation with a follow-up.
     #[error("that interaction has no follow-up")]
     NoFollowUp,

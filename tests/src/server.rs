@@ -311,7 +311,7 @@ pub fn post_json<T: DeserializeOwned>(
     post_json_method("POST", url, token, body, expect_status)
 }
 
-/// Sends JSON with `method` (POST or PUT) and decodes the answer, checking the status.
+/// Sends JSON with `method` (POST, PUT or PATCH) and decodes the answer, checking the status.
 pub fn post_json_method<T: DeserializeOwned>(
     method: &str,
     url: &str,
@@ -346,7 +346,7 @@ pub fn configure_area(server: &TestServer, admin_token: &str) {
     }
 }
 
-/// Sends JSON with `method` (POST or PUT); returns the status and the body.
+/// Sends JSON with `method` (POST, PUT or PATCH); returns the status and the body.
 pub fn send_json(
     method: &str,
     url: &str,
@@ -355,6 +355,7 @@ pub fn send_json(
 ) -> (u16, String) {
     let mut request = match method {
         "PUT" => agent().put(url),
+        "PATCH" => agent().patch(url),
         _ => agent().post(url),
     };
     if let Some(token) = token {

@@ -508,6 +508,85 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         check_only_local(&client, &base).await;
         screenshot(&client, &shots, "admin-backups").await;
 
+        // People: find someone, record why they count as a resident and
+        // their housing; the page says it is saved and shows it. A refused
+        // change keeps what was typed and says why.
+        client
+            .goto(&format!("{base}/admin/people?search=priya"))
+            .await
+            .unwrap();
+        screenshot(&client, &shots, "admin-people").await;
+        click_and_wait(&client, "table[data-table=people] a", |url| {
+            url.contains("/admin/people/")
+        })
+        .await;
+        let person_page = client.current_url().await.unwrap().to_string();
+        client
+            .find(Locator::Css("input[name=residency_studies]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#tenure option[value=private-rent]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        click_and_wait(&client, "main form.stacked button[type=submit]", |url| {
+            url.ends_with("?done=saved")
+        })
+        .await;
+        let studies = client
+            .find(Locator::Css("input[name=residency_studies]"))
+            .await
+            .unwrap();
+        assert!(studies.prop("checked").await.unwrap().as_deref() == Some("true"));
+        let tenure = client
+            .find(Locator::Css("#tenure"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(tenure.as_deref(), Some("private-rent"));
+        screenshot(&client, &shots, "admin-person").await;
+        let email = client.find(Locator::Css("#email")).await.unwrap();
+        email.clear().await.unwrap();
+        email.send_keys("not an address").await.unwrap();
+        // The browser's own check would stop the form: take it off to see
+        // the server's answer.
+        client
+            .execute(
+                "document.querySelector('main form.stacked').noValidate = true",
+                vec![],
+            )
+            .await
+            .unwrap();
+        click_and_wait(&client, "main form.stacked button[type=submit]", |url| {
+            url == person_page
+        })
+        .await;
+        let problem = client
+            .find(Locator::Css("#person-problem"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(problem.contains("email"), "{problem}");
+        let kept = client
+            .find(Locator::Css("#email"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("not an address"));
+        check_only_local(&client, &base).await;
+
         // Signing out ends the session.
         click_and_wait(&client, "form.sign-out button", |url| {
             url.ends_with("/sign-in")

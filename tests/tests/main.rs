@@ -6,6 +6,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod dashboard;
+mod dimensions;
 mod doors;
 mod operations;
 mod outreach_week;

@@ -3,7 +3,8 @@
 Run by scripts/test-bindings with:
   BINDINGS_DIR      the generated module, with the library beside it
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1
-  INVITE_A, INVITE_B  two champion invite codes for patch elm-road
+  INVITE_A, INVITE_B, INVITE_C  champion invite codes for patch elm-road
+  INVITE_ADMIN      an admin invite code (to read the reports)
 """
 
 import gc
@@ -22,7 +23,7 @@ URL = os.environ["OUTREACH_URL"]
 DEVICE = "01900000-0000-7000-8000-0000000000aa"
 
 
-def conversation(outcome, name=None, person_id=None, email=None, address_id=None):
+def conversation(outcome, name=None, person_id=None, email=None, address_id=None, **details):
     return mb.Conversation(
         person_id=person_id,
         area="north-estate",
@@ -39,6 +40,7 @@ def conversation(outcome, name=None, person_id=None, email=None, address_id=None
         consent_to_contact=True,
         consent_wording_version="2026-09",
         address_id=address_id,
+        **details,
     )
 
 
@@ -230,6 +232,50 @@ def test_sync_with_a_real_server():
         else:
             raise AssertionError("a failed transport went unnoticed")
         assert phone_a.pending_changes() == 1
+
+
+def get_json(path, token):
+    request = urllib.request.Request(
+        f"{URL}{path}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_residency_recorded_on_a_phone_counts_on_the_resident_led_report():
+    device, token = register(os.environ["INVITE_C"])
+    _, admin_token = register(os.environ["INVITE_ADMIN"])
+    with tempfile.TemporaryDirectory() as directory:
+        phone = mb.OutreachStore.open(directory, device)
+        chair = phone.log_conversation(
+            conversation(
+                mb.Outcome.SPOKE,
+                name="Chair from Python",
+                residency=[mb.ResidencyBasis.LIVES],
+                tenure=mb.HousingTenure.SOCIAL_RENT,
+                language="so",
+            )
+        )
+        worker = phone.log_conversation(conversation(mb.Outcome.SPOKE, name="Works here"))
+        phone.edit_person(
+            worker.person_id,
+            mb.PersonEdit(residency=[mb.ResidencyBasis.WORKS]),
+        )
+        now_ms = int(time.time() * 1000)
+        for person in (chair.person_id, worker.person_id):
+            phone.record_role(person, mb.HeldRole.PARTNERSHIP_MEMBER, now_ms - 60_000)
+        summary = phone.person(chair.person_id)
+        assert summary.residency == [mb.ResidencyBasis.LIVES], summary
+        assert summary.tenure == mb.HousingTenure.SOCIAL_RENT, summary
+        result = phone.sync(UrllibTransport(token))
+        assert result.rejected == 0, result
+
+    report = get_json("/v1/reports/resident-led", admin_token)
+    current = report["current"]
+    assert current["members"] == 2, report
+    shares = {share["definition"]: share["residents"] for share in current["shares"]}
+    # "Lives, works, studies or worships" counts both; "lives here" the chair.
+    assert shares == {"connected": 2, "lives-here": 1}, report
 
 
 if __name__ == "__main__":

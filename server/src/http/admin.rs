@@ -3,7 +3,7 @@
 //! merging) and the audit log. Devices and invites are in `devices`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ops::area::{AreaChange, AreaView};
 use crate::ops::duplicates::Pair;
 use crate::ops::events::{EventInput, EventView};
+use crate::ops::profiles::{Profile, ProfileChange};
 use crate::ops::{self, Actor, AuditEntry};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -27,7 +28,9 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/records/{id}/export", get(export_record))
         .route("/records/{id}/suppress", post(suppress_record))
         .route("/duplicates", get(list_duplicates))
+        .route("/people", get(find_people))
         .route("/people/merge", post(merge_people))
+        .route("/people/{id}", get(get_person).patch(change_person))
         .route("/audit", get(audit_log))
 }
 
@@ -247,6 +250,92 @@ pub(super) async fn list_duplicates(
 ) -> Result<Json<Vec<Pair>>> {
     let pairs = ops::people::duplicates(&state.db, Actor::Device(admin.id), state.now()).await?;
     Ok(Json(pairs))
+}
+
+/// A search of people.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct PeopleSearch {
+    /// Part of a name, an email address or a phone number (two letters at least).
+    search: String,
+}
+
+/// People found.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct PeopleFound {
+    /// By name, at most 50.
+    people: Vec<Profile>,
+    /// More matched than are listed: search for more of the name.
+    more: bool,
+}
+
+/// People whose name, email or phone contains the search (any case), with
+/// their details. Logged in the audit log (not the search itself).
+#[utoipa::path(get, path = "/v1/admin/people", params(PeopleSearch), responses(
+    (status = 200, description = "People found, by name", body = PeopleFound),
+    (status = 400, description = "The search is too short", body = ErrorBody),
+), security(("bearer" = [])))]
+pub(super) async fn find_people(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Query(query): Query<PeopleSearch>,
+) -> Result<Json<PeopleFound>> {
+    let (people, more) = ops::profiles::find(
+        &state.db,
+        Actor::Device(admin.id),
+        &query.search,
+        state.now(),
+    )
+    .await?;
+    Ok(Json(PeopleFound { people, more }))
+}
+
+/// One person's details. Logged in the audit log.
+#[utoipa::path(get, path = "/v1/admin/people/{id}",
+    params(("id" = String, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Their details", body = Profile),
+        (status = 404, description = "No such person", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn get_person(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<Json<Profile>> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
+    let profile = ops::profiles::view(&state.db, Actor::Device(admin.id), id, state.now()).await?;
+    Ok(Json(profile))
+}
+
+/// Changes a person's details (residency, tenure, language, age band,
+/// name, phone, email): what the body gives is set, what it names in
+/// `clear` is cleared, the rest stays. Phones receive the change at their
+/// next sync.
+#[utoipa::path(patch, path = "/v1/admin/people/{id}",
+    params(("id" = String, Path, description = "Person id")),
+    request_body = ProfileChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Not one of a field's choices", body = ErrorBody),
+        (status = 404, description = "No such person", body = ErrorBody),
+        (status = 422, description = "Breaks a rule (a detail both given and cleared, a bad email ...)", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn change_person(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Path(id): Path<String>,
+    Json(change): Json<ProfileChange>,
+) -> Result<StatusCode> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
+    let details = change.into_details()?;
+    ops::profiles::edit(
+        &state.db,
+        Actor::Device(admin.id),
+        id,
+        &details,
+        state.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Two records of one person to merge.

@@ -22,8 +22,8 @@ use super::dashboard::sections::{Section, Sections};
 use super::{AppState, Authenticated, Router};
 use crate::error::{Error, Result};
 use crate::reports::{
-    ChampionActivity, CivicCore, FilterUse, Filters, Funnel, HouseholdReach, Reach, Report,
-    ResidentLed, Routes, Turnover,
+    ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach, Reach,
+    Report, ResidentLed, Routes, Turnover,
 };
 use crate::store::Db;
 
@@ -38,6 +38,8 @@ pub(crate) struct ReportEntry {
     pub(crate) intro: &'static str,
     /// The filters it takes.
     pub(crate) filters: FilterUse,
+    /// What it counts people by.
+    pub(crate) breakdowns: &'static [Dimension],
     /// Computes it.
     pub(crate) load: for<'a> fn(&'a Db, &'a Filters, Timestamp) -> Loading<'a>,
     /// Adds its schemas to the OpenAPI document's and returns the name of
@@ -98,6 +100,7 @@ impl ReportEntry {
             label,
             intro,
             filters: R::FILTERS,
+            breakdowns: R::BREAKDOWNS,
             load: load::<R>,
             schema: schema::<R>,
         }
@@ -147,6 +150,12 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
         "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
     ),
 ];
+
+/// Every published report's name and what it counts people by, in the
+/// registry's order.
+pub fn breakdowns() -> impl Iterator<Item = (&'static str, &'static [Dimension])> {
+    REPORTS.iter().map(|r| (r.name, r.breakdowns))
+}
 
 /// The registry entry of the report called `name`.
 pub(crate) fn entry(name: &str) -> Result<&'static ReportEntry> {

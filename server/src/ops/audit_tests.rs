@@ -9,7 +9,9 @@ use sync_core::{
 };
 
 use super::retention::Policy;
-use super::{Action, Actor, AuditEntry, Role, area, devices, doors, events, people, retention};
+use super::{
+    Action, Actor, AuditEntry, Role, area, devices, doors, events, people, profiles, retention,
+};
 use crate::store::Db;
 use crate::testing::NOW;
 
@@ -171,6 +173,27 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .expect("merged");
     let entry = logged(&db, Action::Merged, admin, Some(second)).await;
     assert_eq!(entry.detail, first.to_string());
+    let details = sync_core::PersonDetails {
+        tenure: Some(sync_core::Tenure::SocialRent),
+        clear: BTreeSet::from([sync_core::Detail::AgeBand]),
+        ..sync_core::PersonDetails::default()
+    };
+    profiles::edit(&db, admin, first, &details, NOW)
+        .await
+        .expect("changed");
+    let entry = logged(&db, Action::ChangedPerson, admin, Some(first)).await;
+    assert_eq!(entry.detail, "set tenure; cleared age-band");
+    // Sam Jones by name; Ali by the email the three share (Sam Jone was
+    // merged away).
+    let (found, more) = profiles::find(&db, admin, "sam", NOW).await.expect("found");
+    assert_eq!((found.len(), more), (2, false));
+    let entry = logged(&db, Action::SearchedPeople, admin, None).await;
+    assert_eq!(entry.detail, "2");
+    let profile = profiles::view(&db, admin, first, NOW)
+        .await
+        .expect("viewed");
+    assert_eq!(profile.tenure.as_deref(), Some("social-rent"));
+    logged(&db, Action::ViewedPerson, admin, Some(first)).await;
     people::export(&db, admin, first, NOW)
         .await
         .expect("exported");

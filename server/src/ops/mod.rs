@@ -24,6 +24,7 @@ pub mod doors;
 pub mod duplicates;
 pub mod events;
 pub mod people;
+pub mod profiles;
 pub mod retention;
 pub mod sync;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::{Ladder, Timestamp};
 
-use super::{Csv, FilterUse, Filters, Report, Setup, Suppression, median_and_p90};
+use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression, median_and_p90};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
 
@@ -240,6 +240,7 @@ pub(super) fn routes_from<'a>(
 
 impl Report for Routes {
     const FILTERS: FilterUse = FilterUse::People;
+    const BREAKDOWNS: &'static [Dimension] = &[Dimension::EntryChannel];
 
     async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
         routes(db, filters).await

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use sync_core::{AreaConfig, DoorOutcome, Timestamp};
 
-use super::{Csv, FilterUse, Filters, Report, Setup};
+use super::{Csv, Dimension, FilterUse, Filters, Report, Setup};
 use crate::error::{Error, Result};
 use crate::store::{Db, report_rows};
 
@@ -126,6 +126,7 @@ pub(super) fn household_reach_from(
 
 impl Report for HouseholdReach {
     const FILTERS: FilterUse = FilterUse::Doors;
+    const BREAKDOWNS: &'static [Dimension] = &[Dimension::Patch];
 
     async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
         household_reach(db, filters).await

@@ -116,6 +116,10 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
     /// Which of the [`Filters`] it takes.
     const FILTERS: FilterUse;
 
+    /// What it counts people by: each can be recorded on a phone and by an
+    /// admin, and a test records each one and finds it in the report.
+    const BREAKDOWNS: &'static [Dimension] = &[];
+
     /// Computes it at `now` for what `filters` choose.
     fn load(
         db: &Db,
@@ -125,6 +129,25 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
 
     /// Its figures as CSV; suppressed cells read `<N` (the threshold).
     fn to_csv(&self) -> String;
+}
+
+/// A characteristic of people that a report breaks its counts down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// The patch they are in.
+    Patch,
+    /// How they first came to us.
+    EntryChannel,
+    /// Their age band.
+    AgeBand,
+    /// Their housing tenure.
+    Tenure,
+    /// Their preferred language.
+    Language,
+    /// Their ethnic group (recorded only with equality-monitoring consent).
+    Ethnicity,
+    /// Why they count as a resident.
+    Residency,
 }
 
 /// Which filters a report takes.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::{AgeBand, AreaConfig, Timestamp};
 
-use super::{Csv, FilterUse, Filters, Report, Setup, Suppression};
+use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
 use crate::store::Db;
 use crate::store::report_rows::{self, ReachGroup};
@@ -220,6 +220,13 @@ fn rows(
 
 impl Report for Reach {
     const FILTERS: FilterUse = FilterUse::People;
+    const BREAKDOWNS: &'static [Dimension] = &[
+        Dimension::Patch,
+        Dimension::AgeBand,
+        Dimension::Tenure,
+        Dimension::Language,
+        Dimension::Ethnicity,
+    ];
 
     async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
         reach(db, filters).await

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, FilterUse, Filters, Report, Setup, median, year_of};
+use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, median, year_of};
 use crate::error::Result;
 use crate::store::Db;
 use crate::store::report_rows::{self, Membership, Seat};
@@ -305,6 +305,7 @@ impl Report for Turnover {
 
 impl Report for ResidentLed {
     const FILTERS: FilterUse = FilterUse::None;
+    const BREAKDOWNS: &'static [Dimension] = &[Dimension::Residency];
 
     async fn load(db: &Db, _filters: &Filters, now: Timestamp) -> Result<Self> {
         resident_led(db, now).await

@@ -83,6 +83,14 @@ pub enum Action {
     BackedUp,
     /// The database was restored from a backup (the detail is the file).
     Restored,
+    /// An admin changed a person's details (the detail names which, never
+    /// their values).
+    ChangedPerson,
+    /// An admin searched people by name or contact details (the detail is
+    /// how many were found; never the search, which may be a name).
+    SearchedPeople,
+    /// An admin opened one person's details.
+    ViewedPerson,
 }
 
 impl Action {
@@ -109,6 +117,9 @@ impl Action {
             Self::CancelledInvite => "cancelled-invite",
             Self::BackedUp => "backed-up",
             Self::Restored => "restored",
+            Self::ChangedPerson => "changed-person",
+            Self::SearchedPeople => "searched-people",
+            Self::ViewedPerson => "viewed-person",
         }
     }
 }
@@ -124,7 +135,8 @@ pub struct AuditEntry {
     /// received, exported, erased, suppressed, anonymised, revoked, invited,
     /// merged, listed-duplicates, imported-addresses, changed-area,
     /// created-event, changed-event, marked-door, registered, signed-in,
-    /// signed-out, cancelled-invite, backed-up or restored.
+    /// signed-out, cancelled-invite, backed-up, restored, changed-person,
+    /// searched-people or viewed-person.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,

@@ -19,14 +19,15 @@ use std::str::FromStr;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, hydrate};
 
-use crate::error::{DocumentError, Result};
+use crate::error::{DocumentError, Result, ValidationError};
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::ladder::{Ladder, Stage, StageRule};
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord,
-    DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event, EventKind, FollowUp,
+    Detail, DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event, EventKind, FollowUp,
     FollowUpDone, Interaction, InteractionKind, LawfulBasis, Location, NewAddress, NewEvent,
-    NewPerson, PatchConfig, Person, Record, ResidentBasis, ResidentDefinition, Role, Tenure,
+    NewPerson, PatchConfig, Person, PersonDetails, Record, ResidentBasis, ResidentDefinition, Role,
+    Tenure,
 };
 
 pub(crate) mod chunks;
@@ -673,6 +674,62 @@ pub(crate) fn set_person_field(
     value: Option<&str>,
 ) -> Result<()> {
     Ok(put_opt(doc, &ROOT, field.key(), text(value))?)
+}
+
+/// Writes the details given, clears those named in `details.clear`, and
+/// leaves the rest as it is.
+pub(crate) fn fill_details(doc: &mut AutoCommit, details: &PersonDetails) -> Result<()> {
+    let fields = [
+        (Detail::Name, PersonField::Name, details.name.as_deref()),
+        (Detail::Phone, PersonField::Phone, details.phone.as_deref()),
+        (Detail::Email, PersonField::Email, details.email.as_deref()),
+        (
+            Detail::AgeBand,
+            PersonField::AgeBand,
+            details.age_band.map(AgeBand::as_str),
+        ),
+        (
+            Detail::Tenure,
+            PersonField::Tenure,
+            details.tenure.map(Tenure::as_str),
+        ),
+        (
+            Detail::Language,
+            PersonField::Language,
+            details.language.as_deref(),
+        ),
+    ];
+    let given_and_cleared = |detail: Detail| ValidationError::GivenAndCleared {
+        field: detail.as_str(),
+    };
+    for (detail, field, value) in fields {
+        match (value, details.clear.contains(&detail)) {
+            (Some(_), true) => return Err(given_and_cleared(detail).into()),
+            (Some(value), false) => set_person_field(doc, field, Some(value))?,
+            (None, true) => set_person_field(doc, field, None)?,
+            (None, false) => {}
+        }
+    }
+    let residency = match (
+        &details.residency,
+        details.clear.contains(&Detail::Residency),
+    ) {
+        (Some(_), true) => return Err(given_and_cleared(Detail::Residency).into()),
+        (Some(bases), false) => Some(bases.clone()),
+        (None, true) => Some(BTreeSet::new()),
+        (None, false) => None,
+    };
+    if let Some(bases) = residency {
+        for basis in ResidentBasis::ALL {
+            set_member(
+                doc,
+                PersonSet::Residency,
+                basis.as_str(),
+                bases.contains(basis),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn set_do_not_contact(doc: &mut AutoCommit, value: bool) -> Result<()> {

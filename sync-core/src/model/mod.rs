@@ -120,6 +120,26 @@ impl AgeBand {
 }
 
 string_enum! {
+    /// A detail of a person that can be cleared ([`PersonDetails::clear`]).
+    pub enum Detail {
+        /// Their name.
+        Name => "name",
+        /// Their phone number.
+        Phone => "phone",
+        /// Their email address.
+        Email => "email",
+        /// Their age band.
+        AgeBand => "age-band",
+        /// Why they count as a resident.
+        Residency => "residency",
+        /// Their housing tenure.
+        Tenure => "tenure",
+        /// Their preferred language.
+        Language => "language",
+    }
+}
+
+string_enum! {
     /// Housing tenure.
     pub enum Tenure {
         /// Owns their home.

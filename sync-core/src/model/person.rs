@@ -2,8 +2,8 @@ use std::collections::BTreeSet;
 
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
-    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DoorOutcome, EntryChannel, LawfulBasis,
-    ResidentBasis, Role, Tenure,
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, EntryChannel,
+    LawfulBasis, ResidentBasis, Role, Tenure,
 };
 
 /// A person and everything that happened with them.
@@ -152,6 +152,12 @@ impl NewPerson {
 /// Details a person gave about themselves. A field left `None` is left as
 /// it is on their record, not cleared: a champion only asks what the
 /// moment allows, and a second conversation must not erase the first's.
+/// A detail that was wrong is cleared by naming it in `clear`.
+///
+/// Every dimension the reports break a count down by (residency, age
+/// band, tenure, language) is here; ethnicity is not, because it needs
+/// an equality-monitoring consent recorded first
+/// ([`crate::PersonEditor::set_ethnicity`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonDetails {
     /// Their name.
@@ -162,6 +168,17 @@ pub struct PersonDetails {
     pub email: Option<String>,
     /// Their age band.
     pub age_band: Option<AgeBand>,
+    /// Why they count as a resident: replaces what was recorded (an empty
+    /// set records that no reason applies).
+    pub residency: Option<BTreeSet<ResidentBasis>>,
+    /// Their housing tenure.
+    pub tenure: Option<Tenure>,
+    /// Their preferred language (an ISO 639-1 code such as `en` or `so`,
+    /// or its name when it has none).
+    pub language: Option<String>,
+    /// Details to clear, because what was recorded was wrong. A detail
+    /// both given and cleared is an error.
+    pub clear: BTreeSet<Detail>,
 }
 
 /// A doorstep conversation (or a knock with nobody in) to log in one step

@@ -991,21 +991,10 @@ impl PersonEditor<'_> {
         document::set_person_field(self.doc, PersonField::Tenure, tenure.map(Tenure::as_str))
     }
 
-    /// Sets the details given and leaves the others as they are.
+    /// Sets the details given, clears those named in `details.clear` and
+    /// leaves the others as they are.
     pub fn fill_details(&mut self, details: &PersonDetails) -> Result<()> {
-        if let Some(name) = &details.name {
-            self.set_name(Some(name))?;
-        }
-        if let Some(phone) = &details.phone {
-            self.set_phone(Some(phone))?;
-        }
-        if let Some(email) = &details.email {
-            self.set_email(Some(email))?;
-        }
-        if let Some(band) = details.age_band {
-            self.set_age_band(Some(band))?;
-        }
-        Ok(())
+        document::fill_details(self.doc, details)
     }
 
     /// Links the person to the household at an address (or unlinks them).

@@ -7,8 +7,8 @@ use super::tests::{Phone, START, phone};
 use super::*;
 use crate::ManualClock;
 use crate::model::{
-    ConsentGiver, ConsentMethod, EntryChannel, EventKind, LawfulBasis, NewConversation, NewSignUp,
-    OwedFollowUp,
+    ConsentGiver, ConsentMethod, Detail, EntryChannel, EventKind, LawfulBasis, NewConversation,
+    NewSignUp, OwedFollowUp,
 };
 
 fn conversation(patch: &str) -> NewConversation {
@@ -22,6 +22,7 @@ fn conversation(patch: &str) -> NewConversation {
             phone: Some("07700 900123".into()),
             email: Some("sam@example.org".into()),
             age_band: Some(AgeBand::From35To44),
+            ..PersonDetails::default()
         },
         doorstep: Doorstep::new(DoorOutcome::Spoke)
             .topic("parks")
@@ -162,6 +163,83 @@ fn a_conversation_moves_someone_from_another_patch_and_changes_only_what_was_giv
     assert_eq!(person.interactions.len(), 2);
     assert_eq!(person.consents.len(), 1);
     assert_eq!(person.entry_channel, EntryChannel::Doorstep);
+}
+
+#[test]
+fn every_dimension_a_report_counts_is_recorded_in_a_conversation_and_corrected_later() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let (id, _) = phone
+        .log_conversation(&NewConversation {
+            details: PersonDetails {
+                residency: Some(BTreeSet::from([ResidentBasis::Lives, ResidentBasis::Works])),
+                tenure: Some(Tenure::SocialRent),
+                language: Some("so".into()),
+                ..conversation("elm-road").details
+            },
+            ..conversation("elm-road")
+        })
+        .unwrap();
+    let person = phone.person(id).unwrap();
+    assert_eq!(
+        person.residency,
+        BTreeSet::from([ResidentBasis::Lives, ResidentBasis::Works])
+    );
+    assert_eq!(person.tenure, Some(Tenure::SocialRent));
+    assert_eq!(person.language.as_deref(), Some("so"));
+
+    // They only work here, and the language was recorded by mistake.
+    clock.advance(1000);
+    let correction = PersonDetails {
+        residency: Some(BTreeSet::from([ResidentBasis::Works])),
+        clear: BTreeSet::from([Detail::Language, Detail::AgeBand]),
+        ..PersonDetails::default()
+    };
+    phone
+        .edit_person(id, |p| p.fill_details(&correction))
+        .unwrap();
+    let person = phone.person(id).unwrap();
+    assert_eq!(person.residency, BTreeSet::from([ResidentBasis::Works]));
+    assert_eq!(person.language, None);
+    assert_eq!(person.age_band, None);
+    assert_eq!(person.tenure, Some(Tenure::SocialRent));
+    assert_eq!(person.name.as_deref(), Some("Sam Jones"));
+
+    // No reason applies any more.
+    phone
+        .edit_person(id, |p| {
+            p.fill_details(&PersonDetails {
+                clear: BTreeSet::from([Detail::Residency]),
+                ..PersonDetails::default()
+            })
+        })
+        .unwrap();
+    assert!(phone.person(id).unwrap().residency.is_empty());
+}
+
+#[test]
+fn a_detail_given_and_cleared_at_once_is_refused_and_nothing_changes() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let (id, _) = phone.log_conversation(&conversation("elm-road")).unwrap();
+    let before = phone.person(id).unwrap();
+    let confused = PersonDetails {
+        tenure: Some(Tenure::Owner),
+        name: Some("Sam Smith".into()),
+        clear: BTreeSet::from([Detail::Tenure]),
+        ..PersonDetails::default()
+    };
+    let refused = phone.edit_person(id, |p| p.fill_details(&confused));
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Validation(ValidationError::GivenAndCleared {
+                field: "tenure"
+            }))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(phone.person(id).unwrap(), before);
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod admin_pages;
 mod backup_page;
 mod charts;
 mod pages;
+mod people_page;
 pub(crate) mod sections;
 
 use askama::Template;
@@ -73,6 +74,11 @@ pub(crate) fn routes() -> Router<AppState> {
             get(admin_pages::events).post(admin_pages::create_event),
         )
         .route("/admin/backups", get(backup_page::backups))
+        .route("/admin/people", get(people_page::people))
+        .route(
+            "/admin/people/{id}",
+            get(people_page::person).post(people_page::save_person),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -126,7 +132,8 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 4] = [
+const ADMIN_LINKS: [(&str, &str); 5] = [
+    ("/admin/people", "People"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
     ("/admin/events", "Events"),
