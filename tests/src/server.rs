@@ -371,7 +371,12 @@ pub fn send_json(
 /// and returns the status the server answers with (a server must refuse an
 /// oversized body before reading it).
 pub fn declare_body(base: &str, path: &str, token: &str, length: usize) -> u16 {
-    use std::io::{Read, Write};
+    declared_body_answer(base, path, token, length).0
+}
+
+/// [`declare_body`], returning the answer's body as well.
+pub fn declared_body_answer(base: &str, path: &str, token: &str, length: usize) -> (u16, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
     let host = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(host).expect("connect");
     stream
@@ -383,12 +388,30 @@ pub fn declare_body(base: &str, path: &str, token: &str, length: usize) -> u16 {
          Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
     )
     .expect("send headers");
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).expect("status line");
-    let line = String::from_utf8_lossy(&head);
-    line[9..12]
-        .parse()
-        .unwrap_or_else(|_| panic!("not an HTTP status line: {line}"))
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("status line");
+    let status = line
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP status line: {line}"));
+    let mut body_length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).expect("a header");
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            body_length = value.trim().parse().expect("a length");
+        }
+    }
+    let mut body = vec![0; body_length];
+    reader.read_exact(&mut body).expect("the body");
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// POSTs with no body; returns the status.

@@ -319,13 +319,20 @@ fn bad_requests_get_typed_errors_and_change_nothing(db: TestDb) {
         &SyncRequest::default().encode(),
     );
     assert_eq!(status, 401);
-    let status = tests::server::declare_body(
+    let (status, body) = tests::server::declared_body_answer(
         &server.base,
         "/v1/sync",
         &phone.token,
         server::http::MAX_BODY_BYTES + 1,
     );
     assert_eq!(status, 413);
+    // The documented JSON error, like every other refusal.
+    let error: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
+    assert_eq!(error["error"], "too-large", "{body}");
+    let (status, body) = tests::server::get(&format!("{}/v1/no-such-thing", server.base), "x");
+    assert_eq!(status, 404);
+    let error: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
+    assert_eq!(error["error"], "not-found", "{body}");
     // A push is refused for that document alone: the rejection for `changes`.
     let refused = |changes: Vec<u8>| {
         let request = SyncRequest {

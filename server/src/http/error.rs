@@ -3,6 +3,7 @@
 //! answered without their details.
 
 use axum::Json;
+use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -89,4 +90,76 @@ impl IntoResponse for Error {
         add_error_headers(status, response.headers_mut());
         response
     }
+}
+
+/// The stable code of an error answered by a layer or an extractor rather
+/// than by [`Error`] (a body over the limit, a request that took too long,
+/// malformed JSON), by its status.
+fn code_of_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad-request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::TOO_MANY_REQUESTS => "rate-limited",
+        StatusCode::SERVICE_UNAVAILABLE => "busy",
+        _ if status.is_server_error() => "internal",
+        _ => "error",
+    }
+}
+
+/// Most bytes of a layer's or an extractor's plain-text error kept as the
+/// message (they are a line or two).
+const MAX_PLAIN_ERROR: usize = 4096;
+
+/// Makes every error the API answers the documented JSON error, whoever
+/// answered it: axum's extractors (malformed JSON, a wrong content type),
+/// the body limit (413), the request timeout and an unknown route answer
+/// plain text or nothing, and are rewritten here with a stable code. Pages
+/// (HTML) and JSON errors pass as they are.
+pub(crate) async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than the server takes ({text})")
+        }
+        StatusCode::SERVICE_UNAVAILABLE if text.is_empty() => {
+            "the request took too long: try again shortly".to_owned()
+        }
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => text,
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        error: code_of_status(status),
+        message,
+    })
+    .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    add_error_headers(status, &mut parts.headers);
+    Response::from_parts(parts, Body::from(body))
 }

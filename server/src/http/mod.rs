@@ -290,6 +290,7 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(TraceLayer::new_for_http().make_span_with(redacted_span))
         // Around the handlers' own layers: a saturated server answers at
         // once, and says when to come back, rather than let requests queue

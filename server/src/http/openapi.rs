@@ -57,7 +57,7 @@ pub(super) fn routes() -> Router<AppState> {
         super::admin::audit_log,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&BearerAuth, &ReportPaths)
+    modifiers(&BearerAuth, &ReportPaths, &CommonResponses)
 )]
 pub struct ApiDoc;
 
@@ -122,6 +122,73 @@ impl utoipa::Modify for ReportPaths {
         }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.schemas.extend(schemas);
+    }
+}
+
+/// Adds the answers any operation can give, whatever its handler does:
+/// the server busy or the request too slow (503), too many requests
+/// without a valid token (429), and for operations behind a token 401 and
+/// 403, with a body 400 (malformed), 413 (too large) and 415 (not JSON),
+/// with a path parameter 404. Each is the JSON error ([`ErrorBody`]).
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = |description: &str| {
+            utoipa::openapi::RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let mut common = vec![
+                    (
+                        "429",
+                        "Too many requests from this address without a valid token",
+                    ),
+                    (
+                        "503",
+                        "The server is busy, or the request took too long: try again (see Retry-After)",
+                    ),
+                ];
+                if secured {
+                    common.push(("401", "No valid token"));
+                    common.push(("403", "The token's role may not do this"));
+                }
+                if has_body {
+                    common.push(("400", "A malformed body"));
+                    common.push(("413", "The body is larger than the server takes"));
+                    common.push(("415", "The body is not of the type this operation takes"));
+                }
+                if path.contains('{') {
+                    common.push(("404", "Nothing at this path"));
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
     }
 }
 
