@@ -4,8 +4,11 @@
 //! phones around one of them ([`Fleet`]); test databases, real servers on
 //! 127.0.0.1 and phones that sync with them over HTTP ([`server`]); the
 //! dashboard as a browser without scripts sees it ([`web`]); and the load
-//! generator behind `outreach-load` and the crash test ([`load`]).
+//! generator behind `outreach-load` and the crash test ([`load`]); and an
+//! auditor of what reports publish that shares no code with the server's
+//! disclosure control ([`auditor`]).
 
+pub mod auditor;
 pub mod hubs;
 pub mod load;
 pub mod server;

@@ -108,11 +108,20 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "funnel" => {
             let r: Funnel = api(base, token, &path);
             let below = r.suppressed_below;
-            for s in &r.stages {
-                want.insert(format!("funnel.{}.reached", s.key), count(s.reached, below));
+            // A hidden figure reads as what the API says it is: "fewer
+            // than N" only for a true small count.
+            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
+                (None, Some(why)) => why.label(below),
+                _ => count(n, below),
+            };
+            for (i, s) in r.stages.iter().enumerate() {
+                want.insert(
+                    format!("funnel.{}.reached", s.key),
+                    figure(s.reached, format!("stages.{i}.reached")),
+                );
                 want.insert(
                     format!("funnel.{}.drop_off", s.key),
-                    count(s.drop_off, below),
+                    figure(s.drop_off, format!("stages.{i}.drop_off")),
                 );
             }
         }

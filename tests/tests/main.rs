@@ -7,6 +7,7 @@ mod conformance;
 mod crash;
 mod dashboard;
 mod dimensions;
+mod disclosure;
 mod doors;
 mod operations;
 mod outreach_week;

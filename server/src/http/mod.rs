@@ -48,7 +48,7 @@ pub use devices::{Invite, InviteRequest, RegisterDevice};
 pub use error::ErrorBody;
 pub use openapi::ApiDoc;
 pub use prometheus::{Metrics, unguarded as metrics_only};
-pub use reports::breakdowns as report_breakdowns;
+pub use reports::{breakdowns as report_breakdowns, published as published_report};
 pub use serve::{Listening, Tls, serve, tls_from_files};
 
 /// Largest request body accepted (a sync request holds at most 8 MiB of

@@ -21,6 +21,7 @@ use utoipa::openapi::{RefOr, schema::Schema};
 use super::dashboard::sections::{Section, Sections};
 use super::{AppState, Authenticated, Router};
 use crate::error::{Error, Result};
+use crate::reports::disclosure::Page;
 use crate::reports::{
     ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach, Reach,
     Report, ResidentLed, Routes, Turnover,
@@ -57,6 +58,10 @@ pub(crate) type Loading<'a> = Pin<Box<dyn Future<Output = Result<Box<dyn Publish
 pub(crate) trait Published: Send {
     /// The report as the API's JSON.
     fn json(&self) -> Response;
+    /// The report as a JSON value.
+    fn value(&self) -> serde_json::Value;
+    /// Its figures' relations, for an auditor.
+    fn page(&self) -> Option<&Page>;
     /// The report as CSV.
     fn csv(&self) -> String;
     /// The report as dashboard sections.
@@ -66,6 +71,14 @@ pub(crate) trait Published: Send {
 impl<R: Report + Sections> Published for R {
     fn json(&self) -> Response {
         Json(self).into_response()
+    }
+
+    fn value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn page(&self) -> Option<&Page> {
+        self.disclosure_page()
     }
 
     fn csv(&self) -> String {
@@ -155,6 +168,19 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
 /// registry's order.
 pub fn breakdowns() -> impl Iterator<Item = (&'static str, &'static [Dimension])> {
     REPORTS.iter().map(|r| (r.name, r.breakdowns))
+}
+
+/// The report called `name` as the API publishes it (JSON), and the
+/// relations between its figures with their true counts when it has them:
+/// what an auditor needs to check that nothing hidden can be worked out.
+pub async fn published(
+    db: &Db,
+    name: &str,
+    filters: &Filters,
+    now: Timestamp,
+) -> Result<(serde_json::Value, Option<Page>)> {
+    let report = (entry(name)?.load)(db, filters, now).await?;
+    Ok((report.value(), report.page().cloned()))
 }
 
 /// The registry entry of the report called `name`.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::{Ladder, Timestamp};
 
+use super::disclosure::{Cell, Page, Shown, Withheld, publish};
 use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression, median_and_p90};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
@@ -31,10 +32,19 @@ pub struct FunnelStage {
 /// The engagement funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Funnel {
-    /// Counts below this are suppressed.
+    /// Counts below this are hidden.
     pub suppressed_below: u64,
     /// The stages, first first.
     pub stages: Vec<FunnelStage>,
+    /// Why each figure that is `null` is missing, by its place in this
+    /// document (`stages.2.drop_off`): `small` (from 1 to the threshold
+    /// less one), `protects` (hidden so that a small one cannot be worked
+    /// out from the figures shown) or `not-applicable`.
+    pub withheld: BTreeMap<String, Withheld>,
+    /// The figures' relations and true counts, for auditing; never
+    /// published.
+    #[serde(skip)]
+    pub page: Page,
 }
 
 /// Computes the funnel for the people matching `filters`.
@@ -48,6 +58,21 @@ pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
         rows.into_iter()
             .map(|(stage, days, n)| (stage, days, n as u64)),
     ))
+}
+
+/// The figures the funnel publishes, as sums of people by the highest stage
+/// they reached (reaching a stage means reaching every stage below it):
+/// reached is that stage's cell and those above, stopped here its own.
+pub(super) fn funnel_page(reached: &[u64]) -> Page {
+    let mut page = Page::new();
+    let highest: Vec<Cell> = (0..reached.len())
+        .map(|i| page.cell(reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0))))
+        .collect();
+    for i in 0..reached.len() {
+        page.figure(format!("stages.{i}.reached"), &highest[i..]);
+        page.figure(format!("stages.{i}.drop_off"), &highest[i..=i]);
+    }
+    page
 }
 
 /// The funnel from (stage, whole days from the previous stage, people) rows.
@@ -68,39 +93,51 @@ pub(super) fn funnel_from(
             *gaps[stage].entry(days).or_default() += count;
         }
     }
-    let stages = ladder
-        .stages()
-        .iter()
-        .enumerate()
-        .map(|(i, stage)| {
-            let count = reached[i];
-            let next = reached.get(i + 1).copied();
-            let pair = [count, next.unwrap_or(0)];
-            let histogram: Vec<(i64, u64)> = gaps[i].iter().map(|(d, c)| (*d, *c)).collect();
-            let timed: u64 = histogram.iter().map(|(_, c)| c).sum();
-            let (median, p90) = if timed >= suppression.below() {
-                median_and_p90(&histogram)
-            } else {
-                (None, None)
-            };
-            FunnelStage {
-                key: stage.key.clone(),
-                label: stage.label.clone(),
-                reached: suppression.count(count),
-                conversion_to_next: next.and_then(|next| {
-                    suppression.derived(&pair, || (count > 0).then(|| next as f64 / count as f64))
-                }),
-                drop_off: suppression.derived(&pair, || {
-                    suppression.count(count - next.unwrap_or(0).min(count))
-                }),
-                median_days_from_previous: median,
-                p90_days_from_previous: p90,
+    let page = funnel_page(&reached);
+    let hidden = page.protect(suppression.below());
+    let mut withheld = BTreeMap::new();
+    let mut stages = Vec::with_capacity(n);
+    for (i, stage) in ladder.stages().iter().enumerate() {
+        let place = |field: &str| format!("stages.{i}.{field}");
+        let count = hidden.shown(&place("reached"), reached[i]);
+        let next =
+            (i + 1 < n).then(|| hidden.shown(&format!("stages.{}.reached", i + 1), reached[i + 1]));
+        let stopped = reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0));
+        let drop_off = hidden.shown(&place("drop_off"), stopped);
+        let conversion = match (count, next) {
+            (_, None) | (Shown::Count(0), _) => Err(Withheld::NotApplicable),
+            (Shown::Count(from), Some(Shown::Count(to))) => Ok(to as f64 / from as f64),
+            _ => Err(Withheld::Protects),
+        };
+        let histogram: Vec<(i64, u64)> = gaps[i].iter().map(|(d, c)| (*d, *c)).collect();
+        let timed: u64 = histogram.iter().map(|(_, c)| c).sum();
+        let (median, p90) = match timed {
+            0 => (Err(Withheld::NotApplicable), Err(Withheld::NotApplicable)),
+            _ if timed < suppression.below() => (Err(Withheld::Small), Err(Withheld::Small)),
+            _ => {
+                let (median, p90) = median_and_p90(&histogram);
+                (
+                    median.ok_or(Withheld::NotApplicable),
+                    p90.ok_or(Withheld::NotApplicable),
+                )
             }
-        })
-        .collect();
+        };
+        let w = &mut withheld;
+        stages.push(FunnelStage {
+            key: stage.key.clone(),
+            label: stage.label.clone(),
+            reached: publish(w, place("reached"), count.result()),
+            conversion_to_next: publish(w, place("conversion_to_next"), conversion),
+            drop_off: publish(w, place("drop_off"), drop_off.result()),
+            median_days_from_previous: publish(w, place("median_days_from_previous"), median),
+            p90_days_from_previous: publish(w, place("p90_days_from_previous"), p90),
+        });
+    }
     Funnel {
         suppressed_below: suppression.below(),
         stages,
+        withheld,
+        page,
     }
 }
 
@@ -111,7 +148,12 @@ impl Report for Funnel {
         funnel(db, filters).await
     }
 
-    /// The funnel as CSV; suppressed cells read `<5`.
+    fn disclosure_page(&self) -> Option<&Page> {
+        Some(&self.page)
+    }
+
+    /// The funnel as CSV; a hidden figure reads `<5` (small), `hidden`
+    /// (protects a small one) or `n/a` (does not apply).
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             self.suppressed_below,
@@ -125,15 +167,22 @@ impl Report for Funnel {
                 "p90_days_from_previous",
             ],
         );
-        for s in &self.stages {
+        for (i, s) in self.stages.iter().enumerate() {
+            let why = |field: &str| self.withheld.get(&format!("stages.{i}.{field}")).copied();
             let fields = [
                 s.key.clone(),
                 s.label.clone(),
-                csv.cell(s.reached),
-                csv.cell(s.conversion_to_next.map(|c| format!("{c:.4}"))),
-                csv.cell(s.drop_off),
-                csv.cell(s.median_days_from_previous),
-                csv.cell(s.p90_days_from_previous),
+                csv.figure(s.reached, why("reached")),
+                csv.figure(
+                    s.conversion_to_next.map(|c| format!("{c:.4}")),
+                    why("conversion_to_next"),
+                ),
+                csv.figure(s.drop_off, why("drop_off")),
+                csv.figure(
+                    s.median_days_from_previous,
+                    why("median_days_from_previous"),
+                ),
+                csv.figure(s.p90_days_from_previous, why("p90_days_from_previous")),
             ];
             csv.row(fields);
         }

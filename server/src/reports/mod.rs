@@ -19,6 +19,7 @@
 
 mod champions;
 mod civic;
+pub mod disclosure;
 mod funnel;
 mod households;
 mod reach;
@@ -26,6 +27,7 @@ mod seats;
 
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
+pub use disclosure::Withheld;
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
@@ -129,6 +131,13 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
 
     /// Its figures as CSV; suppressed cells read `<N` (the threshold).
     fn to_csv(&self) -> String;
+
+    /// The relations between the figures it published, with their true
+    /// counts, for an auditor: `None` while the report still hides small
+    /// counts breakdown by breakdown.
+    fn disclosure_page(&self) -> Option<&disclosure::Page> {
+        None
+    }
 }
 
 /// A characteristic of people that a report breaks its counts down by.
@@ -322,6 +331,15 @@ impl Csv {
     /// A cell: the value, or `<N` when suppressed.
     fn cell<T: std::fmt::Display>(&self, value: Option<T>) -> String {
         value.map_or_else(|| format!("<{}", self.below), |v| v.to_string())
+    }
+
+    /// A figure: the value, or the marker of why it is not shown.
+    fn figure<T: std::fmt::Display>(&self, value: Option<T>, why: Option<Withheld>) -> String {
+        match (value, why) {
+            (Some(v), _) => v.to_string(),
+            (None, Some(why)) => why.csv_marker(self.below),
+            (None, None) => String::new(),
+        }
     }
 
     /// A cell for a figure that is empty rather than suppressed when missing.

@@ -23,13 +23,23 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
             ("p90_days", "90% took at most (days)"),
         ],
     );
-    for s in &r.stages {
+    for (i, s) in r.stages.iter().enumerate() {
+        let why = |field: &str| r.withheld.get(&format!("stages.{i}.{field}")).copied();
         let texts = vec![
-            show.count(s.reached),
-            show.share(s.conversion_to_next),
-            show.count(s.drop_off),
-            show.decimal(s.median_days_from_previous),
-            show.decimal(s.p90_days_from_previous),
+            show.figure(s.reached, why("reached")),
+            show.derived(
+                s.conversion_to_next.map(|v| format!("{:.1}%", v * 100.0)),
+                why("conversion_to_next"),
+            ),
+            show.figure(s.drop_off, why("drop_off")),
+            show.derived(
+                s.median_days_from_previous.map(|v| format!("{v:.1}")),
+                why("median_days_from_previous"),
+            ),
+            show.derived(
+                s.p90_days_from_previous.map(|v| format!("{v:.1}")),
+                why("p90_days_from_previous"),
+            ),
         ];
         // The bar says how many went on, and how long the step took.
         let mut text = texts[0].clone();

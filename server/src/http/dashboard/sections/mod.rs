@@ -140,6 +140,29 @@ impl Show {
         n.map_or_else(|| format!("fewer than {}", self.below), thousands)
     }
 
+    /// A figure a report published with its reason when hidden: "fewer
+    /// than N" only for a true small count.
+    pub(crate) fn figure(self, n: Option<u64>, why: Option<reports::Withheld>) -> String {
+        match (n, why) {
+            (Some(n), _) => thousands(n),
+            (None, Some(why)) => why.label(self.below),
+            (None, None) => "-".to_owned(),
+        }
+    }
+
+    /// A value derived from figures (a share, a number of days), or why it
+    /// is not shown.
+    pub(crate) fn derived(self, text: Option<String>, why: Option<reports::Withheld>) -> String {
+        match (text, why) {
+            (Some(text), _) => text,
+            (None, Some(reports::Withheld::Small)) => "too few people to say".to_owned(),
+            (None, Some(reports::Withheld::Protects)) => {
+                "hidden so that a small group cannot be worked out".to_owned()
+            }
+            (None, _) => "-".to_owned(),
+        }
+    }
+
     /// A share (0 to 1) as a percentage.
     pub(crate) fn share(self, v: Option<f64>) -> String {
         v.map_or_else(|| "not shown".to_owned(), |v| format!("{:.1}%", v * 100.0))

@@ -1,0 +1,444 @@
+//! Disclosure control for everything one page publishes together: which
+//! figures to hide so that nobody can work out a small count from the
+//! figures that are shown.
+//!
+//! A page is described as non-negative whole counts of people, its
+//! **cells** (people by highest stage reached, by age band and column ...),
+//! and its **figures**, each the sum of some cells: a breakdown's rows, its
+//! total, "reached" and "went on" of a funnel stage, the same count shown
+//! twice (two figures with one key are one figure, and always shown or
+//! hidden together). Tables, charts, the CSV and the JSON of a page all
+//! show the same figures, so describing the page once covers them all.
+//!
+//! A figure from 1 to `threshold - 1` is hidden as **small** and labelled
+//! "fewer than N". Then, for each hidden figure, the page is solved as a
+//! linear programme (`good_lp` with the pure-Rust `microlp` solver): the
+//! least and the most it can be, given every figure shown. The page
+//! protects a small figure when the figures shown allow every value from 1
+//! to `threshold - 1` for it (its label is all they tell); it protects a
+//! figure hidden for another's sake when they leave it a range at least
+//! `threshold` wide. While a hidden figure is not protected, the smallest
+//! shown figure that shares a cell with it is hidden too, as **protecting**
+//! another. Zero is shown: it singles nobody out.
+//!
+//! Every relation here is a sum of non-negative cells (the constraint
+//! matrix of a table and its margins is totally unimodular), so the bounds
+//! of the linear programme are whole numbers: what real numbers allow,
+//! whole numbers allow too, and the relaxation is exact.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use good_lp::{
+    Expression, ResolutionError, Solution, SolverModel, Variable, microlp, variable, variables,
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a figure is not shown.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Withheld {
+    /// It is from 1 to the threshold less one: "fewer than N".
+    Small,
+    /// It is hidden so that a small figure cannot be worked out from it.
+    Protects,
+    /// It does not apply (a median of nobody, a share of none).
+    NotApplicable,
+}
+
+impl Withheld {
+    /// What a page says in its place.
+    pub fn label(self, threshold: u64) -> String {
+        match self {
+            Self::Small => format!("fewer than {threshold}"),
+            Self::Protects => "hidden so that a small group cannot be worked out".to_owned(),
+            Self::NotApplicable => "-".to_owned(),
+        }
+    }
+
+    /// What a CSV says in its place: distinct for each reason.
+    pub fn csv_marker(self, threshold: u64) -> String {
+        match self {
+            Self::Small => format!("<{threshold}"),
+            Self::Protects => "hidden".to_owned(),
+            Self::NotApplicable => "n/a".to_owned(),
+        }
+    }
+}
+
+/// The figures a page publishes, as sums of its cells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    cells: Vec<u64>,
+    figures: Vec<(String, Vec<usize>)>,
+}
+
+/// A cell of a [`Page`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cell(usize);
+
+impl Page {
+    /// An empty page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a cell holding `count` people.
+    pub fn cell(&mut self, count: u64) -> Cell {
+        self.cells.push(count);
+        Cell(self.cells.len() - 1)
+    }
+
+    /// Adds a figure under `key`: the sum of `cells`. A key added twice is
+    /// one figure shown in two places; both must add up to the same count.
+    pub fn figure(&mut self, key: impl Into<String>, cells: &[Cell]) {
+        let cells = cells.iter().map(|c| c.0).collect();
+        self.figures.push((key.into(), cells));
+    }
+
+    /// The true count of the figure under `key`, if there is one.
+    pub fn value(&self, key: &str) -> Option<u64> {
+        self.figures
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, cells)| self.sum(cells))
+    }
+
+    fn sum(&self, cells: &[usize]) -> u64 {
+        cells.iter().map(|c| self.cells[*c]).sum()
+    }
+
+    /// Every figure's key and true count, in the order they were added,
+    /// each key once.
+    pub fn figures(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut seen = BTreeSet::new();
+        self.figures
+            .iter()
+            .filter(move |(key, _)| seen.insert(key.as_str()))
+            .map(|(key, cells)| (key.as_str(), self.sum(cells)))
+    }
+
+    /// Each place a figure is shown: its key and the cells it adds up.
+    pub fn places(&self) -> impl Iterator<Item = (&str, &[usize])> {
+        self.figures.iter().map(|(k, c)| (k.as_str(), c.as_slice()))
+    }
+
+    /// How many cells there are.
+    pub fn cell_count(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Chooses what to hide, with the area's `threshold`: the reason for
+    /// each hidden figure, by key.
+    pub fn protect(&self, threshold: u64) -> Hidden {
+        let mut hidden: BTreeMap<String, Withheld> = self
+            .figures()
+            .filter(|(_, n)| (1..threshold).contains(n))
+            .map(|(key, _)| (key.to_owned(), Withheld::Small))
+            .collect();
+        // Each round hides one more figure or ends; there are only so many.
+        for _ in 0..=self.figures.len() {
+            let Some(exposed) = self.first_exposed(&hidden, threshold) else {
+                break;
+            };
+            match self.cover_for(&exposed, &hidden) {
+                Some(cover) => {
+                    hidden.insert(cover, Withheld::Protects);
+                }
+                None => break,
+            }
+        }
+        Hidden { threshold, hidden }
+    }
+
+    /// The first hidden figure that the figures shown narrow too far.
+    fn first_exposed(&self, hidden: &BTreeMap<String, Withheld>, threshold: u64) -> Option<String> {
+        hidden.iter().find_map(|(key, why)| {
+            let (low, high) = self.bounds(key, hidden);
+            let protected = match why {
+                Withheld::Small => low <= 1.0 + EPSILON && high >= (threshold - 1) as f64 - EPSILON,
+                _ => high - low >= threshold as f64 - EPSILON,
+            };
+            (!protected).then(|| key.clone())
+        })
+    }
+
+    /// The shown figure to hide to protect `exposed`: of the non-zero
+    /// figures linked to it, smallest first, the first whose hiding widens
+    /// the range `exposed` can take (or, if none does alone, the smallest).
+    fn cover_for(&self, exposed: &str, hidden: &BTreeMap<String, Withheld>) -> Option<String> {
+        let linked = self.component(exposed, hidden);
+        let mut candidates: Vec<(u64, String)> = self
+            .figures()
+            .filter(|(key, n)| *n > 0 && !hidden.contains_key(*key))
+            .filter(|(key, _)| self.cells_of(key).iter().any(|c| linked.contains(c)))
+            .map(|(key, n)| (n, key.to_owned()))
+            .collect();
+        candidates.sort();
+        let (low, high) = self.bounds(exposed, hidden);
+        let widens = |key: &str| {
+            let mut trial = hidden.clone();
+            trial.insert(key.to_owned(), Withheld::Protects);
+            let (l, h) = self.bounds(exposed, &trial);
+            l < low - EPSILON || h > high + EPSILON
+        };
+        candidates
+            .iter()
+            .take(MAX_TRIALS)
+            .find(|(_, key)| widens(key))
+            .or(candidates.first())
+            .map(|(_, key)| key.clone())
+    }
+
+    fn cells_of(&self, key: &str) -> BTreeSet<usize> {
+        self.places()
+            .filter(|(k, _)| *k == key)
+            .flat_map(|(_, cells)| cells.iter().copied())
+            .collect()
+    }
+
+    /// The least and most the figure under `key` can be, given every
+    /// figure not in `hidden` (infinite when nothing bounds it).
+    fn bounds(&self, key: &str, hidden: &BTreeMap<String, Withheld>) -> (f64, f64) {
+        let cells = self.component(key, hidden);
+        let mut problem = variables!();
+        let vars: BTreeMap<usize, Variable> = cells
+            .iter()
+            .map(|c| (*c, problem.add(variable().min(0))))
+            .collect();
+        let expression =
+            |cells: &[usize]| -> Expression { cells.iter().filter_map(|c| vars.get(c)).sum() };
+        let target = self
+            .places()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| expression(c))
+            .unwrap_or_default();
+        let shown: Vec<(Expression, f64)> = self
+            .places()
+            .filter(|(k, c)| !hidden.contains_key(*k) && c.iter().any(|c| cells.contains(c)))
+            .map(|(_, c)| (expression(c), self.sum(c) as f64))
+            .collect();
+        // The other places of a hidden figure: equal to each other.
+        let twins: Vec<Expression> = self
+            .places()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, c)| expression(c))
+            .collect();
+        let solve = |maximise: bool| -> f64 {
+            let objective = target.clone();
+            let model = if maximise {
+                problem.clone().maximise(objective.clone())
+            } else {
+                problem.clone().minimise(objective.clone())
+            };
+            let mut model = model.using(microlp);
+            for (e, value) in &shown {
+                model = model.with(e.clone().eq(*value));
+            }
+            for twin in twins.iter().skip(1) {
+                model = model.with(twin.clone().eq(twins[0].clone()));
+            }
+            match model.solve() {
+                Ok(solution) => solution.eval(&objective),
+                Err(ResolutionError::Unbounded) if maximise => f64::INFINITY,
+                // The page is consistent (its figures add up), so the
+                // problem always has a solution; a solver failure counts
+                // as no protection, and more is hidden.
+                Err(_) => {
+                    if maximise {
+                        f64::NEG_INFINITY
+                    } else {
+                        f64::INFINITY
+                    }
+                }
+            }
+        };
+        (solve(false), solve(true))
+    }
+
+    /// The cells linked to the figure under `key` through figures that
+    /// share cells: the rest of the page cannot bear on it.
+    fn component(&self, key: &str, hidden: &BTreeMap<String, Withheld>) -> BTreeSet<usize> {
+        let mut cells = self.cells_of(key);
+        loop {
+            let more: BTreeSet<usize> = self
+                .places()
+                .filter(|(_, c)| c.iter().any(|c| cells.contains(c)))
+                .flat_map(|(k, c)| {
+                    // A hidden figure's places are tied to each other (they
+                    // are equal); a shown one's are each fixed on their own.
+                    if hidden.contains_key(k) {
+                        self.cells_of(k).into_iter().collect::<Vec<_>>()
+                    } else {
+                        c.to_vec()
+                    }
+                })
+                .collect();
+            if more.is_subset(&cells) {
+                return cells;
+            }
+            cells.extend(more);
+        }
+    }
+}
+
+/// Slack for the solver's floating point.
+const EPSILON: f64 = 1e-6;
+
+/// Figures tried, smallest first, when choosing which to hide next.
+const MAX_TRIALS: usize = 12;
+
+/// What a page hides, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    threshold: u64,
+    hidden: BTreeMap<String, Withheld>,
+}
+
+impl Hidden {
+    /// The threshold used.
+    pub fn threshold(&self) -> u64 {
+        self.threshold
+    }
+
+    /// Why the figure under `key` is hidden, if it is.
+    pub fn why(&self, key: &str) -> Option<Withheld> {
+        self.hidden.get(key).copied()
+    }
+
+    /// The figure under `key` as published: its count, or why it is not shown.
+    pub fn shown(&self, key: &str, count: u64) -> Shown {
+        match self.why(key) {
+            Some(why) => Shown::Withheld(why),
+            None => Shown::Count(count),
+        }
+    }
+
+    /// Every hidden figure's key and reason.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Withheld)> {
+        self.hidden.iter().map(|(k, w)| (k.as_str(), *w))
+    }
+}
+
+/// A figure as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// The count.
+    Count(u64),
+    /// Why it is not shown.
+    Withheld(Withheld),
+}
+
+impl Shown {
+    /// The count, if shown.
+    pub fn count(self) -> Option<u64> {
+        match self {
+            Self::Count(n) => Some(n),
+            Self::Withheld(_) => None,
+        }
+    }
+
+    /// Why it is not shown, if it is not.
+    pub fn withheld(self) -> Option<Withheld> {
+        match self {
+            Self::Count(_) => None,
+            Self::Withheld(why) => Some(why),
+        }
+    }
+
+    /// The count, or why it is not shown.
+    pub fn result(self) -> Result<u64, Withheld> {
+        match self {
+            Self::Count(n) => Ok(n),
+            Self::Withheld(why) => Err(why),
+        }
+    }
+}
+
+/// A figure as a report's JSON carries it: the value, or `None` with the
+/// reason noted in `withheld` under its place.
+pub fn publish<T>(
+    withheld: &mut BTreeMap<String, Withheld>,
+    place: String,
+    value: Result<T, Withheld>,
+) -> Option<T> {
+    match value {
+        Ok(v) => Some(v),
+        Err(why) => {
+            withheld.insert(place, why);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A breakdown of `rows` beside its total.
+    fn breakdown(rows: &[u64]) -> Page {
+        let mut page = Page::new();
+        let cells: Vec<Cell> = rows.iter().map(|n| page.cell(*n)).collect();
+        for (i, cell) in cells.iter().enumerate() {
+            page.figure(format!("row {i}"), &[*cell]);
+        }
+        page.figure("total", &cells);
+        page
+    }
+
+    #[test]
+    fn one_small_row_beside_its_total_takes_another_with_it() {
+        let hidden = breakdown(&[40, 3, 12, 30]).protect(5);
+        assert_eq!(hidden.why("row 1"), Some(Withheld::Small));
+        assert_eq!(hidden.why("row 2"), Some(Withheld::Protects));
+        assert_eq!(hidden.why("row 0"), None);
+        assert_eq!(hidden.why("total"), None);
+    }
+
+    #[test]
+    fn two_small_rows_whose_sum_is_known_narrowly_are_protected_further() {
+        // 1 + 2 = 3 is known from the total: each is then 0..3, which
+        // does not allow 4: a third row must go.
+        let hidden = breakdown(&[1, 2, 50, 60]).protect(5);
+        assert_eq!(hidden.why("row 0"), Some(Withheld::Small));
+        assert_eq!(hidden.why("row 1"), Some(Withheld::Small));
+        assert_eq!(hidden.why("row 2"), Some(Withheld::Protects));
+        assert_eq!(hidden.why("row 3"), None);
+    }
+
+    #[test]
+    fn a_funnel_stage_hides_what_would_give_stopped_here_away() {
+        // People by highest stage: 20 stopped at contact, 13 at member,
+        // 4 leaders. Reached = those at or above; stopped here = the cell.
+        let mut page = Page::new();
+        let stages: Vec<Cell> = [20, 13, 4].iter().map(|n| page.cell(*n)).collect();
+        for s in 0..3 {
+            page.figure(format!("reached {s}"), &stages[s..]);
+            page.figure(format!("stopped {s}"), &stages[s..=s]);
+            if s + 1 < 3 {
+                page.figure(format!("went on {s}"), &stages[s + 1..]);
+                // "went on" from s is "reached" at s + 1: one figure.
+                page.figure(format!("reached {}", s + 1), &stages[s + 1..]);
+            }
+        }
+        let hidden = page.protect(5);
+        assert_eq!(hidden.why("stopped 2"), Some(Withheld::Small));
+        // 13 stopped at member is not small: it is shown, or hidden only
+        // to protect the leaders, never labelled "fewer than 5".
+        assert_ne!(hidden.why("stopped 1"), Some(Withheld::Small));
+        assert_ne!(hidden.why("reached 1"), Some(Withheld::Small));
+        // And the leaders cannot be worked out: 4 = reached 2 = went on 1.
+        assert!(hidden.why("reached 2").is_some());
+        assert!(hidden.why("went on 1").is_some());
+        // Hiding who stopped at member is enough: contacts stay shown.
+        assert_eq!(hidden.why("stopped 1"), Some(Withheld::Protects));
+        assert_eq!(hidden.why("reached 0"), None);
+    }
+
+    #[test]
+    fn zeros_are_shown_and_nothing_is_hidden_without_a_small_figure() {
+        let hidden = breakdown(&[0, 10, 7]).protect(5);
+        assert_eq!(hidden.iter().count(), 0);
+    }
+}

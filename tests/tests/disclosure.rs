@@ -1,0 +1,182 @@
+//! Nothing a report hides can be worked out from what it shows: the
+//! auditor (`tests::auditor`, which shares no code with the server's
+//! disclosure control) checks every report of the registry that describes
+//! its figures' relations, on the demo area with and without filters, and
+//! the disclosure control itself on generated small pages (breakdowns
+//! beside their totals, funnels of tiny boards).
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use server::reports::Filters;
+use server::reports::disclosure::{Cell, Page, Shown};
+use sync_core::Clock;
+use sync_core::SystemClock;
+use tests::auditor::audit;
+use tests::server::{connect, runtime, sqlite};
+
+const THRESHOLD: u64 = 5;
+
+#[test]
+fn no_report_on_the_demo_area_gives_away_what_it_hides() {
+    let db = sqlite();
+    runtime().block_on(async {
+        let store = connect(&db).await;
+        server::ops::demo::fill(&store, 1500, 11, false)
+            .await
+            .expect("the demo area");
+        let now = SystemClock.now();
+        let patches = ["elm-road", "oak-lane", "birch-close"];
+        let mut filters = vec![Filters::default()];
+        filters.extend(patches.iter().map(|p| Filters {
+            patch: Some((*p).to_owned()),
+            ..Filters::default()
+        }));
+        filters.push(Filters {
+            channel: Some("youth-session".into()),
+            ..Filters::default()
+        });
+        let mut audited = 0;
+        for (name, _) in server::http::report_breakdowns() {
+            for filter in &filters {
+                let (published, page) =
+                    match server::http::published_report(&store, name, filter, now).await {
+                        Ok(published) => published,
+                        // The doors report counts doors, not people.
+                        Err(server::error::Error::BadRequest(_)) if filter.channel.is_some() => {
+                            continue;
+                        }
+                        Err(e) => panic!("{name} {filter:?}: {e}"),
+                    };
+                let Some(page) = page else { continue };
+                let findings = audit(&published, &page, THRESHOLD);
+                assert!(
+                    findings.is_empty(),
+                    "{name} {filter:?}:\n{}",
+                    findings.join("\n")
+                );
+                audited += 1;
+            }
+        }
+        assert!(audited > 0, "no report describes its figures");
+    });
+}
+
+/// The JSON a report would publish for `page`: each figure's count, or
+/// `null` and its reason.
+fn published(page: &Page) -> Value {
+    let hidden = page.protect(THRESHOLD);
+    let mut fields = Map::new();
+    let mut withheld = Map::new();
+    for (key, count) in page.figures() {
+        match hidden.shown(key, count) {
+            Shown::Count(n) => {
+                fields.insert(key.to_owned(), json!(n));
+            }
+            Shown::Withheld(why) => {
+                fields.insert(key.to_owned(), Value::Null);
+                withheld.insert(key.to_owned(), json!(why));
+            }
+        }
+    }
+    fields.insert("withheld".into(), Value::Object(withheld));
+    Value::Object(fields)
+}
+
+/// A table of `rows` x `columns` with its row totals, column totals and
+/// grand total.
+fn table(counts: &[Vec<u64>]) -> Page {
+    let mut page = Page::new();
+    let cells: Vec<Vec<Cell>> = counts
+        .iter()
+        .map(|row| row.iter().map(|n| page.cell(*n)).collect())
+        .collect();
+    for (r, row) in cells.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            page.figure(format!("r{r}c{c}"), &[*cell]);
+        }
+        page.figure(format!("r{r}"), row);
+    }
+    let columns = cells.first().map_or(0, Vec::len);
+    for c in 0..columns {
+        let column: Vec<Cell> = cells.iter().map(|row| row[c]).collect();
+        page.figure(format!("c{c}"), &column);
+    }
+    let all: Vec<Cell> = cells.iter().flatten().copied().collect();
+    page.figure("total", &all);
+    page
+}
+
+/// A funnel: people by the highest stage they reached.
+fn funnel(highest: &[u64]) -> Page {
+    let mut page = Page::new();
+    let cells: Vec<Cell> = highest.iter().map(|n| page.cell(*n)).collect();
+    for i in 0..cells.len() {
+        page.figure(format!("reached{i}"), &cells[i..]);
+        page.figure(format!("stopped{i}"), &cells[i..=i]);
+    }
+    page
+}
+
+fn small_count() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..8, 0u64..40]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_breakdown_and_its_totals_never_give_a_hidden_count_away(
+        counts in prop::collection::vec(prop::collection::vec(small_count(), 1..4), 1..5)
+            .prop_filter("rows of one length", |rows| rows.iter().all(|r| r.len() == rows[0].len()))
+    ) {
+        let page = table(&counts);
+        let findings = audit(&published(&page), &page, THRESHOLD);
+        prop_assert!(findings.is_empty(), "{counts:?}:\n{}", findings.join("\n"));
+    }
+
+    #[test]
+    fn a_small_funnel_never_gives_a_hidden_count_away(
+        highest in prop::collection::vec(small_count(), 2..7)
+    ) {
+        let page = funnel(&highest);
+        let findings = audit(&published(&page), &page, THRESHOLD);
+        prop_assert!(findings.is_empty(), "{highest:?}:\n{}", findings.join("\n"));
+    }
+}
+
+#[test]
+fn the_auditor_catches_a_page_that_hides_too_little() {
+    // 40, 3, 12 beside their total, with only the 3 hidden: the total
+    // gives it back.
+    let mut page = Page::new();
+    let cells: Vec<Cell> = [40, 3, 12].iter().map(|n| page.cell(*n)).collect();
+    for (i, cell) in cells.iter().enumerate() {
+        page.figure(format!("row{i}"), &[*cell]);
+    }
+    page.figure("total", &cells);
+    let leaky = json!({
+        "row0": 40, "row1": null, "row2": 12, "total": 55,
+        "withheld": { "row1": "small" }
+    });
+    let findings = audit(&leaky, &page, THRESHOLD);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("row1 (3) can be narrowed to 3..3")),
+        "{findings:?}"
+    );
+    // Labelling 12 "fewer than 5" is a lie the auditor names.
+    let lying = json!({
+        "row0": 40, "row1": null, "row2": null, "total": 55,
+        "withheld": { "row1": "small", "row2": "small" }
+    });
+    let findings = audit(&lying, &page, THRESHOLD);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("row2 is labelled fewer than 5 but is 12")),
+        "{findings:?}"
+    );
+    // And what the server publishes for it passes.
+    assert!(audit(&published(&page), &page, THRESHOLD).is_empty());
+}
