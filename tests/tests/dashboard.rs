@@ -480,6 +480,31 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .expect("a CSV link");
         assert!(csv_href.contains("/csv"), "{csv_href}");
 
+        // A period that ends before it starts is refused beside the form,
+        // which keeps the dates chosen.
+        client
+            .goto(&format!(
+                "{base}/reports/funnel?from=2026-02-01&to=2026-01-01"
+            ))
+            .await
+            .unwrap();
+        let problem = client
+            .find(Locator::Css("#filters-problem"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(problem.contains("before"), "{problem}");
+        let kept = client
+            .find(Locator::Css("#f-from"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("2026-02-01"));
+
         // Admin pages: devices (the API viewer is listed), the area with
         // its household counts, events, backups.
         client.goto(&format!("{base}/admin/devices")).await.unwrap();

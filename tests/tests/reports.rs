@@ -1053,10 +1053,14 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
                 START.plus_days(100).as_millis(),
                 START.plus_days(200).as_millis()
             ),
+            // Dates are whole days: both ends move back to their day's start.
             Box::new(move |p: &Person| {
+                let day = |t: Timestamp| t.as_millis().div_euclid(DAY) * DAY;
                 p.patch == "oak-lane"
-                    && contacted(p)
-                        .is_some_and(|t| t >= START.plus_days(100) && t < START.plus_days(200))
+                    && contacted(p).is_some_and(|t| {
+                        t.as_millis() >= day(START.plus_days(100))
+                            && t.as_millis() < day(START.plus_days(200))
+                    })
             }),
         ),
     ];
@@ -1195,11 +1199,17 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         &champions[0].token,
     );
     assert_eq!(status, 403);
+    let reversed = format!(
+        "from={}&to={}",
+        START.plus_days(2).as_millis(),
+        START.as_millis()
+    );
     for bad in [
         "cohort=2025-13",
         "channel=pigeon",
         "age_band=old",
         "from=soon",
+        reversed.as_str(),
     ] {
         let (status, body) = tests::server::get(
             &format!("{}/v1/reports/civic-core?{bad}", server.base),

@@ -46,9 +46,11 @@ use crate::store::report_rows::Selection;
 /// Filters every report takes (query parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
 pub struct Filters {
-    /// People first contacted at or after this time (ms since the epoch).
+    /// People first contacted on or after this day (ms since the epoch,
+    /// moved back to the start of its day, UTC).
     pub from: Option<i64>,
-    /// People first contacted before this time (ms since the epoch).
+    /// People first contacted before this day (ms since the epoch, moved
+    /// back to the start of its day, UTC).
     pub to: Option<i64>,
     /// Only this patch.
     pub patch: Option<String>,
@@ -70,7 +72,11 @@ fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
 
 impl Filters {
     /// The people these filters choose, checked: an unknown channel or age
-    /// band, or a cohort that is not a month, is refused.
+    /// band, a cohort that is not a month, or a period that ends before it
+    /// starts, is refused. Dates are whole days (UTC): `from` and `to` are
+    /// moved back to the start of their day, so no two periods differ by
+    /// less than a day's first contacts (a viewer cannot single out one
+    /// person by moving a boundary a millisecond at a time).
     pub fn selection(&self) -> Result<Selection> {
         let Self {
             from,
@@ -81,9 +87,19 @@ impl Filters {
             cohort,
             format: _,
         } = self;
+        let day = |ms: &i64| ms.div_euclid(Timestamp::DAY_MILLIS) * Timestamp::DAY_MILLIS;
+        let (from, to) = (from.as_ref().map(day), to.as_ref().map(day));
+        if let (Some(start), Some(end)) = (from, to)
+            && start > end
+        {
+            return Err(Error::BadRequest(
+                "the period ends before it starts: choose a \"to\" date after the \"from\" date"
+                    .into(),
+            ));
+        }
         Ok(Selection {
-            from: *from,
-            to: *to,
+            from,
+            to,
             within: cohort.as_deref().map(cohort_range).transpose()?,
             patch: patch.clone(),
             channel: channel

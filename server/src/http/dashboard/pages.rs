@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sync_core::{AgeBand, AreaConfig, EntryChannel};
@@ -42,16 +42,25 @@ fn set(text: &str) -> Option<String> {
 }
 
 impl WebFilters {
-    /// The report filters; dates are whole UTC days, `to` included.
+    /// The report filters; dates are whole UTC days, `to` included. A
+    /// period that ends before it starts is refused.
     fn to_filters(&self) -> Result<Filters, Error> {
+        let from = set(&self.from)
+            .map(|d| calendar::parse_date(&d, "from"))
+            .transpose()?;
+        let until = set(&self.to)
+            .map(|d| calendar::parse_date(&d, "until"))
+            .transpose()?;
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            return Err(Error::BadRequest(
+                "\"Until\" is before \"From\": choose an end date on or after the start".into(),
+            ));
+        }
         Ok(Filters {
-            from: set(&self.from)
-                .map(|d| calendar::parse_date(&d, "from"))
-                .transpose()?,
-            to: set(&self.to)
-                .map(|d| calendar::parse_date(&d, "until"))
-                .transpose()?
-                .map(|day| day + sync_core::Timestamp::DAY_MILLIS),
+            from,
+            to: until.map(|day| day + sync_core::Timestamp::DAY_MILLIS),
             patch: set(&self.patch),
             channel: set(&self.channel),
             age_band: set(&self.age_band),
@@ -189,6 +198,8 @@ struct ReportPage {
     intro: &'static str,
     path: String,
     filters: Option<FilterForm>,
+    /// Why the filters could not be applied, shown beside them.
+    problem: String,
     sections: Vec<Section>,
     csv_href: String,
 }
@@ -200,20 +211,38 @@ pub(super) async fn report_page(
     Path(name): Path<String>,
     Query(web): Query<WebFilters>,
 ) -> Result<Response, WebError> {
-    let (entry, report) = load(&state, &name, &web).await?;
     let area = ops::area::read(&state.db).await?;
     let ladder = area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default();
+    // Filters that cannot apply (a period that ends before it starts) are
+    // said beside the form, which keeps what was chosen.
+    let (entry, sections, problem) = match load(&state, &name, &web).await {
+        Ok((entry, report)) => (
+            entry,
+            report.sections(&ladder, state.now().as_millis())?,
+            String::new(),
+        ),
+        Err(WebError::Page(Error::BadRequest(problem))) => {
+            (reports::entry(&name)?, Vec::new(), problem)
+        }
+        Err(other) => return Err(other),
+    };
     let path = format!("/reports/{}", entry.name);
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let page = ReportPage {
         title: entry.label.to_owned(),
         chrome: Chrome::signed_in(&user, &path, area.as_ref()),
         intro: entry.intro,
         filters: (entry.filters != FilterUse::None).then(|| FilterForm::new(area.as_ref(), &web)),
-        sections: report.sections(&ladder, state.now().as_millis())?,
+        problem,
+        sections,
         csv_href: format!("{path}/csv{}", web.query()),
         path,
     };
-    Ok(html(&page)?.into_response())
+    Ok((status, html(&page)?).into_response())
 }
 
 /// `GET /reports/{report}/csv`: the report's CSV, as the API gives it.
@@ -260,5 +289,18 @@ mod tests {
             ..WebFilters::default()
         };
         assert!(bad.to_filters().is_err());
+        let reversed = WebFilters {
+            from: "2025-02-01".into(),
+            to: "2025-01-31".into(),
+            ..WebFilters::default()
+        };
+        let refused = reversed.to_filters().expect_err("refused");
+        assert!(refused.to_string().contains("before"), "{refused}");
+        let one_day = WebFilters {
+            from: "2025-01-31".into(),
+            to: "2025-01-31".into(),
+            ..WebFilters::default()
+        };
+        assert!(one_day.to_filters().is_ok());
     }
 }
