@@ -127,19 +127,24 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         }
         "routes" => {
             let r: Routes = api(base, token, &path);
-            for route in &r.routes {
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
+                (None, Some(why)) => why.label(below),
+                _ => count(n, below),
+            };
+            for (i, route) in r.routes.iter().enumerate() {
                 want.insert(
                     format!(
                         "routes.{}.{}.people",
                         route.entry_channel, route.highest_stage
                     ),
-                    count(route.people, r.suppressed_below),
+                    figure(route.people, format!("routes.{i}.people")),
                 );
             }
-            for c in &r.by_channel {
+            for (j, c) in r.by_channel.iter().enumerate() {
                 want.insert(
                     format!("channels.{}.reached_top", c.entry_channel),
-                    count(c.reached_top, r.suppressed_below),
+                    figure(c.reached_top, format!("by_channel.{j}.reached_top")),
                 );
             }
         }

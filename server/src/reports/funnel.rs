@@ -218,13 +218,21 @@ pub struct ChannelOutcome {
 /// a flow chart), and which channels lead to the top of the ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Routes {
-    /// Counts below this are suppressed.
+    /// Counts below this are hidden.
     pub suppressed_below: u64,
     /// Every (channel, highest stage) pair with anyone in it, by channel
     /// then stage. A channel's routes add up to its people.
     pub routes: Vec<Route>,
     /// Per channel, how many reached the top stage.
     pub by_channel: Vec<ChannelOutcome>,
+    /// Why each figure that is `null` is missing, by its place in this
+    /// document (`routes.3.people`, `by_channel.0.reached_top`): `small`,
+    /// `protects` or `not-applicable`.
+    pub withheld: BTreeMap<String, Withheld>,
+    /// The figures' relations and true counts, for auditing; never
+    /// published.
+    #[serde(skip)]
+    pub page: Page,
 }
 
 /// Computes the progression routes for the people matching `filters`.
@@ -240,7 +248,10 @@ pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
     ))
 }
 
-/// The routes from (entry channel, highest stage index, people) rows.
+/// The routes from (entry channel, highest stage index, people) rows. The
+/// page's cells are the routes (pairs nobody took are not listed, so are
+/// known to be none); a channel's people add up its routes, and those who
+/// reached the top are its route to the top stage.
 pub(super) fn routes_from<'a>(
     ladder: &Ladder,
     suppression: Suppression,
@@ -258,32 +269,73 @@ pub(super) fn routes_from<'a>(
                 .or_default() += n;
         }
     }
+    let mut page = Page::new();
+    let mut route_cells = Vec::new();
+    for (j, counts) in channels.values().enumerate() {
+        let mut mine = Vec::new();
+        for (stage, n) in counts {
+            let cell = page.cell(*n);
+            page.figure(format!("routes.{}.people", route_cells.len()), &[cell]);
+            if *stage == top {
+                page.figure(format!("by_channel.{j}.reached_top"), &[cell]);
+            }
+            route_cells.push(cell);
+            mine.push(cell);
+        }
+        page.figure(format!("by_channel.{j}.people"), &mine);
+        if !counts.contains_key(&top) {
+            page.figure(format!("by_channel.{j}.reached_top"), &[]);
+        }
+    }
+    let hidden = page.protect(suppression.below());
+    let mut withheld = BTreeMap::new();
     let mut routes = Vec::new();
     let mut by_channel = Vec::new();
-    for (channel, counts) in channels {
-        let cells: Vec<u64> = counts.values().copied().collect();
-        for ((stage, _), shown) in counts.iter().zip(suppression.breakdown(&cells)) {
+    for (j, (channel, counts)) in channels.into_iter().enumerate() {
+        for (stage, n) in &counts {
+            let place = format!("routes.{}.people", routes.len());
+            let people = publish(
+                &mut withheld,
+                place.clone(),
+                hidden.shown(&place, *n).result(),
+            );
             routes.push(Route {
                 entry_channel: channel.clone(),
                 highest_stage: stages[*stage].key.clone(),
-                people: shown,
+                people,
             });
         }
-        let people: u64 = cells.iter().sum();
-        let reached_top = counts.get(&top).copied().unwrap_or(0);
+        let total: u64 = counts.values().sum();
+        let at_top = counts.get(&top).copied().unwrap_or(0);
+        let people_place = format!("by_channel.{j}.people");
+        let top_place = format!("by_channel.{j}.reached_top");
+        let people = hidden.shown(&people_place, total);
+        let reached_top = hidden.shown(&top_place, at_top);
+        let share = match (people, reached_top) {
+            (Shown::Count(0), _) => Err(Withheld::NotApplicable),
+            (Shown::Count(p), Shown::Count(t)) => Ok(t as f64 / p as f64),
+            (Shown::Withheld(Withheld::Small), _) | (_, Shown::Withheld(Withheld::Small)) => {
+                Err(Withheld::Small)
+            }
+            _ => Err(Withheld::Protects),
+        };
         by_channel.push(ChannelOutcome {
             entry_channel: channel,
-            people: suppression.count(people),
-            reached_top: suppression.count(reached_top),
-            share_reaching_top: suppression.derived(&[people, reached_top], || {
-                (people > 0).then(|| reached_top as f64 / people as f64)
-            }),
+            people: publish(&mut withheld, people_place, people.result()),
+            reached_top: publish(&mut withheld, top_place, reached_top.result()),
+            share_reaching_top: publish(
+                &mut withheld,
+                format!("by_channel.{j}.share_reaching_top"),
+                share,
+            ),
         });
     }
     Routes {
         suppressed_below: suppression.below(),
         routes,
         by_channel,
+        withheld,
+        page,
     }
 }
 
@@ -295,21 +347,27 @@ impl Report for Routes {
         routes(db, filters).await
     }
 
-    /// The routes as CSV; suppressed cells read `<5`.
+    /// The routes as CSV; a hidden figure reads `<5` (small), `hidden`
+    /// (protects a small one) or `n/a`.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             self.suppressed_below,
             &["entry_channel", "highest_stage", "people"],
         );
-        for r in &self.routes {
+        for (i, r) in self.routes.iter().enumerate() {
+            let why = self.withheld.get(&format!("routes.{i}.people")).copied();
             let fields = [
                 r.entry_channel.clone(),
                 r.highest_stage.clone(),
-                csv.cell(r.people),
+                csv.figure(r.people, why),
             ];
             csv.row(fields);
         }
         csv.finish()
+    }
+
+    fn disclosure_page(&self) -> Option<&Page> {
+        Some(&self.page)
     }
 }
 
@@ -365,7 +423,11 @@ mod tests {
             .map(|r| r.people)
             .collect();
         assert_eq!(doorstep, vec![None, None]);
+        assert_eq!(routes.withheld["routes.1.people"], Withheld::Small);
+        assert_eq!(routes.withheld["routes.0.people"], Withheld::Protects);
         assert_eq!(routes.by_channel[0].people, Some(32));
         assert_eq!(routes.by_channel[1].share_reaching_top, Some(1.0));
+        assert!(routes.to_csv().contains("doorstep,met,hidden"));
+        assert!(routes.to_csv().contains("doorstep,came,<5"));
     }
 }

@@ -81,12 +81,13 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
         &[("people", "People")],
     );
     let mut links = Vec::new();
-    for route in &r.routes {
+    for (i, route) in r.routes.iter().enumerate() {
         let stage = label_of(&route.highest_stage);
+        let why = r.withheld.get(&format!("routes.{i}.people")).copied();
         t.row(
             &format!("{}.{}", route.entry_channel, route.highest_stage),
             format!("{} to {stage}", route.entry_channel),
-            vec![show.count(route.people)],
+            vec![show.figure(route.people, why)],
         );
         if let Some(n) = route.people {
             links.push((route.entry_channel.clone(), stage, n));
@@ -110,14 +111,18 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
             ("share", "Share reaching the top"),
         ],
     );
-    for ch in &r.by_channel {
-        let share = show.share(ch.share_reaching_top);
+    for (j, ch) in r.by_channel.iter().enumerate() {
+        let why = |field: &str| r.withheld.get(&format!("by_channel.{j}.{field}")).copied();
+        let share = show.derived(
+            ch.share_reaching_top.map(|v| format!("{:.1}%", v * 100.0)),
+            why("share_reaching_top"),
+        );
         c.row(
             &ch.entry_channel,
             ch.entry_channel.clone(),
             vec![
-                show.count(ch.people),
-                show.count(ch.reached_top),
+                show.figure(ch.people, why("people")),
+                show.figure(ch.reached_top, why("reached_top")),
                 share.clone(),
             ],
         );
