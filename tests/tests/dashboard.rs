@@ -187,20 +187,24 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "reach" => {
             let r: Reach = api(base, token, &path);
             let below = r.suppressed_below;
-            for row in &r.by_patch {
+            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
+                (None, Some(why)) => why.label(below),
+                _ => count(n, below),
+            };
+            for (i, row) in r.by_patch.iter().enumerate() {
                 want.insert(
                     format!("patches.{}.contacts", row.group),
-                    count(row.contacts, below),
+                    figure(row.contacts, format!("by_patch.{i}.contacts")),
                 );
                 want.insert(
                     format!("patches.{}.participants", row.group),
-                    count(row.participants, below),
+                    figure(row.participants, format!("by_patch.{i}.participants")),
                 );
             }
-            for row in &r.by_age_band {
+            for (i, row) in r.by_age_band.iter().enumerate() {
                 want.insert(
                     format!("age.{}.contacts", row.group),
-                    count(row.contacts, below),
+                    figure(row.contacts, format!("by_age_band.{i}.contacts")),
                 );
             }
         }

@@ -142,11 +142,12 @@ impl Page {
             let Some(exposed) = self.first_exposed(&hidden, threshold) else {
                 break;
             };
-            match self.cover_for(&exposed, &hidden) {
-                Some(cover) => {
-                    hidden.insert(cover, Withheld::Protects);
-                }
-                None => break,
+            let cover = self.cover_for(&exposed, &hidden);
+            if cover.is_empty() {
+                break;
+            }
+            for key in cover {
+                hidden.insert(key, Withheld::Protects);
             }
         }
         Hidden { threshold, hidden }
@@ -164,10 +165,12 @@ impl Page {
         })
     }
 
-    /// The shown figure to hide to protect `exposed`: of the non-zero
+    /// The shown figures to hide to protect `exposed`: of the non-zero
     /// figures linked to it, smallest first, the first whose hiding widens
-    /// the range `exposed` can take (or, if none does alone, the smallest).
-    fn cover_for(&self, exposed: &str, hidden: &BTreeMap<String, Withheld>) -> Option<String> {
+    /// the range `exposed` can take, alone or with the figures of the same
+    /// count it shares people with (a row's contacts and conversations
+    /// when everyone in it was spoken with); if none does, the smallest.
+    fn cover_for(&self, exposed: &str, hidden: &BTreeMap<String, Withheld>) -> Vec<String> {
         let linked = self.component(exposed, hidden);
         let mut candidates: Vec<(u64, String)> = self
             .figures()
@@ -177,18 +180,35 @@ impl Page {
             .collect();
         candidates.sort();
         let (low, high) = self.bounds(exposed, hidden);
-        let widens = |key: &str| {
+        let widens = |keys: &[String]| {
             let mut trial = hidden.clone();
-            trial.insert(key.to_owned(), Withheld::Protects);
+            for key in keys {
+                trial.insert(key.clone(), Withheld::Protects);
+            }
             let (l, h) = self.bounds(exposed, &trial);
             l < low - EPSILON || h > high + EPSILON
         };
+        for (n, key) in candidates.iter().take(MAX_TRIALS) {
+            let alone = vec![key.clone()];
+            if widens(&alone) {
+                return alone;
+            }
+            let cells = self.cells_of(key);
+            let ties: Vec<String> = candidates
+                .iter()
+                .filter(|(m, other)| {
+                    m == n && self.cells_of(other).iter().any(|c| cells.contains(c))
+                })
+                .map(|(_, other)| other.clone())
+                .collect();
+            if ties.len() > 1 && widens(&ties) {
+                return ties;
+            }
+        }
         candidates
-            .iter()
-            .take(MAX_TRIALS)
-            .find(|(_, key)| widens(key))
-            .or(candidates.first())
-            .map(|(_, key)| key.clone())
+            .first()
+            .map(|(_, key)| vec![key.clone()])
+            .unwrap_or_default()
     }
 
     fn cells_of(&self, key: &str) -> BTreeSet<usize> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::{AgeBand, AreaConfig, Timestamp};
 
+use super::disclosure::{Cell, Page, Shown, Withheld, publish};
 use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
 use crate::store::Db;
@@ -53,6 +54,14 @@ pub struct Reach {
     pub under_55_share_of_contacts: Option<f64>,
     /// Share of participants with a known age band who are under 55 (0 to 1).
     pub under_55_share_of_participants: Option<f64>,
+    /// Contacts with a known age band under 55 (the share's numerator).
+    pub contacts_under_55: Option<u64>,
+    /// Contacts with a known age band (the share's denominator).
+    pub contacts_with_age_band: Option<u64>,
+    /// Participants with a known age band under 55.
+    pub participants_under_55: Option<u64>,
+    /// Participants with a known age band.
+    pub participants_with_age_band: Option<u64>,
     /// Per patch: every configured patch, then any other patch people are in.
     pub by_patch: Vec<ReachRow>,
     /// Per age band, youngest first.
@@ -63,10 +72,39 @@ pub struct Reach {
     pub by_language: Vec<ReachRow>,
     /// Per ethnic group (people who consented to equality monitoring).
     pub by_ethnicity: Vec<ReachRow>,
+    /// Why each figure that is `null` is missing, by its place in this
+    /// document (`by_tenure.2.participants`): `small`, `protects` or
+    /// `not-applicable`. A rate per 1,000 households is missing with its
+    /// count.
+    pub withheld: BTreeMap<String, Withheld>,
+    /// The figures' relations and true counts, for auditing; never
+    /// published.
+    #[serde(skip)]
+    pub page: Page,
 }
 
-/// (contacts, conversations, participants) of one group.
-type Counts = [u64; 3];
+/// (contacts, conversations, participants, participants spoken with) of
+/// one group.
+type Counts = [u64; 4];
+
+/// The JSON names of a row's three published counts.
+const COLUMNS: [&str; 3] = ["contacts", "conversations", "participants"];
+
+/// The figures behind the under-55 shares: (under 55, with a known age
+/// band) of contacts, then of participants.
+const AGE_FIGURES: [(&str, &str); 2] = [
+    ("contacts_under_55", "contacts_with_age_band"),
+    ("participants_under_55", "participants_with_age_band"),
+];
+
+/// The JSON names of the breakdowns, in [`BREAKDOWNS`] order.
+const LISTS: [&str; 5] = [
+    "by_patch",
+    "by_age_band",
+    "by_tenure",
+    "by_language",
+    "by_ethnicity",
+];
 
 /// The people-table columns broken down by, in the report's order.
 const BREAKDOWNS: [&str; 5] = ["patch", "age_band", "tenure", "language", "ethnicity"];
@@ -88,9 +126,15 @@ pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
         contacts,
         conversations,
         participants,
+        conversing_participants,
     } in rows
     {
-        let counts = [contacts as u64, conversations as u64, participants as u64];
+        let counts = [
+            contacts as u64,
+            conversations as u64,
+            participants as u64,
+            conversing_participants as u64,
+        ];
         for (breakdown, group) in
             groups
                 .iter_mut()
@@ -105,22 +149,38 @@ pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
     Ok(reach_from(setup.area.as_ref(), setup.suppression, groups))
 }
 
-/// The report from each breakdown's counts per group (in [`BREAKDOWNS`] order).
+/// One group's people in four cells no two of which share anyone: spoken
+/// with and took part, only spoken with, only took part, neither. Its
+/// contacts are all four, its conversations the first two, its
+/// participants the first and third.
+fn group_cells(page: &mut Page, c: Counts) -> [Vec<Cell>; 3] {
+    let [contacts, conversations, participants, both] = c;
+    let spoke_and_came = page.cell(both);
+    let spoke = page.cell(conversations.saturating_sub(both));
+    let came = page.cell(participants.saturating_sub(both));
+    let neither = page.cell((contacts + both).saturating_sub(conversations + participants));
+    [
+        vec![spoke_and_came, spoke, came, neither],
+        vec![spoke_and_came, spoke],
+        vec![spoke_and_came, came],
+    ]
+}
+
+/// A group of a breakdown: its name, counts and households (patches only).
+type Group = (Option<String>, Counts, Option<u32>);
+
+/// The report from each breakdown's counts per group (in [`BREAKDOWNS`]
+/// order). Every breakdown is a partition of the same people: each has its
+/// own cells, and the three totals are one figure shown beside each.
 pub(super) fn reach_from(
     area: Option<&AreaConfig>,
     suppression: Suppression,
     mut groups: Vec<BTreeMap<Option<String>, Counts>>,
 ) -> Reach {
     groups.resize(BREAKDOWNS.len(), BTreeMap::new());
-    let totals: Counts = groups[0].values().fold([0; 3], |mut sum, c| {
-        for (s, n) in sum.iter_mut().zip(c) {
-            *s += n;
-        }
-        sum
-    });
     // Patches: the configured ones first (with their households), even
     // where nobody has been reached yet.
-    let mut patches: Vec<(Option<String>, Counts, Option<u32>)> = Vec::new();
+    let mut patches: Vec<Group> = Vec::new();
     if let Some(area) = area {
         for patch in &area.patches {
             let counts = groups[0]
@@ -134,88 +194,151 @@ pub(super) fn reach_from(
             .into_iter()
             .map(|(g, c)| (g, c, None)),
     );
-
     let band_order = |g: &Option<String>| {
         g.as_deref()
             .and_then(AgeBand::parse)
             .map_or(usize::MAX, |b| b as usize)
     };
-    let mut bands: Vec<(Option<String>, Counts)> =
-        std::mem::take(&mut groups[1]).into_iter().collect();
-    bands.sort_by_key(|(g, _)| band_order(g));
-    let under_55 = |column: usize| {
-        let mut under = 0;
-        let mut known = 0;
-        for (g, c) in &bands {
-            if let Some(band) = g.as_deref().and_then(AgeBand::parse) {
-                known += c[column];
-                under += c[column] * u64::from(band.is_under_55());
+    let mut bands: Vec<Group> = std::mem::take(&mut groups[1])
+        .into_iter()
+        .map(|(g, c)| (g, c, None))
+        .collect();
+    bands.sort_by_key(|(g, _, _)| band_order(g));
+    let mut lists: Vec<Vec<Group>> = vec![patches, bands];
+    lists.extend(
+        groups
+            .into_iter()
+            .skip(2)
+            .map(|g| g.into_iter().map(|(g, c)| (g, c, None)).collect()),
+    );
+
+    let mut page = Page::new();
+    let mut totals: Counts = [0; 4];
+    // (under 55, with a known age band) of contacts, then of participants.
+    let mut ages: [(Vec<Cell>, Vec<Cell>); 2] = Default::default();
+    for (list, groups) in LISTS.iter().zip(&lists) {
+        let mut all: [Vec<Cell>; 3] = Default::default();
+        for (i, (group, counts, _)) in groups.iter().enumerate() {
+            let cells = group_cells(&mut page, *counts);
+            for (column, cells) in COLUMNS.iter().zip(&cells) {
+                page.figure(format!("{list}.{i}.{column}"), cells);
+            }
+            for (sum, cells) in all.iter_mut().zip(&cells) {
+                sum.extend(cells);
+            }
+            if *list == "by_age_band"
+                && let Some(band) = group.as_deref().and_then(AgeBand::parse)
+            {
+                for (k, column) in [0, 2].into_iter().enumerate() {
+                    ages[k].1.extend(&cells[column]);
+                    if band.is_under_55() {
+                        ages[k].0.extend(&cells[column]);
+                    }
+                }
             }
         }
-        suppression.derived(&[under, known - under], || {
-            (known > 0).then(|| under as f64 / known as f64)
-        })
+        for (column, cells) in COLUMNS.iter().zip(&all) {
+            page.figure(*column, cells);
+        }
+        if *list == "by_patch" {
+            totals = groups.iter().fold([0; 4], |mut sum, (_, c, _)| {
+                for (s, n) in sum.iter_mut().zip(c) {
+                    *s += n;
+                }
+                sum
+            });
+        }
+    }
+    // The under-55 shares publish their numerators and denominators.
+    for ((under, known), (under_key, known_key)) in ages.iter().zip(AGE_FIGURES) {
+        page.figure(under_key, under);
+        page.figure(known_key, known);
+    }
+    let hidden = page.protect(suppression.below());
+    let mut withheld = BTreeMap::new();
+    let mut published: Vec<Vec<ReachRow>> = Vec::new();
+    for (list, groups) in LISTS.iter().zip(lists) {
+        let mut rows = Vec::new();
+        for (i, (group, counts, households)) in groups.into_iter().enumerate() {
+            let mut shown = [None; 3];
+            let mut rates = [None; 3];
+            for (c, column) in COLUMNS.iter().enumerate() {
+                let place = format!("{list}.{i}.{column}");
+                let figure = hidden.shown(&place, counts[c]);
+                shown[c] = publish(&mut withheld, place, figure.result());
+                let rate = match (figure, households.filter(|h| *h > 0)) {
+                    (_, None) => Err(Withheld::NotApplicable),
+                    (Shown::Count(n), Some(h)) => Ok(n as f64 * 1000.0 / f64::from(h)),
+                    (Shown::Withheld(why), Some(_)) => Err(why),
+                };
+                rates[c] = publish(
+                    &mut withheld,
+                    format!("{list}.{i}.{column}_per_1000_households"),
+                    rate,
+                );
+            }
+            rows.push(ReachRow {
+                group: group.unwrap_or_else(|| NOT_RECORDED.to_owned()),
+                contacts: shown[0],
+                conversations: shown[1],
+                participants: shown[2],
+                households,
+                contacts_per_1000_households: rates[0],
+                conversations_per_1000_households: rates[1],
+                participants_per_1000_households: rates[2],
+            });
+        }
+        published.push(rows);
+    }
+    let mut total = |c: usize| {
+        publish(
+            &mut withheld,
+            COLUMNS[c].to_owned(),
+            hidden.shown(COLUMNS[c], totals[c]).result(),
+        )
     };
-    let (under_55_share_of_contacts, under_55_share_of_participants) = (under_55(0), under_55(2));
-
-    let rest: Vec<Vec<ReachRow>> = groups
-        .into_iter()
-        .skip(2)
-        .map(|g| {
-            rows(
-                suppression,
-                g.into_iter().map(|(g, c)| (g, c, None)).collect(),
-            )
-        })
-        .collect();
-    let [by_tenure, by_language, by_ethnicity]: [Vec<ReachRow>; 3] =
-        rest.try_into().unwrap_or_default();
+    let (contacts, conversations, participants) = (total(0), total(1), total(2));
+    let mut shares = Vec::new();
+    for (under_key, known_key) in AGE_FIGURES {
+        let under = hidden.shown(under_key, page.value(under_key).unwrap_or(0));
+        let known = hidden.shown(known_key, page.value(known_key).unwrap_or(0));
+        let share = match (under, known) {
+            (_, Shown::Count(0)) => Err(Withheld::NotApplicable),
+            (Shown::Count(u), Shown::Count(k)) => Ok(u as f64 / k as f64),
+            (Shown::Withheld(why), _) | (_, Shown::Withheld(why)) => Err(why),
+        };
+        let kind = under_key.trim_end_matches("_under_55");
+        shares.push((
+            publish(&mut withheld, under_key.to_owned(), under.result()),
+            publish(&mut withheld, known_key.to_owned(), known.result()),
+            publish(&mut withheld, format!("under_55_share_of_{kind}"), share),
+        ));
+    }
+    let [
+        (contacts_under_55, contacts_with_age_band, under_55_share_of_contacts),
+        (participants_under_55, participants_with_age_band, under_55_share_of_participants),
+    ]: [(Option<u64>, Option<u64>, Option<f64>); 2] = shares.try_into().unwrap_or_default();
+    let [by_patch, by_age_band, by_tenure, by_language, by_ethnicity]: [Vec<ReachRow>; 5] =
+        published.try_into().unwrap_or_default();
     Reach {
         suppressed_below: suppression.below(),
-        contacts: suppression.count(totals[0]),
-        conversations: suppression.count(totals[1]),
-        participants: suppression.count(totals[2]),
+        contacts,
+        conversations,
+        participants,
         under_55_share_of_contacts,
         under_55_share_of_participants,
-        by_patch: rows(suppression, patches),
-        by_age_band: rows(
-            suppression,
-            bands.into_iter().map(|(g, c)| (g, c, None)).collect(),
-        ),
+        contacts_under_55,
+        contacts_with_age_band,
+        participants_under_55,
+        participants_with_age_band,
+        by_patch,
+        by_age_band,
         by_tenure,
         by_language,
         by_ethnicity,
+        withheld,
+        page,
     }
-}
-
-/// The rows of one breakdown, each column suppressed as a whole.
-fn rows(
-    suppression: Suppression,
-    groups: Vec<(Option<String>, Counts, Option<u32>)>,
-) -> Vec<ReachRow> {
-    let counts: Vec<Counts> = groups.iter().map(|(_, c, _)| *c).collect();
-    let [contacts, conversations, participants] = suppression.columns(&counts);
-    groups
-        .into_iter()
-        .enumerate()
-        .map(|(i, (group, _, households))| {
-            let per_1000 = |count: Option<u64>| {
-                count
-                    .zip(households.filter(|h| *h > 0))
-                    .map(|(n, h)| n as f64 * 1000.0 / f64::from(h))
-            };
-            ReachRow {
-                group: group.unwrap_or_else(|| NOT_RECORDED.to_owned()),
-                contacts: contacts[i],
-                conversations: conversations[i],
-                participants: participants[i],
-                households,
-                contacts_per_1000_households: per_1000(contacts[i]),
-                conversations_per_1000_households: per_1000(conversations[i]),
-                participants_per_1000_households: per_1000(participants[i]),
-            }
-        })
-        .collect()
 }
 
 impl Report for Reach {
@@ -232,7 +355,8 @@ impl Report for Reach {
         reach(db, filters).await
     }
 
-    /// Every breakdown as CSV, one row per group.
+    /// Every breakdown as CSV, one row per group; a hidden figure reads
+    /// `<5` (small), `hidden` (protects a small one) or `n/a`.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             self.suppressed_below,
@@ -255,24 +379,46 @@ impl Report for Reach {
             &self.by_language,
             &self.by_ethnicity,
         ];
-        for (name, rows) in BREAKDOWNS.iter().zip(breakdowns) {
-            for r in rows {
-                let rate = |v: Option<f64>| Csv::optional(v.map(|v| format!("{v:.1}")));
+        for ((name, list), rows) in BREAKDOWNS.iter().zip(LISTS).zip(breakdowns) {
+            for (i, r) in rows.iter().enumerate() {
+                let why = |field: &str| self.withheld.get(&format!("{list}.{i}.{field}")).copied();
+                // A rate hidden with its count is marked hidden, never
+                // "<5": it is not a count.
+                let rate = |v: Option<f64>, field: &str| {
+                    let why = why(field).map(|w| match w {
+                        Withheld::NotApplicable => w,
+                        _ => Withheld::Protects,
+                    });
+                    csv.figure(v.map(|v| format!("{v:.1}")), why)
+                };
                 let fields = [
                     (*name).to_owned(),
                     r.group.clone(),
-                    csv.cell(r.contacts),
-                    csv.cell(r.conversations),
-                    csv.cell(r.participants),
+                    csv.figure(r.contacts, why("contacts")),
+                    csv.figure(r.conversations, why("conversations")),
+                    csv.figure(r.participants, why("participants")),
                     Csv::optional(r.households),
-                    rate(r.contacts_per_1000_households),
-                    rate(r.conversations_per_1000_households),
-                    rate(r.participants_per_1000_households),
+                    rate(
+                        r.contacts_per_1000_households,
+                        "contacts_per_1000_households",
+                    ),
+                    rate(
+                        r.conversations_per_1000_households,
+                        "conversations_per_1000_households",
+                    ),
+                    rate(
+                        r.participants_per_1000_households,
+                        "participants_per_1000_households",
+                    ),
                 ];
                 csv.row(fields);
             }
         }
         csv.finish()
+    }
+
+    fn disclosure_page(&self) -> Option<&Page> {
+        Some(&self.page)
     }
 }
 
@@ -310,11 +456,11 @@ mod tests {
             Some(&area),
             Suppression::default(),
             vec![
-                groups(&[(Some("elm"), [40, 20, 10]), (Some("ash"), [6, 6, 6])]),
+                groups(&[(Some("elm"), [40, 20, 10, 10]), (Some("ash"), [6, 6, 6, 6])]),
                 groups(&[
-                    (Some("75+"), [10, 6, 0]),
-                    (Some("18-24"), [30, 20, 16]),
-                    (None, [6, 0, 0]),
+                    (Some("75+"), [10, 6, 0, 0]),
+                    (Some("18-24"), [30, 20, 16, 16]),
+                    (None, [6, 0, 0, 0]),
                 ]),
             ],
         );
@@ -335,5 +481,56 @@ mod tests {
                 .to_csv()
                 .contains("patch,elm,40,20,10,400,100.0,50.0,25.0")
         );
+    }
+}
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    /// Everyone was spoken with, nobody took part yet: a row's contacts
+    /// and conversations are one count, and hiding one alone would not
+    /// protect anything.
+    #[test]
+    fn a_group_of_three_takes_the_next_row_and_nothing_else() {
+        let g = |entries: &[(Option<&str>, Counts)]| {
+            entries
+                .iter()
+                .map(|(g, c)| (g.map(str::to_owned), *c))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let everyone = g(&[(None, [35, 35, 0, 0])]);
+        let report = reach_from(
+            None,
+            Suppression::default(),
+            vec![
+                g(&[
+                    (Some("big"), [20, 20, 0, 0]),
+                    (Some("mid"), [12, 12, 0, 0]),
+                    (Some("tiny"), [3, 3, 0, 0]),
+                ]),
+                everyone.clone(),
+                everyone.clone(),
+                everyone.clone(),
+                everyone,
+            ],
+        );
+        let counts: Vec<(Withheld, &str)> = report
+            .withheld
+            .iter()
+            .filter(|(place, _)| place.starts_with("by_patch") && !place.contains("per_1000"))
+            .map(|(place, why)| (*why, place.as_str()))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                (Withheld::Protects, "by_patch.1.contacts"),
+                (Withheld::Protects, "by_patch.1.conversations"),
+                (Withheld::Small, "by_patch.2.contacts"),
+                (Withheld::Small, "by_patch.2.conversations"),
+            ]
+        );
+        assert_eq!(report.by_patch[0].contacts, Some(20));
+        assert_eq!(report.contacts, Some(35));
+        assert_eq!(report.by_age_band[0].contacts, Some(35));
     }
 }

@@ -181,6 +181,10 @@ pub struct ReachGroup {
     pub conversations: i64,
     /// Of them, who took part.
     pub participants: i64,
+    /// Of them, spoken with and took part (participants need not have
+    /// been spoken with at the door: a sign-up at an event is not a
+    /// conversation on every ladder).
+    pub conversing_participants: i64,
 }
 
 /// Reach per group, in one pass over the `people_reach` covering index.
@@ -189,7 +193,9 @@ pub async fn reach_groups(db: &Db, people: &Selection) -> Result<Vec<ReachGroup>
     let sql = format!(
         "SELECT p.patch AS patch, p.age_band AS age_band, p.tenure AS tenure, \
          p.language AS language, p.ethnicity AS ethnicity, COUNT(*) AS contacts, \
-         COUNT(p.conversation_at) AS conversations, COUNT(p.participant_at) AS participants \
+         COUNT(p.conversation_at) AS conversations, COUNT(p.participant_at) AS participants, \
+         COUNT(CASE WHEN p.conversation_at IS NOT NULL AND p.participant_at IS NOT NULL \
+         THEN 1 END) AS conversing_participants \
          FROM people p WHERE {condition} \
          GROUP BY p.patch, p.age_band, p.tenure, p.language, p.ethnicity"
     );

@@ -116,13 +116,16 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
     let show = Show {
         below: r.suppressed_below,
     };
-    let counts = |row: &reports::ReachRow| {
+    let why = |place: String| r.withheld.get(&place).copied();
+    let counts = |list: &str, i: usize, row: &reports::ReachRow| {
         vec![
-            show.count(row.contacts),
-            show.count(row.conversations),
-            show.count(row.participants),
+            show.figure(row.contacts, why(format!("{list}.{i}.contacts"))),
+            show.figure(row.conversations, why(format!("{list}.{i}.conversations"))),
+            show.figure(row.participants, why(format!("{list}.{i}.participants"))),
         ]
     };
+    let rate =
+        |v: Option<f64>, place: String| show.derived(v.map(|v| format!("{v:.1}")), why(place));
     let columns = [
         ("contacts", "Contacts"),
         ("conversations", "Conversations"),
@@ -142,14 +145,24 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
             ("participants_per_1000", "Participants per 1,000"),
         ],
     );
-    for row in &r.by_patch {
-        let mut texts = vec![show.decimal(row.contacts_per_1000_households)];
-        texts.extend(counts(row));
+    for (i, row) in r.by_patch.iter().enumerate() {
+        let place = |field: &str| format!("by_patch.{i}.{field}");
+        let mut texts = vec![rate(
+            row.contacts_per_1000_households,
+            place("contacts_per_1000_households"),
+        )];
+        texts.extend(counts("by_patch", i, row));
         texts.extend([
             row.households
                 .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
-            show.decimal(row.conversations_per_1000_households),
-            show.decimal(row.participants_per_1000_households),
+            rate(
+                row.conversations_per_1000_households,
+                place("conversations_per_1000_households"),
+            ),
+            rate(
+                row.participants_per_1000_households,
+                place("participants_per_1000_households"),
+            ),
         ]);
         p.charted(
             &row.group,
@@ -162,9 +175,9 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
         "Reach by patch",
         format!(
             "In all: {} contacts, {} conversations, {} participants.",
-            show.count(r.contacts),
-            show.count(r.conversations),
-            show.count(r.participants)
+            show.figure(r.contacts, why("contacts".into())),
+            show.figure(r.conversations, why("conversations".into())),
+            show.figure(r.participants, why("participants".into()))
         ),
         Chart {
             title: "Contacts per 1,000 households, per patch",
@@ -172,26 +185,38 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
             series: &["contacts per 1,000 households"],
         },
     )?];
-    let breakdowns: [(&'static str, &str, &[reports::ReachRow]); 4] = [
-        ("age", "By age band", &r.by_age_band),
-        ("tenure", "By tenure", &r.by_tenure),
-        ("language", "By language", &r.by_language),
+    let breakdowns: [(&'static str, &str, &str, &[reports::ReachRow]); 4] = [
+        ("age", "by_age_band", "By age band", &r.by_age_band),
+        ("tenure", "by_tenure", "By tenure", &r.by_tenure),
+        ("language", "by_language", "By language", &r.by_language),
         (
             "ethnicity",
+            "by_ethnicity",
             "By ethnicity (only people who consented to give it)",
             &r.by_ethnicity,
         ),
     ];
-    for (id, heading, rows) in breakdowns {
+    for (id, list, heading, rows) in breakdowns {
         let mut t = Tabulate::new(id, heading, "Group", &columns);
-        for row in rows {
-            t.charted(&row.group, &row.group, counts(row), vec![f(row.contacts)]);
+        for (i, row) in rows.iter().enumerate() {
+            t.charted(
+                &row.group,
+                &row.group,
+                counts(list, i, row),
+                vec![f(row.contacts)],
+            );
         }
         let note = if id == "age" {
+            let share = |v: Option<f64>, place: &str| {
+                show.derived(v.map(|v| format!("{:.1}%", v * 100.0)), why(place.into()))
+            };
             format!(
                 "Under 55: {} of contacts and {} of participants (of those with a known age).",
-                show.share(r.under_55_share_of_contacts),
-                show.share(r.under_55_share_of_participants)
+                share(r.under_55_share_of_contacts, "under_55_share_of_contacts"),
+                share(
+                    r.under_55_share_of_participants,
+                    "under_55_share_of_participants"
+                )
             )
         } else {
             String::new()
