@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
+use super::disclosure::{Cell, Page, Withheld, publish};
 use super::{Csv, FilterUse, Filters, Report, Setup, Suppression, month_of};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
@@ -58,7 +59,7 @@ pub struct AttendanceMonth {
 /// is, and new faces at events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CivicCore {
-    /// Counts below this are suppressed.
+    /// Counts below this are hidden.
     pub suppressed_below: u64,
     /// Roles (partnership seats, group leads, working groups) held now.
     pub roles_held: RolesHeld,
@@ -72,6 +73,14 @@ pub struct CivicCore {
     pub events: Vec<EventAttendance>,
     /// Per month of the events' start, oldest first.
     pub months: Vec<AttendanceMonth>,
+    /// Why each figure that is `null` is missing, by its place in this
+    /// document (`events.3.first_time`): `small`, `protects` or
+    /// `not-applicable`.
+    pub withheld: BTreeMap<String, Withheld>,
+    /// The figures' relations and true counts, for auditing; never
+    /// published.
+    #[serde(skip)]
+    pub page: Page,
 }
 
 /// The civic core for the people matching `filters`, at `now`.
@@ -93,6 +102,11 @@ pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<Ci
 
 /// The civic core from its parts: (roles held, people), (activity, people),
 /// per event (id, attendees, first-time) and the events (id, title, start).
+///
+/// The page's cells: people by roles held (one, two, three or more) and
+/// the active people holding none (everyone holding a role is active);
+/// per event, first-time and returning attendees, whose sums over a
+/// month's events are that month's attendances.
 pub(super) fn civic_core_from(
     suppression: Suppression,
     roles: impl Iterator<Item = (u64, u64)>,
@@ -105,17 +119,6 @@ pub(super) fn civic_core_from(
         by_count[(held.clamp(1, 3) - 1) as usize] += people;
     }
     let holders: u64 = by_count.iter().sum();
-    let cells = suppression.breakdown(&by_count);
-    let core = by_count[1] + by_count[2];
-    let roles_held = RolesHeld {
-        people: suppression.count(holders),
-        one: cells[0],
-        two: cells[1],
-        three_or_more: cells[2],
-        // Shown only beside a shown count of one role: with the total it
-        // would otherwise reveal that count.
-        two_or_more: cells[0].and_then(|_| suppression.count(core)),
-    };
 
     // Most active first: the top tenth is the first ceil(n / 10) people.
     let mut histogram: Vec<(u64, u64)> = activity.collect();
@@ -129,56 +132,132 @@ pub(super) fn civic_core_from(
         top += a * take;
         left -= take;
     }
-    let shown_active = suppression.count(active);
+
+    let mut page = Page::new();
+    let held: Vec<Cell> = by_count.iter().map(|n| page.cell(*n)).collect();
+    for (key, cells) in [
+        ("roles_held.one", &held[0..1]),
+        ("roles_held.two", &held[1..2]),
+        ("roles_held.three_or_more", &held[2..3]),
+        ("roles_held.two_or_more", &held[1..3]),
+        ("roles_held.people", &held[..]),
+    ] {
+        page.figure(key, cells);
+    }
+    if holders <= active {
+        let rest = page.cell(active - holders);
+        let mut everyone = held.clone();
+        everyone.push(rest);
+        page.figure("active_people", &everyone);
+    } else {
+        // Roles held now beyond the activity counted (a role recorded
+        // ahead of its start): no relation to publish.
+        let all = page.cell(active);
+        page.figure("active_people", &[all]);
+    }
 
     let titles: BTreeMap<&str, (&str, i64)> = events
         .iter()
         .map(|(id, title, starts)| (id.as_str(), (title.as_str(), *starts)))
         .collect();
-    let mut rows: Vec<EventAttendance> = Vec::new();
-    let mut months: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (event, attendees, first) in attendance {
-        let (attendees, first) = (*attendees as u64, *first as u64);
-        let (title, starts_at) = titles
-            .get(event.as_str())
-            .map_or(("(event not on the server)", None), |(t, s)| (*t, Some(*s)));
+    let mut rows: Vec<(String, &str, Option<i64>, u64, u64)> = attendance
+        .iter()
+        .map(|(event, attendees, first)| {
+            let (title, starts_at) = titles
+                .get(event.as_str())
+                .map_or(("(event not on the server)", None), |(t, s)| (*t, Some(*s)));
+            (
+                event.clone(),
+                title,
+                starts_at,
+                *attendees as u64,
+                *first as u64,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+    let mut months: BTreeMap<String, (u64, u64, Vec<Cell>, Vec<Cell>)> = BTreeMap::new();
+    for (i, (_, _, starts_at, attendees, first)) in rows.iter().enumerate() {
+        let first_cell = page.cell(*first);
+        let returning_cell = page.cell(attendees - first);
+        page.figure(
+            format!("events.{i}.attendees"),
+            &[first_cell, returning_cell],
+        );
+        page.figure(format!("events.{i}.first_time"), &[first_cell]);
+        page.figure(format!("events.{i}.returning"), &[returning_cell]);
         if let Some(starts) = starts_at {
-            let month = months.entry(month_of(starts)).or_default();
+            let month = months.entry(month_of(*starts)).or_default();
             month.0 += attendees;
             month.1 += first;
+            month.2.push(first_cell);
+            month.3.push(returning_cell);
         }
-        let pair = suppression.breakdown(&[first, attendees - first]);
-        rows.push(EventAttendance {
-            event: event.clone(),
-            title: title.to_owned(),
-            starts_at,
-            attendees: suppression.count(attendees),
-            first_time: pair[0],
-            returning: pair[1],
-        });
     }
-    rows.sort_by(|a, b| (a.starts_at, &a.event).cmp(&(b.starts_at, &b.event)));
+    for (k, (_, _, first, returning)) in months.values().enumerate() {
+        let both: Vec<Cell> = first.iter().chain(returning).copied().collect();
+        page.figure(format!("months.{k}.attendees"), &both);
+        page.figure(format!("months.{k}.first_time"), first);
+        page.figure(format!("months.{k}.returning"), returning);
+    }
+
+    let hidden = page.protect(suppression.below());
+    let mut withheld = BTreeMap::new();
+    let mut count = |place: String, n: u64| {
+        let shown = hidden.shown(&place, n).result();
+        publish(&mut withheld, place, shown)
+    };
+    let roles_held = RolesHeld {
+        people: count("roles_held.people".into(), holders),
+        one: count("roles_held.one".into(), by_count[0]),
+        two: count("roles_held.two".into(), by_count[1]),
+        three_or_more: count("roles_held.three_or_more".into(), by_count[2]),
+        two_or_more: count("roles_held.two_or_more".into(), by_count[1] + by_count[2]),
+    };
+    let active_people = count("active_people".into(), active);
+    let events_shown: Vec<EventAttendance> = rows
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (event, title, starts_at, attendees, first))| EventAttendance {
+                event: event.clone(),
+                title: (*title).to_owned(),
+                starts_at: *starts_at,
+                attendees: count(format!("events.{i}.attendees"), *attendees),
+                first_time: count(format!("events.{i}.first_time"), *first),
+                returning: count(format!("events.{i}.returning"), attendees - first),
+            },
+        )
+        .collect();
+    let months_shown: Vec<AttendanceMonth> = months
+        .into_iter()
+        .enumerate()
+        .map(|(k, (month, (attendees, first, _, _)))| AttendanceMonth {
+            month,
+            attendees: count(format!("months.{k}.attendees"), attendees),
+            first_time: count(format!("months.{k}.first_time"), first),
+            returning: count(format!("months.{k}.returning"), attendees - first),
+        })
+        .collect();
+    // What the active people did, and the top tenth's share, go with them.
+    let active_reason = hidden.why("active_people");
+    let with_active = |value: Option<f64>| match (active_reason, value) {
+        (Some(why), _) => Err(why),
+        (None, Some(v)) => Ok(v),
+        (None, None) => Err(Withheld::NotApplicable),
+    };
+    let activity = with_active(Some(total as f64)).map(|t| t as u64);
+    let top_tenth_share = with_active((total > 0).then(|| top as f64 / total as f64));
     CivicCore {
         suppressed_below: suppression.below(),
         roles_held,
-        active_people: shown_active,
-        activity: shown_active.map(|_| total),
-        top_tenth_share: shown_active
-            .filter(|_| total > 0)
-            .map(|_| top as f64 / total as f64),
-        events: rows,
-        months: months
-            .into_iter()
-            .map(|(month, (attendees, first))| {
-                let pair = suppression.breakdown(&[first, attendees - first]);
-                AttendanceMonth {
-                    month,
-                    attendees: suppression.count(attendees),
-                    first_time: pair[0],
-                    returning: pair[1],
-                }
-            })
-            .collect(),
+        active_people,
+        activity: publish(&mut withheld, "activity".into(), activity),
+        top_tenth_share: publish(&mut withheld, "top_tenth_share".into(), top_tenth_share),
+        events: events_shown,
+        months: months_shown,
+        withheld,
+        page,
     }
 }
 
@@ -202,18 +281,23 @@ impl Report for CivicCore {
                 "returning",
             ],
         );
-        for e in &self.events {
+        for (i, e) in self.events.iter().enumerate() {
+            let why = |field: &str| self.withheld.get(&format!("events.{i}.{field}")).copied();
             let fields = [
                 e.event.clone(),
                 e.title.clone(),
                 Csv::optional(e.starts_at),
-                csv.cell(e.attendees),
-                csv.cell(e.first_time),
-                csv.cell(e.returning),
+                csv.figure(e.attendees, why("attendees")),
+                csv.figure(e.first_time, why("first_time")),
+                csv.figure(e.returning, why("returning")),
             ];
             csv.row(fields);
         }
         csv.finish()
+    }
+
+    fn disclosure_page(&self) -> Option<&Page> {
+        Some(&self.page)
     }
 }
 

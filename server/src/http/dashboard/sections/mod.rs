@@ -163,11 +163,6 @@ impl Show {
         }
     }
 
-    /// A share (0 to 1) as a percentage.
-    pub(crate) fn share(self, v: Option<f64>) -> String {
-        v.map_or_else(|| "not shown".to_owned(), |v| format!("{:.1}%", v * 100.0))
-    }
-
     /// A number with one decimal (days, rates).
     pub(crate) fn decimal(self, v: Option<f64>) -> String {
         v.map_or_else(|| "not shown".to_owned(), |v| format!("{v:.1}"))
@@ -264,7 +259,18 @@ mod tests {
         assert_eq!(show.count(Some(1_234_567)), "1,234,567");
         assert_eq!(show.count(Some(12)), "12");
         assert_eq!(show.count(None), "fewer than 5");
-        assert_eq!(show.share(Some(0.8192)), "81.9%");
+        assert_eq!(
+            show.figure(None, Some(reports::Withheld::Small)),
+            "fewer than 5"
+        );
+        assert_eq!(
+            show.figure(None, Some(reports::Withheld::Protects)),
+            "hidden so that a small group cannot be worked out"
+        );
+        assert_eq!(
+            show.derived(None, Some(reports::Withheld::Small)),
+            "too few people to say"
+        );
         assert_eq!(show.decimal(Some(7.5)), "7.5");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(999), "999");

@@ -9,6 +9,8 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
     let show = Show {
         below: r.suppressed_below,
     };
+    let why = |place: String| r.withheld.get(&place).copied();
+    let figure = |n: Option<u64>, place: String| show.figure(n, why(place));
     let held = &r.roles_held;
     let mut t = Tabulate::new(
         "roles",
@@ -21,14 +23,23 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
         ("two", "Two", held.two),
         ("three_or_more", "Three or more", held.three_or_more),
     ] {
-        t.charted(key, label, vec![show.count(n)], vec![f(n)]);
+        t.charted(
+            key,
+            label,
+            vec![figure(n, format!("roles_held.{key}"))],
+            vec![f(n)],
+        );
     }
     t.row(
         "two_or_more",
         "Two or more (the civic core)",
-        vec![show.count(held.two_or_more)],
+        vec![figure(held.two_or_more, "roles_held.two_or_more".into())],
     );
-    t.row("any", "Any", vec![show.count(held.people)]);
+    t.row(
+        "any",
+        "Any",
+        vec![figure(held.people, "roles_held.people".into())],
+    );
     let mut a = Tabulate::new(
         "activity",
         "How concentrated activity is",
@@ -38,13 +49,20 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
     a.row(
         "active",
         "People who did anything",
-        vec![show.count(r.active_people)],
+        vec![figure(r.active_people, "active_people".into())],
     );
-    a.row("activity", "Things they did", vec![show.count(r.activity)]);
+    a.row(
+        "activity",
+        "Things they did",
+        vec![figure(r.activity, "activity".into())],
+    );
     a.row(
         "top_tenth",
         "Share done by the most active tenth",
-        vec![show.share(r.top_tenth_share)],
+        vec![show.derived(
+            r.top_tenth_share.map(|v| format!("{:.1}%", v * 100.0)),
+            why("top_tenth_share".into()),
+        )],
     );
     let mut m = Tabulate::new(
         "months",
@@ -56,11 +74,11 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
             ("returning", "Returning"),
         ],
     );
-    for month in &r.months {
+    for (k, month) in r.months.iter().enumerate() {
         let texts = vec![
-            show.count(month.attendees),
-            show.count(month.first_time),
-            show.count(month.returning),
+            figure(month.attendees, format!("months.{k}.attendees")),
+            figure(month.first_time, format!("months.{k}.first_time")),
+            figure(month.returning, format!("months.{k}.returning")),
         ];
         let values = vec![f(month.first_time), f(month.returning)];
         m.charted(&month.month, &month.month, texts, values);
@@ -76,15 +94,15 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
             ("returning", "Returning"),
         ],
     );
-    for ev in &r.events {
+    for (i, ev) in r.events.iter().enumerate() {
         e.row(
             &ev.event,
             ev.title.clone(),
             vec![
                 ev.starts_at.map(calendar::date).unwrap_or_default(),
-                show.count(ev.attendees),
-                show.count(ev.first_time),
-                show.count(ev.returning),
+                figure(ev.attendees, format!("events.{i}.attendees")),
+                figure(ev.first_time, format!("events.{i}.first_time")),
+                figure(ev.returning, format!("events.{i}.returning")),
             ],
         );
     }
