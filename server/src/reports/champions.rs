@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
+use super::disclosure::{Cell, Page, Withheld, publish};
 use super::{Csv, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
@@ -30,7 +31,7 @@ pub struct ChampionRow {
 /// Champion activity, with totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChampionActivity {
-    /// Counts below this are suppressed.
+    /// Counts below this are hidden.
     pub suppressed_below: u64,
     /// Per champion and patch, by champion then patch.
     pub rows: Vec<ChampionRow>,
@@ -42,6 +43,14 @@ pub struct ChampionActivity {
     pub follow_ups_owed: Option<u64>,
     /// All follow-ups overdue.
     pub follow_ups_overdue: Option<u64>,
+    /// Why each figure that is `null` is missing, by its place in this
+    /// document (`rows.4.conversations`): `small`, `protects` or
+    /// `not-applicable`.
+    pub withheld: BTreeMap<String, Withheld>,
+    /// The figures' relations and true counts, for auditing; never
+    /// published.
+    #[serde(skip)]
+    pub page: Page,
 }
 
 /// (doors knocked, conversations, follow-ups owed, overdue).
@@ -71,32 +80,72 @@ pub async fn champion_activity(
     Ok(champion_activity_from(setup.suppression, counts))
 }
 
-/// The report from the counts per (champion, patch).
+/// The names of a row's four counts, in [`Counts`] order.
+const FIELDS: [&str; 4] = [
+    "doors_knocked",
+    "conversations",
+    "follow_ups_owed",
+    "follow_ups_overdue",
+];
+
+/// The report from the counts per (champion, patch). The page's cells, per
+/// row: knocks where we spoke and the others (conversations are knocks),
+/// and follow-ups owed that are overdue and the others.
 pub(super) fn champion_activity_from(
     suppression: Suppression,
     counts: BTreeMap<(String, String), Counts>,
 ) -> ChampionActivity {
-    let cells: Vec<Counts> = counts.values().copied().collect();
-    let [doors, spoke, owed, overdue] = suppression.columns(&cells);
-    let total = |i: usize| suppression.count(cells.iter().map(|c| c[i]).sum());
+    let mut page = Page::new();
+    let mut all: [Vec<Cell>; 4] = Default::default();
+    for (i, [knocks, spoke, owed, overdue]) in counts.values().enumerate() {
+        let spoke_cell = page.cell(*spoke);
+        let silent = page.cell(knocks.saturating_sub(*spoke));
+        let overdue_cell = page.cell(*overdue);
+        let not_yet = page.cell(owed.saturating_sub(*overdue));
+        let cells = [
+            vec![spoke_cell, silent],
+            vec![spoke_cell],
+            vec![overdue_cell, not_yet],
+            vec![overdue_cell],
+        ];
+        for ((field, cells), sum) in FIELDS.iter().zip(cells).zip(all.iter_mut()) {
+            page.figure(format!("rows.{i}.{field}"), &cells);
+            sum.extend(cells);
+        }
+    }
+    for (field, cells) in FIELDS.iter().zip(&all) {
+        page.figure(*field, cells);
+    }
+    let hidden = page.protect(suppression.below());
+    let mut withheld = BTreeMap::new();
+    let mut count = |place: String, n: u64| {
+        let shown = hidden.shown(&place, n).result();
+        publish(&mut withheld, place, shown)
+    };
+    let mut totals: Counts = [0; 4];
+    let mut rows = Vec::new();
+    for (i, ((champion, patch), c)) in counts.into_iter().enumerate() {
+        for (t, n) in totals.iter_mut().zip(c) {
+            *t += n;
+        }
+        rows.push(ChampionRow {
+            champion,
+            patch,
+            doors_knocked: count(format!("rows.{i}.doors_knocked"), c[0]),
+            conversations: count(format!("rows.{i}.conversations"), c[1]),
+            follow_ups_owed: count(format!("rows.{i}.follow_ups_owed"), c[2]),
+            follow_ups_overdue: count(format!("rows.{i}.follow_ups_overdue"), c[3]),
+        });
+    }
     ChampionActivity {
         suppressed_below: suppression.below(),
-        rows: counts
-            .into_keys()
-            .enumerate()
-            .map(|(i, (champion, patch))| ChampionRow {
-                champion,
-                patch,
-                doors_knocked: doors[i],
-                conversations: spoke[i],
-                follow_ups_owed: owed[i],
-                follow_ups_overdue: overdue[i],
-            })
-            .collect(),
-        doors_knocked: total(0),
-        conversations: total(1),
-        follow_ups_owed: total(2),
-        follow_ups_overdue: total(3),
+        rows,
+        doors_knocked: count("doors_knocked".into(), totals[0]),
+        conversations: count("conversations".into(), totals[1]),
+        follow_ups_owed: count("follow_ups_owed".into(), totals[2]),
+        follow_ups_overdue: count("follow_ups_overdue".into(), totals[3]),
+        withheld,
+        page,
     }
 }
 
@@ -120,17 +169,22 @@ impl Report for ChampionActivity {
                 "follow_ups_overdue",
             ],
         );
-        for r in &self.rows {
+        for (i, r) in self.rows.iter().enumerate() {
+            let why = |field: &str| self.withheld.get(&format!("rows.{i}.{field}")).copied();
             let fields = [
                 r.champion.clone(),
                 r.patch.clone(),
-                csv.cell(r.doors_knocked),
-                csv.cell(r.conversations),
-                csv.cell(r.follow_ups_owed),
-                csv.cell(r.follow_ups_overdue),
+                csv.figure(r.doors_knocked, why("doors_knocked")),
+                csv.figure(r.conversations, why("conversations")),
+                csv.figure(r.follow_ups_owed, why("follow_ups_owed")),
+                csv.figure(r.follow_ups_overdue, why("follow_ups_overdue")),
             ];
             csv.row(fields);
         }
         csv.finish()
+    }
+
+    fn disclosure_page(&self) -> Option<&Page> {
+        Some(&self.page)
     }
 }

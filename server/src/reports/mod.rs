@@ -188,7 +188,9 @@ pub enum FilterUse {
     None,
 }
 
-/// Small-count suppression with the area's threshold.
+/// The area's threshold for small counts; pages hide with
+/// [`disclosure::Page::protect`], a figure that stands alone with
+/// [`Suppression::count`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suppression {
     below: u64,
@@ -216,36 +218,6 @@ impl Suppression {
     /// A count, or `None` when suppressed. Zero is shown: it singles nobody out.
     pub fn count(self, n: u64) -> Option<u64> {
         (n == 0 || n >= self.below).then_some(n)
-    }
-
-    /// The cells of a breakdown that adds up to a total shown beside it:
-    /// small cells are suppressed, and when only one is, the next smallest
-    /// non-zero cell is too, so the hidden one cannot be found by subtraction.
-    pub fn breakdown(self, cells: &[u64]) -> Vec<Option<u64>> {
-        let mut shown: Vec<Option<u64>> = cells.iter().map(|n| self.count(*n)).collect();
-        if shown.iter().filter(|c| c.is_none()).count() == 1
-            && let Some(next) = (0..cells.len())
-                .filter(|i| shown[*i].is_some_and(|n| n > 0))
-                .min_by_key(|i| cells[*i])
-        {
-            shown[next] = None;
-        }
-        shown
-    }
-
-    /// Each column of a table, suppressed as a breakdown of its own (each
-    /// column adds up to a total shown beside the table).
-    pub fn columns<const N: usize>(self, rows: &[[u64; N]]) -> [Vec<Option<u64>>; N] {
-        std::array::from_fn(|i| self.breakdown(&rows.iter().map(|r| r[i]).collect::<Vec<_>>()))
-    }
-
-    /// A value derived from counts, shown only if each of them is.
-    pub fn derived<T>(self, counts: &[u64], value: impl FnOnce() -> Option<T>) -> Option<T> {
-        counts
-            .iter()
-            .all(|n| self.count(*n).is_some())
-            .then(value)
-            .flatten()
     }
 }
 
@@ -344,11 +316,6 @@ impl Csv {
             .expect("writing CSV into memory cannot fail");
     }
 
-    /// A cell: the value, or `<N` when suppressed.
-    fn cell<T: std::fmt::Display>(&self, value: Option<T>) -> String {
-        value.map_or_else(|| format!("<{}", self.below), |v| v.to_string())
-    }
-
     /// A figure: the value, or the marker of why it is not shown.
     fn figure<T: std::fmt::Display>(&self, value: Option<T>, why: Option<Withheld>) -> String {
         match (value, why) {
@@ -441,26 +408,11 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_suppressed_cell_takes_the_next_smallest_with_it() {
+    fn small_counts_are_hidden_and_zero_is_shown() {
         let s = Suppression::new(5);
         assert_eq!(s.count(0), Some(0));
         assert_eq!(s.count(4), None);
         assert_eq!(s.count(5), Some(5));
-        assert_eq!(
-            s.breakdown(&[3, 40, 7, 0]),
-            vec![None, Some(40), None, Some(0)],
-            "the 3 alone could be found from the total"
-        );
-        assert_eq!(
-            s.breakdown(&[3, 2, 40]),
-            vec![None, None, Some(40)],
-            "two hidden cells protect each other"
-        );
-        assert_eq!(s.breakdown(&[9, 40]), vec![Some(9), Some(40)]);
-        assert_eq!(Suppression::new(10).breakdown(&[9, 40]), vec![None, None]);
-        let [first, second] = s.columns(&[[3, 40], [40, 40], [7, 40]]);
-        assert_eq!(first, vec![None, Some(40), None]);
-        assert_eq!(second, vec![Some(40); 3]);
     }
 
     #[test]

@@ -257,24 +257,28 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
     let show = Show {
         below: r.suppressed_below,
     };
+    let figure = |n: Option<u64>, place: String| show.figure(n, r.withheld.get(&place).copied());
+    // "Knocks", not "doors knocked": a door knocked twice is two knocks
+    // here, and one door on the Doors page.
     let mut t = Tabulate::new(
         "champions",
         "Per champion's phone and patch",
         "Champion (phone) and patch",
         &[
-            ("doors", "Doors knocked"),
+            ("doors", "Knocks (each visit to a door)"),
             ("conversations", "Conversations"),
             ("owed", "Follow-ups owed"),
             ("overdue", "Of them overdue"),
         ],
     );
-    for row in &r.rows {
+    for (i, row) in r.rows.iter().enumerate() {
         let short: String = row.champion.chars().take(8).collect();
+        let place = |field: &str| format!("rows.{i}.{field}");
         let texts = vec![
-            show.count(row.doors_knocked),
-            show.count(row.conversations),
-            show.count(row.follow_ups_owed),
-            show.count(row.follow_ups_overdue),
+            figure(row.doors_knocked, place("doors_knocked")),
+            figure(row.conversations, place("conversations")),
+            figure(row.follow_ups_owed, place("follow_ups_owed")),
+            figure(row.follow_ups_overdue, place("follow_ups_overdue")),
         ];
         let not_spoken = row
             .doors_knocked
@@ -291,18 +295,18 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
         "all",
         "All champions",
         vec![
-            show.count(r.doors_knocked),
-            show.count(r.conversations),
-            show.count(r.follow_ups_owed),
-            show.count(r.follow_ups_overdue),
+            figure(r.doors_knocked, "doors_knocked".into()),
+            figure(r.conversations, "conversations".into()),
+            figure(r.follow_ups_owed, "follow_ups_owed".into()),
+            figure(r.follow_ups_overdue, "follow_ups_overdue".into()),
         ],
     );
     Ok(vec![t.with_bars(
-        "Doors and follow-ups",
+        "Knocks and follow-ups",
         String::new(),
         Chart {
-            title: "Doors knocked per champion and patch",
-            desc: "Stacked horizontal bars per champion's phone and patch: doors where we spoke, then doors without a conversation.",
+            title: "Knocks per champion and patch",
+            desc: "Stacked horizontal bars per champion's phone and patch: knocks where we spoke, then knocks without a conversation.",
             series: &["conversations", "no conversation"],
         },
     )?])
