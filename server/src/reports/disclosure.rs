@@ -26,10 +26,12 @@
 //! of the linear programme are whole numbers: what real numbers allow,
 //! whole numbers allow too, and the relaxation is exact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use good_lp::{
-    Expression, ResolutionError, Solution, SolverModel, Variable, microlp, variable, variables,
+    Expression, ResolutionError, Solution, SolverModel, Variable, WithTimeLimit, microlp, variable,
+    variables,
 };
 use serde::{Deserialize, Serialize};
 
@@ -132,17 +134,30 @@ impl Page {
     /// Chooses what to hide, with the area's `threshold`: the reason for
     /// each hidden figure, by key.
     pub fn protect(&self, threshold: u64) -> Hidden {
-        let mut hidden: BTreeMap<String, Withheld> = self
-            .figures()
+        let index = Index::new(self, Instant::now() + BUDGET);
+        let mut hidden: BTreeMap<String, Withheld> = index
+            .keys
+            .iter()
             .filter(|(_, n)| (1..threshold).contains(n))
-            .map(|(key, _)| (key.to_owned(), Withheld::Small))
+            .map(|(key, _)| ((*key).to_owned(), Withheld::Small))
             .collect();
+        // Hiding more only takes equations away, so a figure once found
+        // protected stays protected: each is solved for until it is.
+        let mut safe: BTreeSet<String> = BTreeSet::new();
         // Each round hides one more figure or ends; there are only so many.
-        for _ in 0..=self.figures.len() {
-            let Some(exposed) = self.first_exposed(&hidden, threshold) else {
-                break;
+        for _ in 0..=index.keys.len() {
+            let exposed = match index.first_exposed(&hidden, &mut safe, threshold) {
+                Step::Safe => break,
+                Step::Exposed(key) if !index.out_of_time() => key,
+                // Out of time: hide everything linked to what is not yet
+                // known to be protected. With only zeros shown beside it,
+                // nothing bounds a hidden figure from above.
+                Step::Exposed(_) | Step::OutOfTime => {
+                    index.hide_all_linked(&mut hidden, &safe);
+                    break;
+                }
             };
-            let cover = self.cover_for(&exposed, &hidden);
+            let cover = index.cover_for(&exposed, &hidden);
             if cover.is_empty() {
                 break;
             }
@@ -152,17 +167,98 @@ impl Page {
         }
         Hidden { threshold, hidden }
     }
+}
 
-    /// The first hidden figure that the figures shown narrow too far.
-    fn first_exposed(&self, hidden: &BTreeMap<String, Withheld>, threshold: u64) -> Option<String> {
-        hidden.iter().find_map(|(key, why)| {
+/// Where the search for what to hide stands.
+enum Step {
+    /// Every hidden figure is protected.
+    Safe,
+    /// This hidden figure is not.
+    Exposed(String),
+    /// The time allowed is up.
+    OutOfTime,
+}
+
+/// A page's figures indexed for the search: each key's places and each
+/// cell's places, built once per [`Page::protect`].
+struct Index<'a> {
+    page: &'a Page,
+    /// When the search must stop looking and hide what it is unsure of.
+    deadline: Instant,
+    /// The places (indices into the page's figures) of each key.
+    places_of: HashMap<&'a str, Vec<usize>>,
+    /// The places each cell is in.
+    places_at: Vec<Vec<usize>>,
+    /// Each key once, with its count, in the order added.
+    keys: Vec<(&'a str, u64)>,
+}
+
+impl<'a> Index<'a> {
+    fn new(page: &'a Page, deadline: Instant) -> Self {
+        let mut places_of: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut places_at = vec![Vec::new(); page.cells.len()];
+        for (place, (key, cells)) in page.figures.iter().enumerate() {
+            places_of.entry(key.as_str()).or_default().push(place);
+            for cell in cells {
+                places_at[*cell].push(place);
+            }
+        }
+        Self {
+            keys: page.figures().collect(),
+            page,
+            deadline,
+            places_of,
+            places_at,
+        }
+    }
+
+    fn out_of_time(&self) -> bool {
+        Instant::now() > self.deadline
+    }
+
+    fn key_of(&self, place: usize) -> &'a str {
+        &self.page.figures[place].0
+    }
+
+    fn cells_at(&self, place: usize) -> &'a [usize] {
+        &self.page.figures[place].1
+    }
+
+    fn cells_of(&self, key: &str) -> BTreeSet<usize> {
+        self.places_of
+            .get(key)
+            .into_iter()
+            .flatten()
+            .flat_map(|place| self.cells_at(*place).iter().copied())
+            .collect()
+    }
+
+    /// The first hidden figure, not yet known to be `safe`, that the
+    /// figures shown narrow too far; those found protected join `safe`.
+    fn first_exposed(
+        &self,
+        hidden: &BTreeMap<String, Withheld>,
+        safe: &mut BTreeSet<String>,
+        threshold: u64,
+    ) -> Step {
+        for (key, why) in hidden {
+            if safe.contains(key) {
+                continue;
+            }
+            if self.out_of_time() {
+                return Step::OutOfTime;
+            }
             let (low, high) = self.bounds(key, hidden);
             let protected = match why {
                 Withheld::Small => low <= 1.0 + EPSILON && high >= (threshold - 1) as f64 - EPSILON,
                 _ => high - low >= threshold as f64 - EPSILON,
             };
-            (!protected).then(|| key.clone())
-        })
+            if !protected {
+                return Step::Exposed(key.clone());
+            }
+            safe.insert(key.clone());
+        }
+        Step::Safe
     }
 
     /// The shown figures to hide to protect `exposed`: of the non-zero
@@ -172,11 +268,12 @@ impl Page {
     /// when everyone in it was spoken with); if none does, the smallest.
     fn cover_for(&self, exposed: &str, hidden: &BTreeMap<String, Withheld>) -> Vec<String> {
         let linked = self.component(exposed, hidden);
-        let mut candidates: Vec<(u64, String)> = self
-            .figures()
+        let mut candidates: Vec<(u64, &str)> = self
+            .keys
+            .iter()
             .filter(|(key, n)| *n > 0 && !hidden.contains_key(*key))
             .filter(|(key, _)| self.cells_of(key).iter().any(|c| linked.contains(c)))
-            .map(|(key, n)| (n, key.to_owned()))
+            .map(|(key, n)| (*n, *key))
             .collect();
         candidates.sort();
         let (low, high) = self.bounds(exposed, hidden);
@@ -189,7 +286,10 @@ impl Page {
             l < low - EPSILON || h > high + EPSILON
         };
         for (n, key) in candidates.iter().take(MAX_TRIALS) {
-            let alone = vec![key.clone()];
+            if self.out_of_time() {
+                break;
+            }
+            let alone = vec![(*key).to_owned()];
             if widens(&alone) {
                 return alone;
             }
@@ -199,7 +299,7 @@ impl Page {
                 .filter(|(m, other)| {
                     m == n && self.cells_of(other).iter().any(|c| cells.contains(c))
                 })
-                .map(|(_, other)| other.clone())
+                .map(|(_, other)| (*other).to_owned())
                 .collect();
             if ties.len() > 1 && widens(&ties) {
                 return ties;
@@ -207,19 +307,44 @@ impl Page {
         }
         candidates
             .first()
-            .map(|(_, key)| vec![key.clone()])
+            .map(|(_, key)| vec![(*key).to_owned()])
             .unwrap_or_default()
     }
 
-    fn cells_of(&self, key: &str) -> BTreeSet<usize> {
-        self.places()
-            .filter(|(k, _)| *k == key)
-            .flat_map(|(_, cells)| cells.iter().copied())
-            .collect()
+    /// Hides every non-zero figure linked to a hidden one not yet `safe`,
+    /// and what is linked to those in turn (a figure shown in two places
+    /// links both), until only zeros are shown beside them.
+    fn hide_all_linked(&self, hidden: &mut BTreeMap<String, Withheld>, safe: &BTreeSet<String>) {
+        loop {
+            let mut linked: BTreeSet<usize> = BTreeSet::new();
+            for key in hidden.keys().filter(|key| !safe.contains(*key)) {
+                if !self.cells_of(key).iter().all(|c| linked.contains(c)) {
+                    linked.extend(self.component(key, hidden));
+                }
+            }
+            let more: Vec<&str> = self
+                .keys
+                .iter()
+                .filter(|(key, n)| {
+                    *n > 0
+                        && !hidden.contains_key(*key)
+                        && self.cells_of(key).iter().any(|c| linked.contains(c))
+                })
+                .map(|(key, _)| *key)
+                .collect();
+            if more.is_empty() {
+                return;
+            }
+            for key in more {
+                hidden.insert(key.to_owned(), Withheld::Protects);
+            }
+        }
     }
 
     /// The least and most the figure under `key` can be, given every
-    /// figure not in `hidden` (infinite when nothing bounds it).
+    /// figure not in `hidden` (infinite when nothing bounds it). A solve
+    /// cut short by its time limit answers a narrower range than the true
+    /// one, so it errs towards hiding more.
     fn bounds(&self, key: &str, hidden: &BTreeMap<String, Withheld>) -> (f64, f64) {
         let cells = self.component(key, hidden);
         let mut problem = variables!();
@@ -229,38 +354,44 @@ impl Page {
             .collect();
         let expression =
             |cells: &[usize]| -> Expression { cells.iter().filter_map(|c| vars.get(c)).sum() };
-        let target = self
-            .places()
-            .find(|(k, _)| *k == key)
-            .map(|(_, c)| expression(c))
-            .unwrap_or_default();
-        let shown: Vec<(Expression, f64)> = self
-            .places()
-            .filter(|(k, c)| !hidden.contains_key(*k) && c.iter().any(|c| cells.contains(c)))
-            .map(|(_, c)| (expression(c), self.sum(c) as f64))
+        let places: BTreeSet<usize> = cells
+            .iter()
+            .flat_map(|c| self.places_at[*c].iter().copied())
             .collect();
-        // The other places of a hidden figure: equal to each other.
         let twins: Vec<Expression> = self
-            .places()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, c)| expression(c))
+            .places_of
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|place| expression(self.cells_at(*place)))
+            .collect();
+        let Some(target) = twins.first().cloned() else {
+            return (0.0, 0.0);
+        };
+        let shown: Vec<(Expression, f64)> = places
+            .iter()
+            .filter(|place| !hidden.contains_key(self.key_of(**place)))
+            .map(|place| {
+                let cells = self.cells_at(*place);
+                (expression(cells), self.page.sum(cells) as f64)
+            })
             .collect();
         let solve = |maximise: bool| -> f64 {
-            let objective = target.clone();
             let model = if maximise {
-                problem.clone().maximise(objective.clone())
+                problem.clone().maximise(target.clone())
             } else {
-                problem.clone().minimise(objective.clone())
+                problem.clone().minimise(target.clone())
             };
-            let mut model = model.using(microlp);
+            let mut model = model.using(microlp).with_time_limit(SOLVE_SECONDS);
             for (e, value) in &shown {
                 model = model.with(e.clone().eq(*value));
             }
+            // The other places of a hidden figure: equal to each other.
             for twin in twins.iter().skip(1) {
-                model = model.with(twin.clone().eq(twins[0].clone()));
+                model = model.with(twin.clone().eq(target.clone()));
             }
             match model.solve() {
-                Ok(solution) => solution.eval(&objective),
+                Ok(solution) => solution.eval(&target),
                 Err(ResolutionError::Unbounded) if maximise => f64::INFINITY,
                 // The page is consistent (its figures add up), so the
                 // problem always has a solution; a solver failure counts
@@ -281,27 +412,38 @@ impl Page {
     /// share cells: the rest of the page cannot bear on it.
     fn component(&self, key: &str, hidden: &BTreeMap<String, Withheld>) -> BTreeSet<usize> {
         let mut cells = self.cells_of(key);
-        loop {
-            let more: BTreeSet<usize> = self
-                .places()
-                .filter(|(_, c)| c.iter().any(|c| cells.contains(c)))
-                .flat_map(|(k, c)| {
-                    // A hidden figure's places are tied to each other (they
-                    // are equal); a shown one's are each fixed on their own.
-                    if hidden.contains_key(k) {
-                        self.cells_of(k).into_iter().collect::<Vec<_>>()
-                    } else {
-                        c.to_vec()
+        let mut queue: Vec<usize> = cells.iter().copied().collect();
+        let mut seen_places: BTreeSet<usize> = BTreeSet::new();
+        while let Some(cell) = queue.pop() {
+            for place in &self.places_at[cell] {
+                if !seen_places.insert(*place) {
+                    continue;
+                }
+                // A hidden figure's places are tied to each other (they are
+                // equal); a shown one's are each fixed on their own.
+                let key = self.key_of(*place);
+                let more: Vec<usize> = if hidden.contains_key(key) {
+                    self.cells_of(key).into_iter().collect()
+                } else {
+                    self.cells_at(*place).to_vec()
+                };
+                for c in more {
+                    if cells.insert(c) {
+                        queue.push(c);
                     }
-                })
-                .collect();
-            if more.is_subset(&cells) {
-                return cells;
+                }
             }
-            cells.extend(more);
         }
+        cells
     }
 }
+
+/// How long one page's search may take before it hides everything linked
+/// to what it has not yet shown to be protected.
+const BUDGET: Duration = Duration::from_millis(150);
+
+/// The longest one linear programme may take (seconds).
+const SOLVE_SECONDS: f64 = 0.02;
 
 /// Slack for the solver's floating point.
 const EPSILON: f64 = 1e-6;
@@ -454,6 +596,16 @@ mod tests {
         // Hiding who stopped at member is enough: contacts stay shown.
         assert_eq!(hidden.why("stopped 1"), Some(Withheld::Protects));
         assert_eq!(hidden.why("reached 0"), None);
+    }
+
+    #[test]
+    fn out_of_time_it_hides_everything_linked_to_a_small_figure() {
+        let page = breakdown(&[40, 3, 12, 30]);
+        let index = Index::new(&page, Instant::now());
+        let mut hidden = BTreeMap::from([("row 1".to_owned(), Withheld::Small)]);
+        index.hide_all_linked(&mut hidden, &BTreeSet::new());
+        assert_eq!(hidden.len(), 5, "{hidden:?}");
+        assert_eq!(hidden["total"], Withheld::Protects);
     }
 
     #[test]
