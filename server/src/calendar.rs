@@ -55,6 +55,15 @@ pub fn date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The day as people write it, `3 Mar 2026` (UTC), for pages.
+pub fn day(ms: i64) -> String {
+    utc(ms)
+        .format(format_description!(
+            "[day padding:none] [month repr:short] [year]"
+        ))
+        .unwrap_or_default()
+}
+
 /// `YYYY-MM-DD HH:MM` (UTC) of milliseconds since the epoch.
 pub fn date_time(ms: i64) -> String {
     utc(ms)
@@ -106,6 +115,8 @@ mod tests {
             assert_eq!(parse_date(&text, "from").unwrap(), ms, "{text}");
         }
         assert_eq!(date(1_735_689_600_000), "2025-01-01");
+        assert_eq!(day(1_735_689_600_000), "1 Jan 2025");
+        assert_eq!(day(1_772_496_000_000), "3 Mar 2026");
         assert_eq!(
             date_time(1_735_689_600_000 + 90 * 60_000),
             "2025-01-01 01:30"

@@ -515,6 +515,16 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .expect("a CSV link");
         assert!(csv_href.contains("/csv"), "{csv_href}");
 
+        // Every report page says what its words mean.
+        let glossary = client
+            .find(Locator::Css("section.glossary"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(glossary.contains("Knocks"), "{glossary}");
+
         // A period that ends before it starts is refused beside the form,
         // which keeps the dates chosen.
         client

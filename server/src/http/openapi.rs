@@ -80,6 +80,10 @@ struct ReportPaths;
 impl utoipa::Modify for ReportPaths {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let mut schemas = Vec::new();
+        let glossary: String = crate::reports::GLOSSARY
+            .iter()
+            .map(|(term, meaning)| format!("- **{term}**: {meaning}\n"))
+            .collect();
         for entry in &super::reports::REPORTS {
             let schema = (entry.schema)(&mut schemas);
             let error = |description: &str| {
@@ -92,7 +96,10 @@ impl utoipa::Modify for ReportPaths {
             };
             let operation = OperationBuilder::new()
                 .summary(Some(entry.label))
-                .description(Some(entry.intro))
+                .description(Some(format!(
+                    "{}\n\nWhat these figures mean:\n{glossary}",
+                    entry.intro
+                )))
                 .operation_id(Some(format!("{}_report", entry.name.replace('-', "_"))))
                 .parameters(Some(Filters::into_params(|| Some(ParameterIn::Query))))
                 .response(

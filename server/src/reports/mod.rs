@@ -175,6 +175,52 @@ pub enum Dimension {
     Residency,
 }
 
+/// What the words on the reports mean: one meaning per word, on every
+/// page ("What these figures mean") and in the API's description of every
+/// report.
+pub const GLOSSARY: [(&str, &str); 10] = [
+    (
+        "People, contacts",
+        "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral).",
+    ),
+    (
+        "Conversations",
+        "On the funnel and reach: people we have spoken with at their door or who signed up to something, each once. On the champions page: doorstep conversations, each one (someone spoken with twice counts twice).",
+    ),
+    (
+        "Participants",
+        "People who have attended an event or activity, each once.",
+    ),
+    (
+        "Knocks",
+        "Each visit a champion recorded at a door, whatever happened: a door knocked twice is two knocks.",
+    ),
+    (
+        "Doors knocked",
+        "Doors knocked at least once in the period, each once (the Doors page).",
+    ),
+    (
+        "Households reached",
+        "Doors where someone answered: we spoke, they refused, or they told us they had moved.",
+    ),
+    (
+        "Follow-ups owed, overdue",
+        "Something promised at the door and not yet done. Overdue: past the date the champion gave for it; a follow-up with no date is never overdue.",
+    ),
+    (
+        "Per 1,000 households",
+        "The count divided by the patch's households (as an admin set them), times 1,000. People per 1,000 households can pass 1,000 where homes hold several people.",
+    ),
+    (
+        "Fewer than N",
+        "A count from 1 to N-1 (N is the area's threshold), hidden so that nobody can be picked out.",
+    ),
+    (
+        "Hidden so that a small group cannot be worked out",
+        "A larger figure hidden because, with the figures shown, it would give a small one away. A dash: the figure does not apply (a share of nobody).",
+    ),
+];
+
 /// Which filters a report takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterUse {

@@ -202,6 +202,7 @@ struct ReportPage {
     problem: String,
     sections: Vec<Section>,
     csv_href: String,
+    glossary: &'static [(&'static str, &'static str)],
 }
 
 /// `GET /reports/{report}`: one report as a page.
@@ -241,6 +242,7 @@ pub(super) async fn report_page(
         sections,
         csv_href: format!("{path}/csv{}", web.query()),
         path,
+        glossary: &crate::reports::GLOSSARY,
     };
     Ok((status, html(&page)?).into_response())
 }

@@ -74,7 +74,7 @@ pub(super) async fn people(
                         name: p.name.clone().unwrap_or_else(|| "(no name given)".into()),
                         patch: patch_name(&p.patch),
                         age_band: p.age_band.clone().unwrap_or_default(),
-                        recorded: calendar::date(p.created_at),
+                        recorded: calendar::day(p.created_at),
                         contact: [p.email.as_deref(), p.phone.as_deref()]
                             .into_iter()
                             .flatten()
@@ -204,7 +204,7 @@ fn person_page(
         phone: shown.phone.clone(),
         email: shown.email.clone(),
         patch,
-        recorded: calendar::date(profile.created_at),
+        recorded: calendar::day(profile.created_at),
         age_bands: choices(
             AgeBand::ALL
                 .iter()

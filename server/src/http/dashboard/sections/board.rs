@@ -69,7 +69,7 @@ pub(super) fn resident_led(r: &reports::ResidentLed, now: i64) -> Result<Vec<Sec
     let mut points = Vec::new();
     for c in &r.history {
         let share = c.shares.first().and_then(|s| s.share_percent);
-        let day = calendar::date(c.at);
+        let day = calendar::day(c.at);
         h.row(
             &c.at.to_string(),
             day.clone(),

@@ -99,7 +99,7 @@ pub(super) fn civic_core(r: &reports::CivicCore) -> Result<Vec<Section>, Error> 
             &ev.event,
             ev.title.clone(),
             vec![
-                ev.starts_at.map(calendar::date).unwrap_or_default(),
+                ev.starts_at.map(calendar::day).unwrap_or_default(),
                 figure(ev.attendees, format!("events.{i}.attendees")),
                 figure(ev.first_time, format!("events.{i}.first_time")),
                 figure(ev.returning, format!("events.{i}.returning")),
@@ -217,9 +217,15 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
     for (id, list, heading, rows) in breakdowns {
         let mut t = Tabulate::new(id, heading, "Group", &columns);
         for (i, row) in rows.iter().enumerate() {
+            // Languages by name ("Somali", not "so"); the key stays the code.
+            let label = if id == "language" && row.group != reports::NOT_RECORDED {
+                crate::languages::name(&row.group)
+            } else {
+                row.group.clone()
+            };
             t.charted(
                 &row.group,
-                &row.group,
+                &label,
                 counts(list, i, row),
                 vec![f(row.contacts)],
             );
