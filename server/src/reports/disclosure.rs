@@ -18,13 +18,18 @@
 //! to `threshold - 1` for it (its label is all they tell); it protects a
 //! figure hidden for another's sake when they leave it a range at least
 //! `threshold` wide. While a hidden figure is not protected, the smallest
-//! shown figure that shares a cell with it is hidden too, as **protecting**
-//! another. Zero is shown: it singles nobody out.
+//! linked figure whose hiding widens its range is hidden too, as
+//! **protecting** another (or, when no single one does, figures of one
+//! count that share people, together). Zero is shown: it singles nobody
+//! out. A page not shown safe within 150 ms hides every non-zero figure
+//! linked to what is not yet shown safe: it errs towards hiding.
 //!
-//! Every relation here is a sum of non-negative cells (the constraint
-//! matrix of a table and its margins is totally unimodular), so the bounds
-//! of the linear programme are whole numbers: what real numbers allow,
-//! whole numbers allow too, and the relaxation is exact.
+//! Every relation here is a sum of non-negative cells. For a table and its
+//! margins (a funnel, a breakdown beside its total) the constraint matrix
+//! is totally unimodular, so the linear programme's bounds are whole
+//! numbers and the relaxation is exact. Where pages tie several tables
+//! together (reach's five breakdowns of one population) that is not proven
+//! here: whole numbers could narrow a figure slightly more than real ones.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
