@@ -100,6 +100,20 @@ fn count(n: Option<u64>, below: u64) -> String {
     out
 }
 
+/// What the dashboard shows for a figure a report published: its count,
+/// or the label of why it is hidden.
+fn figure_text(
+    n: Option<u64>,
+    withheld: &BTreeMap<String, server::reports::Withheld>,
+    place: &str,
+    below: u64,
+) -> String {
+    match (n, withheld.get(place)) {
+        (None, Some(why)) => why.label(below),
+        _ => count(n, below),
+    }
+}
+
 /// What the API says each page must show: `data-key` to text.
 fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String, String> {
     let mut want = BTreeMap::new();
@@ -110,10 +124,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
             let below = r.suppressed_below;
             // A hidden figure reads as what the API says it is: "fewer
             // than N" only for a true small count.
-            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
-                (None, Some(why)) => why.label(below),
-                _ => count(n, below),
-            };
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
             for (i, s) in r.stages.iter().enumerate() {
                 want.insert(
                     format!("funnel.{}.reached", s.key),
@@ -128,10 +139,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "routes" => {
             let r: Routes = api(base, token, &path);
             let below = r.suppressed_below;
-            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
-                (None, Some(why)) => why.label(below),
-                _ => count(n, below),
-            };
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
             for (i, route) in r.routes.iter().enumerate() {
                 want.insert(
                     format!(
@@ -166,10 +174,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "civic-core" => {
             let r: CivicCore = api(base, token, &path);
             let below = r.suppressed_below;
-            let figure = |n: Option<u64>, place: &str| match (n, r.withheld.get(place)) {
-                (None, Some(why)) => why.label(below),
-                _ => count(n, below),
-            };
+            let figure = |n: Option<u64>, place: &str| figure_text(n, &r.withheld, place, below);
             want.insert(
                 "roles.one.people".into(),
                 figure(r.roles_held.one, "roles_held.one"),
@@ -200,10 +205,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "reach" => {
             let r: Reach = api(base, token, &path);
             let below = r.suppressed_below;
-            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
-                (None, Some(why)) => why.label(below),
-                _ => count(n, below),
-            };
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
             for (i, row) in r.by_patch.iter().enumerate() {
                 want.insert(
                     format!("patches.{}.contacts", row.group),
@@ -252,10 +254,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
         "champions" => {
             let r: ChampionActivity = api(base, token, &path);
             let below = r.suppressed_below;
-            let figure = |n: Option<u64>, place: String| match (n, r.withheld.get(&place)) {
-                (None, Some(why)) => why.label(below),
-                _ => count(n, below),
-            };
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
             for (i, row) in r.rows.iter().enumerate() {
                 let key = format!("champions.{}.{}", row.champion, row.patch);
                 want.insert(

@@ -369,6 +369,28 @@ fn funnel_oracle(people: &[&Person], as_of: Timestamp, rule: Rule) -> Vec<Funnel
         .collect()
 }
 
+/// Checks one figure a report published against the truth: shown, it is
+/// the true count; hidden, it says why, and "small" only for a true 1 to
+/// N-1 (`below` is N).
+fn check_figure(
+    what: &str,
+    withheld: &BTreeMap<String, Withheld>,
+    below: u64,
+    place: &str,
+    got: Option<u64>,
+    truth: u64,
+) {
+    match (got, withheld.get(place)) {
+        (Some(got), _) => assert_eq!(got, truth, "{what} {place}"),
+        (None, Some(Withheld::Small)) => assert!(
+            (1..below).contains(&truth),
+            "{what} {place}: {truth} labelled small"
+        ),
+        (None, Some(_)) => {}
+        (None, None) => panic!("{what} {place} hidden without a reason"),
+    }
+}
+
 fn fetch<T: DeserializeOwned>(server: &TestServer, token: &str, path: &str, query: &str) -> T {
     let (status, body) =
         tests::server::get(&format!("{}/v1/reports/{path}?{query}", server.base), token);
@@ -443,19 +465,17 @@ fn check_routes(server: &TestServer, token: &str, query: &str, people: &[&Person
         }
     }
     let routes: Routes = fetch(server, token, "routes", query);
-    let below = routes.suppressed_below;
-    // Each figure shown is true; each one hidden says why, and "small"
-    // only for a true 1 to N-1.
-    let check =
-        |place: String, got: Option<u64>, truth: u64| match (got, routes.withheld.get(&place)) {
-            (Some(got), _) => assert_eq!(got, truth, "routes {query:?} {place}"),
-            (None, Some(Withheld::Small)) => assert!(
-                (1..below).contains(&truth),
-                "routes {query:?} {place}: {truth} labelled small"
-            ),
-            (None, Some(_)) => {}
-            (None, None) => panic!("routes {query:?} {place} hidden without a reason"),
-        };
+    let what = format!("routes {query:?}");
+    let check = |place: String, got, truth| {
+        check_figure(
+            &what,
+            &routes.withheld,
+            routes.suppressed_below,
+            &place,
+            got,
+            truth,
+        );
+    };
     let mut want = Vec::new();
     for (channel, stages) in &channels {
         for (stage, n) in stages {
@@ -485,17 +505,16 @@ fn check_routes(server: &TestServer, token: &str, query: &str, people: &[&Person
 
 fn check_civic_core(server: &TestServer, token: &str, query: &str, people: &[&Person], w: &World) {
     let core: CivicCore = fetch(server, token, "civic-core", query);
-    let below = core.suppressed_below;
-    // Each figure shown is true; each one hidden says why, and "small"
-    // only for a true 1 to N-1.
-    let check = |place: &str, got: Option<u64>, truth: u64| match (got, core.withheld.get(place)) {
-        (Some(got), _) => assert_eq!(got, truth, "civic core {query:?} {place}"),
-        (None, Some(Withheld::Small)) => assert!(
-            (1..below).contains(&truth),
-            "civic core {query:?} {place}: {truth} labelled small"
-        ),
-        (None, Some(_)) => {}
-        (None, None) => panic!("civic core {query:?} {place} hidden without a reason"),
+    let what = format!("civic core {query:?}");
+    let check = |place: &str, got, truth| {
+        check_figure(
+            &what,
+            &core.withheld,
+            core.suppressed_below,
+            place,
+            got,
+            truth,
+        );
     };
     // Roles and memberships held now.
     let mut by_count = [0u64; 3];
@@ -633,17 +652,17 @@ type Counts = [u64; 3];
 /// share is shown only with what it is made of.
 fn check_reach(server: &TestServer, token: &str, query: &str, people: &[&Person], w: &World) {
     let reach: Reach = fetch(server, token, "reach", query);
-    let below = reach.suppressed_below;
-    let check =
-        |place: String, got: Option<u64>, truth: u64| match (got, reach.withheld.get(&place)) {
-            (Some(got), _) => assert_eq!(got, truth, "reach {query:?} {place}"),
-            (None, Some(Withheld::Small)) => assert!(
-                (1..below).contains(&truth),
-                "reach {query:?} {place}: {truth} labelled small"
-            ),
-            (None, Some(_)) => {}
-            (None, None) => panic!("reach {query:?} {place} hidden without a reason"),
-        };
+    let what = format!("reach {query:?}");
+    let check = |place: String, got, truth| {
+        check_figure(
+            &what,
+            &reach.withheld,
+            reach.suppressed_below,
+            &place,
+            got,
+            truth,
+        );
+    };
     let counts = |group: &dyn Fn(&Person) -> Option<String>| -> BTreeMap<Option<String>, Counts> {
         let mut out: BTreeMap<Option<String>, Counts> = BTreeMap::new();
         for p in people {
@@ -771,19 +790,17 @@ fn check_champions(server: &TestServer, token: &str, query: &str, people: &[&Per
             }
         }
     }
-    // Each figure shown is true; each one hidden says why, and "small"
-    // only for a true 1 to N-1.
-    let below = activity.suppressed_below;
-    let check =
-        |place: String, got: Option<u64>, truth: u64| match (got, activity.withheld.get(&place)) {
-            (Some(got), _) => assert_eq!(got, truth, "champions {query:?} {place}"),
-            (None, Some(Withheld::Small)) => assert!(
-                (1..below).contains(&truth),
-                "champions {query:?} {place}: {truth} labelled small"
-            ),
-            (None, Some(_)) => {}
-            (None, None) => panic!("champions {query:?} {place} hidden without a reason"),
-        };
+    let what = format!("champions {query:?}");
+    let check = |place: String, got, truth| {
+        check_figure(
+            &what,
+            &activity.withheld,
+            activity.suppressed_below,
+            &place,
+            got,
+            truth,
+        );
+    };
     let fields = [
         "doors_knocked",
         "conversations",
