@@ -21,8 +21,8 @@
 //! linked figure whose hiding widens its range is hidden too, as
 //! **protecting** another (or, when no single one does, figures of one
 //! count that share people, together). Zero is shown: it singles nobody
-//! out. A page not shown safe within 150 ms hides every non-zero figure
-//! linked to what is not yet shown safe: it errs towards hiding.
+//! out. A page not shown safe within 400 programmes hides every non-zero
+//! figure linked to what is not yet shown safe: it errs towards hiding.
 //!
 //! Every relation here is a sum of non-negative cells. For a table and its
 //! margins (a funnel, a breakdown beside its total) the constraint matrix
@@ -32,7 +32,6 @@
 //! here: whole numbers could narrow a figure slightly more than real ones.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
 
 use good_lp::{
     Expression, ResolutionError, Solution, SolverModel, Variable, WithTimeLimit, microlp, variable,
@@ -139,7 +138,7 @@ impl Page {
     /// Chooses what to hide, with the area's `threshold`: the reason for
     /// each hidden figure, by key.
     pub fn protect(&self, threshold: u64) -> Hidden {
-        let index = Index::new(self, Instant::now() + BUDGET);
+        let index = Index::new(self);
         let mut hidden: BTreeMap<String, Withheld> = index
             .keys
             .iter()
@@ -188,8 +187,9 @@ enum Step {
 /// cell's places, built once per [`Page::protect`].
 struct Index<'a> {
     page: &'a Page,
-    /// When the search must stop looking and hide what it is unsure of.
-    deadline: Instant,
+    /// Linear programmes solved so far: past [`MAX_SOLVES`] the search
+    /// stops looking and hides what it is unsure of.
+    solves: std::cell::Cell<usize>,
     /// The places (indices into the page's figures) of each key.
     places_of: HashMap<&'a str, Vec<usize>>,
     /// The places each cell is in.
@@ -199,7 +199,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(page: &'a Page, deadline: Instant) -> Self {
+    fn new(page: &'a Page) -> Self {
         let mut places_of: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut places_at = vec![Vec::new(); page.cells.len()];
         for (place, (key, cells)) in page.figures.iter().enumerate() {
@@ -211,14 +211,17 @@ impl<'a> Index<'a> {
         Self {
             keys: page.figures().collect(),
             page,
-            deadline,
+            solves: std::cell::Cell::new(0),
             places_of,
             places_at,
         }
     }
 
+    /// Whether the search has done all the work it may: counted in
+    /// programmes solved, not in time, so that the same page always hides
+    /// the same figures (the dashboard and the API agree, on any machine).
     fn out_of_time(&self) -> bool {
-        Instant::now() > self.deadline
+        self.solves.get() >= MAX_SOLVES
     }
 
     fn key_of(&self, place: usize) -> &'a str {
@@ -382,6 +385,7 @@ impl<'a> Index<'a> {
             })
             .collect();
         let solve = |maximise: bool| -> f64 {
+            self.solves.set(self.solves.get() + 1);
             let model = if maximise {
                 problem.clone().maximise(target.clone())
             } else {
@@ -443,12 +447,13 @@ impl<'a> Index<'a> {
     }
 }
 
-/// How long one page's search may take before it hides everything linked
-/// to what it has not yet shown to be protected.
-const BUDGET: Duration = Duration::from_millis(150);
+/// Linear programmes one page's search may solve before it hides
+/// everything linked to what it has not yet shown to be protected.
+const MAX_SOLVES: usize = 400;
 
-/// The longest one linear programme may take (seconds).
-const SOLVE_SECONDS: f64 = 0.02;
+/// The longest one linear programme may take (seconds): a guard against a
+/// solver that cycles, far beyond what a page's programmes need.
+const SOLVE_SECONDS: f64 = 2.0;
 
 /// Slack for the solver's floating point.
 const EPSILON: f64 = 1e-6;
@@ -606,7 +611,7 @@ mod tests {
     #[test]
     fn out_of_time_it_hides_everything_linked_to_a_small_figure() {
         let page = breakdown(&[40, 3, 12, 30]);
-        let index = Index::new(&page, Instant::now());
+        let index = Index::new(&page);
         let mut hidden = BTreeMap::from([("row 1".to_owned(), Withheld::Small)]);
         index.hide_all_linked(&mut hidden, &BTreeSet::new());
         assert_eq!(hidden.len(), 5, "{hidden:?}");
