@@ -64,6 +64,16 @@ pub fn day(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The start (UTC) of a day written as [`day`] writes it, if `text` is one.
+pub fn parse_day(text: &str) -> Option<i64> {
+    Date::parse(
+        text,
+        format_description!("[day padding:none] [month repr:short] [year]"),
+    )
+    .ok()
+    .map(millis)
+}
+
 /// `YYYY-MM-DD HH:MM` (UTC) of milliseconds since the epoch.
 pub fn date_time(ms: i64) -> String {
     utc(ms)
@@ -117,6 +127,8 @@ mod tests {
         assert_eq!(date(1_735_689_600_000), "2025-01-01");
         assert_eq!(day(1_735_689_600_000), "1 Jan 2025");
         assert_eq!(day(1_772_496_000_000), "3 Mar 2026");
+        assert_eq!(parse_day("3 Mar 2026"), Some(1_772_496_000_000));
+        assert_eq!(parse_day("3 March 2026"), None);
         assert_eq!(
             date_time(1_735_689_600_000 + 90 * 60_000),
             "2025-01-01 01:30"

@@ -714,6 +714,15 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let page = browser.get("/reports/reach");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("<svg"), "reach has charts");
+    // Nothing recorded yet, and a filter matching nobody, say so.
+    let page = browser.get("/reports/funnel");
+    assert!(page.body.contains("Nothing recorded yet"), "{}", page.body);
+    let page = browser.get("/reports/funnel?cohort=2001-01");
+    assert!(
+        page.body.contains("Nobody matches these filters"),
+        "{}",
+        page.body
+    );
     // Viewers see reports, not the admin pages; bad filters get a page.
     assert_eq!(browser.get("/admin/devices").status, 403);
     let page = browser.get("/reports/funnel?from=31%2F01%2F2025");
@@ -723,6 +732,32 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let csv = browser.get("/reports/funnel/csv");
     assert_eq!(csv.status, 200);
     assert!(csv.body.starts_with("stage,label,reached,"), "{}", csv.body);
+    // Each table downloads on its own, saying what it is and how it was
+    // filtered, with the filters in its name.
+    let csv = browser.get("/reports/funnel/csv?cohort=2001-01&table=funnel");
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let mut lines = csv.body.lines();
+    let comment = lines.next().unwrap_or_default();
+    assert!(
+        comment.starts_with("# Funnel: ") && comment.contains("cohort 2001-01"),
+        "{comment}"
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "Stage,Reached,Went on to the next stage,Stopped here,Median days from the stage before,90% took at most (days)"
+        )
+    );
+    assert_eq!(
+        csv.header("content-disposition"),
+        "attachment; filename=\"funnel-funnel-cohort-2001-01.csv\""
+    );
+    assert_eq!(
+        browser
+            .get("/reports/funnel/csv?table=no-such-table")
+            .status,
+        404
+    );
 
     // An admin: forms without the session's CSRF token are refused.
     let mut admin = WebSession::new(&base);

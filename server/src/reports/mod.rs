@@ -388,6 +388,20 @@ impl Csv {
 /// A field that a spreadsheet would run as a formula, with a `'` before it:
 /// one that starts with a formula's first character, even after spaces or
 /// line breaks (some spreadsheets skip those), or with a tab or line break.
+/// A table as CSV (the `csv` crate's writer, formulas defused), after a
+/// first line `# comment` that says what it is and how it was filtered.
+pub fn table_csv(comment: &str, header: &[String], rows: &[Vec<String>]) -> String {
+    let mut csv = Csv::new(0, &header.iter().map(String::as_str).collect::<Vec<_>>());
+    for row in rows {
+        csv.row(row.iter().cloned());
+    }
+    let comment: String = comment
+        .chars()
+        .filter(|c| *c != '\n' && *c != '\r')
+        .collect();
+    format!("# {comment}\n{}", csv.finish())
+}
+
 fn defuse(field: &str) -> String {
     let start = field.trim_start();
     if field.starts_with(['\t', '\r', '\n'])

@@ -34,6 +34,9 @@ pub(crate) struct WebFilters {
     channel: String,
     #[serde(default)]
     age_band: String,
+    /// Which of the page's tables a CSV download is for (its section id).
+    #[serde(default)]
+    table: String,
 }
 
 fn set(text: &str) -> Option<String> {
@@ -67,6 +70,46 @@ impl WebFilters {
             cohort: set(&self.cohort),
             format: None,
         })
+    }
+
+    /// The filters in words (a CSV's first line) and as a file name's
+    /// ending (`-patch-elm-road-from-2025-01-01`).
+    fn described(&self) -> (String, String) {
+        let pairs = [
+            ("from", &self.from),
+            ("until", &self.to),
+            ("cohort", &self.cohort),
+            ("patch", &self.patch),
+            ("channel", &self.channel),
+            ("age", &self.age_band),
+        ];
+        let set: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (*k, v.trim()))
+            .collect();
+        let words = if set.is_empty() {
+            "no filters".to_owned()
+        } else {
+            set.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let file: String = set
+            .iter()
+            .map(|(k, v)| format!("-{k}-{v}"))
+            .collect::<String>()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        (words, file)
     }
 
     /// The same filters as a query string, for the CSV link.
@@ -200,6 +243,8 @@ struct ReportPage {
     filters: Option<FilterForm>,
     /// Why the filters could not be applied, shown beside them.
     problem: String,
+    /// Why the page has no figures, when it has none.
+    empty: &'static str,
     sections: Vec<Section>,
     csv_href: String,
     glossary: &'static [(&'static str, &'static str)],
@@ -216,14 +261,36 @@ pub(super) async fn report_page(
     let ladder = area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default();
     // Filters that cannot apply (a period that ends before it starts) are
     // said beside the form, which keeps what was chosen.
-    let (entry, sections, problem) = match load(&state, &name, &web).await {
-        Ok((entry, report)) => (
-            entry,
-            report.sections(&ladder, state.now().as_millis())?,
-            String::new(),
-        ),
+    let filtered = !web.query().is_empty();
+    let (entry, sections, problem, empty) = match load(&state, &name, &web).await {
+        Ok((entry, report)) => {
+            // A page whose every figure is zero says why, and what would
+            // fill it, rather than a table of zeros.
+            let nothing = report
+                .page()
+                .is_some_and(|page| page.figures().all(|(_, n)| n == 0));
+            let empty = match (nothing, filtered) {
+                (false, _) => "",
+                (true, true) => {
+                    "Nobody matches these filters: widen the dates, or choose another patch, channel or age band."
+                }
+                (true, false) => {
+                    "Nothing recorded yet. These figures fill in as champions and youth workers sync their first conversations and sign-ups."
+                }
+            };
+            let mut sections = report.sections(&ladder, state.now().as_millis())?;
+            let query = web.query();
+            let join = if query.is_empty() { '?' } else { '&' };
+            for section in &mut sections {
+                section.csv_href = format!(
+                    "/reports/{}/csv{query}{join}table={}",
+                    entry.name, section.id
+                );
+            }
+            (entry, sections, String::new(), empty)
+        }
         Err(WebError::Page(Error::BadRequest(problem))) => {
-            (reports::entry(&name)?, Vec::new(), problem)
+            (reports::entry(&name)?, Vec::new(), problem, "")
         }
         Err(other) => return Err(other),
     };
@@ -239,6 +306,7 @@ pub(super) async fn report_page(
         intro: entry.intro,
         filters: (entry.filters != FilterUse::None).then(|| FilterForm::new(area.as_ref(), &web)),
         problem,
+        empty,
         sections,
         csv_href: format!("{path}/csv{}", web.query()),
         path,
@@ -255,15 +323,43 @@ pub(super) async fn report_csv(
     Query(web): Query<WebFilters>,
 ) -> Result<Response, WebError> {
     let (entry, report) = load(&state, &name, &web).await?;
+    let (words, file) = web.described();
+    let (file, body) = if web.table.is_empty() {
+        // The whole report, as the API gives it.
+        (format!("{}{file}", entry.name), report.csv())
+    } else {
+        // One table of the page, with what it is and how it was filtered.
+        let ladder = ops::area::read(&state.db)
+            .await?
+            .map(|a| a.ladder.clone())
+            .unwrap_or_default();
+        let sections = report.sections(&ladder, state.now().as_millis())?;
+        let section = sections
+            .iter()
+            .find(|s| s.id == web.table)
+            .ok_or(Error::NotFound("table"))?;
+        let (header, rows) = section.table.csv_rows();
+        let comment = format!(
+            "{}: {} ({}); {words}; made {}",
+            entry.label,
+            section.heading,
+            section.table.caption,
+            calendar::date(state.now().as_millis())
+        );
+        (
+            format!("{}-{}{file}", entry.name, section.id),
+            crate::reports::table_csv(&comment, &header, &rows),
+        )
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", entry.name),
+                format!("attachment; filename=\"{file}.csv\""),
             ),
         ],
-        report.csv(),
+        body,
     )
         .into_response())
 }

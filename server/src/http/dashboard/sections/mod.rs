@@ -28,13 +28,57 @@ pub(crate) struct Table {
 }
 
 /// A part of a report page: a heading, a note, a chart (SVG markup, or
-/// empty) and the table of its figures.
+/// empty), the table of its figures and where to download that table.
 pub(crate) struct Section {
     pub(super) id: &'static str,
     pub(super) heading: String,
     pub(super) note: String,
     pub(super) chart: String,
     pub(super) table: Table,
+    /// Its table as CSV (set by the page, which knows its filters).
+    pub(super) csv_href: String,
+}
+
+impl Table {
+    /// The header and rows as a CSV wants them: numbers without thousands
+    /// separators, days as ISO 8601, and hidden figures as the report CSVs
+    /// mark them (`<N`, `hidden`, `n/a`).
+    pub(super) fn csv_rows(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                std::iter::once(csv_value(&row.label))
+                    .chain(row.cells.iter().map(|c| csv_value(&c.text)))
+                    .collect()
+            })
+            .collect();
+        (self.head.clone(), rows)
+    }
+}
+
+/// A figure as the page writes it, as a CSV cell.
+fn csv_value(text: &str) -> String {
+    let text = text.trim();
+    if !text.is_empty()
+        && text.starts_with(|c: char| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+    {
+        return text.replace(',', "");
+    }
+    if let Some(n) = text.strip_prefix("fewer than ") {
+        return format!("<{n}");
+    }
+    match text {
+        "hidden so that a small group cannot be worked out" | "too few people to say" => {
+            return "hidden".to_owned();
+        }
+        "-" => return "n/a".to_owned(),
+        _ => {}
+    }
+    crate::calendar::parse_day(text).map_or_else(|| text.to_owned(), crate::calendar::date)
 }
 
 /// The words of a bar chart.
@@ -112,6 +156,7 @@ impl Tabulate {
             note,
             chart,
             table: self.table,
+            csv_href: String::new(),
         }
     }
 
