@@ -185,7 +185,7 @@ pub const GLOSSARY: [(&str, &str); 10] = [
     ),
     (
         "Conversations",
-        "On the funnel and reach: people we have spoken with at their door or who signed up to something, each once. On the champions page: doorstep conversations, each one (someone spoken with twice counts twice).",
+        "On reach: people we have spoken with at their door or who signed up to something, each once. On the funnel a step counts everyone who reached it or went past it, so its Conversation step also counts someone who volunteered with no conversation recorded. On the champions page: doorstep conversations, each one (someone spoken with twice counts twice).",
     ),
     (
         "Participants",
