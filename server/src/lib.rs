@@ -22,6 +22,7 @@ pub mod calendar;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod labels;
 pub mod languages;
 #[cfg(test)]
 mod layers;

@@ -1271,7 +1271,10 @@ fn a_group_of_three_is_suppressed(db: TestDb) {
         &format!("{}/v1/reports/reach?format=csv", server.base),
         &admin.token,
     );
-    assert!(csv.contains("patch,tiny-close,<5,<5,0,"), "{csv}");
+    assert!(
+        csv.contains("patch,tiny-close,tiny-close,<5,<5,0,"),
+        "{csv}"
+    );
 }
 
 mod sqlite {

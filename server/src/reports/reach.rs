@@ -20,6 +20,9 @@ pub struct ReachRow {
     /// The group: a patch slug, an age band, a tenure, a language or an
     /// ethnic group; `not recorded` for people without one.
     pub group: String,
+    /// The group as people read it: the patch's name, the language's
+    /// name ("Somali"), the tenure in words ("Rents privately").
+    pub label: String,
     /// People contacted.
     pub contacts: Option<u64>,
     /// Of them, people we have had a conversation with.
@@ -277,8 +280,22 @@ pub(super) fn reach_from(
                     rate,
                 );
             }
+            let group = group.unwrap_or_else(|| NOT_RECORDED.to_owned());
+            let label = if group == NOT_RECORDED {
+                group.clone()
+            } else {
+                match *list {
+                    "by_patch" => area
+                        .and_then(|a| a.patch(&group))
+                        .map_or_else(|| group.clone(), |p| p.name.clone()),
+                    "by_tenure" => crate::labels::tenure_text(&group),
+                    "by_language" => crate::languages::name(&group),
+                    _ => group.clone(),
+                }
+            };
             rows.push(ReachRow {
-                group: group.unwrap_or_else(|| NOT_RECORDED.to_owned()),
+                group,
+                label,
                 contacts: shown[0],
                 conversations: shown[1],
                 participants: shown[2],
@@ -363,6 +380,7 @@ impl Report for Reach {
             &[
                 "breakdown",
                 "group",
+                "label",
                 "contacts",
                 "conversations",
                 "participants",
@@ -394,6 +412,7 @@ impl Report for Reach {
                 let fields = [
                     (*name).to_owned(),
                     r.group.clone(),
+                    r.label.clone(),
                     csv.figure(r.contacts, why("contacts")),
                     csv.figure(r.conversations, why("conversations")),
                     csv.figure(r.participants, why("participants")),
@@ -479,7 +498,7 @@ mod tests {
         assert!(
             report
                 .to_csv()
-                .contains("patch,elm,40,20,10,400,100.0,50.0,25.0")
+                .contains("patch,elm,Elm,40,20,10,400,100.0,50.0,25.0")
         );
     }
 }

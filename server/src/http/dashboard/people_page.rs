@@ -16,6 +16,7 @@ use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
 use crate::http::AppState;
+use crate::labels;
 use crate::languages::{self, LANGUAGES};
 use crate::ops;
 use crate::ops::profiles::{Profile, ProfileChange};
@@ -215,14 +216,14 @@ fn person_page(
             .iter()
             .map(|b| Choice {
                 value: b.as_str().to_owned(),
-                label: residency_label(*b).to_owned(),
+                label: labels::residency(*b).to_owned(),
                 selected: shown.residency.iter().any(|r| r == b.as_str()),
             })
             .collect(),
         tenures: choices(
             Tenure::ALL
                 .iter()
-                .map(|t| (t.as_str(), tenure_label(*t).to_owned())),
+                .map(|t| (t.as_str(), labels::tenure(*t).to_owned())),
             Some(&shown.tenure),
         ),
         languages: choices(
@@ -238,28 +239,6 @@ fn person_page(
         },
     };
     Ok(html(&page)?.into_response())
-}
-
-/// How a page names a reason someone counts as a resident.
-pub(super) fn residency_label(basis: ResidentBasis) -> &'static str {
-    match basis {
-        ResidentBasis::Lives => "Lives in the area",
-        ResidentBasis::Works => "Works in the area",
-        ResidentBasis::Studies => "Studies in the area",
-        ResidentBasis::Worships => "Worships in the area",
-        ResidentBasis::Other => "Another connection to the area",
-    }
-}
-
-/// How a page names a housing tenure.
-pub(super) fn tenure_label(tenure: Tenure) -> &'static str {
-    match tenure {
-        Tenure::Owner => "Owns their home",
-        Tenure::SocialRent => "Rents from the council or a housing association",
-        Tenure::PrivateRent => "Rents privately",
-        Tenure::WithFamily => "Lives with family",
-        Tenure::Other => "Something else",
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

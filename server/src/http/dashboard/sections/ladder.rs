@@ -84,13 +84,14 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
     for (i, route) in r.routes.iter().enumerate() {
         let stage = label_of(&route.highest_stage);
         let why = r.withheld.get(&format!("routes.{i}.people")).copied();
+        let channel = crate::labels::channel_text(&route.entry_channel);
         t.row(
             &format!("{}.{}", route.entry_channel, route.highest_stage),
-            format!("{} to {stage}", route.entry_channel),
+            format!("{channel} to {stage}"),
             vec![show.figure(route.people, why)],
         );
         if let Some(n) = route.people {
-            links.push((route.entry_channel.clone(), stage, n));
+            links.push((channel, stage, n));
         }
     }
     let targets: Vec<String> = ladder.stages().iter().map(|s| s.label.clone()).collect();
@@ -117,9 +118,10 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
             ch.share_reaching_top.map(|v| format!("{:.1}%", v * 100.0)),
             why("share_reaching_top"),
         );
+        let channel = crate::labels::channel_text(&ch.entry_channel);
         c.row(
             &ch.entry_channel,
-            ch.entry_channel.clone(),
+            channel.clone(),
             vec![
                 show.figure(ch.people, why("people")),
                 show.figure(ch.reached_top, why("reached_top")),
@@ -127,7 +129,7 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
             ],
         );
         c.bar(
-            ch.entry_channel.clone(),
+            channel,
             vec![ch.share_reaching_top.map(|s| s * 100.0)],
             share,
         );

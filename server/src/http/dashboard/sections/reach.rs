@@ -184,7 +184,7 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
         ]);
         p.charted(
             &row.group,
-            &row.group,
+            &row.label,
             texts,
             vec![row.contacts_per_1000_households],
         );
@@ -217,15 +217,9 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
     for (id, list, heading, rows) in breakdowns {
         let mut t = Tabulate::new(id, heading, "Group", &columns);
         for (i, row) in rows.iter().enumerate() {
-            // Languages by name ("Somali", not "so"); the key stays the code.
-            let label = if id == "language" && row.group != reports::NOT_RECORDED {
-                crate::languages::name(&row.group)
-            } else {
-                row.group.clone()
-            };
             t.charted(
                 &row.group,
-                &label,
+                &row.label,
                 counts(list, i, row),
                 vec![f(row.contacts)],
             );
