@@ -72,33 +72,40 @@ impl WebFilters {
         })
     }
 
+    /// The filters chosen, in the form's order: (query key, words for a
+    /// page, words for a file, value). One list for the page's summary,
+    /// the CSV links and a CSV's first line and name.
+    fn chosen(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+        [
+            ("from", "first contact from", "from", &self.from),
+            ("to", "until", "until", &self.to),
+            ("cohort", "first contacted in", "cohort", &self.cohort),
+            ("patch", "patch", "patch", &self.patch),
+            ("channel", "channel", "channel", &self.channel),
+            ("age_band", "age", "age", &self.age_band),
+        ]
+        .into_iter()
+        .filter(|(.., v)| !v.trim().is_empty())
+        .map(|(key, page, file, v)| (key, page, file, v.trim()))
+        .collect()
+    }
+
     /// The filters in words (a CSV's first line) and as a file name's
     /// ending (`-patch-elm-road-from-2025-01-01`).
     fn described(&self) -> (String, String) {
-        let pairs = [
-            ("from", &self.from),
-            ("until", &self.to),
-            ("cohort", &self.cohort),
-            ("patch", &self.patch),
-            ("channel", &self.channel),
-            ("age", &self.age_band),
-        ];
-        let set: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| (*k, v.trim()))
-            .collect();
-        let words = if set.is_empty() {
+        let chosen = self.chosen();
+        let words = if chosen.is_empty() {
             "no filters".to_owned()
         } else {
-            set.iter()
-                .map(|(k, v)| format!("{k} {v}"))
+            chosen
+                .iter()
+                .map(|(_, _, word, v)| format!("{word} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let file: String = set
+        let file: String = chosen
             .iter()
-            .map(|(k, v)| format!("-{k}-{v}"))
+            .map(|(_, _, word, v)| format!("-{word}-{v}"))
             .collect::<String>()
             .chars()
             .map(|c| {
@@ -114,18 +121,10 @@ impl WebFilters {
 
     /// The same filters as a query string, for the CSV link.
     fn query(&self) -> String {
-        let pairs = [
-            ("from", &self.from),
-            ("to", &self.to),
-            ("cohort", &self.cohort),
-            ("patch", &self.patch),
-            ("channel", &self.channel),
-            ("age_band", &self.age_band),
-        ];
-        let set: Vec<String> = pairs
+        let set: Vec<String> = self
+            .chosen()
             .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+            .map(|(key, _, _, v)| format!("{key}={}", encode(v)))
             .collect();
         if set.is_empty() {
             String::new()
@@ -177,19 +176,11 @@ fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) 
 impl FilterForm {
     fn new(area: Option<&AreaConfig>, f: &WebFilters) -> Self {
         let patches = area.map_or(&[][..], |a| a.patches.as_slice());
-        let mut summary = Vec::new();
-        for (label, value) in [
-            ("first contact from", &f.from),
-            ("until", &f.to),
-            ("first contacted in", &f.cohort),
-            ("patch", &f.patch),
-            ("channel", &f.channel),
-            ("age", &f.age_band),
-        ] {
-            if let Some(v) = set(value) {
-                summary.push(format!("{label} {v}"));
-            }
-        }
+        let summary: Vec<String> = f
+            .chosen()
+            .iter()
+            .map(|(_, words, _, v)| format!("{words} {v}"))
+            .collect();
         Self {
             from: f.from.clone(),
             to: f.to.clone(),
