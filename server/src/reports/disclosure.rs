@@ -57,10 +57,24 @@ impl Withheld {
     /// What a page says in its place.
     pub fn label(self, threshold: u64) -> String {
         match self {
-            Self::Small => format!("fewer than {threshold}"),
+            Self::Small => format!("{FEWER_THAN}{threshold}"),
             Self::Protects => "hidden so that a small group cannot be worked out".to_owned(),
             Self::NotApplicable => "-".to_owned(),
         }
+    }
+
+    /// The CSV marker for what a page wrote in a hidden figure's place
+    /// ([`Withheld::label`]), if `text` is such a label.
+    pub fn marker_of_label(text: &str) -> Option<String> {
+        if let Some(n) = text.strip_prefix(FEWER_THAN)
+            && let Ok(threshold) = n.parse::<u64>()
+        {
+            return Some(Self::Small.csv_marker(threshold));
+        }
+        [Self::Protects, Self::NotApplicable]
+            .into_iter()
+            .find(|why| why.label(0) == text)
+            .map(|why| why.csv_marker(0))
     }
 
     /// What a CSV says in its place: distinct for each reason.
@@ -72,6 +86,9 @@ impl Withheld {
         }
     }
 }
+
+/// How a small figure's label starts ("fewer than 5").
+const FEWER_THAN: &str = "fewer than ";
 
 /// The figures a page publishes, as sums of its cells.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

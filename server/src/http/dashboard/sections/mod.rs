@@ -68,18 +68,18 @@ fn csv_value(text: &str) -> String {
     {
         return text.replace(',', "");
     }
-    if let Some(n) = text.strip_prefix("fewer than ") {
-        return format!("<{n}");
+    if let Some(marker) = reports::Withheld::marker_of_label(text) {
+        return marker;
     }
-    match text {
-        "hidden so that a small group cannot be worked out" | "too few people to say" => {
-            return "hidden".to_owned();
-        }
-        "-" => return "n/a".to_owned(),
-        _ => {}
+    if text == TOO_FEW_TO_SAY {
+        return reports::Withheld::Protects.csv_marker(0);
     }
     crate::calendar::parse_day(text).map_or_else(|| text.to_owned(), crate::calendar::date)
 }
+
+/// What a page writes for a share or a number of days left out because
+/// too few people are behind it.
+const TOO_FEW_TO_SAY: &str = "too few people to say";
 
 /// The words of a bar chart.
 struct Chart<'a> {
@@ -200,11 +200,9 @@ impl Show {
     pub(crate) fn derived(self, text: Option<String>, why: Option<reports::Withheld>) -> String {
         match (text, why) {
             (Some(text), _) => text,
-            (None, Some(reports::Withheld::Small)) => "too few people to say".to_owned(),
-            (None, Some(reports::Withheld::Protects)) => {
-                "hidden so that a small group cannot be worked out".to_owned()
-            }
-            (None, _) => "-".to_owned(),
+            (None, Some(reports::Withheld::Small)) => TOO_FEW_TO_SAY.to_owned(),
+            (None, Some(why)) => why.label(self.below),
+            (None, None) => reports::Withheld::NotApplicable.label(self.below),
         }
     }
 
