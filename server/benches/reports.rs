@@ -19,7 +19,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use server::reports::{self, Filters};
+use server::reports::{self, Audience, Filters};
 use server::store::Db;
 use sync_core::{
     AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Interaction,
@@ -143,24 +143,31 @@ async fn run(args: Args) {
         (" ?patch=riverside&channel=doorstep", filtered),
         (" ?cohort=2025-06", cohort),
     ] {
-        time(&format!("funnel{label}"), args.runs, || async {
-            reports::funnel(&db, &filters).await.map(|_| ())
-        })
-        .await;
-        time(&format!("routes{label}"), args.runs, || async {
-            reports::routes(&db, &filters).await.map(|_| ())
-        })
-        .await;
-        time(&format!("civic-core{label}"), args.runs, || async {
-            reports::civic_core(&db, &filters, now).await.map(|_| ())
-        })
-        .await;
-        time(&format!("reach{label}"), args.runs, || async {
-            reports::reach(&db, &filters).await.map(|_| ())
-        })
-        .await;
+        // Admins see exact figures; viewers' are adjusted by record keys
+        // summed in the same queries (and, for events, read per attendee).
+        for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
+            let label = format!("{label}{who}");
+            time(&format!("funnel{label}"), args.runs, || async {
+                reports::funnel(&db, &filters, audience).await.map(|_| ())
+            })
+            .await;
+            time(&format!("routes{label}"), args.runs, || async {
+                reports::routes(&db, &filters, audience).await.map(|_| ())
+            })
+            .await;
+            time(&format!("civic-core{label}"), args.runs, || async {
+                reports::civic_core(&db, &filters, audience, now)
+                    .await
+                    .map(|_| ())
+            })
+            .await;
+            time(&format!("reach{label}"), args.runs, || async {
+                reports::reach(&db, &filters, audience).await.map(|_| ())
+            })
+            .await;
+        }
         time(&format!("champions{label}"), args.runs, || async {
-            reports::champion_activity(&db, &filters, now)
+            reports::champion_activity(&db, &filters, Audience::Exact, now)
                 .await
                 .map(|_| ())
         })

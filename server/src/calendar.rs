@@ -81,6 +81,49 @@ pub fn date_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// ISO 8601 (UTC) of milliseconds since the epoch, `2026-03-03T10:00:00Z`:
+/// what a CSV holds.
+pub fn iso(ms: i64) -> String {
+    utc(ms)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// A length of time in days as a person says it: "the same day",
+/// "3 days", "about 2 weeks", "about 5 months", "1 year 2 months".
+pub fn duration_words(days: f64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    // A month as the calendar averages it.
+    const MONTH: f64 = 365.25 / 12.0;
+    match days {
+        d if d < 0.5 => "the same day".to_owned(),
+        d if d < 13.5 => plural(d.round() as i64, "day"),
+        d if d < 8.0 * 7.0 => format!("about {}", plural((d / 7.0).round() as i64, "week")),
+        d if d < 365.25 - MONTH / 2.0 => {
+            format!(
+                "about {}",
+                plural((d / MONTH).round().max(2.0) as i64, "month")
+            )
+        }
+        d => {
+            let months = (d / MONTH).round() as i64;
+            let (years, months) = (months / 12, months % 12);
+            match months {
+                0 => plural(years, "year"),
+                _ => format!("{} {}", plural(years, "year"), plural(months, "month")),
+            }
+        }
+    }
+}
+
 /// A UTC time for a file name, sorting as it reads: `YYYYMMDD-HHMMSS`.
 pub fn file_stamp(ms: i64) -> String {
     utc(ms)
@@ -117,6 +160,28 @@ pub fn parse_date_time(text: &str, what: &str) -> Result<i64> {
 mod tests {
     use super::*;
     use sync_core::Timestamp;
+
+    #[test]
+    fn durations_read_as_a_person_says_them() {
+        for (days, words) in [
+            (0.0, "the same day"),
+            (0.4, "the same day"),
+            (1.0, "1 day"),
+            (6.5, "7 days"),
+            (13.0, "13 days"),
+            (14.0, "about 2 weeks"),
+            (30.0, "about 4 weeks"),
+            (61.0, "about 2 months"),
+            (200.0, "about 7 months"),
+            (360.0, "1 year"),
+            (395.0, "1 year 1 month"),
+            (426.0, "1 year 2 months"),
+            (800.0, "2 years 2 months"),
+        ] {
+            assert_eq!(duration_words(days), words, "{days}");
+        }
+        assert_eq!(iso(1_735_689_600_000 + 90 * 60_000), "2025-01-01T01:30:00Z");
+    }
 
     #[test]
     fn days_round_trip_and_bad_dates_are_refused() {

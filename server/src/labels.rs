@@ -2,7 +2,14 @@
 //! as "Rents privately", not `private-rent`; an entry channel as "Knocked
 //! on their door", not `doorstep`. The codes stay the keys.
 
-use sync_core::{EntryChannel, ResidentBasis, Tenure};
+use sync_core::{AreaConfig, EntryChannel, ResidentBasis, Tenure};
+
+/// A patch by the name the area gives it, or its code when the area does
+/// not list it (or is not set up).
+pub fn patch_name(area: Option<&AreaConfig>, slug: &str) -> String {
+    area.and_then(|a| a.patch(slug))
+        .map_or_else(|| slug.to_owned(), |p| p.name.clone())
+}
 
 /// A reason someone counts as a resident.
 pub fn residency(basis: ResidentBasis) -> &'static str {
@@ -45,4 +52,27 @@ pub fn channel_text(text: &str) -> String {
 /// A stored tenure's label, or the text itself when it is not one.
 pub fn tenure_text(text: &str) -> String {
     Tenure::parse(text).map_or_else(|| text.to_owned(), |t| tenure(t).to_owned())
+}
+
+/// A name kept as a slug (a working group, `events-team`) as people write
+/// it: "Events team".
+pub fn slug_words(slug: &str) -> String {
+    let words = slug.replace(['-', '_'], " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_read_as_words() {
+        assert_eq!(slug_words("events-team"), "Events team");
+        assert_eq!(slug_words("youth_forum"), "Youth forum");
+        assert_eq!(slug_words(""), "");
+    }
 }

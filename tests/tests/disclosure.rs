@@ -1,70 +1,147 @@
 //! Nothing a report hides can be worked out from what it shows: the
 //! auditor (`tests::auditor`, which shares no code with the server's
 //! disclosure control) checks every report of the registry that describes
-//! its figures' relations, on the demo area with and without filters, and
-//! the disclosure control itself on generated small pages (breakdowns
-//! beside their totals, funnels of tiny boards).
+//! its figures' relations, on the demo area and on generated small areas,
+//! with and without filters, and the disclosure control itself on
+//! generated small pages (breakdowns beside their totals, funnels of tiny
+//! boards).
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use server::reports::Filters;
+use server::reports::cell_key::MAX_NOISE;
 use server::reports::disclosure::{Cell, Page, Shown};
+use server::reports::{Audience, Filters};
 use sync_core::Clock;
 use sync_core::SystemClock;
-use tests::auditor::audit;
-use tests::server::{connect, runtime, sqlite};
+use tests::auditor::{at, audit};
+use tests::server::{TestDb, connect, runtime, sqlite};
 
 const THRESHOLD: u64 = 5;
 
-#[test]
-fn no_report_on_the_demo_area_gives_away_what_it_hides() {
-    let db = sqlite();
+fn no_report_on_the_demo_area_gives_away_what_it_hides(db: TestDb) {
     runtime().block_on(async {
         let store = connect(&db).await;
         server::ops::demo::fill(&store, 1500, 11, false)
             .await
             .expect("the demo area");
-        let now = SystemClock.now();
-        let patches = ["elm-road", "oak-lane", "birch-close"];
-        let mut filters = vec![Filters::default()];
-        filters.extend(patches.iter().map(|p| Filters {
-            patch: Some((*p).to_owned()),
-            ..Filters::default()
-        }));
-        filters.push(Filters {
-            channel: Some("youth-session".into()),
-            ..Filters::default()
-        });
-        let mut audited = 0;
-        for (name, _) in server::http::report_breakdowns() {
-            for filter in &filters {
-                let (published, page) =
-                    match server::http::published_report(&store, name, filter, now).await {
-                        Ok(published) => published,
-                        // The doors report counts doors, not people.
-                        Err(server::error::Error::BadRequest(_)) if filter.channel.is_some() => {
-                            continue;
-                        }
-                        Err(e) => panic!("{name} {filter:?}: {e}"),
-                    };
-                let Some(page) = page else { continue };
-                let findings = audit(&published, &page, THRESHOLD);
-                assert!(
-                    findings.is_empty(),
-                    "{name} {filter:?}:\n{}",
-                    findings.join("\n")
-                );
-                audited += 1;
-            }
-        }
+        let (audited, adjusted) = audit_every_report(&store).await;
         assert!(audited > 0, "no report describes its figures");
+        assert!(adjusted > 0, "viewers' figures are adjusted");
     });
+}
+
+/// Small areas, generated: a few dozen people over two years, so patches
+/// of a handful, boards of one or two and events with one attendee.
+#[test]
+fn no_report_on_a_generated_small_area_gives_away_what_it_hides() {
+    // Each case writes two years of weekly events: a few cases suffice.
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 4,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&(12usize..90, any::<u64>()), |(people, seed)| {
+            let db = sqlite();
+            runtime().block_on(async {
+                let store = connect(&db).await;
+                server::ops::demo::fill(&store, people, seed, false)
+                    .await
+                    .expect("a small area");
+                audit_every_report(&store).await;
+            });
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Audits every report of the registry that describes its figures, as an
+/// admin sees it (exact), unfiltered, per patch and for one channel; and
+/// checks a viewer's (adjusted) against it. Returns how many pages were
+/// audited, and how many of the viewer's figures were adjusted.
+async fn audit_every_report(store: &server::store::Db) -> (usize, u64) {
+    let now = SystemClock.now();
+    let patches = ["elm-road", "oak-lane", "birch-close"];
+    let mut filters = vec![Filters::default()];
+    filters.extend(patches.iter().map(|p| Filters {
+        patch: Some((*p).to_owned()),
+        ..Filters::default()
+    }));
+    filters.push(Filters {
+        channel: Some("youth-session".into()),
+        ..Filters::default()
+    });
+    let (mut audited, mut adjusted_in_all) = (0, 0);
+    for (name, _) in server::http::report_breakdowns() {
+        for filter in &filters {
+            let (published, page) =
+                match server::http::published_report(store, name, filter, Audience::Exact, now)
+                    .await
+                {
+                    Ok(published) => published,
+                    // The doors report counts doors, not people.
+                    Err(server::error::Error::BadRequest(_)) if filter.channel.is_some() => {
+                        continue;
+                    }
+                    Err(e) => panic!("{name} {filter:?}: {e}"),
+                };
+            let Some(page) = page else { continue };
+            let findings = audit(&published, &page, THRESHOLD);
+            assert!(
+                findings.is_empty(),
+                "{name} {filter:?}:\n{}",
+                findings.join("\n")
+            );
+            audited += 1;
+            // A viewer sees the same figures hidden, for the same reasons,
+            // and the rest adjusted within the table's reach; a filter of
+            // too few people is refused them.
+            let viewer =
+                match server::http::published_report(store, name, filter, Audience::Adjusted, now)
+                    .await
+                {
+                    Ok((viewer, _)) => viewer,
+                    Err(server::error::Error::BadRequest(message))
+                        if *filter != Filters::default() =>
+                    {
+                        assert!(message.contains("fewer than 50 people"), "{message}");
+                        continue;
+                    }
+                    Err(e) => panic!("{name} {filter:?} for a viewer: {e}"),
+                };
+            assert_eq!(
+                viewer["withheld"], published["withheld"],
+                "{name} {filter:?}"
+            );
+            let adjusted = viewer["adjusted"] == Value::Bool(true);
+            let mut moved = 0;
+            for (place, count) in page.figures() {
+                let Some(exact) = at(&published, place).and_then(Value::as_u64) else {
+                    continue;
+                };
+                assert_eq!(exact, count, "{name} {place}: the admin's is exact");
+                let shown = at(&viewer, place)
+                    .and_then(Value::as_u64)
+                    .expect("a figure shown to admins is shown to viewers");
+                assert!(
+                    shown.abs_diff(count) <= MAX_NOISE && (count == 0) == (shown == 0),
+                    "{name} {filter:?} {place}: {count} shown as {shown}"
+                );
+                assert!(count < THRESHOLD || shown >= THRESHOLD, "{name} {place}");
+                moved += u64::from(shown != count);
+            }
+            if !adjusted {
+                assert_eq!(moved, 0, "{name}: its figures are exact for everyone");
+            }
+            adjusted_in_all += moved;
+        }
+    }
+    (audited, adjusted_in_all)
 }
 
 /// The JSON a report would publish for `page`: each figure's count, or
 /// `null` and its reason.
 fn published(page: &Page) -> Value {
-    let hidden = page.protect(THRESHOLD);
+    let hidden = page.protect(THRESHOLD, Audience::Exact);
     let mut fields = Map::new();
     let mut withheld = Map::new();
     for (key, count) in page.figures() {
@@ -180,3 +257,5 @@ fn the_auditor_catches_a_page_that_hides_too_little() {
     // And what the server publishes for it passes.
     assert!(audit(&published(&page), &page, THRESHOLD).is_empty());
 }
+
+tests::on_every_database!(no_report_on_the_demo_area_gives_away_what_it_hides);

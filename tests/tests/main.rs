@@ -6,6 +6,7 @@ mod cli;
 mod conformance;
 mod crash;
 mod dashboard;
+mod differencing;
 mod dimensions;
 mod disclosure;
 mod doors;

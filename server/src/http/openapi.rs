@@ -117,7 +117,12 @@ impl utoipa::Modify for ReportPaths {
                             ContentBuilder::new().schema(Some(String::schema())).build(),
                         ),
                 )
-                .response("400", error("A bad filter, or the area is not configured"))
+                .response(
+                    "400",
+                    error(
+                        "A bad filter, the area not configured, or (for a viewer) filters choosing fewer than ten times the threshold in people",
+                    ),
+                )
                 .response("401", error("No valid token"))
                 .response("403", error("Not an admin or viewer"))
                 .security(SecurityRequirement::new("bearer", Vec::<String>::new()));

@@ -21,10 +21,11 @@ use utoipa::openapi::{RefOr, schema::Schema};
 use super::dashboard::sections::{Section, Sections};
 use super::{AppState, Authenticated, Router};
 use crate::error::{Error, Result};
+use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
-    ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach, Reach,
-    Report, ResidentLed, Routes, Turnover,
+    Audience, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach,
+    Reach, Report, ResidentLed, Routes, Turnover,
 };
 use crate::store::Db;
 
@@ -42,7 +43,7 @@ pub(crate) struct ReportEntry {
     /// What it counts people by.
     pub(crate) breakdowns: &'static [Dimension],
     /// Computes it.
-    pub(crate) load: for<'a> fn(&'a Db, &'a Filters, Timestamp) -> Loading<'a>,
+    pub(crate) load: for<'a> fn(&'a Db, &'a Filters, Audience, Timestamp) -> Loading<'a>,
     /// Adds its schemas to the OpenAPI document's and returns the name of
     /// its own.
     pub(crate) schema: fn(&mut Schemas) -> String,
@@ -62,6 +63,8 @@ pub(crate) trait Published: Send {
     fn value(&self) -> serde_json::Value;
     /// Its figures' relations, for an auditor.
     fn page(&self) -> Option<&Page>;
+    /// Whether its counts are adjusted (for viewers).
+    fn adjusted(&self) -> bool;
     /// The report as CSV.
     fn csv(&self) -> String;
     /// The report as dashboard sections.
@@ -81,6 +84,10 @@ impl<R: Report + Sections> Published for R {
         self.disclosure_page()
     }
 
+    fn adjusted(&self) -> bool {
+        self.is_adjusted()
+    }
+
     fn csv(&self) -> String {
         self.to_csv()
     }
@@ -90,8 +97,25 @@ impl<R: Report + Sections> Published for R {
     }
 }
 
-fn load<'a, R: Report + Sections>(db: &'a Db, filters: &'a Filters, now: Timestamp) -> Loading<'a> {
-    Box::pin(async move { Ok(Box::new(R::load(db, filters, now).await?) as Box<dyn Published>) })
+fn load<'a, R: Report + Sections>(
+    db: &'a Db,
+    filters: &'a Filters,
+    audience: Audience,
+    now: Timestamp,
+) -> Loading<'a> {
+    Box::pin(async move {
+        Ok(Box::new(R::load(db, filters, audience, now).await?) as Box<dyn Published>)
+    })
+}
+
+/// What a device with `role` sees of the reports: admins, exact figures;
+/// viewers, figures adjusted by the cell key method.
+pub(crate) fn audience(role: Role) -> Audience {
+    if role == Role::Admin {
+        Audience::Exact
+    } else {
+        Audience::Adjusted
+    }
 }
 
 fn schema<R: Report>(schemas: &mut Schemas) -> String {
@@ -145,7 +169,7 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
     ReportEntry::of::<Reach>(
         "reach",
         "Reach",
-        "Contacts, conversations and participants per patch (per 1,000 households), and by age, tenure, language and ethnicity.",
+        "Contacts, conversations and participants per patch, with the households reached per 1,000 households, and by age, tenure, language and ethnicity.",
     ),
     ReportEntry::of::<Turnover>(
         "turnover",
@@ -155,7 +179,7 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
     ReportEntry::of::<ChampionActivity>(
         "champions",
         "Champions",
-        "Street champions' doors knocked, conversations, and follow-ups promised and overdue, per champion's phone and patch.",
+        "Street champions' knocks, conversations held, and follow-ups promised and overdue, per champion and patch.",
     ),
     ReportEntry::of::<HouseholdReach>(
         "households",
@@ -170,16 +194,18 @@ pub fn breakdowns() -> impl Iterator<Item = (&'static str, &'static [Dimension])
     REPORTS.iter().map(|r| (r.name, r.breakdowns))
 }
 
-/// The report called `name` as the API publishes it (JSON), and the
-/// relations between its figures with their true counts when it has them:
-/// what an auditor needs to check that nothing hidden can be worked out.
+/// The report called `name` as the API publishes it (JSON) to `audience`,
+/// and the relations between its figures with their true counts when it
+/// has them: what an auditor needs to check that nothing hidden can be
+/// worked out.
 pub async fn published(
     db: &Db,
     name: &str,
     filters: &Filters,
+    audience: Audience,
     now: Timestamp,
 ) -> Result<(serde_json::Value, Option<Page>)> {
-    let report = (entry(name)?.load)(db, filters, now).await?;
+    let report = (entry(name)?.load)(db, filters, audience, now).await?;
     Ok((report.value(), report.page().cloned()))
 }
 
@@ -217,7 +243,7 @@ async fn report(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/csv"));
-    let report = (entry.load)(&state.db, &filters, state.now()).await?;
+    let report = (entry.load)(&state.db, &filters, audience(device.role), state.now()).await?;
     Ok(if csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],

@@ -1,4 +1,4 @@
-//! Champion activity: doors knocked, conversations and follow-ups, per
+//! Champion activity: knocks, conversations held and follow-ups, per
 //! champion (device) and patch.
 
 use std::collections::BTreeMap;
@@ -7,21 +7,26 @@ use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
 use super::disclosure::{Cell, Page, Withheld, publish};
-use super::{Csv, FilterUse, Filters, Report, Setup, Suppression};
+use super::{Audience, Csv, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
 
 /// One champion's work in one patch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChampionRow {
-    /// The champion's device id (admins see which device is whose).
+    /// The champion's device id.
     pub champion: String,
+    /// The name the device was registered with (the champion's, usually).
+    pub champion_name: String,
     /// The patch of the people they knocked for.
     pub patch: String,
-    /// Doors knocked (doorstep visits recorded, whatever the outcome).
-    pub doors_knocked: Option<u64>,
-    /// Doorstep conversations (we spoke).
-    pub conversations: Option<u64>,
+    /// The patch's name, as the area configures it.
+    pub patch_name: String,
+    /// Knocks: doorstep visits recorded, whatever the outcome (a door
+    /// knocked twice is two).
+    pub knocks: Option<u64>,
+    /// Doorstep conversations held (someone spoken with twice is two).
+    pub conversations_held: Option<u64>,
     /// Follow-ups promised and not done.
     pub follow_ups_owed: Option<u64>,
     /// Of them, past their due date.
@@ -35,16 +40,16 @@ pub struct ChampionActivity {
     pub suppressed_below: u64,
     /// Per champion and patch, by champion then patch.
     pub rows: Vec<ChampionRow>,
-    /// All doors knocked.
-    pub doors_knocked: Option<u64>,
-    /// All conversations.
-    pub conversations: Option<u64>,
+    /// All knocks.
+    pub knocks: Option<u64>,
+    /// All conversations held.
+    pub conversations_held: Option<u64>,
     /// All follow-ups owed.
     pub follow_ups_owed: Option<u64>,
     /// All follow-ups overdue.
     pub follow_ups_overdue: Option<u64>,
     /// Why each figure that is `null` is missing, by its place in this
-    /// document (`rows.4.conversations`): `small`, `protects` or
+    /// document (`rows.4.conversations_held`): `small`, `protects` or
     /// `not-applicable`.
     pub withheld: BTreeMap<String, Withheld>,
     /// The figures' relations and true counts, for auditing; never
@@ -53,17 +58,23 @@ pub struct ChampionActivity {
     pub page: Page,
 }
 
-/// (doors knocked, conversations, follow-ups owed, overdue).
+/// (knocks, conversations held, follow-ups owed, overdue).
 type Counts = [u64; 4];
 
 /// Champion activity with the people matching `filters`, at `now`.
+///
+/// Its figures count champions' work (knocks, conversations held, follow-ups),
+/// not people, and are exact for every audience; a viewer's filtered
+/// report must still choose enough people.
 pub async fn champion_activity(
     db: &Db,
     filters: &Filters,
+    audience: Audience,
     now: Timestamp,
 ) -> Result<ChampionActivity> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
+    setup.check_population(db, &people, audience).await?;
     let doors = report_rows::doorsteps(db, &people).await?;
     let follow_ups = report_rows::follow_ups(db, &people, now).await?;
     let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
@@ -77,18 +88,26 @@ pub async fn champion_activity(
         c[2] += owed as u64;
         c[3] += overdue as u64;
     }
-    Ok(champion_activity_from(setup.suppression, counts))
+    let names: BTreeMap<String, String> =
+        report_rows::device_names(db).await?.into_iter().collect();
+    let mut report = champion_activity_from(setup.suppression, counts);
+    for row in &mut report.rows {
+        row.champion_name = names.get(&row.champion).cloned().unwrap_or_default();
+        row.patch_name = crate::labels::patch_name(setup.area.as_ref(), &row.patch);
+    }
+    Ok(report)
 }
 
 /// The names of a row's four counts, in [`Counts`] order.
 const FIELDS: [&str; 4] = [
-    "doors_knocked",
-    "conversations",
+    "knocks",
+    "conversations_held",
     "follow_ups_owed",
     "follow_ups_overdue",
 ];
 
-/// The report from the counts per (champion, patch). The page's cells, per
+/// The report from the counts per (champion, patch), without names. The
+/// page's cells, per
 /// row: knocks where we spoke and the others (conversations are knocks),
 /// and follow-ups owed that are overdue and the others.
 pub(super) fn champion_activity_from(
@@ -116,7 +135,7 @@ pub(super) fn champion_activity_from(
     for (field, cells) in FIELDS.iter().zip(&all) {
         page.figure(*field, cells);
     }
-    let hidden = page.protect(suppression.below());
+    let hidden = page.protect(suppression.below(), Audience::Exact);
     let mut withheld = BTreeMap::new();
     let mut count = |place: String, n: u64| {
         let shown = hidden.shown(&place, n).result();
@@ -130,9 +149,11 @@ pub(super) fn champion_activity_from(
         }
         rows.push(ChampionRow {
             champion,
+            champion_name: String::new(),
+            patch_name: patch.clone(),
             patch,
-            doors_knocked: count(format!("rows.{i}.doors_knocked"), c[0]),
-            conversations: count(format!("rows.{i}.conversations"), c[1]),
+            knocks: count(format!("rows.{i}.knocks"), c[0]),
+            conversations_held: count(format!("rows.{i}.conversations_held"), c[1]),
             follow_ups_owed: count(format!("rows.{i}.follow_ups_owed"), c[2]),
             follow_ups_overdue: count(format!("rows.{i}.follow_ups_overdue"), c[3]),
         });
@@ -140,8 +161,8 @@ pub(super) fn champion_activity_from(
     ChampionActivity {
         suppressed_below: suppression.below(),
         rows,
-        doors_knocked: count("doors_knocked".into(), totals[0]),
-        conversations: count("conversations".into(), totals[1]),
+        knocks: count("knocks".into(), totals[0]),
+        conversations_held: count("conversations_held".into(), totals[1]),
         follow_ups_owed: count("follow_ups_owed".into(), totals[2]),
         follow_ups_overdue: count("follow_ups_overdue".into(), totals[3]),
         withheld,
@@ -152,8 +173,8 @@ pub(super) fn champion_activity_from(
 impl Report for ChampionActivity {
     const FILTERS: FilterUse = FilterUse::People;
 
-    async fn load(db: &Db, filters: &Filters, now: Timestamp) -> Result<Self> {
-        champion_activity(db, filters, now).await
+    async fn load(db: &Db, filters: &Filters, audience: Audience, now: Timestamp) -> Result<Self> {
+        champion_activity(db, filters, audience, now).await
     }
 
     /// One row per champion and patch as CSV.
@@ -162,9 +183,11 @@ impl Report for ChampionActivity {
             self.suppressed_below,
             &[
                 "champion",
+                "champion_name",
                 "patch",
-                "doors_knocked",
-                "conversations",
+                "patch_name",
+                "knocks",
+                "conversations_held",
                 "follow_ups_owed",
                 "follow_ups_overdue",
             ],
@@ -173,9 +196,11 @@ impl Report for ChampionActivity {
             let why = |field: &str| self.withheld.get(&format!("rows.{i}.{field}")).copied();
             let fields = [
                 r.champion.clone(),
+                r.champion_name.clone(),
                 r.patch.clone(),
-                csv.figure(r.doors_knocked, why("doors_knocked")),
-                csv.figure(r.conversations, why("conversations")),
+                r.patch_name.clone(),
+                csv.figure(r.knocks, why("knocks")),
+                csv.figure(r.conversations_held, why("conversations_held")),
                 csv.figure(r.follow_ups_owed, why("follow_ups_owed")),
                 csv.figure(r.follow_ups_overdue, why("follow_ups_overdue")),
             ];

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
+use super::cell_key::Audience;
 use super::disclosure::{Cell, Page, Withheld, publish};
 use super::{Csv, FilterUse, Filters, Report, Setup, Suppression, month_of};
 use crate::error::Result;
-use crate::store::{Db, report_rows};
+use crate::store::Db;
+use crate::store::report_rows::{self, Attendance};
 
 /// How many roles people hold now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -61,6 +63,9 @@ pub struct AttendanceMonth {
 pub struct CivicCore {
     /// Counts below this are hidden.
     pub suppressed_below: u64,
+    /// Whether the counts of people are adjusted by the cell key method
+    /// (for viewers; see PRIVACY.md): then they may not add up exactly.
+    pub adjusted: bool,
     /// Roles (partnership seats, group leads, working groups) held now.
     pub roles_held: RolesHeld,
     /// People who did anything (attended, volunteered, joined, held a role).
@@ -84,24 +89,34 @@ pub struct CivicCore {
 }
 
 /// The civic core for the people matching `filters`, at `now`.
-pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<CivicCore> {
+pub async fn civic_core(
+    db: &Db,
+    filters: &Filters,
+    audience: Audience,
+    now: Timestamp,
+) -> Result<CivicCore> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let roles = report_rows::roles_held(db, &people, now).await?;
-    let activity = report_rows::activity(db, &people).await?;
-    let attendance = report_rows::attendance(db, &people).await?;
+    setup.check_population(db, &people, audience).await?;
+    let keyed = audience == Audience::Adjusted;
+    let roles = report_rows::roles_held(db, &people, now, keyed).await?;
+    let activity = report_rows::activity(db, &people, keyed).await?;
+    let attendance = report_rows::attendance(db, &people, keyed).await?;
     let events = report_rows::events(db).await?;
+    let tally = |(value, n, keys): &(i64, i64, i64)| (*value as u64, *n as u64, *keys as u64);
     Ok(civic_core_from(
         setup.suppression,
-        roles.iter().map(|(held, n)| (*held as u64, *n as u64)),
-        activity.iter().map(|(a, n)| (*a as u64, *n as u64)),
+        audience,
+        roles.iter().map(tally),
+        activity.iter().map(tally),
         &attendance,
         &events,
     ))
 }
 
-/// The civic core from its parts: (roles held, people), (activity, people),
-/// per event (id, attendees, first-time) and the events (id, title, start).
+/// The civic core from its parts: (roles held, people, their record keys),
+/// (activity, people, their record keys), each event's attendance and the
+/// events (id, title, start).
 ///
 /// The page's cells: people by roles held (one, two, three or more) and
 /// the active people holding none (everyone holding a role is active);
@@ -109,19 +124,30 @@ pub async fn civic_core(db: &Db, filters: &Filters, now: Timestamp) -> Result<Ci
 /// month's events are that month's attendances.
 pub(super) fn civic_core_from(
     suppression: Suppression,
-    roles: impl Iterator<Item = (u64, u64)>,
-    activity: impl Iterator<Item = (u64, u64)>,
-    attendance: &[(String, i64, i64)],
+    audience: Audience,
+    roles: impl Iterator<Item = (u64, u64, u64)>,
+    activity: impl Iterator<Item = (u64, u64, u64)>,
+    attendance: &[Attendance],
     events: &[(String, String, i64)],
 ) -> CivicCore {
     let mut by_count = [0u64; 3];
-    for (held, people) in roles {
-        by_count[(held.clamp(1, 3) - 1) as usize] += people;
+    let mut by_count_keys = [0u64; 3];
+    for (held, people, keys) in roles {
+        let at = (held.clamp(1, 3) - 1) as usize;
+        by_count[at] += people;
+        by_count_keys[at] = by_count_keys[at].wrapping_add(keys);
     }
     let holders: u64 = by_count.iter().sum();
+    let holders_keys = by_count_keys.iter().fold(0u64, |a, k| a.wrapping_add(*k));
 
     // Most active first: the top tenth is the first ceil(n / 10) people.
-    let mut histogram: Vec<(u64, u64)> = activity.collect();
+    let mut active_keys = 0u64;
+    let mut histogram: Vec<(u64, u64)> = activity
+        .map(|(a, n, keys)| {
+            active_keys = active_keys.wrapping_add(keys);
+            (a, n)
+        })
+        .collect();
     histogram.sort_unstable_by_key(|(activity, _)| std::cmp::Reverse(*activity));
     let active: u64 = histogram.iter().map(|(_, n)| n).sum();
     let total: u64 = histogram.iter().map(|(a, n)| a * n).sum();
@@ -134,7 +160,11 @@ pub(super) fn civic_core_from(
     }
 
     let mut page = Page::new();
-    let held: Vec<Cell> = by_count.iter().map(|n| page.cell(*n)).collect();
+    let held: Vec<Cell> = by_count
+        .iter()
+        .zip(by_count_keys)
+        .map(|(n, keys)| page.keyed_cell(*n, keys))
+        .collect();
     for (key, cells) in [
         ("roles_held.one", &held[0..1]),
         ("roles_held.two", &held[1..2]),
@@ -145,14 +175,14 @@ pub(super) fn civic_core_from(
         page.figure(key, cells);
     }
     if holders <= active {
-        let rest = page.cell(active - holders);
+        let rest = page.keyed_cell(active - holders, active_keys.wrapping_sub(holders_keys));
         let mut everyone = held.clone();
         everyone.push(rest);
         page.figure("active_people", &everyone);
     } else {
         // Roles held now beyond the activity counted (a role recorded
         // ahead of its start): no relation to publish.
-        let all = page.cell(active);
+        let all = page.keyed_cell(active, active_keys);
         page.figure("active_people", &[all]);
     }
 
@@ -160,26 +190,23 @@ pub(super) fn civic_core_from(
         .iter()
         .map(|(id, title, starts)| (id.as_str(), (title.as_str(), *starts)))
         .collect();
-    let mut rows: Vec<(String, &str, Option<i64>, u64, u64)> = attendance
-        .iter()
-        .map(|(event, attendees, first)| {
-            let (title, starts_at) = titles
-                .get(event.as_str())
-                .map_or(("(event not on the server)", None), |(t, s)| (*t, Some(*s)));
-            (
-                event.clone(),
-                title,
-                starts_at,
-                *attendees as u64,
-                *first as u64,
-            )
-        })
-        .collect();
+    let mut rows: Vec<(String, &str, Option<i64>, u64, u64)> = Vec::new();
+    let mut keys: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for a in attendance {
+        let (title, starts_at) = titles
+            .get(a.event.as_str())
+            .map_or(("(event not on the server)", None), |(t, s)| (*t, Some(*s)));
+        let (attendees, first) = (a.attendees as u64, a.first_time as u64);
+        rows.push((a.event.clone(), title, starts_at, attendees, first));
+        let (all_keys, first_keys) = (a.attendees_keys as u64, a.first_time_keys as u64);
+        keys.insert(&a.event, (first_keys, all_keys.wrapping_sub(first_keys)));
+    }
     rows.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
     let mut months: BTreeMap<String, (u64, u64, Vec<Cell>, Vec<Cell>)> = BTreeMap::new();
-    for (i, (_, _, starts_at, attendees, first)) in rows.iter().enumerate() {
-        let first_cell = page.cell(*first);
-        let returning_cell = page.cell(attendees - first);
+    for (i, (event, _, starts_at, attendees, first)) in rows.iter().enumerate() {
+        let (first_keys, returning_keys) = keys.get(event.as_str()).copied().unwrap_or_default();
+        let first_cell = page.keyed_cell(*first, first_keys);
+        let returning_cell = page.keyed_cell(attendees - first, returning_keys);
         page.figure(
             format!("events.{i}.attendees"),
             &[first_cell, returning_cell],
@@ -201,7 +228,7 @@ pub(super) fn civic_core_from(
         page.figure(format!("months.{k}.returning"), returning);
     }
 
-    let hidden = page.protect(suppression.below());
+    let hidden = page.protect(suppression.below(), audience);
     let mut withheld = BTreeMap::new();
     let mut count = |place: String, n: u64| {
         let shown = hidden.shown(&place, n).result();
@@ -250,6 +277,7 @@ pub(super) fn civic_core_from(
     let top_tenth_share = with_active((total > 0).then(|| top as f64 / total as f64));
     CivicCore {
         suppressed_below: suppression.below(),
+        adjusted: hidden.is_adjusted(),
         roles_held,
         active_people,
         activity: publish(&mut withheld, "activity".into(), activity),
@@ -264,11 +292,12 @@ pub(super) fn civic_core_from(
 impl Report for CivicCore {
     const FILTERS: FilterUse = FilterUse::People;
 
-    async fn load(db: &Db, filters: &Filters, now: Timestamp) -> Result<Self> {
-        civic_core(db, filters, now).await
+    async fn load(db: &Db, filters: &Filters, audience: Audience, now: Timestamp) -> Result<Self> {
+        civic_core(db, filters, audience, now).await
     }
 
-    /// First-time and returning attendees per event as CSV.
+    /// First-time and returning attendees per event as CSV, starts in
+    /// ISO 8601.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             self.suppressed_below,
@@ -286,7 +315,7 @@ impl Report for CivicCore {
             let fields = [
                 e.event.clone(),
                 e.title.clone(),
-                Csv::optional(e.starts_at),
+                Csv::optional(e.starts_at.map(crate::calendar::iso)),
                 csv.figure(e.attendees, why("attendees")),
                 csv.figure(e.first_time, why("first_time")),
                 csv.figure(e.returning, why("returning")),
@@ -299,6 +328,10 @@ impl Report for CivicCore {
     fn disclosure_page(&self) -> Option<&Page> {
         Some(&self.page)
     }
+
+    fn is_adjusted(&self) -> bool {
+        self.adjusted
+    }
 }
 
 #[cfg(test)]
@@ -310,9 +343,16 @@ mod tests {
         // 20 people: two did 10 things each, eighteen did 1.
         let core = civic_core_from(
             Suppression::default(),
-            [(1, 30), (2, 6), (4, 1)].into_iter(),
-            [(1, 18), (10, 2)].into_iter(),
-            &[("e".into(), 12, 3)],
+            Audience::Exact,
+            [(1, 30, 0), (2, 6, 0), (4, 1, 0)].into_iter(),
+            [(1, 18, 0), (10, 2, 0)].into_iter(),
+            &[Attendance {
+                event: "e".into(),
+                attendees: 12,
+                first_time: 3,
+                attendees_keys: 0,
+                first_time_keys: 0,
+            }],
             &[("e".into(), "Fun day".into(), 0)],
         );
         assert_eq!(core.active_people, Some(20));

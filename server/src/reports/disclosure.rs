@@ -24,6 +24,10 @@
 //! out. A page not shown safe within 400 programmes hides every non-zero
 //! figure linked to what is not yet shown safe: it errs towards hiding.
 //!
+//! The choice is made on the true figures, for admins and viewers alike;
+//! viewers then see each figure shown adjusted by the cell key method
+//! ([`super::cell_key`]), from the record keys each cell carries.
+//!
 //! Every relation here is a sum of non-negative cells. For a table and its
 //! margins (a funnel, a breakdown beside its total) the constraint matrix
 //! is totally unimodular, so the linear programme's bounds are whole
@@ -38,6 +42,8 @@ use good_lp::{
     variables,
 };
 use serde::{Deserialize, Serialize};
+
+use super::cell_key::{self, Audience};
 
 /// Why a figure is not shown.
 #[derive(
@@ -94,6 +100,8 @@ const FEWER_THAN: &str = "fewer than ";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Page {
     cells: Vec<u64>,
+    /// Each cell's sum of its people's record keys (0 where not given).
+    keys: Vec<u64>,
     figures: Vec<(String, Vec<usize>)>,
 }
 
@@ -107,9 +115,19 @@ impl Page {
         Self::default()
     }
 
-    /// Adds a cell holding `count` people.
+    /// Adds a cell holding `count` people, with no record keys: its
+    /// figures are never adjusted for viewers unless other cells in them
+    /// carry keys.
     pub fn cell(&mut self, count: u64) -> Cell {
+        self.keyed_cell(count, 0)
+    }
+
+    /// Adds a cell holding `count` people whose record keys add up to
+    /// `keys` (whole, not reduced: cells made by subtracting one sum from
+    /// another subtract their keys the same way).
+    pub fn keyed_cell(&mut self, count: u64, keys: u64) -> Cell {
         self.cells.push(count);
+        self.keys.push(keys);
         Cell(self.cells.len() - 1)
     }
 
@@ -152,9 +170,36 @@ impl Page {
         self.cells.len()
     }
 
-    /// Chooses what to hide, with the area's `threshold`: the reason for
-    /// each hidden figure, by key.
-    pub fn protect(&self, threshold: u64) -> Hidden {
+    /// Chooses what to hide, with the area's `threshold`, and what the
+    /// `audience` sees of the rest: the reason for each hidden figure, by
+    /// key, and for viewers each shown figure adjusted.
+    pub fn protect(&self, threshold: u64, audience: Audience) -> Hidden {
+        let hidden = self.hide(threshold);
+        let adjusted = match audience {
+            Audience::Exact => BTreeMap::new(),
+            Audience::Adjusted => self
+                .figures
+                .iter()
+                .filter(|(key, _)| !hidden.contains_key(key))
+                .map(|(key, cells)| {
+                    let keys = cells
+                        .iter()
+                        .fold(0u64, |sum, c| sum.wrapping_add(self.keys[*c]));
+                    let count = self.sum(cells);
+                    (key.clone(), cell_key::adjusted(count, keys, threshold))
+                })
+                .collect(),
+        };
+        Hidden {
+            threshold,
+            audience,
+            hidden,
+            adjusted,
+        }
+    }
+
+    /// The reason for each figure hidden with `threshold`, by key.
+    fn hide(&self, threshold: u64) -> BTreeMap<String, Withheld> {
         let index = Index::new(self);
         let mut hidden: BTreeMap<String, Withheld> = index
             .keys
@@ -186,7 +231,7 @@ impl Page {
                 hidden.insert(key, Withheld::Protects);
             }
         }
-        Hidden { threshold, hidden }
+        hidden
     }
 }
 
@@ -482,7 +527,10 @@ const MAX_TRIALS: usize = 12;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hidden {
     threshold: u64,
+    audience: Audience,
     hidden: BTreeMap<String, Withheld>,
+    /// For viewers: each shown figure as adjusted, by key.
+    adjusted: BTreeMap<String, u64>,
 }
 
 impl Hidden {
@@ -496,12 +544,18 @@ impl Hidden {
         self.hidden.get(key).copied()
     }
 
-    /// The figure under `key` as published: its count, or why it is not shown.
+    /// The figure under `key` as published: its count (`count`, or as
+    /// adjusted for viewers), or why it is not shown.
     pub fn shown(&self, key: &str, count: u64) -> Shown {
         match self.why(key) {
             Some(why) => Shown::Withheld(why),
-            None => Shown::Count(count),
+            None => Shown::Count(self.adjusted.get(key).copied().unwrap_or(count)),
         }
+    }
+
+    /// Whether the figures shown are adjusted (for viewers).
+    pub fn is_adjusted(&self) -> bool {
+        self.audience == Audience::Adjusted
     }
 
     /// Every hidden figure's key and reason.
@@ -578,7 +632,7 @@ mod tests {
 
     #[test]
     fn one_small_row_beside_its_total_takes_another_with_it() {
-        let hidden = breakdown(&[40, 3, 12, 30]).protect(5);
+        let hidden = breakdown(&[40, 3, 12, 30]).protect(5, Audience::Exact);
         assert_eq!(hidden.why("row 1"), Some(Withheld::Small));
         assert_eq!(hidden.why("row 2"), Some(Withheld::Protects));
         assert_eq!(hidden.why("row 0"), None);
@@ -589,7 +643,7 @@ mod tests {
     fn two_small_rows_whose_sum_is_known_narrowly_are_protected_further() {
         // 1 + 2 = 3 is known from the total: each is then 0..3, which
         // does not allow 4: a third row must go.
-        let hidden = breakdown(&[1, 2, 50, 60]).protect(5);
+        let hidden = breakdown(&[1, 2, 50, 60]).protect(5, Audience::Exact);
         assert_eq!(hidden.why("row 0"), Some(Withheld::Small));
         assert_eq!(hidden.why("row 1"), Some(Withheld::Small));
         assert_eq!(hidden.why("row 2"), Some(Withheld::Protects));
@@ -611,7 +665,7 @@ mod tests {
                 page.figure(format!("reached {}", s + 1), &stages[s + 1..]);
             }
         }
-        let hidden = page.protect(5);
+        let hidden = page.protect(5, Audience::Exact);
         assert_eq!(hidden.why("stopped 2"), Some(Withheld::Small));
         // 13 stopped at member is not small: it is shown, or hidden only
         // to protect the leaders, never labelled "fewer than 5".
@@ -637,7 +691,7 @@ mod tests {
 
     #[test]
     fn zeros_are_shown_and_nothing_is_hidden_without_a_small_figure() {
-        let hidden = breakdown(&[0, 10, 7]).protect(5);
+        let hidden = breakdown(&[0, 10, 7]).protect(5, Audience::Exact);
         assert_eq!(hidden.iter().count(), 0);
     }
 }

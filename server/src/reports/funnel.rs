@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use sync_core::{Ladder, Timestamp};
 
 use super::disclosure::{Cell, Page, Shown, Withheld, publish};
-use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression, median_and_p90};
+use super::{
+    Audience, Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression, median_and_p90,
+};
 use crate::error::Result;
 use crate::store::{Db, report_rows};
 
@@ -34,6 +36,9 @@ pub struct FunnelStage {
 pub struct Funnel {
     /// Counts below this are hidden.
     pub suppressed_below: u64,
+    /// Whether the counts are adjusted by the cell key method (for
+    /// viewers; see PRIVACY.md): then they may not add up exactly.
+    pub adjusted: bool,
     /// The stages, first first.
     pub stages: Vec<FunnelStage>,
     /// Why each figure that is `null` is missing, by its place in this
@@ -48,25 +53,44 @@ pub struct Funnel {
 }
 
 /// Computes the funnel for the people matching `filters`.
-pub async fn funnel(db: &Db, filters: &Filters) -> Result<Funnel> {
+pub async fn funnel(db: &Db, filters: &Filters, audience: Audience) -> Result<Funnel> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
+    setup.check_population(db, &people, audience).await?;
     let rows = report_rows::stage_gaps(db, &people).await?;
+    // Viewers' figures are adjusted by the record keys of the people in
+    // each cell: people by the highest stage they reached.
+    let mut keys = vec![0u64; setup.ladder.stages().len()];
+    if audience == Audience::Adjusted {
+        for (_, highest, _, sum) in report_rows::routes(db, &people, true).await? {
+            if let Some(k) = usize::try_from(highest).ok().and_then(|h| keys.get_mut(h)) {
+                *k = k.wrapping_add(sum as u64);
+            }
+        }
+    }
     Ok(funnel_from(
         &setup.ladder,
         setup.suppression,
+        audience,
         rows.into_iter()
             .map(|(stage, days, n)| (stage, days, n as u64)),
+        &keys,
     ))
 }
 
 /// The figures the funnel publishes, as sums of people by the highest stage
 /// they reached (reaching a stage means reaching every stage below it):
 /// reached is that stage's cell and those above, stopped here its own.
-pub(super) fn funnel_page(reached: &[u64]) -> Page {
+/// `keys` are each cell's sum of record keys (none: all zero).
+pub(super) fn funnel_page(reached: &[u64], keys: &[u64]) -> Page {
     let mut page = Page::new();
     let highest: Vec<Cell> = (0..reached.len())
-        .map(|i| page.cell(reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0))))
+        .map(|i| {
+            page.keyed_cell(
+                reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0)),
+                keys.get(i).copied().unwrap_or(0),
+            )
+        })
         .collect();
     for i in 0..reached.len() {
         page.figure(format!("stages.{i}.reached"), &highest[i..]);
@@ -75,11 +99,14 @@ pub(super) fn funnel_page(reached: &[u64]) -> Page {
     page
 }
 
-/// The funnel from (stage, whole days from the previous stage, people) rows.
+/// The funnel from (stage, whole days from the previous stage, people)
+/// rows, and the record keys of the people by highest stage reached.
 pub(super) fn funnel_from(
     ladder: &Ladder,
     suppression: Suppression,
+    audience: Audience,
     rows: impl Iterator<Item = (i64, Option<i64>, u64)>,
+    keys: &[u64],
 ) -> Funnel {
     let n = ladder.stages().len();
     let mut reached = vec![0u64; n];
@@ -93,8 +120,8 @@ pub(super) fn funnel_from(
             *gaps[stage].entry(days).or_default() += count;
         }
     }
-    let page = funnel_page(&reached);
-    let hidden = page.protect(suppression.below());
+    let page = funnel_page(&reached, keys);
+    let hidden = page.protect(suppression.below(), audience);
     let mut withheld = BTreeMap::new();
     let mut stages = Vec::with_capacity(n);
     for (i, stage) in ladder.stages().iter().enumerate() {
@@ -106,7 +133,8 @@ pub(super) fn funnel_from(
         let drop_off = hidden.shown(&place("drop_off"), stopped);
         let conversion = match (count, next) {
             (_, None) | (Shown::Count(0), _) => Err(Withheld::NotApplicable),
-            (Shown::Count(from), Some(Shown::Count(to))) => Ok(to as f64 / from as f64),
+            // Adjusted counts can make the next stage look the larger.
+            (Shown::Count(from), Some(Shown::Count(to))) => Ok((to as f64 / from as f64).min(1.0)),
             _ => Err(Withheld::Protects),
         };
         let histogram: Vec<(i64, u64)> = gaps[i].iter().map(|(d, c)| (*d, *c)).collect();
@@ -135,6 +163,7 @@ pub(super) fn funnel_from(
     }
     Funnel {
         suppressed_below: suppression.below(),
+        adjusted: hidden.is_adjusted(),
         stages,
         withheld,
         page,
@@ -144,12 +173,16 @@ pub(super) fn funnel_from(
 impl Report for Funnel {
     const FILTERS: FilterUse = FilterUse::People;
 
-    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
-        funnel(db, filters).await
+    async fn load(db: &Db, filters: &Filters, audience: Audience, _now: Timestamp) -> Result<Self> {
+        funnel(db, filters, audience).await
     }
 
     fn disclosure_page(&self) -> Option<&Page> {
         Some(&self.page)
+    }
+
+    fn is_adjusted(&self) -> bool {
+        self.adjusted
     }
 
     /// The funnel as CSV; a hidden figure reads `<5` (small), `hidden`
@@ -220,6 +253,9 @@ pub struct ChannelOutcome {
 pub struct Routes {
     /// Counts below this are hidden.
     pub suppressed_below: u64,
+    /// Whether the counts are adjusted by the cell key method (for
+    /// viewers; see PRIVACY.md): then they may not add up exactly.
+    pub adjusted: bool,
     /// Every (channel, highest stage) pair with anyone in it, by channel
     /// then stage. A channel's routes add up to its people.
     pub routes: Vec<Route>,
@@ -236,45 +272,54 @@ pub struct Routes {
 }
 
 /// Computes the progression routes for the people matching `filters`.
-pub async fn routes(db: &Db, filters: &Filters) -> Result<Routes> {
+pub async fn routes(db: &Db, filters: &Filters, audience: Audience) -> Result<Routes> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    let rows = report_rows::routes(db, &people).await?;
+    setup.check_population(db, &people, audience).await?;
+    let keyed = audience == Audience::Adjusted;
+    let rows = report_rows::routes(db, &people, keyed).await?;
     Ok(routes_from(
         &setup.ladder,
         setup.suppression,
+        audience,
         rows.iter()
-            .map(|(c, h, n)| (c.as_str(), *h as usize, *n as u64)),
+            .map(|(c, h, n, keys)| (c.as_str(), *h as usize, *n as u64, *keys as u64)),
     ))
 }
 
-/// The routes from (entry channel, highest stage index, people) rows. The
+/// The routes from (entry channel, highest stage index, people, their
+/// record keys) rows. The
 /// page's cells are the routes (pairs nobody took are not listed, so are
 /// known to be none); a channel's people add up its routes, and those who
 /// reached the top are its route to the top stage.
 pub(super) fn routes_from<'a>(
     ladder: &Ladder,
     suppression: Suppression,
-    rows: impl Iterator<Item = (&'a str, usize, u64)>,
+    audience: Audience,
+    rows: impl Iterator<Item = (&'a str, usize, u64, u64)>,
 ) -> Routes {
     let stages = ladder.stages();
     let top = stages.len().saturating_sub(1);
     let mut channels: BTreeMap<String, BTreeMap<usize, u64>> = BTreeMap::new();
-    for (channel, highest, n) in rows {
+    let mut keys: BTreeMap<(String, usize), u64> = BTreeMap::new();
+    for (channel, highest, n, sum) in rows {
         if highest < stages.len() {
             *channels
                 .entry(channel.to_owned())
                 .or_default()
                 .entry(highest)
                 .or_default() += n;
+            let k = keys.entry((channel.to_owned(), highest)).or_default();
+            *k = k.wrapping_add(sum);
         }
     }
     let mut page = Page::new();
     let mut route_cells = Vec::new();
-    for (j, counts) in channels.values().enumerate() {
+    for (j, (channel, counts)) in channels.iter().enumerate() {
         let mut mine = Vec::new();
         for (stage, n) in counts {
-            let cell = page.cell(*n);
+            let sum = keys.get(&(channel.clone(), *stage)).copied().unwrap_or(0);
+            let cell = page.keyed_cell(*n, sum);
             page.figure(format!("routes.{}.people", route_cells.len()), &[cell]);
             if *stage == top {
                 page.figure(format!("by_channel.{j}.reached_top"), &[cell]);
@@ -287,7 +332,7 @@ pub(super) fn routes_from<'a>(
             page.figure(format!("by_channel.{j}.reached_top"), &[]);
         }
     }
-    let hidden = page.protect(suppression.below());
+    let hidden = page.protect(suppression.below(), audience);
     let mut withheld = BTreeMap::new();
     let mut routes = Vec::new();
     let mut by_channel = Vec::new();
@@ -313,7 +358,7 @@ pub(super) fn routes_from<'a>(
         let reached_top = hidden.shown(&top_place, at_top);
         let share = match (people, reached_top) {
             (Shown::Count(0), _) => Err(Withheld::NotApplicable),
-            (Shown::Count(p), Shown::Count(t)) => Ok(t as f64 / p as f64),
+            (Shown::Count(p), Shown::Count(t)) => Ok((t as f64 / p as f64).min(1.0)),
             (Shown::Withheld(Withheld::Small), _) | (_, Shown::Withheld(Withheld::Small)) => {
                 Err(Withheld::Small)
             }
@@ -332,6 +377,7 @@ pub(super) fn routes_from<'a>(
     }
     Routes {
         suppressed_below: suppression.below(),
+        adjusted: hidden.is_adjusted(),
         routes,
         by_channel,
         withheld,
@@ -343,8 +389,8 @@ impl Report for Routes {
     const FILTERS: FilterUse = FilterUse::People;
     const BREAKDOWNS: &'static [Dimension] = &[Dimension::EntryChannel];
 
-    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
-        routes(db, filters).await
+    async fn load(db: &Db, filters: &Filters, audience: Audience, _now: Timestamp) -> Result<Self> {
+        routes(db, filters, audience).await
     }
 
     /// The routes as CSV; a hidden figure reads `<5` (small), `hidden`
@@ -368,6 +414,10 @@ impl Report for Routes {
 
     fn disclosure_page(&self) -> Option<&Page> {
         Some(&self.page)
+    }
+
+    fn is_adjusted(&self) -> bool {
+        self.adjusted
     }
 }
 
@@ -396,7 +446,13 @@ mod tests {
     fn small_counts_and_what_is_derived_from_them_are_suppressed() {
         // 8 people met, 3 of them came a day later.
         let rows = [(0, None, 8), (1, Some(1), 3)];
-        let funnel = funnel_from(&two_stages(), Suppression::default(), rows.into_iter());
+        let funnel = funnel_from(
+            &two_stages(),
+            Suppression::default(),
+            Audience::Exact,
+            rows.into_iter(),
+            &[],
+        );
         assert_eq!(funnel.stages[0].reached, Some(8));
         assert_eq!(funnel.stages[1].reached, None, "3 is below the threshold");
         assert_eq!(
@@ -407,15 +463,30 @@ mod tests {
         assert!(funnel.to_csv().contains("came,Came,<5"));
         // A higher threshold hides more.
         let rows = [(0, None, 8), (1, Some(1), 6)];
-        let funnel = funnel_from(&two_stages(), Suppression::new(7), rows.into_iter());
+        let funnel = funnel_from(
+            &two_stages(),
+            Suppression::new(7),
+            Audience::Exact,
+            rows.into_iter(),
+            &[],
+        );
         assert_eq!(funnel.stages[1].reached, None);
         assert!(funnel.to_csv().contains("came,Came,<7"));
     }
 
     #[test]
     fn a_channel_with_one_small_route_hides_another() {
-        let rows = [("doorstep", 0, 30), ("doorstep", 1, 2), ("event", 1, 9)];
-        let routes = routes_from(&two_stages(), Suppression::default(), rows.into_iter());
+        let rows = [
+            ("doorstep", 0, 30, 0),
+            ("doorstep", 1, 2, 0),
+            ("event", 1, 9, 0),
+        ];
+        let routes = routes_from(
+            &two_stages(),
+            Suppression::default(),
+            Audience::Exact,
+            rows.into_iter(),
+        );
         let doorstep: Vec<Option<u64>> = routes
             .routes
             .iter()

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use sync_core::{AreaConfig, DoorOutcome, Timestamp};
 
-use super::{Csv, Dimension, FilterUse, Filters, Report, Setup};
+use super::{Audience, Csv, Dimension, FilterUse, Filters, Report, Setup};
 use crate::error::{Error, Result};
 use crate::store::{Db, report_rows};
 
@@ -23,6 +23,8 @@ const ANSWERED: [DoorOutcome; 3] = [
 pub struct HouseholdRow {
     /// The patch slug.
     pub patch: String,
+    /// The patch's name, as the area configures it.
+    pub label: String,
     /// Households in the patch, as configured (none for a patch that is not).
     pub households: Option<u32>,
     /// Doors on the list (address records) in the patch.
@@ -96,6 +98,7 @@ pub(super) fn household_reach_from(
         .into_iter()
         .map(|patch| {
             let households = area.and_then(|a| a.patch(&patch)).map(|p| p.households);
+            let label = crate::labels::patch_name(area, &patch);
             let doors_listed = listed.iter().find(|l| l.0 == patch).map_or(0, |l| l.1) as u64;
             let (knocked, answered) = knocks
                 .iter()
@@ -107,6 +110,7 @@ pub(super) fn household_reach_from(
                     .map(|h| n as f64 * 1000.0 / f64::from(h))
             };
             HouseholdRow {
+                label,
                 households,
                 doors_listed,
                 doors_knocked: knocked,
@@ -128,7 +132,7 @@ impl Report for HouseholdReach {
     const FILTERS: FilterUse = FilterUse::Doors;
     const BREAKDOWNS: &'static [Dimension] = &[Dimension::Patch];
 
-    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
+    async fn load(db: &Db, filters: &Filters, _: Audience, _now: Timestamp) -> Result<Self> {
         household_reach(db, filters).await
     }
 
@@ -138,6 +142,7 @@ impl Report for HouseholdReach {
             0,
             &[
                 "patch",
+                "patch_name",
                 "households",
                 "doors_listed",
                 "doors_knocked",
@@ -150,6 +155,7 @@ impl Report for HouseholdReach {
             let rate = |v: Option<f64>| Csv::optional(v.map(|v| format!("{v:.1}")));
             csv.row([
                 r.patch.clone(),
+                r.label.clone(),
                 Csv::optional(r.households),
                 r.doors_listed.to_string(),
                 r.doors_knocked.to_string(),
@@ -194,12 +200,14 @@ mod tests {
         assert_eq!(report.doors_answered, 20);
         let patches: Vec<&str> = report.by_patch.iter().map(|r| r.patch.as_str()).collect();
         assert_eq!(patches, ["elm-road", "oak-lane", "elsewhere"]);
+        assert_eq!(report.by_patch[0].label, "Elm Road");
+        assert_eq!(report.by_patch[2].label, "elsewhere");
         let elm = &report.by_patch[0];
         assert_eq!(elm.knocked_per_1000_households, Some(125.0));
         assert_eq!(elm.answered_per_1000_households, Some(50.0));
         assert_eq!(report.by_patch[1].knocked_per_1000_households, None);
         assert_eq!(report.by_patch[2].households, None);
-        assert!(report.to_csv().starts_with("patch,households,"));
+        assert!(report.to_csv().starts_with("patch,patch_name,households,"));
         let one = household_reach_from(Some(&area), Some("oak-lane"), &listed, &knocks);
         assert_eq!(one.by_patch.len(), 1);
     }

@@ -5,18 +5,21 @@
 //! contacted (who reached the ladder's first stage), chosen by [`Filters`]:
 //! the date range and cohort select people by first contact.
 //!
-//! **Suppression.** In every breakdown, a count from 1 to below the area's
-//! threshold (`suppress_below`, 5 unless set) is suppressed, and so is every
-//! figure derived from it: it reads `null` in JSON and `<5` in CSV. Totals
-//! are the true totals; where a breakdown adds up to a total shown beside
-//! it and only one of its cells is suppressed, the next smallest cell is
-//! suppressed too, so no hidden cell can be worked out by subtraction. The
-//! partnership's own membership (a public board) is not suppressed.
+//! **Disclosure control.** Within a page, [`disclosure`] hides every count
+//! from 1 to below the area's threshold (`suppress_below`, 5 unless set)
+//! and whatever else would let one be worked out from the figures shown
+//! together; JSON says why each missing figure is missing (`withheld`).
+//! Across pages, viewers' counts of people are adjusted by the cell key
+//! method ([`cell_key`]), and a viewer's filtered report must count at
+//! least [`MIN_FILTERED_PEOPLE`] times the threshold in people. Admins see
+//! exact figures. The partnership's own membership (a public board) is not
+//! hidden or adjusted.
 //!
 //! **Speed.** Each report reads the `people` rows and small tables (stages
 //! through a covering index, roles, events, open follow-ups, per-champion
 //! summaries), never a scan of every interaction: see BENCHMARKS.md.
 
+pub mod cell_key;
 mod champions;
 mod civic;
 pub mod disclosure;
@@ -25,6 +28,7 @@ mod households;
 mod reach;
 mod seats;
 
+pub use cell_key::Audience;
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
 pub use disclosure::Withheld;
@@ -41,7 +45,7 @@ use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::store::Db;
-use crate::store::report_rows::Selection;
+use crate::store::report_rows::{self, Selection};
 
 /// Filters every report takes (query parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
@@ -138,10 +142,12 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
     /// admin, and a test records each one and finds it in the report.
     const BREAKDOWNS: &'static [Dimension] = &[];
 
-    /// Computes it at `now` for what `filters` choose.
+    /// Computes it at `now` for what `filters` choose, as `audience` may
+    /// see it.
     fn load(
         db: &Db,
         filters: &Filters,
+        audience: Audience,
         now: Timestamp,
     ) -> impl Future<Output = Result<Self>> + Send;
 
@@ -153,6 +159,12 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
     /// counts breakdown by breakdown.
     fn disclosure_page(&self) -> Option<&disclosure::Page> {
         None
+    }
+
+    /// Whether its counts of people are adjusted by the cell key method
+    /// (for viewers).
+    fn is_adjusted(&self) -> bool {
+        false
     }
 }
 
@@ -178,18 +190,22 @@ pub enum Dimension {
 /// What the words on the reports mean: one meaning per word, on every
 /// page ("What these figures mean") and in the API's description of every
 /// report.
-pub const GLOSSARY: [(&str, &str); 10] = [
+pub const GLOSSARY: [(&str, &str); 12] = [
     (
         "People, contacts",
-        "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral).",
+        "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral): the same number on Reach and on the funnel's first step.",
     ),
     (
         "Conversations",
-        "On reach: people we have spoken with at their door or who signed up to something, each once. On the funnel a step counts everyone who reached it or went past it, so its Conversation step also counts someone who volunteered with no conversation recorded. On the champions page: doorstep conversations, each one (someone spoken with twice counts twice).",
+        "People who have reached the ladder's Conversation step, each once: spoken with at their door, signed up to something, or gone further (someone who volunteered with no conversation recorded counts). The same number on Reach and on the funnel's Conversation step.",
     ),
     (
         "Participants",
-        "People who have attended an event or activity, each once.",
+        "People who have reached the Participant step, each once: taken part in an event or activity, or gone further (volunteering, a working group, the partnership). The same number on Reach and on the funnel.",
+    ),
+    (
+        "Conversations held",
+        "On the Champions page: each doorstep conversation a champion recorded, so someone spoken with twice counts twice.",
     ),
     (
         "Knocks",
@@ -209,17 +225,28 @@ pub const GLOSSARY: [(&str, &str); 10] = [
     ),
     (
         "Per 1,000 households",
-        "The count divided by the patch's households (as an admin set them), times 1,000. People per 1,000 households can pass 1,000 where homes hold several people.",
+        "Households (doors knocked or answered on the Doors page; households with anyone contacted, spoken with or taking part on Reach) divided by the patch's households as an admin set them, times 1,000: households above the line and below, so never more than 1,000 while the patch's count is right. People whose household is not known (an event sign-up without an address) are in no household figure.",
     ),
     (
         "Fewer than N",
         "A count from 1 to N-1 (N is the area's threshold), hidden so that nobody can be picked out.",
     ),
     (
+        "Adjusted figures",
+        "For viewers, each count of people is moved a little by a fixed rule, so that comparing two reports cannot single anyone out: most not at all, most of the rest by 1 or 2, a few by more. The same figure always reads the same, but totals may differ slightly from the sum of their parts. Admins see exact figures.",
+    ),
+    (
         "Hidden so that a small group cannot be worked out",
         "A larger figure hidden because, with the figures shown, it would give a small one away. A dash: the figure does not apply (a share of nobody).",
     ),
 ];
+
+/// A viewer's filtered report must count at least this many times the
+/// area's threshold in people (50 with the default threshold of 5).
+pub const MIN_FILTERED_PEOPLE: u64 = 10;
+
+/// What a page of adjusted figures says about them.
+pub const ADJUSTED: &str = "These figures are adjusted slightly (most not at all, most of the rest by 1 or 2) so that comparing two reports cannot single anyone out: the same figure always reads the same, but totals may not equal the sum of their parts. Admins see exact figures.";
 
 /// Which filters a report takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,6 +313,29 @@ impl Setup {
                 .unwrap_or_default(),
             area,
         })
+    }
+
+    /// Refuses a viewer's filtered report of fewer people than
+    /// [`MIN_FILTERED_PEOPLE`] times the threshold: the smaller the group a
+    /// breakdown describes, the less any adjustment hides. Unfiltered
+    /// reports and admins' are always answered.
+    async fn check_population(
+        &self,
+        db: &Db,
+        people: &Selection,
+        audience: Audience,
+    ) -> Result<()> {
+        if audience == Audience::Exact || people.is_empty() {
+            return Ok(());
+        }
+        let least = MIN_FILTERED_PEOPLE * self.suppression.below();
+        if report_rows::population(db, people).await? < least {
+            return Err(Error::BadRequest(format!(
+                "fewer than {least} people match these filters, too few to break down without \
+                 singling someone out: widen the dates, or choose fewer filters"
+            )));
+        }
+        Ok(())
     }
 
     fn area(&self) -> Result<&AreaConfig> {

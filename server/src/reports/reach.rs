@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sync_core::{AgeBand, AreaConfig, Timestamp};
 
+use super::cell_key;
 use super::disclosure::{Cell, Page, Shown, Withheld, publish};
-use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression};
+use super::{Audience, Csv, Dimension, FilterUse, Filters, Report, Setup, Suppression};
 use crate::error::Result;
 use crate::store::Db;
 use crate::store::report_rows::{self, ReachGroup};
@@ -25,18 +26,28 @@ pub struct ReachRow {
     pub label: String,
     /// People contacted.
     pub contacts: Option<u64>,
-    /// Of them, people we have had a conversation with.
+    /// Of them, people who reached the ladder's Conversation step (spoken
+    /// with, or gone further): the funnel's figure for that step.
     pub conversations: Option<u64>,
-    /// Of them, people who have taken part (attended something).
+    /// Of them, people who reached the Participant step (took part, or
+    /// went further): the funnel's figure for that step.
     pub participants: Option<u64>,
-    /// Households in the patch (patch rows only).
+    /// Households in the patch, as an admin set them (patch rows only).
     pub households: Option<u32>,
-    /// Contacts per 1,000 households (patch rows only).
-    pub contacts_per_1000_households: Option<f64>,
-    /// Conversations per 1,000 households (patch rows only).
-    pub conversations_per_1000_households: Option<f64>,
-    /// Participants per 1,000 households (patch rows only).
-    pub participants_per_1000_households: Option<f64>,
+    /// Households with anyone contacted (patch rows only; people whose
+    /// household is not known are not in it).
+    pub households_contacted: Option<u64>,
+    /// Households with anyone at the Conversation step or further.
+    pub households_with_conversations: Option<u64>,
+    /// Households with anyone at the Participant step or further.
+    pub households_with_participants: Option<u64>,
+    /// Households contacted per 1,000 households (at most 1,000 while the
+    /// patch's household count is right).
+    pub households_contacted_per_1000_households: Option<f64>,
+    /// Households with conversations per 1,000 households.
+    pub households_with_conversations_per_1000_households: Option<f64>,
+    /// Households with participants per 1,000 households.
+    pub households_with_participants_per_1000_households: Option<f64>,
 }
 
 /// Reach and fairness: contacts, conversations and participants per patch
@@ -47,11 +58,14 @@ pub struct ReachRow {
 pub struct Reach {
     /// Counts below this are suppressed.
     pub suppressed_below: u64,
+    /// Whether the counts are adjusted by the cell key method (for
+    /// viewers; see PRIVACY.md): then they may not add up exactly.
+    pub adjusted: bool,
     /// People contacted.
     pub contacts: Option<u64>,
-    /// People we have had a conversation with.
+    /// People who reached the Conversation step or went further.
     pub conversations: Option<u64>,
-    /// People who have taken part.
+    /// People who reached the Participant step or went further.
     pub participants: Option<u64>,
     /// Share of contacts with a known age band who are under 55 (0 to 1).
     pub under_55_share_of_contacts: Option<f64>,
@@ -86,12 +100,47 @@ pub struct Reach {
     pub page: Page,
 }
 
-/// (contacts, conversations, participants, participants spoken with) of
-/// one group.
-type Counts = [u64; 4];
+/// One group's people: (contacts, conversations, participants,
+/// participants spoken with), and the sums of their record keys in the
+/// same order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Counts {
+    people: [u64; 4],
+    keys: [u64; 4],
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        for i in 0..4 {
+            self.people[i] += other.people[i];
+            self.keys[i] = self.keys[i].wrapping_add(other.keys[i]);
+        }
+    }
+}
+
+impl From<[u64; 4]> for Counts {
+    /// People with no record keys.
+    fn from(people: [u64; 4]) -> Self {
+        Self {
+            people,
+            keys: [0; 4],
+        }
+    }
+}
 
 /// The JSON names of a row's three published counts.
 const COLUMNS: [&str; 3] = ["contacts", "conversations", "participants"];
+
+/// The JSON names of a patch row's households, in [`COLUMNS`] order.
+const HOUSEHOLD_COLUMNS: [&str; 3] = [
+    "households_contacted",
+    "households_with_conversations",
+    "households_with_participants",
+];
+
+/// A patch's households (contacted, with conversations, with
+/// participants), and the sums of their keys in the same order.
+pub(super) type Households = ([u64; 3], [u64; 3]);
 
 /// The figures behind the under-55 shares: (under 55, with a known age
 /// band) of contacts, then of participants.
@@ -113,12 +162,34 @@ const LISTS: [&str; 5] = [
 const BREAKDOWNS: [&str; 5] = ["patch", "age_band", "tenure", "language", "ethnicity"];
 
 /// Reach and fairness for the people matching `filters`.
-pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
+pub async fn reach(db: &Db, filters: &Filters, audience: Audience) -> Result<Reach> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
+    setup.check_population(db, &people, audience).await?;
     // The five breakdowns are summed from the few thousand groups of one
     // pass over the people.
-    let rows = report_rows::reach_groups(db, &people).await?;
+    let keyed = audience == Audience::Adjusted;
+    let rows = report_rows::reach_groups(db, &people, keyed).await?;
+    let households: BTreeMap<String, Households> =
+        report_rows::households_reached(db, &people, keyed)
+            .await?
+            .into_iter()
+            .map(|h| {
+                let n = |v: i64| v as u64;
+                (
+                    h.patch,
+                    (
+                        [h.contacted, h.with_conversations, h.with_participants].map(n),
+                        [
+                            h.contacted_keys,
+                            h.with_conversations_keys,
+                            h.with_participants_keys,
+                        ]
+                        .map(n),
+                    ),
+                )
+            })
+            .collect();
     let mut groups: Vec<BTreeMap<Option<String>, Counts>> = vec![BTreeMap::new(); BREAKDOWNS.len()];
     for ReachGroup {
         patch,
@@ -130,26 +201,41 @@ pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
         conversations,
         participants,
         conversing_participants,
+        contacts_keys,
+        conversations_keys,
+        participants_keys,
+        conversing_participants_keys,
     } in rows
     {
-        let counts = [
-            contacts as u64,
-            conversations as u64,
-            participants as u64,
-            conversing_participants as u64,
-        ];
+        let counts = Counts {
+            people: [
+                contacts as u64,
+                conversations as u64,
+                participants as u64,
+                conversing_participants as u64,
+            ],
+            keys: [
+                contacts_keys as u64,
+                conversations_keys as u64,
+                participants_keys as u64,
+                conversing_participants_keys as u64,
+            ],
+        };
         for (breakdown, group) in
             groups
                 .iter_mut()
                 .zip([Some(patch), age_band, tenure, language, ethnicity])
         {
-            let sum = breakdown.entry(group).or_default();
-            for (s, n) in sum.iter_mut().zip(counts) {
-                *s += n;
-            }
+            breakdown.entry(group).or_default().add(&counts);
         }
     }
-    Ok(reach_from(setup.area.as_ref(), setup.suppression, groups))
+    Ok(reach_from(
+        setup.area.as_ref(),
+        setup.suppression,
+        audience,
+        groups,
+        &households,
+    ))
 }
 
 /// One group's people in four cells no two of which share anyone: spoken
@@ -157,11 +243,24 @@ pub async fn reach(db: &Db, filters: &Filters) -> Result<Reach> {
 /// contacts are all four, its conversations the first two, its
 /// participants the first and third.
 fn group_cells(page: &mut Page, c: Counts) -> [Vec<Cell>; 3] {
-    let [contacts, conversations, participants, both] = c;
-    let spoke_and_came = page.cell(both);
-    let spoke = page.cell(conversations.saturating_sub(both));
-    let came = page.cell(participants.saturating_sub(both));
-    let neither = page.cell((contacts + both).saturating_sub(conversations + participants));
+    let [contacts, conversations, participants, both] = c.people;
+    let [contacts_k, conversations_k, participants_k, both_k] = c.keys;
+    let spoke_and_came = page.keyed_cell(both, both_k);
+    let spoke = page.keyed_cell(
+        conversations.saturating_sub(both),
+        conversations_k.wrapping_sub(both_k),
+    );
+    let came = page.keyed_cell(
+        participants.saturating_sub(both),
+        participants_k.wrapping_sub(both_k),
+    );
+    let neither = page.keyed_cell(
+        (contacts + both).saturating_sub(conversations + participants),
+        contacts_k
+            .wrapping_add(both_k)
+            .wrapping_sub(conversations_k)
+            .wrapping_sub(participants_k),
+    );
     [
         vec![spoke_and_came, spoke, came, neither],
         vec![spoke_and_came, spoke],
@@ -178,7 +277,9 @@ type Group = (Option<String>, Counts, Option<u32>);
 pub(super) fn reach_from(
     area: Option<&AreaConfig>,
     suppression: Suppression,
+    audience: Audience,
     mut groups: Vec<BTreeMap<Option<String>, Counts>>,
+    households_reached: &BTreeMap<String, Households>,
 ) -> Reach {
     groups.resize(BREAKDOWNS.len(), BTreeMap::new());
     // Patches: the configured ones first (with their households), even
@@ -216,7 +317,7 @@ pub(super) fn reach_from(
     );
 
     let mut page = Page::new();
-    let mut totals: Counts = [0; 4];
+    let mut totals = Counts::default();
     // (under 55, with a known age band) of contacts, then of participants.
     let mut ages: [(Vec<Cell>, Vec<Cell>); 2] = Default::default();
     for (list, groups) in LISTS.iter().zip(&lists) {
@@ -244,10 +345,8 @@ pub(super) fn reach_from(
             page.figure(*column, cells);
         }
         if *list == "by_patch" {
-            totals = groups.iter().fold([0; 4], |mut sum, (_, c, _)| {
-                for (s, n) in sum.iter_mut().zip(c) {
-                    *s += n;
-                }
+            totals = groups.iter().fold(Counts::default(), |mut sum, (_, c, _)| {
+                sum.add(c);
                 sum
             });
         }
@@ -257,37 +356,55 @@ pub(super) fn reach_from(
         page.figure(under_key, under);
         page.figure(known_key, known);
     }
-    let hidden = page.protect(suppression.below());
+    let hidden = page.protect(suppression.below(), audience);
     let mut withheld = BTreeMap::new();
     let mut published: Vec<Vec<ReachRow>> = Vec::new();
     for (list, groups) in LISTS.iter().zip(lists) {
         let mut rows = Vec::new();
         for (i, (group, counts, households)) in groups.into_iter().enumerate() {
             let mut shown = [None; 3];
+            let mut homes = [None; 3];
             let mut rates = [None; 3];
+            let reached = group
+                .as_ref()
+                .filter(|_| *list == "by_patch")
+                .map(|patch| households_reached.get(patch).copied().unwrap_or_default());
             for (c, column) in COLUMNS.iter().enumerate() {
                 let place = format!("{list}.{i}.{column}");
-                let figure = hidden.shown(&place, counts[c]);
+                let figure = hidden.shown(&place, counts.people[c]);
                 shown[c] = publish(&mut withheld, place, figure.result());
-                let rate = match (figure, households.filter(|h| *h > 0)) {
+                // Households are small on their own terms, and otherwise go
+                // with their people: hidden when the people are (households
+                // are no more than people).
+                let below = suppression.below();
+                let home = match (reached, figure) {
+                    (None, _) => Err(Withheld::NotApplicable),
+                    (Some((n, _)), _) if (1..below).contains(&n[c]) => Err(Withheld::Small),
+                    (Some((n, _)), Shown::Withheld(why)) if n[c] > 0 => Err(why),
+                    (Some((n, keys)), _) => Ok(match audience {
+                        Audience::Exact => n[c],
+                        Audience::Adjusted => cell_key::adjusted(n[c], keys[c], below),
+                    }),
+                };
+                let home_place = format!("{list}.{i}.{}", HOUSEHOLD_COLUMNS[c]);
+                let rate = match (home, households.filter(|h| *h > 0)) {
                     (_, None) => Err(Withheld::NotApplicable),
-                    (Shown::Count(n), Some(h)) => Ok(n as f64 * 1000.0 / f64::from(h)),
-                    (Shown::Withheld(why), Some(_)) => Err(why),
+                    (Ok(n), Some(h)) => Ok(n as f64 * 1000.0 / f64::from(h)),
+                    (Err(why), Some(_)) => Err(why),
                 };
                 rates[c] = publish(
                     &mut withheld,
-                    format!("{list}.{i}.{column}_per_1000_households"),
+                    format!("{home_place}_per_1000_households"),
                     rate,
                 );
+                homes[c] = publish(&mut withheld, home_place, home);
             }
             let group = group.unwrap_or_else(|| NOT_RECORDED.to_owned());
             let label = if group == NOT_RECORDED {
                 group.clone()
             } else {
                 match *list {
-                    "by_patch" => area
-                        .and_then(|a| a.patch(&group))
-                        .map_or_else(|| group.clone(), |p| p.name.clone()),
+                    "by_patch" => crate::labels::patch_name(area, &group),
                     "by_tenure" => crate::labels::tenure_text(&group),
                     "by_language" => crate::languages::name(&group),
                     _ => group.clone(),
@@ -300,9 +417,12 @@ pub(super) fn reach_from(
                 conversations: shown[1],
                 participants: shown[2],
                 households,
-                contacts_per_1000_households: rates[0],
-                conversations_per_1000_households: rates[1],
-                participants_per_1000_households: rates[2],
+                households_contacted: homes[0],
+                households_with_conversations: homes[1],
+                households_with_participants: homes[2],
+                households_contacted_per_1000_households: rates[0],
+                households_with_conversations_per_1000_households: rates[1],
+                households_with_participants_per_1000_households: rates[2],
             });
         }
         published.push(rows);
@@ -311,7 +431,7 @@ pub(super) fn reach_from(
         publish(
             &mut withheld,
             COLUMNS[c].to_owned(),
-            hidden.shown(COLUMNS[c], totals[c]).result(),
+            hidden.shown(COLUMNS[c], totals.people[c]).result(),
         )
     };
     let (contacts, conversations, participants) = (total(0), total(1), total(2));
@@ -321,7 +441,8 @@ pub(super) fn reach_from(
         let known = hidden.shown(known_key, page.value(known_key).unwrap_or(0));
         let share = match (under, known) {
             (_, Shown::Count(0)) => Err(Withheld::NotApplicable),
-            (Shown::Count(u), Shown::Count(k)) => Ok(u as f64 / k as f64),
+            // Adjusted counts can make the part look the larger.
+            (Shown::Count(u), Shown::Count(k)) => Ok((u as f64 / k as f64).min(1.0)),
             (Shown::Withheld(why), _) | (_, Shown::Withheld(why)) => Err(why),
         };
         let kind = under_key.trim_end_matches("_under_55");
@@ -339,6 +460,7 @@ pub(super) fn reach_from(
         published.try_into().unwrap_or_default();
     Reach {
         suppressed_below: suppression.below(),
+        adjusted: hidden.is_adjusted(),
         contacts,
         conversations,
         participants,
@@ -368,8 +490,8 @@ impl Report for Reach {
         Dimension::Ethnicity,
     ];
 
-    async fn load(db: &Db, filters: &Filters, _now: Timestamp) -> Result<Self> {
-        reach(db, filters).await
+    async fn load(db: &Db, filters: &Filters, audience: Audience, _now: Timestamp) -> Result<Self> {
+        reach(db, filters, audience).await
     }
 
     /// Every breakdown as CSV, one row per group; a hidden figure reads
@@ -385,9 +507,12 @@ impl Report for Reach {
                 "conversations",
                 "participants",
                 "households",
-                "contacts_per_1000_households",
-                "conversations_per_1000_households",
-                "participants_per_1000_households",
+                "households_contacted",
+                "households_with_conversations",
+                "households_with_participants",
+                "households_contacted_per_1000_households",
+                "households_with_conversations_per_1000_households",
+                "households_with_participants_per_1000_households",
             ],
         );
         let breakdowns = [
@@ -417,17 +542,26 @@ impl Report for Reach {
                     csv.figure(r.conversations, why("conversations")),
                     csv.figure(r.participants, why("participants")),
                     Csv::optional(r.households),
-                    rate(
-                        r.contacts_per_1000_households,
-                        "contacts_per_1000_households",
+                    csv.figure(r.households_contacted, why("households_contacted")),
+                    csv.figure(
+                        r.households_with_conversations,
+                        why("households_with_conversations"),
+                    ),
+                    csv.figure(
+                        r.households_with_participants,
+                        why("households_with_participants"),
                     ),
                     rate(
-                        r.conversations_per_1000_households,
-                        "conversations_per_1000_households",
+                        r.households_contacted_per_1000_households,
+                        "households_contacted_per_1000_households",
                     ),
                     rate(
-                        r.participants_per_1000_households,
-                        "participants_per_1000_households",
+                        r.households_with_conversations_per_1000_households,
+                        "households_with_conversations_per_1000_households",
+                    ),
+                    rate(
+                        r.households_with_participants_per_1000_households,
+                        "households_with_participants_per_1000_households",
                     ),
                 ];
                 csv.row(fields);
@@ -439,16 +573,20 @@ impl Report for Reach {
     fn disclosure_page(&self) -> Option<&Page> {
         Some(&self.page)
     }
+
+    fn is_adjusted(&self) -> bool {
+        self.adjusted
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn groups(entries: &[(Option<&str>, Counts)]) -> BTreeMap<Option<String>, Counts> {
+    fn groups(entries: &[(Option<&str>, [u64; 4])]) -> BTreeMap<Option<String>, Counts> {
         entries
             .iter()
-            .map(|(g, c)| (g.map(str::to_owned), *c))
+            .map(|(g, c)| (g.map(str::to_owned), Counts::from(*c)))
             .collect()
     }
 
@@ -474,6 +612,7 @@ mod tests {
         let report = reach_from(
             Some(&area),
             Suppression::default(),
+            Audience::Exact,
             vec![
                 groups(&[(Some("elm"), [40, 20, 10, 10]), (Some("ash"), [6, 6, 6, 6])]),
                 groups(&[
@@ -482,11 +621,32 @@ mod tests {
                     (None, [6, 0, 0, 0]),
                 ]),
             ],
+            // Elm's 40 people live in 32 households, 16 of them with a
+            // conversation and 3 with a participant.
+            &BTreeMap::from([("elm".to_owned(), ([32, 16, 3], [0; 3]))]),
         );
         assert_eq!(report.contacts, Some(46));
         let elm = &report.by_patch[0];
-        assert_eq!(elm.contacts_per_1000_households, Some(100.0));
-        assert_eq!(elm.participants_per_1000_households, Some(25.0));
+        assert_eq!(elm.households_contacted, Some(32));
+        assert_eq!(elm.households_contacted_per_1000_households, Some(80.0));
+        assert_eq!(
+            elm.households_with_conversations_per_1000_households,
+            Some(40.0)
+        );
+        // Three households is a small count, hidden with its rate.
+        assert_eq!(elm.households_with_participants, None);
+        assert_eq!(
+            report.withheld["by_patch.0.households_with_participants"],
+            Withheld::Small
+        );
+        assert_eq!(elm.households_with_participants_per_1000_households, None);
+        // Oak has nobody; Ash is not configured, so has no rate.
+        assert_eq!(report.by_patch[1].households_contacted, Some(0));
+        assert_eq!(
+            report.by_patch[2].households_contacted_per_1000_households,
+            None
+        );
+        assert_eq!(report.by_age_band[0].households_contacted, None);
         assert_eq!(report.by_patch[1].group, "oak");
         assert_eq!(report.by_patch[1].contacts, Some(0));
         assert_eq!(report.by_patch[2].group, "ash");
@@ -498,7 +658,7 @@ mod tests {
         assert!(
             report
                 .to_csv()
-                .contains("patch,elm,Elm,40,20,10,400,100.0,50.0,25.0")
+                .contains("patch,elm,Elm,40,20,10,400,32,16,<5,80.0,40.0,hidden")
         );
     }
 }
@@ -511,16 +671,17 @@ mod page_tests {
     /// protect anything.
     #[test]
     fn a_group_of_three_takes_the_next_row_and_nothing_else() {
-        let g = |entries: &[(Option<&str>, Counts)]| {
+        let g = |entries: &[(Option<&str>, [u64; 4])]| {
             entries
                 .iter()
-                .map(|(g, c)| (g.map(str::to_owned), *c))
+                .map(|(g, c)| (g.map(str::to_owned), Counts::from(*c)))
                 .collect::<BTreeMap<_, _>>()
         };
         let everyone = g(&[(None, [35, 35, 0, 0])]);
         let report = reach_from(
             None,
             Suppression::default(),
+            Audience::Exact,
             vec![
                 g(&[
                     (Some("big"), [20, 20, 0, 0]),
@@ -532,11 +693,12 @@ mod page_tests {
                 everyone.clone(),
                 everyone,
             ],
+            &BTreeMap::new(),
         );
         let counts: Vec<(Withheld, &str)> = report
             .withheld
             .iter()
-            .filter(|(place, _)| place.starts_with("by_patch") && !place.contains("per_1000"))
+            .filter(|(place, _)| place.starts_with("by_patch") && !place.contains("households"))
             .map(|(place, why)| (*why, place.as_str()))
             .collect();
         assert_eq!(

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sync_core::Timestamp;
 
-use super::{Csv, Dimension, FilterUse, Filters, Report, Setup, median, year_of};
+use super::{Audience, Csv, Dimension, FilterUse, Filters, Report, Setup, median, year_of};
 use crate::error::Result;
 use crate::store::Db;
 use crate::store::report_rows::{self, Membership, Seat};
@@ -289,7 +289,7 @@ pub(super) fn turnover_from(
 impl Report for Turnover {
     const FILTERS: FilterUse = FilterUse::None;
 
-    async fn load(db: &Db, _filters: &Filters, now: Timestamp) -> Result<Self> {
+    async fn load(db: &Db, _filters: &Filters, _: Audience, now: Timestamp) -> Result<Self> {
         turnover(db, now).await
     }
 
@@ -307,11 +307,11 @@ impl Report for ResidentLed {
     const FILTERS: FilterUse = FilterUse::None;
     const BREAKDOWNS: &'static [Dimension] = &[Dimension::Residency];
 
-    async fn load(db: &Db, _filters: &Filters, now: Timestamp) -> Result<Self> {
+    async fn load(db: &Db, _filters: &Filters, _: Audience, now: Timestamp) -> Result<Self> {
         resident_led(db, now).await
     }
 
-    /// The history as CSV: one row per time and definition.
+    /// The history as CSV: one row per time (ISO 8601) and definition.
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             0,
@@ -328,7 +328,7 @@ impl Report for ResidentLed {
         for c in self.history.iter().chain([&self.current]) {
             for s in &c.shares {
                 csv.row([
-                    c.at.to_string(),
+                    crate::calendar::iso(c.at),
                     c.members.to_string(),
                     s.definition.clone(),
                     s.residents.to_string(),

@@ -151,11 +151,33 @@ pub async fn stage_gaps(db: &Db, people: &Selection) -> Result<Vec<(i64, Option<
     fetch_bound(db, sql, values).await
 }
 
-/// People per (entry channel, highest stage reached).
-pub async fn routes(db: &Db, people: &Selection) -> Result<Vec<(String, i64, i64)>> {
+/// The sum of the record keys of the people counted (in `column`), for
+/// the cell key method (`reports::cell_key`), when `keyed`; else 0, at no
+/// cost (only viewers' figures need keys). PostgreSQL sums BIGINTs as
+/// NUMERIC: the sum is cast back (keys are below 2^32, so a billion
+/// people fit).
+///
+/// A sum of no rows (a group where nobody matches a `CASE`) is NULL in SQL:
+/// it reads as 0.
+fn keys(keyed: bool, column: &str) -> String {
+    if keyed {
+        format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)")
+    } else {
+        "0".to_owned()
+    }
+}
+
+/// People per (entry channel, highest stage reached), with the sum of
+/// their record keys if `keyed`.
+pub async fn routes(
+    db: &Db,
+    people: &Selection,
+    keyed: bool,
+) -> Result<Vec<(String, i64, i64, i64)>> {
     let (condition, values) = people.condition();
+    let keys = keys(keyed, "p.record_key");
     let sql = format!(
-        "SELECT p.entry_channel, p.highest_stage, COUNT(*) FROM people p \
+        "SELECT p.entry_channel, p.highest_stage, COUNT(*), {keys} FROM people p \
          WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.entry_channel, p.highest_stage"
     );
     fetch_bound(db, sql, values).await
@@ -177,41 +199,124 @@ pub struct ReachGroup {
     pub ethnicity: Option<String>,
     /// People contacted.
     pub contacts: i64,
-    /// Of them, spoken with.
+    /// Of them, who reached the ladder's Conversation step or went further.
     pub conversations: i64,
-    /// Of them, who took part.
+    /// Of them, who reached the Participant step or went further.
     pub participants: i64,
     /// Of them, spoken with and took part (participants need not have
     /// been spoken with at the door: a sign-up at an event is not a
     /// conversation on every ladder).
     pub conversing_participants: i64,
+    /// The sums of the record keys of the people in each of the four
+    /// counts above, in their order (0 unless asked for).
+    pub contacts_keys: i64,
+    /// See `contacts_keys`.
+    pub conversations_keys: i64,
+    /// See `contacts_keys`.
+    pub participants_keys: i64,
+    /// See `contacts_keys`.
+    pub conversing_participants_keys: i64,
 }
 
-/// Reach per group, in one pass over the `people_reach` covering index.
-pub async fn reach_groups(db: &Db, people: &Selection) -> Result<Vec<ReachGroup>> {
+/// Reach per group, in one pass over the `people_reach` covering index,
+/// with the sums of record keys if `keyed`.
+pub async fn reach_groups(db: &Db, people: &Selection, keyed: bool) -> Result<Vec<ReachGroup>> {
     let (condition, values) = people.condition();
+    let sum = |when: &str| {
+        keys(
+            keyed,
+            &format!("CASE WHEN {when} THEN p.record_key ELSE 0 END"),
+        )
+    };
     let sql = format!(
         "SELECT p.patch AS patch, p.age_band AS age_band, p.tenure AS tenure, \
          p.language AS language, p.ethnicity AS ethnicity, COUNT(*) AS contacts, \
          COUNT(p.conversation_at) AS conversations, COUNT(p.participant_at) AS participants, \
          COUNT(CASE WHEN p.conversation_at IS NOT NULL AND p.participant_at IS NOT NULL \
-         THEN 1 END) AS conversing_participants \
+         THEN 1 END) AS conversing_participants, \
+         {} AS contacts_keys, {} AS conversations_keys, {} AS participants_keys, \
+         {} AS conversing_participants_keys \
          FROM people p WHERE {condition} \
-         GROUP BY p.patch, p.age_band, p.tenure, p.language, p.ethnicity"
+         GROUP BY p.patch, p.age_band, p.tenure, p.language, p.ethnicity",
+        keys(keyed, "p.record_key"),
+        sum("p.conversation_at IS NOT NULL"),
+        sum("p.participant_at IS NOT NULL"),
+        sum("p.conversation_at IS NOT NULL AND p.participant_at IS NOT NULL"),
     );
     fetch_bound(db, sql, values).await
 }
 
-/// People per number of roles they hold at `now`.
-pub async fn roles_held(db: &Db, people: &Selection, now: Timestamp) -> Result<Vec<(i64, i64)>> {
+/// Households per patch (the address records people live in, for those
+/// whose household is known) with anyone chosen: contacted, at the
+/// Conversation step or further, at the Participant step or further; and
+/// the sums of those households' keys.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PatchHouseholds {
+    /// The patch.
+    pub patch: String,
+    /// Households with anyone contacted.
+    pub contacted: i64,
+    /// Households with anyone at the Conversation step or further.
+    pub with_conversations: i64,
+    /// Households with anyone at the Participant step or further.
+    pub with_participants: i64,
+    /// The sum of the keys of the households counted in `contacted`.
+    pub contacted_keys: i64,
+    /// The same for `with_conversations`.
+    pub with_conversations_keys: i64,
+    /// The same for `with_participants`.
+    pub with_participants_keys: i64,
+}
+
+/// Households per patch, over the `people_households` index, with the
+/// sums of their keys if `keyed`.
+pub async fn households_reached(
+    db: &Db,
+    people: &Selection,
+    keyed: bool,
+) -> Result<Vec<PatchHouseholds>> {
+    let (condition, values) = people.condition();
+    // Households are counted once each, so are their keys.
+    let keys = |when: &str| {
+        keys(
+            keyed,
+            &format!("DISTINCT CASE WHEN {when} THEN p.household_key END"),
+        )
+    };
+    let sql = format!(
+        "SELECT p.patch AS patch, COUNT(DISTINCT p.household) AS contacted, \
+         COUNT(DISTINCT CASE WHEN p.conversation_at IS NOT NULL THEN p.household END) \
+         AS with_conversations, \
+         COUNT(DISTINCT CASE WHEN p.participant_at IS NOT NULL THEN p.household END) \
+         AS with_participants, \
+         {} AS contacted_keys, {} AS with_conversations_keys, {} AS with_participants_keys \
+         FROM people p WHERE {condition} AND p.household IS NOT NULL GROUP BY p.patch",
+        keys("1 = 1"),
+        keys("p.conversation_at IS NOT NULL"),
+        keys("p.participant_at IS NOT NULL"),
+    );
+    fetch_bound(db, sql, values).await
+}
+
+/// People per number of roles they hold at `now`, with the sum of their
+/// record keys if `keyed`.
+pub async fn roles_held(
+    db: &Db,
+    people: &Selection,
+    now: Timestamp,
+    keyed: bool,
+) -> Result<Vec<(i64, i64, i64)>> {
     let (condition, mut values) = people.condition();
     let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
     fetch_bound(
         db,
         format!(
-            "SELECT held, COUNT(*) FROM (SELECT r.person_id, COUNT(*) AS held FROM roles r \
+            "SELECT held, COUNT(*), {} FROM \
+             (SELECT r.person_id, p.record_key, COUNT(*) AS held FROM roles r \
              JOIN people p ON p.id = r.person_id WHERE {condition} AND r.start_at <= {now_param} \
-             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id) h GROUP BY held"
+             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id, p.record_key) h \
+             GROUP BY held",
+            keys(keyed, "record_key")
         ),
         values,
     )
@@ -219,8 +324,9 @@ pub async fn roles_held(db: &Db, people: &Selection, now: Timestamp) -> Result<V
 }
 
 /// People per number of things they did (attended, volunteered, joined,
-/// held a role), for those who did anything.
-pub async fn activity(db: &Db, people: &Selection) -> Result<Vec<(i64, i64)>> {
+/// held a role), for those who did anything, with the sum of their record
+/// keys if `keyed`.
+pub async fn activity(db: &Db, people: &Selection, keyed: bool) -> Result<Vec<(i64, i64, i64)>> {
     let (condition, values) = people.condition();
     // Unfiltered, the partial index people_activity answers alone. With
     // filters, the unary plus keeps SQLite off that index (it would read
@@ -234,25 +340,61 @@ pub async fn activity(db: &Db, people: &Selection) -> Result<Vec<(i64, i64)>> {
     fetch_bound(
         db,
         format!(
-            "SELECT p.activity, COUNT(*) FROM people p WHERE {condition} AND {active} \
-             GROUP BY p.activity"
+            "SELECT p.activity, COUNT(*), {} FROM people p WHERE {condition} AND {active} \
+             GROUP BY p.activity",
+            keys(keyed, "p.record_key")
         ),
         values,
     )
     .await
 }
 
-/// Per event: (event id, attendees, first-time attendees).
-pub async fn attendance(db: &Db, people: &Selection) -> Result<Vec<(String, i64, i64)>> {
+/// An event's attendees.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attendance {
+    /// The event.
+    pub event: String,
+    /// People who attended it.
+    pub attendees: i64,
+    /// Of them, those for whom it was their first event.
+    pub first_time: i64,
+    /// The sum of the attendees' record keys, when asked for (else 0).
+    pub attendees_keys: i64,
+    /// The sum of the first-timers' record keys, when asked for (else 0).
+    pub first_time_keys: i64,
+}
+
+/// Each event's attendees, with the sums of their record keys if `keyed`
+/// (each attendance row carries its person's key, in the attendance index).
+pub async fn attendance(db: &Db, people: &Selection, keyed: bool) -> Result<Vec<Attendance>> {
     // Repeats at the same event have no first_attendance (see migration
     // 0005), so attendees are counted without DISTINCT.
     let (leading, condition, values) = people.people_leading("i");
     let sql = format!(
-        "SELECT i.event_id, COUNT(*), CAST(SUM(i.first_attendance) AS BIGINT) \
+        "SELECT i.event_id AS event, COUNT(*) AS attendees, \
+         CAST(SUM(i.first_attendance) AS BIGINT) AS first_time, \
+         {} AS attendees_keys, {} AS first_time_keys \
          FROM {leading} interactions i WHERE i.kind = 'attendance' \
-         AND i.first_attendance IS NOT NULL AND {condition} GROUP BY i.event_id"
+         AND i.first_attendance IS NOT NULL AND {condition} GROUP BY i.event_id",
+        keys(keyed, "i.record_key"),
+        keys(
+            keyed,
+            "CASE WHEN i.first_attendance = 1 THEN i.record_key ELSE 0 END"
+        ),
     );
     fetch_bound(db, sql, values).await
+}
+
+/// How many people `people` chooses (everyone contacted, when empty).
+pub async fn population(db: &Db, people: &Selection) -> Result<u64> {
+    let (condition, values) = people.condition();
+    let rows: Vec<(i64,)> = fetch_bound(
+        db,
+        format!("SELECT COUNT(*) FROM people p WHERE {condition}"),
+        values,
+    )
+    .await?;
+    Ok(rows.first().map_or(0, |(n,)| *n as u64))
 }
 
 /// Every event: (id, title, start).
@@ -300,6 +442,11 @@ pub async fn follow_ups(
         values,
     )
     .await
+}
+
+/// Every device's id and the name it was registered with.
+pub async fn device_names(db: &Db) -> Result<Vec<(String, String)>> {
+    fetch_bound(db, "SELECT id, name FROM devices".to_owned(), Vec::new()).await
 }
 
 /// Knocks in the period per patch: (patch, doors knocked, doors answered).

@@ -206,6 +206,7 @@ impl FilterForm {
 /// far as the report takes them), computed.
 async fn load(
     state: &AppState,
+    user: &WebUser,
     name: &str,
     web: &WebFilters,
 ) -> Result<(&'static ReportEntry, Box<dyn Published>), WebError> {
@@ -220,7 +221,8 @@ async fn load(
         },
         FilterUse::None => Filters::default(),
     };
-    let report = (entry.load)(&state.db, &filters, state.now()).await?;
+    let audience = reports::audience(user.device.role);
+    let report = (entry.load)(&state.db, &filters, audience, state.now()).await?;
     Ok((entry, report))
 }
 
@@ -236,6 +238,9 @@ struct ReportPage {
     problem: String,
     /// Why the page has no figures, when it has none.
     empty: &'static str,
+    /// Whether its counts are adjusted (for viewers), and what that means.
+    adjusted: bool,
+    adjusted_note: &'static str,
     sections: Vec<Section>,
     csv_href: String,
     glossary: &'static [(&'static str, &'static str)],
@@ -253,7 +258,7 @@ pub(super) async fn report_page(
     // Filters that cannot apply (a period that ends before it starts) are
     // said beside the form, which keeps what was chosen.
     let filtered = !web.query().is_empty();
-    let (entry, sections, problem, empty) = match load(&state, &name, &web).await {
+    let (entry, sections, problem, empty, adjusted) = match load(&state, &user, &name, &web).await {
         Ok((entry, report)) => {
             // A page whose every figure is zero says why, and what would
             // fill it, rather than a table of zeros.
@@ -278,10 +283,10 @@ pub(super) async fn report_page(
                     entry.name, section.id
                 );
             }
-            (entry, sections, String::new(), empty)
+            (entry, sections, String::new(), empty, report.adjusted())
         }
         Err(WebError::Page(Error::BadRequest(problem))) => {
-            (reports::entry(&name)?, Vec::new(), problem, "")
+            (reports::entry(&name)?, Vec::new(), problem, "", false)
         }
         Err(other) => return Err(other),
     };
@@ -298,6 +303,8 @@ pub(super) async fn report_page(
         filters: (entry.filters != FilterUse::None).then(|| FilterForm::new(area.as_ref(), &web)),
         problem,
         empty,
+        adjusted,
+        adjusted_note: crate::reports::ADJUSTED,
         sections,
         csv_href: format!("{path}/csv{}", web.query()),
         path,
@@ -309,11 +316,11 @@ pub(super) async fn report_page(
 /// `GET /reports/{report}/csv`: the report's CSV, as the API gives it.
 pub(super) async fn report_csv(
     State(state): State<AppState>,
-    _user: WebUser,
+    user: WebUser,
     Path(name): Path<String>,
     Query(web): Query<WebFilters>,
 ) -> Result<Response, WebError> {
-    let (entry, report) = load(&state, &name, &web).await?;
+    let (entry, report) = load(&state, &user, &name, &web).await?;
     let (words, file) = web.described();
     let (file, body) = if web.table.is_empty() {
         // The whole report, as the API gives it.

@@ -57,11 +57,7 @@ pub(super) async fn people(
 ) -> Result<Response, WebError> {
     user.admin()?;
     let area = ops::area::read(&state.db).await?;
-    let patch_name = |slug: &str| {
-        area.as_ref()
-            .and_then(|a| a.patch(slug))
-            .map_or_else(|| slug.to_owned(), |p| p.name.clone())
-    };
+    let patch_name = |slug: &str| crate::labels::patch_name(area.as_ref(), slug);
     let search = query.search.trim().to_owned();
     let (mut found, mut more, mut problem) = (Vec::new(), false, String::new());
     if !search.is_empty() {
@@ -188,9 +184,7 @@ fn person_page(
     done: &'static str,
     problem: String,
 ) -> Result<Response, WebError> {
-    let patch = area
-        .and_then(|a| a.patch(&profile.patch))
-        .map_or_else(|| profile.patch.clone(), |p| p.name.clone());
+    let patch = crate::labels::patch_name(area, &profile.patch);
     let known_language = LANGUAGES.iter().any(|(code, _)| *code == shown.language);
     let page = PersonPage {
         title: profile

@@ -6,13 +6,45 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sync_core::{
     Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
-    Ladder, Person, StageRule, Timestamp,
+    Ladder, Person, Progress, StageRule, Timestamp,
 };
 
 use super::{
     ADDRESSES, AREAS, CHAMPION_CONTACTS, DOOR_VISITS, EVENTS, INTERACTIONS, PATCHES, PEOPLE, ROLES,
     Rows, STAGES, door_key,
 };
+
+/// A record's key for the cell key method (`reports::cell_key`): a fixed
+/// number, uniform over 32 bits, drawn from its id by SHA-256, so that
+/// rebuilding the projections gives every person (and household) the
+/// same key again. Ids are random and never shown to viewers, who are the only
+/// ones whose figures the keys adjust.
+fn record_key(id: DocId) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"outreach record key\0")
+        .chain_update(id.to_string().as_bytes())
+        .finalize();
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// When `p` reached the ladder's stage with `rule`, or a stage above it:
+/// what "conversations" and "participants" mean on every report, so that
+/// reach and the funnel's steps give one number. A ladder without such a
+/// stage falls back to the evidence for it alone.
+fn reached(
+    ladder: &Ladder,
+    progress: &Progress,
+    rule: StageRule,
+    p: &Person,
+    now: Timestamp,
+) -> Option<i64> {
+    match ladder.stages().iter().position(|s| s.rule == rule) {
+        Some(stage) => progress.reached_at(stage),
+        None => rule.evidence(p, now),
+    }
+    .map(Timestamp::as_millis)
+}
 
 impl Rows {
     pub(super) fn add_address(&mut self, a: &Address) {
@@ -57,6 +89,7 @@ impl Rows {
                 )
             })
             .count();
+        let key = i64::from(record_key(p.id));
         self.insert(
             &PEOPLE,
             [
@@ -77,15 +110,12 @@ impl Rows {
                 p.created_at.as_millis().into(),
                 progress.reached_at(0).map(Timestamp::as_millis).into(),
                 progress.highest.map(|h| h as i64).into(),
-                StageRule::Conversation
-                    .evidence(p, now)
-                    .map(Timestamp::as_millis)
-                    .into(),
-                StageRule::Participant
-                    .evidence(p, now)
-                    .map(Timestamp::as_millis)
-                    .into(),
+                reached(ladder, &progress, StageRule::Conversation, p, now).into(),
+                reached(ladder, &progress, StageRule::Participant, p, now).into(),
                 (activity as i64).into(),
+                key.into(),
+                p.household.map(|h| h.to_string()).into(),
+                p.household.map(|h| i64::from(record_key(h))).into(),
             ],
         );
         // Reports count people from the first stage on: someone who has not
@@ -167,6 +197,7 @@ impl Rows {
                         .into(),
                     p.patch.as_str().into(),
                     first_attendance.get(&i.id).copied().into(),
+                    key.into(),
                 ],
             );
             let membership = match &i.kind {

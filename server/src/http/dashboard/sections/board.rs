@@ -114,22 +114,31 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
         ("seats", "Seats", seats),
         ("vacancies", "Empty seats", vacancies),
         (
-            "tenure_current",
-            "Median days served so far (current members)",
-            show.decimal(r.median_tenure_days_current),
-        ),
-        (
-            "tenure_leavers",
-            "Median days served (leavers)",
-            show.decimal(r.median_tenure_days_leavers),
-        ),
-        (
             "pipeline",
             "Working-group members without a seat",
             show.count(r.pipeline),
         ),
     ] {
         s.row(key, label, vec![text]);
+    }
+    // Times served, in words; in days in the CSV.
+    for (key, label, in_days, days) in [
+        (
+            "tenure_current",
+            "Typical time served so far (current members)",
+            "Median days served so far (current members)",
+            r.median_tenure_days_current,
+        ),
+        (
+            "tenure_leavers",
+            "Typical time served (leavers)",
+            "Median days served (leavers)",
+            r.median_tenure_days_leavers,
+        ),
+    ] {
+        s.row(key, label, vec![show.duration(days)]);
+        s.csv_label(in_days);
+        s.days("value", days);
     }
     let mut y = Tabulate::new(
         "years",
@@ -164,7 +173,7 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
     for group in &r.pipeline_by_group {
         g.charted(
             &group.group,
-            &group.group,
+            &crate::labels::slug_words(&group.group),
             vec![show.count(group.members)],
             vec![f(group.members)],
         );

@@ -19,10 +19,12 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
             ("reached", "Reached"),
             ("conversion", "Went on to the next stage"),
             ("drop_off", "Stopped here"),
-            ("median_days", "Median days from the stage before"),
-            ("p90_days", "90% took at most (days)"),
+            ("median_days", "Typical time from the stage before"),
+            ("p90_days", "Nine in ten took at most"),
         ],
     );
+    t.in_days("median_days", "Median days from the stage before");
+    t.in_days("p90_days", "90% took at most (days)");
     for (i, s) in r.stages.iter().enumerate() {
         let why = |field: &str| r.withheld.get(&format!("stages.{i}.{field}")).copied();
         let texts = vec![
@@ -33,23 +35,24 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
             ),
             show.figure(s.drop_off, why("drop_off")),
             show.derived(
-                s.median_days_from_previous.map(|v| format!("{v:.1}")),
+                s.median_days_from_previous
+                    .map(crate::calendar::duration_words),
                 why("median_days_from_previous"),
             ),
             show.derived(
-                s.p90_days_from_previous.map(|v| format!("{v:.1}")),
+                s.p90_days_from_previous
+                    .map(crate::calendar::duration_words),
                 why("p90_days_from_previous"),
             ),
         ];
-        // The bar says how many went on, and how long the step took.
+        // The bar says how many went on; the table, how long it took.
         let mut text = texts[0].clone();
         if s.conversion_to_next.is_some() {
             text.push_str(&format!(", {} went on", texts[1]));
         }
-        if let Some(days) = s.median_days_from_previous {
-            text.push_str(&format!(", median {days:.0} days"));
-        }
         t.row(&s.key, s.label.clone(), texts);
+        t.days("median_days", s.median_days_from_previous);
+        t.days("p90_days", s.p90_days_from_previous);
         t.bar(s.label.clone(), vec![f(s.reached)], text);
     }
     Ok(vec![t.with_bars(

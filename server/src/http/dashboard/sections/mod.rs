@@ -14,16 +14,24 @@ use crate::reports;
 pub(crate) struct Cell {
     pub(super) key: String,
     pub(super) text: String,
+    /// What a CSV holds where the page says it in words ("about 2 months"
+    /// is 61 days); else the CSV reads the text.
+    pub(super) csv: Option<String>,
 }
 
 pub(crate) struct Row {
     pub(super) label: String,
+    /// The label in a CSV, where it differs (it names the unit there).
+    pub(super) csv_label: Option<String>,
     pub(super) cells: Vec<Cell>,
 }
 
 pub(crate) struct Table {
     pub(super) caption: String,
     pub(super) head: Vec<String>,
+    /// The CSV's header where it differs from the page's (a column of
+    /// times in words is in days in the CSV).
+    pub(super) csv_head: Vec<String>,
     pub(super) rows: Vec<Row>,
 }
 
@@ -48,12 +56,20 @@ impl Table {
             .rows
             .iter()
             .map(|row| {
-                std::iter::once(csv_value(&row.label))
-                    .chain(row.cells.iter().map(|c| csv_value(&c.text)))
-                    .collect()
+                std::iter::once(
+                    row.csv_label
+                        .clone()
+                        .unwrap_or_else(|| csv_value(&row.label)),
+                )
+                .chain(
+                    row.cells
+                        .iter()
+                        .map(|c| c.csv.clone().unwrap_or_else(|| csv_value(&c.text))),
+                )
+                .collect()
             })
             .collect();
-        (self.head.clone(), rows)
+        (self.csv_head.clone(), rows)
     }
 }
 
@@ -100,14 +116,16 @@ struct Tabulate {
 
 impl Tabulate {
     fn new(id: &'static str, caption: &str, first: &str, columns: &[(&'static str, &str)]) -> Self {
+        let head: Vec<String> = std::iter::once(first.to_owned())
+            .chain(columns.iter().map(|(_, h)| (*h).to_owned()))
+            .collect();
         Self {
             id,
             columns: columns.iter().map(|(k, _)| *k).collect(),
             table: Table {
                 caption: caption.to_owned(),
-                head: std::iter::once(first.to_owned())
-                    .chain(columns.iter().map(|(_, h)| (*h).to_owned()))
-                    .collect(),
+                head: head.clone(),
+                csv_head: head,
                 rows: Vec::new(),
             },
             bars: Vec::new(),
@@ -123,12 +141,37 @@ impl Tabulate {
             .map(|(column, text)| Cell {
                 key: format!("{}.{key}.{column}", self.id),
                 text,
+                csv: None,
             })
             .collect();
         self.table.rows.push(Row {
             label: label.into(),
+            csv_label: None,
             cells,
         });
+    }
+
+    /// A column of times said in words on the page and held in days in
+    /// the CSV, under `header`.
+    fn in_days(&mut self, column: &str, header: &str) {
+        if let Some(at) = self.columns.iter().position(|c| *c == column) {
+            self.table.csv_head[at + 1] = header.to_owned();
+        }
+    }
+
+    /// The last row's cell in `column` holds `days` in the CSV.
+    fn days(&mut self, column: &str, days: Option<f64>) {
+        let at = self.columns.iter().position(|c| *c == column);
+        if let (Some(at), Some(row), Some(days)) = (at, self.table.rows.last_mut(), days) {
+            row.cells[at].csv = Some(format!("{days:.1}"));
+        }
+    }
+
+    /// The last row's label in the CSV.
+    fn csv_label(&mut self, label: &str) {
+        if let Some(row) = self.table.rows.last_mut() {
+            row.csv_label = Some(label.to_owned());
+        }
     }
 
     /// A bar of the chart (one value per series; `None`: suppressed).
@@ -206,9 +249,9 @@ impl Show {
         }
     }
 
-    /// A number with one decimal (days, rates).
-    pub(crate) fn decimal(self, v: Option<f64>) -> String {
-        v.map_or_else(|| "not shown".to_owned(), |v| format!("{v:.1}"))
+    /// A length of time in days, in words ("about 2 months").
+    pub(crate) fn duration(self, days: Option<f64>) -> String {
+        days.map_or_else(|| "not shown".to_owned(), crate::calendar::duration_words)
     }
 }
 
@@ -314,7 +357,8 @@ mod tests {
             show.derived(None, Some(reports::Withheld::Small)),
             "too few people to say"
         );
-        assert_eq!(show.decimal(Some(7.5)), "7.5");
+        assert_eq!(show.duration(Some(61.0)), "about 2 months");
+        assert_eq!(show.duration(None), "not shown");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(999), "999");
     }

@@ -154,39 +154,50 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
         "Per patch, and per 1,000 households",
         "Patch",
         &[
-            ("contacts_per_1000", "Contacts per 1,000 households"),
+            (
+                "households_contacted_per_1000",
+                "Households contacted per 1,000 households",
+            ),
             columns[0],
             columns[1],
             columns[2],
             ("households", "Households"),
-            ("conversations_per_1000", "Conversations per 1,000"),
-            ("participants_per_1000", "Participants per 1,000"),
+            ("households_contacted", "Households contacted"),
+            (
+                "households_with_conversations_per_1000",
+                "Households with conversations per 1,000",
+            ),
+            (
+                "households_with_participants_per_1000",
+                "Households with participants per 1,000",
+            ),
         ],
     );
     for (i, row) in r.by_patch.iter().enumerate() {
         let place = |field: &str| format!("by_patch.{i}.{field}");
         let mut texts = vec![rate(
-            row.contacts_per_1000_households,
-            place("contacts_per_1000_households"),
+            row.households_contacted_per_1000_households,
+            place("households_contacted_per_1000_households"),
         )];
         texts.extend(counts("by_patch", i, row));
         texts.extend([
             row.households
                 .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
+            show.figure(row.households_contacted, why(place("households_contacted"))),
             rate(
-                row.conversations_per_1000_households,
-                place("conversations_per_1000_households"),
+                row.households_with_conversations_per_1000_households,
+                place("households_with_conversations_per_1000_households"),
             ),
             rate(
-                row.participants_per_1000_households,
-                place("participants_per_1000_households"),
+                row.households_with_participants_per_1000_households,
+                place("households_with_participants_per_1000_households"),
             ),
         ]);
         p.charted(
             &row.group,
             &row.label,
             texts,
-            vec![row.contacts_per_1000_households],
+            vec![row.households_contacted_per_1000_households],
         );
     }
     let mut sections = vec![p.with_bars(
@@ -198,9 +209,9 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
             show.figure(r.participants, why("participants".into()))
         ),
         Chart {
-            title: "Contacts per 1,000 households, per patch",
-            desc: "Horizontal bars, one per patch, of people contacted per 1,000 households.",
-            series: &["contacts per 1,000 households"],
+            title: "Households contacted per 1,000 households, per patch",
+            desc: "Horizontal bars, one per patch, of households with anyone contacted per 1,000 households.",
+            series: &["households contacted per 1,000 households"],
         },
     )?];
     let breakdowns: [(&'static str, &str, &str, &[reports::ReachRow]); 4] = [
@@ -266,37 +277,43 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
         "Champion (phone) and patch",
         &[
             ("doors", "Knocks (each visit to a door)"),
-            ("conversations", "Conversations"),
+            ("conversations", "Conversations held"),
             ("owed", "Follow-ups owed"),
             ("overdue", "Of them overdue"),
         ],
     );
     for (i, row) in r.rows.iter().enumerate() {
-        let short: String = row.champion.chars().take(8).collect();
+        // By the name the phone was registered with; a phone without one by
+        // the start of its id.
+        let champion = if row.champion_name.is_empty() {
+            format!("{}…", row.champion.chars().take(8).collect::<String>())
+        } else {
+            row.champion_name.clone()
+        };
         let place = |field: &str| format!("rows.{i}.{field}");
         let texts = vec![
-            figure(row.doors_knocked, place("doors_knocked")),
-            figure(row.conversations, place("conversations")),
+            figure(row.knocks, place("knocks")),
+            figure(row.conversations_held, place("conversations_held")),
             figure(row.follow_ups_owed, place("follow_ups_owed")),
             figure(row.follow_ups_overdue, place("follow_ups_overdue")),
         ];
         let not_spoken = row
-            .doors_knocked
-            .zip(row.conversations)
+            .knocks
+            .zip(row.conversations_held)
             .map(|(d, c)| d.saturating_sub(c) as f64);
         t.charted(
             &format!("{}.{}", row.champion, row.patch),
-            &format!("{short}… in {}", row.patch),
+            &format!("{champion} in {}", row.patch_name),
             texts,
-            vec![f(row.conversations), not_spoken],
+            vec![f(row.conversations_held), not_spoken],
         );
     }
     t.row(
         "all",
         "All champions",
         vec![
-            figure(r.doors_knocked, "doors_knocked".into()),
-            figure(r.conversations, "conversations".into()),
+            figure(r.knocks, "knocks".into()),
+            figure(r.conversations_held, "conversations_held".into()),
             figure(r.follow_ups_owed, "follow_ups_owed".into()),
             figure(r.follow_ups_overdue, "follow_ups_overdue".into()),
         ],
@@ -334,7 +351,7 @@ pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Er
         };
         t.charted(
             &row.patch,
-            &row.patch,
+            &row.label,
             vec![
                 show.count(Some(row.doors_knocked)),
                 show.count(Some(row.doors_answered)),
