@@ -675,6 +675,63 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         assert_eq!(kept.as_deref(), Some("not an address"));
         check_only_local(&client, &base).await;
 
+        // On a phone (390 px wide) no page scrolls sideways: tables and
+        // charts scroll inside their own boxes, and chart text stays at
+        // least 11 px.
+        client.set_window_size(390, 844).await.unwrap();
+        let mut pages: Vec<String> = REPORTS.iter().map(|s| format!("/reports/{s}")).collect();
+        pages.extend(
+            [
+                "/admin/devices",
+                "/admin/area",
+                "/admin/events",
+                "/admin/backups",
+                "/admin/people?search=priya",
+            ]
+            .map(str::to_owned),
+        );
+        pages.push(person_page.trim_start_matches(&base).to_owned());
+        for path in &pages {
+            client.goto(&format!("{base}{path}")).await.unwrap();
+            let width = client
+                .execute(
+                    "return [window.innerWidth, document.documentElement.scrollWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (inner, scroll) = (width[0].as_u64().unwrap(), width[1].as_u64().unwrap());
+            assert!(inner <= 390, "{path}: the window is {inner} px wide");
+            assert!(scroll <= inner, "{path} scrolls sideways: {scroll} px in {inner}");
+            // The smallest chart text, in screen pixels: its font size
+            // times the scale its chart is drawn at.
+            let smallest = client
+                .execute(
+                    "let least = 1e9; \
+                     for (const svg of document.querySelectorAll('svg.chart')) { \
+                       const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; \
+                       for (const t of svg.querySelectorAll('text')) { \
+                         least = Math.min(least, parseFloat(getComputedStyle(t).fontSize) * scale); \
+                       } \
+                     } \
+                     return least;",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_f64()
+                .unwrap();
+            assert!(smallest >= 11.0, "{path}: chart text {smallest:.1} px");
+        }
+        for slug in ["reach", "funnel"] {
+            client
+                .goto(&format!("{base}/reports/{slug}"))
+                .await
+                .unwrap();
+            screenshot(&client, &shots, &format!("{slug}-390px")).await;
+        }
+        client.set_window_size(1280, 1600).await.unwrap();
+
         // Signing out ends the session.
         click_and_wait(&client, "form.sign-out button", |url| {
             url.ends_with("/sign-in")

@@ -28,7 +28,10 @@ struct Segment {
 }
 
 struct BarRow {
+    /// The label as drawn, cut to fit left of the bars.
     label: String,
+    /// The whole label (its tooltip; the table beside has it too).
+    full: String,
     y: i64,
     text_y: i64,
     segments: Vec<Segment>,
@@ -57,6 +60,19 @@ struct Bars<'a> {
     rows: Vec<BarRow>,
     legend: Vec<LegendItem>,
     legend_y: i64,
+}
+
+/// The most characters of a bar's label that fit left of the bars.
+const LABEL_CHARS: usize = 27;
+
+/// A bar's label cut to [`LABEL_CHARS`], with an ellipsis when cut: a long
+/// one ("Birch Close champion in Canal Side") would run off the chart.
+fn fit_label(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS {
+        return label.to_owned();
+    }
+    let cut: String = label.chars().take(LABEL_CHARS - 1).collect();
+    format!("{}…", cut.trim_end())
 }
 
 /// Horizontal bars, one row per input, segments stacked per series.
@@ -104,7 +120,8 @@ pub(crate) fn bars(
                 x += BAR;
             }
             BarRow {
-                label: row.label.clone(),
+                label: fit_label(&row.label),
+                full: row.label.clone(),
                 y,
                 text_y: y + 14,
                 segments,
@@ -433,6 +450,27 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_labels_are_cut_to_fit_and_keep_their_whole_text_as_a_tooltip() {
+        assert_eq!(fit_label("Elm Road"), "Elm Road");
+        let long = "Birch Close champion in Canal Side";
+        let cut = fit_label(long);
+        assert!(
+            cut.ends_with('…') && cut.chars().count() <= LABEL_CHARS,
+            "{cut}"
+        );
+        let rows = vec![BarInput {
+            label: long.into(),
+            values: vec![Some(1.0)],
+            text: "1".into(),
+        }];
+        let svg = bars("c", "Knocks", "Per champion", &["knocks"], &rows).unwrap();
+        assert!(
+            svg.contains(&format!("<title>{long}</title>{cut}")),
+            "{svg}"
+        );
+    }
 
     #[test]
     fn bars_scale_to_the_largest_row_and_mark_suppressed_rows() {
