@@ -579,6 +579,21 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .collect();
         assert!(!households.is_empty(), "{figures:?}");
         screenshot(&client, &shots, "admin-area").await;
+        // Removing a patch asks first, and says what will happen.
+        click_and_wait(&client, "a[href='/admin/patches/elm-road/delete']", |url| {
+            url.ends_with("/admin/patches/elm-road/delete")
+        })
+        .await;
+        let asked = client
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(asked.contains("Remove the patch Elm Road?"), "{asked}");
+        assert!(asked.contains("stay where they are"), "{asked}");
+        screenshot(&client, &shots, "admin-remove-patch").await;
         client.goto(&format!("{base}/admin/events")).await.unwrap();
         check_only_local(&client, &base).await;
         screenshot(&client, &shots, "admin-events").await;
@@ -934,12 +949,38 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
         201,
     );
 
-    // Revoking the viewer's device ends its browser session at once.
-    let csrf = admin.csrf("/admin/devices");
-    let revoked = admin.post(
-        &format!("/admin/devices/{viewer_id}/revoke"),
-        &[("csrf", &csrf)],
+    // Revoking asks first, saying what will happen; a post without the
+    // confirmation (a stale page, a hand-made form) is sent to it and
+    // revokes nothing.
+    let revoke = format!("/admin/devices/{viewer_id}/revoke");
+    let devices = admin.get("/admin/devices");
+    assert!(
+        devices.body.contains(&format!("href=\"{revoke}\"")),
+        "{}",
+        devices.body
     );
+    let asked = admin.get(&revoke);
+    assert_eq!(asked.status, 200);
+    assert!(
+        asked
+            .body
+            .contains("deletes everything it holds at its next sync"),
+        "{}",
+        asked.body
+    );
+    let csrf = admin.csrf(&revoke);
+    let unconfirmed = admin.post(&revoke, &[("csrf", &csrf)]);
+    assert_eq!(
+        (unconfirmed.status, unconfirmed.header("location")),
+        (303, revoke.as_str())
+    );
+    assert_eq!(browser.get("/reports/reach").status, 200, "not revoked yet");
+    // A forged confirmation is refused like any form without the token.
+    let forged = admin.post(&revoke, &[("csrf", "forged"), ("confirmed", "yes")]);
+    assert_eq!(forged.status, 403);
+    assert_eq!(browser.get("/reports/reach").status, 200, "not revoked yet");
+    // Confirmed, it ends the viewer's browser session at once.
+    let revoked = admin.post(&revoke, &[("csrf", &csrf), ("confirmed", "yes")]);
     assert_eq!(revoked.status, 303);
     assert_eq!(browser.get("/reports/reach").status, 303);
 

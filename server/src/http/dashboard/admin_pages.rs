@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sync_core::{EventKind, Timestamp};
 
+use super::confirm_page::ConfirmedForm;
 use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
@@ -146,15 +147,19 @@ pub(super) struct CsrfOnly {
     csrf: String,
 }
 
-/// `POST /admin/devices/{id}/revoke`.
+/// `POST /admin/devices/{id}/revoke`, from its confirmation page (a post
+/// without the confirmation is sent there).
 pub(super) async fn revoke(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<ConfirmedForm>,
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
+    if let Some(first) = form.unconfirmed(&format!("/admin/devices/{id}/revoke")) {
+        return Ok(first);
+    }
     let id = id.parse().map_err(|_| Error::NotFound("device"))?;
     ops::devices::revoke(&state.db, user.actor(), id, state.now()).await?;
     Ok(Redirect::to("/admin/devices").into_response())
@@ -429,15 +434,19 @@ pub(super) async fn save_patch(
     Ok(Notice::PatchSaved.redirect("/admin/area"))
 }
 
-/// `POST /admin/patches/{slug}/delete`.
+/// `POST /admin/patches/{slug}/delete`, from its confirmation page (a post
+/// without the confirmation is sent there).
 pub(super) async fn delete_patch(
     State(state): State<AppState>,
     user: WebUser,
     Path(slug): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<ConfirmedForm>,
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
+    if let Some(first) = form.unconfirmed(&format!("/admin/patches/{slug}/delete")) {
+        return Ok(first);
+    }
     ops::area::delete_patch(&state.db, user.actor(), &slug, state.now()).await?;
     Ok(Notice::PatchRemoved.redirect("/admin/area"))
 }

@@ -16,6 +16,7 @@
 mod admin_pages;
 mod backup_page;
 mod charts;
+mod confirm_page;
 mod pages;
 mod people_page;
 pub(crate) mod sections;
@@ -54,7 +55,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/reports/{report}", get(pages::report_page))
         .route("/reports/{report}/csv", get(pages::report_csv))
         .route("/admin/devices", get(admin_pages::devices))
-        .route("/admin/devices/{id}/revoke", post(admin_pages::revoke))
+        .route(
+            "/admin/devices/{id}/revoke",
+            get(confirm_page::revoke).post(admin_pages::revoke),
+        )
         .route("/admin/invites", post(admin_pages::invite))
         .route(
             "/admin/invites/{id}/cancel",
@@ -67,7 +71,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/patches", post(admin_pages::save_patch))
         .route(
             "/admin/patches/{slug}/delete",
-            post(admin_pages::delete_patch),
+            get(confirm_page::remove_patch).post(admin_pages::delete_patch),
         )
         .route(
             "/admin/events",
