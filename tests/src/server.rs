@@ -653,6 +653,11 @@ impl ServeProcess {
             {
                 break;
             }
+            // Exited: it could not start (or another process answered
+            // on its port, which it could not then take).
+            if let Some(status) = child.try_wait().expect("wait") {
+                panic!("outreach serve exited: {status}");
+            }
             if started.elapsed() > Duration::from_secs(60) {
                 // Not left running after the test (it would be, with no
                 // `ServeProcess` to drop).

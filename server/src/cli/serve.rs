@@ -137,6 +137,10 @@ pub(super) async fn serve(db: Db, url: &str, args: ServeArgs) -> Result<()> {
         );
     }
     let db = Arc::new(db);
+    // The port is held before the demo is written (which takes seconds):
+    // a browser opened meanwhile waits rather than being refused, and no
+    // other process can take the port in between.
+    let listener = bind(args.bind).await?;
     if args.demo && !ops::demo::has_people(&db).await? {
         let summary = ops::demo::fill(
             &db,
@@ -179,7 +183,6 @@ pub(super) async fn serve(db: Db, url: &str, args: ServeArgs) -> Result<()> {
         tracing::info!(%address, "metrics serving");
     }
     let app = http::app(state);
-    let listener = bind(args.bind).await?;
     let addr = listener.local_addr().map_err(|source| Error::Io {
         context: "reading the bound address".into(),
         source,
