@@ -205,6 +205,7 @@ pub(super) async fn erase_record(
     params(("id" = String, Path, description = "Record id")),
     responses(
         (status = 200, description = "Everything held about the record", body = serde_json::Value),
+        (status = 400, description = "The record holds no personal data (the area's configuration)", body = ErrorBody),
         (status = 404, description = "No such record", body = ErrorBody),
     ), security(("bearer" = [])))]
 pub(super) async fn export_record(

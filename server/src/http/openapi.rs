@@ -141,7 +141,7 @@ impl utoipa::Modify for ReportPaths {
 /// the server busy or the request too slow (503), too many requests
 /// without a valid token (429), and for operations behind a token 401 and
 /// 403, with a body 400 (malformed), 413 (too large) and 415 (not JSON),
-/// with a path parameter 404. Each is the JSON error ([`ErrorBody`]).
+/// with a JSON body 422 (the wrong shape), with a path parameter 404. Each is the JSON error ([`ErrorBody`]).
 struct CommonResponses;
 
 impl utoipa::Modify for CommonResponses {
@@ -170,6 +170,12 @@ impl utoipa::Modify for CommonResponses {
             for operation in operations.into_iter().flatten() {
                 let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = operation.request_body.is_some();
+                let has_json_body = operation.request_body.as_ref().is_some_and(|b| match b {
+                    utoipa::openapi::RefOr::T(body) => {
+                        body.content.contains_key("application/json")
+                    }
+                    utoipa::openapi::RefOr::Ref(_) => false,
+                });
                 let mut common = vec![
                     (
                         "429",
@@ -188,6 +194,12 @@ impl utoipa::Modify for CommonResponses {
                     common.push(("400", "A malformed body"));
                     common.push(("413", "The body is larger than the server takes"));
                     common.push(("415", "The body is not of the type this operation takes"));
+                }
+                if has_json_body {
+                    common.push((
+                        "422",
+                        "The body is JSON of the wrong shape, or a value is not one this field takes",
+                    ));
                 }
                 if path.contains('{') {
                     common.push(("404", "Nothing at this path"));
