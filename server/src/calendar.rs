@@ -1,6 +1,8 @@
 //! UTC calendar dates from and to milliseconds since the epoch (through the
 //! `time` crate), and the `YYYY-MM-DD`, `YYYY-MM` and `YYYY-MM-DDTHH:MM`
-//! forms that reports and dashboard forms use.
+//! forms that reports and dashboard forms use; an area's local times in
+//! its time zone ([`Zone`], through `jiff` and its built-in zone
+//! database).
 
 use time::macros::format_description;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
@@ -22,6 +24,77 @@ fn utc(ms: i64) -> OffsetDateTime {
 fn millis(date: Date) -> i64 {
     let seconds = date.midnight().assume_utc().unix_timestamp();
     seconds * 1000
+}
+
+/// An area's time zone: the times people enter and read on the dashboard
+/// are its local times; what is stored is UTC.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    zone: jiff::tz::TimeZone,
+    name: String,
+}
+
+impl Zone {
+    /// The IANA zone `name` (`Europe/London`); refused when the zone
+    /// database has no such zone.
+    pub fn named(name: &str) -> Result<Self> {
+        let name = name.trim();
+        let zone = jiff::tz::TimeZone::get(name).map_err(|_| {
+            Error::BadRequest(format!(
+                "{name:?} is not a time zone: give its IANA name, such as Europe/London"
+            ))
+        })?;
+        Ok(Self {
+            zone,
+            name: name.to_owned(),
+        })
+    }
+
+    /// The zone of `area` (the default one before an area is set up, UTC
+    /// if the area names one this server does not know).
+    pub fn of(area: Option<&sync_core::AreaConfig>) -> Self {
+        let name = area.map_or(sync_core::AreaConfig::DEFAULT_TIME_ZONE, |a| {
+            a.time_zone.as_str()
+        });
+        Self::named(name).unwrap_or_else(|_| Self {
+            zone: jiff::tz::TimeZone::UTC,
+            name: "UTC".to_owned(),
+        })
+    }
+
+    /// Its IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn local(&self, ms: i64, format: &str) -> String {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned(self.zone.clone()).strftime(format).to_string())
+            .unwrap_or_default()
+    }
+
+    /// `YYYY-MM-DD HH:MM`, local time.
+    pub fn date_time(&self, ms: i64) -> String {
+        self.local(ms, "%Y-%m-%d %H:%M")
+    }
+
+    /// `YYYY-MM-DDTHH:MM`, local time: a `datetime-local` field's value.
+    pub fn input_date_time(&self, ms: i64) -> String {
+        self.local(ms, "%Y-%m-%dT%H:%M")
+    }
+
+    /// Milliseconds since the epoch of a local `YYYY-MM-DDTHH:MM` (what a
+    /// `datetime-local` field sends; seconds, if sent, are ignored). In
+    /// the hour clocks skip, a time reads as after the change; in the hour
+    /// they repeat, as the first.
+    pub fn parse_date_time(&self, text: &str, what: &str) -> Result<i64> {
+        let bad = || Error::BadRequest(format!("{what} {text:?} is not a date and time"));
+        let minutes = text.trim().get(..16).ok_or_else(bad)?;
+        let local =
+            jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", minutes).map_err(|_| bad())?;
+        let zoned = local.to_zoned(self.zone.clone()).map_err(|_| bad())?;
+        Ok(zoned.timestamp().as_millisecond())
+    }
 }
 
 /// The UTC year and month (1 to 12) of milliseconds since the epoch.
@@ -213,6 +286,28 @@ mod tests {
             1_735_689_600_000 + 90 * 60_000
         );
         assert!(parse_date_time("2025-01-01T25:00", "start").is_err());
+    }
+
+    #[test]
+    fn local_times_are_read_and_shown_in_the_area_time_zone() {
+        let london = Zone::named("Europe/London").unwrap();
+        // British Summer Time: 18:00 in London is 17:00 UTC.
+        let summer = london.parse_date_time("2026-07-01T18:00", "start").unwrap();
+        assert_eq!(iso(summer), "2026-07-01T17:00:00Z");
+        assert_eq!(london.date_time(summer), "2026-07-01 18:00");
+        assert_eq!(london.input_date_time(summer), "2026-07-01T18:00");
+        // Winter: London is on UTC.
+        let winter = london
+            .parse_date_time("2026-01-05T18:00:00", "start")
+            .unwrap();
+        assert_eq!(iso(winter), "2026-01-05T18:00:00Z");
+        // 01:30 on the morning the clocks go forward does not happen: it
+        // reads as 02:30 BST.
+        let skipped = london.parse_date_time("2026-03-29T01:30", "start").unwrap();
+        assert_eq!(iso(skipped), "2026-03-29T01:30:00Z");
+        assert!(london.parse_date_time("2026-07-01 18:00", "start").is_err());
+        assert!(Zone::named("Europe/Atlantis").is_err());
+        assert_eq!(Zone::of(None).name(), "Europe/London");
     }
 
     #[test]

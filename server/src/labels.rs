@@ -2,13 +2,45 @@
 //! as "Rents privately", not `private-rent`; an entry channel as "Knocked
 //! on their door", not `doorstep`. The codes stay the keys.
 
-use sync_core::{AreaConfig, EntryChannel, ResidentBasis, Tenure};
+use sync_core::{
+    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Tenure,
+};
 
 /// A patch by the name the area gives it, or its code when the area does
 /// not list it (or is not set up).
 pub fn patch_name(area: Option<&AreaConfig>, slug: &str) -> String {
     area.and_then(|a| a.patch(slug))
         .map_or_else(|| slug.to_owned(), |p| p.name.clone())
+}
+
+/// A kind of event.
+pub fn event_kind(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::FunDay => "Fun day",
+        EventKind::YouthSession => "Youth session",
+        EventKind::Training => "Training",
+        EventKind::Meeting => "Meeting",
+        EventKind::Consultation => "Consultation",
+        EventKind::Other => "Something else",
+    }
+}
+
+/// What a consent is for.
+pub fn purpose(purpose: ConsentPurpose) -> &'static str {
+    match purpose {
+        ConsentPurpose::ContactAgain => "Contacting them again",
+        ConsentPurpose::Events => "Telling them about events",
+        ConsentPurpose::Volunteering => "Asking them to volunteer",
+        ConsentPurpose::EqualityMonitoring => "Equality monitoring (their ethnicity)",
+    }
+}
+
+/// A UK GDPR lawful basis, with its article.
+pub fn lawful_basis(basis: LawfulBasis) -> &'static str {
+    match basis {
+        LawfulBasis::Consent => "Consent (Article 6(1)(a))",
+        LawfulBasis::LegitimateInterests => "Legitimate interests (Article 6(1)(f))",
+    }
 }
 
 /// A reason someone counts as a resident.

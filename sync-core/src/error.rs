@@ -122,6 +122,9 @@ pub enum ValidationError {
     /// The reports' suppression threshold is outside 3 to 100.
     #[error("the suppression threshold must be from 3 to 100")]
     SuppressionOutOfRange,
+    /// The area's time zone is not shaped like an IANA name.
+    #[error("the time zone must be an IANA name such as Europe/London")]
+    TimeZoneMalformed,
     /// A detail is both given and cleared in one edit.
     #[error("{field} is both given and cleared")]
     GivenAndCleared {

@@ -302,6 +302,21 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
     if !AreaConfig::SUPPRESS_BELOW_RANGE.contains(&a.suppress_below) {
         out.push(ValidationError::SuppressionOutOfRange);
     }
+    if !time_zone_shaped(&a.time_zone) {
+        out.push(ValidationError::TimeZoneMalformed);
+    }
+}
+
+/// Whether `name` has the shape of an IANA time zone name
+/// (`Europe/London`, `Etc/GMT+1`, `UTC`). Whether the zone exists is the
+/// server's to check: it holds the time zone database.
+fn time_zone_shaped(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+        && !name.starts_with('/')
+        && !name.ends_with('/')
 }
 
 #[cfg(test)]

@@ -621,6 +621,12 @@ impl ServeProcess {
 
     /// Starts `outreach serve` with more arguments (e.g. `--demo`).
     pub fn start_with_args(database_url: &str, args: &[&str]) -> Self {
+        Self::start_printing_to(database_url, args, Stdio::null())
+    }
+
+    /// As [`ServeProcess::start_with_args`], with what the server prints
+    /// for the person at the terminal sent to `stdout`.
+    pub fn start_printing_to(database_url: &str, args: &[&str], stdout: impl Into<Stdio>) -> Self {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             listener.local_addr().expect("port").port()
@@ -637,7 +643,7 @@ impl ServeProcess {
             .args(args)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start outreach serve");

@@ -97,6 +97,44 @@ impl WebSession {
         self.keep_cookie(request.send_form(form.iter().copied()).expect("POST"))
     }
 
+    /// POSTs a `multipart/form-data` form to `path`, as a browser sends a
+    /// form with a file: the text `fields`, then `file` named `file_name`.
+    pub fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Answer {
+        const BOUNDARY: &str = "----outreach-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let (name, file_name, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let mut request = self.agent.post(&format!("{}{path}", self.base)).header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+        for (name, value) in self.sent_headers() {
+            request = request.header(&name, &value);
+        }
+        self.keep_cookie(request.send(&body[..]).expect("POST"))
+    }
+
     /// Signs in with a device token; the answer to the sign-in form.
     pub fn sign_in(&mut self, token: &str) -> Answer {
         self.post("/sign-in", &[("token", token)])

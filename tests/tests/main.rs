@@ -16,3 +16,4 @@ mod processes;
 mod reports;
 mod security;
 mod server_sync;
+mod setup;

@@ -116,6 +116,9 @@ pub enum AdminCommand {
         /// A champion's patch (repeat for several).
         #[arg(long = "patch")]
         patches: Vec<String>,
+        /// The name the phone takes on every report ("Oak Lane champion").
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Make a one-time sign-in link to the partnership dashboard.
     SignInLink {
@@ -125,6 +128,9 @@ pub enum AdminCommand {
         /// Minutes until it stops working.
         #[arg(long, default_value_t = ops::devices::SIGN_IN_LINK_MINUTES)]
         minutes: i64,
+        /// Who it is for ("Jo, chair"): the devices list shows that name.
+        #[arg(long)]
+        name: Option<String>,
         /// Where the dashboard is served, as people's browsers reach it
         /// (the server's `--public-url`).
         #[arg(
@@ -269,6 +275,10 @@ pub enum AreaCommand {
         /// The lawful basis for a purpose, e.g. `volunteering=legitimate-interests` (repeat).
         #[arg(long = "lawful-basis", value_parser = parse_pair)]
         lawful_bases: Vec<(String, String)>,
+        /// The IANA time zone times are entered and shown in (Europe/London
+        /// unless set).
+        #[arg(long)]
+        time_zone: Option<String>,
     },
     /// Add or change a patch.
     Patch {
@@ -363,21 +373,42 @@ impl Cli {
                 let summary = ops::demo::fill(&db, args.people, args.seed, true).await?;
                 println!("{summary}");
             }
-            Command::Admin(AdminCommand::Invite { role, patches }) => {
+            Command::Admin(AdminCommand::Invite {
+                role,
+                patches,
+                name,
+            }) => {
                 let patches: BTreeSet<String> = patches.into_iter().collect();
                 let lifetime = ops::INVITE_DAYS * sync_core::Timestamp::DAY_MILLIS;
-                let code =
-                    ops::devices::invite(&db, ACTOR, role, &patches, clock.now(), lifetime).await?;
+                let name = name.as_deref();
+                let code = ops::devices::invite_named(
+                    &db,
+                    ACTOR,
+                    role,
+                    &patches,
+                    name,
+                    clock.now(),
+                    lifetime,
+                )
+                .await?;
                 println!("{code}");
             }
             Command::Admin(AdminCommand::SignInLink {
                 role,
                 minutes,
+                name,
                 public_url,
             }) => {
                 let public_url = PublicUrl::parse(&public_url)?;
-                let path =
-                    ops::devices::sign_in_link(&db, ACTOR, role, clock.now(), minutes).await?;
+                let path = ops::devices::sign_in_link(
+                    &db,
+                    ACTOR,
+                    role,
+                    name.as_deref(),
+                    clock.now(),
+                    minutes,
+                )
+                .await?;
                 println!("{}", public_url.join(&path));
             }
             Command::Admin(AdminCommand::Invites) => {
@@ -535,6 +566,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             ladder,
             resident_definitions,
             lawful_bases,
+            time_zone,
         } => {
             let change = AreaChange {
                 area: slug.clone(),
@@ -553,6 +585,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
                     .transpose()?,
                 lawful_bases: (!lawful_bases.is_empty())
                     .then(|| lawful_bases.into_iter().collect()),
+                time_zone,
             };
             ops::area::edit(db, ACTOR, slug.as_deref(), "settings", clock.now(), |a| {
                 change.apply(a)

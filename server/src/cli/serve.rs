@@ -153,6 +153,16 @@ pub(super) async fn serve(db: Db, url: &str, args: ServeArgs) -> Result<()> {
         // terminal, not for the log.
         println!("{summary}");
     }
+    // A new area: whoever started the server gets the first admin's
+    // sign-in link, on the terminal only (never in the log).
+    if let Some(path) = ops::devices::first_run_link(&db, SystemClock.now()).await? {
+        println!(
+            "No one can administer this area yet. Open this link in a browser to set it up \
+             (it works once, for {} hours):\n  {}",
+            ops::devices::FIRST_RUN_LINK_HOURS,
+            settings.public_url.join(&path)
+        );
+    }
     let policy = args.retention.policy()?;
     if args.retention_every_minutes > 0 {
         let every = std::time::Duration::from_secs(args.retention_every_minutes * 60);

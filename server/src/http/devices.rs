@@ -62,6 +62,10 @@ pub struct InviteRequest {
     /// A champion's patches.
     #[serde(default)]
     pub patches: Vec<String>,
+    /// The name the device it registers takes on every report ("Oak Lane
+    /// champion"); without one, the name the phone sends.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A new invite.
@@ -87,11 +91,12 @@ pub(super) async fn create_invite(
     Json(body): Json<InviteRequest>,
 ) -> Result<(StatusCode, Json<Invite>)> {
     let patches: BTreeSet<String> = body.patches.into_iter().collect();
-    let code = ops::devices::invite(
+    let code = ops::devices::invite_named(
         &state.db,
         Actor::Device(admin.id),
         body.role,
         &patches,
+        body.name.as_deref(),
         state.now(),
         INVITE_DAYS * Timestamp::DAY_MILLIS,
     )

@@ -328,10 +328,13 @@ fn redacted_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Sp
     tracing::debug_span!("request", method = %request.method(), path)
 }
 
-/// A request's path as logs may keep it: without the one secret a path
-/// carries (a sign-in link's code, `/sign-in/CODE`). Queries are never
-/// logged.
+/// A request's path as logs may keep it: without the secret a path may
+/// carry (a sign-in link's code, `/sign-in/CODE`, or a phone's invite
+/// code, `/join/CODE`). Queries are never logged.
 fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/join/") {
+        return "/join/[code]";
+    }
     match path.strip_prefix("/sign-in/") {
         Some(rest) if rest != "link" => "/sign-in/[code]",
         _ => path,
@@ -416,6 +419,7 @@ mod tests {
         assert_eq!(loggable_path("/sign-in/0a1b2c3d4e5f"), "/sign-in/[code]");
         assert_eq!(loggable_path("/sign-in/0a1b/x"), "/sign-in/[code]");
         assert_eq!(loggable_path("/sign-in/link"), "/sign-in/link");
+        assert_eq!(loggable_path("/join/0a1b2c3d4e5f"), "/join/[code]");
         assert_eq!(loggable_path("/sign-in"), "/sign-in");
         assert_eq!(loggable_path("/v1/sync"), "/v1/sync");
     }

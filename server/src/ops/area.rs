@@ -105,6 +105,8 @@ pub struct AreaView {
     /// The lawful basis relied on for each purpose (contact-again, events,
     /// volunteering, equality-monitoring): consent or legitimate-interests.
     pub lawful_bases: std::collections::BTreeMap<String, String>,
+    /// The IANA time zone its times are entered and shown in.
+    pub time_zone: String,
 }
 
 /// A patch.
@@ -150,6 +152,7 @@ impl From<&AreaConfig> for AreaView {
             resident_led_threshold_percent: a.resident_led_threshold_percent,
             partnership_seats: a.partnership_seats,
             suppress_below: a.suppress_below,
+            time_zone: a.time_zone.clone(),
             patches: a
                 .patches
                 .iter()
@@ -213,6 +216,9 @@ pub struct AreaChange {
     pub resident_definitions: Option<Vec<ResidentDefinitionView>>,
     /// Lawful bases by purpose (set the ones given).
     pub lawful_bases: Option<std::collections::BTreeMap<String, String>>,
+    /// The IANA time zone its times are entered and shown in
+    /// (`Europe/London`).
+    pub time_zone: Option<String>,
 }
 
 impl AreaChange {
@@ -220,6 +226,9 @@ impl AreaChange {
     pub fn apply(self, config: &mut AreaConfig) -> Result<()> {
         if let Some(name) = self.name {
             config.name = name;
+        }
+        if let Some(zone) = self.time_zone {
+            config.time_zone = crate::calendar::Zone::named(&zone)?.name().to_owned();
         }
         if let Some(threshold) = self.resident_led_threshold_percent {
             config.resident_led_threshold_percent = threshold;

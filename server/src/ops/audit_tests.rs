@@ -220,7 +220,7 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
     assert!(!entry.detail.is_empty());
 
     // The dashboard: a sign-in link, its device, a session.
-    let link = devices::sign_in_link(&db, admin, Role::Viewer, NOW, 30)
+    let link = devices::sign_in_link(&db, admin, Role::Viewer, None, NOW, 30)
         .await
         .expect("a link");
     let entry = logged(&db, Action::Invited, admin, None).await;
@@ -240,7 +240,7 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
     logged(&db, Action::SignedOut, Actor::Device(viewer.id), None).await;
 
     // An invite sent to the wrong person, cancelled.
-    devices::sign_in_link(&db, admin, Role::Viewer, NOW, 30)
+    devices::sign_in_link(&db, admin, Role::Viewer, None, NOW, 30)
         .await
         .expect("a link");
     let unused = devices::invites(&db)

@@ -195,6 +195,9 @@ fn adult_age(rng: &mut fastrand::Rng) -> AgeBand {
     )
 }
 
+/// Seats on the demo partnership's board.
+const DEMO_SEATS: u32 = 16;
+
 /// Fills the database with a synthetic area of about `people` people.
 pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<Summary> {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -209,6 +212,7 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
             super::area::set_patch(area, slug, name, households);
         }
         area.topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
+        area.partnership_seats = Some(DEMO_SEATS);
         Ok(())
     })
     .await?;

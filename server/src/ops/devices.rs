@@ -26,6 +26,10 @@ pub const SESSIONS_PER_DEVICE: u32 = 5;
 /// write at most once a minute per session, not on every page.
 const SESSION_EXTEND_AFTER_MS: i64 = 60_000;
 
+/// How long the first admin's sign-in link, printed when the server
+/// starts with no admin, works.
+pub const FIRST_RUN_LINK_HOURS: i64 = 24;
+
 /// Makes an invite on behalf of `actor`, valid for `lifetime_ms`, and logs
 /// it. Returns the one-time code.
 pub async fn invite(
@@ -36,22 +40,80 @@ pub async fn invite(
     now: Timestamp,
     lifetime_ms: i64,
 ) -> Result<String> {
+    invite_named(db, actor, role, patches, None, now, lifetime_ms).await
+}
+
+/// As [`invite`], naming the device it registers (`"Oak Lane champion"`),
+/// so that reports show that name whatever the phone calls itself.
+pub async fn invite_named(
+    db: &Db,
+    actor: Actor,
+    role: Role,
+    patches: &BTreeSet<String>,
+    name: Option<&str>,
+    now: Timestamp,
+    lifetime_ms: i64,
+) -> Result<String> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(name) = name {
+        check_name(name)?;
+    }
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;
     let expires_at = Timestamp::from_millis(now.as_millis() + lifetime_ms);
-    let code = devices::create_invite(&mut tx, role, patches, now, expires_at).await?;
-    audit::record(&mut tx, now, actor, Action::Invited, None, role.as_str()).await?;
-    tx.commit().await?;
-    Ok(code)
+    let made = async {
+        let code = devices::create_invite(&mut tx, role, patches, name, now, expires_at).await?;
+        let what = match name {
+            Some(name) => format!("{} ({name})", role.as_str()),
+            None => role.as_str().to_owned(),
+        };
+        audit::record(&mut tx, now, actor, Action::Invited, None, &what).await?;
+        Ok(code)
+    }
+    .await;
+    commit_if_ok(tx, made).await
+}
+
+/// Refuses a device name longer than [`MAX_NAME_CHARS`].
+fn check_name(name: &str) -> Result<()> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::BadRequest(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// When no admin can sign in (a new database, or every admin revoked),
+/// makes a one-time admin sign-in link that works for
+/// [`FIRST_RUN_LINK_HOURS`], logged as made at the command line (whoever
+/// started the server). Returns its path, `/sign-in/CODE`, or `None` when
+/// there is an admin already.
+pub async fn first_run_link(db: &Db, now: Timestamp) -> Result<Option<String>> {
+    if devices::has_admin(&mut *db.pool.acquire().await?).await? {
+        return Ok(None);
+    }
+    let code = invite_named(
+        db,
+        Actor::CommandLine,
+        Role::Admin,
+        &BTreeSet::new(),
+        Some("first admin"),
+        now,
+        FIRST_RUN_LINK_HOURS * 3_600_000,
+    )
+    .await?;
+    Ok(Some(format!("/sign-in/{code}")))
 }
 
 /// Makes a one-time dashboard sign-in link (an invite for a viewer or an
-/// admin that expires after `minutes`), logged as an invite; returns its
-/// path, `/sign-in/CODE`.
+/// admin that expires after `minutes`, for the person `name`d when one
+/// is), logged as an invite; returns its path, `/sign-in/CODE`.
 pub async fn sign_in_link(
     db: &Db,
     actor: Actor,
     role: Role,
+    name: Option<&str>,
     now: Timestamp,
     minutes: i64,
 ) -> Result<String> {
@@ -65,7 +127,8 @@ pub async fn sign_in_link(
             "a sign-in link lasts from 1 minute to 7 days".into(),
         ));
     }
-    let code = invite(db, actor, role, &BTreeSet::new(), now, minutes * 60_000).await?;
+    let lifetime = minutes * 60_000;
+    let code = invite_named(db, actor, role, &BTreeSet::new(), name, now, lifetime).await?;
     Ok(format!("/sign-in/{code}"))
 }
 
@@ -73,11 +136,7 @@ pub async fn sign_in_link(
 /// logged with the new device as the actor. The code is used up in the
 /// same transaction, so it cannot register two devices.
 pub async fn register(db: &Db, code: &str, name: &str, now: Timestamp) -> Result<Registered> {
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::BadRequest(format!(
-            "the name is longer than {MAX_NAME_CHARS} characters"
-        )));
-    }
+    check_name(name)?;
     check_invite_usable(db, code, now).await?;
     let writer = db.writer().await;
     let mut tx = writer.begin().await?;

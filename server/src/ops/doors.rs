@@ -39,6 +39,11 @@ pub const COLUMNS: [&str; 7] = [
 ];
 const DO_NOT_KNOCK: &str = "do_not_knock";
 
+/// Doors on the list per patch, by patch code.
+pub async fn listed(db: &Db) -> Result<Vec<(String, i64)>> {
+    crate::store::report_rows::doors_listed(db).await
+}
+
 /// A line that was not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BadLine {

@@ -26,10 +26,13 @@ pub mod events;
 pub mod people;
 pub mod profiles;
 pub mod retention;
+pub mod setup;
 pub mod sync;
 
 pub use crate::store::audit::{Action, Actor, AuditEntry};
-pub use crate::store::devices::{Device, DeviceInfo, INVITE_DAYS, InviteInfo, Registered, Role};
+pub use crate::store::devices::{
+    Device, DeviceInfo, INVITE_CODE_CHARS, INVITE_DAYS, InviteInfo, Registered, Role,
+};
 
 use sync_core::{DeviceId, Push, PushOutcome, Timestamp};
 

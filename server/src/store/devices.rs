@@ -128,27 +128,35 @@ pub fn check_patches(role: Role, patches: &BTreeSet<String>) -> Result<()> {
 }
 
 /// Makes an invite, valid until `expires_at`, and returns its one-time code.
+/// The device it registers is called `device_name` when one is given
+/// (otherwise by the name the phone sends).
 pub async fn create_invite(
     conn: &mut AnyConnection,
     role: Role,
     patches: &BTreeSet<String>,
+    device_name: Option<&str>,
     now: Timestamp,
     expires_at: Timestamp,
 ) -> Result<String> {
     check_patches(role, patches)?;
-    let code = new_secret()?[..24].to_owned();
+    let code = new_secret()?[..INVITE_CODE_CHARS].to_owned();
     sqlx::query(
-        "INSERT INTO invites (code_hash, role, patches, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO invites (code_hash, role, patches, device_name, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(hash_secret(&code))
     .bind(role.as_str())
     .bind(join_patches(patches))
+    .bind(device_name)
     .bind(now.as_millis())
     .bind(expires_at.as_millis())
     .execute(&mut *conn)
     .await?;
     Ok(code)
 }
+
+/// How many characters an invite's code has (a token has 64).
+pub const INVITE_CODE_CHARS: usize = 24;
 
 /// An invite as listed for admins (never its code: only the hash is kept).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
@@ -160,6 +168,8 @@ pub struct InviteInfo {
     pub role: String,
     /// The patches it grants, comma-separated.
     pub patches: String,
+    /// The name the device it registers takes, when the admin gave one.
+    pub device_name: Option<String>,
     /// When it was made (ms since the epoch).
     pub created_at: i64,
     /// When it stops working.
@@ -186,7 +196,8 @@ const INVITE_ID_DIGITS: usize = 16;
 /// Every invite, newest first.
 pub async fn list_invites(conn: &mut AnyConnection) -> Result<Vec<InviteInfo>> {
     Ok(sqlx::query_as(
-        "SELECT substr(code_hash, 1, 16) AS id, role, patches, created_at, expires_at, used_at, \
+        "SELECT substr(code_hash, 1, 16) AS id, role, patches, device_name, created_at, \
+         expires_at, used_at, \
          device_id, cancelled_at FROM invites ORDER BY created_at DESC, code_hash",
     )
     .fetch_all(&mut *conn)
@@ -249,17 +260,19 @@ pub async fn register(
     name: &str,
     now: Timestamp,
 ) -> Result<Registered> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
         "UPDATE invites SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
-         AND cancelled_at IS NULL AND expires_at > $1 RETURNING role, patches, expires_at",
+         AND cancelled_at IS NULL AND expires_at > $1 RETURNING role, patches, device_name",
     )
     .bind(now.as_millis())
     .bind(hash_secret(code))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((role, patches, _)) = row else {
+    let Some((role, patches, named)) = row else {
         return Err(Error::BadRequest(UNUSABLE_INVITE.into()));
     };
+    // The admin's name for it wins over the phone's own.
+    let name = named.as_deref().unwrap_or(name);
     let role = Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("invite role {role}")))?;
     let id = DeviceId::new(now);
     let token = new_secret()?;
@@ -321,6 +334,16 @@ async fn device_where(
         patches: split_patches(&patches),
         revoked: revoked_at.is_some(),
     }))
+}
+
+/// Whether any admin device can still sign in (one not revoked).
+pub async fn has_admin(conn: &mut AnyConnection) -> Result<bool> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM devices WHERE role = $1 AND revoked_at IS NULL LIMIT 1")
+            .bind(Role::Admin.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.is_some())
 }
 
 /// A device as listed for admins.

@@ -530,8 +530,13 @@ fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
     let suppress_below = root
         .opt_u32("suppress_below")?
         .unwrap_or(AreaConfig::DEFAULT_SUPPRESS_BELOW);
+    // Also added later: absent means the default.
+    let time_zone = root
+        .opt_str("time_zone")?
+        .unwrap_or_else(|| AreaConfig::DEFAULT_TIME_ZONE.to_owned());
     Ok(AreaConfig {
         lawful_bases,
+        time_zone,
         partnership_seats,
         suppress_below,
         id: root.id("id")?,
@@ -1001,6 +1006,12 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
         &ROOT,
         "suppress_below",
         ScalarValue::Uint(u64::from(config.suppress_below)),
+    )?;
+    put_if_changed(
+        doc,
+        &ROOT,
+        "time_zone",
+        ScalarValue::from(config.time_zone.as_str()),
     )?;
     let topics = child(doc, &ROOT, "topics")?;
     put_set(doc, &topics, config.topics.iter().map(String::as_str))?;

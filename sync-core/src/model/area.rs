@@ -33,6 +33,9 @@ pub struct AreaConfig {
     /// The lawful basis relied on for each purpose of contact (consent
     /// where none is set; equality monitoring is always explicit consent).
     pub lawful_bases: BTreeMap<ConsentPurpose, LawfulBasis>,
+    /// The IANA time zone its times are entered and shown in
+    /// (`Europe/London`); times are stored in UTC.
+    pub time_zone: String,
     /// The device that created it.
     pub created_by: DeviceId,
     /// When it was created.
@@ -40,6 +43,9 @@ pub struct AreaConfig {
 }
 
 impl AreaConfig {
+    /// The time zone of an area that has not set one.
+    pub const DEFAULT_TIME_ZONE: &'static str = "Europe/London";
+
     /// The suppression threshold of an area that has not set one.
     pub const DEFAULT_SUPPRESS_BELOW: u32 = 5;
 
@@ -70,6 +76,7 @@ impl AreaConfig {
                 .iter()
                 .map(|p| (*p, LawfulBasis::Consent))
                 .collect(),
+            time_zone: Self::DEFAULT_TIME_ZONE.to_owned(),
             created_by,
             created_at,
         }

@@ -1,6 +1,6 @@
 //! The dashboard's admin pages: devices and invites (revoke, invite), the
-//! area (threshold, seats, suppression), patches and household counts, the
-//! ladder, and events. Each form posts to the same use cases as the API and
+//! area (threshold, seats, suppression, topics, lawful bases), patches and
+//! household counts, and the ladder. Each form posts to the same use cases as the API and
 //! the command line (`crate::ops`), then redirects back.
 
 use std::collections::BTreeSet;
@@ -10,16 +10,17 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sync_core::{EventKind, Timestamp};
+use sync_core::{AreaConfig, ConsentPurpose, DeviceId, DocId, LawfulBasis};
 
 use super::confirm_page::ConfirmedForm;
+use super::invite_page::NewInvite;
 use super::{Chrome, WebError, WebUser, html};
-use crate::calendar;
+use crate::calendar::Zone;
 use crate::error::Error;
 use crate::http::AppState;
+use crate::labels;
+use crate::ops;
 use crate::ops::area::AreaChange;
-use crate::ops::events::EventInput;
-use crate::ops::{self, INVITE_DAYS, Role};
 
 struct DeviceLine {
     id: String,
@@ -33,6 +34,8 @@ struct DeviceLine {
 
 struct InviteLine {
     id: String,
+    /// The name the device it registers takes, when given.
+    name: String,
     role: String,
     patches: String,
     created: String,
@@ -49,13 +52,12 @@ struct DevicesPage {
     done: &'static str,
     devices: Vec<DeviceLine>,
     invites: Vec<InviteLine>,
-    new_code: String,
-    new_role: String,
-    new_link: String,
+    new_invite: Option<NewInvite>,
+    patches: Vec<PatchChoice>,
 }
 
-fn when(ms: Option<i64>) -> String {
-    ms.map(calendar::date_time).unwrap_or_default()
+fn when(zone: &Zone, ms: Option<i64>) -> String {
+    ms.map(|ms| zone.date_time(ms)).unwrap_or_default()
 }
 
 /// `GET /admin/devices`.
@@ -67,15 +69,16 @@ pub(super) async fn devices(
     devices_page(&state, &user, done.notice(), None).await
 }
 
-/// The devices page; `new_invite` is a code just made and its role, shown
-/// this once.
-async fn devices_page(
+/// The devices page; `new_invite` is an invite just made, shown this once.
+pub(super) async fn devices_page(
     state: &AppState,
     user: &WebUser,
     done: &'static str,
-    new_invite: Option<(String, Role)>,
+    new_invite: Option<NewInvite>,
 ) -> Result<Response, WebError> {
     user.admin()?;
+    let area = ops::area::read(&state.db).await?;
+    let zone = Zone::of(area.as_ref());
     let devices = ops::devices::list(&state.db)
         .await?
         .into_iter()
@@ -84,9 +87,9 @@ async fn devices_page(
             name: d.name,
             role: d.role.as_str(),
             patches: d.patches.join(", "),
-            created: when(Some(d.created_at)),
-            last_seen: when(d.last_seen_at),
-            revoked: when(d.revoked_at),
+            created: when(&zone, Some(d.created_at)),
+            last_seen: when(&zone, d.last_seen_at),
+            revoked: when(&zone, d.revoked_at),
         })
         .collect();
     let now = state.now();
@@ -95,48 +98,31 @@ async fn devices_page(
         .into_iter()
         .map(|i| {
             let ended = match (i.used_at, i.cancelled_at) {
-                (Some(used), _) => format!("used {}", when(Some(used))),
-                (None, Some(cancelled)) => format!("cancelled {}", when(Some(cancelled))),
+                (Some(used), _) => format!("used {}", when(&zone, Some(used))),
+                (None, Some(cancelled)) => format!("cancelled {}", when(&zone, Some(cancelled))),
                 (None, None) if !i.usable(now) => "expired".to_owned(),
                 (None, None) => String::new(),
             };
             InviteLine {
                 id: i.id,
+                name: i.device_name.unwrap_or_default(),
                 role: i.role,
                 patches: i.patches,
-                created: when(Some(i.created_at)),
-                expires: when(Some(i.expires_at)),
+                created: when(&zone, Some(i.created_at)),
+                expires: when(&zone, Some(i.expires_at)),
                 ended,
             }
         })
         .collect();
-    // A viewer or admin invite also works as a dashboard sign-in link.
-    let (new_code, new_role, new_link) = match new_invite {
-        Some((code, role)) => {
-            // From the configured public URL, never from the request's
-            // Host header, which whoever sends the request chooses.
-            let link = if role.reads_reports() {
-                state.settings.public_url.join(&format!("/sign-in/{code}"))
-            } else {
-                String::new()
-            };
-            (code, role.as_str().to_owned(), link)
-        }
-        None => (String::new(), String::new(), String::new()),
-    };
+    let patches = patch_choices(area.as_ref());
     let page = DevicesPage {
         title: "Devices and invites".into(),
-        chrome: Chrome::signed_in(
-            user,
-            "/admin/devices",
-            ops::area::read(&state.db).await?.as_ref(),
-        ),
+        chrome: Chrome::signed_in(user, "/admin/devices", area.as_ref()),
         done,
         devices,
         invites,
-        new_code,
-        new_role,
-        new_link,
+        new_invite,
+        patches,
     };
     Ok(html(&page)?.into_response())
 }
@@ -155,53 +141,13 @@ pub(super) async fn revoke(
     Path(id): Path<String>,
     Form(form): Form<ConfirmedForm>,
 ) -> Result<Response, WebError> {
-    user.admin()?;
-    user.check_form(&form.csrf)?;
-    if let Some(first) = form.unconfirmed(&format!("/admin/devices/{id}/revoke")) {
+    // Parsed first: only an id goes into the redirect's Location header.
+    let id: sync_core::DeviceId = id.parse().map_err(|_| Error::NotFound("device"))?;
+    if let Some(first) = form.check(&user, &format!("/admin/devices/{id}/revoke"))? {
         return Ok(first);
     }
-    let id = id.parse().map_err(|_| Error::NotFound("device"))?;
     ops::devices::revoke(&state.db, user.actor(), id, state.now()).await?;
     Ok(Redirect::to("/admin/devices").into_response())
-}
-
-#[derive(Deserialize)]
-pub(super) struct InviteForm {
-    #[serde(default)]
-    csrf: String,
-    role: String,
-    #[serde(default)]
-    patches: String,
-}
-
-/// `POST /admin/invites`: makes an invite and shows its code once, in the
-/// answer itself (never in a URL, where history and logs would keep it).
-pub(super) async fn invite(
-    State(state): State<AppState>,
-    user: WebUser,
-    Form(form): Form<InviteForm>,
-) -> Result<Response, WebError> {
-    user.admin()?;
-    user.check_form(&form.csrf)?;
-    let role = Role::parse(&form.role)
-        .ok_or_else(|| Error::BadRequest(format!("unknown role {:?}", form.role)))?;
-    let patches: BTreeSet<String> = form
-        .patches
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let code = ops::devices::invite(
-        &state.db,
-        user.actor(),
-        role,
-        &patches,
-        state.now(),
-        INVITE_DAYS * Timestamp::DAY_MILLIS,
-    )
-    .await?;
-    devices_page(&state, &user, "", Some((code, role))).await
 }
 
 /// `POST /admin/invites/{id}/cancel`.
@@ -229,18 +175,36 @@ struct StageLine {
     rule: String,
 }
 
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+    chosen: bool,
+}
+
+struct PurposeLine {
+    key: &'static str,
+    label: &'static str,
+    bases: Vec<Choice>,
+}
+
 #[derive(Template)]
 #[template(path = "admin_area.html")]
 struct AreaPage {
     title: String,
     chrome: Chrome,
     done: &'static str,
+    /// Nothing is stored yet: the form shows the defaults.
+    new: bool,
     name: String,
+    time_zone: String,
     threshold: u8,
     seats: String,
     suppress_below: u32,
     patches: Vec<PatchLine>,
     ladder: Vec<StageLine>,
+    residents: Vec<String>,
+    topics: String,
+    purposes: Vec<PurposeLine>,
 }
 
 /// A confirmation after a form, shown by the page it redirects to.
@@ -250,15 +214,17 @@ pub(super) enum Notice {
     PatchSaved,
     PatchRemoved,
     EventAdded,
+    EventSaved,
     InviteCancelled,
 }
 
 impl Notice {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Saved,
         Self::PatchSaved,
         Self::PatchRemoved,
         Self::EventAdded,
+        Self::EventSaved,
         Self::InviteCancelled,
     ];
 
@@ -269,6 +235,7 @@ impl Notice {
             Self::PatchSaved => "patch-saved",
             Self::PatchRemoved => "patch-removed",
             Self::EventAdded => "event-added",
+            Self::EventSaved => "event-saved",
             Self::InviteCancelled => "invite-cancelled",
         }
     }
@@ -280,12 +247,13 @@ impl Notice {
             Self::PatchSaved => "Patch saved.",
             Self::PatchRemoved => "Patch removed.",
             Self::EventAdded => "Event added.",
+            Self::EventSaved => "Event saved. Phones receive the change at their next sync.",
             Self::InviteCancelled => "Invite cancelled: its code no longer works.",
         }
     }
 
     /// A redirect to `page` that shows this notice.
-    fn redirect(self, page: &str) -> Response {
+    pub(super) fn redirect(self, page: &str) -> Response {
         Redirect::to(&format!("{page}?done={}", self.key())).into_response()
     }
 }
@@ -300,7 +268,7 @@ pub(super) struct Done {
 
 impl Done {
     /// The notice's words, or nothing for an unknown key.
-    fn notice(&self) -> &'static str {
+    pub(super) fn notice(&self) -> &'static str {
         Notice::ALL
             .into_iter()
             .find(|n| n.key() == self.done)
@@ -315,17 +283,20 @@ pub(super) async fn area(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let area = ops::area::read(&state.db).await?.ok_or_else(|| {
-        Error::BadRequest(
-            "the area is not configured yet: run `outreach admin area set --slug SLUG --name NAME`"
-                .into(),
-        )
-    })?;
+    let stored = ops::area::read(&state.db).await?;
+    let new = stored.is_none();
+    // A new area's page shows what saving it would start from.
+    let area = stored.unwrap_or_else(|| {
+        let now = state.now();
+        AreaConfig::new_default(DocId::new(now), "", "", DeviceId::new(now), now)
+    });
     let page = AreaPage {
         title: "Area, patches and ladder".into(),
-        chrome: Chrome::signed_in(&user, "/admin/area", Some(&area)),
+        chrome: Chrome::signed_in(&user, "/admin/area", (!new).then_some(&area)),
         done: done.notice(),
+        new,
         name: area.name.clone(),
+        time_zone: area.time_zone.clone(),
         threshold: area.resident_led_threshold_percent,
         seats: area
             .partnership_seats
@@ -351,6 +322,30 @@ pub(super) async fn area(
                 rule: s.rule.as_str().to_owned(),
             })
             .collect(),
+        residents: area
+            .resident_definitions
+            .iter()
+            .map(|d| {
+                let counts: Vec<&str> = d.counts.iter().map(|b| labels::residency(*b)).collect();
+                format!("{}: {}", d.label, counts.join("; "))
+            })
+            .collect(),
+        topics: area.topics.iter().cloned().collect::<Vec<_>>().join("\n"),
+        purposes: ConsentPurpose::ALL
+            .iter()
+            .map(|&purpose| PurposeLine {
+                key: purpose.as_str(),
+                label: labels::purpose(purpose),
+                bases: LawfulBasis::ALL
+                    .iter()
+                    .map(|&basis| Choice {
+                        value: basis.as_str(),
+                        label: labels::lawful_basis(basis),
+                        chosen: area.lawful_basis(purpose) == basis,
+                    })
+                    .collect(),
+            })
+            .collect(),
     };
     Ok(html(&page)?.into_response())
 }
@@ -360,6 +355,8 @@ pub(super) struct AreaForm {
     #[serde(default)]
     csrf: String,
     name: String,
+    #[serde(default)]
+    time_zone: String,
     threshold: String,
     #[serde(default)]
     seats: String,
@@ -380,8 +377,18 @@ pub(super) async fn save_area(
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
+    let name = form.name.trim();
+    if name.is_empty() {
+        return Err(Error::BadRequest("the area needs a name".into()).into());
+    }
+    // A new area's code comes from its first name; it never changes.
+    let slug = match ops::area::read(&state.db).await? {
+        Some(_) => None,
+        None => Some(slug_of(name)),
+    };
     let change = AreaChange {
-        name: Some(form.name.trim().to_owned()),
+        name: Some(name.to_owned()),
+        time_zone: Some(form.time_zone.trim().to_owned()).filter(|z| !z.is_empty()),
         resident_led_threshold_percent: Some(number(&form.threshold, "the threshold")?),
         // Blank clears the seats (0 means not fixed).
         partnership_seats: Some(if form.seats.trim().is_empty() {
@@ -395,8 +402,106 @@ pub(super) async fn save_area(
     ops::area::edit(
         &state.db,
         user.actor(),
-        None,
+        slug.as_deref(),
         "settings",
+        state.now(),
+        |a| change.apply(a),
+    )
+    .await?;
+    Ok(Notice::Saved.redirect("/admin/area"))
+}
+
+/// An area's code from its name: "Ashby Big Local" is `ashby-big-local`.
+fn slug_of(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "our-area".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+/// Most topics an area may have, and the longest a topic may be.
+const MAX_TOPICS: usize = 50;
+const MAX_TOPIC_CHARS: usize = 60;
+
+#[derive(Deserialize)]
+pub(super) struct TopicsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    topics: String,
+}
+
+/// `POST /admin/area/topics`: the topics champions can note, one a line.
+pub(super) async fn save_topics(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<TopicsForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let topics: BTreeSet<String> = form
+        .topics
+        .lines()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(long) = topics.iter().find(|t| t.chars().count() > MAX_TOPIC_CHARS) {
+        return Err(Error::BadRequest(format!(
+            "a topic is at most {MAX_TOPIC_CHARS} characters; {long:?} is longer"
+        ))
+        .into());
+    }
+    if topics.len() > MAX_TOPICS {
+        return Err(Error::BadRequest(format!("an area has at most {MAX_TOPICS} topics")).into());
+    }
+    let change = AreaChange {
+        topics: Some(topics.into_iter().collect()),
+        ..AreaChange::default()
+    };
+    ops::area::edit(&state.db, user.actor(), None, "topics", state.now(), |a| {
+        change.apply(a)
+    })
+    .await?;
+    Ok(Notice::Saved.redirect("/admin/area"))
+}
+
+/// `POST /admin/area/lawful-bases`: one `basis-PURPOSE` field for each
+/// purpose (besides the form's token).
+pub(super) async fn save_lawful_bases(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    user.check_form(csrf)?;
+    let bases = fields
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("basis-").map(|p| (p.to_owned(), v)))
+        .collect();
+    let change = AreaChange {
+        lawful_bases: Some(bases),
+        ..AreaChange::default()
+    };
+    ops::area::edit(
+        &state.db,
+        user.actor(),
+        None,
+        "lawful bases",
         state.now(),
         |a| change.apply(a),
     )
@@ -442,48 +547,28 @@ pub(super) async fn delete_patch(
     Path(slug): Path<String>,
     Form(form): Form<ConfirmedForm>,
 ) -> Result<Response, WebError> {
-    user.admin()?;
-    user.check_form(&form.csrf)?;
-    if let Some(first) = form.unconfirmed(&format!("/admin/patches/{slug}/delete")) {
+    // Only a slug goes into the redirect's Location header.
+    if !slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::NotFound("patch").into());
+    }
+    if let Some(first) = form.check(&user, &format!("/admin/patches/{slug}/delete"))? {
         return Ok(first);
     }
     ops::area::delete_patch(&state.db, user.actor(), &slug, state.now()).await?;
     Ok(Notice::PatchRemoved.redirect("/admin/area"))
 }
 
-struct EventLine {
-    title: String,
-    kind: String,
-    patch: String,
-    starts: String,
-    place: String,
+pub(super) struct PatchChoice {
+    pub(super) value: String,
+    pub(super) label: String,
 }
 
-struct PatchChoice {
-    value: String,
-    label: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_events.html")]
-struct EventsPage {
-    title: String,
-    chrome: Chrome,
-    done: &'static str,
-    kinds: Vec<&'static str>,
-    patches: Vec<PatchChoice>,
-    events: Vec<EventLine>,
-}
-
-/// `GET /admin/events`.
-pub(super) async fn events(
-    State(state): State<AppState>,
-    user: WebUser,
-    Query(done): Query<Done>,
-) -> Result<Response, WebError> {
-    user.admin()?;
-    let area = ops::area::read(&state.db).await?;
-    let patches = area.as_ref().map_or_else(Vec::new, |a| {
+/// The area's patches, to choose from.
+pub(super) fn patch_choices(area: Option<&AreaConfig>) -> Vec<PatchChoice> {
+    area.map_or_else(Vec::new, |a| {
         a.patches
             .iter()
             .map(|p| PatchChoice {
@@ -491,58 +576,5 @@ pub(super) async fn events(
                 label: p.name.clone(),
             })
             .collect()
-    });
-    let events = ops::events::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|e| EventLine {
-            title: e.title,
-            kind: e.kind,
-            patch: e.patch,
-            starts: calendar::date_time(e.starts_at),
-            place: e.place.unwrap_or_default(),
-        })
-        .collect();
-    let page = EventsPage {
-        title: "Events".into(),
-        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
-        done: done.notice(),
-        kinds: EventKind::ALL.iter().map(|k| k.as_str()).collect(),
-        patches,
-        events,
-    };
-    Ok(html(&page)?.into_response())
-}
-
-#[derive(Deserialize)]
-pub(super) struct EventForm {
-    #[serde(default)]
-    csrf: String,
-    title: String,
-    kind: String,
-    patch: String,
-    starts: String,
-    #[serde(default)]
-    place: String,
-}
-
-/// `POST /admin/events`.
-pub(super) async fn create_event(
-    State(state): State<AppState>,
-    user: WebUser,
-    Form(form): Form<EventForm>,
-) -> Result<Response, WebError> {
-    user.admin()?;
-    user.check_form(&form.csrf)?;
-    let input = EventInput {
-        title: form.title.trim().to_owned(),
-        kind: form.kind,
-        patch: form.patch,
-        starts_at: calendar::parse_date_time(form.starts.trim(), "the start")?,
-        ends_at: None,
-        place: Some(form.place.trim().to_owned()).filter(|p| !p.is_empty()),
-    };
-    let event = ops::events::checked_event(&state.db, input).await?;
-    ops::events::create(&state.db, user.actor(), &event, state.now()).await?;
-    Ok(Notice::EventAdded.redirect("/admin/events"))
+    })
 }

@@ -1,14 +1,17 @@
 //! Confirmation pages for the admin actions that cannot be undone:
-//! revoking a phone and removing a patch. Each says what will happen; its
+//! revoking a phone, removing a patch, erasing a person and merging two
+//! records of one person. Each says what will happen; its
 //! form posts to the action with `confirmed=yes`, and the action sends a
 //! post without it (a stale page, a hand-made form) here first.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use sync_core::DocId;
 
 use super::{Chrome, WebError, WebUser, html};
+use crate::calendar;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::ops;
@@ -29,15 +32,19 @@ struct ConfirmPage {
 #[derive(Deserialize)]
 pub(super) struct ConfirmedForm {
     #[serde(default)]
-    pub(super) csrf: String,
+    csrf: String,
     #[serde(default)]
     confirmed: String,
 }
 
 impl ConfirmedForm {
-    /// Where to go first when the action was not confirmed on its page.
-    pub(super) fn unconfirmed(&self, page: &str) -> Option<Response> {
-        (self.confirmed != "yes").then(|| Redirect::to(page).into_response())
+    /// Checks that an admin posted it from the dashboard (its CSRF token);
+    /// then, when it was not confirmed on its page, the redirect there
+    /// (the action must not be done).
+    pub(super) fn check(&self, user: &WebUser, page: &str) -> Result<Option<Response>, WebError> {
+        user.admin()?;
+        user.check_form(&self.csrf)?;
+        Ok((self.confirmed != "yes").then(|| Redirect::to(page).into_response()))
     }
 }
 
@@ -105,6 +112,96 @@ pub(super) async fn remove_patch(
         button: format!("Remove {name}"),
         back: "/admin/area",
         keep: "Keep it: back to the area",
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// `GET /admin/people/{id}/erase`: what erasing a person does.
+pub(super) async fn erase_person(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
+    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
+    let name = profile.name.unwrap_or_else(|| "this person".into());
+    let page = ConfirmPage {
+        title: format!("Erase {name}?"),
+        chrome: Chrome::signed_in(
+            &user,
+            "/admin/people",
+            ops::area::read(&state.db).await?.as_ref(),
+        ),
+        consequences: vec![
+            format!(
+                "Everything held about {name} is deleted from the server now: their details, conversations, consents and roles, and any record merged into theirs."
+            ),
+            "Every phone holding them deletes its copy at its next sync.".to_owned(),
+            "Their id is kept, with nothing else, so that no phone can bring the record back.".to_owned(),
+            "Reports stop counting them. This cannot be undone; the audit log records who erased them, and when.".to_owned(),
+        ],
+        action: format!("/admin/people/{id}/erase"),
+        button: format!("Erase {name}"),
+        back: "/admin/people",
+        keep: "Keep them: back to people",
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// The two records of a merge: `other` goes into `survivor`.
+#[derive(Debug, Deserialize)]
+pub(super) struct MergePair {
+    pub(super) survivor: String,
+    pub(super) other: String,
+}
+
+impl MergePair {
+    /// The two ids; `NotFound` for one that is not an id.
+    pub(super) fn ids(&self) -> Result<(DocId, DocId), Error> {
+        let id = |text: &str| text.parse::<DocId>().map_err(|_| Error::NotFound("person"));
+        Ok((id(&self.survivor)?, id(&self.other)?))
+    }
+}
+
+/// `GET /admin/duplicates/merge?survivor=A&other=B`: what merging two
+/// records of one person does.
+pub(super) async fn merge_people(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(pair): Query<MergePair>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let (survivor, other) = pair.ids()?;
+    let now = state.now();
+    let kept = ops::profiles::view(&state.db, user.actor(), survivor, now).await?;
+    let gone = ops::profiles::view(&state.db, user.actor(), other, now).await?;
+    let unnamed = |name: Option<String>, which: &str| {
+        name.unwrap_or_else(|| format!("the {which} record (no name given)"))
+    };
+    let (kept_name, gone_name) = (unnamed(kept.name, "older"), unnamed(gone.name, "newer"));
+    let page = ConfirmPage {
+        title: format!("Merge two records of {kept_name}?"),
+        chrome: Chrome::signed_in(
+            &user,
+            "/admin/duplicates",
+            ops::area::read(&state.db).await?.as_ref(),
+        ),
+        consequences: vec![
+            format!(
+                "The record of {gone_name} (recorded {}) goes into the record of {kept_name} (recorded {}): its conversations, consents, roles and contact details move across.",
+                calendar::day(gone.created_at),
+                calendar::day(kept.created_at)
+            ),
+            "Phones holding the merged-away record follow it to the one kept at their next sync; anything they write to it later lands on the one kept.".to_owned(),
+            "Reports count one person where they counted two. This cannot be undone; the audit log records who merged them, and when.".to_owned(),
+        ],
+        action: format!(
+            "/admin/duplicates/merge?survivor={survivor}&other={other}"
+        ),
+        button: "Merge them".to_owned(),
+        back: "/admin/duplicates",
+        keep: "Keep both: back to likely duplicates",
     };
     Ok(html(&page)?.into_response())
 }

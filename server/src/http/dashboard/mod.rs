@@ -17,9 +17,14 @@ mod admin_pages;
 mod backup_page;
 mod charts;
 mod confirm_page;
+mod doors_page;
+mod duplicates_page;
+mod events_page;
+mod invite_page;
 mod pages;
 mod people_page;
 pub(crate) mod sections;
+mod setup_page;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
@@ -35,7 +40,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use super::AppState;
 use super::reports::REPORTS;
 use crate::error::Error;
-use crate::ops::{self, Device, Role};
+use crate::ops::{self, Device, INVITE_CODE_CHARS, Role};
 
 /// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "outreach_session";
@@ -52,14 +57,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sign-in/{code}", get(sign_in_link_page))
         .route("/sign-in/link", post(sign_in_with_link))
         .route("/sign-out", post(sign_out))
+        .route("/join/{code}", get(invite_page::join))
         .route("/reports/{report}", get(pages::report_page))
         .route("/reports/{report}/csv", get(pages::report_csv))
+        .route("/admin/setup", get(setup_page::setup))
         .route("/admin/devices", get(admin_pages::devices))
         .route(
             "/admin/devices/{id}/revoke",
             get(confirm_page::revoke).post(admin_pages::revoke),
         )
-        .route("/admin/invites", post(admin_pages::invite))
+        .route("/admin/invites", post(invite_page::invite))
         .route(
             "/admin/invites/{id}/cancel",
             post(admin_pages::cancel_invite),
@@ -68,6 +75,11 @@ pub(crate) fn routes() -> Router<AppState> {
             "/admin/area",
             get(admin_pages::area).post(admin_pages::save_area),
         )
+        .route("/admin/area/topics", post(admin_pages::save_topics))
+        .route(
+            "/admin/area/lawful-bases",
+            post(admin_pages::save_lawful_bases),
+        )
         .route("/admin/patches", post(admin_pages::save_patch))
         .route(
             "/admin/patches/{slug}/delete",
@@ -75,13 +87,30 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/admin/events",
-            get(admin_pages::events).post(admin_pages::create_event),
+            get(events_page::events).post(events_page::create_event),
+        )
+        .route(
+            "/admin/events/{id}",
+            get(events_page::event).post(events_page::save_event),
+        )
+        .route(
+            "/admin/doors",
+            get(doors_page::doors).post(doors_page::import),
         )
         .route("/admin/backups", get(backup_page::backups))
         .route("/admin/people", get(people_page::people))
         .route(
             "/admin/people/{id}",
             get(people_page::person).post(people_page::save_person),
+        )
+        .route(
+            "/admin/people/{id}/erase",
+            get(confirm_page::erase_person).post(people_page::erase),
+        )
+        .route("/admin/duplicates", get(duplicates_page::duplicates))
+        .route(
+            "/admin/duplicates/merge",
+            get(confirm_page::merge_people).post(duplicates_page::merge),
         )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -136,10 +165,13 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 5] = [
+const ADMIN_LINKS: [(&str, &str); 8] = [
+    ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
+    ("/admin/duplicates", "Likely duplicates"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
+    ("/admin/doors", "Doors list"),
     ("/admin/events", "Events"),
     ("/admin/backups", "Backups"),
 ];
@@ -417,24 +449,46 @@ struct TokenForm {
     token: String,
 }
 
+/// The code in what someone pasted into the sign-in form when it is a
+/// sign-in link or a link's code (`None` for anything else, such as an
+/// API token).
+fn pasted_code(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let code = text
+        .rfind("/sign-in/")
+        .map_or(text, |at| &text[at + "/sign-in/".len()..])
+        .trim_end_matches('/');
+    (code.len() == INVITE_CODE_CHARS && code.bytes().all(|b| b.is_ascii_hexdigit())).then_some(code)
+}
+
+/// `POST /sign-in`: a pasted sign-in link or code (what the dashboard
+/// hands out), or a viewer's or admin's API token.
 async fn sign_in_with_token(
     State(state): State<AppState>,
-    _: SignInAttempt,
+    attempt: SignInAttempt,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, WebError> {
+    if let Some(code) = pasted_code(&form.token) {
+        let code = code.to_owned();
+        return sign_in_with_link(State(state), attempt, Form(LinkForm { code })).await;
+    }
     let device = match ops::devices::authenticate(&state.db, form.token.trim()).await {
         Ok(device) if !device.revoked && device.role.reads_reports() => device,
         Ok(_) => {
             return sign_in_form(
                 StatusCode::FORBIDDEN,
-                "Only viewer and admin tokens open the dashboard.".into(),
+                "That token belongs to a phone, which cannot open the dashboard: ask your \
+                 administrator for a sign-in link."
+                    .into(),
                 String::new(),
             );
         }
         Err(Error::Unauthorized) => {
             return sign_in_form(
                 StatusCode::UNAUTHORIZED,
-                "That token is not known here.".into(),
+                "That sign-in link is not known here: check it was copied whole, or ask your \
+                 administrator for a new one."
+                    .into(),
                 String::new(),
             );
         }
@@ -474,11 +528,15 @@ async fn start_session(state: &AppState, device: &Device) -> Result<Response, We
     // server ends the session sooner when it goes unused.
     let lifetime = cookie::time::Duration::hours(ops::devices::SESSION_LONGEST_HOURS);
     let cookie = session_cookie_header(state, secret, lifetime);
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to("/reports/funnel"),
-    )
-        .into_response())
+    // An admin lands on the set-up checklist until the area is ready.
+    let first = if device.role == Role::Admin
+        && !ops::setup::complete(&ops::setup::checklist(&state.db).await?)
+    {
+        "/admin/setup"
+    } else {
+        "/reports/funnel"
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(first)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sync_core::{AgeBand, DocId, ResidentBasis, Tenure};
 
+use super::confirm_page::ConfirmedForm;
 use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
@@ -35,6 +36,7 @@ struct Found {
 struct PeoplePage {
     title: String,
     chrome: Chrome,
+    done: &'static str,
     search: String,
     /// Why the search could not run, if it could not.
     problem: String,
@@ -47,6 +49,9 @@ struct PeoplePage {
 pub(super) struct SearchQuery {
     #[serde(default)]
     search: String,
+    /// `erased` after an erasure.
+    #[serde(default)]
+    done: String,
 }
 
 /// `GET /admin/people`: the search form, and what it found.
@@ -87,6 +92,11 @@ pub(super) async fn people(
     let page = PeoplePage {
         title: "People".into(),
         chrome: Chrome::signed_in(&user, "/admin/people", area.as_ref()),
+        done: if query.done == "erased" {
+            "Erased. Every phone holding them deletes its copy at its next sync."
+        } else {
+            ""
+        },
         searched: !search.is_empty() && problem.is_empty(),
         search,
         problem,
@@ -244,6 +254,22 @@ pub(super) struct PersonQuery {
 fn person_id(id: &str) -> Result<DocId, WebError> {
     id.parse()
         .map_err(|_| WebError::Page(Error::NotFound("person")))
+}
+
+/// `POST /admin/people/{id}/erase`, from its confirmation page (a post
+/// without the confirmation is sent there).
+pub(super) async fn erase(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmedForm>,
+) -> Result<Response, WebError> {
+    let id = person_id(&id)?;
+    if let Some(first) = form.check(&user, &format!("/admin/people/{id}/erase"))? {
+        return Ok(first);
+    }
+    ops::people::erase(&state.db, user.actor(), id, state.now()).await?;
+    Ok(Redirect::to("/admin/people?done=erased").into_response())
 }
 
 /// `GET /admin/people/{id}`: their details, as a form.

@@ -1,0 +1,224 @@
+//! Events on the dashboard: those coming up first (soonest first), then
+//! past ones (latest first); adding one, and changing one from its own
+//! page, through the same use cases as the API (`crate::ops::events`).
+//! Times are entered and shown in the area's time zone, stored in UTC.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sync_core::{AreaConfig, DocId, EventKind};
+
+use super::admin_pages::{Done, Notice, PatchChoice, patch_choices};
+use super::{Chrome, WebError, WebUser, html};
+use crate::calendar::Zone;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::labels;
+use crate::ops;
+use crate::ops::events::{EventInput, EventView};
+
+struct EventLine {
+    href: String,
+    title: String,
+    kind: String,
+    patch: String,
+    starts: String,
+    place: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_events.html")]
+struct EventsPage {
+    title: String,
+    chrome: Chrome,
+    done: &'static str,
+    zone: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    patches: Vec<PatchChoice>,
+    upcoming: Vec<EventLine>,
+    past: Vec<EventLine>,
+}
+
+fn line(area: Option<&AreaConfig>, zone: &Zone, e: EventView) -> EventLine {
+    EventLine {
+        href: format!("/admin/events/{}", e.id),
+        title: e.title,
+        kind: EventKind::parse(&e.kind)
+            .map_or(e.kind.clone(), |k| labels::event_kind(k).to_owned()),
+        patch: labels::patch_name(area, &e.patch),
+        starts: zone.date_time(e.starts_at),
+        place: e.place.unwrap_or_default(),
+    }
+}
+
+/// `GET /admin/events`.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let area = ops::area::read(&state.db).await?;
+    let zone = Zone::of(area.as_ref());
+    let now = state.now().as_millis();
+    // Listed soonest first: the ones to come keep that order, the past
+    // ones are shown latest first.
+    let (upcoming, mut past): (Vec<EventView>, Vec<EventView>) = ops::events::list(&state.db)
+        .await?
+        .into_iter()
+        .partition(|e| e.ends_at.unwrap_or(e.starts_at) >= now);
+    past.reverse();
+    let page = EventsPage {
+        title: "Events".into(),
+        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
+        done: done.notice(),
+        zone: zone.name().to_owned(),
+        kinds: EventKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), labels::event_kind(*k)))
+            .collect(),
+        patches: patch_choices(area.as_ref()),
+        upcoming: upcoming
+            .into_iter()
+            .map(|e| line(area.as_ref(), &zone, e))
+            .collect(),
+        past: past
+            .into_iter()
+            .map(|e| line(area.as_ref(), &zone, e))
+            .collect(),
+    };
+    Ok(html(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct EventForm {
+    #[serde(default)]
+    csrf: String,
+    title: String,
+    kind: String,
+    patch: String,
+    starts: String,
+    /// When it ends: blank when not known.
+    #[serde(default)]
+    ends: String,
+    #[serde(default)]
+    place: String,
+}
+
+impl EventForm {
+    /// The event it describes (its times local to the area), checked
+    /// against the area.
+    async fn checked(self, state: &AppState) -> Result<sync_core::NewEvent, Error> {
+        let zone = Zone::of(ops::area::read(&state.db).await?.as_ref());
+        let input = EventInput {
+            title: self.title.trim().to_owned(),
+            kind: self.kind,
+            patch: self.patch,
+            starts_at: zone.parse_date_time(&self.starts, "the start")?,
+            ends_at: match self.ends.trim() {
+                "" => None,
+                ends => Some(zone.parse_date_time(ends, "the end")?),
+            },
+            place: Some(self.place.trim().to_owned()).filter(|p| !p.is_empty()),
+        };
+        ops::events::checked_event(&state.db, input).await
+    }
+}
+
+/// `POST /admin/events`.
+pub(super) async fn create_event(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<EventForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let event = form.checked(&state).await?;
+    ops::events::create(&state.db, user.actor(), &event, state.now()).await?;
+    Ok(Notice::EventAdded.redirect("/admin/events"))
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    chosen: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_event.html")]
+struct EventPage {
+    title: String,
+    chrome: Chrome,
+    action: String,
+    zone: String,
+    name: String,
+    kinds: Vec<Choice>,
+    patches: Vec<Choice>,
+    starts: String,
+    ends: String,
+    place: String,
+}
+
+/// `GET /admin/events/{id}`: the event's details, as a form.
+pub(super) async fn event(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    let event = ops::events::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id.to_string())
+        .ok_or(Error::NotFound("event"))?;
+    let area = ops::area::read(&state.db).await?;
+    let zone = Zone::of(area.as_ref());
+    let page = EventPage {
+        title: format!("Change {}", event.title),
+        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
+        action: format!("/admin/events/{id}"),
+        zone: zone.name().to_owned(),
+        kinds: EventKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().to_owned(),
+                label: labels::event_kind(*k).to_owned(),
+                chosen: k.as_str() == event.kind,
+            })
+            .collect(),
+        patches: patch_choices(area.as_ref())
+            .into_iter()
+            .map(|p| Choice {
+                chosen: p.value == event.patch,
+                value: p.value,
+                label: p.label,
+            })
+            .collect(),
+        starts: zone.input_date_time(event.starts_at),
+        ends: event
+            .ends_at
+            .map(|ends| zone.input_date_time(ends))
+            .unwrap_or_default(),
+        place: event.place.unwrap_or_default(),
+        name: event.title,
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// `POST /admin/events/{id}`: new details for the event.
+pub(super) async fn save_event(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<EventForm>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(&form.csrf)?;
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    let event = form.checked(&state).await?;
+    ops::events::update(&state.db, user.actor(), id, &event, state.now()).await?;
+    Ok(Notice::EventSaved.redirect("/admin/events"))
+}

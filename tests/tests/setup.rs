@@ -1,0 +1,602 @@
+//! Setting an area up from the browser, from an empty database: the first
+//! admin's sign-in link, the checklist, the area's settings, patches,
+//! topics and lawful bases, the doors upload with its line-by-line
+//! report, named invites with their QR codes, and the chair's access.
+
+use server::ops::{self, Action, Role};
+use sync_core::{ConsentPurpose, LawfulBasis, Timestamp};
+use tests::server::{TestDb, TestServer, post_json};
+use tests::web::WebSession;
+
+use crate::dashboard::code_shown;
+
+fn an_area_is_set_up_from_the_browser(db: TestDb) {
+    let server = TestServer::start(&db, Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let first_run = || {
+        server
+            .block_on(ops::devices::first_run_link(&server.db, server.clock.now()))
+            .expect("first-run link")
+    };
+
+    // No admin yet: a one-time admin link, pasted whole into the sign-in
+    // page, lands on the checklist.
+    let link = format!("{base}{}", first_run().expect("a link with no admin"));
+    let mut admin = WebSession::new(&base);
+    let page = admin.post("/sign-in", &[("token", &link)]);
+    assert_eq!(
+        (page.status, page.header("location")),
+        (303, "/admin/setup"),
+        "{}",
+        page.body
+    );
+    assert_eq!(first_run(), None, "an admin now signs in");
+    let again = WebSession::new(&base).post("/sign-in", &[("token", &link)]);
+    assert_eq!(again.status, 400, "the link works once");
+    let checklist = admin.get("/admin/setup");
+    assert_eq!(checklist.status, 200);
+    assert!(
+        checklist.body.contains("9 of 9 steps left"),
+        "{}",
+        checklist.body
+    );
+
+    // The area page works with nothing stored, and a refused form says
+    // why.
+    let page = admin.get("/admin/area");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Nothing is set up yet"), "{}", page.body);
+    let csrf = admin.csrf("/admin/area");
+    let settings = |name: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", name.to_owned()),
+            ("time_zone", "Europe/London".to_owned()),
+            ("threshold", "60".to_owned()),
+            ("seats", "12".to_owned()),
+            ("suppress_below", "5".to_owned()),
+        ]
+    };
+    let form =
+        |fields: &[(&'static str, String)]| -> Vec<(&'static str, String)> { fields.to_vec() };
+    let post = |session: &mut WebSession, path: &str, fields: &[(&str, String)]| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        session.post(path, &fields)
+    };
+    let refused = post(&mut admin, "/admin/area", &settings("  "));
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("needs a name"), "{}", refused.body);
+    assert!(
+        server
+            .block_on(ops::area::read(&server.db))
+            .unwrap()
+            .is_none()
+    );
+    let mut elsewhere = settings("Ashby Big Local");
+    elsewhere[2].1 = "Europe/Atlantis".to_owned();
+    let refused = post(&mut admin, "/admin/area", &elsewhere);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("is not a time zone"),
+        "{}",
+        refused.body
+    );
+    let saved = post(&mut admin, "/admin/area", &settings("Ashby Big Local"));
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    for (slug, name, households) in [
+        ("elm-road", "Elm Road", "400"),
+        ("oak-lane", "Oak Lane", "250"),
+    ] {
+        let fields = form(&[
+            ("csrf", csrf.clone()),
+            ("slug", slug.to_owned()),
+            ("name", name.to_owned()),
+            ("households", households.to_owned()),
+        ]);
+        assert_eq!(post(&mut admin, "/admin/patches", &fields).status, 303);
+    }
+    let topics = form(&[
+        ("csrf", csrf.clone()),
+        (
+            "topics",
+            "Housing\r\n  Litter \r\n\r\nYoung people\r\n".to_owned(),
+        ),
+    ]);
+    assert_eq!(post(&mut admin, "/admin/area/topics", &topics).status, 303);
+    let mut bases = vec![("csrf", csrf.clone())];
+    for purpose in ConsentPurpose::ALL {
+        let basis = if *purpose == ConsentPurpose::Events {
+            LawfulBasis::LegitimateInterests
+        } else {
+            LawfulBasis::Consent
+        };
+        let key: &'static str = match purpose {
+            ConsentPurpose::ContactAgain => "basis-contact-again",
+            ConsentPurpose::Events => "basis-events",
+            ConsentPurpose::Volunteering => "basis-volunteering",
+            ConsentPurpose::EqualityMonitoring => "basis-equality-monitoring",
+        };
+        bases.push((key, basis.as_str().to_owned()));
+    }
+    assert_eq!(
+        post(&mut admin, "/admin/area/lawful-bases", &bases).status,
+        303
+    );
+    let unknown = form(&[("csrf", csrf.clone()), ("basis-events", "whim".to_owned())]);
+    let refused = post(&mut admin, "/admin/area/lawful-bases", &unknown);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("unknown lawful basis"),
+        "{}",
+        refused.body
+    );
+    let area = server
+        .block_on(ops::area::read(&server.db))
+        .unwrap()
+        .expect("the area");
+    assert_eq!(
+        (
+            area.area.as_str(),
+            area.name.as_str(),
+            area.partnership_seats
+        ),
+        ("ashby-big-local", "Ashby Big Local", Some(12))
+    );
+    assert_eq!(area.resident_led_threshold_percent, 60);
+    assert_eq!(area.time_zone, "Europe/London");
+    assert_eq!(
+        area.topics.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["Housing", "Litter", "Young people"]
+    );
+    assert_eq!(
+        area.lawful_basis(ConsentPurpose::Events),
+        LawfulBasis::LegitimateInterests
+    );
+    assert_eq!(area.patch("oak-lane").map(|p| p.households), Some(250));
+
+    // The doors: an upload with one bad line keeps the rest and says
+    // which line and why; a forged upload stores nothing.
+    let csv = "patch,house,street,postcode\n\
+               elm-road,1,Elm Road,AB1 2CD\n\
+               nowhere,2,Elm Road,AB1 2CD\n\
+               oak-lane,3,Oak Lane,AB1 3EF\n\
+               oak-lane,5,Oak Lane,AB1 3EF\n";
+    let forged = admin.post_file(
+        "/admin/doors",
+        &[("csrf", "forged")],
+        ("file", "doors.csv", csv.as_bytes()),
+    );
+    assert_eq!(forged.status, 403);
+    assert!(admin.get("/admin/doors").body.contains("No doors yet"));
+    let csrf = admin.csrf("/admin/doors");
+    let uploaded = admin.post_file(
+        "/admin/doors",
+        &[("csrf", &csrf)],
+        ("file", "doors.csv", csv.as_bytes()),
+    );
+    assert_eq!(uploaded.status, 200, "{}", uploaded.body);
+    assert!(
+        uploaded
+            .body
+            .contains("<span id=\"import-added\">3</span> doors added"),
+        "{}",
+        uploaded.body
+    );
+    assert!(
+        uploaded
+            .body
+            .contains("<th scope=\"row\">3</th><td>patch is not one of the area"),
+        "line 3 refused, and why: {}",
+        uploaded.body
+    );
+    let empty = admin.post_file(
+        "/admin/doors",
+        &[("csrf", &csrf)],
+        ("file", "none.csv", b""),
+    );
+    assert_eq!(empty.status, 400);
+    assert!(empty.body.contains("choose a CSV file"), "{}", empty.body);
+
+    // A champion's invite: named, its patches ticked from the area's,
+    // shown as a link and a QR code with its expiry.
+    let csrf = admin.csrf("/admin/devices");
+    let page = admin.get("/admin/devices");
+    assert!(
+        page.body.contains("name=\"patches\" value=\"oak-lane\""),
+        "patches are ticked, not typed: {}",
+        page.body
+    );
+    let invite = |session: &mut WebSession, role: &str, name: &str, patches: &[&str]| {
+        let mut fields = vec![("csrf", csrf.as_str()), ("role", role), ("name", name)];
+        fields.extend(patches.iter().map(|p| ("patches", *p)));
+        session.post("/admin/invites", &fields)
+    };
+    let refused = invite(&mut admin, "champion", "Lost", &["atlantis"]);
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("atlantis"), "{}", refused.body);
+    let made = invite(
+        &mut admin,
+        "champion",
+        "Oak Lane champion",
+        &["oak-lane", "elm-road"],
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(made.body.contains("<svg class=\"qr\""), "{}", made.body);
+    assert!(
+        made.body.contains(&format!("{base}/join/")),
+        "{}",
+        made.body
+    );
+    assert!(made.body.contains("Elm Road, Oak Lane"), "{}", made.body);
+    assert!(
+        made.body.contains("2026-01-15 00:00 (Europe/London)"),
+        "14 days: {}",
+        made.body
+    );
+    let code = code_shown(&made.body);
+    // In a browser the link says what to do with it, and uses nothing.
+    let join = WebSession::new(&base).get(&format!("/join/{code}"));
+    assert_eq!(join.status, 200);
+    assert!(join.body.contains(&code), "{}", join.body);
+    // The phone registers with it and takes the invite's name, whatever
+    // it calls itself.
+    let registered: ops::Registered = post_json(
+        &format!("{base}/v1/devices"),
+        None,
+        &serde_json::json!({ "invite_code": code, "name": "Pixel 7" }),
+        201,
+    );
+    assert_eq!(registered.patches, ["elm-road", "oak-lane"]);
+    let devices = server.block_on(ops::devices::list(&server.db)).unwrap();
+    let phone = devices
+        .iter()
+        .find(|d| d.id == registered.device_id)
+        .expect("the phone");
+    assert_eq!(phone.name, "Oak Lane champion");
+
+    // The chair: a one-time sign-in link, named; a viewer never reaches
+    // an admin page.
+    let made = invite(&mut admin, "viewer", "Jo, chair", &[]);
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(
+        made.body.contains(&format!("{base}/sign-in/")),
+        "{}",
+        made.body
+    );
+    assert!(made.body.contains("<svg class=\"qr\""), "{}", made.body);
+    let code = code_shown(&made.body);
+    let mut chair = WebSession::new(&base);
+    assert_eq!(chair.get(&format!("/sign-in/{code}")).status, 200);
+    let signed_in = chair.post("/sign-in/link", &[("code", &code)]);
+    assert_eq!(
+        (signed_in.status, signed_in.header("location")),
+        (303, "/reports/funnel")
+    );
+    for page in [
+        "/admin/setup",
+        "/admin/area",
+        "/admin/doors",
+        "/admin/devices",
+    ] {
+        assert_eq!(chair.get(page).status, 403, "{page}");
+    }
+    let upload = chair.post_file(
+        "/admin/doors",
+        &[("csrf", "any")],
+        ("file", "doors.csv", csv.as_bytes()),
+    );
+    assert_eq!(upload.status, 403);
+    let devices = server.block_on(ops::devices::list(&server.db)).unwrap();
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.name == "Jo, chair" && d.role == Role::Viewer),
+        "{devices:?}"
+    );
+
+    // Every step is done, and each change was audited.
+    let checklist = admin.get("/admin/setup");
+    assert!(
+        checklist.body.contains("Everything is set up"),
+        "{}",
+        checklist.body
+    );
+    let log = server
+        .block_on(ops::audit_log(&server.db, 100))
+        .expect("the audit log");
+    for (action, detail) in [
+        (Action::ChangedArea, "settings"),
+        (Action::ChangedArea, "topics"),
+        (Action::ChangedArea, "lawful bases"),
+        (Action::ChangedArea, "patch oak-lane"),
+        (Action::Invited, "admin (first admin)"),
+        (Action::Invited, "champion (Oak Lane champion)"),
+        (Action::Invited, "viewer (Jo, chair)"),
+    ] {
+        assert!(
+            log.iter()
+                .any(|e| e.action == action.as_str() && e.detail == detail),
+            "{action:?} {detail}: {log:?}"
+        );
+    }
+    assert!(
+        log.iter()
+            .any(|e| e.action == Action::ImportedAddresses.as_str() && e.detail == "3"),
+        "the upload: {log:?}"
+    );
+}
+
+/// A person recorded by two champions is merged from the likely
+/// duplicates, and a person who asks to be forgotten is erased, each
+/// through a page that says what will happen; both are audited, and the
+/// phone follows.
+fn people_are_merged_and_erased_from_the_browser(db: TestDb) {
+    use sync_core::{DoorOutcome, Doorstep, EntryChannel, NewPerson};
+    let server = TestServer::start(&db, Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let (_, admin_token) = server.register(Role::Admin, &[]);
+    tests::server::configure_area(&server, &admin_token);
+    let mut phone = tests::server::HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut person = |name: &str, email: &str| {
+        server.clock.advance(60_000);
+        phone
+            .replica
+            .create_person(
+                &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+                |p| {
+                    p.set_name(Some(name))?;
+                    p.set_email(Some(email))?;
+                    p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+                },
+            )
+            .expect("a person")
+    };
+    let older = person("Sam Okafor", "sam@example.org");
+    let newer = person("Sam O.", "sam@example.org");
+    let leaver = person("Priya Shah", "priya@example.org");
+    phone.sync(&base);
+
+    let mut admin = WebSession::new(&base);
+    assert_eq!(admin.sign_in(&admin_token).status, 303);
+    let list = admin.get("/admin/duplicates");
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body.contains("Sam Okafor") && list.body.contains("Sam O."),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("the same email address"),
+        "{}",
+        list.body
+    );
+    let merge = format!("/admin/duplicates/merge?survivor={older}&#38;other={newer}");
+    assert!(list.body.contains(&merge), "{}", list.body);
+    let merge = merge.replace("&#38;", "&");
+    let asked = admin.get(&merge);
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("move across"), "{}", asked.body);
+    let csrf = admin.csrf(&merge);
+    let unconfirmed = admin.post(&merge, &[("csrf", &csrf)]);
+    assert_eq!(
+        (unconfirmed.status, unconfirmed.header("location")),
+        (303, merge.as_str())
+    );
+    let forged = admin.post(&merge, &[("csrf", "forged"), ("confirmed", "yes")]);
+    assert_eq!(forged.status, 403);
+    assert_eq!(
+        admin.get(&format!("/admin/people/{newer}")).status,
+        200,
+        "nothing merged yet"
+    );
+    let merged = admin.post(&merge, &[("csrf", &csrf), ("confirmed", "yes")]);
+    assert_eq!(
+        (merged.status, merged.header("location")),
+        (303, "/admin/duplicates?done=merged")
+    );
+    let list = admin.get("/admin/duplicates?done=merged");
+    assert!(list.body.contains("No likely duplicates"), "{}", list.body);
+
+    // Erasing asks first, then takes the person off the server and the
+    // phone.
+    let erase = format!("/admin/people/{leaver}/erase");
+    assert!(
+        admin
+            .get(&format!("/admin/people/{leaver}"))
+            .body
+            .contains(&erase)
+    );
+    let asked = admin.get(&erase);
+    assert!(asked.body.contains("Erase Priya Shah?"), "{}", asked.body);
+    let unconfirmed = admin.post(&erase, &[("csrf", &csrf)]);
+    assert_eq!(unconfirmed.status, 303);
+    assert_eq!(
+        admin.get(&format!("/admin/people/{leaver}")).status,
+        200,
+        "not yet"
+    );
+    let erased = admin.post(&erase, &[("csrf", &csrf), ("confirmed", "yes")]);
+    assert_eq!(
+        (erased.status, erased.header("location")),
+        (303, "/admin/people?done=erased")
+    );
+    assert_eq!(admin.get(&format!("/admin/people/{leaver}")).status, 404);
+    phone.sync(&base);
+    let held: Vec<_> = phone
+        .replica
+        .people()
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert!(
+        !held.contains(&leaver),
+        "the phone erased its copy: {held:?}"
+    );
+    assert!(
+        !held.contains(&newer),
+        "the phone followed the merge: {held:?}"
+    );
+    assert!(held.contains(&older), "{held:?}");
+
+    let log = server
+        .block_on(ops::audit_log(&server.db, 100))
+        .expect("the audit log");
+    let newer_id = newer.to_string();
+    let leaver_id = leaver.to_string();
+    assert!(log.iter().any(|e| e.action == Action::Merged.as_str()
+        && e.record_id.as_deref() == Some(newer_id.as_str())));
+    assert!(log.iter().any(|e| e.action == Action::Erased.as_str()
+        && e.record_id.as_deref() == Some(leaver_id.as_str())));
+}
+
+/// Events are listed with those to come first, soonest first, and are
+/// changed from their own page (audited; the end kept when given).
+fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
+    let server = TestServer::start(&db, Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let (_, admin_token) = server.register(Role::Admin, &[]);
+    tests::server::configure_area(&server, &admin_token);
+    let mut admin = WebSession::new(&base);
+    assert_eq!(admin.sign_in(&admin_token).status, 303);
+    let csrf = admin.csrf("/admin/events");
+    for (title, starts) in [
+        ("Litter pick", "2025-12-20T10:00"),
+        ("Later training", "2026-02-01T10:00"),
+        ("Soon meeting", "2026-01-05T18:00"),
+        ("Summer fun day", "2026-07-04T12:00"),
+    ] {
+        let added = admin.post(
+            "/admin/events",
+            &[
+                ("csrf", &csrf),
+                ("title", title),
+                ("kind", "meeting"),
+                ("patch", "elm-road"),
+                ("starts", starts),
+                ("ends", ""),
+                ("place", "Community centre"),
+            ],
+        );
+        assert_eq!(added.status, 303, "{}", added.body);
+    }
+    let page = admin.get("/admin/events");
+    let at = |title: &str| page.body.find(title).unwrap_or_else(|| panic!("{title}"));
+    assert!(at("Soon meeting") < at("Later training"), "soonest first");
+    assert!(at("Later training") < at("Past events") && at("Past events") < at("Litter pick"));
+
+    let events = server.block_on(ops::events::list(&server.db)).unwrap();
+    let event = |title: &str| {
+        events
+            .iter()
+            .find(|e| e.title == title)
+            .cloned()
+            .expect("the event")
+    };
+    // Times are the area's (London): noon in summer is 11:00 UTC, shown
+    // as noon; in January London is on UTC.
+    let summer = event("Summer fun day");
+    assert_eq!(summer.starts_at, 1_783_162_800_000, "2026-07-04T11:00Z");
+    assert!(page.body.contains("2026-07-04 12:00"), "{}", page.body);
+    assert!(
+        page.body.contains("times in Europe/London"),
+        "{}",
+        page.body
+    );
+    let soon = event("Soon meeting");
+    assert_eq!(soon.starts_at, 1_767_636_000_000, "2026-01-05T18:00Z");
+    let path = format!("/admin/events/{}", soon.id);
+    assert!(
+        page.body.contains(&format!("href=\"{path}\"")),
+        "{}",
+        page.body
+    );
+    let form = admin.get(&path);
+    assert!(
+        form.body.contains("value=\"2026-01-05T18:00\""),
+        "{}",
+        form.body
+    );
+    let change = |patch: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", "Soon meeting (moved)".to_owned()),
+            ("kind", "meeting".to_owned()),
+            ("patch", patch.to_owned()),
+            ("starts", "2026-01-06T18:00".to_owned()),
+            ("ends", "2026-01-06T20:00".to_owned()),
+            ("place", "Library".to_owned()),
+        ]
+    };
+    let post = |session: &mut WebSession, fields: &[(&str, String)]| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        session.post(&path, &fields)
+    };
+    let refused = post(&mut admin, &change("atlantis"));
+    assert_eq!(refused.status, 400);
+    let saved = post(&mut admin, &change("oak-lane"));
+    assert_eq!(
+        (saved.status, saved.header("location")),
+        (303, "/admin/events?done=event-saved")
+    );
+    let moved = server
+        .block_on(ops::events::list(&server.db))
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == soon.id)
+        .expect("the event");
+    assert_eq!(
+        (
+            moved.title.as_str(),
+            moved.patch.as_str(),
+            moved.place.as_deref()
+        ),
+        ("Soon meeting (moved)", "oak-lane", Some("Library"))
+    );
+    assert_eq!(moved.ends_at, Some(moved.starts_at + 2 * 3_600_000));
+    let log = server
+        .block_on(ops::audit_log(&server.db, 100))
+        .expect("the audit log");
+    assert!(log.iter().any(|e| e.action == Action::ChangedEvent.as_str()
+        && e.record_id.as_deref() == Some(soon.id.as_str())));
+}
+
+tests::on_every_database!(
+    an_area_is_set_up_from_the_browser,
+    people_are_merged_and_erased_from_the_browser,
+    events_come_soonest_first_and_are_changed_from_their_page
+);
+
+/// `outreach serve` on a new database prints the first admin's link (and
+/// only while no admin can sign in), which opens the checklist.
+#[test]
+fn a_new_server_prints_the_first_admin_link() {
+    let db = tests::server::sqlite();
+    let printed = |run: &str| {
+        let out = db.path(&format!("serve-{run}.out"));
+        let file = std::fs::File::create(&out).expect("stdout file");
+        let server = tests::server::ServeProcess::start_printing_to(&db.url, &[], file);
+        // Printed before it serves, so before /healthz answered.
+        let text = std::fs::read_to_string(&out).expect("stdout");
+        (server, text)
+    };
+    let (server, text) = printed("first");
+    let line = text
+        .lines()
+        .find(|l| l.contains("/sign-in/"))
+        .unwrap_or_else(|| panic!("no link in {text:?}"));
+    assert!(text.contains("works once, for 24 hours"), "{text}");
+    let path = &line[line.find("/sign-in/").expect("a path")..];
+    let mut admin = WebSession::new(&server.base);
+    assert_eq!(admin.get(path).status, 200);
+    let code = path.trim_start_matches("/sign-in/").trim();
+    let page = admin.post("/sign-in/link", &[("code", code)]);
+    assert_eq!(
+        (page.status, page.header("location")),
+        (303, "/admin/setup")
+    );
+    assert_eq!(admin.get("/admin/setup").status, 200);
+    drop(server);
+    let (_server, text) = printed("again");
+    assert!(!text.contains("/sign-in/"), "an admin exists: {text}");
+}
