@@ -926,10 +926,21 @@ fn an_area_is_set_up_in_a_real_browser_from_an_empty_database() {
             .send_keys(&doors.display().to_string())
             .await
             .unwrap();
-        click_and_wait(&client, "main form button[type=submit]", |url| {
-            url.ends_with("/admin/doors")
-        })
-        .await;
+        // The answer is at the same address as the form: wait for what it
+        // shows.
+        client
+            .find(Locator::Css("main form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#import-added"))
+            .await
+            .expect("the upload's report");
         assert_eq!(text_of(&client, "#import-added").await, "3");
         assert_eq!(text_of(&client, "#import-refused").await, "1");
         let refused = text_of(&client, "table[data-table=refused] tbody").await;
