@@ -3,7 +3,7 @@
 //! on their door", not `doorstep`. The codes stay the keys.
 
 use sync_core::{
-    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Tenure,
+    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Role, Tenure,
 };
 
 /// A patch by the name the area gives it, or its code when the area does
@@ -11,6 +11,17 @@ use sync_core::{
 pub fn patch_name(area: Option<&AreaConfig>, slug: &str) -> String {
     area.and_then(|a| a.patch(slug))
         .map_or_else(|| slug.to_owned(), |p| p.name.clone())
+}
+
+/// A seat or an office on the partnership.
+pub fn role(role: Role) -> &'static str {
+    match role {
+        Role::PartnershipMember => "Partnership member",
+        Role::Chair => "Chair",
+        Role::ViceChair => "Vice-chair",
+        Role::Treasurer => "Treasurer",
+        Role::GroupLead => "Group lead",
+    }
 }
 
 /// A kind of event.

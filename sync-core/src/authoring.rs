@@ -12,10 +12,10 @@ use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
 use crate::document::{self, Origin, PersonField, PersonSet};
 use crate::error::{Error, Result};
 use crate::hub::read_record;
-use crate::ids::{DeviceId, DocId, Timestamp};
+use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
     AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind,
-    NewAddress, NewEvent, Person, PersonDetails, Record,
+    NewAddress, NewEvent, Person, PersonDetails, Record, Role,
 };
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
@@ -111,6 +111,64 @@ pub fn person_details_push(
 ) -> Result<Option<Push>> {
     author(Some(stored), DocKind::Person, at, |doc| {
         document::fill_details(doc, details)
+    })
+}
+
+/// Records that the stored person took up `role` (a seat on the
+/// partnership board, an office, a group's lead) from `start`, recorded
+/// by `by` at `at`. Returns the new entry's id and the push.
+pub fn role_push(
+    stored: &[u8],
+    role: Role,
+    start: Timestamp,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<(EntryId, Option<Push>)> {
+    let entry = EntryId::new(at);
+    let push = author(Some(stored), DocKind::Person, at, |doc| {
+        document::add_interaction(
+            doc,
+            &Interaction {
+                id: entry,
+                at,
+                recorded_by: by,
+                kind: InteractionKind::Role {
+                    role,
+                    start,
+                    end: None,
+                },
+            },
+        )
+    })?;
+    Ok((entry, push))
+}
+
+/// Ends the stored person's role `entry` at `end` (they stood down, or
+/// their term ran out). `None` when it already ended then.
+pub fn end_role_push(
+    stored: &[u8],
+    entry: EntryId,
+    end: Timestamp,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(Some(stored), DocKind::Person, at, |doc| {
+        let person = match document::decode(doc, None)? {
+            Record::Person(person) => person,
+            other => {
+                return Err(Error::WrongKind {
+                    id: other.id(),
+                    expected: DocKind::Person,
+                    actual: other.kind(),
+                });
+            }
+        };
+        match person.interaction(entry).map(|i| &i.kind) {
+            Some(InteractionKind::Role { .. }) => {
+                document::set_interaction_end(doc, entry, Some(end))
+            }
+            Some(_) => Err(crate::error::ValidationError::NotEndable.into()),
+            None => Err(Error::NoSuchEntry(entry)),
+        }
     })
 }
 
@@ -314,6 +372,65 @@ mod tests {
             ends_at: None,
             place: None,
         }
+    }
+
+    #[test]
+    fn a_role_is_taken_up_and_ended_by_the_server() {
+        use crate::ids::ManualClock;
+        use crate::model::{DoorOutcome, EntryChannel};
+        use crate::replica::Replica;
+        use crate::store::MemoryStore;
+
+        let at = Timestamp::from_millis(1_789_000_000_000);
+        let mut phone =
+            Replica::open(MemoryStore::new(), DeviceId::new(at), ManualClock::new(at)).unwrap();
+        let id = phone
+            .create_person(
+                &crate::NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+                |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop),
+            )
+            .unwrap();
+        let server = DeviceId::new(at);
+        let created = new_person_push(&phone.person(id).unwrap(), at).unwrap();
+        let merge = |stored: Option<&[u8]>, push: &Push| match merge_push(
+            stored,
+            push,
+            &Scope::Admin,
+            server,
+        ) {
+            PushMerge::Merged(merged) => merged,
+            _ => panic!("not merged"),
+        };
+        let stored = merge(None, &created).bytes;
+        let start = at.plus_days(-30);
+        let (entry, push) = role_push(&stored, Role::Chair, start, server, at).unwrap();
+        let stored = merge(Some(&stored), &push.expect("a change")).bytes;
+        let Record::Person(chair) = read_record(&stored).unwrap() else {
+            panic!("a person")
+        };
+        assert_eq!(chair.roles_held_at(at).collect::<Vec<_>>(), [Role::Chair]);
+        // Ended before it started: refused, nothing changes.
+        assert!(end_role_push(&stored, entry, start.plus_days(-1), at).is_err());
+        let ended = end_role_push(&stored, entry, at, at)
+            .unwrap()
+            .expect("a change");
+        let stored = merge(Some(&stored), &ended).bytes;
+        let Record::Person(former) = read_record(&stored).unwrap() else {
+            panic!("a person")
+        };
+        assert_eq!(former.roles_held_at(at).count(), 0);
+        assert_eq!(
+            former.roles_held_at(start).collect::<Vec<_>>(),
+            [Role::Chair]
+        );
+        // A doorstep conversation is not something that ends.
+        let doorstep = former
+            .interactions
+            .iter()
+            .find(|i| matches!(i.kind, InteractionKind::Doorstep(_)))
+            .expect("the conversation")
+            .id;
+        assert!(end_role_push(&stored, doorstep, at, at).is_err());
     }
 
     #[test]

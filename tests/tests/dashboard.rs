@@ -653,6 +653,10 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .unwrap();
         check_only_local(&client, &base).await;
         screenshot(&client, &shots, "admin-duplicates").await;
+        client.goto(&format!("{base}/admin/board")).await.unwrap();
+        let seats = text_of(&client, "#board-seats").await;
+        assert!(seats.contains("of 16 seats filled"), "{seats}");
+        screenshot(&client, &shots, "admin-board").await;
         // Backups: the demo server was started without a schedule and none
         // was taken, so the page warns.
         client.goto(&format!("{base}/admin/backups")).await.unwrap();
@@ -757,6 +761,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 "/admin/area",
                 "/admin/events",
                 "/admin/duplicates",
+                "/admin/board",
                 "/admin/doors",
                 "/admin/setup",
                 "/admin/backups",

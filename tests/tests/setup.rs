@@ -561,10 +561,142 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         && e.record_id.as_deref() == Some(soon.id.as_str())));
 }
 
+/// Seats and offices are taken up and stood down from a person's page;
+/// the board page lists who holds them now and the vacancies; each change
+/// is audited and reaches the phone.
+fn the_board_is_recorded_from_the_browser(db: TestDb) {
+    use sync_core::{DoorOutcome, Doorstep, EntryChannel, NewPerson, ResidentBasis};
+    let server = TestServer::start(&db, Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let (_, admin_token) = server.register(Role::Admin, &[]);
+    tests::server::configure_area(&server, &admin_token);
+    let mut phone = tests::server::HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    let mut person = |name: &str| {
+        server.clock.advance(60_000);
+        phone
+            .replica
+            .create_person(
+                &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+                |p| {
+                    p.set_name(Some(name))?;
+                    p.set_resident(ResidentBasis::Lives, true)?;
+                    p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+                },
+            )
+            .expect("a person")
+    };
+    let jo = person("Jo Adeyemi");
+    let sam = person("Sam Okafor");
+    phone.sync(&base);
+
+    let mut admin = WebSession::new(&base);
+    assert_eq!(admin.sign_in(&admin_token).status, 303);
+    let csrf = admin.csrf("/admin/area");
+    let seats = admin.post(
+        "/admin/area",
+        &[
+            ("csrf", &csrf),
+            ("name", "North Estate"),
+            ("time_zone", "Europe/London"),
+            ("threshold", "51"),
+            ("seats", "5"),
+            ("suppress_below", "5"),
+        ],
+    );
+    assert_eq!(seats.status, 303, "{}", seats.body);
+    let page = admin.get(&format!("/admin/people/{jo}"));
+    assert!(page.body.contains("No seat or office"), "{}", page.body);
+    let take_up = |session: &mut WebSession, who: sync_core::DocId, role: &str, start: &str| {
+        session.post(
+            &format!("/admin/people/{who}/roles"),
+            &[("csrf", &csrf), ("role", role), ("start", start)],
+        )
+    };
+    assert_eq!(take_up(&mut admin, jo, "king", "2025-12-01").status, 400);
+    assert_eq!(take_up(&mut admin, jo, "chair", "last week").status, 400);
+    assert_eq!(take_up(&mut admin, sam, "chair", "2025-12-01").status, 303);
+    let taken = take_up(&mut admin, jo, "chair", "2025-12-01");
+    assert_eq!(
+        (taken.status, taken.header("location")),
+        (303, format!("/admin/people/{jo}?done=role").as_str())
+    );
+    let board = admin.get("/admin/board");
+    assert!(
+        board.body.contains("2 of 5 seats filled; 3 vacant."),
+        "{}",
+        board.body
+    );
+    assert!(
+        board.body.contains("Jo Adeyemi") && board.body.contains("Chair"),
+        "{}",
+        board.body
+    );
+    assert!(board.body.contains("Lives in the area"), "{}", board.body);
+
+    // Sam stands down; a day before the role began is refused.
+    let page = admin.get(&format!("/admin/people/{sam}"));
+    let marker = format!("action=\"/admin/people/{sam}/roles/");
+    let at = page.body.find(&marker).expect("a stood-down form") + "action=\"".len();
+    let end_action = page.body[at..at + page.body[at..].find('"').unwrap()].to_owned();
+    let early = admin.post(&end_action, &[("csrf", &csrf), ("end", "2025-11-01")]);
+    assert!(
+        (400..500).contains(&early.status),
+        "{} {}",
+        early.status,
+        early.body
+    );
+    let ended = admin.post(&end_action, &[("csrf", &csrf), ("end", "2025-12-20")]);
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    let board = admin.get("/admin/board");
+    assert!(
+        board.body.contains("1 of 5 seats filled; 4 vacant."),
+        "{}",
+        board.body
+    );
+    assert!(!board.body.contains("Sam Okafor"), "{}", board.body);
+    let forged = admin.post(
+        &format!("/admin/people/{jo}/roles"),
+        &[
+            ("csrf", "forged"),
+            ("role", "treasurer"),
+            ("start", "2025-12-01"),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+
+    phone.sync(&base);
+    let now = server.clock.now();
+    let held = |id| {
+        phone
+            .replica
+            .person(id)
+            .unwrap()
+            .roles_held_at(now)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(held(jo), [sync_core::Role::Chair]);
+    assert!(held(sam).is_empty());
+    let log = server
+        .block_on(ops::audit_log(&server.db, 100))
+        .expect("the audit log");
+    for (action, detail) in [
+        (Action::ChangedPerson, "took up chair"),
+        (Action::ChangedPerson, "stood down"),
+        (Action::ListedBoard, "2"),
+    ] {
+        assert!(
+            log.iter()
+                .any(|e| e.action == action.as_str() && e.detail == detail),
+            "{action:?} {detail}: {log:?}"
+        );
+    }
+}
+
 tests::on_every_database!(
     an_area_is_set_up_from_the_browser,
     people_are_merged_and_erased_from_the_browser,
-    events_come_soonest_first_and_are_changed_from_their_page
+    events_come_soonest_first_and_are_changed_from_their_page,
+    the_board_is_recorded_from_the_browser
 );
 
 /// `outreach serve` on a new database prints the first admin's link (and

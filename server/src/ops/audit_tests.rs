@@ -10,7 +10,8 @@ use sync_core::{
 
 use super::retention::Policy;
 use super::{
-    Action, Actor, AuditEntry, Role, area, devices, doors, events, people, profiles, retention,
+    Action, Actor, AuditEntry, Role, area, board, devices, doors, events, people, profiles,
+    retention,
 };
 use crate::store::Db;
 use crate::testing::NOW;
@@ -194,6 +195,23 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .expect("viewed");
     assert_eq!(profile.tenure.as_deref(), Some("social-rent"));
     logged(&db, Action::ViewedPerson, admin, Some(first)).await;
+    // The board: a seat taken up, the list of who holds one, standing down.
+    let seat = board::take_up(&db, admin, first, sync_core::Role::Chair, NOW, NOW)
+        .await
+        .expect("a seat");
+    let entry = logged(&db, Action::ChangedPerson, admin, Some(first)).await;
+    assert_eq!(entry.detail, "took up chair");
+    let held = board::current(&db, admin, NOW.plus_millis(1))
+        .await
+        .expect("the board");
+    assert_eq!(held.len(), 1);
+    let entry = logged(&db, Action::ListedBoard, admin, None).await;
+    assert_eq!(entry.detail, "1");
+    board::stand_down(&db, admin, first, seat, NOW.plus_days(1), NOW)
+        .await
+        .expect("stood down");
+    let entry = logged(&db, Action::ChangedPerson, admin, Some(first)).await;
+    assert_eq!(entry.detail, "stood down");
     people::export(&db, admin, first, NOW)
         .await
         .expect("exported");

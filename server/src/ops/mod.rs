@@ -18,6 +18,7 @@ pub mod area;
 #[cfg(test)]
 mod audit_tests;
 pub mod backup;
+pub mod board;
 pub mod demo;
 pub mod devices;
 pub mod doors;

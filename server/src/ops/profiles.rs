@@ -45,6 +45,8 @@ pub struct Profile {
     pub do_not_contact: bool,
     /// When the record was made (ms since the epoch).
     pub created_at: i64,
+    /// The seats and offices they hold or held, oldest first.
+    pub roles: Vec<super::board::Holding>,
 }
 
 impl From<&Person> for Profile {
@@ -62,6 +64,7 @@ impl From<&Person> for Profile {
             language: p.language.clone(),
             do_not_contact: p.do_not_contact,
             created_at: p.created_at.as_millis(),
+            roles: super::board::holdings(p),
         }
     }
 }

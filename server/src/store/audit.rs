@@ -91,6 +91,9 @@ pub enum Action {
     SearchedPeople,
     /// An admin opened one person's details.
     ViewedPerson,
+    /// An admin listed who holds the partnership's seats and offices
+    /// (names included; the detail is how many).
+    ListedBoard,
 }
 
 impl Action {
@@ -120,6 +123,7 @@ impl Action {
             Self::ChangedPerson => "changed-person",
             Self::SearchedPeople => "searched-people",
             Self::ViewedPerson => "viewed-person",
+            Self::ListedBoard => "listed-board",
         }
     }
 }
@@ -136,7 +140,7 @@ pub struct AuditEntry {
     /// merged, listed-duplicates, imported-addresses, changed-area,
     /// created-event, changed-event, marked-door, registered, signed-in,
     /// signed-out, cancelled-invite, backed-up, restored, changed-person,
-    /// searched-people or viewed-person.
+    /// searched-people, viewed-person or listed-board.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,

@@ -8,8 +8,9 @@
 //! Filtered queries lead with the chosen people ([`Selection`]) and read
 //! per-person covering indexes (migration 0005).
 
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sync_core::{AgeBand, DoorOutcome, EntryChannel, Timestamp};
+use sync_core::{AgeBand, DocId, DoorOutcome, EntryChannel, Timestamp};
 
 use super::Db;
 use crate::error::Result;
@@ -524,6 +525,23 @@ pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
         Vec::new(),
     )
     .await
+}
+
+/// The people holding a seat or an office (a role) at `now`.
+pub async fn role_holders(conn: &mut AnyConnection, now: Timestamp) -> Result<Vec<DocId>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT person_id FROM roles WHERE kind = 'role' AND start_at <= $1 \
+         AND (end_at IS NULL OR end_at > $1) ORDER BY person_id",
+    )
+    .bind(now.as_millis())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id,)| {
+            id.parse()
+                .map_err(|_| crate::error::Error::Corrupt(format!("person id {id}")))
+        })
+        .collect()
 }
 
 /// A working-group membership.

@@ -15,6 +15,7 @@
 
 mod admin_pages;
 mod backup_page;
+mod board_page;
 mod charts;
 mod confirm_page;
 mod doors_page;
@@ -107,6 +108,12 @@ pub(crate) fn routes() -> Router<AppState> {
             "/admin/people/{id}/erase",
             get(confirm_page::erase_person).post(people_page::erase),
         )
+        .route("/admin/people/{id}/roles", post(board_page::take_up))
+        .route(
+            "/admin/people/{id}/roles/{entry}/end",
+            post(board_page::stand_down),
+        )
+        .route("/admin/board", get(board_page::board))
         .route("/admin/duplicates", get(duplicates_page::duplicates))
         .route(
             "/admin/duplicates/merge",
@@ -165,10 +172,11 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 8] = [
+const ADMIN_LINKS: [(&str, &str); 9] = [
     ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
     ("/admin/duplicates", "Likely duplicates"),
+    ("/admin/board", "Board"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
     ("/admin/doors", "Doors list"),

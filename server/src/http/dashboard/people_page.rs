@@ -145,6 +145,10 @@ struct PersonPage {
     languages: Vec<Choice>,
     /// A language recorded that the list does not know, kept as typed.
     other_language: String,
+    /// The seats and offices they hold or held.
+    roles: Vec<super::board_page::RoleLine>,
+    role_choices: Vec<Choice>,
+    today: String,
 }
 
 /// What the form shows: the record's values, or what was typed.
@@ -193,6 +197,7 @@ fn person_page(
     shown: &Shown,
     done: &'static str,
     problem: String,
+    now: i64,
 ) -> Result<Response, WebError> {
     let patch = crate::labels::patch_name(area, &profile.patch);
     let known_language = LANGUAGES.iter().any(|(code, _)| *code == shown.language);
@@ -241,6 +246,18 @@ fn person_page(
         } else {
             languages::name(&shown.language)
         },
+        roles: profile
+            .roles
+            .iter()
+            .map(|h| super::board_page::RoleLine::of(h, &profile.id, now))
+            .collect(),
+        role_choices: choices(
+            sync_core::Role::ALL
+                .iter()
+                .map(|r| (r.as_str(), labels::role(*r).to_owned())),
+            None,
+        ),
+        today: calendar::date(now),
     };
     Ok(html(&page)?.into_response())
 }
@@ -283,10 +300,10 @@ pub(super) async fn person(
     let id = person_id(&id)?;
     let area = ops::area::read(&state.db).await?;
     let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
-    let done = if query.done == "saved" {
-        "Saved. Phones receive the change at their next sync."
-    } else {
-        ""
+    let done = match query.done.as_str() {
+        "saved" => "Saved. Phones receive the change at their next sync.",
+        "role" => "Saved: the board and the resident-led report count it now.",
+        _ => "",
     };
     person_page(
         &user,
@@ -295,6 +312,7 @@ pub(super) async fn person(
         &Shown::from(&profile),
         done,
         String::new(),
+        state.now().as_millis(),
     )
 }
 
@@ -404,6 +422,7 @@ pub(super) async fn save_person(
         &Shown::from(&form),
         "",
         format!("Not saved: {problem}"),
+        state.now().as_millis(),
     )?;
     *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(page)
