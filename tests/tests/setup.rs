@@ -66,6 +66,12 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
     let refused = post(&mut admin, "/admin/area", &settings("  "));
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("needs a name"), "{}", refused.body);
+    // The page that says so keeps the menu.
+    assert!(
+        refused.body.contains("href=\"/admin/setup\""),
+        "{}",
+        refused.body
+    );
     assert!(
         server
             .block_on(ops::area::read(&server.db))
@@ -278,7 +284,15 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         "/admin/doors",
         "/admin/devices",
     ] {
-        assert_eq!(chair.get(page).status, 403, "{page}");
+        let refused = chair.get(page);
+        assert_eq!(refused.status, 403, "{page}");
+        // A viewer's menu: the reports, and no admin page.
+        assert!(
+            refused.body.contains("href=\"/reports/funnel\"")
+                && !refused.body.contains("href=\"/admin/devices\""),
+            "{page}: {}",
+            refused.body
+        );
     }
     let upload = chair.post_file(
         "/admin/doors",

@@ -283,7 +283,7 @@ pub fn app(state: AppState) -> Router {
         .merge(devices::routes())
         .merge(reports::routes())
         .nest("/v1/admin", devices::admin_routes().merge(admin::routes()))
-        .merge(dashboard::routes())
+        .merge(dashboard::routes(state.clone()))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

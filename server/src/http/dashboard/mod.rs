@@ -27,6 +27,8 @@ mod people_page;
 pub(crate) mod sections;
 mod setup_page;
 
+use std::sync::{Arc, OnceLock};
+
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -51,7 +53,7 @@ pub const SESSION_COOKIE: &str = "outreach_session";
 pub const SECURE_SESSION_COOKIE: &str = "__Host-outreach_session";
 
 /// The dashboard's pages, to merge into the application.
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/reports/funnel") }))
         .route("/sign-in", get(sign_in_page).post(sign_in_with_token))
@@ -125,6 +127,10 @@ pub(crate) fn routes() -> Router<AppState> {
         ));
     Router::new()
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            error_pages_keep_the_menu,
+        ))
         .route("/static/style.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -222,7 +228,7 @@ impl Chrome {
 }
 
 /// A signed-in viewer or admin, from the session cookie.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct WebUser {
     device: Device,
     csrf: String,
@@ -305,7 +311,12 @@ impl FromRequestParts<AppState> for WebUser {
         if device.revoked || !device.role.reads_reports() {
             return Err(WebError::SignIn);
         }
-        Ok(Self { device, csrf })
+        let user = Self { device, csrf };
+        // For an error page this request may end with: it keeps the menu.
+        if let Some(signed_in) = parts.extensions.get::<SignedInAs>() {
+            let _ = signed_in.0.set(user.clone());
+        }
+        Ok(user)
     }
 }
 
@@ -333,28 +344,69 @@ struct ErrorPage {
     back: &'static str,
 }
 
+/// The user a request signed in as, once its handler has read the session
+/// (set by [`WebUser`]'s extractor), for the error page it may end with.
+#[derive(Clone, Default)]
+struct SignedInAs(Arc<OnceLock<WebUser>>);
+
+/// What an error page says, kept on the response so that
+/// [`error_pages_keep_the_menu`] can draw it again inside the menu.
+#[derive(Clone)]
+struct ErrorMessage(String);
+
+/// Draws an error page (`status`, `message`) in `chrome`.
+fn error_page(status: StatusCode, message: String, chrome: Chrome) -> Response {
+    let mut headers = HeaderMap::new();
+    super::add_error_headers(status, &mut headers);
+    let page = ErrorPage {
+        title: status
+            .canonical_reason()
+            .unwrap_or("Something went wrong")
+            .to_owned(),
+        chrome,
+        message: message.clone(),
+        back: "/",
+    };
+    let mut response = match page.render() {
+        Ok(html) => (status, headers, Html(html)).into_response(),
+        Err(_) => (status, headers).into_response(),
+    };
+    response.extensions_mut().insert(ErrorMessage(message));
+    response
+}
+
+/// A page that fails for someone signed in (a refused form, a record that
+/// is gone) keeps the menu, so they can go on from there.
+async fn error_pages_keep_the_menu(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let signed_in = SignedInAs::default();
+    request.extensions_mut().insert(signed_in.clone());
+    let response = next.run(request).await;
+    let (Some(ErrorMessage(message)), Some(user)) = (
+        response.extensions().get::<ErrorMessage>().cloned(),
+        signed_in.0.get(),
+    ) else {
+        return response;
+    };
+    let area = ops::area::read(&state.db).await.ok().flatten();
+    error_page(
+        response.status(),
+        message,
+        Chrome::signed_in(user, "", area.as_ref()),
+    )
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
             Self::SignIn => Redirect::to("/sign-in").into_response(),
             Self::Page(error) => {
                 let (status, _) = super::status_of(&error);
-                let mut headers = HeaderMap::new();
-                super::add_error_headers(status, &mut headers);
                 let message = super::public_message(&error, status);
-                let page = ErrorPage {
-                    title: status
-                        .canonical_reason()
-                        .unwrap_or("Something went wrong")
-                        .to_owned(),
-                    chrome: Chrome::signed_out(),
-                    message,
-                    back: "/",
-                };
-                match page.render() {
-                    Ok(html) => (status, headers, Html(html)).into_response(),
-                    Err(_) => (status, headers).into_response(),
-                }
+                error_page(status, message, Chrome::signed_out())
             }
         }
     }
