@@ -82,8 +82,13 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
     elsewhere[2].1 = "Europe/Atlantis".to_owned();
     let refused = post(&mut admin, "/admin/area", &elsewhere);
     assert_eq!(refused.status, 400);
+    // The form comes back as it was typed, the reason beside it.
     assert!(
-        refused.body.contains("is not a time zone"),
+        refused.body.contains("is not a time zone")
+            && refused.body.contains("id=\"settings-problem\"")
+            && refused.body.contains("value=\"Ashby Big Local\"")
+            && refused.body.contains("value=\"Europe/Atlantis\"")
+            && refused.body.contains("value=\"12\""),
         "{}",
         refused.body
     );
@@ -101,6 +106,21 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         ]);
         assert_eq!(post(&mut admin, "/admin/patches", &fields).status, 303);
     }
+    let lots = form(&[
+        ("csrf", csrf.clone()),
+        ("slug", "canal-side".to_owned()),
+        ("name", "Canal Side".to_owned()),
+        ("households", "lots".to_owned()),
+    ]);
+    let refused = post(&mut admin, "/admin/patches", &lots);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"patch-problem\"")
+            && refused.body.contains("value=\"canal-side\"")
+            && refused.body.contains("value=\"lots\""),
+        "{}",
+        refused.body
+    );
     let topics = form(&[
         ("csrf", csrf.clone()),
         (
@@ -217,9 +237,28 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         fields.extend(patches.iter().map(|p| ("patches", *p)));
         session.post("/admin/invites", &fields)
     };
-    let refused = invite(&mut admin, "champion", "Lost", &["atlantis"]);
+    let refused = invite(&mut admin, "youth-worker", "Lost", &["atlantis"]);
     assert_eq!(refused.status, 400);
-    assert!(refused.body.contains("atlantis"), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"invite-problem\"")
+            && refused.body.contains("atlantis")
+            && refused.body.contains("value=\"Lost\"")
+            && refused.body.contains("value=\"youth-worker\" selected"),
+        "{}",
+        refused.body
+    );
+    let refused = invite(&mut admin, "viewer", "Jo", &["oak-lane"]);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("value=\"oak-lane\" checked"),
+        "the patch stays ticked: {}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("patches are for street champions"),
+        "{}",
+        refused.body
+    );
     let made = invite(
         &mut admin,
         "champion",
@@ -494,6 +533,27 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         );
         assert_eq!(added.status, 303, "{}", added.body);
     }
+    let refused = admin.post(
+        "/admin/events",
+        &[
+            ("csrf", &csrf),
+            ("title", "Treasure hunt"),
+            ("kind", "fun-day"),
+            ("patch", "atlantis"),
+            ("starts", "2026-03-01T10:00"),
+            ("ends", ""),
+            ("place", "The green"),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"event-problem\"")
+            && refused.body.contains("value=\"Treasure hunt\"")
+            && refused.body.contains("value=\"2026-03-01T10:00\"")
+            && refused.body.contains("value=\"fun-day\" selected"),
+        "{}",
+        refused.body
+    );
     let page = admin.get("/admin/events");
     let at = |title: &str| page.body.find(title).unwrap_or_else(|| panic!("{title}"));
     assert!(at("Soon meeting") < at("Later training"), "soonest first");

@@ -6,12 +6,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sync_core::{AreaConfig, DocId, EventKind};
 
 use super::admin_pages::{Done, Notice, PatchChoice, patch_choices};
-use super::{Chrome, WebError, WebUser, html};
+use super::{Chrome, WebError, WebUser, html, refusal};
 use crate::calendar::Zone;
 use crate::error::Error;
 use crate::http::AppState;
@@ -34,6 +35,9 @@ struct EventsPage {
     title: String,
     chrome: Chrome,
     done: &'static str,
+    /// Why the new event was refused, and what was typed.
+    problem: String,
+    typed: EventForm,
     zone: String,
     kinds: Vec<(&'static str, &'static str)>,
     patches: Vec<PatchChoice>,
@@ -60,6 +64,17 @@ pub(super) async fn events(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     user.admin()?;
+    events_page(&state, &user, done.notice(), None).await
+}
+
+/// The events page; a refused new event is shown again as typed, with the
+/// reason beside it.
+async fn events_page(
+    state: &AppState,
+    user: &WebUser,
+    done: &'static str,
+    refused: Option<(EventForm, String)>,
+) -> Result<Response, WebError> {
     let area = ops::area::read(&state.db).await?;
     let zone = Zone::of(area.as_ref());
     let now = state.now().as_millis();
@@ -70,10 +85,16 @@ pub(super) async fn events(
         .into_iter()
         .partition(|e| e.ends_at.unwrap_or(e.starts_at) >= now);
     past.reverse();
+    let (typed, problem) = refused.map_or_else(
+        || (EventForm::default(), String::new()),
+        |(form, problem)| (form, problem),
+    );
     let page = EventsPage {
         title: "Events".into(),
-        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
-        done: done.notice(),
+        chrome: Chrome::signed_in(user, "/admin/events", area.as_ref()),
+        done,
+        problem: problem.clone(),
+        typed,
         zone: zone.name().to_owned(),
         kinds: EventKind::ALL
             .iter()
@@ -89,10 +110,15 @@ pub(super) async fn events(
             .map(|e| line(area.as_ref(), &zone, e))
             .collect(),
     };
-    Ok(html(&page)?.into_response())
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, html(&page)?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(super) struct EventForm {
     #[serde(default)]
     csrf: String,
@@ -110,12 +136,12 @@ pub(super) struct EventForm {
 impl EventForm {
     /// The event it describes (its times local to the area), checked
     /// against the area.
-    async fn checked(self, state: &AppState) -> Result<sync_core::NewEvent, Error> {
+    async fn checked(&self, state: &AppState) -> Result<sync_core::NewEvent, Error> {
         let zone = Zone::of(ops::area::read(&state.db).await?.as_ref());
         let input = EventInput {
             title: self.title.trim().to_owned(),
-            kind: self.kind,
-            patch: self.patch,
+            kind: self.kind.clone(),
+            patch: self.patch.clone(),
             starts_at: zone.parse_date_time(&self.starts, "the start")?,
             ends_at: match self.ends.trim() {
                 "" => None,
@@ -135,9 +161,18 @@ pub(super) async fn create_event(
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
-    let event = form.checked(&state).await?;
-    ops::events::create(&state.db, user.actor(), &event, state.now()).await?;
-    Ok(Notice::EventAdded.redirect("/admin/events"))
+    let created = async {
+        let event = form.checked(&state).await?;
+        ops::events::create(&state.db, user.actor(), &event, state.now()).await
+    }
+    .await;
+    match created {
+        Ok(_) => Ok(Notice::EventAdded.redirect("/admin/events")),
+        Err(e) => {
+            let problem = refusal(e)?;
+            events_page(&state, &user, "", Some((form, problem))).await
+        }
+    }
 }
 
 struct Choice {

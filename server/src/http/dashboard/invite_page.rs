@@ -13,8 +13,8 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use sync_core::Timestamp;
 
-use super::admin_pages::devices_page;
-use super::{Chrome, WebError, WebUser, html};
+use super::admin_pages::{AfterInvite, devices_page};
+use super::{Chrome, WebError, WebUser, html, refusal};
 use crate::calendar::Zone;
 use crate::error::Error;
 use crate::http::AppState;
@@ -76,23 +76,57 @@ pub(super) async fn invite(
             .map_or("", |(_, v)| v.as_str())
     };
     user.check_form(field("csrf"))?;
-    let role = Role::parse(field("role"))
-        .ok_or_else(|| Error::BadRequest(format!("unknown role {:?}", field("role"))))?;
-    let name = Some(field("name").trim()).filter(|n| !n.is_empty());
-    let patches: BTreeSet<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "patches")
-        .flat_map(|(_, v)| v.split(','))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let typed = TypedInvite {
+        role: field("role"),
+        name: field("name"),
+        patches: fields
+            .iter()
+            .filter(|(k, _)| k == "patches")
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    match make(&state, &user, &typed).await {
+        Ok(new) => devices_page(&state, &user, "", Some(AfterInvite::Made(new))).await,
+        Err(e) => {
+            let refused = AfterInvite::Refused {
+                role: typed.role.to_owned(),
+                name: typed.name.to_owned(),
+                patches: typed.patches,
+                problem: refusal(e)?,
+            };
+            devices_page(&state, &user, "", Some(refused)).await
+        }
+    }
+}
+
+/// An invite form as posted.
+struct TypedInvite<'a> {
+    role: &'a str,
+    name: &'a str,
+    patches: BTreeSet<String>,
+}
+
+/// Makes the invite a form asks for.
+async fn make(
+    state: &AppState,
+    user: &WebUser,
+    typed: &TypedInvite<'_>,
+) -> Result<NewInvite, Error> {
+    let role = Role::parse(typed.role)
+        .ok_or_else(|| Error::BadRequest(format!("unknown role {:?}", typed.role)))?;
+    let name = Some(typed.name.trim()).filter(|n| !n.is_empty());
+    let patches = &typed.patches;
     let area = ops::area::read(&state.db).await?;
     if let Some(unknown) = patches
         .iter()
         .find(|p| area.as_ref().and_then(|a| a.patch(p)).is_none())
     {
-        return Err(Error::BadRequest(format!("the area has no patch {unknown:?}")).into());
+        return Err(Error::BadRequest(format!(
+            "the area has no patch {unknown:?}"
+        )));
     }
     let now = state.now();
     let zone = Zone::of(area.as_ref());
@@ -100,8 +134,7 @@ pub(super) async fn invite(
     if role.reads_reports() && !patches.is_empty() {
         return Err(Error::BadRequest(
             "patches are for street champions: a viewer or admin sees the whole area".into(),
-        )
-        .into());
+        ));
     }
     let (path, lifetime_days, phone) = if role.reads_reports() {
         let minutes = SIGN_IN_LINK_DAYS * 24 * 60;
@@ -110,23 +143,16 @@ pub(super) async fn invite(
         (path, SIGN_IN_LINK_DAYS, false)
     } else {
         let lifetime = INVITE_DAYS * Timestamp::DAY_MILLIS;
-        let code = ops::devices::invite_named(
-            &state.db,
-            user.actor(),
-            role,
-            &patches,
-            name,
-            now,
-            lifetime,
-        )
-        .await?;
+        let code =
+            ops::devices::invite_named(&state.db, user.actor(), role, patches, name, now, lifetime)
+                .await?;
         (format!("/join/{code}"), INVITE_DAYS, true)
     };
     // From the configured public URL, never from the request's Host
     // header, which whoever sends the request chooses.
     let link = public.join(&path);
     let code = path.rsplit('/').next().unwrap_or_default().to_owned();
-    let new = NewInvite {
+    Ok(NewInvite {
         who: match role {
             Role::Champion => "a street champion's phone",
             Role::YouthWorker => "a youth outreach worker's phone",
@@ -151,8 +177,7 @@ pub(super) async fn invite(
         ),
         phone,
         code,
-    };
-    devices_page(&state, &user, "", Some(new)).await
+    })
 }
 
 #[derive(Template)]

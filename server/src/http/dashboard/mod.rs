@@ -14,6 +14,7 @@
 //! against the client address's allowance.
 
 mod admin_pages;
+mod area_page;
 mod backup_page;
 mod board_page;
 mod charts;
@@ -76,17 +77,17 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         )
         .route(
             "/admin/area",
-            get(admin_pages::area).post(admin_pages::save_area),
+            get(area_page::area).post(area_page::save_area),
         )
-        .route("/admin/area/topics", post(admin_pages::save_topics))
+        .route("/admin/area/topics", post(area_page::save_topics))
         .route(
             "/admin/area/lawful-bases",
-            post(admin_pages::save_lawful_bases),
+            post(area_page::save_lawful_bases),
         )
-        .route("/admin/patches", post(admin_pages::save_patch))
+        .route("/admin/patches", post(area_page::save_patch))
         .route(
             "/admin/patches/{slug}/delete",
-            get(confirm_page::remove_patch).post(admin_pages::delete_patch),
+            get(confirm_page::remove_patch).post(area_page::delete_patch),
         )
         .route(
             "/admin/events",
@@ -418,6 +419,16 @@ pub(crate) struct Html(pub(crate) String);
 impl IntoResponse for Html {
     fn into_response(self) -> Response {
         ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], self.0).into_response()
+    }
+}
+
+/// What a refused form says beside itself: a bad value's reason. Anything
+/// else is not the form's fault, and shows the error page.
+fn refusal(error: Error) -> Result<String, WebError> {
+    match error {
+        Error::BadRequest(message) => Ok(message),
+        Error::Core(sync_core::Error::Validation(broken)) => Ok(broken.to_string()),
+        other => Err(other.into()),
     }
 }
 
