@@ -14,8 +14,9 @@ use crate::error::{Error, Result};
 use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
-    AreaConfig, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind,
-    NewAddress, NewEvent, Person, PersonDetails, Record, Role,
+    AreaConfig, ConsentRecord, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction,
+    InteractionKind, NewAddress, NewConsent, NewEvent, NewPerson, Person, PersonDetails, Record,
+    Role,
 };
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
@@ -111,6 +112,56 @@ pub fn person_details_push(
 ) -> Result<Option<Push>> {
     author(Some(stored), DocKind::Person, at, |doc| {
         document::fill_details(doc, details)
+    })
+}
+
+/// A person a partnership already knew, brought in from its records (an
+/// admin's import): who they are, their household, and the consents and
+/// lawful bases the partnership holds for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedPerson {
+    /// Their area, patch and how they first came (usually `Other`).
+    pub new: NewPerson,
+    /// Their details.
+    pub details: PersonDetails,
+    /// The door they live at, when it is on the list.
+    pub household: Option<DocId>,
+    /// The consents (and other lawful bases) held for them.
+    pub consents: Vec<NewConsent>,
+}
+
+/// A new person's record from an import, recorded by the server `by` at
+/// `at` (its consents too). Validated as any new record is.
+pub fn imported_person_push(
+    id: DocId,
+    person: &ImportedPerson,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(None, DocKind::Person, at, |doc| {
+        document::create_person(doc, id, &person.new, by, at)?;
+        document::fill_details(doc, &person.details)?;
+        if let Some(household) = person.household {
+            let household = household.to_string();
+            document::set_person_field(doc, PersonField::Household, Some(&household))?;
+        }
+        for consent in &person.consents {
+            document::add_consent(
+                doc,
+                &ConsentRecord {
+                    id: EntryId::new(at),
+                    purpose: consent.purpose,
+                    granted: consent.granted,
+                    lawful_basis: consent.lawful_basis,
+                    wording_version: consent.wording_version.clone(),
+                    at,
+                    method: consent.method,
+                    given_by: consent.given_by,
+                    recorded_by: by,
+                },
+            )?;
+        }
+        Ok(())
     })
 }
 

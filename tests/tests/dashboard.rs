@@ -762,6 +762,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 "/admin/events",
                 "/admin/duplicates",
                 "/admin/board",
+                "/admin/people/import",
                 "/admin/doors",
                 "/admin/setup",
                 "/admin/backups",

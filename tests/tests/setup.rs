@@ -766,7 +766,171 @@ fn the_board_is_recorded_from_the_browser(db: TestDb) {
     }
 }
 
+/// A partnership brings in the people it already knows from a
+/// spreadsheet, from the browser and the command line: lawful basis and
+/// consents per line (a line without a basis refused), households matched
+/// to the doors list, someone already held offered for merging, and the
+/// records reach a champion's phone.
+fn people_are_brought_in_from_a_spreadsheet(db: TestDb) {
+    use sync_core::{ConsentPurpose, DoorOutcome, Doorstep, EntryChannel, NewPerson};
+    let server = TestServer::start(&db, Timestamp::from_millis(1_767_225_600_000));
+    let base = server.base.clone();
+    let (_, admin_token) = server.register(Role::Admin, &[]);
+    tests::server::configure_area(&server, &admin_token);
+    let doors = "patch,house,street\nelm-road,4,Elm Road\n";
+    server
+        .block_on(ops::doors::import(
+            &server.db,
+            ops::Actor::CommandLine,
+            doors.as_bytes(),
+            server.clock.now(),
+            |_| {},
+        ))
+        .expect("the doors");
+    let mut phone = tests::server::HttpPhone::register(&server, Role::Champion, &["elm-road"]);
+    phone
+        .replica
+        .create_person(
+            &NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+            |p| {
+                p.set_name(Some("Sam Okafor"))?;
+                p.set_email(Some("sam@example.org"))?;
+                p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop)
+            },
+        )
+        .expect("a person");
+    phone.sync(&base);
+    server.clock.advance(60_000);
+
+    let mut admin = WebSession::new(&base);
+    assert_eq!(admin.sign_in(&admin_token).status, 303);
+    let csrf = admin.csrf("/admin/people/import");
+    let records = "name,email,patch,lawful_basis,consents,residency,house,street,age_band\n\
+                   Priya Shah,priya@example.org,elm-road,consent,contact-again;events,lives,4,Elm Road,35-44\n\
+                   Sam O,sam@example.org,elm-road,legitimate-interests,,lives,,,\n\
+                   No Basis,nb@example.org,elm-road,,,,,,\n\
+                   Lost Soul,ls@example.org,atlantis,consent,events,,,,\n\
+                   Bad Door,bd@example.org,elm-road,consent,events,,99,Nowhere Street,\n\
+                   Only Basis,ob@example.org,oak-lane,consent,,,,,\n";
+    let found = |name: &str| {
+        let now = server.clock.now();
+        let actor = ops::Actor::CommandLine;
+        server
+            .block_on(ops::profiles::find(&server.db, actor, name, now))
+            .expect("a search")
+            .0
+            .len()
+    };
+    let forged = admin.post_file(
+        "/admin/people/import",
+        &[("csrf", "forged")],
+        ("file", "people.csv", records.as_bytes()),
+    );
+    assert_eq!(forged.status, 403);
+    assert_eq!(found("priya"), 0, "nothing stored");
+    let unreadable = admin.post_file(
+        "/admin/people/import",
+        &[("csrf", &csrf)],
+        (
+            "file",
+            "people.csv",
+            b"name,patch,lawful_basis,shoe_size\nJo,elm-road,consent,9\n",
+        ),
+    );
+    assert_eq!(unreadable.status, 400);
+    assert!(unreadable.body.contains("shoe_size"), "{}", unreadable.body);
+    assert_eq!(found("jo"), 0, "nothing from a file that cannot be read");
+    let uploaded = admin.post_file(
+        "/admin/people/import",
+        &[("csrf", &csrf)],
+        ("file", "people.csv", records.as_bytes()),
+    );
+    assert_eq!(uploaded.status, 200, "{}", uploaded.body);
+    let body = &uploaded.body;
+    assert!(
+        body.contains("<span id=\"import-added\">2</span> people added"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<span id=\"import-refused\">4</span> lines refused"),
+        "{body}"
+    );
+    for (line, why) in [
+        (4, "lawful_basis is empty"),
+        (5, "patch is not one of the area"),
+        (6, "house and street are not a door on the list"),
+        (7, "consents is empty"),
+    ] {
+        assert!(
+            body.contains(&format!("<th scope=\"row\">{line}</th><td>{why}")),
+            "line {line}: {body}"
+        );
+    }
+    assert!(
+        body.contains("id=\"import-duplicates\""),
+        "Sam O looks like Sam Okafor: {body}"
+    );
+    let pairs = server
+        .block_on(ops::people::duplicates(
+            &server.db,
+            ops::Actor::CommandLine,
+            server.clock.now(),
+        ))
+        .unwrap();
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p.first.name.as_deref() == Some("Sam Okafor")
+                && p.second.name.as_deref() == Some("Sam O")),
+        "{pairs:?}"
+    );
+
+    // The command line takes the same file format.
+    let file = db.path("more.csv");
+    std::fs::write(
+        &file,
+        "patch,lawful_basis,consents,name\noak-lane,consent,volunteering,Kim Lee\noak-lane,,,No Basis\n",
+    )
+    .expect("a CSV file");
+    let printed =
+        tests::server::outreach_admin(&db.url, &["import-people", &file.display().to_string()]);
+    assert!(
+        printed.contains("line 3: lawful_basis is empty"),
+        "{printed}"
+    );
+    assert!(printed.contains("imported 1 people"), "{printed}");
+
+    // The champion's phone receives the people of its patch, with their
+    // household and consents.
+    phone.sync(&base);
+    let held = phone.replica.people().unwrap();
+    let priya = held
+        .iter()
+        .find(|p| p.name.as_deref() == Some("Priya Shah"))
+        .expect("Priya reached the phone");
+    assert!(priya.household.is_some(), "{priya:?}");
+    assert!(
+        priya
+            .consents
+            .iter()
+            .any(|c| c.purpose == ConsentPurpose::Events && c.granted)
+    );
+    assert!(
+        !held.iter().any(|p| p.name.as_deref() == Some("Kim Lee")),
+        "another patch"
+    );
+    let log = server
+        .block_on(ops::audit_log(&server.db, 100))
+        .expect("the audit log");
+    assert!(
+        log.iter()
+            .any(|e| e.action == Action::ImportedPeople.as_str() && e.detail == "2"),
+        "{log:?}"
+    );
+}
+
 tests::on_every_database!(
+    people_are_brought_in_from_a_spreadsheet,
     an_area_is_set_up_from_the_browser,
     people_are_merged_and_erased_from_the_browser,
     events_come_soonest_first_and_are_changed_from_their_page,

@@ -219,6 +219,16 @@ pub enum AdminCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Import the people a partnership already knows from a CSV file whose
+    /// first line names the columns: patch, lawful_basis (consent or
+    /// legitimate-interests; required), consents (purposes, `;`-separated),
+    /// consent_method, name, phone, email, age_band, residency (`;`),
+    /// tenure, language, house and street (a door already on the list).
+    /// Bad lines are reported by number and skipped.
+    ImportPeople {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// Mark a door "do not knock" (`--do-not-knock true`), or take the mark
     /// off (`false`). Doors marked leave every walk list.
     Door {
@@ -497,6 +507,22 @@ impl Cli {
             }
             Command::Admin(AdminCommand::ImportAddresses { file }) => {
                 import_addresses(&db, &file, clock).await?
+            }
+            Command::Admin(AdminCommand::ImportPeople { file }) => {
+                let input = std::fs::File::open(&file).map_err(|e| {
+                    Error::BadRequest(format!("cannot read {}: {e}", file.display()))
+                })?;
+                let report = ops::people_import::import(&db, ACTOR, input, clock.now()).await?;
+                for bad in &report.bad_lines {
+                    println!("line {}: {}", bad.line, bad.error);
+                }
+                println!(
+                    "imported {} people ({} look recorded already: see `admin duplicates`); \
+                     {} bad lines",
+                    report.imported,
+                    report.likely_duplicates,
+                    report.bad_lines.len()
+                );
             }
             Command::Admin(AdminCommand::Door {
                 address,

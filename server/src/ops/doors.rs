@@ -166,7 +166,7 @@ fn parse_line(
 /// One physical line read as CSV fields. Lines are read one by one, so a
 /// quoted field cannot run on to the next line: a quote left open would
 /// otherwise swallow every line after it.
-fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, String> {
+pub(super) fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, String> {
     if line.matches('"').count() % 2 == 1 {
         return Err("a quote is not closed".into());
     }

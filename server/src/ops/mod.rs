@@ -25,6 +25,7 @@ pub mod doors;
 pub mod duplicates;
 pub mod events;
 pub mod people;
+pub mod people_import;
 pub mod profiles;
 pub mod retention;
 pub mod setup;

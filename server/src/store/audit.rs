@@ -62,6 +62,9 @@ pub enum Action {
     ListedDuplicates,
     /// Doors were imported (the detail says how many).
     ImportedAddresses,
+    /// People were imported from a partnership's records (the detail says
+    /// how many).
+    ImportedPeople,
     /// The area configuration changed (the detail says what).
     ChangedArea,
     /// An event was created.
@@ -110,6 +113,7 @@ impl Action {
             Self::Merged => "merged",
             Self::ListedDuplicates => "listed-duplicates",
             Self::ImportedAddresses => "imported-addresses",
+            Self::ImportedPeople => "imported-people",
             Self::ChangedArea => "changed-area",
             Self::CreatedEvent => "created-event",
             Self::ChangedEvent => "changed-event",
@@ -137,7 +141,7 @@ pub struct AuditEntry {
     /// `schedule`.
     pub actor: String,
     /// received, exported, erased, suppressed, anonymised, revoked, invited,
-    /// merged, listed-duplicates, imported-addresses, changed-area,
+    /// merged, listed-duplicates, imported-addresses, imported-people, changed-area,
     /// created-event, changed-event, marked-door, registered, signed-in,
     /// signed-out, cancelled-invite, backed-up, restored, changed-person,
     /// searched-people, viewed-person or listed-board.

@@ -24,6 +24,7 @@ mod duplicates_page;
 mod events_page;
 mod invite_page;
 mod pages;
+mod people_import_page;
 mod people_page;
 pub(crate) mod sections;
 mod setup_page;
@@ -103,6 +104,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/backups", get(backup_page::backups))
         .route("/admin/people", get(people_page::people))
+        .route(
+            "/admin/people/import",
+            get(people_import_page::form).post(people_import_page::import),
+        )
         .route(
             "/admin/people/{id}",
             get(people_page::person).post(people_page::save_person),

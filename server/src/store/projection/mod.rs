@@ -536,11 +536,20 @@ pub async fn has_people(conn: &mut AnyConnection) -> Result<bool> {
 
 /// Whether a door with this [`door_key`] is held.
 pub async fn door_held(conn: &mut AnyConnection, key: &str) -> Result<bool> {
+    Ok(door_id(conn, key).await?.is_some())
+}
+
+/// The door with this [`door_key`], if it is held.
+pub async fn door_id(conn: &mut AnyConnection, key: &str) -> Result<Option<DocId>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT id FROM addresses WHERE door_key = $1")
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?;
-    Ok(row.is_some())
+    row.map(|(id,)| {
+        id.parse()
+            .map_err(|_| crate::error::Error::Corrupt(format!("door id {id}")))
+    })
+    .transpose()
 }
 
 /// A stage a person reached, as projected.
