@@ -763,6 +763,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 "/admin/duplicates",
                 "/admin/board",
                 "/admin/people/import",
+                "/admin/audit",
                 "/admin/doors",
                 "/admin/setup",
                 "/admin/backups",

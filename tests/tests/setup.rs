@@ -474,6 +474,41 @@ fn people_are_merged_and_erased_from_the_browser(db: TestDb) {
         (303, "/admin/people?done=erased")
     );
     assert_eq!(admin.get(&format!("/admin/people/{leaver}")).status, 404);
+    // What is held about someone downloads as a file, logged; someone
+    // who objects is kept only as do-not-contact, after a confirmation.
+    let export = admin.get(&format!("/admin/people/{older}/export"));
+    assert_eq!(export.status, 200);
+    assert_eq!(
+        export.header("content-disposition"),
+        format!("attachment; filename=\"person-{older}.json\"")
+    );
+    assert!(export.body.contains("Sam Okafor"), "{}", export.body);
+    let suppress = format!("/admin/people/{older}/suppress");
+    assert!(admin.get(&suppress).body.contains("do not contact"));
+    let unconfirmed = admin.post(&suppress, &[("csrf", &csrf)]);
+    assert_eq!(unconfirmed.status, 303);
+    assert_eq!(
+        admin.get(&format!("/admin/people/{older}")).status,
+        200,
+        "not yet"
+    );
+    let suppressed = admin.post(&suppress, &[("csrf", &csrf), ("confirmed", "yes")]);
+    assert_eq!(
+        (suppressed.status, suppressed.header("location")),
+        (303, "/admin/people?done=suppressed")
+    );
+    assert_eq!(admin.get(&format!("/admin/people/{older}")).status, 404);
+    // The audit log page says all of it in words.
+    let audit = admin.get("/admin/audit");
+    assert_eq!(audit.status, 200);
+    for words in [
+        "Two records of one person were merged",
+        "Someone was erased",
+        "Everything about someone was downloaded",
+        "Someone was kept only as do-not-contact",
+    ] {
+        assert!(audit.body.contains(words), "{words}: {}", audit.body);
+    }
     phone.sync(&base);
     let held: Vec<_> = phone
         .replica
@@ -490,7 +525,10 @@ fn people_are_merged_and_erased_from_the_browser(db: TestDb) {
         !held.contains(&newer),
         "the phone followed the merge: {held:?}"
     );
-    assert!(held.contains(&older), "{held:?}");
+    assert!(
+        !held.contains(&older),
+        "replaced by a do-not-contact entry: {held:?}"
+    );
 
     let log = server
         .block_on(ops::audit_log(&server.db, 100))

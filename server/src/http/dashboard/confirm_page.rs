@@ -116,23 +116,32 @@ pub(super) async fn remove_patch(
     Ok(html(&page)?.into_response())
 }
 
+/// For an admin's confirmation page about a person: their id, their name
+/// (opening the record is logged) and the page's frame.
+async fn about_person(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+) -> Result<(DocId, String, Chrome), WebError> {
+    user.admin()?;
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
+    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
+    let name = profile.name.unwrap_or_else(|| "this person".into());
+    let area = ops::area::read(&state.db).await?;
+    let chrome = Chrome::signed_in(user, "/admin/people", area.as_ref());
+    Ok((id, name, chrome))
+}
+
 /// `GET /admin/people/{id}/erase`: what erasing a person does.
 pub(super) async fn erase_person(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    user.admin()?;
-    let id: DocId = id.parse().map_err(|_| Error::NotFound("person"))?;
-    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
-    let name = profile.name.unwrap_or_else(|| "this person".into());
+    let (id, name, chrome) = about_person(&state, &user, &id).await?;
     let page = ConfirmPage {
         title: format!("Erase {name}?"),
-        chrome: Chrome::signed_in(
-            &user,
-            "/admin/people",
-            ops::area::read(&state.db).await?.as_ref(),
-        ),
+        chrome,
         consequences: vec![
             format!(
                 "Everything held about {name} is deleted from the server now: their details, conversations, consents and roles, and any record merged into theirs."
@@ -145,6 +154,33 @@ pub(super) async fn erase_person(
         button: format!("Erase {name}"),
         back: "/admin/people",
         keep: "Keep them: back to people",
+    };
+    Ok(html(&page)?.into_response())
+}
+
+/// `GET /admin/people/{id}/suppress`: what keeping someone only as
+/// "do not contact" does (they objected).
+pub(super) async fn suppress_person(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (id, name, chrome) = about_person(&state, &user, &id).await?;
+    let page = ConfirmPage {
+        title: format!("Keep {name} only as \"do not contact\"?"),
+        chrome,
+        consequences: vec![
+            format!(
+                "For someone who objects to being contacted: everything held about {name} is deleted, and a do-not-contact entry holding nothing else takes its place, so that nobody contacts them again."
+            ),
+            "Their door is marked do-not-knock, and leaves every walk list.".to_owned(),
+            "Every phone holding them replaces its copy at its next sync.".to_owned(),
+            "This cannot be undone; the audit log records who did it, and when.".to_owned(),
+        ],
+        action: format!("/admin/people/{id}/suppress"),
+        button: "Keep only \"do not contact\"".to_owned(),
+        back: "/admin/people",
+        keep: "Keep their record: back to people",
     };
     Ok(html(&page)?.into_response())
 }

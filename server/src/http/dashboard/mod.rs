@@ -15,6 +15,7 @@
 
 mod admin_pages;
 mod area_page;
+mod audit_page;
 mod backup_page;
 mod board_page;
 mod charts;
@@ -103,6 +104,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             get(doors_page::doors).post(doors_page::import),
         )
         .route("/admin/backups", get(backup_page::backups))
+        .route("/admin/audit", get(audit_page::audit))
         .route("/admin/people", get(people_page::people))
         .route(
             "/admin/people/import",
@@ -116,6 +118,11 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/admin/people/{id}/erase",
             get(confirm_page::erase_person).post(people_page::erase),
         )
+        .route(
+            "/admin/people/{id}/suppress",
+            get(confirm_page::suppress_person).post(people_page::suppress),
+        )
+        .route("/admin/people/{id}/export", get(people_page::export))
         .route("/admin/people/{id}/roles", post(board_page::take_up))
         .route(
             "/admin/people/{id}/roles/{entry}/end",
@@ -184,7 +191,7 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 9] = [
+const ADMIN_LINKS: [(&str, &str); 10] = [
     ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
     ("/admin/duplicates", "Likely duplicates"),
@@ -194,6 +201,7 @@ const ADMIN_LINKS: [(&str, &str); 9] = [
     ("/admin/doors", "Doors list"),
     ("/admin/events", "Events"),
     ("/admin/backups", "Backups"),
+    ("/admin/audit", "Audit log"),
 ];
 
 impl Chrome {

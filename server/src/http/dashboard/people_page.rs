@@ -92,10 +92,12 @@ pub(super) async fn people(
     let page = PeoplePage {
         title: "People".into(),
         chrome: Chrome::signed_in(&user, "/admin/people", area.as_ref()),
-        done: if query.done == "erased" {
-            "Erased. Every phone holding them deletes its copy at its next sync."
-        } else {
-            ""
+        done: match query.done.as_str() {
+            "erased" => "Erased. Every phone holding them deletes its copy at its next sync.",
+            "suppressed" => {
+                "Done: only a do-not-contact entry is kept. Phones replace their copy at their next sync."
+            }
+            _ => "",
         },
         searched: !search.is_empty() && problem.is_empty(),
         search,
@@ -273,20 +275,95 @@ fn person_id(id: &str) -> Result<DocId, WebError> {
         .map_err(|_| WebError::Page(Error::NotFound("person")))
 }
 
-/// `POST /admin/people/{id}/erase`, from its confirmation page (a post
-/// without the confirmation is sent there).
+/// What an admin can do to a person's whole record, from its confirmation
+/// page.
+#[derive(Debug, Clone, Copy)]
+enum Removal {
+    Erase,
+    Suppress,
+}
+
+impl Removal {
+    /// Its action's last path segment, and the people page's `?done=`.
+    fn key(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Erase => ("erase", "erased"),
+            Self::Suppress => ("suppress", "suppressed"),
+        }
+    }
+}
+
+/// The post behind a removal's confirmation page (a post without the
+/// confirmation is sent there).
+async fn remove(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+    form: &ConfirmedForm,
+    how: Removal,
+) -> Result<Response, WebError> {
+    let id = person_id(id)?;
+    let (action, done) = how.key();
+    if let Some(first) = form.check(user, &format!("/admin/people/{id}/{action}"))? {
+        return Ok(first);
+    }
+    match how {
+        Removal::Erase => {
+            ops::people::erase(&state.db, user.actor(), id, state.now()).await?;
+        }
+        Removal::Suppress => {
+            ops::people::suppress(&state.db, user.actor(), id, state.now()).await?;
+        }
+    }
+    Ok(Redirect::to(&format!("/admin/people?done={done}")).into_response())
+}
+
+/// `POST /admin/people/{id}/erase`.
 pub(super) async fn erase(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
     Form(form): Form<ConfirmedForm>,
 ) -> Result<Response, WebError> {
+    remove(&state, &user, &id, &form, Removal::Erase).await
+}
+
+/// `POST /admin/people/{id}/suppress`.
+pub(super) async fn suppress(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmedForm>,
+) -> Result<Response, WebError> {
+    remove(&state, &user, &id, &form, Removal::Suppress).await
+}
+
+/// `GET /admin/people/{id}/export`: everything held about them, as a
+/// JSON file (a subject access request), logged.
+pub(super) async fn export(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.admin()?;
     let id = person_id(&id)?;
-    if let Some(first) = form.check(&user, &format!("/admin/people/{id}/erase"))? {
-        return Ok(first);
-    }
-    ops::people::erase(&state.db, user.actor(), id, state.now()).await?;
-    Ok(Redirect::to("/admin/people?done=erased").into_response())
+    let held = ops::people::export(&state.db, user.actor(), id, state.now()).await?;
+    let body = serde_json::to_string_pretty(&held)
+        .map_err(|e| Error::Render(format!("the export as JSON: {e}")))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"person-{id}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /admin/people/{id}`: their details, as a form.
