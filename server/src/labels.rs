@@ -3,7 +3,8 @@
 //! on their door", not `doorstep`. The codes stay the keys.
 
 use sync_core::{
-    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Role, Tenure,
+    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Role,
+    StageRule, Tenure,
 };
 
 /// A patch by the name the area gives it, or its code when the area does
@@ -11,6 +12,20 @@ use sync_core::{
 pub fn patch_name(area: Option<&AreaConfig>, slug: &str) -> String {
     area.and_then(|a| a.patch(slug))
         .map_or_else(|| slug.to_owned(), |p| p.name.clone())
+}
+
+/// What counts as reaching a ladder stage.
+pub fn stage_rule(rule: StageRule) -> &'static str {
+    match rule {
+        StageRule::Contacted => "Any contact recorded",
+        StageRule::Conversation => "Spoke with us (a conversation or an event sign-up)",
+        StageRule::Interested => "Wants to hear more, or to join something",
+        StageRule::Participant => "Came to an event or activity",
+        StageRule::Volunteer => "Helped run something",
+        StageRule::WorkingGroup => "Joined a working group",
+        StageRule::PartnershipMember => "Holds a seat on the partnership",
+        StageRule::Leader => "Leads: chair, vice-chair, treasurer or a group's lead",
+    }
 }
 
 /// A seat or an office on the partnership.

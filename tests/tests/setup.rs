@@ -148,6 +148,66 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         post(&mut admin, "/admin/area/lawful-bases", &bases).status,
         303
     );
+    // The ladder and the resident definitions are edited row by row; a
+    // refused one comes back as typed.
+    let ladder = |second: &str| {
+        form(&[
+            ("csrf", csrf.clone()),
+            ("key-stage0", "met".to_owned()),
+            ("label-stage0", "Met".to_owned()),
+            ("rule-stage0", "conversation".to_owned()),
+            ("key-stage1", second.to_owned()),
+            ("label-stage1", "Joined in".to_owned()),
+            ("rule-stage1", "participant".to_owned()),
+            ("key-stage2", "leads".to_owned()),
+            ("label-stage2", "Leads".to_owned()),
+            ("rule-stage2", "leader".to_owned()),
+            ("key-stage3", String::new()),
+            ("label-stage3", String::new()),
+            ("rule-stage3", "contacted".to_owned()),
+        ])
+    };
+    let refused = post(&mut admin, "/admin/area/ladder", &ladder("met"));
+    assert_eq!(refused.status, 400, "two stages with one key");
+    assert!(
+        refused.body.contains("id=\"ladder-problem\"")
+            && refused.body.contains("value=\"Joined in\""),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        post(&mut admin, "/admin/area/ladder", &ladder("joined")).status,
+        303
+    );
+    let residents = |basis: &str| {
+        form(&[
+            ("csrf", csrf.clone()),
+            ("key-definition0", "lives-here".to_owned()),
+            ("label-definition0", "Lives here".to_owned()),
+            (
+                if basis == "lives" {
+                    "counts-definition0-lives"
+                } else {
+                    "counts-definition0-flies"
+                },
+                "yes".to_owned(),
+            ),
+            ("key-definition1", String::new()),
+            ("label-definition1", String::new()),
+        ])
+    };
+    let refused = post(&mut admin, "/admin/area/residents", &residents("flies"));
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"residents-problem\"")
+            && refused.body.contains("value=\"Lives here\""),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        post(&mut admin, "/admin/area/residents", &residents("lives")).status,
+        303
+    );
     let unknown = form(&[("csrf", csrf.clone()), ("basis-events", "whim".to_owned())]);
     let refused = post(&mut admin, "/admin/area/lawful-bases", &unknown);
     assert_eq!(refused.status, 400);
@@ -179,6 +239,18 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         LawfulBasis::LegitimateInterests
     );
     assert_eq!(area.patch("oak-lane").map(|p| p.households), Some(250));
+    let stages: Vec<&str> = area
+        .ladder
+        .stages()
+        .iter()
+        .map(|s| s.key.as_str())
+        .collect();
+    assert_eq!(stages, ["met", "joined", "leads"]);
+    assert_eq!(area.resident_definitions.len(), 1);
+    assert_eq!(
+        area.resident_definitions[0].counts,
+        std::collections::BTreeSet::from([sync_core::ResidentBasis::Lives])
+    );
 
     // The doors: an upload with one bad line keeps the rest and says
     // which line and why; a forged upload stores nothing.

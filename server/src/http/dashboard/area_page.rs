@@ -13,7 +13,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sync_core::{AreaConfig, ConsentPurpose, DeviceId, DocId, LawfulBasis};
+use sync_core::{
+    AreaConfig, ConsentPurpose, DeviceId, DocId, LawfulBasis, ResidentBasis, StageRule,
+};
 
 use super::admin_pages::{Done, Notice};
 use super::confirm_page::ConfirmedForm;
@@ -22,7 +24,7 @@ use crate::error::Error;
 use crate::http::AppState;
 use crate::labels;
 use crate::ops;
-use crate::ops::area::AreaChange;
+use crate::ops::area::{AreaChange, AreaView, ResidentDefinitionView, StageView};
 
 struct PatchLine {
     slug: String,
@@ -30,10 +32,68 @@ struct PatchLine {
     households: u32,
 }
 
-struct StageLine {
+/// A ladder stage as a row of the ladder's form (blank rows add stages).
+struct StageRow {
     key: String,
     label: String,
-    rule: String,
+    rules: Vec<Choice>,
+}
+
+/// A resident definition as a row of its form (a blank row adds one).
+struct DefinitionRow {
+    key: String,
+    label: String,
+    bases: Vec<Choice>,
+}
+
+/// Rows for the ladder's form: its stages, then two blank rows.
+fn stage_rows(stages: &[StageView]) -> Vec<StageRow> {
+    let blank = StageView {
+        key: String::new(),
+        label: String::new(),
+        rule: String::new(),
+    };
+    stages
+        .iter()
+        .chain([&blank, &blank])
+        .map(|s| StageRow {
+            key: s.key.clone(),
+            label: s.label.clone(),
+            rules: StageRule::ALL
+                .iter()
+                .map(|&r| Choice {
+                    value: r.as_str(),
+                    label: labels::stage_rule(r),
+                    chosen: r.as_str() == s.rule,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Rows for the resident definitions' form: each, then a blank row.
+fn definition_rows(definitions: &[ResidentDefinitionView]) -> Vec<DefinitionRow> {
+    let blank = ResidentDefinitionView {
+        key: String::new(),
+        label: String::new(),
+        counts: Vec::new(),
+    };
+    definitions
+        .iter()
+        .chain([&blank])
+        .map(|d| DefinitionRow {
+            key: d.key.clone(),
+            label: d.label.clone(),
+            bases: ResidentBasis::ALL
+                .iter()
+                .map(|&b| Choice {
+                    value: b.as_str(),
+                    label: labels::residency(b),
+                    chosen: d.counts.iter().any(|c| c == b.as_str()),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 struct Choice {
@@ -70,8 +130,10 @@ struct AreaPage {
     new_name: String,
     new_households: String,
     patches: Vec<PatchLine>,
-    ladder: Vec<StageLine>,
-    residents: Vec<String>,
+    ladder: Vec<StageRow>,
+    ladder_problem: String,
+    residents: Vec<DefinitionRow>,
+    residents_problem: String,
     topics: String,
     purposes: Vec<PurposeLine>,
 }
@@ -92,6 +154,8 @@ enum Refused {
     Settings(AreaForm),
     Patch(PatchForm),
     Topics(TopicsForm),
+    Ladder(Vec<StageView>),
+    Residents(Vec<ResidentDefinitionView>),
 }
 
 /// The area page; a refused form shows what was typed, with the reason
@@ -109,6 +173,7 @@ async fn area_page(
         let now = state.now();
         AreaConfig::new_default(DocId::new(now), "", "", DeviceId::new(now), now)
     });
+    let view = AreaView::from(&area);
     let mut page = AreaPage {
         title: "Area, patches and ladder".into(),
         chrome: Chrome::signed_in(user, "/admin/area", (!new).then_some(&area)),
@@ -137,24 +202,10 @@ async fn area_page(
                 households: p.households,
             })
             .collect(),
-        ladder: area
-            .ladder
-            .stages()
-            .iter()
-            .map(|s| StageLine {
-                key: s.key.clone(),
-                label: s.label.clone(),
-                rule: s.rule.as_str().to_owned(),
-            })
-            .collect(),
-        residents: area
-            .resident_definitions
-            .iter()
-            .map(|d| {
-                let counts: Vec<&str> = d.counts.iter().map(|b| labels::residency(*b)).collect();
-                format!("{}: {}", d.label, counts.join("; "))
-            })
-            .collect(),
+        ladder: stage_rows(&view.ladder),
+        ladder_problem: String::new(),
+        residents: definition_rows(&view.resident_definitions),
+        residents_problem: String::new(),
         topics: area.topics.iter().cloned().collect::<Vec<_>>().join("\n"),
         purposes: ConsentPurpose::ALL
             .iter()
@@ -188,6 +239,14 @@ async fn area_page(
         Refused::Topics(f) => {
             page.topics = f.topics;
             page.topics_problem = problem;
+        }
+        Refused::Ladder(stages) => {
+            page.ladder = stage_rows(&stages);
+            page.ladder_problem = problem;
+        }
+        Refused::Residents(definitions) => {
+            page.residents = definition_rows(&definitions);
+            page.residents_problem = problem;
         }
     }
     Ok((StatusCode::BAD_REQUEST, html(&page)?).into_response())
@@ -432,4 +491,127 @@ pub(super) async fn delete_patch(
     }
     ops::area::delete_patch(&state.db, user.actor(), &slug, state.now()).await?;
     Ok(Notice::PatchRemoved.redirect("/admin/area"))
+}
+
+/// The rows of a form, in order of their index: the fields named
+/// `FIELD-{row}N` (and, for checkboxes, `FIELD-{row}N-VALUE`, kept as
+/// `FIELD-VALUE`).
+fn rows(fields: &[(String, String)], prefix: &str) -> Vec<Vec<(String, String)>> {
+    let mut rows: std::collections::BTreeMap<usize, Vec<(String, String)>> =
+        std::collections::BTreeMap::new();
+    for (name, value) in fields {
+        let Some((field, rest)) = name.split_once('-') else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix(prefix) else {
+            continue;
+        };
+        let (index, part) = rest.split_once('-').unwrap_or((rest, ""));
+        if let Ok(index) = index.parse::<usize>() {
+            let key = if part.is_empty() {
+                field.to_owned()
+            } else {
+                format!("{field}-{part}")
+            };
+            rows.entry(index).or_default().push((key, value.clone()));
+        }
+    }
+    rows.into_values().collect()
+}
+
+/// The value of `name` in a row.
+fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    row.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.trim())
+}
+
+/// The form's CSRF token.
+fn token(fields: &[(String, String)]) -> &str {
+    fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// `POST /admin/area/ladder`: the stages in order, one row each
+/// (`key-stageN`, `label-stageN`, `rule-stageN`); a row without a key is
+/// left out.
+pub(super) async fn save_ladder(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(token(&fields))?;
+    let stages: Vec<StageView> = rows(&fields, "stage")
+        .iter()
+        .filter(|row| !cell(row, "key").is_empty())
+        .map(|row| StageView {
+            key: cell(row, "key").to_owned(),
+            label: cell(row, "label").to_owned(),
+            rule: cell(row, "rule").to_owned(),
+        })
+        .collect();
+    let change = AreaChange {
+        ladder: Some(stages.clone()),
+        ..AreaChange::default()
+    };
+    let saved = ops::area::edit(&state.db, user.actor(), None, "ladder", state.now(), |a| {
+        change.apply(a)
+    })
+    .await;
+    match saved {
+        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
+        Err(e) => {
+            let problem = refusal(e)?;
+            area_page(&state, &user, "", Some((Refused::Ladder(stages), problem))).await
+        }
+    }
+}
+
+/// `POST /admin/area/residents`: the resident definitions, one row each
+/// (`key-definitionN`, `label-definitionN`, and `counts-definitionN-BASIS`
+/// for each basis ticked); a row without a key is left out.
+pub(super) async fn save_residents(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(token(&fields))?;
+    let definitions: Vec<ResidentDefinitionView> = rows(&fields, "definition")
+        .iter()
+        .filter(|row| !cell(row, "key").is_empty())
+        .map(|row| ResidentDefinitionView {
+            key: cell(row, "key").to_owned(),
+            label: cell(row, "label").to_owned(),
+            counts: row
+                .iter()
+                .filter_map(|(k, _)| k.strip_prefix("counts-"))
+                .map(str::to_owned)
+                .collect(),
+        })
+        .collect();
+    let change = AreaChange {
+        resident_definitions: Some(definitions.clone()),
+        ..AreaChange::default()
+    };
+    let saved = ops::area::edit(
+        &state.db,
+        user.actor(),
+        None,
+        "resident definitions",
+        state.now(),
+        |a| change.apply(a),
+    )
+    .await;
+    match saved {
+        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
+        Err(e) => {
+            let problem = refusal(e)?;
+            let refused = Refused::Residents(definitions);
+            area_page(&state, &user, "", Some((refused, problem))).await
+        }
+    }
 }

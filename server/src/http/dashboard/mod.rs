@@ -82,6 +82,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             get(area_page::area).post(area_page::save_area),
         )
         .route("/admin/area/topics", post(area_page::save_topics))
+        .route("/admin/area/ladder", post(area_page::save_ladder))
+        .route("/admin/area/residents", post(area_page::save_residents))
         .route(
             "/admin/area/lawful-bases",
             post(area_page::save_lawful_bases),
