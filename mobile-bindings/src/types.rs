@@ -548,6 +548,8 @@ pub struct EventSummary {
     pub patch: String,
     /// Start.
     pub starts_at_ms: i64,
+    /// Cancelled: it will not happen (shown struck through, say).
+    pub cancelled: bool,
 }
 
 impl From<&Event> for EventSummary {
@@ -558,6 +560,7 @@ impl From<&Event> for EventSummary {
             kind: e.kind.into(),
             patch: e.patch.clone(),
             starts_at_ms: e.starts_at.as_millis(),
+            cancelled: e.cancelled,
         }
     }
 }

@@ -115,6 +115,12 @@ pub fn person_details_push(
     })
 }
 
+/// Marks the stored event cancelled (it stays, so that phones and reports
+/// know it will not happen). `None` when it already was.
+pub fn cancel_event_push(stored: &[u8], at: Timestamp) -> Result<Option<Push>> {
+    author(Some(stored), DocKind::Event, at, document::cancel_event)
+}
+
 /// A person a partnership already knew, brought in from its records (an
 /// admin's import): who they are, their household, and the consents and
 /// lawful bases the partnership holds for them.

@@ -208,6 +208,22 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         post(&mut admin, "/admin/area/residents", &residents("lives")).status,
         303
     );
+    // Equality monitoring is special-category data: only consent will do.
+    let special = form(&[
+        ("csrf", csrf.clone()),
+        ("basis-events", "legitimate-interests".to_owned()),
+        (
+            "basis-equality-monitoring",
+            "legitimate-interests".to_owned(),
+        ),
+    ]);
+    let refused = post(&mut admin, "/admin/area/lawful-bases", &special);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"bases-problem\"") && refused.body.contains("explicit consent"),
+        "{}",
+        refused.body
+    );
     let unknown = form(&[("csrf", csrf.clone()), ("basis-events", "whim".to_owned())]);
     let refused = post(&mut admin, "/admin/area/lawful-bases", &unknown);
     assert_eq!(refused.status, 400);
@@ -718,6 +734,13 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
     };
     let refused = post(&mut admin, &change("atlantis"));
     assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"event-problem\"")
+            && refused.body.contains("value=\"Soon meeting (moved)\"")
+            && refused.body.contains("value=\"Library\""),
+        "the change comes back as typed: {}",
+        refused.body
+    );
     let saved = post(&mut admin, &change("oak-lane"));
     assert_eq!(
         (saved.status, saved.header("location")),
@@ -738,11 +761,56 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         ("Soon meeting (moved)", "oak-lane", Some("Library"))
     );
     assert_eq!(moved.ends_at, Some(moved.starts_at + 2 * 3_600_000));
+    // Cancelling asks first; the event stays, marked cancelled.
+    let later = event("Later training");
+    let cancel = format!("/admin/events/{}/cancel", later.id);
+    assert!(
+        admin
+            .get(&format!("/admin/events/{}", later.id))
+            .body
+            .contains(&cancel),
+        "the event's page offers it"
+    );
+    let asked = admin.get(&cancel);
+    assert!(
+        asked.body.contains("stays on the events list"),
+        "{}",
+        asked.body
+    );
+    let unconfirmed = admin.post(&cancel, &[("csrf", &csrf)]);
+    assert_eq!(
+        (unconfirmed.status, unconfirmed.header("location")),
+        (303, cancel.as_str())
+    );
+    let cancelled = admin.post(&cancel, &[("csrf", &csrf), ("confirmed", "yes")]);
+    assert_eq!(
+        (cancelled.status, cancelled.header("location")),
+        (303, "/admin/events?done=event-cancelled")
+    );
+    let page = admin.get("/admin/events?done=event-cancelled");
+    assert!(page.body.contains("(cancelled)"), "{}", page.body);
+    let listed = server.block_on(ops::events::list(&server.db)).unwrap();
+    assert!(listed.iter().any(|e| e.id == later.id && e.cancelled));
+    assert!(listed.iter().filter(|e| e.cancelled).count() == 1);
+    // The API cancels too (once is enough: again changes nothing).
+    let status = tests::server::post_empty(
+        &format!("{base}/v1/admin/events/{}/cancel", later.id),
+        &admin_token,
+    );
+    assert_eq!(status, 204);
+
     let log = server
         .block_on(ops::audit_log(&server.db, 100))
         .expect("the audit log");
     assert!(log.iter().any(|e| e.action == Action::ChangedEvent.as_str()
         && e.record_id.as_deref() == Some(soon.id.as_str())));
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == Action::ChangedEvent.as_str() && e.detail == "cancelled")
+            .count(),
+        1,
+        "{log:?}"
+    );
 }
 
 /// Seats and offices are taken up and stood down from a person's page;

@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/patches/{slug}", put(put_patch).delete(delete_patch))
         .route("/events", get(list_events).post(create_event))
         .route("/events/{id}", put(update_event))
+        .route("/events/{id}/cancel", post(cancel_event))
         .route("/records/{id}/erase", post(erase_record))
         .route("/records/{id}/export", get(export_record))
         .route("/records/{id}/suppress", post(suppress_record))
@@ -157,6 +158,23 @@ pub(super) async fn create_event(
     let event = ops::events::checked_event(&state.db, input).await?;
     let id = ops::events::create(&state.db, Actor::Device(admin.id), &event, state.now()).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.to_string() })))
+}
+
+/// Cancels an event: it stays, marked cancelled, on every list.
+#[utoipa::path(post, path = "/v1/admin/events/{id}/cancel",
+    params(("id" = String, Path, description = "Event id")),
+    responses(
+        (status = 204, description = "Cancelled (or already was)"),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ), security(("bearer" = [])))]
+pub(super) async fn cancel_event(
+    State(state): State<AppState>,
+    AdminDevice(admin): AdminDevice,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    ops::events::cancel(&state.db, Actor::Device(admin.id), id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Changes an event.

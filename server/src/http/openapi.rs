@@ -44,6 +44,7 @@ pub(super) fn routes() -> Router<AppState> {
         super::admin::list_events,
         super::admin::create_event,
         super::admin::update_event,
+        super::admin::cancel_event,
         super::devices::list_invites,
         super::devices::cancel_invite,
         super::admin::erase_record,

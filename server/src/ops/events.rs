@@ -59,6 +59,39 @@ pub async fn update(
     commit_if_ok(tx, updated).await
 }
 
+/// Cancels an event on behalf of `actor`, logged: it stays on every list,
+/// marked cancelled, so that phones and reports know it will not happen.
+/// `NotFound` if there is no such event.
+pub async fn cancel(db: &Db, actor: Actor, id: DocId, now: Timestamp) -> Result<()> {
+    let by = area::server_device(db).await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let cancelled = async {
+        let stored = documents::lock(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound("event"))?;
+        let push = authoring::cancel_event_push(&stored.bytes, now).map_err(|e| match e {
+            sync_core::Error::WrongKind { .. } => Error::NotFound("event"),
+            other => other.into(),
+        })?;
+        if let Some(push) = push {
+            merge_own(db, &mut tx, &push, by, now).await?;
+            audit::record(
+                &mut tx,
+                now,
+                actor,
+                Action::ChangedEvent,
+                Some(id),
+                "cancelled",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+    .await;
+    commit_if_ok(tx, cancelled).await
+}
+
 /// An event from the admin's input, checked against the area: the area
 /// must be configured and the patch one of its patches.
 pub async fn checked_event(db: &Db, input: EventInput) -> Result<NewEvent> {
@@ -103,6 +136,8 @@ pub struct EventView {
     pub ends_at: Option<i64>,
     /// Where.
     pub place: Option<String>,
+    /// Cancelled: it will not happen.
+    pub cancelled: bool,
 }
 
 impl From<&Event> for EventView {
@@ -115,6 +150,7 @@ impl From<&Event> for EventView {
             starts_at: e.starts_at.as_millis(),
             ends_at: e.ends_at.map(Timestamp::as_millis),
             place: e.place.clone(),
+            cancelled: e.cancelled,
         }
     }
 }

@@ -438,6 +438,8 @@ fn decode_event(root: &Fields<'_>) -> Result<Event, DocumentError> {
         starts_at: root.ts("starts_at")?,
         ends_at: root.opt_ts("ends_at")?,
         place: root.opt_str("place")?,
+        // Added later: absent means not cancelled.
+        cancelled: root.bool("cancelled")?,
         created_by: root.id("created_by")?,
         created_at: root.ts("created_at")?,
     })
@@ -928,6 +930,12 @@ pub(crate) fn create_event(
     put_header(doc, DocKind::Event, id, by, at)?;
     doc.put(ROOT, "area", new.area.as_str())?;
     write_event_fields(doc, new)
+}
+
+/// Marks an event cancelled.
+pub(crate) fn cancel_event(doc: &mut AutoCommit) -> Result<()> {
+    put_if_changed(doc, &ROOT, "cancelled", ScalarValue::Boolean(true))?;
+    Ok(())
 }
 
 /// Overwrites an event's editable fields.

@@ -20,6 +20,9 @@ pub struct Event {
     pub ends_at: Option<Timestamp>,
     /// Where it takes place.
     pub place: Option<String>,
+    /// Cancelled by an admin: the record stays, so that phones and reports
+    /// know it will not happen.
+    pub cancelled: bool,
     /// The device that created it.
     pub created_by: DeviceId,
     /// When it was created.

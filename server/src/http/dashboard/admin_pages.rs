@@ -213,16 +213,18 @@ pub(super) enum Notice {
     PatchRemoved,
     EventAdded,
     EventSaved,
+    EventCancelled,
     InviteCancelled,
 }
 
 impl Notice {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Saved,
         Self::PatchSaved,
         Self::PatchRemoved,
         Self::EventAdded,
         Self::EventSaved,
+        Self::EventCancelled,
         Self::InviteCancelled,
     ];
 
@@ -234,6 +236,7 @@ impl Notice {
             Self::PatchRemoved => "patch-removed",
             Self::EventAdded => "event-added",
             Self::EventSaved => "event-saved",
+            Self::EventCancelled => "event-cancelled",
             Self::InviteCancelled => "invite-cancelled",
         }
     }
@@ -246,6 +249,9 @@ impl Notice {
             Self::PatchRemoved => "Patch removed.",
             Self::EventAdded => "Event added.",
             Self::EventSaved => "Event saved. Phones receive the change at their next sync.",
+            Self::EventCancelled => {
+                "Event cancelled. It stays on the list, marked cancelled; phones see it at their next sync."
+            }
             Self::InviteCancelled => "Invite cancelled: its code no longer works.",
         }
     }

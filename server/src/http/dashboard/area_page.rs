@@ -132,6 +132,7 @@ struct AreaPage {
     patches: Vec<PatchLine>,
     ladder: Vec<StageRow>,
     ladder_problem: String,
+    bases_problem: String,
     residents: Vec<DefinitionRow>,
     residents_problem: String,
     topics: String,
@@ -156,6 +157,7 @@ enum Refused {
     Topics(TopicsForm),
     Ladder(Vec<StageView>),
     Residents(Vec<ResidentDefinitionView>),
+    Bases(std::collections::BTreeMap<String, String>),
 }
 
 /// The area page; a refused form shows what was typed, with the reason
@@ -204,6 +206,7 @@ async fn area_page(
             .collect(),
         ladder: stage_rows(&view.ladder),
         ladder_problem: String::new(),
+        bases_problem: String::new(),
         residents: definition_rows(&view.resident_definitions),
         residents_problem: String::new(),
         topics: area.topics.iter().cloned().collect::<Vec<_>>().join("\n"),
@@ -247,6 +250,16 @@ async fn area_page(
         Refused::Residents(definitions) => {
             page.residents = definition_rows(&definitions);
             page.residents_problem = problem;
+        }
+        Refused::Bases(chosen) => {
+            for purpose in &mut page.purposes {
+                if let Some(basis) = chosen.get(purpose.key) {
+                    for choice in &mut purpose.bases {
+                        choice.chosen = choice.value == basis;
+                    }
+                }
+            }
+            page.bases_problem = problem;
         }
     }
     Ok((StatusCode::BAD_REQUEST, html(&page)?).into_response())
@@ -407,20 +420,16 @@ pub(super) async fn save_lawful_bases(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    user.check_form(csrf)?;
-    let bases = fields
+    user.check_form(token(&fields))?;
+    let bases: std::collections::BTreeMap<String, String> = fields
         .into_iter()
         .filter_map(|(k, v)| k.strip_prefix("basis-").map(|p| (p.to_owned(), v)))
         .collect();
     let change = AreaChange {
-        lawful_bases: Some(bases),
+        lawful_bases: Some(bases.clone()),
         ..AreaChange::default()
     };
-    ops::area::edit(
+    let saved = ops::area::edit(
         &state.db,
         user.actor(),
         None,
@@ -428,8 +437,14 @@ pub(super) async fn save_lawful_bases(
         state.now(),
         |a| change.apply(a),
     )
-    .await?;
-    Ok(Notice::Saved.redirect("/admin/area"))
+    .await;
+    match saved {
+        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
+        Err(e) => {
+            let problem = refusal(e)?;
+            area_page(&state, &user, "", Some((Refused::Bases(bases), problem))).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -116,6 +116,40 @@ pub(super) async fn remove_patch(
     Ok(html(&page)?.into_response())
 }
 
+/// `GET /admin/events/{id}/cancel`: what cancelling an event does.
+pub(super) async fn cancel_event(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    let event = ops::events::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id.to_string())
+        .ok_or(Error::NotFound("event"))?;
+    let title = event.title;
+    let page = ConfirmPage {
+        title: format!("Cancel {title}?"),
+        chrome: Chrome::signed_in(
+            &user,
+            "/admin/events",
+            ops::area::read(&state.db).await?.as_ref(),
+        ),
+        consequences: vec![
+            format!("{title} stays on the events list, marked cancelled, so nobody turns up expecting it."),
+            "Phones see it cancelled at their next sync; sign-ups and attendance already recorded stay.".to_owned(),
+            "It cannot be un-cancelled: add a new event instead. The audit log records who cancelled it, and when.".to_owned(),
+        ],
+        action: format!("/admin/events/{id}/cancel"),
+        button: format!("Cancel {title}"),
+        back: "/admin/events",
+        keep: "Keep it: back to events",
+    };
+    Ok(html(&page)?.into_response())
+}
+
 /// For an admin's confirmation page about a person: their id, their name
 /// (opening the record is logged) and the page's frame.
 async fn about_person(

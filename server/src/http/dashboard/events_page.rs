@@ -12,6 +12,7 @@ use serde::Deserialize;
 use sync_core::{AreaConfig, DocId, EventKind};
 
 use super::admin_pages::{Done, Notice, PatchChoice, patch_choices};
+use super::confirm_page::ConfirmedForm;
 use super::{Chrome, WebError, WebUser, html, refusal};
 use crate::calendar::Zone;
 use crate::error::Error;
@@ -23,6 +24,7 @@ use crate::ops::events::{EventInput, EventView};
 struct EventLine {
     href: String,
     title: String,
+    cancelled: bool,
     kind: String,
     patch: String,
     starts: String,
@@ -48,6 +50,7 @@ struct EventsPage {
 fn line(area: Option<&AreaConfig>, zone: &Zone, e: EventView) -> EventLine {
     EventLine {
         href: format!("/admin/events/{}", e.id),
+        cancelled: e.cancelled,
         title: e.title,
         kind: EventKind::parse(&e.kind)
             .map_or(e.kind.clone(), |k| labels::event_kind(k).to_owned()),
@@ -188,6 +191,10 @@ struct EventPage {
     chrome: Chrome,
     action: String,
     zone: String,
+    /// Cancelled already (no "cancel" link then).
+    cancelled: bool,
+    /// Why a change was refused (the form then shows what was typed).
+    problem: String,
     name: String,
     kinds: Vec<Choice>,
     patches: Vec<Choice>,
@@ -204,6 +211,17 @@ pub(super) async fn event(
 ) -> Result<Response, WebError> {
     user.admin()?;
     let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    event_page(&state, &user, id, None).await
+}
+
+/// An event's page: its details as stored, or a refused change as typed
+/// with the reason beside it.
+async fn event_page(
+    state: &AppState,
+    user: &WebUser,
+    id: DocId,
+    refused: Option<(EventForm, String)>,
+) -> Result<Response, WebError> {
     let event = ops::events::list(&state.db)
         .await?
         .into_iter()
@@ -211,36 +229,57 @@ pub(super) async fn event(
         .ok_or(Error::NotFound("event"))?;
     let area = ops::area::read(&state.db).await?;
     let zone = Zone::of(area.as_ref());
+    let title = format!("Change {}", event.title);
+    let cancelled = event.cancelled;
+    let (shown, problem) = refused.unwrap_or_else(|| {
+        let stored = EventForm {
+            csrf: String::new(),
+            starts: zone.input_date_time(event.starts_at),
+            ends: event
+                .ends_at
+                .map(|ends| zone.input_date_time(ends))
+                .unwrap_or_default(),
+            place: event.place.unwrap_or_default(),
+            title: event.title,
+            kind: event.kind,
+            patch: event.patch,
+        };
+        (stored, String::new())
+    });
     let page = EventPage {
-        title: format!("Change {}", event.title),
-        chrome: Chrome::signed_in(&user, "/admin/events", area.as_ref()),
+        title,
+        chrome: Chrome::signed_in(user, "/admin/events", area.as_ref()),
         action: format!("/admin/events/{id}"),
         zone: zone.name().to_owned(),
+        cancelled,
         kinds: EventKind::ALL
             .iter()
             .map(|k| Choice {
                 value: k.as_str().to_owned(),
                 label: labels::event_kind(*k).to_owned(),
-                chosen: k.as_str() == event.kind,
+                chosen: k.as_str() == shown.kind,
             })
             .collect(),
         patches: patch_choices(area.as_ref())
             .into_iter()
             .map(|p| Choice {
-                chosen: p.value == event.patch,
+                chosen: p.value == shown.patch,
                 value: p.value,
                 label: p.label,
             })
             .collect(),
-        starts: zone.input_date_time(event.starts_at),
-        ends: event
-            .ends_at
-            .map(|ends| zone.input_date_time(ends))
-            .unwrap_or_default(),
-        place: event.place.unwrap_or_default(),
-        name: event.title,
+        problem: problem.clone(),
+        starts: shown.starts,
+        ends: shown.ends,
+        place: shown.place,
+        name: shown.title,
     };
-    Ok(html(&page)?.into_response())
+    let status = if problem.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, html(&page)?).into_response())
 }
 
 /// `POST /admin/events/{id}`: new details for the event.
@@ -253,7 +292,33 @@ pub(super) async fn save_event(
     user.admin()?;
     user.check_form(&form.csrf)?;
     let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
-    let event = form.checked(&state).await?;
-    ops::events::update(&state.db, user.actor(), id, &event, state.now()).await?;
-    Ok(Notice::EventSaved.redirect("/admin/events"))
+    let saved = async {
+        let event = form.checked(&state).await?;
+        ops::events::update(&state.db, user.actor(), id, &event, state.now()).await
+    }
+    .await;
+    match saved {
+        Ok(()) => Ok(Notice::EventSaved.redirect("/admin/events")),
+        Err(e) => {
+            let problem = refusal(e)?;
+            event_page(&state, &user, id, Some((form, problem))).await
+        }
+    }
+}
+
+/// `POST /admin/events/{id}/cancel`, from its confirmation page (a post
+/// without the confirmation is sent there).
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConfirmedForm>,
+) -> Result<Response, WebError> {
+    // Parsed first: only an id goes into the redirect's Location header.
+    let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
+    if let Some(first) = form.check(&user, &format!("/admin/events/{id}/cancel"))? {
+        return Ok(first);
+    }
+    ops::events::cancel(&state.db, user.actor(), id, state.now()).await?;
+    Ok(Notice::EventCancelled.redirect("/admin/events"))
 }

@@ -102,6 +102,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             get(events_page::event).post(events_page::save_event),
         )
         .route(
+            "/admin/events/{id}/cancel",
+            get(confirm_page::cancel_event).post(events_page::cancel),
+        )
+        .route(
             "/admin/doors",
             get(doors_page::doors).post(doors_page::import),
         )
