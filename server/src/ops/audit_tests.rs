@@ -10,8 +10,8 @@ use sync_core::{
 
 use super::retention::Policy;
 use super::{
-    Action, Actor, AuditEntry, Role, area, board, devices, doors, events, people, profiles,
-    retention,
+    Action, Actor, AuditEntry, Role, area, board, devices, doors, events, people, people_import,
+    profiles, retention,
 };
 use crate::store::Db;
 use crate::testing::NOW;
@@ -137,6 +137,11 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .await
         .expect("changed");
     logged(&db, Action::ChangedEvent, admin, Some(event)).await;
+    events::cancel(&db, admin, event, NOW)
+        .await
+        .expect("cancelled");
+    let entry = logged(&db, Action::ChangedEvent, admin, Some(event)).await;
+    assert_eq!(entry.detail, "cancelled");
 
     // Doors.
     let csv = "patch,house,street\nelm-road,2,Elm Road\n";
@@ -145,6 +150,14 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         .expect("imported");
     assert_eq!(report.imported, 1);
     let entry = logged(&db, Action::ImportedAddresses, admin, None).await;
+    assert_eq!(entry.detail, "1");
+    // People a partnership already knew.
+    let csv = "patch,lawful_basis,consents,name\nelm-road,consent,events,Kit\n";
+    let report = people_import::import(&db, admin, csv.as_bytes(), NOW)
+        .await
+        .expect("imported");
+    assert_eq!(report.imported, 1);
+    let entry = logged(&db, Action::ImportedPeople, admin, None).await;
     assert_eq!(entry.detail, "1");
     sync(&db, &mut phone, &token).await;
     let door = phone.walk_list("elm-road", None).expect("a walk list")[0].address;
