@@ -429,20 +429,28 @@ pub(super) async fn save_lawful_bases(
         lawful_bases: Some(bases.clone()),
         ..AreaChange::default()
     };
-    let saved = ops::area::edit(
-        &state.db,
-        user.actor(),
-        None,
-        "lawful bases",
-        state.now(),
-        |a| change.apply(a),
-    )
+    save_change(&state, &user, "lawful bases", change, Refused::Bases(bases)).await
+}
+
+/// Saves `change` to the area (logged as `what`) and goes back to the
+/// area page; refused, the page again with the form as typed (`refused`)
+/// and the reason.
+async fn save_change(
+    state: &AppState,
+    user: &WebUser,
+    what: &str,
+    change: AreaChange,
+    refused: Refused,
+) -> Result<Response, WebError> {
+    let saved = ops::area::edit(&state.db, user.actor(), None, what, state.now(), |a| {
+        change.apply(a)
+    })
     .await;
     match saved {
         Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
         Err(e) => {
             let problem = refusal(e)?;
-            area_page(&state, &user, "", Some((Refused::Bases(bases), problem))).await
+            area_page(state, user, "", Some((refused, problem))).await
         }
     }
 }
@@ -572,17 +580,7 @@ pub(super) async fn save_ladder(
         ladder: Some(stages.clone()),
         ..AreaChange::default()
     };
-    let saved = ops::area::edit(&state.db, user.actor(), None, "ladder", state.now(), |a| {
-        change.apply(a)
-    })
-    .await;
-    match saved {
-        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
-        Err(e) => {
-            let problem = refusal(e)?;
-            area_page(&state, &user, "", Some((Refused::Ladder(stages), problem))).await
-        }
-    }
+    save_change(&state, &user, "ladder", change, Refused::Ladder(stages)).await
 }
 
 /// `POST /admin/area/residents`: the resident definitions, one row each
@@ -612,21 +610,6 @@ pub(super) async fn save_residents(
         resident_definitions: Some(definitions.clone()),
         ..AreaChange::default()
     };
-    let saved = ops::area::edit(
-        &state.db,
-        user.actor(),
-        None,
-        "resident definitions",
-        state.now(),
-        |a| change.apply(a),
-    )
-    .await;
-    match saved {
-        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
-        Err(e) => {
-            let problem = refusal(e)?;
-            let refused = Refused::Residents(definitions);
-            area_page(&state, &user, "", Some((refused, problem))).await
-        }
-    }
+    let refused = Refused::Residents(definitions);
+    save_change(&state, &user, "resident definitions", change, refused).await
 }

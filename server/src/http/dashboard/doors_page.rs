@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 
-use super::{Chrome, WebError, WebUser, html};
-use crate::error::Error;
+use super::{Chrome, WebError, WebUser, html, uploaded_file};
 use crate::http::AppState;
 use crate::ops::{self, doors::ImportReport};
 
@@ -64,25 +63,10 @@ pub(super) async fn doors(
 pub(super) async fn import(
     State(state): State<AppState>,
     user: WebUser,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, WebError> {
     user.admin()?;
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        Error::BadRequest(format!("the upload could not be read: {}", e.body_text()))
-    };
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
-            Some("file") => file = Some(field.bytes().await.map_err(unreadable)?),
-            _ => {}
-        }
-    }
-    // Checked before anything in the file is looked at.
-    user.check_form(&csrf)?;
-    let file = file
-        .filter(|f| !f.is_empty())
-        .ok_or_else(|| Error::BadRequest("choose a CSV file to upload".into()))?;
+    let file = uploaded_file(&user, form).await?;
     let report =
         ops::doors::import(&state.db, user.actor(), &file[..], state.now(), |_| {}).await?;
     doors_page(&state, &user, Some(report)).await

@@ -441,6 +441,30 @@ impl IntoResponse for Html {
     }
 }
 
+/// The file of an upload form (`multipart/form-data` with `csrf` and
+/// `file`), once the form's token is checked (before anything in the file
+/// is looked at); an empty or missing file is refused.
+async fn uploaded_file(
+    user: &WebUser,
+    mut form: axum::extract::Multipart,
+) -> Result<axum::body::Bytes, WebError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        Error::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+    };
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
+            Some("file") => file = Some(field.bytes().await.map_err(unreadable)?),
+            _ => {}
+        }
+    }
+    user.check_form(&csrf)?;
+    Ok(file
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| Error::BadRequest("choose a CSV file to upload".into()))?)
+}
+
 /// What a refused form says beside itself: a bad value's reason. Anything
 /// else is not the form's fault, and shows the error page.
 fn refusal(error: Error) -> Result<String, WebError> {
