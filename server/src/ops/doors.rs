@@ -181,6 +181,51 @@ pub(super) fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, S
     }
 }
 
+/// A whole file, read (`BadRequest` if it cannot be).
+pub(super) fn read_file(mut input: impl Read) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::BadRequest(format!("cannot read the file: {e}")))?;
+    Ok(bytes)
+}
+
+/// The fields of a CSV file's first line, which names its columns.
+pub(super) fn csv_header(bytes: &[u8]) -> Result<csv::StringRecord> {
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    csv_fields(first.trim_end_matches('\r'))
+        .map_err(|e| Error::BadRequest(format!("the first line must name the columns: {e}")))
+}
+
+/// The lines of a CSV file after its header, each with its number (the
+/// header is line 1); blank lines are left out, and a line that is not
+/// UTF-8 text comes as the bad line it is.
+pub(super) fn csv_lines(
+    bytes: &[u8],
+) -> impl Iterator<Item = (u64, std::result::Result<&str, BadLine>)> {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .skip(1)
+        .filter_map(|(index, raw)| {
+            let line = index as u64 + 1;
+            match std::str::from_utf8(raw) {
+                Err(_) => Some((
+                    line,
+                    Err(BadLine {
+                        line,
+                        error: "not UTF-8 text".into(),
+                    }),
+                )),
+                Ok(text) => {
+                    let text = text.trim_end_matches('\r');
+                    (!text.trim().is_empty()).then_some((line, Ok(text)))
+                }
+            }
+        })
+}
+
 /// Imports the doors in the CSV read from `input` (see [`COLUMNS`]) on
 /// behalf of `actor`, a batch at a time, each batch's transaction logging
 /// how many doors it added. Fails as a whole only if the area is not
@@ -189,7 +234,7 @@ pub(super) fn csv_fields(line: &str) -> std::result::Result<csv::StringRecord, S
 pub async fn import(
     db: &Db,
     actor: Actor,
-    mut input: impl Read,
+    input: impl Read,
     now: Timestamp,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport> {
@@ -197,37 +242,20 @@ pub async fn import(
         .await?
         .ok_or_else(|| Error::BadRequest("configure the area before importing doors".into()))?;
     let by = area::server_device(db).await?;
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::BadRequest(format!("cannot read the file: {e}")))?;
-    let mut lines = bytes.split(|b| *b == b'\n');
-    let header = lines
-        .next()
-        .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_owned())
-        .unwrap_or_default();
-    let header =
-        Header::read(&csv_fields(&header).map_err(|e| {
-            Error::BadRequest(format!("the first line must name the columns: {e}"))
-        })?)?;
+    let bytes = read_file(input)?;
+    let header = Header::read(&csv_header(&bytes)?)?;
     let mut report = ImportReport::default();
     let mut seen = BTreeSet::new();
     let mut batch: Vec<(u64, sync_core::Push)> = Vec::new();
     let mut read = 0;
-    for (index, raw) in lines.enumerate() {
-        // The header is line 1.
-        let line = index as u64 + 2;
-        let Ok(text) = std::str::from_utf8(raw) else {
-            report.bad_lines.push(BadLine {
-                line,
-                error: "not UTF-8 text".into(),
-            });
-            continue;
+    for (line, text) in csv_lines(&bytes) {
+        let text = match text {
+            Ok(text) => text,
+            Err(bad) => {
+                report.bad_lines.push(bad);
+                continue;
+            }
         };
-        let text = text.trim_end_matches('\r');
-        if text.trim().is_empty() {
-            continue;
-        }
         read += 1;
         let parsed = csv_fields(text).and_then(|record| parse_line(&header, &record, &area));
         let (address, do_not_knock) = match parsed {
@@ -368,4 +396,33 @@ pub(super) async fn mark(
         merge_server_push(tx, door, &stored, &push, by, now, ladder).await?;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_lines_are_numbered_from_the_header_and_leave_out_blanks() {
+        let file = b"patch,house,street\r\nelm-road,1,Elm Road\r\n\r\n  \nbad,\xff,line\nelm-road,3,Elm Road";
+        assert_eq!(
+            csv_header(file).unwrap().iter().collect::<Vec<_>>(),
+            ["patch", "house", "street"]
+        );
+        let lines: Vec<_> = csv_lines(file).collect();
+        assert_eq!(
+            lines,
+            [
+                (2, Ok("elm-road,1,Elm Road")),
+                (
+                    5,
+                    Err(BadLine {
+                        line: 5,
+                        error: "not UTF-8 text".into()
+                    })
+                ),
+                (6, Ok("elm-road,3,Elm Road")),
+            ]
+        );
+    }
 }

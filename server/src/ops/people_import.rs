@@ -17,7 +17,7 @@ use sync_core::{
     NewConsent, NewPerson, PushOutcome, Timestamp,
 };
 
-use super::doors::{BadLine, csv_fields};
+use super::doors::{BadLine, csv_fields, csv_header, csv_lines, read_file};
 use super::profiles::ProfileChange;
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
@@ -208,43 +208,26 @@ fn parse_line(
 pub async fn import(
     db: &Db,
     actor: Actor,
-    mut input: impl Read,
+    input: impl Read,
     now: Timestamp,
 ) -> Result<PeopleImportReport> {
     let area = area::read(db)
         .await?
         .ok_or_else(|| Error::BadRequest("configure the area before importing people".into()))?;
     let by = area::server_device(db).await?;
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::BadRequest(format!("cannot read the file: {e}")))?;
-    let mut lines = bytes.split(|b| *b == b'\n');
-    let header = lines
-        .next()
-        .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_owned())
-        .unwrap_or_default();
-    let header =
-        Header::read(&csv_fields(&header).map_err(|e| {
-            Error::BadRequest(format!("the first line must name the columns: {e}"))
-        })?)?;
+    let bytes = read_file(input)?;
+    let header = Header::read(&csv_header(&bytes)?)?;
     let mut report = PeopleImportReport::default();
     let mut imported = BTreeSet::new();
     let mut batch: Vec<(u64, DocId, sync_core::Push)> = Vec::new();
-    for (index, raw) in lines.enumerate() {
-        // The header is line 1.
-        let line = index as u64 + 2;
-        let Ok(text) = std::str::from_utf8(raw) else {
-            report.bad_lines.push(BadLine {
-                line,
-                error: "not UTF-8 text".into(),
-            });
-            continue;
+    for (line, text) in csv_lines(&bytes) {
+        let text = match text {
+            Ok(text) => text,
+            Err(bad) => {
+                report.bad_lines.push(bad);
+                continue;
+            }
         };
-        let text = text.trim_end_matches('\r');
-        if text.trim().is_empty() {
-            continue;
-        }
         let parsed = csv_fields(text).and_then(|record| parse_line(&header, &record, &area));
         let (mut person, door) = match parsed {
             Ok(parsed) => parsed,
