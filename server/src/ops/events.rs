@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sync_core::{DocId, Event, EventKind, NewEvent, Record, Timestamp, authoring, read_record};
 
-use super::merge_own;
+use super::{Logged, edit_as_server, merge_own};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{Db, area, commit_if_ok, documents};
@@ -35,61 +35,28 @@ pub async fn update(
     event: &NewEvent,
     now: Timestamp,
 ) -> Result<()> {
-    let by = area::server_device(db).await?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let updated = async {
-        let stored = documents::lock(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound("event"))?;
-        let push =
-            authoring::event_push(Some(&stored.bytes), id, event, by, now).map_err(
-                |e| match e {
-                    sync_core::Error::WrongKind { .. } => Error::NotFound("event"),
-                    other => other.into(),
-                },
-            )?;
-        if let Some(push) = push {
-            merge_own(db, &mut tx, &push, by, now).await?;
-            audit::record(&mut tx, now, actor, Action::ChangedEvent, Some(id), "").await?;
-        }
-        Ok(())
-    }
-    .await;
-    commit_if_ok(tx, updated).await
+    let logged = Logged {
+        action: Action::ChangedEvent,
+        detail: "",
+    };
+    edit_as_server(db, actor, id, "event", logged, now, |stored, by| {
+        Ok(authoring::event_push(Some(stored), id, event, by, now)?)
+    })
+    .await
 }
 
 /// Cancels an event on behalf of `actor`, logged: it stays on every list,
 /// marked cancelled, so that phones and reports know it will not happen.
 /// `NotFound` if there is no such event.
 pub async fn cancel(db: &Db, actor: Actor, id: DocId, now: Timestamp) -> Result<()> {
-    let by = area::server_device(db).await?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let cancelled = async {
-        let stored = documents::lock(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound("event"))?;
-        let push = authoring::cancel_event_push(&stored.bytes, now).map_err(|e| match e {
-            sync_core::Error::WrongKind { .. } => Error::NotFound("event"),
-            other => other.into(),
-        })?;
-        if let Some(push) = push {
-            merge_own(db, &mut tx, &push, by, now).await?;
-            audit::record(
-                &mut tx,
-                now,
-                actor,
-                Action::ChangedEvent,
-                Some(id),
-                "cancelled",
-            )
-            .await?;
-        }
-        Ok(())
-    }
-    .await;
-    commit_if_ok(tx, cancelled).await
+    let logged = Logged {
+        action: Action::ChangedEvent,
+        detail: "cancelled",
+    };
+    edit_as_server(db, actor, id, "event", logged, now, |stored, _| {
+        Ok(authoring::cancel_event_push(stored, now)?)
+    })
+    .await
 }
 
 /// An event from the admin's input, checked against the area: the area

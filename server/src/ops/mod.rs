@@ -36,10 +36,10 @@ pub use crate::store::devices::{
     Device, DeviceInfo, INVITE_CODE_CHARS, INVITE_DAYS, InviteInfo, Registered, Role,
 };
 
-use sync_core::{DeviceId, Push, PushOutcome, Timestamp};
+use sync_core::{DeviceId, DocId, Push, PushOutcome, Timestamp};
 
 use crate::error::{Error, Result};
-use crate::store::{self, Connection, Db};
+use crate::store::{self, Connection, Db, commit_if_ok, documents};
 use crate::sync::Author;
 
 /// The schema version the database is at (which also says it answers).
@@ -50,6 +50,49 @@ pub async fn schema_version(db: &Db) -> Result<i64> {
 /// The latest `limit` entries of the audit log, the last written first.
 pub async fn audit_log(db: &Db, limit: i64) -> Result<Vec<AuditEntry>> {
     store::audit::latest(db, limit).await
+}
+
+/// What an edit of a stored record by the server records in the audit log.
+struct Logged<'a> {
+    action: Action,
+    detail: &'a str,
+}
+
+/// Edits stored record `id` on behalf of `actor`, as the server: locks
+/// it, authors the change from its bytes with `author`, merges it and
+/// records `logged` in the same transaction. Nothing is merged or logged
+/// when `author` finds nothing to change. `NotFound(what)` when there is
+/// no such record, or it is of another kind.
+async fn edit_as_server(
+    db: &Db,
+    actor: Actor,
+    id: DocId,
+    what: &'static str,
+    logged: Logged<'_>,
+    now: Timestamp,
+    author: impl FnOnce(&[u8], DeviceId) -> Result<Option<Push>>,
+) -> Result<()> {
+    // Before the writer's turn, which it takes itself when it makes the id.
+    let by = store::area::server_device(db).await?;
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let edited = async {
+        let stored = documents::lock(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound(what))?;
+        let push = author(&stored.bytes, by).map_err(|e| match e {
+            Error::Core(sync_core::Error::WrongKind { .. }) => Error::NotFound(what),
+            other => other,
+        })?;
+        if let Some(push) = push {
+            merge_own(db, &mut tx, &push, by, now).await?;
+            store::audit::record(&mut tx, now, actor, logged.action, Some(id), logged.detail)
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    commit_if_ok(tx, edited).await
 }
 
 /// Merges a push the server wrote itself as its device `by` (an edit of the

@@ -13,7 +13,7 @@ use sync_core::{AgeBand, Detail, DocId, Person, PersonDetails, ResidentBasis, Te
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::documents::{self, PeoplePages};
-use crate::store::{Db, area, commit_if_ok};
+use crate::store::{Db, commit_if_ok};
 
 /// Most people a search lists.
 pub const MAX_FOUND: usize = 50;
@@ -235,36 +235,15 @@ pub async fn edit(
     details: &PersonDetails,
     now: Timestamp,
 ) -> Result<()> {
-    // Before the writer's turn, which it takes itself when it makes the id.
-    let by = area::server_device(db).await?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let edited = async {
-        let stored = documents::lock(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound("person"))?;
-        let push =
-            authoring::person_details_push(&stored.bytes, details, now).map_err(|e| match e {
-                sync_core::Error::WrongKind { .. } => Error::NotFound("person"),
-                other => other.into(),
-            })?;
-        if let Some(push) = push {
-            super::merge_own(db, &mut tx, &push, by, now).await?;
-            let detail = changed_details(details);
-            audit::record(
-                &mut tx,
-                now,
-                actor,
-                Action::ChangedPerson,
-                Some(id),
-                &detail,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-    .await;
-    commit_if_ok(tx, edited).await
+    let detail = changed_details(details);
+    let logged = super::Logged {
+        action: Action::ChangedPerson,
+        detail: &detail,
+    };
+    super::edit_as_server(db, actor, id, "person", logged, now, |stored, _| {
+        Ok(authoring::person_details_push(stored, details, now)?)
+    })
+    .await
 }
 
 /// The names of the details an edit sets and clears, for the audit log.
