@@ -296,6 +296,7 @@ impl OutreachStore {
                 role: role.into(),
                 start: timestamp(start_ms),
                 end: None,
+                hats: Default::default(),
             },
         )
     }

@@ -341,6 +341,7 @@ fn person(
                 role: Role::PartnershipMember,
                 start: at(90),
                 end: rng.bool().then(|| at(400)),
+                hats: Default::default(),
             },
             at(90),
             champion,

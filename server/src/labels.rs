@@ -3,7 +3,7 @@
 //! on their door", not `doorstep`. The codes stay the keys.
 
 use sync_core::{
-    AreaConfig, ConsentPurpose, EntryChannel, EventKind, LawfulBasis, ResidentBasis, Role,
+    AreaConfig, ConsentPurpose, EntryChannel, EventKind, Hat, LawfulBasis, ResidentBasis, Role,
     StageRule, Tenure,
 };
 
@@ -37,6 +37,30 @@ pub fn role(role: Role) -> &'static str {
         Role::Treasurer => "Treasurer",
         Role::GroupLead => "Group lead",
     }
+}
+
+/// Another hat someone on the board wears.
+pub fn hat(hat: Hat) -> &'static str {
+    match hat {
+        Hat::Councillor => "Councillor",
+        Hat::PaidWorker => "Paid worker",
+        Hat::AgencyRepresentative => "Agency representative",
+        Hat::Other => "Another declared interest",
+    }
+}
+
+/// How many wear a hat, in words: "1 councillor", "2 paid workers".
+pub fn hat_count(hat: Hat, count: usize) -> String {
+    let (one, many) = match hat {
+        Hat::Councillor => ("councillor", "councillors"),
+        Hat::PaidWorker => ("paid worker", "paid workers"),
+        Hat::AgencyRepresentative => ("agency representative", "agency representatives"),
+        Hat::Other => (
+            "with another declared interest",
+            "with another declared interest",
+        ),
+    };
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// A kind of event.

@@ -197,6 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             role: sync_core::Role::PartnershipMember,
             start,
             end: None,
+            hats: Default::default(),
         })
         .map(drop)
     })?;

@@ -7,6 +7,8 @@
 //! server processes may write at the same time, and two writers must never
 //! share an actor.
 
+use std::collections::BTreeSet;
+
 use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
 
 use crate::document::{self, Origin, PersonField, PersonSet};
@@ -14,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
-    AreaConfig, ConsentRecord, DocKind, Doorstep, FollowUp, FollowUpDone, Interaction,
+    AreaConfig, ConsentRecord, DocKind, Doorstep, FollowUp, FollowUpDone, Hat, Interaction,
     InteractionKind, NewAddress, NewConsent, NewEvent, NewPerson, Person, PersonDetails, Record,
     Role,
 };
@@ -178,6 +180,7 @@ pub fn role_push(
     stored: &[u8],
     role: Role,
     start: Timestamp,
+    hats: &BTreeSet<Hat>,
     by: DeviceId,
     at: Timestamp,
 ) -> Result<(EntryId, Option<Push>)> {
@@ -193,6 +196,7 @@ pub fn role_push(
                     role,
                     start,
                     end: None,
+                    hats: hats.clone(),
                 },
             },
         )
@@ -208,25 +212,49 @@ pub fn end_role_push(
     end: Timestamp,
     at: Timestamp,
 ) -> Result<Option<Push>> {
-    author(Some(stored), DocKind::Person, at, |doc| {
-        let person = match document::decode(doc, None)? {
-            Record::Person(person) => person,
-            other => {
-                return Err(Error::WrongKind {
-                    id: other.id(),
-                    expected: DocKind::Person,
-                    actual: other.kind(),
-                });
-            }
-        };
-        match person.interaction(entry).map(|i| &i.kind) {
+    author(
+        Some(stored),
+        DocKind::Person,
+        at,
+        |doc| match stored_person(doc)?.interaction(entry).map(|i| &i.kind) {
             Some(InteractionKind::Role { .. }) => {
                 document::set_interaction_end(doc, entry, Some(end))
             }
             Some(_) => Err(crate::error::ValidationError::NotEndable.into()),
             None => Err(Error::NoSuchEntry(entry)),
-        }
-    })
+        },
+    )
+}
+
+/// The person a document being edited holds.
+fn stored_person(doc: &AutoCommit) -> Result<Person> {
+    match document::decode(doc, None)? {
+        Record::Person(person) => Ok(person),
+        other => Err(Error::WrongKind {
+            id: other.id(),
+            expected: DocKind::Person,
+            actual: other.kind(),
+        }),
+    }
+}
+
+/// Records that the stored person wears exactly `hats` in role `entry`
+/// (none clears them). `None` when nothing changes.
+pub fn role_hats_push(
+    stored: &[u8],
+    entry: EntryId,
+    hats: &BTreeSet<Hat>,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(
+        Some(stored),
+        DocKind::Person,
+        at,
+        |doc| match stored_person(doc)?.interaction(entry).map(|i| &i.kind) {
+            Some(InteractionKind::Role { .. }) => document::set_role_hats(doc, entry, hats),
+            _ => Err(Error::NoSuchEntry(entry)),
+        },
+    )
 }
 
 /// Creates (when `stored` is `None`) or updates an address written by the
@@ -341,8 +369,8 @@ fn set_text(
     set.iter().map(|m| m.as_str().to_owned()).collect()
 }
 
-/// Carries a follow-up done or a membership ended on the absorbed record's
-/// copy of an entry the survivor also holds.
+/// Carries a follow-up done, a membership ended or a role's hats changed
+/// on the absorbed record's copy of an entry the survivor also holds.
 fn absorb_entry_updates(
     doc: &mut AutoCommit,
     held: &Interaction,
@@ -369,6 +397,17 @@ fn absorb_entry_updates(
             document::set_interaction_end(doc, theirs.id, *end)?;
         }
         _ => {}
+    }
+    if let (InteractionKind::Role { hats: ours, .. }, InteractionKind::Role { hats, .. }) =
+        (&held.kind, &theirs.kind)
+    {
+        let hats_before = before.and_then(|b| match &b.kind {
+            InteractionKind::Role { hats, .. } => Some(hats),
+            _ => None,
+        });
+        if hats != ours && hats_before != Some(hats) {
+            document::set_role_hats(doc, theirs.id, hats)?;
+        }
     }
     Ok(())
 }
@@ -460,12 +499,34 @@ mod tests {
         };
         let stored = merge(None, &created).bytes;
         let start = at.plus_days(-30);
-        let (entry, push) = role_push(&stored, Role::Chair, start, server, at).unwrap();
+        let councillor = BTreeSet::from([Hat::Councillor]);
+        let (entry, push) =
+            role_push(&stored, Role::Chair, start, &councillor, server, at).unwrap();
         let stored = merge(Some(&stored), &push.expect("a change")).bytes;
         let Record::Person(chair) = read_record(&stored).unwrap() else {
             panic!("a person")
         };
         assert_eq!(chair.roles_held_at(at).collect::<Vec<_>>(), [Role::Chair]);
+        let hats_of = |stored: &[u8]| match read_record(stored).unwrap() {
+            Record::Person(p) => match p.interaction(entry).map(|i| i.kind.clone()) {
+                Some(InteractionKind::Role { hats, .. }) => hats,
+                other => panic!("not a role: {other:?}"),
+            },
+            _ => panic!("a person"),
+        };
+        assert_eq!(hats_of(&stored), councillor);
+        // They lose their council seat and take a paid post: the hats follow.
+        let worker = BTreeSet::from([Hat::PaidWorker]);
+        let changed = role_hats_push(&stored, entry, &worker, at)
+            .unwrap()
+            .expect("a change");
+        let stored = merge(Some(&stored), &changed).bytes;
+        assert_eq!(hats_of(&stored), worker);
+        assert!(
+            role_hats_push(&stored, entry, &worker, at)
+                .unwrap()
+                .is_none()
+        );
         // Ended before it started: refused, nothing changes.
         assert!(end_role_push(&stored, entry, start.plus_days(-1), at).is_err());
         let ended = end_role_push(&stored, entry, at, at)
@@ -488,6 +549,7 @@ mod tests {
             .expect("the conversation")
             .id;
         assert!(end_role_push(&stored, doorstep, at, at).is_err());
+        assert!(role_hats_push(&stored, doorstep, &worker, at).is_err());
     }
 
     #[test]

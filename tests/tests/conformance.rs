@@ -164,6 +164,7 @@ fn apply_edit(
                     role: Role::PartnershipMember,
                     start: now,
                     end: None,
+                    hats: Default::default(),
                 })
                 .map(|e| Some((true, e))),
             Edit::EndFirstRole(days) => match first_role {

@@ -750,6 +750,43 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         assert_eq!(kept.as_deref(), Some("not an address"));
         check_only_local(&client, &base).await;
 
+        // Priya joins the board as a councillor: the seat and its hat show
+        // on her page, with a form to change the hats.
+        client.goto(&person_page).await.unwrap();
+        for choice in [
+            "#new-role option[value=partnership-member]",
+            "#take-up input[name=hat_councillor]",
+        ] {
+            client
+                .find(Locator::Css(choice))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        click_and_wait(&client, "#take-up button[type=submit]", |url| {
+            url.ends_with("?done=role")
+        })
+        .await;
+        let hats = client
+            .find(Locator::Css(
+                "form[data-form=hats] input[name=hat_councillor]",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(hats.prop("checked").await.unwrap().as_deref(), Some("true"));
+        let held = text_of(&client, "table[data-table=roles] tbody").await;
+        assert!(held.contains("Councillor"), "{held}");
+        client
+            .execute(
+                "document.querySelector('#roles details').open = true; document.getElementById('roles').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        screenshot(&client, &shots, "admin-person-roles").await;
+
         // On a phone (390 px wide) no page scrolls sideways: tables and
         // charts scroll inside their own boxes, and chart text stays at
         // least 11 px.
@@ -782,6 +819,12 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 .unwrap();
             screenshot(&client, &shots, &format!("{slug}-390px")).await;
         }
+        client.goto(&person_page).await.unwrap();
+        client
+            .execute("document.getElementById('roles').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        screenshot(&client, &shots, "admin-person-roles-390px").await;
         client.set_window_size(1280, 1600).await.unwrap();
 
         // Signing out ends the session.

@@ -156,6 +156,7 @@ fn record(phone: &mut HttpPhone, dimension: Dimension) -> &'static str {
                             role: HeldRole::PartnershipMember,
                             start,
                             end: None,
+                            hats: Default::default(),
                         })
                     })
                     .expect("a partnership member");

@@ -212,12 +212,18 @@ fn generate(
                     let end = depth
                         .is_multiple_of(3)
                         .then(|| Timestamp::from_millis(start.as_millis() + 20 * DAY));
-                    p.record(InteractionKind::Role { role, start, end })?;
+                    p.record(InteractionKind::Role {
+                        role,
+                        start,
+                        end,
+                        hats: Default::default(),
+                    })?;
                     if depth == 93 || depth == 96 {
                         p.record(InteractionKind::Role {
                             role: HeldRole::PartnershipMember,
                             start: Timestamp::from_millis(start.as_millis() + 40 * DAY),
                             end: None,
+                            hats: Default::default(),
                         })?;
                     }
                     if role == HeldRole::Chair {
@@ -226,6 +232,7 @@ fn generate(
                             role: HeldRole::PartnershipMember,
                             start: Timestamp::from_millis(start.as_millis() - 10 * DAY),
                             end: Some(start),
+                            hats: Default::default(),
                         })?;
                     }
                     if depth >= 95 {
@@ -233,6 +240,7 @@ fn generate(
                             role: HeldRole::GroupLead,
                             start,
                             end: None,
+                            hats: Default::default(),
                         })?;
                     }
                 }
@@ -980,9 +988,9 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
         p.interactions
             .iter()
             .filter_map(|i| match i.kind {
-                InteractionKind::Role { role, start, end } if role.is_partnership_seat() => {
-                    Some((start, end))
-                }
+                InteractionKind::Role {
+                    role, start, end, ..
+                } if role.is_partnership_seat() => Some((start, end)),
                 _ => None,
             })
             .collect()

@@ -864,9 +864,55 @@ fn the_board_is_recorded_from_the_browser(db: TestDb) {
             &[("csrf", &csrf), ("role", role), ("start", start)],
         )
     };
-    assert_eq!(take_up(&mut admin, jo, "king", "2025-12-01").status, 400);
-    assert_eq!(take_up(&mut admin, jo, "chair", "last week").status, 400);
-    assert_eq!(take_up(&mut admin, sam, "chair", "2025-12-01").status, 303);
+    // Refused: the reason beside the form, and the form as it was typed.
+    let unknown = take_up(&mut admin, jo, "king", "2025-12-01");
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(
+        unknown
+            .body
+            .contains("choose the seat or office they took up")
+            && unknown.body.contains("value=\"2025-12-01\""),
+        "{}",
+        unknown.body
+    );
+    let refused = admin.post(
+        &format!("/admin/people/{jo}/roles"),
+        &[
+            ("csrf", &csrf),
+            ("role", "treasurer"),
+            ("start", "last week"),
+            ("hat_paid-worker", "yes"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"role-problem\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"last week\"")
+            && refused
+                .body
+                .contains("<option value=\"treasurer\" selected>")
+            && refused
+                .body
+                .contains("name=\"hat_paid-worker\" value=\"yes\" checked"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Jo Adeyemi"), "the menu and the page");
+    // Sam sits as a councillor.
+    let sat = admin.post(
+        &format!("/admin/people/{sam}/roles"),
+        &[
+            ("csrf", &csrf),
+            ("role", "chair"),
+            ("start", "2025-12-01"),
+            ("hat_councillor", "yes"),
+        ],
+    );
+    assert_eq!(sat.status, 303, "{}", sat.body);
     let taken = take_up(&mut admin, jo, "chair", "2025-12-01");
     assert_eq!(
         (taken.status, taken.header("location")),
@@ -884,17 +930,43 @@ fn the_board_is_recorded_from_the_browser(db: TestDb) {
         board.body
     );
     assert!(board.body.contains("Lives in the area"), "{}", board.body);
+    assert!(
+        board
+            .body
+            .contains("1 of the 2 people with a seat wear another hat: 1 councillor."),
+        "{}",
+        board.body
+    );
 
-    // Sam stands down; a day before the role began is refused.
+    // Jo is also paid to work in the area: the hats of the seat change.
+    let page = admin.get(&format!("/admin/people/{jo}"));
+    let marker = format!("action=\"/admin/people/{jo}/roles/");
+    let at = page.body.find(&marker).expect("a role's forms") + "action=\"".len();
+    let role_path = page.body[at..at + page.body[at..].find("/end\"").unwrap()].to_owned();
+    let hats = admin.post(
+        &format!("{role_path}/hats"),
+        &[("csrf", &csrf), ("hat_paid-worker", "yes")],
+    );
+    assert_eq!(hats.status, 303, "{}", hats.body);
+    let board = admin.get("/admin/board");
+    assert!(
+        board.body.contains(
+            "2 of the 2 people with a seat wear another hat: 1 councillor, 1 paid worker."
+        ) && board.body.contains("<td>Paid worker</td>"),
+        "{}",
+        board.body
+    );
+
+    // Sam stands down; a day before the role began is refused, and said.
     let page = admin.get(&format!("/admin/people/{sam}"));
     let marker = format!("action=\"/admin/people/{sam}/roles/");
     let at = page.body.find(&marker).expect("a stood-down form") + "action=\"".len();
     let end_action = page.body[at..at + page.body[at..].find('"').unwrap()].to_owned();
     let early = admin.post(&end_action, &[("csrf", &csrf), ("end", "2025-11-01")]);
+    assert_eq!(early.status, 422, "{}", early.body);
     assert!(
-        (400..500).contains(&early.status),
-        "{} {}",
-        early.status,
+        early.body.contains("id=\"role-problem\"") && early.body.contains("before"),
+        "{}",
         early.body
     );
     let ended = admin.post(&end_action, &[("csrf", &csrf), ("end", "2025-12-20")]);
@@ -928,11 +1000,25 @@ fn the_board_is_recorded_from_the_browser(db: TestDb) {
     };
     assert_eq!(held(jo), [sync_core::Role::Chair]);
     assert!(held(sam).is_empty());
+    let jo_hats: Vec<_> = phone
+        .replica
+        .person(jo)
+        .unwrap()
+        .interactions
+        .into_iter()
+        .filter_map(|i| match i.kind {
+            sync_core::InteractionKind::Role { hats, .. } => Some(hats),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(jo_hats, [[sync_core::Hat::PaidWorker].into()]);
     let log = server
         .block_on(ops::audit_log(&server.db, 100))
         .expect("the audit log");
     for (action, detail) in [
         (Action::ChangedPerson, "took up chair"),
+        (Action::ChangedPerson, "took up chair as councillor"),
+        (Action::ChangedPerson, "hats: paid-worker"),
         (Action::ChangedPerson, "stood down"),
         (Action::ListedBoard, "2"),
     ] {

@@ -209,11 +209,25 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
     assert_eq!(profile.tenure.as_deref(), Some("social-rent"));
     logged(&db, Action::ViewedPerson, admin, Some(first)).await;
     // The board: a seat taken up, the list of who holds one, standing down.
-    let seat = board::take_up(&db, admin, first, sync_core::Role::Chair, NOW, NOW)
-        .await
-        .expect("a seat");
+    let councillor = [sync_core::Hat::Councillor].into();
+    let seat = board::take_up(
+        &db,
+        admin,
+        first,
+        sync_core::Role::Chair,
+        NOW,
+        &councillor,
+        NOW,
+    )
+    .await
+    .expect("a seat");
     let entry = logged(&db, Action::ChangedPerson, admin, Some(first)).await;
-    assert_eq!(entry.detail, "took up chair");
+    assert_eq!(entry.detail, "took up chair as councillor");
+    board::set_hats(&db, admin, first, seat, &Default::default(), NOW)
+        .await
+        .expect("hats changed");
+    let entry = logged(&db, Action::ChangedPerson, admin, Some(first)).await;
+    assert_eq!(entry.detail, "hats: none");
     let held = board::current(&db, admin, NOW.plus_millis(1))
         .await
         .expect("the board");

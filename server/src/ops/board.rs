@@ -4,13 +4,15 @@
 //! on the person's record, written by the server like any other edit, so
 //! phones and the resident-led and turnover reports follow.
 
-use serde::Serialize;
-use sync_core::{DocId, EntryId, InteractionKind, Person, Record, Role, Timestamp, authoring};
+use std::collections::BTreeSet;
 
-use super::merge_own;
+use serde::Serialize;
+use sync_core::{DocId, EntryId, Hat, InteractionKind, Person, Record, Role, Timestamp, authoring};
+
+use super::{Logged, edit_as_server};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
-use crate::store::{Db, area, commit_if_ok, documents, report_rows};
+use crate::store::{Db, commit_if_ok, documents, report_rows};
 
 /// A role someone holds or held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,6 +31,9 @@ pub struct Holding {
     pub end: Option<i64>,
     /// Why they count as a resident: lives, works, studies, worships, other.
     pub residency: Vec<String>,
+    /// Other hats they wear in it: councillor, paid-worker,
+    /// agency-representative, other.
+    pub hats: Vec<String>,
 }
 
 /// The roles recorded on a person, oldest first.
@@ -37,7 +42,12 @@ pub fn holdings(person: &Person) -> Vec<Holding> {
         .interactions
         .iter()
         .filter_map(|i| match i.kind {
-            InteractionKind::Role { role, start, end } => Some(Holding {
+            InteractionKind::Role {
+                role,
+                start,
+                end,
+                ref hats,
+            } => Some(Holding {
                 entry: i.id.to_string(),
                 person: person.id.to_string(),
                 name: person.name.clone(),
@@ -49,6 +59,7 @@ pub fn holdings(person: &Person) -> Vec<Holding> {
                     .iter()
                     .map(|b| b.as_str().to_owned())
                     .collect(),
+                hats: hats.iter().map(|h| h.as_str().to_owned()).collect(),
             }),
             _ => None,
         })
@@ -87,43 +98,30 @@ pub async fn current(db: &Db, actor: Actor, now: Timestamp) -> Result<Vec<Holdin
     Ok(held)
 }
 
-/// Records that `person` took up `role` from `start`, on behalf of
-/// `actor`, logged. Returns the role's entry.
+/// Records that `person` took up `role` from `start`, wearing `hats`
+/// besides, on behalf of `actor`, logged. Returns the role's entry.
 pub async fn take_up(
     db: &Db,
     actor: Actor,
     person: DocId,
     role: Role,
     start: Timestamp,
+    hats: &BTreeSet<Hat>,
     now: Timestamp,
 ) -> Result<EntryId> {
-    // Before the writer's turn, which it takes itself when it makes the id.
-    let by = area::server_device(db).await?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let taken = async {
-        let stored = documents::lock(&mut tx, person)
-            .await?
-            .ok_or(Error::NotFound("person"))?;
-        let (entry, push) =
-            authoring::role_push(&stored.bytes, role, start, by, now).map_err(not_a_person)?;
-        if let Some(push) = push {
-            merge_own(db, &mut tx, &push, by, now).await?;
-        }
-        let detail = format!("took up {}", role.as_str());
-        audit::record(
-            &mut tx,
-            now,
-            actor,
-            Action::ChangedPerson,
-            Some(person),
-            &detail,
-        )
-        .await?;
-        Ok(entry)
-    }
-    .await;
-    commit_if_ok(tx, taken).await
+    let detail = format!("took up {}{}", role.as_str(), hats_words(hats));
+    let logged = Logged {
+        action: Action::ChangedPerson,
+        detail: &detail,
+    };
+    let mut taken = None;
+    edit_as_server(db, actor, person, "person", logged, now, |stored, by| {
+        let (entry, push) = authoring::role_push(stored, role, start, hats, by, now)?;
+        taken = Some(entry);
+        Ok(push)
+    })
+    .await?;
+    taken.ok_or_else(|| Error::Corrupt("a new role made no change".into()))
 }
 
 /// Records that `person` stood down from their role `entry` at `end`, on
@@ -136,43 +134,59 @@ pub async fn stand_down(
     end: Timestamp,
     now: Timestamp,
 ) -> Result<()> {
-    let by = area::server_device(db).await?;
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let ended = async {
-        let stored = documents::lock(&mut tx, person)
-            .await?
-            .ok_or(Error::NotFound("person"))?;
-        let push =
-            authoring::end_role_push(&stored.bytes, entry, end, now).map_err(|e| match e {
-                sync_core::Error::NoSuchEntry(_) => Error::NotFound("role"),
-                sync_core::Error::Validation(sync_core::ValidationError::NotEndable) => {
-                    Error::NotFound("role")
-                }
-                other => not_a_person(other),
-            })?;
-        if let Some(push) = push {
-            merge_own(db, &mut tx, &push, by, now).await?;
-            audit::record(
-                &mut tx,
-                now,
-                actor,
-                Action::ChangedPerson,
-                Some(person),
-                "stood down",
-            )
-            .await?;
-        }
-        Ok(())
-    }
-    .await;
-    commit_if_ok(tx, ended).await
+    let logged = Logged {
+        action: Action::ChangedPerson,
+        detail: "stood down",
+    };
+    edit_as_server(db, actor, person, "person", logged, now, |stored, _| {
+        authoring::end_role_push(stored, entry, end, now).map_err(no_such_role)
+    })
+    .await
 }
 
-/// A record of another kind is no person to hold a role.
-fn not_a_person(e: sync_core::Error) -> Error {
+/// Records that `person` wears exactly `hats` in their role `entry` (none
+/// clears them), on behalf of `actor`, logged when anything changed.
+/// `NotFound` if they hold no such role.
+pub async fn set_hats(
+    db: &Db,
+    actor: Actor,
+    person: DocId,
+    entry: EntryId,
+    hats: &BTreeSet<Hat>,
+    now: Timestamp,
+) -> Result<()> {
+    let detail = if hats.is_empty() {
+        "hats: none".to_owned()
+    } else {
+        let codes: Vec<&str> = hats.iter().map(|h| h.as_str()).collect();
+        format!("hats: {}", codes.join(", "))
+    };
+    let logged = Logged {
+        action: Action::ChangedPerson,
+        detail: &detail,
+    };
+    edit_as_server(db, actor, person, "person", logged, now, |stored, _| {
+        authoring::role_hats_push(stored, entry, hats, now).map_err(no_such_role)
+    })
+    .await
+}
+
+/// " as councillor, paid-worker" for the audit log; nothing for none.
+fn hats_words(hats: &BTreeSet<Hat>) -> String {
+    if hats.is_empty() {
+        return String::new();
+    }
+    let codes: Vec<&str> = hats.iter().map(|h| h.as_str()).collect();
+    format!(" as {}", codes.join(", "))
+}
+
+/// An entry that is not one of their roles is no role of theirs.
+fn no_such_role(e: sync_core::Error) -> Error {
     match e {
-        sync_core::Error::WrongKind { .. } => Error::NotFound("person"),
+        sync_core::Error::NoSuchEntry(_)
+        | sync_core::Error::Validation(sync_core::ValidationError::NotEndable) => {
+            Error::NotFound("role")
+        }
         other => other.into(),
     }
 }

@@ -13,9 +13,9 @@ use std::fmt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::{
     AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
-    EntryChannel, EventKind, InteractionKind, LawfulBasis, ManualClock, MemoryStore, NewAddress,
-    NewConsent, NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole, SystemClock, Tenure,
-    Timestamp,
+    EntryChannel, EventKind, Hat, InteractionKind, LawfulBasis, ManualClock, MemoryStore,
+    NewAddress, NewConsent, NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole,
+    SystemClock, Tenure, Timestamp,
 };
 
 use crate::error::{Error, Result};
@@ -504,10 +504,20 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                             } else {
                                 HeldRole::PartnershipMember
                             };
+                            // Some members wear another hat, as on real
+                            // boards: every fifth a councillor, the one
+                            // after a paid worker (no draw from `rng`, so
+                            // the rest of the demo stays as it was).
+                            let hats = match (chair, seats.len() % 5) {
+                                (false, 1) => [Hat::Councillor].into(),
+                                (false, 2) => [Hat::PaidWorker].into(),
+                                _ => BTreeSet::new(),
+                            };
                             p.record(InteractionKind::Role {
                                 role,
                                 start: now,
                                 end: None,
+                                hats,
                             })
                             .map(Some)
                         }

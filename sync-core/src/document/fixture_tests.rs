@@ -97,6 +97,7 @@ fn person_v1() -> AutoCommit {
             role: Role::Treasurer,
             start: AT.plus_days(60),
             end: None,
+            hats: BTreeSet::new(),
         },
         InteractionKind::Referral {
             source: "tenants-association".into(),

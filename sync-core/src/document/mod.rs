@@ -25,7 +25,7 @@ use crate::ladder::{Ladder, Stage, StageRule};
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord,
     Detail, DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event, EventKind, FollowUp,
-    FollowUpDone, Interaction, InteractionKind, LawfulBasis, Location, NewAddress, NewEvent,
+    FollowUpDone, Hat, Interaction, InteractionKind, LawfulBasis, Location, NewAddress, NewEvent,
     NewPerson, PatchConfig, Person, PersonDetails, Record, ResidentBasis, ResidentDefinition, Role,
     Tenure,
 };
@@ -414,6 +414,11 @@ fn decode_interaction(key: &str, i: &Fields<'_>) -> Result<Interaction, Document
             role: i.required_enum("role", Role::parse)?,
             start: i.ts("start")?,
             end: i.opt_ts("end")?,
+            hats: if i.map.get("hats").is_some() {
+                i.enum_set("hats", Hat::parse)?
+            } else {
+                BTreeSet::new()
+            },
         },
         "referral" => InteractionKind::Referral {
             source: i.str("source")?,
@@ -816,10 +821,17 @@ pub(crate) fn add_interaction(doc: &mut AutoCommit, i: &Interaction) -> Result<(
             doc.put(&obj, "start", ScalarValue::Timestamp(start.as_millis()))?;
             put_opt(doc, &obj, "end", time(*end))?;
         }
-        InteractionKind::Role { role, start, end } => {
+        InteractionKind::Role {
+            role,
+            start,
+            end,
+            hats,
+        } => {
             doc.put(&obj, "role", role.as_str())?;
             doc.put(&obj, "start", ScalarValue::Timestamp(start.as_millis()))?;
             put_opt(doc, &obj, "end", time(*end))?;
+            let set = doc.put_object(&obj, "hats", ObjType::Map)?;
+            put_set(doc, &set, hats.iter().map(|h| h.as_str()))?;
         }
         InteractionKind::Referral { source } => {
             doc.put(&obj, "source", source.as_str())?;
@@ -844,6 +856,22 @@ fn interaction_obj(doc: &AutoCommit, entry: EntryId) -> Result<ObjId> {
         Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
         _ => Err(crate::Error::NoSuchEntry(entry)),
     }
+}
+
+/// Makes role `entry` record exactly `hats`. A role written before hats
+/// were recorded has no set yet: it is made here (only the server edits
+/// hats, so no phone makes a competing one).
+pub(crate) fn set_role_hats(
+    doc: &mut AutoCommit,
+    entry: EntryId,
+    hats: &BTreeSet<Hat>,
+) -> Result<()> {
+    let obj = interaction_obj(doc, entry)?;
+    let set = match doc.get(&obj, "hats")? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => id,
+        _ => doc.put_object(&obj, "hats", ObjType::Map)?,
+    };
+    Ok(put_set(doc, &set, hats.iter().map(|h| h.as_str()))?)
 }
 
 pub(crate) fn complete_follow_up(

@@ -130,7 +130,12 @@ fn working_group(start: Timestamp, end: Option<Timestamp>) -> InteractionKind {
 }
 
 fn role(role: Role, start: Timestamp, end: Option<Timestamp>) -> InteractionKind {
-    InteractionKind::Role { role, start, end }
+    InteractionKind::Role {
+        role,
+        start,
+        end,
+        hats: std::collections::BTreeSet::new(),
+    }
 }
 
 fn referral() -> InteractionKind {

@@ -253,6 +253,23 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Another hat someone on the board wears, besides living or working
+    /// in the area: it matters to whether the board is resident led, and
+    /// partnerships report it.
+    pub enum Hat {
+        /// An elected councillor.
+        Councillor => "councillor",
+        /// Paid to work in the area (by the programme or a local service).
+        PaidWorker => "paid-worker",
+        /// Represents an agency or organisation (a housing association,
+        /// the police, a school).
+        AgencyRepresentative => "agency-representative",
+        /// Another interest they declared.
+        Other => "other",
+    }
+}
+
 impl Role {
     /// Whether the role is a seat on the partnership board.
     pub const fn is_partnership_seat(self) -> bool {

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
-    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, EntryChannel,
+    AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, EntryChannel, Hat,
     LawfulBasis, ResidentBasis, Role, Tenure,
 };
 
@@ -117,11 +117,9 @@ impl Person {
     /// Whether a role is held at `at` (started, and not ended).
     pub fn roles_held_at(&self, at: Timestamp) -> impl Iterator<Item = Role> + '_ {
         self.interactions.iter().filter_map(move |i| match i.kind {
-            InteractionKind::Role { role, start, end }
-                if start <= at && end.is_none_or(|e| e > at) =>
-            {
-                Some(role)
-            }
+            InteractionKind::Role {
+                role, start, end, ..
+            } if start <= at && end.is_none_or(|e| e > at) => Some(role),
             _ => None,
         })
     }
@@ -320,6 +318,9 @@ pub enum InteractionKind {
         start: Timestamp,
         /// When it ended, if it has.
         end: Option<Timestamp>,
+        /// Other hats they wear in it (a councillor, a paid worker); empty
+        /// in documents written before hats were recorded.
+        hats: BTreeSet<Hat>,
     },
     /// Referred to us by someone.
     Referral {

@@ -297,6 +297,7 @@ fn roles_end_but_other_interactions_cannot() {
                 role: Role::Chair,
                 start: START,
                 end: None,
+                hats: std::collections::BTreeSet::from([crate::Hat::Councillor]),
             })?);
             entries.push(p.log_doorstep(Doorstep::new(DoorOutcome::Spoke))?);
             Ok(())

@@ -134,6 +134,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/admin/people/{id}/roles/{entry}/end",
             post(board_page::stand_down),
         )
+        .route(
+            "/admin/people/{id}/roles/{entry}/hats",
+            post(board_page::set_hats),
+        )
         .route("/admin/board", get(board_page::board))
         .route("/admin/duplicates", get(duplicates_page::duplicates))
         .route(

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sync_core::{AgeBand, DocId, ResidentBasis, Tenure};
 
+use super::board_page::{HatBox, RoleLine, RoleTyped};
 use super::confirm_page::ConfirmedForm;
 use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
@@ -148,8 +149,12 @@ struct PersonPage {
     /// A language recorded that the list does not know, kept as typed.
     other_language: String,
     /// The seats and offices they hold or held.
-    roles: Vec<super::board_page::RoleLine>,
+    roles: Vec<RoleLine>,
     role_choices: Vec<Choice>,
+    /// The "took up" form's start and hats: blank and none, or as typed.
+    role_start: String,
+    role_hats: Vec<HatBox>,
+    role_problem: String,
     today: String,
 }
 
@@ -162,6 +167,8 @@ struct Shown {
     residency: Vec<String>,
     tenure: String,
     language: String,
+    /// The "took up" form.
+    role: RoleTyped,
 }
 
 impl From<&Profile> for Shown {
@@ -174,6 +181,7 @@ impl From<&Profile> for Shown {
             residency: p.residency.clone(),
             tenure: p.tenure.clone().unwrap_or_default(),
             language: p.language.clone().unwrap_or_default(),
+            role: RoleTyped::default(),
         }
     }
 }
@@ -188,6 +196,7 @@ impl From<&PersonForm> for Shown {
             residency: f.residency(),
             tenure: f.tenure.clone(),
             language: f.language.clone(),
+            role: RoleTyped::default(),
         }
     }
 }
@@ -251,14 +260,21 @@ fn person_page(
         roles: profile
             .roles
             .iter()
-            .map(|h| super::board_page::RoleLine::of(h, &profile.id, now))
+            .map(|h| RoleLine::of(h, &profile.id, now))
             .collect(),
         role_choices: choices(
             sync_core::Role::ALL
                 .iter()
                 .map(|r| (r.as_str(), labels::role(*r).to_owned())),
-            None,
+            Some(&shown.role.role),
         ),
+        role_start: if shown.role.start.is_empty() {
+            calendar::date(now)
+        } else {
+            shown.role.start.clone()
+        },
+        role_hats: HatBox::all(&shown.role.hats),
+        role_problem: shown.role.problem.clone(),
         today: calendar::date(now),
     };
     Ok(html(&page)?.into_response())
@@ -391,6 +407,33 @@ pub(super) async fn person(
         String::new(),
         state.now().as_millis(),
     )
+}
+
+/// The person's page again after a seat, an office or its hats was
+/// refused: the reason, and the "took up" form as typed.
+pub(super) async fn refused_role(
+    state: &AppState,
+    user: &WebUser,
+    id: DocId,
+    typed: RoleTyped,
+) -> Result<Response, WebError> {
+    let area = ops::area::read(&state.db).await?;
+    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
+    let shown = Shown {
+        role: typed,
+        ..Shown::from(&profile)
+    };
+    let mut page = person_page(
+        user,
+        area.as_ref(),
+        &profile,
+        &shown,
+        "",
+        String::new(),
+        state.now().as_millis(),
+    )?;
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
 }
 
 /// The person form: every field is sent; a blank one is cleared.

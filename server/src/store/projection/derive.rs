@@ -201,9 +201,9 @@ impl Rows {
                 ],
             );
             let membership = match &i.kind {
-                InteractionKind::Role { role, start, end } => {
-                    Some(("role", role.as_str(), *start, *end))
-                }
+                InteractionKind::Role {
+                    role, start, end, ..
+                } => Some(("role", role.as_str(), *start, *end)),
                 InteractionKind::WorkingGroup { group, start, end } => {
                     Some(("working-group", group.as_str(), *start, *end))
                 }

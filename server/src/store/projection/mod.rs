@@ -623,6 +623,7 @@ mod tests {
                         role: Role::PartnershipMember,
                         start: at(2),
                         end: None,
+                        hats: Default::default(),
                     },
                 ),
             ],
