@@ -136,6 +136,8 @@ pub struct ImportedPerson {
     pub household: Option<DocId>,
     /// The consents (and other lawful bases) held for them.
     pub consents: Vec<NewConsent>,
+    /// The seat or office they hold, from when, and their other hats.
+    pub role: Option<(Role, Timestamp, BTreeSet<Hat>)>,
 }
 
 /// A new person's record from an import, recorded by the server `by` at
@@ -166,6 +168,22 @@ pub fn imported_person_push(
                     method: consent.method,
                     given_by: consent.given_by,
                     recorded_by: by,
+                },
+            )?;
+        }
+        if let Some((role, start, hats)) = &person.role {
+            document::add_interaction(
+                doc,
+                &Interaction {
+                    id: EntryId::new(at),
+                    at,
+                    recorded_by: by,
+                    kind: InteractionKind::Role {
+                        role: *role,
+                        start: *start,
+                        end: None,
+                        hats: hats.clone(),
+                    },
                 },
             )?;
         }

@@ -1069,13 +1069,15 @@ fn people_are_brought_in_from_a_spreadsheet(db: TestDb) {
     let mut admin = WebSession::new(&base);
     assert_eq!(admin.sign_in(&admin_token).status, 303);
     let csrf = admin.csrf("/admin/people/import");
-    let records = "name,email,patch,lawful_basis,consents,residency,house,street,age_band\n\
-                   Priya Shah,priya@example.org,elm-road,consent,contact-again;events,lives,4,Elm Road,35-44\n\
-                   Sam O,sam@example.org,elm-road,legitimate-interests,,lives,,,\n\
-                   No Basis,nb@example.org,elm-road,,,,,,\n\
-                   Lost Soul,ls@example.org,atlantis,consent,events,,,,\n\
-                   Bad Door,bd@example.org,elm-road,consent,events,,99,Nowhere Street,\n\
-                   Only Basis,ob@example.org,oak-lane,consent,,,,,\n";
+    let records = "name,email,patch,lawful_basis,consents,residency,house,street,age_band,role,role_start,hats\n\
+                   Priya Shah,priya@example.org,elm-road,consent,contact-again;events,lives,4,Elm Road,35-44,chair,2025-06-01,councillor\n\
+                   Sam O,sam@example.org,elm-road,legitimate-interests,,lives,,,,,,\n\
+                   No Basis,nb@example.org,elm-road,,,,,,,,,\n\
+                   Lost Soul,ls@example.org,atlantis,consent,events,,,,,,,\n\
+                   Bad Door,bd@example.org,elm-road,consent,events,,99,Nowhere Street,,,,\n\
+                   Only Basis,ob@example.org,oak-lane,consent,,,,,,,,\n\
+                   Queen Bee,qb@example.org,elm-road,consent,events,,,,,queen,2025-06-01,\n\
+                   No Start,ns@example.org,elm-road,consent,events,,,,,treasurer,,\n";
     let found = |name: &str| {
         let now = server.clock.now();
         let actor = ops::Actor::CommandLine;
@@ -1116,7 +1118,7 @@ fn people_are_brought_in_from_a_spreadsheet(db: TestDb) {
         "{body}"
     );
     assert!(
-        body.contains("<span id=\"import-refused\">4</span> lines refused"),
+        body.contains("<span id=\"import-refused\">6</span> lines refused"),
         "{body}"
     );
     for (line, why) in [
@@ -1124,6 +1126,8 @@ fn people_are_brought_in_from_a_spreadsheet(db: TestDb) {
         (5, "patch is not one of the area"),
         (6, "house and street are not a door on the list"),
         (7, "consents is empty"),
+        (8, "role must be one of partnership-member, chair,"),
+        (9, "role_start is empty"),
     ] {
         assert!(
             body.contains(&format!("<th scope=\"row\">{line}</th><td>{why}")),
@@ -1133,6 +1137,15 @@ fn people_are_brought_in_from_a_spreadsheet(db: TestDb) {
     assert!(
         body.contains("id=\"import-duplicates\""),
         "Sam O looks like Sam Okafor: {body}"
+    );
+    // The board came in with its people: Priya chairs, as a councillor.
+    let board = admin.get("/admin/board");
+    assert!(
+        board.body.contains("Priya Shah")
+            && board.body.contains("<td>Chair</td><td>1 Jun 2025</td>")
+            && board.body.contains("<td>Councillor</td>"),
+        "{}",
+        board.body
     );
     let pairs = server
         .block_on(ops::people::duplicates(

@@ -13,8 +13,8 @@ use std::io::Read;
 use serde::Serialize;
 use sync_core::authoring::{self, ImportedPerson};
 use sync_core::{
-    ConsentGiver, ConsentMethod, ConsentPurpose, DocId, EntryChannel, LawfulBasis, NewAddress,
-    NewConsent, NewPerson, PushOutcome, Timestamp,
+    ConsentGiver, ConsentMethod, ConsentPurpose, DocId, EntryChannel, Hat, LawfulBasis, NewAddress,
+    NewConsent, NewPerson, PushOutcome, Role, Timestamp,
 };
 
 use super::doors::{BadLine, csv_fields, csv_header, csv_lines, read_file};
@@ -29,7 +29,7 @@ const BATCH: usize = 200;
 
 /// The columns a file may have, in the order the docs give them; `patch`
 /// and `lawful_basis` are needed.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 16] = [
     "patch",
     "lawful_basis",
     "consents",
@@ -43,6 +43,9 @@ pub const COLUMNS: [&str; 13] = [
     "language",
     "house",
     "street",
+    "role",
+    "role_start",
+    "hats",
 ];
 
 /// The wording version a consent brought in from a partnership's records
@@ -116,6 +119,33 @@ fn list(value: Option<&str>) -> Vec<String> {
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A seat or office on the partnership from a line: its code, the day it
+/// was taken up, and the other hats worn in it (`;`-separated).
+fn imported_role(
+    role: &str,
+    start: &str,
+    hats: Option<&str>,
+) -> std::result::Result<(Role, Timestamp, BTreeSet<Hat>), String> {
+    let codes = |all: &[&str]| all.join(", ");
+    let role = Role::parse(role).ok_or_else(|| {
+        format!(
+            "role must be one of {}",
+            codes(&Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+        )
+    })?;
+    let start = crate::calendar::parse_date(start, "role_start").map_err(|e| e.to_string())?;
+    let mut worn = BTreeSet::new();
+    for hat in list(hats) {
+        worn.insert(Hat::parse(&hat).ok_or_else(|| {
+            format!(
+                "hats must be from {}",
+                codes(&Hat::ALL.iter().map(|h| h.as_str()).collect::<Vec<_>>())
+            )
+        })?);
+    }
+    Ok((role, Timestamp::from_millis(start), worn))
 }
 
 /// A line read into a person (the household still to find), or why not.
@@ -192,11 +222,21 @@ fn parse_line(
         (None, None) => None,
         _ => return Err("house and street must be given together".into()),
     };
+    let role = match (header.get(record, "role"), header.get(record, "role_start")) {
+        (None, None) => None,
+        (Some(role), Some(start)) => Some(imported_role(role, start, header.get(record, "hats"))?),
+        (Some(_), None) => return Err("role_start is empty: say when they took the role up".into()),
+        (None, Some(_)) => return Err("role_start is given without a role".into()),
+    };
+    if role.is_none() && header.get(record, "hats").is_some() {
+        return Err("hats are worn in a role: give role and role_start too".into());
+    }
     let person = ImportedPerson {
         new: NewPerson::new(&area.area, patch, EntryChannel::Other),
         details,
         household: None,
         consents,
+        role,
     };
     Ok((person, door))
 }
