@@ -212,11 +212,18 @@ fn generate(
                     let end = depth
                         .is_multiple_of(3)
                         .then(|| Timestamp::from_millis(start.as_millis() + 20 * DAY));
+                    // Some wear another hat (from the depth, not `rng`, so
+                    // the rest of the data stays as it was).
+                    let hats = match depth % 4 {
+                        1 => [sync_core::Hat::Councillor].into(),
+                        2 => [sync_core::Hat::PaidWorker, sync_core::Hat::Other].into(),
+                        _ => Default::default(),
+                    };
                     p.record(InteractionKind::Role {
                         role,
                         start,
                         end,
-                        hats: Default::default(),
+                        hats,
                     })?;
                     if depth == 93 || depth == 96 {
                         p.record(InteractionKind::Role {
@@ -1126,6 +1133,56 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
                 && !(m > 1 && (residents - 1) * 100 >= 51 * (m - 1))
         );
     }
+    // Not counting each hat's wearers as residents: a member wears a hat
+    // when any seat they hold now is worn with it.
+    let wears = |p: &Person, hat: sync_core::Hat| {
+        p.interactions.iter().any(|i| match &i.kind {
+            InteractionKind::Role {
+                role,
+                start,
+                end,
+                hats,
+            } => {
+                role.is_partnership_seat()
+                    && *start <= now
+                    && end.is_none_or(|e| e > now)
+                    && hats.contains(&hat)
+            }
+            _ => false,
+        })
+    };
+    assert_eq!(monitor.not_counting_hats.len(), sync_core::Hat::ALL.len());
+    for check in &monitor.not_counting_hats {
+        let hat = sync_core::Hat::parse(&check.hat).expect("a hat");
+        let wearing = members.iter().filter(|p| wears(p, hat)).count() as u64;
+        assert_eq!(check.wearing, wearing, "{}", check.hat);
+        for (share, all) in check.shares.iter().zip(&monitor.current.shares) {
+            assert_eq!(share.definition, all.definition);
+            let counted = members
+                .iter()
+                .filter(|p| !wears(p, hat))
+                .filter(|p| {
+                    let lives_only = share.definition == "lives-here";
+                    p.residency.iter().any(|b| {
+                        *b == ResidentBasis::Lives || (!lives_only && *b != ResidentBasis::Other)
+                    })
+                })
+                .count() as u64;
+            assert_eq!(
+                share.residents, counted,
+                "{} {}",
+                check.hat, share.definition
+            );
+        }
+    }
+    assert!(
+        monitor
+            .not_counting_hats
+            .iter()
+            .any(|c| c.wearing > 0 && c.shares[0].residents < monitor.current.shares[0].residents),
+        "the data should have members wearing a hat: {:?}",
+        monitor.not_counting_hats
+    );
     let last = monitor.history.last().expect("history");
     assert!(last.at <= now.as_millis());
     assert!(

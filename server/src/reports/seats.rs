@@ -42,9 +42,25 @@ pub struct Composition {
     pub shares: Vec<ResidentShare>,
 }
 
+/// The resident-led check now, were members who wear one other hat (a
+/// councillor, a paid worker) not counted as residents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HatCheck {
+    /// councillor, paid-worker, agency-representative or other.
+    pub hat: String,
+    /// The hat in words.
+    pub label: String,
+    /// Members wearing it now, in any seat or office they hold.
+    pub wearing: u64,
+    /// The share of residents under each definition, those wearing it
+    /// counted as members but not as residents.
+    pub shares: Vec<ResidentShare>,
+}
+
 /// Is the partnership resident led, now and over time?
 ///
-/// Partnership membership is public (members sit on a public board), so
+/// Partnership membership is public (members sit on a public board), and
+/// so are the other hats they declare (a register of interests), so
 /// these counts are not suppressed; nothing names a member.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResidentLed {
@@ -52,6 +68,9 @@ pub struct ResidentLed {
     pub threshold_percent: u8,
     /// Now.
     pub current: Composition,
+    /// Now, not counting those who wear each kind of other hat as
+    /// residents: one check per hat.
+    pub not_counting_hats: Vec<HatCheck>,
     /// After every change of membership, oldest first.
     pub history: Vec<Composition>,
 }
@@ -73,25 +92,37 @@ pub(super) fn resident_led_from(
     now: Timestamp,
 ) -> ResidentLed {
     let threshold = area.resident_led_threshold_percent;
-    let composition = |at: i64| -> Composition {
-        let mut members: BTreeMap<&str, &str> = BTreeMap::new();
+    // Each member now or then: their residency, and the hats they wear in
+    // any seat they hold.
+    let members_at = |at: i64| -> BTreeMap<&str, (&str, BTreeSet<&str>)> {
+        let mut members: BTreeMap<&str, (&str, BTreeSet<&str>)> = BTreeMap::new();
         for seat in seats {
             if held(seat.start, seat.end, at) {
-                members.insert(&seat.person, &seat.residency);
+                let member = members
+                    .entry(&seat.person)
+                    .or_insert((&seat.residency, BTreeSet::new()));
+                member
+                    .1
+                    .extend(seat.hats.split(',').filter(|h| !h.is_empty()));
             }
         }
+        members
+    };
+    // The shares of residents among `members`, those wearing `not_counted`
+    // counted as members but not as residents.
+    let shares = |members: &BTreeMap<&str, (&str, BTreeSet<&str>)>, not_counted: Option<&str>| {
         let m = members.len() as u64;
-        let shares = area
-            .resident_definitions
+        area.resident_definitions
             .iter()
             .map(|d| {
                 let residents = members
                     .values()
-                    .filter(|residency| {
-                        residency
-                            .split(',')
-                            .filter_map(sync_core::ResidentBasis::parse)
-                            .any(|b| d.counts.contains(&b))
+                    .filter(|(residency, hats)| {
+                        not_counted.is_none_or(|hat| !hats.contains(hat))
+                            && residency
+                                .split(',')
+                                .filter_map(sync_core::ResidentBasis::parse)
+                                .any(|b| d.counts.contains(&b))
                     })
                     .count() as u64;
                 let meets = |r: u64, m: u64| m > 0 && r * 100 >= u64::from(threshold) * m;
@@ -106,13 +137,29 @@ pub(super) fn resident_led_from(
                         && !meets(residents - 1, m - 1),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>()
+    };
+    let composition = |at: i64| -> Composition {
+        let members = members_at(at);
         Composition {
             at,
-            members: m,
-            shares,
+            members: members.len() as u64,
+            shares: shares(&members, None),
         }
     };
+    let now_members = members_at(now.as_millis());
+    let not_counting_hats = sync_core::Hat::ALL
+        .iter()
+        .map(|hat| HatCheck {
+            hat: hat.as_str().to_owned(),
+            label: crate::labels::hat(*hat).to_owned(),
+            wearing: now_members
+                .values()
+                .filter(|(_, hats)| hats.contains(hat.as_str()))
+                .count() as u64,
+            shares: shares(&now_members, Some(hat.as_str())),
+        })
+        .collect();
     let mut changes: Vec<i64> = seats
         .iter()
         .flat_map(|seat| [Some(seat.start), seat.end])
@@ -124,6 +171,7 @@ pub(super) fn resident_led_from(
     ResidentLed {
         threshold_percent: threshold,
         current: composition(now.as_millis()),
+        not_counting_hats,
         history: changes.into_iter().map(composition).collect(),
     }
 }
@@ -311,13 +359,16 @@ impl Report for ResidentLed {
         resident_led(db, now).await
     }
 
-    /// The history as CSV: one row per time (ISO 8601) and definition.
+    /// The history as CSV: one row per time (ISO 8601) and definition;
+    /// then, now, one per hat and definition with those wearing the hat
+    /// not counted as residents (`not_counting` names the hat).
     fn to_csv(&self) -> String {
         let mut csv = Csv::new(
             0,
             &[
                 "at",
                 "members",
+                "not_counting",
                 "definition",
                 "residents",
                 "share_percent",
@@ -325,11 +376,12 @@ impl Report for ResidentLed {
                 "one_resignation_breaks_it",
             ],
         );
-        for c in self.history.iter().chain([&self.current]) {
-            for s in &c.shares {
+        let mut rows = |at: i64, members: u64, not_counting: &str, shares: &[ResidentShare]| {
+            for s in shares {
                 csv.row([
-                    crate::calendar::iso(c.at),
-                    c.members.to_string(),
+                    crate::calendar::iso(at),
+                    members.to_string(),
+                    not_counting.to_owned(),
                     s.definition.clone(),
                     s.residents.to_string(),
                     Csv::optional(s.share_percent.map(|p| format!("{p:.1}"))),
@@ -337,6 +389,17 @@ impl Report for ResidentLed {
                     s.one_resignation_breaks_it.to_string(),
                 ]);
             }
+        };
+        for c in self.history.iter().chain([&self.current]) {
+            rows(c.at, c.members, "", &c.shares);
+        }
+        for check in &self.not_counting_hats {
+            rows(
+                self.current.at,
+                self.current.members,
+                &check.hat,
+                &check.shares,
+            );
         }
         csv.finish()
     }
@@ -356,6 +419,7 @@ mod tests {
             start,
             end,
             residency: String::new(),
+            hats: String::new(),
         };
         let seats = vec![
             seat("a", 0, Some(100 * DAY)),
@@ -387,5 +451,64 @@ mod tests {
         assert_eq!(joined, vec![(1970, 2, 0), (1971, 0, 1), (1972, 1, 0)]);
         assert_eq!(t.median_tenure_days_leavers, Some(390.0));
         assert_eq!(t.pipeline, None, "one person (d): suppressed");
+    }
+
+    #[test]
+    fn the_check_without_a_hat_counts_its_wearers_as_members_not_residents() {
+        let area = sync_core::AreaConfig::new_default(
+            sync_core::DocId::new(Timestamp::from_millis(0)),
+            "north-estate",
+            "North Estate",
+            sync_core::DeviceId::new(Timestamp::from_millis(0)),
+            Timestamp::from_millis(0),
+        );
+        let seat = |p: &str, residency: &str, hats: &str| Seat {
+            person: p.to_owned(),
+            start: 0,
+            end: None,
+            residency: residency.to_owned(),
+            hats: hats.to_owned(),
+        };
+        let seats = vec![
+            seat("a", "lives", "councillor"),
+            seat("b", "lives", ""),
+            // Works here; a member, and chair as a paid worker: one member.
+            seat("c", "works", ""),
+            seat("c", "works", "paid-worker"),
+            // Sat as a councillor once, and left.
+            Seat {
+                end: Some(DAY),
+                ..seat("d", "lives", "councillor")
+            },
+        ];
+        let r = resident_led_from(&area, &seats, Timestamp::from_millis(10 * DAY));
+        let residents = |shares: &[ResidentShare]| -> Vec<(String, u64)> {
+            shares
+                .iter()
+                .map(|s| (s.definition.clone(), s.residents))
+                .collect()
+        };
+        let defaults = |lives: u64, connected: u64| {
+            vec![
+                ("connected".to_owned(), connected),
+                ("lives-here".to_owned(), lives),
+            ]
+        };
+        assert_eq!(r.current.members, 3);
+        assert_eq!(residents(&r.current.shares), defaults(2, 3));
+        let check = |hat: &str| {
+            r.not_counting_hats
+                .iter()
+                .find(|c| c.hat == hat)
+                .unwrap_or_else(|| panic!("no check for {hat}"))
+        };
+        assert_eq!(check("councillor").wearing, 1);
+        assert_eq!(residents(&check("councillor").shares), defaults(1, 2));
+        assert_eq!(check("paid-worker").wearing, 1);
+        assert_eq!(residents(&check("paid-worker").shares), defaults(2, 2));
+        assert_eq!(check("other").wearing, 0);
+        assert_eq!(residents(&check("other").shares), defaults(2, 3));
+        let share = check("councillor").shares[1].share_percent.unwrap();
+        assert!((share - 100.0 / 3.0).abs() < 1e-9, "{share}");
     }
 }

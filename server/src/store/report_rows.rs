@@ -505,6 +505,8 @@ pub struct Seat {
     pub end: Option<i64>,
     /// Their residency bases, comma-separated.
     pub residency: String,
+    /// The other hats worn in it, comma-separated.
+    pub hats: String,
 }
 
 /// Every partnership seat ever held.
@@ -518,7 +520,8 @@ pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
         db,
         format!(
             "SELECT r.person_id AS person, r.start_at AS start, r.end_at AS \"end\", \
-             p.residency AS residency FROM roles r JOIN people p ON p.id = r.person_id \
+             p.residency AS residency, r.hats AS hats FROM roles r \
+             JOIN people p ON p.id = r.person_id \
              WHERE r.kind = 'role' AND r.name IN ({})",
             names.join(", ")
         ),

@@ -202,14 +202,20 @@ impl Rows {
             );
             let membership = match &i.kind {
                 InteractionKind::Role {
-                    role, start, end, ..
-                } => Some(("role", role.as_str(), *start, *end)),
+                    role,
+                    start,
+                    end,
+                    hats,
+                } => {
+                    let hats: Vec<&str> = hats.iter().map(|h| h.as_str()).collect();
+                    Some(("role", role.as_str(), *start, *end, hats.join(",")))
+                }
                 InteractionKind::WorkingGroup { group, start, end } => {
-                    Some(("working-group", group.as_str(), *start, *end))
+                    Some(("working-group", group.as_str(), *start, *end, String::new()))
                 }
                 _ => None,
             };
-            if let Some((kind, name, start, end)) = membership {
+            if let Some((kind, name, start, end, hats)) = membership {
                 self.insert(
                     &ROLES,
                     [
@@ -219,6 +225,7 @@ impl Rows {
                         name.into(),
                         start.as_millis().into(),
                         end.map(Timestamp::as_millis).into(),
+                        hats.into(),
                     ],
                 );
             }

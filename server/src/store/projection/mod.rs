@@ -17,7 +17,7 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -337,7 +337,15 @@ const INTERACTIONS: Table = Table {
 };
 const ROLES: Table = Table {
     name: "roles",
-    columns: &["id", "person_id", "kind", "name", "start_at", "end_at"],
+    columns: &[
+        "id",
+        "person_id",
+        "kind",
+        "name",
+        "start_at",
+        "end_at",
+        "hats",
+    ],
     key: 1,
 };
 const EVENTS: Table = Table {

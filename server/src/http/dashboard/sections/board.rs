@@ -89,8 +89,58 @@ pub(super) fn resident_led(r: &reports::ResidentLed, now: i64) -> Result<Vec<Sec
     )?;
     Ok(vec![
         t.section("Now", note, gauge),
+        other_hats(r),
         h.section("History", String::new(), line),
     ])
+}
+
+/// The check now were members who wear each other hat not counted as
+/// residents, with what would fail.
+fn other_hats(r: &reports::ResidentLed) -> Section {
+    let mut t = Tabulate::new(
+        "hats",
+        "If members wearing another hat were not counted as residents",
+        "Not counting",
+        &[
+            ("wearing", "Members wearing it"),
+            ("definition", "Resident definition"),
+            ("residents", "Residents"),
+            ("share", "Share"),
+            ("meets", "Meets the threshold"),
+        ],
+    );
+    let mut falls = Vec::new();
+    for check in &r.not_counting_hats {
+        for (s, now) in check.shares.iter().zip(&r.current.shares) {
+            t.row(
+                &format!("{}-{}", check.hat, s.definition),
+                check.label.clone(),
+                vec![
+                    thousands(check.wearing),
+                    s.label.clone(),
+                    thousands(s.residents),
+                    percent(s.share_percent),
+                    yes_no(s.meets_threshold),
+                ],
+            );
+            if now.meets_threshold && !s.meets_threshold {
+                falls.push(format!(
+                    "{} ({})",
+                    check.label.to_lowercase(),
+                    s.label.to_lowercase()
+                ));
+            }
+        }
+    }
+    let note = if falls.is_empty() {
+        "Whether councillors, paid workers or agency representatives count as residents does not change whether the partnership is resident led.".to_owned()
+    } else {
+        format!(
+            "The partnership is resident led only if those wearing another hat count as residents: not counting {}, it falls below the threshold.",
+            falls.join("; ")
+        )
+    };
+    t.section("Other hats", note, String::new())
 }
 
 pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
