@@ -304,6 +304,10 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                     count(Some(row.doors_answered), 0),
                 );
                 want.insert(
+                    format!("doors.{}.moved_away", row.patch),
+                    count(Some(row.doors_moved_away), 0),
+                );
+                want.insert(
                     format!("doors.{}.listed", row.patch),
                     count(Some(row.doors_listed), 0),
                 );

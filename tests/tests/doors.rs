@@ -127,12 +127,24 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
         .replica
         .record_visit(new_door, DoorOutcome::Refused)
         .expect("knock");
+    // Another, where the neighbours say the household has moved away.
+    let gone = champion
+        .replica
+        .create_address(&sync_core::NewAddress::new(
+            AREA, "elm-road", "22", "Oak Lane",
+        ))
+        .expect("new door");
+    champion
+        .replica
+        .record_visit(gone, DoorOutcome::MovedAway)
+        .expect("knock");
     champion.sync(&server.base);
     assert_eq!(champion.replica.pending_changes(), 0);
 
-    // Household reach in elm-road: five doors listed (2, 4, 8 and 16
-    // imported, 20 added), three knocked (2, 8 and 20: at 4 a "no knocking"
-    // sign was found), two answered (8 spoke, 20 refused).
+    // Household reach in elm-road: six doors listed (2, 4, 8 and 16
+    // imported, 20 and 22 added), four knocked (2, 8, 20 and 22: at 4 a "no
+    // knocking" sign was found), two answered (8 spoke, 20 refused), one
+    // household moved away (22), counted apart.
     let (status, body) = get(
         &format!("{}/v1/reports/households", server.base),
         &admin.token,
@@ -141,17 +153,20 @@ fn doors_are_imported_and_walked_offline(db: TestDb) {
     let report: serde_json::Value = serde_json::from_str(&body).expect("json");
     let elm = &report["by_patch"][0];
     assert_eq!(elm["patch"], "elm-road");
-    assert_eq!(elm["doors_listed"], 5);
-    assert_eq!(elm["doors_knocked"], 3);
+    assert_eq!(elm["doors_listed"], 6);
+    assert_eq!(elm["doors_knocked"], 4);
     assert_eq!(elm["doors_answered"], 2);
-    assert_eq!(elm["knocked_per_1000_households"], 7.5);
+    assert_eq!(elm["doors_moved_away"], 1);
+    assert_eq!(elm["moved_away_percent_of_knocked"], 25.0);
+    assert_eq!(elm["knocked_per_1000_households"], 10.0);
+    assert_eq!(report["doors_moved_away"], 1);
     assert_eq!(report["by_patch"][1]["doors_listed"], 1);
     let (status, csv) = get(
         &format!("{}/v1/reports/households?format=csv", server.base),
         &admin.token,
     );
     assert_eq!(status, 200);
-    assert!(csv.contains("elm-road,400,5,3,2,7.5,5.0"), "{csv}");
+    assert!(csv.contains("elm-road,400,6,4,2,1,10.0,5.0,25.0"), "{csv}");
     let (status, _) = get(
         &format!("{}/v1/reports/households?channel=event", server.base),
         &admin.token,

@@ -333,7 +333,16 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 let spoke = outcome == DoorOutcome::Spoke;
                 let keen = spoke && rng.u8(..100) < 45;
                 let patch_doors = &doors[patch.as_str()];
-                let door = patch_doors[rng.usize(..patch_doors.len())];
+                let at = rng.usize(..patch_doors.len());
+                let door = patch_doors[at];
+                // A household moves away from about one door in twelve,
+                // not from any door knocked on the wrong day: elsewhere
+                // nobody is in.
+                let outcome = if outcome == DoorOutcome::MovedAway && at % 12 != 5 {
+                    DoorOutcome::NotIn
+                } else {
+                    outcome
+                };
                 champion.phone.record_visit(door, outcome)?;
                 let id = champion.phone.create_person(
                     &NewPerson::new(AREA, &patch, EntryChannel::Doorstep),

@@ -3,6 +3,8 @@
 //!
 //! Doors are not people: these counts are not a demographic breakdown and
 //! are not suppressed. A door counts once however often it was knocked.
+//! A household that has moved away is counted apart from doors answered:
+//! it says how transient a patch is, not that anyone was reached.
 
 use serde::{Deserialize, Serialize};
 use sync_core::{AreaConfig, DoorOutcome, Timestamp};
@@ -11,12 +13,8 @@ use super::{Audience, Csv, Dimension, FilterUse, Filters, Report, Setup};
 use crate::error::{Error, Result};
 use crate::store::{Db, report_rows};
 
-/// What counts as a door answered: someone came to it.
-const ANSWERED: [DoorOutcome; 3] = [
-    DoorOutcome::Spoke,
-    DoorOutcome::Refused,
-    DoorOutcome::MovedAway,
-];
+/// What counts as a door answered: the household came to it.
+const ANSWERED: [DoorOutcome; 2] = [DoorOutcome::Spoke, DoorOutcome::Refused];
 
 /// One patch's doors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -32,9 +30,15 @@ pub struct HouseholdRow {
     /// Doors knocked at least once in the period (finding a "no knocking"
     /// sign is not a knock).
     pub doors_knocked: u64,
-    /// Of them, doors where someone answered (spoke, refused, or said the
-    /// household had moved away).
+    /// Of them, doors where the household answered (spoke or refused).
     pub doors_answered: u64,
+    /// Of them, doors where the household had moved away (counted apart
+    /// from answered; a door knocked again for its new household can be
+    /// in both).
+    pub doors_moved_away: u64,
+    /// Doors where the household had moved away, as a share of doors
+    /// knocked, in percent.
+    pub moved_away_percent_of_knocked: Option<f64>,
     /// Doors knocked per 1,000 households.
     pub knocked_per_1000_households: Option<f64>,
     /// Doors answered per 1,000 households.
@@ -48,6 +52,8 @@ pub struct HouseholdReach {
     pub doors_knocked: u64,
     /// Doors answered in the period, every patch.
     pub doors_answered: u64,
+    /// Doors where the household had moved away, every patch.
+    pub doors_moved_away: u64,
     /// Every configured patch, then any other patch with doors.
     pub by_patch: Vec<HouseholdRow>,
 }
@@ -79,7 +85,7 @@ pub(super) fn household_reach_from(
     area: Option<&AreaConfig>,
     only: Option<&str>,
     listed: &[(String, i64)],
-    knocks: &[(String, i64, i64)],
+    knocks: &[(String, i64, i64, i64)],
 ) -> HouseholdReach {
     let mut patches: Vec<String> = area
         .map(|a| a.patches.iter().map(|p| p.id.clone()).collect())
@@ -100,10 +106,10 @@ pub(super) fn household_reach_from(
             let households = area.and_then(|a| a.patch(&patch)).map(|p| p.households);
             let label = crate::labels::patch_name(area, &patch);
             let doors_listed = listed.iter().find(|l| l.0 == patch).map_or(0, |l| l.1) as u64;
-            let (knocked, answered) = knocks
+            let (knocked, answered, moved_away) = knocks
                 .iter()
                 .find(|k| k.0 == patch)
-                .map_or((0, 0), |k| (k.1 as u64, k.2 as u64));
+                .map_or((0, 0, 0), |k| (k.1 as u64, k.2 as u64, k.3 as u64));
             let per_1000 = |n: u64| {
                 households
                     .filter(|h| *h > 0)
@@ -115,6 +121,9 @@ pub(super) fn household_reach_from(
                 doors_listed,
                 doors_knocked: knocked,
                 doors_answered: answered,
+                doors_moved_away: moved_away,
+                moved_away_percent_of_knocked: (knocked > 0)
+                    .then(|| moved_away as f64 * 100.0 / knocked as f64),
                 knocked_per_1000_households: per_1000(knocked),
                 answered_per_1000_households: per_1000(answered),
                 patch,
@@ -124,6 +133,7 @@ pub(super) fn household_reach_from(
     HouseholdReach {
         doors_knocked: by_patch.iter().map(|r| r.doors_knocked).sum(),
         doors_answered: by_patch.iter().map(|r| r.doors_answered).sum(),
+        doors_moved_away: by_patch.iter().map(|r| r.doors_moved_away).sum(),
         by_patch,
     }
 }
@@ -147,8 +157,10 @@ impl Report for HouseholdReach {
                 "doors_listed",
                 "doors_knocked",
                 "doors_answered",
+                "doors_moved_away",
                 "knocked_per_1000_households",
                 "answered_per_1000_households",
+                "moved_away_percent_of_knocked",
             ],
         );
         for r in &self.by_patch {
@@ -160,8 +172,10 @@ impl Report for HouseholdReach {
                 r.doors_listed.to_string(),
                 r.doors_knocked.to_string(),
                 r.doors_answered.to_string(),
+                r.doors_moved_away.to_string(),
                 rate(r.knocked_per_1000_households),
                 rate(r.answered_per_1000_households),
+                rate(r.moved_away_percent_of_knocked),
             ]);
         }
         csv.finish()
@@ -194,10 +208,13 @@ mod tests {
             },
         ];
         let listed = [("elm-road".to_owned(), 120), ("elsewhere".to_owned(), 3)];
-        let knocks = [("elm-road".to_owned(), 50, 20)];
+        let knocks = [("elm-road".to_owned(), 50, 20, 5)];
         let report = household_reach_from(Some(&area), None, &listed, &knocks);
         assert_eq!(report.doors_knocked, 50);
         assert_eq!(report.doors_answered, 20);
+        assert_eq!(report.doors_moved_away, 5);
+        assert_eq!(report.by_patch[0].moved_away_percent_of_knocked, Some(10.0));
+        assert_eq!(report.by_patch[1].moved_away_percent_of_knocked, None);
         let patches: Vec<&str> = report.by_patch.iter().map(|r| r.patch.as_str()).collect();
         assert_eq!(patches, ["elm-road", "oak-lane", "elsewhere"]);
         assert_eq!(report.by_patch[0].label, "Elm Road");

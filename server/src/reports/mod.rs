@@ -190,7 +190,7 @@ pub enum Dimension {
 /// What the words on the reports mean: one meaning per word, on every
 /// page ("What these figures mean") and in the API's description of every
 /// report.
-pub const GLOSSARY: [(&str, &str); 12] = [
+pub const GLOSSARY: [(&str, &str); 13] = [
     (
         "People, contacts",
         "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral): the same number on Reach and on the funnel's first step.",
@@ -216,8 +216,12 @@ pub const GLOSSARY: [(&str, &str); 12] = [
         "Doors knocked at least once in the period, each once (the Doors page).",
     ),
     (
-        "Households reached",
-        "Doors where someone answered: we spoke, they refused, or they told us they had moved.",
+        "Doors answered",
+        "Doors where the household came to the door: we spoke, or they did not want to talk.",
+    ),
+    (
+        "Household moved away",
+        "Doors where we were told the household had moved away, counted apart from those answered; as a share of doors knocked it says how transient a patch is. A door knocked again for its new household can be in both.",
     ),
     (
         "Follow-ups owed, overdue",

@@ -450,14 +450,15 @@ pub async fn device_names(db: &Db) -> Result<Vec<(String, String)>> {
     fetch_bound(db, "SELECT id, name FROM devices".to_owned(), Vec::new()).await
 }
 
-/// Knocks in the period per patch: (patch, doors knocked, doors answered).
-/// The dates select knocks by when they happened; the patch, one patch.
-/// People's channel and age band do not apply to doors.
+/// Knocks in the period per patch: (patch, doors knocked, doors answered,
+/// doors where the household had moved away). The dates select knocks by
+/// when they happened; the patch, one patch. People's channel and age band
+/// do not apply to doors.
 pub async fn knocks(
     db: &Db,
     knocks: &Selection,
     answered: &[DoorOutcome],
-) -> Result<Vec<(String, i64, i64)>> {
+) -> Result<Vec<(String, i64, i64, i64)>> {
     let mut values = Vec::new();
     let clauses = knocks.time_and_patch("at", "patch", &mut values);
     let answered: Vec<String> = answered
@@ -474,10 +475,12 @@ pub async fn knocks(
         format!(
             "SELECT patch, \
              COUNT(DISTINCT CASE WHEN outcome <> '{}' THEN address_id END), \
-             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END) \
+             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END), \
+             COUNT(DISTINCT CASE WHEN outcome = '{}' THEN address_id END) \
              FROM door_visits WHERE {condition} GROUP BY patch ORDER BY patch",
             DoorOutcome::NoKnocking.as_str(),
-            answered.join(", ")
+            answered.join(", "),
+            DoorOutcome::MovedAway.as_str(),
         ),
         values,
     )

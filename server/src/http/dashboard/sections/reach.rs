@@ -1,6 +1,6 @@
 //! The reach pages: civic core, reach and fairness, champions, doors.
 
-use super::{Chart, Section, Show, Tabulate, f, thousands};
+use super::{Chart, Section, Show, Tabulate, f, percent, thousands};
 use crate::calendar;
 use crate::error::Error;
 use crate::reports;
@@ -338,6 +338,8 @@ pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Er
         &[
             ("knocked", "Doors knocked"),
             ("answered", "Doors answered"),
+            ("moved_away", "Household moved away"),
+            ("moved_away_share", "Moved away, share of knocked"),
             ("listed", "Doors on the list"),
             ("households", "Households"),
             ("knocked_per_1000", "Knocked per 1,000 households"),
@@ -355,6 +357,8 @@ pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Er
             vec![
                 show.count(Some(row.doors_knocked)),
                 show.count(Some(row.doors_answered)),
+                show.count(Some(row.doors_moved_away)),
+                percent(row.moved_away_percent_of_knocked),
                 show.count(Some(row.doors_listed)),
                 row.households
                     .map_or_else(|| "not set".to_owned(), |h| thousands(u64::from(h))),
@@ -367,9 +371,10 @@ pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Er
     Ok(vec![t.with_bars(
         "Households reached",
         format!(
-            "In all: {} doors knocked, {} answered. A door counts once however often it was knocked; doors are not people, so no count is hidden.",
+            "In all: {} doors knocked, {} answered, and at {} the household had moved away (counted apart: a high share means a transient patch, where a knock finds new neighbours). A door counts once however often it was knocked; doors are not people, so no count is hidden.",
             show.count(Some(r.doors_knocked)),
-            show.count(Some(r.doors_answered))
+            show.count(Some(r.doors_answered)),
+            show.count(Some(r.doors_moved_away))
         ),
         Chart {
             title: "Doors knocked per patch",
