@@ -201,6 +201,15 @@ fn generate(
                         end,
                     })?;
                 }
+                if depth == 89 {
+                    // Sat on the board early on, and left long ago.
+                    p.record(InteractionKind::Role {
+                        role: HeldRole::PartnershipMember,
+                        start: START.plus_days(5),
+                        end: Some(START.plus_days(25)),
+                        hats: Default::default(),
+                    })?;
+                }
                 if depth >= 90 {
                     let start = step(&mut rng);
                     let role = if depth >= 98 {
@@ -1012,6 +1021,9 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
     let mut left: BTreeMap<i64, u64> = BTreeMap::new();
     let (mut current, mut leavers, mut members) = (Vec::new(), Vec::new(), 0u64);
     let mut seated = BTreeSet::new();
+    // Every time on the board (join, leave), and each former member's last leave.
+    let mut times_on_board: Vec<(i64, Option<i64>)> = Vec::new();
+    let mut former: Vec<(&Person, i64)> = Vec::new();
     for p in &w.people {
         let held = seats(p);
         let mut joins: Vec<i64> = held
@@ -1031,6 +1043,12 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
         leaves.dedup();
         for j in &joins {
             *joined.entry(year(*j)).or_default() += 1;
+            times_on_board.push((*j, leaves.iter().copied().find(|l| l > j)));
+        }
+        if !holds(&held, now.as_millis())
+            && let Some(last) = leaves.last()
+        {
+            former.push((p, *last));
         }
         for l in &leaves {
             *left.entry(year(*l)).or_default() += 1;
@@ -1067,7 +1085,7 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
     assert_eq!(got, want);
     assert!(close(
         turnover.median_tenure_days_current,
-        median_of(current)
+        median_of(current.clone())
     ));
     assert!(close(
         turnover.median_tenure_days_leavers,
@@ -1089,6 +1107,77 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
     }
     let everyone: BTreeSet<DocId> = groups.values().flatten().copied().collect();
     assert_eq!(turnover.pipeline, rule.count(everyone.len() as u64));
+
+    // Staying on: three years, the retention curve, leavers still active.
+    const MONTH: i64 = 2_629_746_000;
+    let three_years = current
+        .iter()
+        .filter(|d| **d * DAY as f64 >= (36 * MONTH) as f64);
+    assert_eq!(
+        turnover.members_three_years_or_more,
+        three_years.count() as u64
+    );
+    let curve: Vec<(u32, u64, u64)> = [6u32, 12, 24, 36, 48, 60]
+        .iter()
+        .map(|m| {
+            let served = i64::from(*m) * MONTH;
+            let began: Vec<_> = times_on_board
+                .iter()
+                .filter(|(s, _)| now.as_millis() - s >= served)
+                .collect();
+            let lasted = began
+                .iter()
+                .filter(|(s, e)| e.is_none_or(|e| e - s >= served))
+                .count();
+            (*m, began.len() as u64, lasted as u64)
+        })
+        .collect();
+    let got: Vec<(u32, u64, u64)> = turnover
+        .retention
+        .iter()
+        .map(|p| (p.months, p.began, p.lasted))
+        .collect();
+    assert_eq!(got, curve);
+    let active_at = |p: &Person, then: i64| {
+        p.interactions.iter().any(|i| match &i.kind {
+            InteractionKind::WorkingGroup { start, end, .. } => {
+                start.as_millis() <= then && end.is_none_or(|e| e.as_millis() > then)
+            }
+            InteractionKind::Attendance { .. }
+            | InteractionKind::Volunteering { .. }
+            | InteractionKind::EventSignUp { .. } => {
+                i.at.as_millis() <= then && i.at.as_millis() > then - 3 * MONTH
+            }
+            _ => false,
+        })
+    };
+    let want: Vec<(u32, u64, Option<u64>)> = [6u32, 12]
+        .iter()
+        .map(|m| {
+            let after = i64::from(*m) * MONTH;
+            let gone: Vec<_> = former
+                .iter()
+                .filter(|(_, left)| now.as_millis() - left >= after)
+                .collect();
+            let active = gone
+                .iter()
+                .filter(|(p, left)| active_at(p, left + after))
+                .count() as u64;
+            let left = gone.len() as u64;
+            let shown = rule.count(active).is_some() && rule.count(left - active).is_some();
+            (*m, left, shown.then_some(active))
+        })
+        .collect();
+    let got: Vec<(u32, u64, Option<u64>)> = turnover
+        .leavers_still_active
+        .iter()
+        .map(|l| (l.months, l.left, l.still_active))
+        .collect();
+    assert_eq!(got, want);
+    assert!(
+        want.iter().any(|(_, left, _)| *left > 0),
+        "the data should have members who left long enough ago: {want:?}"
+    );
     let got: Vec<(String, Option<u64>)> = turnover
         .pipeline_by_group
         .iter()

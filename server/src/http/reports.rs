@@ -174,7 +174,7 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
     ReportEntry::of::<Turnover>(
         "turnover",
         "Turnover",
-        "Are leavers being replaced? Members joining and leaving per year, how long they serve, empty seats and the working-group pipeline.",
+        "Are leavers being replaced? Members joining and leaving per year, how long they serve and stay (past three years, a retention curve), whether leavers stay active, empty seats and the working-group pipeline.",
     ),
     ReportEntry::of::<ChampionActivity>(
         "champions",

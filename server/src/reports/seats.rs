@@ -196,6 +196,38 @@ pub struct PipelineGroup {
     pub members: Option<u64>,
 }
 
+/// Of the members who had served at least so long ago, how many served
+/// that long: one point of the retention curve. Membership is public:
+/// exact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RetentionPoint {
+    /// Months served (a month is 30.4 days).
+    pub months: u32,
+    /// Times on the board that began at least this long ago (someone who
+    /// left and came back has two).
+    pub began: u64,
+    /// Of them, those that lasted at least this long (or still do).
+    pub lasted: u64,
+    /// `lasted` as a share of `began`, in percent.
+    pub share_percent: Option<f64>,
+}
+
+/// Former members who left at least so long ago, and how many of them were
+/// still active then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LeaversActive {
+    /// Months after leaving.
+    pub months: u32,
+    /// Former members (not members now) who left at least this long ago.
+    /// Leaving a public board is public: exact.
+    pub left: u64,
+    /// Of them, those active this long after leaving: in a working group
+    /// then, or taking part (attending, volunteering, signing up) in the
+    /// three months before (`null`: hidden, as it or the rest is a small
+    /// count of people's activity).
+    pub still_active: Option<u64>,
+}
+
 /// Are leavers being replaced? Joining and leaving per year, tenure,
 /// vacancies and the pipeline of working-group members.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -218,36 +250,30 @@ pub struct Turnover {
     pub pipeline: Option<u64>,
     /// The same per group (a person in two groups counts in both).
     pub pipeline_by_group: Vec<PipelineGroup>,
+    /// Members now who have served three years or more without a break
+    /// (partnerships find it hard to keep members past three years).
+    pub members_three_years_or_more: u64,
+    /// The retention curve: at 6, 12, 24, 36, 48 and 60 months served,
+    /// those with a time on the board begun that long ago.
+    pub retention: Vec<RetentionPoint>,
+    /// Former members 6 and 12 months after leaving: are they lost, or
+    /// still active?
+    pub leavers_still_active: Vec<LeaversActive>,
 }
+
+/// A month, for tenure: a year's days over twelve.
+const MONTH_MILLIS: i64 = 2_629_746_000;
+/// How far back "taking part" reaches from a moment, for leavers.
+const ACTIVE_WITHIN_MILLIS: i64 = 3 * MONTH_MILLIS;
 
 fn held(start: i64, end: Option<i64>, at: i64) -> bool {
     start <= at && end.is_none_or(|e| e > at)
 }
 
-/// Turnover at `now`.
-pub async fn turnover(db: &Db, now: Timestamp) -> Result<Turnover> {
-    let setup = Setup::load(db).await?;
-    let memberships = report_rows::memberships(db).await?;
-    Ok(turnover_from(
-        setup.area.as_ref().and_then(|a| a.partnership_seats),
-        setup.suppression,
-        &report_rows::seats(db).await?,
-        &memberships,
-        now,
-    ))
-}
-
-/// Turnover from the seats and working-group memberships.
-pub(super) fn turnover_from(
-    seats_on_board: Option<u32>,
-    suppression: super::Suppression,
-    seats: &[Seat],
-    memberships: &[Membership],
-    now: Timestamp,
-) -> Turnover {
-    let now = now.as_millis();
-    // Each person's time on the board: their seats merged where they
-    // overlap or follow on (a member becoming chair has not left).
+/// Each person's times on the board up to `now`, oldest first: their seats
+/// merged where they overlap or follow on (a member becoming chair has not
+/// left); an end still to come is no end yet.
+fn spells_by_person(seats: &[Seat], now: i64) -> BTreeMap<&str, Vec<(i64, Option<i64>)>> {
     let mut by_person: BTreeMap<&str, Vec<(i64, Option<i64>)>> = BTreeMap::new();
     for seat in seats {
         if seat.start <= now {
@@ -257,9 +283,9 @@ pub(super) fn turnover_from(
                 .push((seat.start, seat.end.filter(|e| *e <= now)));
         }
     }
-    let mut spells: Vec<(i64, Option<i64>)> = Vec::new();
     for held in by_person.values_mut() {
         held.sort_unstable();
+        let mut spells = Vec::new();
         let mut current: Option<(i64, Option<i64>)> = None;
         for &(start, end) in held.iter() {
             current = match current {
@@ -273,7 +299,126 @@ pub(super) fn turnover_from(
             };
         }
         spells.extend(current);
+        *held = spells;
     }
+    by_person
+}
+
+/// The retention curve from every time on the board.
+fn retention(spells: &[(i64, Option<i64>)], now: i64) -> Vec<RetentionPoint> {
+    [6, 12, 24, 36, 48, 60]
+        .into_iter()
+        .map(|months: u32| {
+            let served = i64::from(months) * MONTH_MILLIS;
+            let began: Vec<&(i64, Option<i64>)> =
+                spells.iter().filter(|(s, _)| now - s >= served).collect();
+            let lasted = began
+                .iter()
+                .filter(|(s, e)| e.is_none_or(|e| e - s >= served))
+                .count() as u64;
+            let began = began.len() as u64;
+            RetentionPoint {
+                months,
+                began,
+                lasted,
+                share_percent: (began > 0).then(|| lasted as f64 * 100.0 / began as f64),
+            }
+        })
+        .collect()
+}
+
+/// Former members 6 and 12 months after they left: active then if in a
+/// working group, or taking part within the three months before. A count
+/// of people's activity: hidden when it, or the former members not
+/// active, is small (the two add up to the public number who left).
+fn leavers_still_active(
+    suppression: super::Suppression,
+    spells: &BTreeMap<&str, Vec<(i64, Option<i64>)>>,
+    memberships: &[Membership],
+    taking_part: &[(String, i64)],
+    now: i64,
+) -> Vec<LeaversActive> {
+    let left_at: Vec<(&str, i64)> = spells
+        .iter()
+        .filter_map(|(person, spells)| match spells.last() {
+            Some((_, Some(end))) => Some((*person, *end)),
+            _ => None,
+        })
+        .collect();
+    // Each former member's groups and times taking part, found once.
+    let mut groups: BTreeMap<&str, Vec<&Membership>> = BTreeMap::new();
+    let mut took_part: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for (person, _) in &left_at {
+        groups.insert(person, Vec::new());
+        took_part.insert(person, Vec::new());
+    }
+    for m in memberships {
+        if let Some(held) = groups.get_mut(m.person.as_str()) {
+            held.push(m);
+        }
+    }
+    for (person, at) in taking_part {
+        if let Some(times) = took_part.get_mut(person.as_str()) {
+            times.push(*at);
+        }
+    }
+    [6, 12]
+        .into_iter()
+        .map(|months: u32| {
+            let after = i64::from(months) * MONTH_MILLIS;
+            let gone: Vec<&(&str, i64)> = left_at
+                .iter()
+                .filter(|(_, end)| now - end >= after)
+                .collect();
+            let active = gone
+                .iter()
+                .filter(|(person, end)| {
+                    let then = end + after;
+                    groups[person].iter().any(|m| held(m.start, m.end, then))
+                        || took_part[person]
+                            .iter()
+                            .any(|at| *at <= then && *at > then - ACTIVE_WITHIN_MILLIS)
+                })
+                .count() as u64;
+            let left = gone.len() as u64;
+            let shown =
+                suppression.count(active).is_some() && suppression.count(left - active).is_some();
+            LeaversActive {
+                months,
+                left,
+                still_active: shown.then_some(active),
+            }
+        })
+        .collect()
+}
+
+/// Turnover at `now`.
+pub async fn turnover(db: &Db, now: Timestamp) -> Result<Turnover> {
+    let setup = Setup::load(db).await?;
+    let memberships = report_rows::memberships(db).await?;
+    Ok(turnover_from(
+        setup.area.as_ref().and_then(|a| a.partnership_seats),
+        setup.suppression,
+        &report_rows::seats(db).await?,
+        &memberships,
+        &report_rows::seat_holders_taking_part(db).await?,
+        now,
+    ))
+}
+
+/// Turnover from the seats, working-group memberships and when people
+/// who held a seat took part in something.
+pub(super) fn turnover_from(
+    seats_on_board: Option<u32>,
+    suppression: super::Suppression,
+    seats: &[Seat],
+    memberships: &[Membership],
+    taking_part: &[(String, i64)],
+    now: Timestamp,
+) -> Turnover {
+    let now = now.as_millis();
+    let by_person = spells_by_person(seats, now);
+    let spells: Vec<(i64, Option<i64>)> = by_person.values().flatten().copied().collect();
     let mut years: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     if let Some(first) = spells.iter().map(|(s, _)| *s).min() {
         for year in year_of(first)..=year_of(now) {
@@ -299,6 +444,8 @@ pub(super) fn turnover_from(
     current.sort_by(f64::total_cmp);
     leavers.sort_by(f64::total_cmp);
     let members_now = current.len() as u64;
+    let three_years = 36.0 * MONTH_MILLIS as f64 / Timestamp::DAY_MILLIS as f64;
+    let members_three_years_or_more = current.iter().filter(|d| **d >= three_years).count() as u64;
 
     let seated: BTreeSet<&str> = seats
         .iter()
@@ -331,6 +478,15 @@ pub(super) fn turnover_from(
                 members: suppression.count(people.len() as u64),
             })
             .collect(),
+        members_three_years_or_more,
+        retention: retention(&spells, now),
+        leavers_still_active: leavers_still_active(
+            suppression,
+            &by_person,
+            memberships,
+            taking_part,
+            now,
+        ),
     }
 }
 
@@ -439,6 +595,7 @@ mod tests {
             super::super::Suppression::new(3),
             &seats,
             &groups,
+            &[],
             Timestamp::from_millis(2 * year + 10 * DAY),
         );
         assert_eq!(t.members_now, 2);
@@ -451,6 +608,79 @@ mod tests {
         assert_eq!(joined, vec![(1970, 2, 0), (1971, 0, 1), (1972, 1, 0)]);
         assert_eq!(t.median_tenure_days_leavers, Some(390.0));
         assert_eq!(t.pipeline, None, "one person (d): suppressed");
+    }
+
+    #[test]
+    fn retention_long_servers_and_leavers_who_stay_active() {
+        let year = 365 * DAY;
+        let seat = |p: &str, start: i64, end: Option<i64>| Seat {
+            person: p.to_owned(),
+            start,
+            end,
+            residency: String::new(),
+            hats: String::new(),
+        };
+        let seats = vec![
+            seat("a", 0, None),
+            seat("b", 0, Some(200 * DAY)),
+            seat("c", 0, Some(400 * DAY)),
+            seat("d", 3 * year, None),
+        ];
+        // b stays in a working group; c takes part just before a year out.
+        let groups = vec![Membership {
+            person: "b".to_owned(),
+            group: "green".to_owned(),
+            start: 100 * DAY,
+            end: None,
+        }];
+        let c_took_part = 400 * DAY + 12 * MONTH_MILLIS - 10 * DAY;
+        let taking_part = vec![("c".to_owned(), c_took_part)];
+        let now = Timestamp::from_millis(4 * year);
+        let exact = super::super::Suppression::new(1);
+        let t = turnover_from(None, exact, &seats, &groups, &taking_part, now);
+        assert_eq!(t.members_now, 2);
+        assert_eq!(t.members_three_years_or_more, 1, "a, not d");
+        let curve: Vec<(u32, u64, u64)> = t
+            .retention
+            .iter()
+            .map(|p| (p.months, p.began, p.lasted))
+            .collect();
+        // d began 365 days ago: a year is 365.24 days, so not at 12 yet.
+        assert_eq!(
+            curve,
+            [
+                (6, 4, 4),
+                (12, 3, 2),
+                (24, 3, 1),
+                (36, 3, 1),
+                (48, 0, 0),
+                (60, 0, 0)
+            ]
+        );
+        assert_eq!(t.retention[2].share_percent, Some(100.0 / 3.0));
+        assert_eq!(t.retention[4].share_percent, None);
+        let active: Vec<(u32, u64, Option<u64>)> = t
+            .leavers_still_active
+            .iter()
+            .map(|l| (l.months, l.left, l.still_active))
+            .collect();
+        assert_eq!(active, [(6, 2, Some(1)), (12, 2, Some(2))]);
+        // With a threshold of 3 both are small counts of people: hidden,
+        // while who left (public) is not.
+        let hidden = turnover_from(
+            None,
+            super::super::Suppression::new(3),
+            &seats,
+            &groups,
+            &taking_part,
+            now,
+        );
+        let active: Vec<(u64, Option<u64>)> = hidden
+            .leavers_still_active
+            .iter()
+            .map(|l| (l.left, l.still_active))
+            .collect();
+        assert_eq!(active, [(2, None), (2, None)]);
     }
 
     #[test]

@@ -550,6 +550,28 @@ pub async fn role_holders(conn: &mut AnyConnection, now: Timestamp) -> Result<Ve
         .collect()
 }
 
+/// When people who ever held a partnership seat took part in something
+/// (attended, volunteered, signed up): (person, when), for whether leavers
+/// stay active.
+pub async fn seat_holders_taking_part(db: &Db) -> Result<Vec<(String, i64)>> {
+    let seats: Vec<String> = sync_core::Role::ALL
+        .iter()
+        .filter(|r| r.is_partnership_seat())
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect();
+    fetch_bound(
+        db,
+        format!(
+            "SELECT person_id, at FROM interactions WHERE kind IN \
+             ('attendance', 'volunteering', 'event-sign-up') AND person_id IN \
+             (SELECT person_id FROM roles WHERE kind = 'role' AND name IN ({}))",
+            seats.join(", ")
+        ),
+        Vec::new(),
+    )
+    .await
+}
+
 /// A working-group membership.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Membership {

@@ -161,6 +161,11 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
         .map_or_else(|| "not known".to_owned(), thousands);
     for (key, label, text) in [
         ("members", "Members now", thousands(r.members_now)),
+        (
+            "three_years",
+            "Members now who have served three years or more",
+            thousands(r.members_three_years_or_more),
+        ),
         ("seats", "Seats", seats),
         ("vacancies", "Empty seats", vacancies),
         (
@@ -228,8 +233,61 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
             vec![f(group.members)],
         );
     }
+    let mut k = Tabulate::new(
+        "retention",
+        "Times on the board that began at least so long ago, and how many lasted that long",
+        "Served",
+        &[
+            ("began", "Began that long ago"),
+            ("lasted", "Lasted that long"),
+            ("share", "Share"),
+        ],
+    );
+    for point in &r.retention {
+        k.row(
+            &point.months.to_string(),
+            format!("{} months", point.months),
+            vec![
+                thousands(point.began),
+                thousands(point.lasted),
+                percent(point.share_percent),
+            ],
+        );
+    }
+    let mut a = Tabulate::new(
+        "leavers",
+        "Former members, and how many were still active (in a working group, or taking part in the three months before)",
+        "After leaving",
+        &[
+            ("left", "Left at least that long ago"),
+            ("active", "Still active"),
+        ],
+    );
+    for l in &r.leavers_still_active {
+        a.row(
+            &l.months.to_string(),
+            format!("{} months", l.months),
+            vec![
+                thousands(l.left),
+                l.still_active.map_or_else(
+                    || "not shown: too few people either way".to_owned(),
+                    thousands,
+                ),
+            ],
+        );
+    }
     Ok(vec![
         s.section("Seats and tenure", String::new(), String::new()),
+        k.section(
+            "How long members stay",
+            "Someone who left and came back has two times on the board. Membership is public, so these are exact.".to_owned(),
+            String::new(),
+        ),
+        a.section(
+            "Are leavers lost?",
+            "Whether former members stay involved counts people's activity, so it is hidden when it, or the rest, is a small number.".to_owned(),
+            String::new(),
+        ),
         y.with_bars(
             "Joining and leaving",
             String::new(),
