@@ -512,13 +512,18 @@ pub struct Seat {
     pub hats: String,
 }
 
-/// Every partnership seat ever held.
-pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
+/// The roles that are seats on the partnership, as an SQL list.
+fn seat_names() -> String {
     let names: Vec<String> = sync_core::Role::ALL
         .iter()
         .filter(|r| r.is_partnership_seat())
         .map(|r| format!("'{}'", r.as_str()))
         .collect();
+    names.join(", ")
+}
+
+/// Every partnership seat ever held.
+pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
     fetch_bound(
         db,
         format!(
@@ -526,7 +531,7 @@ pub async fn seats(db: &Db) -> Result<Vec<Seat>> {
              p.residency AS residency, r.hats AS hats FROM roles r \
              JOIN people p ON p.id = r.person_id \
              WHERE r.kind = 'role' AND r.name IN ({})",
-            names.join(", ")
+            seat_names()
         ),
         Vec::new(),
     )
@@ -554,18 +559,13 @@ pub async fn role_holders(conn: &mut AnyConnection, now: Timestamp) -> Result<Ve
 /// (attended, volunteered, signed up): (person, when), for whether leavers
 /// stay active.
 pub async fn seat_holders_taking_part(db: &Db) -> Result<Vec<(String, i64)>> {
-    let seats: Vec<String> = sync_core::Role::ALL
-        .iter()
-        .filter(|r| r.is_partnership_seat())
-        .map(|r| format!("'{}'", r.as_str()))
-        .collect();
     fetch_bound(
         db,
         format!(
             "SELECT person_id, at FROM interactions WHERE kind IN \
              ('attendance', 'volunteering', 'event-sign-up') AND person_id IN \
              (SELECT person_id FROM roles WHERE kind = 'role' AND name IN ({}))",
-            seats.join(", ")
+            seat_names()
         ),
         Vec::new(),
     )
