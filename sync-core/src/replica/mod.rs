@@ -27,7 +27,7 @@ use crate::protocol::{
     DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
     RejectionCode, SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
 };
-use crate::store::Storage;
+use crate::store::{Listing, Storage};
 use crate::validate;
 use crate::walk::WalkStop;
 
@@ -163,6 +163,16 @@ fn encode_meta<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("serialising to a Vec cannot fail")
 }
 
+/// What the lists read of a document: from `record` if the caller decoded
+/// it already, else decoded here. A document this version cannot read is in
+/// no list (as [`Replica::records`] leaves it out).
+fn listing_of(doc: &AutoCommit, record: Option<&Record>) -> Listing {
+    match record {
+        Some(record) => Listing::of(record),
+        None => document::decode(doc, None).map_or(Listing::Unreadable, |r| Listing::of(&r)),
+    }
+}
+
 impl<S: Storage, C: Clock> Replica<S, C> {
     /// Opens the replica in `store` for `device`, setting the store up if it
     /// is empty. Refuses a store that belongs to another device.
@@ -208,8 +218,27 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         {
             replica.resend_everything()?;
         }
+        replica.list_unlisted()?;
         replica.prune_dirty()?;
         Ok(replica)
+    }
+
+    /// Lists the documents the store holds without a current listing (a
+    /// file store just moved into SQLite, an index written by another
+    /// version), a batch a transaction, so a phone killed part way resumes.
+    fn list_unlisted(&mut self) -> Result<()> {
+        const BATCH: usize = 500;
+        let unlisted = self.store.unlisted()?;
+        for ids in unlisted.chunks(BATCH) {
+            let mut listings = Vec::with_capacity(ids.len());
+            for &id in ids {
+                if let Some(Loaded { doc, .. }) = self.load(id)? {
+                    listings.push((id, listing_of(&doc, None)));
+                }
+            }
+            self.store.relist(&listings)?;
+        }
+        Ok(())
     }
 
     /// Forgets what the server was known to hold of every document: it was
@@ -225,7 +254,8 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             match self.envelope(id)? {
                 Some(mut envelope) if !envelope.synced.is_empty() => {
                     envelope.synced.clear();
-                    self.put_envelope(id, &envelope)?;
+                    let doc = document::load(&envelope.doc, Origin::Stored)?;
+                    self.put_envelope(id, &envelope, &listing_of(&doc, None))?;
                 }
                 _ => {}
             }
@@ -295,10 +325,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }
     }
 
-    fn put_envelope(&mut self, id: DocId, envelope: &Envelope) -> Result<()> {
+    fn put_envelope(&mut self, id: DocId, envelope: &Envelope, listing: &Listing) -> Result<()> {
         let mut bytes = vec![ENVELOPE_FORMAT];
         bytes.extend_from_slice(&encode_meta(envelope));
-        Ok(self.store.put_document(id, &bytes)?)
+        Ok(self.store.put_document(id, &bytes, listing)?)
     }
 
     fn load(&self, id: DocId) -> Result<Option<Loaded>> {
@@ -312,12 +342,21 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }))
     }
 
-    fn write(&mut self, id: DocId, doc: &mut AutoCommit, synced: &[ChangeHash]) -> Result<()> {
+    /// Writes a document with the heads the server has, and its listing
+    /// (from `record`, the document decoded, when the caller has it).
+    fn write(
+        &mut self,
+        id: DocId,
+        doc: &mut AutoCommit,
+        synced: &[ChangeHash],
+        record: Option<&Record>,
+    ) -> Result<()> {
+        let listing = listing_of(doc, record);
         let envelope = Envelope {
             synced: heads_to_wire(synced),
             doc: doc.save(),
         };
-        self.put_envelope(id, &envelope)
+        self.put_envelope(id, &envelope, &listing)
     }
 
     /// Marks a document as having unsynced changes, durably, before it is written.
@@ -365,7 +404,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             return Err(violation.into());
         }
         self.mark_dirty(id)?;
-        self.write(id, &mut doc, &[])?;
+        self.write(id, &mut doc, &[], Some(&record))?;
         Ok(value)
     }
 
@@ -401,7 +440,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             return Err(violation.into());
         }
         self.mark_dirty(id)?;
-        self.write(id, &mut doc, &synced)?;
+        self.write(id, &mut doc, &synced, Some(&after))?;
         Ok(value)
     }
 
@@ -585,15 +624,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     /// [`crate::walk_list`]): the doors to knock, in walking order, nearest
     /// first from `from` when doors have locations.
     pub fn walk_list(&self, patch: &str, from: Option<Location>) -> Result<Vec<WalkStop>> {
-        let mut addresses = Vec::new();
-        let mut people = Vec::new();
-        for record in self.records()? {
-            match record {
-                Record::Address(a) if a.patch == patch => addresses.push(a),
-                Record::Person(p) if p.household.is_some() => people.push(p),
-                _ => {}
-            }
-        }
+        let (addresses, people) = self.with_lists(|lists| lists.doors(patch))?;
         Ok(crate::walk::walk_list(
             patch,
             &addresses,
@@ -605,17 +636,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
 
     /// Every event held, soonest first (events starting together by id).
     pub fn events(&self) -> Result<Vec<Event>> {
-        let mut events: Vec<Event> = self
-            .records()?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect();
-        // Stable: records come by id.
-        events.sort_by_key(|e| e.starts_at);
-        Ok(events)
+        self.with_lists(|lists| lists.events())
     }
 
     /// The area configuration, once received. Its id is remembered, so
@@ -630,10 +651,13 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             Some(None) => return Ok(None),
             None => {}
         }
-        let area = self.records()?.into_iter().find_map(|r| match r {
-            Record::Area(a) => Some(a),
-            _ => None,
-        });
+        let area = match self.with_lists(|lists| lists.area_id())? {
+            Some(id) => match self.record(id)? {
+                Record::Area(area) => Some(area),
+                _ => None,
+            },
+            None => None,
+        };
         self.area_id.set(Some(area.as_ref().map(|a| a.id)));
         Ok(area)
     }
@@ -741,7 +765,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                 }
                 PushOutcome::Resend => {
                     if let Some(Loaded { mut doc, .. }) = self.load(result.doc)? {
-                        self.write(result.doc, &mut doc, &[])?;
+                        self.write(result.doc, &mut doc, &[], None)?;
                     }
                     outcome.more = true;
                 }
@@ -866,7 +890,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.state.pulls.insert(id);
         }
         let synced = self.maximal(&mut doc, synced);
-        self.write(id, &mut doc, &synced)?;
+        self.write(id, &mut doc, &synced, None)?;
         if sorted(doc.get_heads()) == synced {
             self.state.dirty.remove(&id);
         }
@@ -914,7 +938,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         let mut known: Vec<ChangeHash> = synced.clone();
         known.extend(doc.get_changes(&before).iter().map(|c| c.hash()));
         let synced = self.maximal(&mut doc, known);
-        self.write(id, &mut doc, &synced)?;
+        self.write(id, &mut doc, &synced, None)?;
         Ok(true)
     }
 }
@@ -1099,6 +1123,10 @@ impl PersonEditor<'_> {
     }
 }
 
+#[cfg(test)]
+mod list_tests;
+#[cfg(test)]
+mod sqlite_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
