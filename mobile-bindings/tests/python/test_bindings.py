@@ -97,6 +97,19 @@ def test_offline_work_survives_reopening():
         assert store.pending_changes() == 52
 
 
+def test_search_ignores_accents_and_comes_in_pages():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+        for name in ["Zoë Adams", "ZOE BAKER", "Zoe Clark", "Ann Lee"]:
+            store.log_conversation(conversation(mb.Outcome.SPOKE, name=name))
+        found = [p.name for p in store.people("zoe")]
+        assert found == ["Zoë Adams", "ZOE BAKER", "Zoe Clark"], found
+        page = [p.name for p in store.people_page("ZOË", 1, 1)]
+        assert page == ["ZOE BAKER"], page
+        assert len(store.people_page(None, 0, 10)) == 4
+        assert store.people_page(None, 4, 10) == []
+
+
 def test_a_walk_list_works_offline():
     with tempfile.TemporaryDirectory() as directory:
         store = mb.OutreachStore.open(directory, DEVICE)
