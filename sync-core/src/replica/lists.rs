@@ -35,7 +35,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     /// (house and street, locality, postcode) contains `search`, ignoring
     /// case, accents and extra spaces (see [`crate::fold`]); a blank search
     /// matches everyone. By name as a person reads it (case and accents
-    /// aside), then as written, then id; people without a name come first.
+    /// aside), then id; people without a name come first.
     pub fn search_people(&self, search: &str, page: Page) -> Result<Vec<PersonRow>> {
         let search = Search::new(search);
         self.with_lists(|lists| lists.search_people(&search, page))

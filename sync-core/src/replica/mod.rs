@@ -310,6 +310,41 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }
     }
 
+    /// Runs `writes` as one atomic write where the store can group writes
+    /// (SQLite: one transaction, one fsync). If anything fails, none of it
+    /// is kept there, and the replica's own state is read back from the
+    /// store so that it says only what was kept.
+    pub(super) fn batched<T>(&mut self, writes: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.store.begin_batch()?;
+        let result = writes(self);
+        let ended = self.store.end_batch(result.is_ok());
+        match (result, ended) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Err(e), _) => {
+                self.reload_state()?;
+                Err(e)
+            }
+            (Ok(_), Err(e)) => {
+                self.reload_state()?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Reads the replica's own state back from the store.
+    fn reload_state(&mut self) -> Result<()> {
+        self.state = match self.store.get_meta(STATE_META)? {
+            Some(bytes) => decode_meta(STATE_META, &bytes)?,
+            None => SyncState::default(),
+        };
+        self.whole = match self.store.get_meta(WHOLE_META)? {
+            Some(bytes) => decode_meta(WHOLE_META, &bytes)?,
+            None => BTreeSet::new(),
+        };
+        self.area_id.set(None);
+        Ok(())
+    }
+
     fn save_state(&mut self) -> Result<()> {
         Ok(self.store.put_meta(STATE_META, &encode_meta(&self.state))?)
     }
@@ -403,8 +438,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         if let Some(violation) = validate::violations(&record).into_iter().next() {
             return Err(violation.into());
         }
-        self.mark_dirty(id)?;
-        self.write(id, &mut doc, &[], Some(&record))?;
+        self.batched(|replica| {
+            replica.mark_dirty(id)?;
+            replica.write(id, &mut doc, &[], Some(&record))
+        })?;
         Ok(value)
     }
 
@@ -439,8 +476,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         if let Some(violation) = validate::added_violation(Some(&before), &after) {
             return Err(violation.into());
         }
-        self.mark_dirty(id)?;
-        self.write(id, &mut doc, &synced, Some(&after))?;
+        self.batched(|replica| {
+            replica.mark_dirty(id)?;
+            replica.write(id, &mut doc, &synced, Some(&after))
+        })?;
         Ok(value)
     }
 
@@ -751,6 +790,15 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             outcome.wiped = true;
             return Ok(outcome);
         }
+        self.batched(|replica| replica.apply_response(&response, outcome))
+    }
+
+    /// What [`Self::apply_sync_response`] writes, in one batch.
+    fn apply_response(
+        &mut self,
+        response: &SyncResponse,
+        mut outcome: SyncOutcome,
+    ) -> Result<SyncOutcome> {
         if response.resync {
             self.resend_everything()?;
             outcome.more = true;
@@ -813,7 +861,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             }
             self.state.pulls.remove(&redirect.from);
         }
-        self.state.cursor = response.cursor;
+        self.state.cursor.clone_from(&response.cursor);
         self.save_state()?;
         let unsent = self
             .state

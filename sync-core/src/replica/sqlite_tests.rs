@@ -6,6 +6,7 @@ use std::path::Path;
 use super::tests::START;
 use super::*;
 use crate::ManualClock;
+use crate::error::StorageError;
 use crate::hub::MemoryHub;
 use crate::model::EntryChannel;
 use crate::protocol::SyncResponse;
@@ -137,4 +138,100 @@ fn a_wiped_phone_leaves_no_trace_in_its_files() {
     assert!(phone.apply_sync_response(&wipe.encode()).unwrap().wiped);
     assert_eq!(files_holding(dir.path(), name), Vec::<String>::new());
     assert!(phone.storage().document_ids().unwrap().is_empty());
+}
+
+/// The phone's store, with its `n`th document write refused (a full disk).
+struct RefusingWrite {
+    store: SqliteStore,
+    writes_left: usize,
+}
+
+impl Storage for RefusingWrite {
+    fn get_document(&self, id: DocId) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store.get_document(id)
+    }
+    fn put_document(
+        &mut self,
+        id: DocId,
+        bytes: &[u8],
+        listing: &crate::store::Listing,
+    ) -> Result<(), StorageError> {
+        if self.writes_left == 0 {
+            return Err(StorageError::Corrupt("the disk is full".into()));
+        }
+        self.writes_left -= 1;
+        self.store.put_document(id, bytes, listing)
+    }
+    fn delete_document(&mut self, id: DocId) -> Result<(), StorageError> {
+        self.store.delete_document(id)
+    }
+    fn document_ids(&self) -> Result<Vec<DocId>, StorageError> {
+        self.store.document_ids()
+    }
+    fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store.get_meta(name)
+    }
+    fn put_meta(&mut self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        self.store.put_meta(name, bytes)
+    }
+    fn wipe(&mut self) -> Result<(), StorageError> {
+        self.store.wipe()
+    }
+    fn lists(&self) -> Option<&dyn crate::store::Lists> {
+        self.store.lists()
+    }
+    fn begin_batch(&mut self) -> Result<(), StorageError> {
+        self.store.begin_batch()
+    }
+    fn end_batch(&mut self, commit: bool) -> Result<(), StorageError> {
+        self.store.end_batch(commit)
+    }
+}
+
+#[test]
+fn a_conversation_whose_last_write_fails_leaves_nothing_of_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(START);
+    let store = RefusingWrite {
+        store: SqliteStore::open(dir.path()).unwrap(),
+        writes_left: 1,
+    };
+    let mut phone = Replica::open(store, DeviceId::new(START), clock.clone()).unwrap();
+    let door = phone
+        .create_address(&NewAddress::new(
+            "north-estate",
+            "elm-road",
+            "12",
+            "Oak Lane",
+        ))
+        .unwrap();
+    let before = (phone.document_ids().unwrap(), phone.pending_changes());
+    let conversation = crate::model::NewConversation {
+        person: None,
+        area: "north-estate".into(),
+        patch: "elm-road".into(),
+        address: Some(door),
+        details: crate::model::PersonDetails::default(),
+        doorstep: Doorstep::new(DoorOutcome::Spoke),
+        consent_to_contact: false,
+        consent_wording_version: "2026-09".into(),
+    };
+    // The person is written, then the knock on the door is refused.
+    phone.store.writes_left = 1;
+    assert!(matches!(
+        phone.log_conversation(&conversation),
+        Err(Error::Storage(_))
+    ));
+    assert_eq!(
+        (phone.document_ids().unwrap(), phone.pending_changes()),
+        before
+    );
+    assert!(phone.address(door).unwrap().visits.is_empty());
+    assert!(phone.search_people("", Page::ALL).unwrap().is_empty());
+    // And the next one goes through whole.
+    phone.store.writes_left = 2;
+    let (person, _) = phone.log_conversation(&conversation).unwrap();
+    assert_eq!(phone.address(door).unwrap().visits.len(), 1);
+    assert_eq!(phone.pending_changes(), 2);
+    assert!(phone.person(person).is_ok());
 }

@@ -167,13 +167,29 @@ impl Listing {
 
 /// Text as a search compares it: compatibility-decomposed with accents and
 /// other combining marks dropped ("Zoë" and "ZOE" both give "zoe"),
-/// lower-cased, and with runs of white space made one space.
+/// lower-cased, the Latin letters that do not decompose written as a
+/// keyboard without them would ("Łukasz" gives "lukasz", "Straße"
+/// "strasse"), and with runs of white space made one space.
 pub fn fold(text: &str) -> String {
-    let bare: String = text
+    let mut bare = String::with_capacity(text.len());
+    for c in text
         .nfkd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
-        .collect();
+    {
+        match c {
+            'ł' => bare.push('l'),
+            'ø' => bare.push('o'),
+            'đ' | 'ð' => bare.push('d'),
+            'ħ' => bare.push('h'),
+            'ı' => bare.push('i'),
+            'ß' => bare.push_str("ss"),
+            'æ' => bare.push_str("ae"),
+            'œ' => bare.push_str("oe"),
+            'þ' => bare.push_str("th"),
+            c => bare.push(c),
+        }
+    }
     bare.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -270,10 +286,10 @@ impl Page {
 /// [`ScanLists`], from every record decoded).
 pub trait Lists {
     /// The people whose name, email, phone, patch or door matches, by
-    /// name folded (people without one first), name as written, then id.
+    /// name folded (people without one first), then id.
     fn search_people(&self, search: &Search, page: Page) -> Result<Vec<PersonRow>, StorageError>;
     /// The people a street champion may knock on ([`PersonRow::on_door_list`]),
-    /// in `patch` or in every patch, by patch, name folded, name, then id.
+    /// in `patch` or in every patch, by patch, name folded, then id.
     fn door_list(&self, patch: Option<&str>, page: Page) -> Result<Vec<PersonRow>, StorageError>;
     /// Follow-ups owed: soonest due first, undated last, then by when they
     /// were promised, then by person id and the order they were promised in.
@@ -322,8 +338,8 @@ impl ScanLists {
 }
 
 /// The order of people in lists.
-fn by_name(p: &PersonListing) -> (&Option<String>, &Option<String>, DocId) {
-    (&p.sort_name, &p.row.name, p.row.id)
+fn by_name(p: &PersonListing) -> (&Option<String>, DocId) {
+    (&p.sort_name, p.row.id)
 }
 
 impl Lists for ScanLists {
@@ -401,6 +417,9 @@ mod tests {
         assert_eq!(fold("ZOË"), "zoe");
         assert_eq!(fold("  José   María "), "jose maria");
         assert_eq!(fold("Ångström"), "angstrom");
+        // Letters with strokes and ligatures that do not decompose.
+        assert_eq!(fold("Łukasz Søren"), "lukasz soren");
+        assert_eq!(fold("STRAẞE Æsir Œuvre"), "strasse aesir oeuvre");
         // Compatibility forms: a ligature and full-width letters.
         assert_eq!(fold("ﬁona"), "fiona");
         assert_eq!(fold("ＡＢＣ"), "abc");

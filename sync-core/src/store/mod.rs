@@ -64,6 +64,20 @@ pub trait Storage {
     fn relist(&mut self, _listings: &[(DocId, Listing)]) -> Result<(), StorageError> {
         Ok(())
     }
+    /// Starts grouping writes into one atomic write, made durable by the
+    /// matching [`Storage::end_batch`] (a store may instead make each write
+    /// durable as it goes, as the file and memory stores do). Batches nest;
+    /// the outermost decides. A store cannot be wiped inside one.
+    fn begin_batch(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+    /// Ends a batch: with `commit`, everything written since the outermost
+    /// [`Storage::begin_batch`] is durable when the outermost returns `Ok`;
+    /// without it, or if any write in it failed, none of it is kept (and
+    /// a `commit` then returns an error).
+    fn end_batch(&mut self, _commit: bool) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// Refuses a name for a piece of state that is not a short ASCII slug.
@@ -120,6 +134,12 @@ macro_rules! forward_storage {
             }
             fn relist(&mut self, listings: &[(DocId, Listing)]) -> Result<(), StorageError> {
                 (**self).relist(listings)
+            }
+            fn begin_batch(&mut self) -> Result<(), StorageError> {
+                (**self).begin_batch()
+            }
+            fn end_batch(&mut self, commit: bool) -> Result<(), StorageError> {
+                (**self).end_batch(commit)
             }
         }
     )+};

@@ -238,3 +238,49 @@ fn a_file_store_that_cannot_be_moved_in_is_left_whole() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(store.document_ids().unwrap(), vec![id(1), id(2)]);
 }
+
+#[test]
+fn a_sqlite_batch_keeps_all_of_its_writes_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    store.begin_batch().unwrap();
+    store
+        .put_document(id(1), b"dropped", &Listing::Unreadable)
+        .unwrap();
+    store.put_meta("cursor", b"dropped").unwrap();
+    store.end_batch(false).unwrap();
+    assert_eq!(store.get_document(id(1)).unwrap(), None);
+    assert_eq!(store.get_meta("cursor").unwrap(), None);
+
+    // An inner batch that fails takes the outer one with it.
+    store.begin_batch().unwrap();
+    store
+        .put_document(id(1), b"dropped", &Listing::Unreadable)
+        .unwrap();
+    store.begin_batch().unwrap();
+    store.put_meta("cursor", b"dropped").unwrap();
+    store.end_batch(false).unwrap();
+    assert!(matches!(
+        store.end_batch(true),
+        Err(StorageError::Corrupt(_))
+    ));
+    assert_eq!(store.get_document(id(1)).unwrap(), None);
+    assert!(matches!(store.wipe(), Ok(())));
+
+    store.begin_batch().unwrap();
+    store
+        .put_document(id(1), b"kept", &Listing::Unreadable)
+        .unwrap();
+    store.put_meta("cursor", b"kept").unwrap();
+    store.delete_document(id(2)).unwrap();
+    assert!(matches!(store.wipe(), Err(StorageError::Corrupt(_))));
+    store.end_batch(true).unwrap();
+    assert!(matches!(
+        store.end_batch(true),
+        Err(StorageError::Corrupt(_))
+    ));
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.get_document(id(1)).unwrap().unwrap(), b"kept");
+    assert_eq!(store.get_meta("cursor").unwrap().unwrap(), b"kept");
+}
