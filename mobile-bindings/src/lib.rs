@@ -11,8 +11,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sync_core::{
-    DeviceId, DocId, EntryId, FileStore, InteractionKind, Location, NewAddress, NewEvent, Replica,
-    SystemClock, Timestamp,
+    DeviceId, DocId, EntryId, InteractionKind, Location, NewAddress, NewEvent, Page, PersonRow,
+    Replica, SqliteStore, SystemClock, Timestamp,
 };
 
 mod types;
@@ -131,7 +131,7 @@ pub trait HttpTransport: Send + Sync {
 /// A device's store of the records in its scope.
 #[derive(uniffi::Object)]
 pub struct OutreachStore {
-    replica: Mutex<Replica<FileStore, SystemClock>>,
+    replica: Mutex<Replica<SqliteStore, SystemClock>>,
 }
 
 impl std::fmt::Debug for OutreachStore {
@@ -141,7 +141,7 @@ impl std::fmt::Debug for OutreachStore {
 }
 
 impl OutreachStore {
-    fn replica(&self) -> Result<MutexGuard<'_, Replica<FileStore, SystemClock>>> {
+    fn replica(&self) -> Result<MutexGuard<'_, Replica<SqliteStore, SystemClock>>> {
         // A panic while holding the lock cannot leave the store inconsistent
         // (every write is atomic on disk), so a poisoned lock is still usable.
         Ok(self
@@ -154,12 +154,13 @@ impl OutreachStore {
 #[uniffi::export]
 impl OutreachStore {
     /// Opens (or creates) the store in `directory` for the device
-    /// `device_id` (from registering with the server).
+    /// `device_id` (from registering with the server). A store of an older
+    /// version there (a file per record) is moved into the new one.
     #[uniffi::constructor]
     pub fn open(directory: String, device_id: String) -> Result<Arc<Self>> {
         let device: DeviceId = parse_id("device id", &device_id)?;
         let store =
-            FileStore::open(std::path::Path::new(&directory)).map_err(sync_core::Error::from)?;
+            SqliteStore::open(std::path::Path::new(&directory)).map_err(sync_core::Error::from)?;
         let replica = Replica::open(store, device, SystemClock)?;
         Ok(Arc::new(Self {
             replica: Mutex::new(replica),
@@ -378,23 +379,38 @@ impl OutreachStore {
     }
 
     /// The people on this device (those in its patches), by name; with a
-    /// `search`, those whose name or patch contains it (any case).
+    /// `search`, those whose name, phone, email, patch or door (house and
+    /// street, postcode) contains it, ignoring case and accents.
     pub fn people(&self, search: Option<String>) -> Result<Vec<PersonSummary>> {
+        self.people_page(search, 0, u32::MAX)
+    }
+
+    /// A page of [`Self::people`]: at most `limit` people after the first
+    /// `offset`, for a list that loads as it scrolls.
+    pub fn people_page(
+        &self,
+        search: Option<String>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<PersonSummary>> {
         let search = search.unwrap_or_default();
-        Ok(summaries(&self.replica()?.search_people(&search)?))
+        let page = Page::new(offset as usize, limit as usize);
+        Ok(summaries(&self.replica()?.search_people(&search, page)?))
     }
 
     /// The people a street champion may knock on in `patch` (or in all
     /// their patches): never under-18s, never anyone who asked not to be
     /// contacted; by patch, then name.
     pub fn door_list(&self, patch: Option<String>) -> Result<Vec<PersonSummary>> {
-        Ok(summaries(&self.replica()?.door_list(patch.as_deref())?))
+        let people = self.replica()?.door_list(patch.as_deref(), Page::ALL)?;
+        Ok(summaries(&people))
     }
 
     /// One person.
     pub fn person(&self, person_id: String) -> Result<PersonSummary> {
         let person: DocId = parse_id("person id", &person_id)?;
-        Ok(PersonSummary::from(&self.replica()?.person(person)?))
+        let person = self.replica()?.person(person)?;
+        Ok(PersonSummary::from(&PersonRow::from(&person)))
     }
 
     /// Follow-ups promised and not yet done, soonest due first.
@@ -474,7 +490,7 @@ impl OutreachStore {
     }
 }
 
-fn summaries(people: &[sync_core::Person]) -> Vec<PersonSummary> {
+fn summaries(people: &[PersonRow]) -> Vec<PersonSummary> {
     people.iter().map(PersonSummary::from).collect()
 }
 

@@ -284,3 +284,55 @@ fn residency_tenure_and_language_are_recorded_at_the_door_and_corrected_later() 
         Some(HousingTenure::PrivateRent)
     );
 }
+
+#[test]
+fn people_are_searched_without_accents_and_come_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = OutreachStore::open(dir.path().display().to_string(), DEVICE.into()).unwrap();
+    for name in ["Zoë Adams", "ZOE BAKER", "Zoe Clark", "Ann Lee"] {
+        store
+            .log_conversation(Conversation {
+                name: Some(name.into()),
+                ..conversation(Outcome::Spoke)
+            })
+            .unwrap();
+    }
+    let names = |people: Vec<PersonSummary>| -> Vec<String> {
+        people.into_iter().filter_map(|p| p.name).collect()
+    };
+    assert_eq!(
+        names(store.people(Some("zoe".into())).unwrap()),
+        ["Zoë Adams", "ZOE BAKER", "Zoe Clark"]
+    );
+    assert_eq!(
+        names(store.people_page(Some("ZOË".into()), 1, 1).unwrap()),
+        ["ZOE BAKER"]
+    );
+    assert_eq!(store.people_page(None, 0, 10).unwrap().len(), 4);
+    assert!(store.people_page(None, 4, 10).unwrap().is_empty());
+}
+
+#[test]
+fn a_store_of_the_older_kind_is_moved_into_the_new_one_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let device: DeviceId = DEVICE.parse().unwrap();
+    {
+        let old = sync_core::FileStore::open(dir.path()).unwrap();
+        let mut replica = Replica::open(old, device, SystemClock).unwrap();
+        replica
+            .create_person(
+                &sync_core::NewPerson::new(
+                    "north-estate",
+                    "elm-road",
+                    sync_core::EntryChannel::Doorstep,
+                ),
+                |p| p.set_name(Some("Sam Older")),
+            )
+            .unwrap();
+    }
+    let store = OutreachStore::open(dir.path().display().to_string(), DEVICE.into()).unwrap();
+    let found = store.people(Some("sam older".into())).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(store.pending_changes().unwrap(), 1);
+    assert!(!dir.path().join("docs").exists());
+}

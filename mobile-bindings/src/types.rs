@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, Doorstep, Event,
-    EventKind, NewConversation, NewSignUp, OwedFollowUp, Person, PersonDetails, ResidentBasis,
+    EventKind, NewConversation, NewSignUp, OwedFollowUp, PersonDetails, PersonRow, ResidentBasis,
     Role, SyncOutcome, Tenure,
 };
 
@@ -485,8 +485,8 @@ pub struct PersonSummary {
     pub last_contact_ms: Option<i64>,
 }
 
-impl From<&Person> for PersonSummary {
-    fn from(p: &Person) -> Self {
+impl From<&PersonRow> for PersonSummary {
+    fn from(p: &PersonRow) -> Self {
         Self {
             id: p.id.to_string(),
             name: p.name.clone(),
@@ -498,9 +498,9 @@ impl From<&Person> for PersonSummary {
             under_18: p.is_under_18(),
             do_not_contact: p.do_not_contact,
             interests: p.interests.iter().cloned().collect(),
-            interactions: p.interactions.len() as u32,
-            last_outcome: p.last_door_outcome().map(Into::into),
-            last_contact_ms: p.last_contact().map(sync_core::Timestamp::as_millis),
+            interactions: p.interactions,
+            last_outcome: p.last_outcome.map(Into::into),
+            last_contact_ms: p.last_contact.map(sync_core::Timestamp::as_millis),
         }
     }
 }

@@ -7,18 +7,18 @@
 //! person has come.
 //!
 //! Run with `cargo run -p sync-core --example two_phones`. Each phone keeps
-//! its documents in a file store in a temporary directory, as a real phone
+//! its documents in a SQLite store in a temporary directory, as a real phone
 //! would.
 #![allow(clippy::print_stdout, reason = "an example shows what it does")]
 
 use sync_core::{
     AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, DeviceId, DoorOutcome,
-    Doorstep, EntryChannel, EventKind, FileStore, InteractionKind, LawfulBasis, ManualClock,
-    MemoryHub, NewConsent, NewEvent, NewPerson, PatchConfig, Person, Replica, ResidentBasis, Scope,
-    Storage, Timestamp,
+    Doorstep, EntryChannel, EventKind, InteractionKind, LawfulBasis, ManualClock, MemoryHub,
+    NewConsent, NewEvent, NewPerson, PatchConfig, Person, Replica, ResidentBasis, Scope,
+    SqliteStore, Storage, Timestamp,
 };
 
-type Phone = Replica<FileStore, ManualClock>;
+type Phone = Replica<SqliteStore, ManualClock>;
 
 fn consent(purpose: ConsentPurpose, method: ConsentMethod, given_by: ConsentGiver) -> NewConsent {
     NewConsent {
@@ -33,7 +33,7 @@ fn consent(purpose: ConsentPurpose, method: ConsentMethod, given_by: ConsentGive
 
 fn open(dir: &std::path::Path, clock: &ManualClock) -> Result<Phone, Box<dyn std::error::Error>> {
     Ok(Replica::open(
-        FileStore::open(dir)?,
+        SqliteStore::open(dir)?,
         DeviceId::new(clock.now()),
         clock.clone(),
     )?)

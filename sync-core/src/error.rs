@@ -264,4 +264,22 @@ pub enum StorageError {
     /// A stored file is not in the expected format.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The phone's SQLite database failed.
+    #[error("{context}: {source}")]
+    Sqlite {
+        /// What was being done.
+        context: &'static str,
+        /// The error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The store was written by a newer version of this library, which
+    /// this one cannot read without risking what it holds.
+    #[error("the store has format {found}; this version knows up to {known}")]
+    NewerFormat {
+        /// The store's format.
+        found: i64,
+        /// The newest format this version knows.
+        known: i64,
+    },
 }

@@ -3,8 +3,8 @@
 //! sans-I/O sync protocol.
 //!
 //! This crate does no network I/O and starts no threads. The only I/O it does
-//! is through the [`Storage`] trait, whose file implementation a phone uses to
-//! keep its documents; the server stores documents in its own database and
+//! is through the [`Storage`] trait, whose SQLite implementation a phone uses
+//! to keep its documents and the index its lists read; the server stores documents in its own database and
 //! uses the pure functions in [`hub`] to merge them.
 //!
 //! # One document per record
@@ -70,5 +70,8 @@ pub use protocol::{
 };
 pub use replica::{PersonEditor, Replica, SyncOutcome};
 pub use scope::{Audience, Scope};
-pub use store::{FileStore, MemoryStore, Storage};
+pub use store::{
+    FileStore, Listing, Lists, MemoryStore, Page, PersonListing, PersonRow, ScanLists, Search,
+    SqliteStore, Storage, fold,
+};
 pub use walk::{Resident, RevisitFlag, WalkStop, walk_list};

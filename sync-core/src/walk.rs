@@ -5,7 +5,8 @@
 use std::cmp::Ordering;
 
 use crate::ids::{DocId, Timestamp};
-use crate::model::{Address, DoorOutcome, DoorVisit, Location, Person};
+use crate::model::{Address, DoorOutcome, DoorVisit, Location};
+use crate::store::PersonRow;
 
 crate::model::string_enum! {
     /// Why a door on the walk list wants a particular kind of visit.
@@ -49,7 +50,7 @@ pub struct WalkStop {
 }
 
 /// Why a door is left off walk lists, if it is.
-fn hidden(address: &Address, household: &[&Person]) -> bool {
+fn hidden(address: &Address, household: &[&PersonRow]) -> bool {
     let sign = address
         .last_visit()
         .is_some_and(|v| v.outcome == DoorOutcome::NoKnocking);
@@ -57,22 +58,20 @@ fn hidden(address: &Address, household: &[&Person]) -> bool {
     // only under-18s are recorded here: young people are reached through
     // youth workers, not by knocking.
     let suppressed = household.iter().any(|p| p.do_not_contact);
-    let only_young = !household.is_empty()
-        && household
-            .iter()
-            .all(|p| p.age_band.is_some_and(|b| b.is_under_18()));
+    let only_young = !household.is_empty() && household.iter().all(|p| p.is_under_18());
     address.do_not_knock || sign || suppressed || only_young
 }
 
-fn flags(address: &Address, household: &[&Person], now: Timestamp) -> Vec<RevisitFlag> {
+fn flags(address: &Address, household: &[&PersonRow], now: Timestamp) -> Vec<RevisitFlag> {
     let mut flags = Vec::new();
     let latest: Vec<&DoorVisit> = address.visits.iter().rev().take(2).collect();
     if latest.len() == 2 && latest.iter().all(|v| v.outcome == DoorOutcome::NotIn) {
         flags.push(RevisitFlag::TryAnotherTime);
     }
     let follow_up_due = household.iter().any(|p| {
-        p.follow_ups_owed()
-            .any(|(_, f)| f.due.is_none_or(|due| due <= now))
+        p.follow_ups_due
+            .iter()
+            .any(|due| due.is_none_or(|due| due <= now))
     });
     if follow_up_due {
         flags.push(RevisitFlag::FollowUpDue);
@@ -118,7 +117,7 @@ fn street_order(a: &Address, b: &Address) -> Ordering {
 pub fn walk_list(
     patch: &str,
     addresses: &[Address],
-    people: &[Person],
+    people: &[PersonRow],
     now: Timestamp,
     from: Option<Location>,
 ) -> Vec<WalkStop> {
@@ -144,7 +143,7 @@ pub fn walk_list(
     doors
         .into_iter()
         .filter_map(|address| {
-            let household: Vec<&Person> = people
+            let household: Vec<&PersonRow> = people
                 .iter()
                 .filter(|p| p.household == Some(address.id))
                 .collect();
@@ -175,7 +174,7 @@ pub fn walk_list(
 mod tests {
     use super::*;
     use crate::ids::{DeviceId, EntryId};
-    use crate::model::{AgeBand, EntryChannel, NewAddress};
+    use crate::model::{AgeBand, EntryChannel, NewAddress, Person};
 
     fn at(hours: i64) -> Timestamp {
         Timestamp::from_millis(1_789_000_000_000 + hours * 3_600_000)
@@ -320,7 +319,7 @@ mod tests {
             family_door,
             moved,
         ];
-        let people = [suppressed, young, family[0].clone(), family[1].clone()];
+        let people = [&suppressed, &young, &family[0], &family[1]].map(PersonRow::from);
         let stops = walk_list("elm-road", &doors, &people, at(4), None);
         assert_eq!(labels(&stops), ["5 Oak Lane", "6 Oak Lane", "7 Oak Lane"]);
         assert_eq!(stops[0].flags, [RevisitFlag::TryAnotherTime]);

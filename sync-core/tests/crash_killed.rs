@@ -2,10 +2,11 @@
 //! "log conversation" call had returned.
 //!
 //! The parent test starts this same test binary again as a child process
-//! that logs conversations into a file store as fast as it can, printing an
+//! that logs conversations into the phone's SQLite store as fast as it can, printing an
 //! acknowledgement after each call returns. The parent kills it with SIGKILL
 //! at random moments, reopens the store, and checks that every acknowledged
-//! conversation is there and every document still reads.
+//! conversation is there, every document still reads, and the index the
+//! lists read agrees with the documents.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -14,8 +15,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sync_core::{
-    DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, FileStore, NewPerson, Replica,
-    SystemClock,
+    DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, NewPerson, Page, Replica,
+    SqliteStore, SystemClock,
 };
 
 const CHILD_DIR: &str = "OUTREACH_CRASH_CHILD_DIR";
@@ -32,7 +33,7 @@ fn child_logs_conversations_until_killed() {
         return;
     };
     let device: DeviceId = device.parse().expect("device id");
-    let store = FileStore::open(Path::new(&dir)).expect("open store");
+    let store = SqliteStore::open(Path::new(&dir)).expect("open store");
     let mut phone = Replica::open(store, device, SystemClock).expect("open replica");
     let mut people = phone.document_ids().expect("list");
     let mut out = std::io::stdout().lock();
@@ -133,7 +134,7 @@ fn conversations_survive_the_phone_being_killed_at_random_points() {
         );
 
         // Reopen, as the phone would on its next start, and check everything.
-        let store = FileStore::open(dir.path()).unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
         let phone = Replica::open(store, device, SystemClock).unwrap();
         let people = phone.people().unwrap();
         assert_eq!(
@@ -150,6 +151,18 @@ fn conversations_survive_the_phone_being_killed_at_random_points() {
                 "round {round}: conversation {entry} of {doc} lost"
             );
         }
+        // Each document was written with its listing, in one transaction.
+        assert_eq!(
+            phone.search_people("", Page::ALL).unwrap().len(),
+            people.len(),
+            "round {round}: the index misses someone"
+        );
+        let owed: usize = people.iter().map(|p| p.follow_ups_owed().count()).sum();
+        assert_eq!(
+            phone.follow_ups_owed().unwrap().len(),
+            owed,
+            "round {round}: the index's follow-ups differ from the documents'"
+        );
         // Nothing was synced, so every document must be marked for pushing.
         assert_eq!(
             phone.pending_changes(),

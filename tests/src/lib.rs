@@ -49,7 +49,7 @@ macro_rules! on_every_database {
 
 use std::collections::BTreeSet;
 
-use sync_core::{DeviceId, FileStore, ManualClock, Replica, Scope, SyncOutcome, Timestamp};
+use sync_core::{DeviceId, ManualClock, Replica, Scope, SqliteStore, SyncOutcome, Timestamp};
 use tempfile::TempDir;
 
 use crate::hubs::Hub;
@@ -64,8 +64,8 @@ pub fn champion(patches: &[&str]) -> Scope {
     }
 }
 
-/// A phone: a replica on a file store in its own temporary directory.
-pub type Phone = Replica<FileStore, ManualClock>;
+/// A phone: a replica on the phone's SQLite store in its own temporary directory.
+pub type Phone = Replica<SqliteStore, ManualClock>;
 
 /// Phones and the hub they sync with, sharing the hub's clock.
 #[derive(Debug)]
@@ -107,7 +107,7 @@ impl<H: Hub> Fleet<H> {
     pub fn add_phone(&mut self, scope: Scope) -> usize {
         let device = self.hub.register(&scope);
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = FileStore::open(dir.path()).expect("file store");
+        let store = SqliteStore::open(dir.path()).expect("phone store");
         let phone = Replica::open(store, device, self.clock.clone()).expect("replica");
         let scope = match scope {
             Scope::YouthWorker { .. } => Scope::YouthWorker { device },
@@ -138,7 +138,7 @@ impl<H: Hub> Fleet<H> {
         let slot = &mut self.phones[index];
         // Closing releases the store's lock, as the process exiting would.
         drop(slot.phone.take());
-        let store = FileStore::open(slot.dir.path()).expect("reopen store");
+        let store = SqliteStore::open(slot.dir.path()).expect("reopen store");
         slot.phone =
             Some(Replica::open(store, slot.device, self.clock.clone()).expect("reopen replica"));
     }

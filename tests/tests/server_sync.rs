@@ -532,8 +532,8 @@ fn an_erased_person_leaves_no_trace_and_cannot_come_back(db: TestDb) {
     let mut a = HttpPhone::register(&server, Role::Champion, &["elm-road"]);
     // Phone b keeps its records on disk, as a real phone does.
     let b_dir = tempfile::tempdir().unwrap();
-    let b_store = sync_core::FileStore::open(b_dir.path()).unwrap();
-    let mut b = HttpPhone::<sync_core::FileStore>::register_with(
+    let b_store = sync_core::SqliteStore::open(b_dir.path()).unwrap();
+    let mut b = HttpPhone::<sync_core::SqliteStore>::register_with(
         &server,
         Role::Champion,
         &["elm-road"],

@@ -76,6 +76,8 @@ fun offlineWorkSurvivesReopening() {
     check(sam.lastOutcome == Outcome.SPOKE) { "$sam" }
     check(store.people(null).size == 51) { "people: ${store.people(null).size}" }
     check(store.people("sam").size == 1) { "search" }
+    check(store.peoplePage(null, 0u, 20u).size == 20) { "a page of people" }
+    check(store.peoplePage(null, 50u, 20u).size == 1) { "the last page" }
     check(store.people("young person").all { it.under18 }) { "under-18 flags" }
     check(store.doorList(null).map { it.id } == listOf(logged.personId)) { "door list" }
     check(store.followUpsOwed().size == 1) { "follow-ups" }

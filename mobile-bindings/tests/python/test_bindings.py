@@ -1,7 +1,8 @@
 """The mobile bindings through the real FFI, from Python.
 
 Run by scripts/test-bindings with:
-  BINDINGS_DIR      the generated module, with the library beside it
+  BINDINGS_DIR      the generated module, with the library beside it (empty:
+                    the installed package, as scripts/package-bindings --test does)
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1
   INVITE_A, INVITE_B, INVITE_C  champion invite codes for patch elm-road
   INVITE_ADMIN      an admin invite code (to read the reports)
@@ -16,8 +17,11 @@ import time
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.environ["BINDINGS_DIR"])
+if os.environ.get("BINDINGS_DIR"):
+    sys.path.insert(0, os.environ["BINDINGS_DIR"])
 import mobile_bindings as mb  # noqa: E402
+
+print(f"python: testing the bindings in {os.path.dirname(mb.__file__)}")
 
 URL = os.environ["OUTREACH_URL"]
 DEVICE = "01900000-0000-7000-8000-0000000000aa"
@@ -95,6 +99,19 @@ def test_offline_work_survives_reopening():
         owed = store.follow_ups_owed()
         assert len(owed) == 1 and owed[0].what == "Send the litter-pick dates"
         assert store.pending_changes() == 52
+
+
+def test_search_ignores_accents_and_comes_in_pages():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+        for name in ["Zoë Adams", "ZOE BAKER", "Zoe Clark", "Ann Lee"]:
+            store.log_conversation(conversation(mb.Outcome.SPOKE, name=name))
+        found = [p.name for p in store.people("zoe")]
+        assert found == ["Zoë Adams", "ZOE BAKER", "Zoe Clark"], found
+        page = [p.name for p in store.people_page("ZOË", 1, 1)]
+        assert page == ["ZOE BAKER"], page
+        assert len(store.people_page(None, 0, 10)) == 4
+        assert store.people_page(None, 4, 10) == []
 
 
 def test_a_walk_list_works_offline():

@@ -8,7 +8,8 @@ conversations offline through the bindings and syncs; the champions
 report names the phone.
 
 Run by scripts/test-bindings with:
-  BINDINGS_DIR      the generated module, with the library beside it
+  BINDINGS_DIR      the generated module, with the library beside it (empty:
+                    the installed package)
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1 with patch elm-road
   ADMIN_SIGN_IN     a one-time admin sign-in link (`outreach admin sign-in-link`)
 """
@@ -23,7 +24,8 @@ import tempfile
 import urllib.parse
 import urllib.request
 
-sys.path.insert(0, os.environ["BINDINGS_DIR"])
+if os.environ.get("BINDINGS_DIR"):
+    sys.path.insert(0, os.environ["BINDINGS_DIR"])
 import mobile_bindings as mb  # noqa: E402
 
 URL = os.environ["OUTREACH_URL"]

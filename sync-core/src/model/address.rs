@@ -5,7 +5,7 @@ use crate::model::DoorOutcome;
 ///
 /// Addresses are imported by admins from a list, or created on a phone for a
 /// door that is not on it. People link to one with `Person::household`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Address {
     /// Document id.
     pub id: DocId,
@@ -66,7 +66,7 @@ impl Address {
 }
 
 /// A point on the map (WGS 84 degrees).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     /// Latitude, -90 to 90.
     pub latitude: f64,
@@ -95,7 +95,7 @@ impl Location {
 }
 
 /// One knock at a door.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorVisit {
     /// Entry id.
     pub id: EntryId,

@@ -2,7 +2,7 @@ use crate::ids::{DeviceId, DocId, Timestamp};
 use crate::model::EventKind;
 
 /// An event, session or meeting.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Document id.
     pub id: DocId,

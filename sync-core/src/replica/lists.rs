@@ -1,65 +1,58 @@
 //! The lists an app shows, read from this device's own records (no signal
 //! needed), filtered and ordered here so every app shows the same.
+//!
+//! A store with an index ([`crate::SqliteStore`]) answers them without
+//! decoding a document; for other stores every record is decoded into a
+//! [`ScanLists`] for each call.
 
 use super::Replica;
-use crate::error::Result;
+use crate::error::{Error, Result, StorageError};
 use crate::ids::Clock;
-use crate::model::{OwedFollowUp, Person};
-use crate::store::Storage;
+use crate::model::OwedFollowUp;
+use crate::store::{Listing, Lists, Page, PersonRow, ScanLists, Search, Storage};
 
 impl<S: Storage, C: Clock> Replica<S, C> {
-    /// The people held whose name or patch contains `search` (in any case,
-    /// surrounding spaces ignored; a blank search matches everyone), by
-    /// name, then id. People without a name come first.
-    pub fn search_people(&self, search: &str) -> Result<Vec<Person>> {
-        let needle = search.trim().to_lowercase();
-        let mut people: Vec<Person> = self
-            .people()?
-            .into_iter()
-            .filter(|p| {
-                needle.is_empty()
-                    || p.name
-                        .as_deref()
-                        .is_some_and(|name| name.to_lowercase().contains(&needle))
-                    || p.patch.to_lowercase().contains(&needle)
-            })
-            .collect();
-        people.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-        Ok(people)
+    /// Answers `list` from the store's index, or from every record decoded.
+    pub(super) fn with_lists<T>(
+        &self,
+        list: impl FnOnce(&dyn Lists) -> Result<T, StorageError>,
+    ) -> Result<T> {
+        if let Some(lists) = self.store.lists() {
+            return Ok(list(lists)?);
+        }
+        let mut listings = Vec::new();
+        for id in self.store.document_ids()? {
+            match self.record(id) {
+                Ok(record) => listings.push((id, Listing::of(&record))),
+                Err(Error::Document(_) | Error::NoSuchRecord(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(list(&ScanLists::new(listings))?)
     }
 
-    /// The people a street champion may knock on, in `patch` or in every
-    /// patch held: never under-18s, never anyone who asked not to be
-    /// contacted (see [`Person::on_door_list`]); by patch, name, then id.
-    pub fn door_list(&self, patch: Option<&str>) -> Result<Vec<Person>> {
-        let mut doors: Vec<Person> = self
-            .people()?
-            .into_iter()
-            .filter(|p| p.on_door_list() && patch.is_none_or(|patch| p.patch == patch))
-            .collect();
-        doors.sort_by(|a, b| (&a.patch, &a.name, a.id).cmp(&(&b.patch, &b.name, b.id)));
-        Ok(doors)
+    /// A page of the people held whose name, email, phone, patch or door
+    /// (house and street, locality, postcode) contains `search`, ignoring
+    /// case, accents and extra spaces (see [`crate::fold`]); a blank search
+    /// matches everyone. By name as a person reads it (case and accents
+    /// aside), then id; people without a name come first.
+    pub fn search_people(&self, search: &str, page: Page) -> Result<Vec<PersonRow>> {
+        let search = Search::new(search);
+        self.with_lists(|lists| lists.search_people(&search, page))
+    }
+
+    /// A page of the people a street champion may knock on, in `patch` or
+    /// in every patch held: never under-18s, never anyone who asked not to
+    /// be contacted (see [`crate::Person::on_door_list`]); by patch, name,
+    /// then id.
+    pub fn door_list(&self, patch: Option<&str>, page: Page) -> Result<Vec<PersonRow>> {
+        self.with_lists(|lists| lists.door_list(patch, page))
     }
 
     /// Follow-ups promised and not yet done, of everyone held: soonest due
     /// first, those without a date last (nothing presses them), and by when
     /// they were promised among those due together.
     pub fn follow_ups_owed(&self) -> Result<Vec<OwedFollowUp>> {
-        let mut owed = Vec::new();
-        for person in self.people()? {
-            for (interaction, follow_up) in person.follow_ups_owed() {
-                owed.push(OwedFollowUp {
-                    person: person.id,
-                    name: person.name.clone(),
-                    entry: interaction.id,
-                    what: follow_up.what.clone(),
-                    promised_at: interaction.at,
-                    due: follow_up.due,
-                });
-            }
-        }
-        // Stable, so promises made at the same moment stay by person id.
-        owed.sort_by_key(|f| (f.due.is_none(), f.due, f.promised_at));
-        Ok(owed)
+        self.with_lists(|lists| lists.follow_ups_owed())
     }
 }

@@ -27,7 +27,7 @@ use crate::protocol::{
     DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
     RejectionCode, SyncRequest, SyncResponse, heads_from_wire, heads_to_wire,
 };
-use crate::store::Storage;
+use crate::store::{Listing, Storage};
 use crate::validate;
 use crate::walk::WalkStop;
 
@@ -163,6 +163,16 @@ fn encode_meta<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("serialising to a Vec cannot fail")
 }
 
+/// What the lists read of a document: from `record` if the caller decoded
+/// it already, else decoded here. A document this version cannot read is in
+/// no list (as [`Replica::records`] leaves it out).
+fn listing_of(doc: &AutoCommit, record: Option<&Record>) -> Listing {
+    match record {
+        Some(record) => Listing::of(record),
+        None => document::decode(doc, None).map_or(Listing::Unreadable, |r| Listing::of(&r)),
+    }
+}
+
 impl<S: Storage, C: Clock> Replica<S, C> {
     /// Opens the replica in `store` for `device`, setting the store up if it
     /// is empty. Refuses a store that belongs to another device.
@@ -208,8 +218,27 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         {
             replica.resend_everything()?;
         }
+        replica.list_unlisted()?;
         replica.prune_dirty()?;
         Ok(replica)
+    }
+
+    /// Lists the documents the store holds without a current listing (a
+    /// file store just moved into SQLite, an index written by another
+    /// version), a batch a transaction, so a phone killed part way resumes.
+    fn list_unlisted(&mut self) -> Result<()> {
+        const BATCH: usize = 500;
+        let unlisted = self.store.unlisted()?;
+        for ids in unlisted.chunks(BATCH) {
+            let mut listings = Vec::with_capacity(ids.len());
+            for &id in ids {
+                if let Some(Loaded { doc, .. }) = self.load(id)? {
+                    listings.push((id, listing_of(&doc, None)));
+                }
+            }
+            self.store.relist(&listings)?;
+        }
+        Ok(())
     }
 
     /// Forgets what the server was known to hold of every document: it was
@@ -225,7 +254,8 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             match self.envelope(id)? {
                 Some(mut envelope) if !envelope.synced.is_empty() => {
                     envelope.synced.clear();
-                    self.put_envelope(id, &envelope)?;
+                    let doc = document::load(&envelope.doc, Origin::Stored)?;
+                    self.put_envelope(id, &envelope, &listing_of(&doc, None))?;
                 }
                 _ => {}
             }
@@ -280,6 +310,41 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }
     }
 
+    /// Runs `writes` as one atomic write where the store can group writes
+    /// (SQLite: one transaction, one fsync). If anything fails, none of it
+    /// is kept there, and the replica's own state is read back from the
+    /// store so that it says only what was kept.
+    pub(super) fn batched<T>(&mut self, writes: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.store.begin_batch()?;
+        let result = writes(self);
+        let ended = self.store.end_batch(result.is_ok());
+        match (result, ended) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Err(e), _) => {
+                self.reload_state()?;
+                Err(e)
+            }
+            (Ok(_), Err(e)) => {
+                self.reload_state()?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Reads the replica's own state back from the store.
+    fn reload_state(&mut self) -> Result<()> {
+        self.state = match self.store.get_meta(STATE_META)? {
+            Some(bytes) => decode_meta(STATE_META, &bytes)?,
+            None => SyncState::default(),
+        };
+        self.whole = match self.store.get_meta(WHOLE_META)? {
+            Some(bytes) => decode_meta(WHOLE_META, &bytes)?,
+            None => BTreeSet::new(),
+        };
+        self.area_id.set(None);
+        Ok(())
+    }
+
     fn save_state(&mut self) -> Result<()> {
         Ok(self.store.put_meta(STATE_META, &encode_meta(&self.state))?)
     }
@@ -295,10 +360,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }
     }
 
-    fn put_envelope(&mut self, id: DocId, envelope: &Envelope) -> Result<()> {
+    fn put_envelope(&mut self, id: DocId, envelope: &Envelope, listing: &Listing) -> Result<()> {
         let mut bytes = vec![ENVELOPE_FORMAT];
         bytes.extend_from_slice(&encode_meta(envelope));
-        Ok(self.store.put_document(id, &bytes)?)
+        Ok(self.store.put_document(id, &bytes, listing)?)
     }
 
     fn load(&self, id: DocId) -> Result<Option<Loaded>> {
@@ -312,12 +377,21 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         }))
     }
 
-    fn write(&mut self, id: DocId, doc: &mut AutoCommit, synced: &[ChangeHash]) -> Result<()> {
+    /// Writes a document with the heads the server has, and its listing
+    /// (from `record`, the document decoded, when the caller has it).
+    fn write(
+        &mut self,
+        id: DocId,
+        doc: &mut AutoCommit,
+        synced: &[ChangeHash],
+        record: Option<&Record>,
+    ) -> Result<()> {
+        let listing = listing_of(doc, record);
         let envelope = Envelope {
             synced: heads_to_wire(synced),
             doc: doc.save(),
         };
-        self.put_envelope(id, &envelope)
+        self.put_envelope(id, &envelope, &listing)
     }
 
     /// Marks a document as having unsynced changes, durably, before it is written.
@@ -364,8 +438,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         if let Some(violation) = validate::violations(&record).into_iter().next() {
             return Err(violation.into());
         }
-        self.mark_dirty(id)?;
-        self.write(id, &mut doc, &[])?;
+        self.batched(|replica| {
+            replica.mark_dirty(id)?;
+            replica.write(id, &mut doc, &[], Some(&record))
+        })?;
         Ok(value)
     }
 
@@ -400,8 +476,10 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         if let Some(violation) = validate::added_violation(Some(&before), &after) {
             return Err(violation.into());
         }
-        self.mark_dirty(id)?;
-        self.write(id, &mut doc, &synced)?;
+        self.batched(|replica| {
+            replica.mark_dirty(id)?;
+            replica.write(id, &mut doc, &synced, Some(&after))
+        })?;
         Ok(value)
     }
 
@@ -585,15 +663,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     /// [`crate::walk_list`]): the doors to knock, in walking order, nearest
     /// first from `from` when doors have locations.
     pub fn walk_list(&self, patch: &str, from: Option<Location>) -> Result<Vec<WalkStop>> {
-        let mut addresses = Vec::new();
-        let mut people = Vec::new();
-        for record in self.records()? {
-            match record {
-                Record::Address(a) if a.patch == patch => addresses.push(a),
-                Record::Person(p) if p.household.is_some() => people.push(p),
-                _ => {}
-            }
-        }
+        let (addresses, people) = self.with_lists(|lists| lists.doors(patch))?;
         Ok(crate::walk::walk_list(
             patch,
             &addresses,
@@ -605,17 +675,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
 
     /// Every event held, soonest first (events starting together by id).
     pub fn events(&self) -> Result<Vec<Event>> {
-        let mut events: Vec<Event> = self
-            .records()?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect();
-        // Stable: records come by id.
-        events.sort_by_key(|e| e.starts_at);
-        Ok(events)
+        self.with_lists(|lists| lists.events())
     }
 
     /// The area configuration, once received. Its id is remembered, so
@@ -630,10 +690,13 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             Some(None) => return Ok(None),
             None => {}
         }
-        let area = self.records()?.into_iter().find_map(|r| match r {
-            Record::Area(a) => Some(a),
-            _ => None,
-        });
+        let area = match self.with_lists(|lists| lists.area_id())? {
+            Some(id) => match self.record(id)? {
+                Record::Area(area) => Some(area),
+                _ => None,
+            },
+            None => None,
+        };
         self.area_id.set(Some(area.as_ref().map(|a| a.id)));
         Ok(area)
     }
@@ -727,6 +790,15 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             outcome.wiped = true;
             return Ok(outcome);
         }
+        self.batched(|replica| replica.apply_response(&response, outcome))
+    }
+
+    /// What [`Self::apply_sync_response`] writes, in one batch.
+    fn apply_response(
+        &mut self,
+        response: &SyncResponse,
+        mut outcome: SyncOutcome,
+    ) -> Result<SyncOutcome> {
         if response.resync {
             self.resend_everything()?;
             outcome.more = true;
@@ -741,7 +813,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
                 }
                 PushOutcome::Resend => {
                     if let Some(Loaded { mut doc, .. }) = self.load(result.doc)? {
-                        self.write(result.doc, &mut doc, &[])?;
+                        self.write(result.doc, &mut doc, &[], None)?;
                     }
                     outcome.more = true;
                 }
@@ -789,7 +861,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             }
             self.state.pulls.remove(&redirect.from);
         }
-        self.state.cursor = response.cursor;
+        self.state.cursor.clone_from(&response.cursor);
         self.save_state()?;
         let unsent = self
             .state
@@ -866,7 +938,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.state.pulls.insert(id);
         }
         let synced = self.maximal(&mut doc, synced);
-        self.write(id, &mut doc, &synced)?;
+        self.write(id, &mut doc, &synced, None)?;
         if sorted(doc.get_heads()) == synced {
             self.state.dirty.remove(&id);
         }
@@ -914,7 +986,7 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         let mut known: Vec<ChangeHash> = synced.clone();
         known.extend(doc.get_changes(&before).iter().map(|c| c.hash()));
         let synced = self.maximal(&mut doc, known);
-        self.write(id, &mut doc, &synced)?;
+        self.write(id, &mut doc, &synced, None)?;
         Ok(true)
     }
 }
@@ -1099,6 +1171,10 @@ impl PersonEditor<'_> {
     }
 }
 
+#[cfg(test)]
+mod list_tests;
+#[cfg(test)]
+mod sqlite_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! What an app does in one call (`use_cases.rs`) and the lists it shows
-//! (`lists.rs`), against an in-memory store.
+//! (`lists.rs` is tested in `list_tests.rs`), against an in-memory store.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +8,7 @@ use super::*;
 use crate::ManualClock;
 use crate::model::{
     ConsentGiver, ConsentMethod, Detail, EntryChannel, EventKind, LawfulBasis, NewConversation,
-    NewSignUp, OwedFollowUp,
+    NewSignUp,
 };
 
 fn conversation(patch: &str) -> NewConversation {
@@ -76,27 +76,6 @@ fn door(phone: &mut Phone, house: &str) -> DocId {
 
 /// A person with just a name, patch and age band (and whether they asked
 /// not to be contacted).
-fn someone(
-    phone: &mut Phone,
-    name: Option<&str>,
-    patch: &str,
-    age_band: Option<AgeBand>,
-    do_not_contact: bool,
-) -> DocId {
-    let new = NewPerson::new("north-estate", patch, EntryChannel::Doorstep);
-    phone
-        .create_person(&new, |p| {
-            p.set_name(name)?;
-            p.set_age_band(age_band)?;
-            p.set_do_not_contact(do_not_contact)
-        })
-        .unwrap()
-}
-
-fn names(people: &[Person]) -> Vec<Option<&str>> {
-    people.iter().map(|p| p.name.as_deref()).collect()
-}
-
 #[test]
 fn a_conversation_with_someone_new_records_them_with_interests_and_consent() {
     let clock = ManualClock::new(START);
@@ -466,152 +445,6 @@ fn an_under_13_sign_up_needs_a_guardians_consent_and_records_attendance() {
     let person = phone.person(teenager).unwrap();
     assert_eq!(person.interactions.len(), 1);
     assert!(person.consents.is_empty());
-}
-
-#[test]
-fn a_search_matches_name_or_patch_in_any_case_and_sorts_by_name_then_id() {
-    let clock = ManualClock::new(START);
-    let mut phone = phone(&clock);
-    let sam_elm = someone(&mut phone, Some("Sam Jones"), "elm-road", None, false);
-    let alex = someone(&mut phone, Some("Alex Smith"), "oak-lane", None, false);
-    let sam_oak = someone(&mut phone, Some("Sam Jones"), "oak-lane", None, false);
-    let nameless = someone(&mut phone, None, "elm-road", None, false);
-    let mut sams = [sam_elm, sam_oak];
-    sams.sort();
-    let ids = |people: Vec<Person>| people.into_iter().map(|p| p.id).collect::<Vec<_>>();
-
-    assert_eq!(
-        ids(phone.search_people("").unwrap()),
-        [nameless, alex, sams[0], sams[1]]
-    );
-    assert_eq!(ids(phone.search_people("   ").unwrap()).len(), 4);
-    assert_eq!(ids(phone.search_people("  sAM jO ").unwrap()), sams);
-    assert_eq!(ids(phone.search_people("OAK").unwrap()), [alex, sam_oak]);
-    assert_eq!(
-        ids(phone.search_people("elm").unwrap()),
-        [nameless, sam_elm]
-    );
-    assert!(phone.search_people("zebra").unwrap().is_empty());
-}
-
-#[test]
-fn the_door_list_leaves_out_under_18s_and_those_not_to_be_contacted() {
-    let clock = ManualClock::new(START);
-    let mut phone = phone(&clock);
-    let adult = Some(AgeBand::From25To34);
-    someone(&mut phone, Some("Cy"), "elm-road", adult, false);
-    someone(&mut phone, Some("Al"), "oak-lane", None, false);
-    someone(&mut phone, Some("Bea"), "elm-road", adult, false);
-    someone(
-        &mut phone,
-        Some("Teen"),
-        "elm-road",
-        Some(AgeBand::From13To17),
-        false,
-    );
-    someone(
-        &mut phone,
-        Some("Child"),
-        "elm-road",
-        Some(AgeBand::Under13),
-        false,
-    );
-    someone(&mut phone, Some("Private"), "elm-road", adult, true);
-
-    let all = phone.door_list(None).unwrap();
-    assert_eq!(names(&all), [Some("Bea"), Some("Cy"), Some("Al")]);
-    let oak = phone.door_list(Some("oak-lane")).unwrap();
-    assert_eq!(names(&oak), [Some("Al")]);
-    assert!(phone.door_list(Some("birch-close")).unwrap().is_empty());
-}
-
-#[test]
-fn follow_ups_owed_come_soonest_due_first_and_undated_last() {
-    let clock = ManualClock::new(START);
-    let mut phone = phone(&clock);
-    let promise =
-        |what: &str, due: Option<Timestamp>| Doorstep::new(DoorOutcome::Spoke).follow_up(what, due);
-    let new = NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep);
-    let (ann, undated_early) = phone
-        .create_person_with(&new, |p| {
-            p.set_name(Some("Ann"))?;
-            p.log_doorstep(promise("undated, promised first", None))
-        })
-        .unwrap();
-    clock.advance(1000);
-    phone
-        .edit_person(ann, |p| {
-            p.log_doorstep(promise("due later", Some(START.plus_days(3))))
-        })
-        .unwrap();
-    clock.advance(1000);
-    let (bob, due_sooner) = phone
-        .create_person_with(&new, |p| {
-            p.log_doorstep(promise("due sooner", Some(START.plus_days(1))))
-        })
-        .unwrap();
-    clock.advance(1000);
-    phone
-        .edit_person(bob, |p| {
-            p.log_doorstep(promise("undated, promised last", None))?;
-            p.log_doorstep(Doorstep::new(DoorOutcome::NotIn))?;
-            let done = p.log_doorstep(promise("already done", Some(START)))?;
-            p.complete_follow_up(done, None)
-        })
-        .unwrap();
-    clock.advance(1000);
-    phone
-        .edit_person(ann, |p| {
-            p.log_doorstep(promise(
-                "due sooner, promised later",
-                Some(START.plus_days(1)),
-            ))
-        })
-        .unwrap();
-
-    let owed = phone.follow_ups_owed().unwrap();
-    let what: Vec<&str> = owed.iter().map(|f| f.what.as_str()).collect();
-    assert_eq!(
-        what,
-        [
-            "due sooner",
-            "due sooner, promised later",
-            "due later",
-            "undated, promised first",
-            "undated, promised last",
-        ]
-    );
-    assert_eq!(
-        owed[0],
-        OwedFollowUp {
-            person: bob,
-            name: None,
-            entry: due_sooner,
-            what: "due sooner".into(),
-            promised_at: Timestamp::from_millis(START.as_millis() + 2000),
-            due: Some(START.plus_days(1)),
-        }
-    );
-    assert_eq!(owed[3].person, ann);
-    assert_eq!(owed[3].name.as_deref(), Some("Ann"));
-    assert_eq!(owed[3].entry, undated_early);
-    assert_eq!(owed[3].due, None);
-}
-
-#[test]
-fn events_come_soonest_first() {
-    let clock = ManualClock::new(START);
-    let mut phone = phone(&clock);
-    event(&mut phone, "Third", START.plus_days(10));
-    event(&mut phone, "First", START.plus_days(2));
-    event(&mut phone, "Second", START.plus_days(5));
-    let titles: Vec<String> = phone
-        .events()
-        .unwrap()
-        .into_iter()
-        .map(|e| e.title)
-        .collect();
-    assert_eq!(titles, ["First", "Second", "Third"]);
 }
 
 #[test]

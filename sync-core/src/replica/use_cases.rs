@@ -48,8 +48,13 @@ impl<S: Storage, C: Clock> Replica<S, C> {
     /// linked to that household and the knock is recorded on the door.
     ///
     /// Nothing is stored if the person or the door is not held here or the
-    /// person's record would break a rule.
+    /// person's record would break a rule. Where the store can, everything
+    /// is written in one transaction.
     pub fn log_conversation(&mut self, c: &NewConversation) -> Result<(DocId, EntryId)> {
+        self.batched(|replica| replica.log_conversation_writes(c))
+    }
+
+    fn log_conversation_writes(&mut self, c: &NewConversation) -> Result<(DocId, EntryId)> {
         if let Some(address) = c.address {
             // Before the person is written, so an unknown door stores nothing.
             self.address(address)?;

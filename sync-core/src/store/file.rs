@@ -2,7 +2,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Storage;
+use super::{Listing, Storage, check_meta_name};
 use crate::error::StorageError;
 use crate::ids::DocId;
 
@@ -20,9 +20,9 @@ pub struct FileStore {
     _lock: File,
 }
 
-const TEMP_SUFFIX: &str = ".tmp";
+pub(super) const TEMP_SUFFIX: &str = ".tmp";
 
-fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StorageError {
+pub(super) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StorageError {
     let context = context.into();
     move |source| StorageError::Io { context, source }
 }
@@ -39,22 +39,7 @@ impl FileStore {
         for dir in [&root, &docs, &meta] {
             fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         }
-        let lock_path = root.join("LOCK");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(format!("opening {}", lock_path.display())))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(StorageError::Locked(root.display().to_string()));
-            }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(io(format!("locking {}", lock_path.display()))(e));
-            }
-        }
+        let lock = lock_directory(&root)?;
         let store = Self {
             root,
             docs,
@@ -87,18 +72,25 @@ impl FileStore {
     }
 
     fn meta_path(&self, name: &str) -> Result<PathBuf, StorageError> {
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if valid {
-            Ok(self.meta.join(name))
-        } else {
-            Err(StorageError::Corrupt(format!(
-                "invalid state name {name:?}"
-            )))
-        }
+        check_meta_name(name)?;
+        Ok(self.meta.join(name))
+    }
+}
+
+/// Takes the exclusive lock on the `LOCK` file in `root`, which keeps a
+/// second process from opening the store there.
+pub(super) fn lock_directory(root: &Path) -> Result<File, StorageError> {
+    let lock_path = root.join("LOCK");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(format!("opening {}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(StorageError::Locked(root.display().to_string())),
+        Err(fs::TryLockError::Error(e)) => Err(io(format!("locking {}", lock_path.display()))(e)),
     }
 }
 
@@ -110,7 +102,7 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+pub(super) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io(format!("syncing {}", dir.display())))
@@ -143,7 +135,12 @@ impl Storage for FileStore {
         read_optional(&self.doc_path(id))
     }
 
-    fn put_document(&mut self, id: DocId, bytes: &[u8]) -> Result<(), StorageError> {
+    fn put_document(
+        &mut self,
+        id: DocId,
+        bytes: &[u8],
+        _listing: &Listing,
+    ) -> Result<(), StorageError> {
         write_atomic(&self.doc_path(id), bytes)
     }
 

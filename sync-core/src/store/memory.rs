@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::Storage;
+use super::{Listing, Storage};
 use crate::error::StorageError;
 use crate::ids::DocId;
 
@@ -23,7 +23,12 @@ impl Storage for MemoryStore {
         Ok(self.documents.get(&id).cloned())
     }
 
-    fn put_document(&mut self, id: DocId, bytes: &[u8]) -> Result<(), StorageError> {
+    fn put_document(
+        &mut self,
+        id: DocId,
+        bytes: &[u8],
+        _listing: &Listing,
+    ) -> Result<(), StorageError> {
         self.documents.insert(id, bytes.to_vec());
         Ok(())
     }
