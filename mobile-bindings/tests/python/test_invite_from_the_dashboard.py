@@ -16,7 +16,6 @@ Run by scripts/test-bindings with:
 
 import html
 import http.cookiejar
-import json
 import os
 import re
 import sys
@@ -24,11 +23,10 @@ import tempfile
 import urllib.parse
 import urllib.request
 
-if os.environ.get("BINDINGS_DIR"):
-    sys.path.insert(0, os.environ["BINDINGS_DIR"])
-import mobile_bindings as mb  # noqa: E402
-
-URL = os.environ["OUTREACH_URL"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The app's side, as the other binding tests do it: registering with an
+# invite code, and a transport that posts sync messages.
+from test_bindings import URL, UrllibTransport, mb, register  # noqa: E402
 CHAMPION = "Oak Lane champion"
 
 
@@ -54,40 +52,6 @@ def one(pattern, page, what):
     found = re.search(pattern, page)
     assert found, f"no {what} on the page:\n{page}"
     return html.unescape(found.group(1))
-
-
-def register(invite_code):
-    """What an app does with the code: POST it once for its token."""
-    request = urllib.request.Request(
-        f"{URL}/v1/devices",
-        data=json.dumps({"invite_code": invite_code, "name": "a phone"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.load(response)
-    return body["device_id"], body["token"]
-
-
-class Transport(mb.HttpTransport):
-    def __init__(self, token):
-        self.token = token
-
-    def post_sync(self, body):
-        request = urllib.request.Request(
-            f"{URL}/v1/sync",
-            data=bytes(body),
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Content-Type": "application/octet-stream",
-            },
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.read()
-        except OSError as e:
-            raise mb.OutreachError.Transport(reason=str(e))
 
 
 def test_a_phone_joins_with_a_dashboard_invite_and_is_named_on_the_reports():
@@ -133,7 +97,7 @@ def test_a_phone_joins_with_a_dashboard_invite_and_is_named_on_the_reports():
                     address_id=None,
                 )
             )
-        result = phone.sync(Transport(token))
+        result = phone.sync(UrllibTransport(token))
         assert result.accepted == 12 and result.rejected == 0, result
 
     report = admin.get("/reports/champions")
