@@ -243,7 +243,8 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
             ("share", "Share"),
         ],
     );
-    for point in &r.retention {
+    // A length nobody has had the chance to serve yet says nothing.
+    for point in r.retention.iter().filter(|p| p.began > 0) {
         k.row(
             &point.months.to_string(),
             format!("{} months", point.months),
@@ -280,7 +281,11 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
         s.section("Seats and tenure", String::new(), String::new()),
         k.section(
             "How long members stay",
-            "Someone who left and came back has two times on the board. Membership is public, so these are exact.".to_owned(),
+            if r.retention.iter().any(|p| p.began > 0) {
+                "Someone who left and came back has two times on the board. Membership is public, so these are exact.".to_owned()
+            } else {
+                "Nobody has had a seat for six months yet.".to_owned()
+            },
             String::new(),
         ),
         a.section(
