@@ -86,6 +86,18 @@ pub async fn list(db: &Db) -> Result<Vec<EventView>> {
     Ok(events)
 }
 
+/// The event with this id; `NotFound` if there is none.
+pub async fn get(db: &Db, id: DocId) -> Result<EventView> {
+    let mut conn = db.pool.acquire().await?;
+    let bytes = documents::bytes(&mut conn, id)
+        .await?
+        .ok_or(Error::NotFound("event"))?;
+    match read_record(&bytes)? {
+        Record::Event(e) => Ok(EventView::from(&e)),
+        _ => Err(Error::NotFound("event")),
+    }
+}
+
 /// An event as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventView {

@@ -124,11 +124,7 @@ pub(super) async fn cancel_event(
 ) -> Result<Response, WebError> {
     user.admin()?;
     let id: DocId = id.parse().map_err(|_| Error::NotFound("event"))?;
-    let event = ops::events::list(&state.db)
-        .await?
-        .into_iter()
-        .find(|e| e.id == id.to_string())
-        .ok_or(Error::NotFound("event"))?;
+    let event = ops::events::get(&state.db, id).await?;
     let title = event.title;
     let page = ConfirmPage {
         title: format!("Cancel {title}?"),

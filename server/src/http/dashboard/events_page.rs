@@ -222,11 +222,7 @@ async fn event_page(
     id: DocId,
     refused: Option<(EventForm, String)>,
 ) -> Result<Response, WebError> {
-    let event = ops::events::list(&state.db)
-        .await?
-        .into_iter()
-        .find(|e| e.id == id.to_string())
-        .ok_or(Error::NotFound("event"))?;
+    let event = ops::events::get(&state.db, id).await?;
     let area = ops::area::read(&state.db).await?;
     let zone = Zone::of(area.as_ref());
     let title = format!("Change {}", event.title);
