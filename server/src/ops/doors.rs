@@ -285,14 +285,34 @@ pub async fn import(
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
-            merge_batch(db, actor, by, &mut batch, &mut report, now).await?;
+            let added = merge_lines(
+                db,
+                actor,
+                by,
+                Action::ImportedAddresses,
+                &mut batch,
+                &mut report.bad_lines,
+                now,
+            )
+            .await?;
+            report.imported += added.len();
             progress(Progress {
                 lines: read,
                 imported: report.imported,
             });
         }
     }
-    merge_batch(db, actor, by, &mut batch, &mut report, now).await?;
+    let added = merge_lines(
+        db,
+        actor,
+        by,
+        Action::ImportedAddresses,
+        &mut batch,
+        &mut report.bad_lines,
+        now,
+    )
+    .await?;
+    report.imported += added.len();
     progress(Progress {
         lines: read,
         imported: report.imported,
@@ -301,46 +321,50 @@ pub async fn import(
     Ok(report)
 }
 
-/// Merges a batch of doors in one transaction, which logs how many it
-/// added.
-async fn merge_batch(
+/// Merges an import's batch of the server's own pushes, each from a line
+/// of the file, in one transaction that logs `action` with how many it
+/// added; a line refused goes to `bad_lines` with why. Empties the batch
+/// and returns the records added.
+pub(super) async fn merge_lines(
     db: &Db,
     actor: Actor,
     by: DeviceId,
+    action: Action,
     batch: &mut Vec<(u64, sync_core::Push)>,
-    report: &mut ImportReport,
+    bad_lines: &mut Vec<BadLine>,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Vec<DocId>> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let pushes: std::sync::Arc<[sync_core::Push]> = batch.iter().map(|(_, p)| p.clone()).collect();
     let outcomes = crate::sync::merge_all(db, pushes, &Author::server(by), now, |tx, merged| {
-        let imported = merged
+        let added = merged
             .iter()
             .filter(|m| matches!(m.outcome, PushOutcome::Accepted { .. }))
             .count();
         Box::pin(async move {
-            let detail = imported.to_string();
-            audit::record(tx, now, actor, Action::ImportedAddresses, None, &detail).await
+            let detail = added.to_string();
+            audit::record(tx, now, actor, action, None, &detail).await
         })
     })
     .await?;
-    for ((line, _), Merge { outcome, .. }) in batch.drain(..).zip(outcomes) {
+    let mut added = Vec::new();
+    for ((line, push), Merge { outcome, .. }) in batch.drain(..).zip(outcomes) {
         match outcome {
-            PushOutcome::Accepted { .. } => report.imported += 1,
-            PushOutcome::Rejected(r) => report.bad_lines.push(BadLine {
+            PushOutcome::Accepted { .. } => added.push(push.doc),
+            PushOutcome::Rejected(r) => bad_lines.push(BadLine {
                 line,
                 error: r.detail,
             }),
             PushOutcome::Resend | PushOutcome::Redirected { .. } => {
                 return Err(Error::Corrupt(
-                    "the server's own door was not accepted".into(),
+                    "the server's own record was not accepted".into(),
                 ));
             }
         }
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Marks a door "do not knock" on behalf of `actor`, or takes the mark

@@ -14,15 +14,14 @@ use serde::Serialize;
 use sync_core::authoring::{self, ImportedPerson};
 use sync_core::{
     ConsentGiver, ConsentMethod, ConsentPurpose, DocId, EntryChannel, Hat, LawfulBasis, NewAddress,
-    NewConsent, NewPerson, PushOutcome, Role, Timestamp,
+    NewConsent, NewPerson, Role, Timestamp,
 };
 
-use super::doors::{BadLine, csv_fields, csv_header, csv_lines, read_file};
+use super::doors::{BadLine, csv_fields, csv_header, csv_lines, merge_lines, read_file};
 use super::profiles::ProfileChange;
 use crate::error::{Error, Result};
-use crate::store::audit::{self, Action, Actor};
+use crate::store::audit::{Action, Actor};
 use crate::store::{Db, area, projection};
-use crate::sync::{Author, Merge};
 
 /// Lines merged in one transaction.
 const BATCH: usize = 200;
@@ -259,7 +258,7 @@ pub async fn import(
     let header = Header::read(&csv_header(&bytes)?)?;
     let mut report = PeopleImportReport::default();
     let mut imported = BTreeSet::new();
-    let mut batch: Vec<(u64, DocId, sync_core::Push)> = Vec::new();
+    let mut batch: Vec<(u64, sync_core::Push)> = Vec::new();
     for (line, text) in csv_lines(&bytes) {
         let text = match text {
             Ok(text) => text,
@@ -291,9 +290,8 @@ pub async fn import(
                 }
             }
         }
-        let id = DocId::new(now);
-        match authoring::imported_person_push(id, &person, by, now) {
-            Ok(Some(push)) => batch.push((line, id, push)),
+        match authoring::imported_person_push(DocId::new(now), &person, by, now) {
+            Ok(Some(push)) => batch.push((line, push)),
             Ok(None) => {}
             Err(sync_core::Error::Validation(e)) => report.bad_lines.push(BadLine {
                 line,
@@ -302,10 +300,32 @@ pub async fn import(
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
-            merge_batch(db, actor, by, &mut batch, &mut report, &mut imported, now).await?;
+            let added = merge_lines(
+                db,
+                actor,
+                by,
+                Action::ImportedPeople,
+                &mut batch,
+                &mut report.bad_lines,
+                now,
+            )
+            .await?;
+            report.imported += added.len();
+            imported.extend(added);
         }
     }
-    merge_batch(db, actor, by, &mut batch, &mut report, &mut imported, now).await?;
+    let added = merge_lines(
+        db,
+        actor,
+        by,
+        Action::ImportedPeople,
+        &mut batch,
+        &mut report.bad_lines,
+        now,
+    )
+    .await?;
+    report.imported += added.len();
+    imported.extend(added);
     report.bad_lines.sort_by_key(|b| b.line);
     if !imported.is_empty() {
         report.likely_duplicates = super::duplicates::find(db)
@@ -318,51 +338,4 @@ pub async fn import(
             .len();
     }
     Ok(report)
-}
-
-/// Merges a batch of people in one transaction, which logs how many it
-/// added.
-async fn merge_batch(
-    db: &Db,
-    actor: Actor,
-    by: sync_core::DeviceId,
-    batch: &mut Vec<(u64, DocId, sync_core::Push)>,
-    report: &mut PeopleImportReport,
-    imported: &mut BTreeSet<DocId>,
-    now: Timestamp,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let pushes: std::sync::Arc<[sync_core::Push]> =
-        batch.iter().map(|(_, _, p)| p.clone()).collect();
-    let outcomes = crate::sync::merge_all(db, pushes, &Author::server(by), now, |tx, merged| {
-        let added = merged
-            .iter()
-            .filter(|m| matches!(m.outcome, PushOutcome::Accepted { .. }))
-            .count();
-        Box::pin(async move {
-            let detail = added.to_string();
-            audit::record(tx, now, actor, Action::ImportedPeople, None, &detail).await
-        })
-    })
-    .await?;
-    for ((line, id, _), Merge { outcome, .. }) in batch.drain(..).zip(outcomes) {
-        match outcome {
-            PushOutcome::Accepted { .. } => {
-                report.imported += 1;
-                imported.insert(id);
-            }
-            PushOutcome::Rejected(r) => report.bad_lines.push(BadLine {
-                line,
-                error: r.detail,
-            }),
-            PushOutcome::Resend | PushOutcome::Redirected { .. } => {
-                return Err(Error::Corrupt(
-                    "the server's own record was not accepted".into(),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
