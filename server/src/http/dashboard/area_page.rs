@@ -292,13 +292,8 @@ pub(super) async fn save_area(
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
-    match save_settings(&state, &user, &form).await {
-        Ok(()) => Ok(Notice::Saved.redirect("/admin/area")),
-        Err(e) => {
-            let problem = refusal(e)?;
-            area_page(&state, &user, "", Some((Refused::Settings(form), problem))).await
-        }
-    }
+    let saved = save_settings(&state, &user, &form).await;
+    back_to_area(&state, &user, saved, Notice::Saved, Refused::Settings(form)).await
 }
 
 async fn save_settings(state: &AppState, user: &WebUser, form: &AreaForm) -> Result<(), Error> {
@@ -374,13 +369,8 @@ pub(super) async fn save_topics(
 ) -> Result<Response, WebError> {
     user.admin()?;
     user.check_form(&form.csrf)?;
-    match save_topic_list(&state, &user, &form).await {
-        Ok(()) => Ok(Notice::Saved.redirect("/admin/area")),
-        Err(e) => {
-            let problem = refusal(e)?;
-            area_page(&state, &user, "", Some((Refused::Topics(form), problem))).await
-        }
-    }
+    let saved = save_topic_list(&state, &user, &form).await;
+    back_to_area(&state, &user, saved, Notice::Saved, Refused::Topics(form)).await
 }
 
 async fn save_topic_list(state: &AppState, user: &WebUser, form: &TopicsForm) -> Result<(), Error> {
@@ -446,8 +436,20 @@ async fn save_change(
         change.apply(a)
     })
     .await;
+    back_to_area(state, user, saved.map(drop), Notice::Saved, refused).await
+}
+
+/// Back to the area page saying `done`; or, refused, the page again with
+/// the form as typed (`refused`) and the reason.
+async fn back_to_area(
+    state: &AppState,
+    user: &WebUser,
+    saved: Result<(), Error>,
+    done: Notice,
+    refused: Refused,
+) -> Result<Response, WebError> {
     match saved {
-        Ok(_) => Ok(Notice::Saved.redirect("/admin/area")),
+        Ok(()) => Ok(done.redirect("/admin/area")),
         Err(e) => {
             let problem = refusal(e)?;
             area_page(state, user, "", Some((refused, problem))).await
@@ -485,13 +487,8 @@ pub(super) async fn save_patch(
         .await
     }
     .await;
-    match saved {
-        Ok(_) => Ok(Notice::PatchSaved.redirect("/admin/area")),
-        Err(e) => {
-            let problem = refusal(e)?;
-            area_page(&state, &user, "", Some((Refused::Patch(form), problem))).await
-        }
-    }
+    let done = Notice::PatchSaved;
+    back_to_area(&state, &user, saved.map(drop), done, Refused::Patch(form)).await
 }
 
 /// `POST /admin/patches/{slug}/delete`, from its confirmation page (a post
