@@ -122,6 +122,9 @@ pub enum ValidationError {
     /// The reports' suppression threshold is outside 3 to 100.
     #[error("the suppression threshold must be from 3 to 100")]
     SuppressionOutOfRange,
+    /// The days after which an undated follow-up is overdue are outside 1 to 365.
+    #[error("a follow-up with no date must be overdue after 1 to 365 days")]
+    FollowUpDaysOutOfRange,
     /// The area's time zone is not shaped like an IANA name.
     #[error("the time zone must be an IANA name such as Europe/London")]
     TimeZoneMalformed,

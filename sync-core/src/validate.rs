@@ -302,6 +302,9 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
     if !AreaConfig::SUPPRESS_BELOW_RANGE.contains(&a.suppress_below) {
         out.push(ValidationError::SuppressionOutOfRange);
     }
+    if !AreaConfig::FOLLOW_UP_OVERDUE_DAYS_RANGE.contains(&a.follow_up_overdue_days) {
+        out.push(ValidationError::FollowUpDaysOutOfRange);
+    }
     if !time_zone_shaped(&a.time_zone) {
         out.push(ValidationError::TimeZoneMalformed);
     }

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use server::reports::{
     ChampionActivity, CivicCore, Funnel, HouseholdReach, Reach, ResidentLed, Routes, Turnover,
+    Voices, YouSaidWeDid,
 };
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
 use tests::web::WebSession;
@@ -344,6 +345,61 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                 figure(r.knocks, "knocks".into()),
             );
         }
+        "voices" => {
+            let r: Voices = api(base, token, &path);
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
+            for (i, t) in r.topics.iter().enumerate() {
+                if t.raised != Some(0) || t.on_the_list {
+                    want.insert(
+                        format!("topics.{}.raised", t.topic),
+                        figure(t.raised, format!("topics.{i}.raised")),
+                    );
+                }
+                for (j, p) in t.by_patch.iter().enumerate() {
+                    want.insert(
+                        format!("places.{}.{}.raised", t.topic, p.patch),
+                        figure(p.raised, format!("topics.{i}.by_patch.{j}.raised")),
+                    );
+                }
+                if t.raised != Some(0) {
+                    for (m, month) in r.months.iter().enumerate() {
+                        want.insert(
+                            format!("months.{month}.{}", t.topic),
+                            figure(
+                                t.raised_by_month[m],
+                                format!("topics.{i}.raised_by_month.{m}"),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        "you-said-we-did" => {
+            let r: YouSaidWeDid = api(base, token, &path);
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
+            for (i, row) in r.by_patch.iter().enumerate() {
+                want.insert(
+                    format!("patches.{}.promised", row.key),
+                    figure(row.promised, format!("by_patch.{i}.promised")),
+                );
+                want.insert(
+                    format!("patches.{}.overdue", row.key),
+                    figure(row.overdue, format!("by_patch.{i}.overdue")),
+                );
+            }
+            for (i, row) in r.by_topic.iter().enumerate() {
+                want.insert(
+                    format!("topics.{}.done", row.key),
+                    figure(row.done, format!("by_topic.{i}.done")),
+                );
+            }
+            want.insert(
+                "patches.all.done".into(),
+                figure(r.all.done, "all.done".into()),
+            );
+        }
         other => panic!("no expectations for {other}"),
     }
     want
@@ -427,7 +483,7 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
-const REPORTS: [&str; 8] = [
+const REPORTS: [&str; 10] = [
     "funnel",
     "routes",
     "resident-led",
@@ -436,6 +492,8 @@ const REPORTS: [&str; 8] = [
     "turnover",
     "champions",
     "households",
+    "voices",
+    "you-said-we-did",
 ];
 
 #[test]
@@ -661,6 +719,15 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         let seats = text_of(&client, "#board-seats").await;
         assert!(seats.contains("of 16 seats filled"), "{seats}");
         screenshot(&client, &shots, "admin-board").await;
+        // The demo keeps most of its promises: the latest are listed, in
+        // the demo's words, with no resident's name.
+        client
+            .goto(&format!("{base}/admin/promises-kept"))
+            .await
+            .unwrap();
+        let kept = text_of(&client, "[data-table=promises-kept]").await;
+        assert!(kept.contains("Sent the details of the next session") || kept.contains("council"), "{kept}");
+        screenshot(&client, &shots, "admin-promises-kept").await;
         // Backups: the demo server was started without a schedule and none
         // was taken, so the page warns.
         client.goto(&format!("{base}/admin/backups")).await.unwrap();
@@ -803,6 +870,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 "/admin/events",
                 "/admin/duplicates",
                 "/admin/board",
+                "/admin/promises-kept",
                 "/admin/people/import",
                 "/admin/audit",
                 "/admin/doors",

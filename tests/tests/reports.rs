@@ -12,7 +12,7 @@ use server::http::RateLimit;
 use server::ops::Role;
 use server::reports::{
     ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
-    Withheld,
+    Voices, Withheld, YouSaidWeDid,
 };
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
@@ -38,6 +38,9 @@ const CHANNELS: [EntryChannel; 3] = [
     EntryChannel::Referral,
 ];
 const GROUPS: [&str; 3] = ["green", "youth", "housing"];
+const TOPICS: [&str; 3] = ["housing", "parks", "youth"];
+/// Days after which a follow-up with no date is overdue (the area's default).
+const UNDATED_OVERDUE_DAYS: i64 = 28;
 
 /// What the phones wrote, as they hold it, and when reports are read.
 struct World {
@@ -57,6 +60,9 @@ fn generate(
     seed: u64,
 ) -> World {
     let mut rng = fastrand::Rng::with_seed(seed);
+    // Topics raised and promises' dates draw from their own generator, so
+    // the rest of the world stays as it was.
+    let mut talk = fastrand::Rng::with_seed(seed ^ 0x7a1c);
     let end = START.plus_days(320);
     server.clock.set(end);
     let mut events = Vec::new();
@@ -151,14 +157,24 @@ fn generate(
                 if depth >= 40 {
                     doorstep = doorstep.wants_to_join("litter-pick");
                 }
+                if outcome == DoorOutcome::Spoke {
+                    // None, one or two of the topics.
+                    for topic in TOPICS {
+                        if talk.u8(..3) == 0 {
+                            doorstep = doorstep.topic(topic);
+                        }
+                    }
+                }
                 let promised = outcome == DoorOutcome::Spoke && rng.u8(..3) == 0;
                 if promised {
                     let due = at(rng.i64(0..60));
-                    doorstep = doorstep.follow_up("call back", Some(due));
+                    // Some promises are made with no date.
+                    let due = talk.u8(..3).ne(&0).then_some(due);
+                    doorstep = doorstep.follow_up("call back", due);
                 }
                 let knock = p.record_at(InteractionKind::Doorstep(doorstep), at(0))?;
                 if promised && rng.bool() {
-                    follow_up_done = Some(knock);
+                    follow_up_done = Some((knock, first + talk.i64(1..70) * DAY));
                 }
                 if rng.u8(..4) == 0 {
                     // A second knock, nobody in.
@@ -263,11 +279,16 @@ fn generate(
                 Ok(())
             })
             .unwrap();
-        if let Some(knock) = follow_up_done {
+        if let Some((knock, at)) = follow_up_done {
+            // Kept some days after it was promised (or today, if later).
+            server
+                .clock
+                .set(Timestamp::from_millis(at.min(end.as_millis())));
             phone
                 .replica
-                .edit_person(id, |p| p.complete_follow_up(knock, None))
+                .edit_person(id, |p| p.complete_follow_up(knock, Some("rang back")))
                 .unwrap();
+            server.clock.set(end);
         }
     }
     // Champions first, so the admin's phone then receives their records.
@@ -937,7 +958,7 @@ fn check_champions(server: &TestServer, token: &str, query: &str, people: &[&Per
                 c[1] += u64::from(d.outcome == DoorOutcome::Spoke);
                 if let Some(f) = d.follow_up.as_ref().filter(|f| f.done.is_none()) {
                     c[2] += 1;
-                    c[3] += u64::from(f.due.is_some_and(|due| due < w.as_of));
+                    c[3] += u64::from(deadline(i.at, f.due) < w.as_of);
                 }
             }
         }
@@ -992,6 +1013,218 @@ fn check_champions(server: &TestServer, token: &str, query: &str, people: &[&Per
             counts.values().map(|c| c[k]).sum(),
         );
     }
+}
+
+/// When a follow-up promised at `at` is overdue: its date, or with none
+/// the area's days after it was promised.
+fn deadline(at: Timestamp, due: Option<Timestamp>) -> Timestamp {
+    due.unwrap_or(at.plus_days(UNDATED_OVERDUE_DAYS))
+}
+
+/// Whether something that happened at `at` in `patch` is chosen by a
+/// query of the reports that count what happened (voices, promises).
+type Happened = Box<dyn Fn(Timestamp, &str) -> bool>;
+
+/// Voices against the oracle: conversations per topic (and would-like-to-
+/// join) per patch and month, in the period the query chooses.
+fn check_voices(server: &TestServer, token: &str, query: &str, w: &World, pick: &Happened) {
+    let voices: Voices = fetch(server, token, "voices", query);
+    let what = format!("voices {query:?}");
+    // (topic) -> patch -> [raised, wanted]; (topic) -> month -> raised.
+    let mut by_patch: BTreeMap<String, BTreeMap<String, [u64; 2]>> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for p in &w.people {
+        for i in &p.interactions {
+            let InteractionKind::Doorstep(d) = &i.kind else {
+                continue;
+            };
+            if !pick(i.at, &p.patch) {
+                continue;
+            }
+            let month = month_2025(i.at);
+            assert!(
+                voices.months.contains(&month),
+                "{what}: {month} is not shown"
+            );
+            for t in &d.topics {
+                by_patch
+                    .entry(t.clone())
+                    .or_default()
+                    .entry(p.patch.clone())
+                    .or_default()[0] += 1;
+                *by_month
+                    .entry(t.clone())
+                    .or_default()
+                    .entry(month.clone())
+                    .or_default() += 1;
+            }
+            for t in &d.wants_to_join {
+                by_patch
+                    .entry(t.clone())
+                    .or_default()
+                    .entry(p.patch.clone())
+                    .or_default()[1] += 1;
+            }
+        }
+    }
+    let check = |place: String, got, truth| {
+        check_figure(
+            &what,
+            &voices.withheld,
+            voices.suppressed_below,
+            &place,
+            got,
+            truth,
+        );
+    };
+    let empty = BTreeMap::new();
+    for (i, t) in voices.topics.iter().enumerate() {
+        let patches = by_patch.get(&t.topic).unwrap_or(&empty);
+        check(
+            format!("topics.{i}.raised"),
+            t.raised,
+            patches.values().map(|c| c[0]).sum(),
+        );
+        check(
+            format!("topics.{i}.wants_to_join"),
+            t.wants_to_join,
+            patches.values().map(|c| c[1]).sum(),
+        );
+        let listed: BTreeSet<&str> = t.by_patch.iter().map(|r| r.patch.as_str()).collect();
+        assert_eq!(
+            listed,
+            patches.keys().map(String::as_str).collect(),
+            "{what}: the patches where {} came up",
+            t.topic
+        );
+        for (j, row) in t.by_patch.iter().enumerate() {
+            let truth = patches[&row.patch];
+            check(
+                format!("topics.{i}.by_patch.{j}.raised"),
+                row.raised,
+                truth[0],
+            );
+            check(
+                format!("topics.{i}.by_patch.{j}.wants_to_join"),
+                row.wants_to_join,
+                truth[1],
+            );
+        }
+        for (m, month) in voices.months.iter().enumerate() {
+            let truth = by_month
+                .get(&t.topic)
+                .and_then(|c| c.get(month))
+                .copied()
+                .unwrap_or(0);
+            check(
+                format!("topics.{i}.raised_by_month.{m}"),
+                t.raised_by_month[m],
+                truth,
+            );
+        }
+    }
+    let shown: BTreeSet<&str> = voices.topics.iter().map(|t| t.topic.as_str()).collect();
+    for topic in by_patch.keys() {
+        assert!(shown.contains(topic.as_str()), "{what}: {topic} is missing");
+    }
+}
+
+/// "You said, we did" against the oracle: promises made in the period,
+/// per patch and topic, done, on time, open and overdue, with medians.
+fn check_promises(server: &TestServer, token: &str, query: &str, w: &World, pick: &Happened) {
+    let report: YouSaidWeDid = fetch(server, token, "you-said-we-did", query);
+    let what = format!("you-said-we-did {query:?}");
+    assert_eq!(report.overdue_after_days, UNDATED_OVERDUE_DAYS as u32);
+    // [promised, done, on time, open, overdue] and days to done, per key.
+    type Kept = ([u64; 5], Vec<f64>);
+    let mut truth: BTreeMap<(&str, String), Kept> = BTreeMap::new();
+    for p in &w.people {
+        for i in &p.interactions {
+            let InteractionKind::Doorstep(d) = &i.kind else {
+                continue;
+            };
+            let Some(f) = &d.follow_up else { continue };
+            if !pick(i.at, &p.patch) {
+                continue;
+            }
+            let deadline = deadline(i.at, f.due);
+            let keys = std::iter::once(("patch", p.patch.clone()))
+                .chain(std::iter::once(("all", "all".to_owned())))
+                .chain(d.topics.iter().map(|t| ("topic", t.clone())));
+            for key in keys {
+                let (c, days) = truth.entry(key).or_default();
+                c[0] += 1;
+                match &f.done {
+                    Some(done) => {
+                        c[1] += 1;
+                        c[2] += u64::from(done.at <= deadline);
+                        days.push(((done.at.as_millis() - i.at.as_millis()) / DAY) as f64);
+                    }
+                    None => {
+                        c[3] += 1;
+                        c[4] += u64::from(deadline < w.as_of);
+                    }
+                }
+            }
+        }
+    }
+    let fields = ["promised", "done", "done_on_time", "open", "overdue"];
+    let below = report.suppressed_below;
+    let rows = report
+        .by_patch
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (("patch", r.key.clone()), format!("by_patch.{i}."), r))
+        .chain(
+            report
+                .by_topic
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (("topic", r.key.clone()), format!("by_topic.{i}."), r)),
+        )
+        .chain(std::iter::once((
+            ("all", "all".to_owned()),
+            "all.".to_owned(),
+            &report.all,
+        )));
+    let mut seen = 0;
+    for (key, prefix, row) in rows {
+        let (c, days) = truth.get(&key).cloned().unwrap_or_default();
+        seen += usize::from(c[0] > 0);
+        let got = [
+            row.promised,
+            row.done,
+            row.done_on_time,
+            row.open,
+            row.overdue,
+        ];
+        for (k, field) in fields.iter().enumerate() {
+            check_figure(
+                &what,
+                &report.withheld,
+                below,
+                &format!("{prefix}{field}"),
+                got[k],
+                c[k],
+            );
+        }
+        // A median only of enough promises done, and then the true one.
+        match row.median_days_to_done {
+            Some(m) => {
+                assert!(
+                    c[1] >= below,
+                    "{what} {prefix}: a median of {} promises",
+                    c[1]
+                );
+                assert!(close(Some(m), median_of(days)), "{what} {prefix}median");
+            }
+            None => assert!(
+                c[1] < below || row.done.is_none(),
+                "{what} {prefix}: the median is missing"
+            ),
+        }
+    }
+    assert_eq!(seen, truth.len(), "{what}: every patch and topic is a row");
 }
 
 /// Seats held: times each person joins and leaves the board (their seats
@@ -1358,6 +1591,66 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             }),
         ),
     ];
+    // The reports that count what happened: chosen by when and where.
+    let from = START.plus_days(100).as_millis().div_euclid(DAY) * DAY;
+    let to = START.plus_days(200).as_millis().div_euclid(DAY) * DAY;
+    let happenings: Vec<(String, Happened)> = vec![
+        (String::new(), Box::new(|_, _| true)),
+        (
+            "patch=elm-road".into(),
+            Box::new(|_, patch: &str| patch == "elm-road"),
+        ),
+        (
+            "cohort=2025-03".into(),
+            Box::new(|at: Timestamp, _: &str| month_number(at.as_millis()) == 3),
+        ),
+        (
+            format!(
+                "from={}&to={}&patch=oak-lane",
+                START.plus_days(100).as_millis(),
+                START.plus_days(200).as_millis()
+            ),
+            Box::new(move |at: Timestamp, patch: &str| {
+                patch == "oak-lane" && (from..to).contains(&at.as_millis())
+            }),
+        ),
+    ];
+    let check_happenings = || {
+        for (query, pick) in &happenings {
+            check_voices(&server, &admin.token, query, &world, pick);
+            check_promises(&server, &admin.token, query, &world, pick);
+        }
+        // People's channel and age band do not describe what happened.
+        for report in ["voices", "you-said-we-did"] {
+            let url = format!("{}/v1/reports/{report}?channel=event", server.base);
+            let (status, _) = tests::server::get(&url, &admin.token);
+            assert_eq!(status, 400, "{report} filtered by a person's channel");
+        }
+    };
+    check_happenings();
+    // The newsletter list: the latest promises kept, with what was done.
+    tests::server::runtime().block_on(async {
+        let db = server::store::Db::connect(&db.url).await.unwrap();
+        let kept = server::ops::promises::kept(&db, &Default::default(), as_of)
+            .await
+            .unwrap();
+        let done = world
+            .people
+            .iter()
+            .flat_map(|p| &p.interactions)
+            .filter(|i| match &i.kind {
+                InteractionKind::Doorstep(d) => {
+                    d.follow_up.as_ref().is_some_and(|f| f.done.is_some())
+                }
+                _ => false,
+            })
+            .count() as i64;
+        assert_eq!(kept.len() as i64, done.min(server::ops::promises::LISTED));
+        assert!(
+            kept.iter()
+                .all(|k| k.we_did == "rang back" && k.you_said == "call back")
+        );
+    });
     let rule = Rule(5);
     // Checks every filtered report against the oracle; returns whether the
     // expected funnel suppresses anything.
@@ -1405,6 +1698,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             "DELETE FROM stages",
             "DELETE FROM roles",
             "DELETE FROM champion_contacts",
+            "DELETE FROM topics_raised",
             "UPDATE settings SET value = '2' WHERE key = 'projection_version'",
         ] {
             sqlx::query(sql).execute(&db.pool).await.unwrap();
@@ -1418,6 +1712,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     for (query, pick) in &cases {
         check_case(query, pick, &admin.token);
     }
+    check_happenings();
     check_seats(&server, &viewer.token, &world);
 
     // The threshold is the area's to set; reports follow it at once.

@@ -273,6 +273,10 @@ pub enum AreaCommand {
         /// Reports suppress counts below this (3 to 100; 5 unless set).
         #[arg(long)]
         suppress_below: Option<u32>,
+        /// A follow-up promised with no date is overdue this many days after
+        /// it was promised (1 to 365; 28 unless set).
+        #[arg(long)]
+        follow_up_days: Option<u32>,
         /// Topic tags (replace the set; repeat for several).
         #[arg(long = "topic")]
         topics: Vec<String>,
@@ -588,6 +592,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             threshold,
             seats,
             suppress_below,
+            follow_up_days,
             topics,
             ladder,
             resident_definitions,
@@ -600,6 +605,7 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
                 resident_led_threshold_percent: threshold,
                 partnership_seats: seats,
                 suppress_below,
+                follow_up_overdue_days: follow_up_days,
                 topics: (!topics.is_empty()).then_some(topics),
                 ladder: ladder
                     .as_ref()

@@ -25,7 +25,7 @@ use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach,
-    Reach, Report, ResidentLed, Routes, Turnover,
+    Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
 };
 use crate::store::Db;
 
@@ -145,7 +145,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 8] = [
+pub(crate) const REPORTS: [ReportEntry; 10] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -185,6 +185,16 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
         "households",
         "Doors",
         "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
+    ),
+    ReportEntry::of::<Voices>(
+        "voices",
+        "Voices",
+        "What residents raise at the door, and what they would like to join: each topic per patch and month, counted in conversations. Dates and patch choose the conversations.",
+    ),
+    ReportEntry::of::<YouSaidWeDid>(
+        "you-said-we-did",
+        "You said, we did",
+        "Promises made at the door and whether we kept them: promised, done, done on time, still to do and overdue, per patch and topic, the median time to do them, and the latest promises kept in words fit for a newsletter. Dates and patch choose when promises were made.",
     ),
 ];
 

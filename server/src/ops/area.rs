@@ -94,6 +94,9 @@ pub struct AreaView {
     pub partnership_seats: Option<u32>,
     /// Reports suppress counts below this.
     pub suppress_below: u32,
+    /// A follow-up promised without a date is overdue this many days
+    /// after it was promised.
+    pub follow_up_overdue_days: u32,
     /// Patches (villages, estates), in slug order.
     pub patches: Vec<PatchView>,
     /// Topic tags.
@@ -152,6 +155,7 @@ impl From<&AreaConfig> for AreaView {
             resident_led_threshold_percent: a.resident_led_threshold_percent,
             partnership_seats: a.partnership_seats,
             suppress_below: a.suppress_below,
+            follow_up_overdue_days: a.follow_up_overdue_days,
             time_zone: a.time_zone.clone(),
             patches: a
                 .patches
@@ -208,6 +212,9 @@ pub struct AreaChange {
     pub partnership_seats: Option<u32>,
     /// Reports suppress counts below this (3 to 100).
     pub suppress_below: Option<u32>,
+    /// A follow-up promised without a date is overdue this many days
+    /// after it was promised (1 to 365).
+    pub follow_up_overdue_days: Option<u32>,
     /// Topic tags (replaces the set).
     pub topics: Option<Vec<String>>,
     /// The ladder (replaces it).
@@ -235,6 +242,9 @@ impl AreaChange {
         }
         if let Some(seats) = self.partnership_seats {
             config.partnership_seats = (seats > 0).then_some(seats);
+        }
+        if let Some(days) = self.follow_up_overdue_days {
+            config.follow_up_overdue_days = days;
         }
         if let Some(below) = self.suppress_below {
             config.suppress_below = below;

@@ -13,7 +13,7 @@ use std::fmt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::{
     AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
-    EntryChannel, EventKind, Hat, InteractionKind, LawfulBasis, ManualClock, MemoryStore,
+    EntryChannel, EntryId, EventKind, Hat, InteractionKind, LawfulBasis, ManualClock, MemoryStore,
     NewAddress, NewConsent, NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole,
     SystemClock, Tenure, Timestamp,
 };
@@ -57,6 +57,49 @@ const ACTIVITIES: [&str; 4] = [
     "community-garden",
     "youth-club",
     "lunch-club",
+];
+/// What a champion promises about each topic, and what was done.
+const PROMISES: [(&str, &str, &str); 8] = [
+    (
+        "parks",
+        "Ask the council when the play area will be repaired",
+        "The council repaired the swings in the play area",
+    ),
+    (
+        "litter",
+        "Report the fly-tipping on the corner to the council",
+        "Reported it; the council cleared it within the week",
+    ),
+    (
+        "youth",
+        "Send the youth club's times",
+        "Sent the youth club's times and a leaflet",
+    ),
+    (
+        "housing",
+        "Raise the damp in the flats with the housing association",
+        "Raised it with the housing association, who booked an inspection",
+    ),
+    (
+        "transport",
+        "Ask the bus company about the stop that was moved",
+        "The stop is back after the partnership wrote to the bus company",
+    ),
+    (
+        "safety",
+        "Report the broken streetlight",
+        "Reported; the streetlight was fixed",
+    ),
+    (
+        "older-people",
+        "Send details of the lunch club",
+        "Lunch club details posted through the door",
+    ),
+    (
+        "food",
+        "Find out where the nearest food bank is",
+        "Food bank details dropped round",
+    ),
 ];
 const GROUPS: [&str; 3] = ["green-spaces", "youth-forum", "events-team"];
 const FIRST_NAMES: [&str; 16] = [
@@ -116,8 +159,15 @@ enum Step {
     Attend,
     Volunteer,
     JoinGroup,
-    TakeSeat { chair: bool },
+    TakeSeat {
+        chair: bool,
+    },
     Leave,
+    /// A promise made at the door is kept, with what was done.
+    KeepPromise {
+        entry: EntryId,
+        done: &'static str,
+    },
 }
 
 async fn register(
@@ -277,6 +327,9 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
         .div_ceil(WEEKS as usize * champions.len())
         .max(1);
     let mut plans: BTreeMap<i64, Vec<(DocId, Step)>> = BTreeMap::new();
+    // Promises about the topics raised draw from their own generator, so
+    // the rest of the demo stays as it was.
+    let mut promising = fastrand::Rng::with_seed(seed ^ 0x5eed);
     let mut events: Vec<DocId> = Vec::new();
     let mut seats: BTreeMap<DocId, sync_core::EntryId> = BTreeMap::new();
     let start = clock.now();
@@ -344,7 +397,8 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                     outcome
                 };
                 champion.phone.record_visit(door, outcome)?;
-                let id = champion.phone.create_person(
+                let mut promise = None;
+                let (id, entry) = champion.phone.create_person_with(
                     &NewPerson::new(AREA, &patch, EntryChannel::Doorstep),
                     |p| {
                         p.set_household(Some(door))?;
@@ -364,6 +418,18 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                             let topic = pick(&mut rng, &TOPICS);
                             p.set_interest(topic, true)?;
                             doorstep = doorstep.topic(topic);
+                            // About one conversation in five ends with a
+                            // promise about the topic; half with a date.
+                            if !keen && promising.u8(..100) < 20 {
+                                let (_, what, done) = PROMISES
+                                    .iter()
+                                    .find(|(t, _, _)| *t == topic)
+                                    .copied()
+                                    .unwrap_or(PROMISES[0]);
+                                let due = promising.bool().then(|| p.now().plus_days(14));
+                                doorstep = doorstep.follow_up(what, due);
+                                promise = Some(done);
+                            }
                             if rng.u8(..100) < 30 {
                                 p.record_consent(consent(
                                     ConsentPurpose::EqualityMonitoring,
@@ -395,11 +461,23 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                                     "Send details of the next session",
                                     Some(p.now().plus_days(14)),
                                 );
+                            promise = Some("Sent the details of the next session");
                         }
-                        p.log_doorstep(doorstep).map(drop)
+                        p.log_doorstep(doorstep)
                     },
                 )?;
                 summary.people += 1;
+                // Most promises are kept within a few weeks, some late;
+                // one in six is not kept yet.
+                if let Some(done) = promise.take()
+                    && promising.u8(..6) > 0
+                {
+                    let at = week + promising.i64(1..5);
+                    plans
+                        .entry(at)
+                        .or_default()
+                        .push((id, Step::KeepPromise { entry, done }));
+                }
                 if keen {
                     // How far this person will go, and when.
                     let mut at = week;
@@ -534,6 +612,9 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                             Some(entry) => p.end(entry, now).map(|_| None),
                             None => Ok(None),
                         },
+                        Step::KeepPromise { entry, done } => {
+                            p.complete_follow_up(entry, Some(done)).map(|_| None)
+                        }
                     }
                 });
                 match (step, entry) {

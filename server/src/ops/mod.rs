@@ -27,6 +27,7 @@ pub mod events;
 pub mod people;
 pub mod people_import;
 pub mod profiles;
+pub mod promises;
 pub mod retention;
 pub mod setup;
 pub mod sync;

@@ -76,7 +76,7 @@ pub async fn champion_activity(
     let setup = Setup::load(db).await?;
     setup.check_population(db, &people, audience).await?;
     let doors = report_rows::doorsteps(db, &people).await?;
-    let follow_ups = report_rows::follow_ups(db, &people, now).await?;
+    let follow_ups = report_rows::follow_ups(db, &people, setup.overdue(now)).await?;
     let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
     for (champion, patch, knocks, spoke) in doors {
         let c = counts.entry((champion, patch)).or_default();

@@ -139,7 +139,7 @@ pub(super) fn household_reach_from(
 }
 
 impl Report for HouseholdReach {
-    const FILTERS: FilterUse = FilterUse::Doors;
+    const FILTERS: FilterUse = FilterUse::Happenings;
     const BREAKDOWNS: &'static [Dimension] = &[Dimension::Patch];
 
     async fn load(db: &Db, filters: &Filters, _: Audience, _now: Timestamp) -> Result<Self> {

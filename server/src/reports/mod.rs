@@ -25,8 +25,10 @@ mod civic;
 pub mod disclosure;
 mod funnel;
 mod households;
+mod promises;
 mod reach;
 mod seats;
+mod voices;
 
 pub use cell_key::Audience;
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
@@ -34,11 +36,13 @@ pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_co
 pub use disclosure::Withheld;
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
+pub use promises::{PromiseRow, YouSaidWeDid, you_said_we_did};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
 pub use seats::{
     Composition, PipelineGroup, ResidentLed, ResidentShare, Turnover, TurnoverYear, resident_led,
     turnover,
 };
+pub use voices::{VoicePatch, VoiceTopic, Voices, voices};
 
 use serde::{Deserialize, Serialize};
 use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
@@ -225,7 +229,7 @@ pub const GLOSSARY: [(&str, &str); 13] = [
     ),
     (
         "Follow-ups owed, overdue",
-        "Something promised at the door and not yet done. Overdue: past the date the champion gave for it; a follow-up with no date is never overdue.",
+        "Something promised at the door and not yet done. Overdue: past the date the champion gave for it, or, when none was given, more than the area's number of days (28 unless the admin changed it) after it was promised.",
     ),
     (
         "Per 1,000 households",
@@ -258,9 +262,10 @@ pub enum FilterUse {
     /// All of them: people chosen by first contact (dates, cohort), patch,
     /// entry channel and age band.
     People,
-    /// Dates, cohort and patch, choosing door knocks by when they happened:
-    /// entry channel and age band describe people, not doors.
-    Doors,
+    /// Dates, cohort and patch, choosing what happened (door knocks, topics
+    /// raised, promises made) by when it happened: entry channel and age
+    /// band describe people, not what happened to them.
+    Happenings,
     /// None: the report is about the whole partnership board.
     None,
 }
@@ -340,6 +345,18 @@ impl Setup {
             )));
         }
         Ok(())
+    }
+
+    /// The area's rule for an overdue follow-up, at `now`.
+    fn overdue(&self, now: Timestamp) -> report_rows::Overdue {
+        report_rows::Overdue::new(
+            now,
+            self.area
+                .as_ref()
+                .map_or(AreaConfig::DEFAULT_FOLLOW_UP_OVERDUE_DAYS, |a| {
+                    a.follow_up_overdue_days
+                }),
+        )
     }
 
     fn area(&self) -> Result<&AreaConfig> {
@@ -469,7 +486,7 @@ fn defuse(field: &str) -> String {
 }
 
 /// A UTC month `YYYY-MM` from milliseconds since the epoch.
-fn month_of(ms: i64) -> String {
+pub(crate) fn month_of(ms: i64) -> String {
     let (year, month) = crate::calendar::year_month(ms);
     format!("{year:04}-{month:02}")
 }

@@ -541,9 +541,13 @@ fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
     let time_zone = root
         .opt_str("time_zone")?
         .unwrap_or_else(|| AreaConfig::DEFAULT_TIME_ZONE.to_owned());
+    let follow_up_overdue_days = root
+        .opt_u32("follow_up_overdue_days")?
+        .unwrap_or(AreaConfig::DEFAULT_FOLLOW_UP_OVERDUE_DAYS);
     Ok(AreaConfig {
         lawful_bases,
         time_zone,
+        follow_up_overdue_days,
         partnership_seats,
         suppress_below,
         id: root.id("id")?,
@@ -1048,6 +1052,12 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
         &ROOT,
         "time_zone",
         ScalarValue::from(config.time_zone.as_str()),
+    )?;
+    put_if_changed(
+        doc,
+        &ROOT,
+        "follow_up_overdue_days",
+        ScalarValue::Uint(u64::from(config.follow_up_overdue_days)),
     )?;
     let topics = child(doc, &ROOT, "topics")?;
     put_set(doc, &topics, config.topics.iter().map(String::as_str))?;

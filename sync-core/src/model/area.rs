@@ -33,6 +33,10 @@ pub struct AreaConfig {
     /// The lawful basis relied on for each purpose of contact (consent
     /// where none is set; equality monitoring is always explicit consent).
     pub lawful_bases: BTreeMap<ConsentPurpose, LawfulBasis>,
+    /// A follow-up promised without a date is overdue this many days after
+    /// it was promised (1 to 365; 28 unless set): residents expect to hear
+    /// back, dated or not.
+    pub follow_up_overdue_days: u32,
     /// The IANA time zone its times are entered and shown in
     /// (`Europe/London`); times are stored in UTC.
     pub time_zone: String,
@@ -48,6 +52,12 @@ impl AreaConfig {
 
     /// The suppression threshold of an area that has not set one.
     pub const DEFAULT_SUPPRESS_BELOW: u32 = 5;
+
+    /// The days after which an undated follow-up is overdue, unless set.
+    pub const DEFAULT_FOLLOW_UP_OVERDUE_DAYS: u32 = 28;
+
+    /// The allowed days after which an undated follow-up is overdue.
+    pub const FOLLOW_UP_OVERDUE_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
 
     /// The allowed suppression thresholds: below 3 protects nobody.
     pub const SUPPRESS_BELOW_RANGE: std::ops::RangeInclusive<u32> = 3..=100;
@@ -77,6 +87,7 @@ impl AreaConfig {
                 .map(|p| (*p, LawfulBasis::Consent))
                 .collect(),
             time_zone: Self::DEFAULT_TIME_ZONE.to_owned(),
+            follow_up_overdue_days: Self::DEFAULT_FOLLOW_UP_OVERDUE_DAYS,
             created_by,
             created_at,
         }

@@ -121,6 +121,7 @@ struct AreaPage {
     threshold: String,
     seats: String,
     suppress_below: String,
+    follow_up_days: String,
     /// Why a form was refused, beside that form (at most one is set).
     settings_problem: String,
     patch_problem: String,
@@ -189,6 +190,7 @@ async fn area_page(
             .map(|s| s.to_string())
             .unwrap_or_default(),
         suppress_below: area.suppress_below.to_string(),
+        follow_up_days: area.follow_up_overdue_days.to_string(),
         settings_problem: String::new(),
         patch_problem: String::new(),
         topics_problem: String::new(),
@@ -233,6 +235,7 @@ async fn area_page(
         Refused::Settings(f) => {
             (page.name, page.time_zone, page.threshold) = (f.name, f.time_zone, f.threshold);
             (page.seats, page.suppress_below) = (f.seats, f.suppress_below);
+            page.follow_up_days = f.follow_up_days;
             page.settings_problem = problem;
         }
         Refused::Patch(f) => {
@@ -276,6 +279,9 @@ pub(super) struct AreaForm {
     #[serde(default)]
     seats: String,
     suppress_below: String,
+    /// Older pages' forms have no such field: the stored value stays.
+    #[serde(default)]
+    follow_up_days: String,
 }
 
 fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, Error> {
@@ -317,6 +323,10 @@ async fn save_settings(state: &AppState, user: &WebUser, form: &AreaForm) -> Res
             number(&form.seats, "the number of seats")?
         }),
         suppress_below: Some(number(&form.suppress_below, "the suppression threshold")?),
+        follow_up_overdue_days: Some(form.follow_up_days.trim())
+            .filter(|d| !d.is_empty())
+            .map(|d| number(d, "the days before an undated follow-up is overdue"))
+            .transpose()?,
         ..AreaChange::default()
     };
     ops::area::edit(

@@ -27,6 +27,7 @@ mod invite_page;
 mod pages;
 mod people_import_page;
 mod people_page;
+mod promises_page;
 pub(crate) mod sections;
 mod setup_page;
 
@@ -139,6 +140,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(board_page::set_hats),
         )
         .route("/admin/board", get(board_page::board))
+        .route("/admin/promises-kept", get(promises_page::promises_kept))
         .route("/admin/duplicates", get(duplicates_page::duplicates))
         .route(
             "/admin/duplicates/merge",
@@ -201,11 +203,12 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 10] = [
+const ADMIN_LINKS: [(&str, &str); 11] = [
     ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
     ("/admin/duplicates", "Likely duplicates"),
     ("/admin/board", "Board"),
+    ("/admin/promises-kept", "Promises kept"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
     ("/admin/doors", "Doors list"),

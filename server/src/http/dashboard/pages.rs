@@ -161,6 +161,10 @@ pub(crate) struct FilterForm {
     channels: Vec<Choice>,
     age_bands: Vec<Choice>,
     summary: String,
+    /// What the dates choose, as the form's legend.
+    legend: &'static str,
+    /// Whether the people filters (entry channel, age band) apply.
+    people: bool,
 }
 
 fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
@@ -174,7 +178,7 @@ fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) 
 }
 
 impl FilterForm {
-    fn new(area: Option<&AreaConfig>, f: &WebFilters) -> Self {
+    fn new(area: Option<&AreaConfig>, f: &WebFilters, uses: FilterUse) -> Self {
         let patches = area.map_or(&[][..], |a| a.patches.as_slice());
         let summary: Vec<String> = f
             .chosen()
@@ -198,6 +202,11 @@ impl FilterForm {
                 &f.age_band,
             ),
             summary: summary.join(", "),
+            legend: match uses {
+                FilterUse::Happenings => "Show what happened",
+                FilterUse::People | FilterUse::None => "Show people first contacted",
+            },
+            people: uses == FilterUse::People,
         }
     }
 }
@@ -213,8 +222,8 @@ async fn load(
     let entry = reports::entry(name)?;
     let filters = match entry.filters {
         FilterUse::People => web.to_filters()?,
-        // Doors are not people: the people filters do not apply.
-        FilterUse::Doors => Filters {
+        // Doors, topics and promises are not people: the people filters do not apply.
+        FilterUse::Happenings => Filters {
             channel: None,
             age_band: None,
             ..web.to_filters()?
@@ -300,7 +309,8 @@ pub(super) async fn report_page(
         title: entry.label.to_owned(),
         chrome: Chrome::signed_in(&user, &path, area.as_ref()),
         intro: entry.intro,
-        filters: (entry.filters != FilterUse::None).then(|| FilterForm::new(area.as_ref(), &web)),
+        filters: (entry.filters != FilterUse::None)
+            .then(|| FilterForm::new(area.as_ref(), &web, entry.filters)),
         problem,
         empty,
         adjusted,

@@ -11,8 +11,13 @@ use sync_core::{
 
 use super::{
     ADDRESSES, AREAS, CHAMPION_CONTACTS, DOOR_VISITS, EVENTS, INTERACTIONS, PATCHES, PEOPLE, ROLES,
-    Rows, STAGES, door_key,
+    Rows, STAGES, TOPICS_RAISED, door_key,
 };
+
+/// `topics_raised.kind` of a topic raised in a doorstep conversation.
+pub const TOPIC: &str = "topic";
+/// `topics_raised.kind` of something a resident said they would like to join.
+pub const WANTS_TO_JOIN: &str = "wants-to-join";
 
 /// A record's key for the cell key method (`reports::cell_key`): a fixed
 /// number, uniform over 32 bits, drawn from its id by SHA-256, so that
@@ -200,6 +205,23 @@ impl Rows {
                     key.into(),
                 ],
             );
+            if let InteractionKind::Doorstep(d) = &i.kind {
+                let raised = d.topics.iter().map(|t| (TOPIC, t));
+                let wanted = d.wants_to_join.iter().map(|t| (WANTS_TO_JOIN, t));
+                for (kind, topic) in raised.chain(wanted) {
+                    self.insert(
+                        &TOPICS_RAISED,
+                        [
+                            i.id.to_string().into(),
+                            kind.into(),
+                            topic.as_str().into(),
+                            id.clone().into(),
+                            p.patch.as_str().into(),
+                            i.at.as_millis().into(),
+                        ],
+                    );
+                }
+            }
             let membership = match &i.kind {
                 InteractionKind::Role {
                     role,

@@ -4,6 +4,8 @@
 
 mod derive;
 
+pub use derive::{TOPIC, WANTS_TO_JOIN};
+
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::any::AnyRow;
@@ -17,7 +19,7 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 12;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -335,6 +337,18 @@ const INTERACTIONS: Table = Table {
     ],
     key: 1,
 };
+const TOPICS_RAISED: Table = Table {
+    name: "topics_raised",
+    columns: &[
+        "interaction_id",
+        "kind",
+        "topic",
+        "person_id",
+        "patch",
+        "at",
+    ],
+    key: 3,
+};
 const ROLES: Table = Table {
     name: "roles",
     columns: &[
@@ -406,6 +420,7 @@ const PERSON_ROWS: Owned = &[
     (&STAGES, "person_id"),
     (&ROLES, "person_id"),
     (&CHAMPION_CONTACTS, "person_id"),
+    (&TOPICS_RAISED, "person_id"),
 ];
 const EVENT_ROWS: Owned = &[(&EVENTS, "id")];
 const AREA_ROWS: Owned = &[(&PATCHES, "area_id"), (&AREAS, "id")];

@@ -4,6 +4,7 @@
 mod board;
 mod ladder;
 mod reach;
+mod voices;
 
 use sync_core::Ladder;
 
@@ -332,6 +333,18 @@ impl Sections for reports::ChampionActivity {
 impl Sections for reports::HouseholdReach {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         reach::households(self)
+    }
+}
+
+impl Sections for reports::Voices {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        voices::voices(self)
+    }
+}
+
+impl Sections for reports::YouSaidWeDid {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        voices::promises(self)
     }
 }
 
