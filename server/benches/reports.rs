@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use server::reports::{self, Audience, Filters};
 use server::store::Db;
 use sync_core::{
-    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Interaction,
-    InteractionKind, Ladder, Person, Record, ResidentBasis, Role, Tenure, Timestamp,
+    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, FollowUpDone,
+    Interaction, InteractionKind, Ladder, Person, Record, ResidentBasis, Role, Tenure, Timestamp,
 };
 
 const PATCHES: [(&str, u32); 12] = [
@@ -41,6 +41,16 @@ const PATCHES: [(&str, u32); 12] = [
     ("the-crescent", 500),
 ];
 const CHAMPIONS: usize = 60;
+const TOPICS: [&str; 8] = [
+    "housing",
+    "parks",
+    "youth",
+    "litter",
+    "transport",
+    "safety",
+    "older-people",
+    "food",
+];
 const EVENTS: usize = 2000;
 const BATCH: usize = 5000;
 
@@ -88,7 +98,12 @@ fn main() {
 async fn run(args: Args) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-reports");
     std::fs::create_dir_all(&dir).expect("bench directory");
-    let path = dir.join(format!("reports-{}.sqlite", args.people));
+    // A database written by other projections is built again.
+    let path = dir.join(format!(
+        "reports-{}-v{}.sqlite",
+        args.people,
+        server::store::projection::VERSION
+    ));
     if args.rebuild {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -173,6 +188,36 @@ async fn run(args: Args) {
         })
         .await;
     }
+    // Voices and promises count what happened: by patch or month, not by
+    // people's channel.
+    for (label, filters) in [
+        ("", Filters::default()),
+        (
+            " ?patch=riverside",
+            Filters {
+                patch: Some("riverside".into()),
+                ..Filters::default()
+            },
+        ),
+        (
+            " ?cohort=2025-06",
+            Filters {
+                cohort: Some("2025-06".into()),
+                ..Filters::default()
+            },
+        ),
+    ] {
+        time(&format!("voices{label}"), args.runs, || async {
+            reports::voices(&db, &filters, now).await.map(|_| ())
+        })
+        .await;
+        time(&format!("you-said-we-did{label}"), args.runs, || async {
+            reports::you_said_we_did(&db, &filters, now)
+                .await
+                .map(|_| ())
+        })
+        .await;
+    }
     time("resident-led", args.runs, || async {
         reports::resident_led(&db, now).await.map(|_| ())
     })
@@ -225,6 +270,9 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
     .await
     .expect("area");
     let mut rng = fastrand::Rng::with_seed(2026);
+    // Topics and what became of promises draw from their own generator, so
+    // the people are the same as before they were generated.
+    let mut talk = fastrand::Rng::with_seed(2027);
     let mut events = Vec::new();
     for _ in 0..EVENTS {
         let at = start.plus_days(rng.i64(0..730));
@@ -248,7 +296,13 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
             // People in order of first contact, as they would arrive.
             let first =
                 start.as_millis() + (written as i64) * 700 * Timestamp::DAY_MILLIS / people as i64;
-            let person = person(&mut rng, Timestamp::from_millis(first), &events, &champions);
+            let person = person(
+                &mut rng,
+                &mut talk,
+                Timestamp::from_millis(first),
+                &events,
+                &champions,
+            );
             interactions += person.interactions.len();
             server::store::projection::project(&mut tx, &Record::Person(person), &ladder, now)
                 .await
@@ -267,6 +321,7 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
 /// doorstep knocks, fewer the further up the ladder.
 fn person(
     rng: &mut fastrand::Rng,
+    talk: &mut fastrand::Rng,
     first: Timestamp,
     events: &[(DocId, Timestamp)],
     champions: &[DeviceId],
@@ -293,8 +348,34 @@ fn person(
             DoorOutcome::NotIn
         };
         let mut doorstep = Doorstep::new(outcome);
+        if outcome == DoorOutcome::Spoke {
+            // One topic in most conversations, a second in some; an
+            // activity wanted in a few.
+            let topics = talk.usize(..TOPICS.len() + 2);
+            if let Some(topic) = TOPICS.get(topics) {
+                doorstep = doorstep.topic(topic);
+            }
+            if talk.u8(..5) == 0 {
+                doorstep = doorstep.topic(TOPICS[talk.usize(..TOPICS.len())]);
+            }
+            if talk.u8(..10) == 0 {
+                doorstep = doorstep.wants_to_join("litter-pick");
+            }
+        }
         if outcome == DoorOutcome::Spoke && rng.u8(..7) == 0 {
-            doorstep = doorstep.follow_up("call back", Some(at(knock as i64 * 7 + 14)));
+            // Half the promises have a date; most are kept.
+            let due = talk.bool().then(|| at(knock as i64 * 7 + 14));
+            doorstep = doorstep.follow_up("call back", due);
+            if talk.u8(..4) > 0 {
+                let done_at = at(knock as i64 * 7 + talk.i64(1..40));
+                if let Some(f) = doorstep.follow_up.as_mut() {
+                    f.done = Some(FollowUpDone {
+                        at: done_at,
+                        note: None,
+                        by: champion,
+                    });
+                }
+            }
         }
         add(
             InteractionKind::Doorstep(doorstep),
