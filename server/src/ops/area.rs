@@ -327,6 +327,7 @@ pub fn set_patch(config: &mut AreaConfig, slug: &str, name: &str, households: u3
             id: slug.to_owned(),
             name: name.to_owned(),
             households,
+            census: None,
         }),
     }
 }
