@@ -163,7 +163,7 @@ pub(crate) const REPORTS: [ReportEntry; 9] = [
     ),
     ReportEntry::of::<Board>(
         "board",
-        "Board",
+        "Board and area",
         "Does the board look like the area? The partnership board now beside everyone contacted, and beside the census where the area entered it: by age, housing, resident definition and other hats.",
     ),
     ReportEntry::of::<CivicCore>(

@@ -352,30 +352,43 @@ pub(super) fn board(r: &reports::Board) -> Result<Vec<Section>, Error> {
         };
         for (s, side) in b.sides.iter().enumerate() {
             let place = |f: &str| format!("{name}.sides.{s}.{f}");
-            t.charted(
+            let board_share = share_text(
+                show,
+                side.board_share_percent,
+                why(place("board_share_percent")),
+            );
+            let contacts_share = share_text(
+                show,
+                side.contacts_share_percent,
+                why(place("contacts_share_percent")),
+            );
+            t.row(
                 &side.group,
-                &side.label,
+                side.label.clone(),
                 vec![
                     show.figure(side.board, why(place("board"))),
-                    share_text(
-                        show,
-                        side.board_share_percent,
-                        why(place("board_share_percent")),
-                    ),
+                    board_share.clone(),
                     show.figure(side.contacts, why(place("contacts"))),
-                    share_text(
-                        show,
-                        side.contacts_share_percent,
-                        why(place("contacts_share_percent")),
-                    ),
+                    contacts_share.clone(),
                     census_share(side.census_share_percent),
                 ],
-                vec![
-                    side.board_share_percent,
-                    side.contacts_share_percent,
-                    side.census_share_percent,
-                ],
             );
+            // One bar each: shares of different groups do not stack.
+            for (who, value, text) in [
+                ("Board", side.board_share_percent, board_share),
+                ("Contacts", side.contacts_share_percent, contacts_share),
+                (
+                    "Census",
+                    side.census_share_percent,
+                    census_share(side.census_share_percent),
+                ),
+            ] {
+                t.bar(
+                    format!("{who}: {}", side.label.to_lowercase()),
+                    vec![value],
+                    text,
+                );
+            }
         }
         for (i, g) in b.groups.iter().enumerate() {
             let place = |f: &str| format!("{name}.groups.{i}.{f}");
@@ -424,8 +437,8 @@ pub(super) fn board(r: &reports::Board) -> Result<Vec<Section>, Error> {
             note.join(" "),
             Chart {
                 title: &title,
-                desc: "Horizontal bars per side: the board's share, everyone contacted's share and the census's share, in percent.",
-                series: &["board", "contacts", "census"],
+                desc: "Horizontal bars, one for each side and group: the board's share, everyone contacted's share and the census's share, in percent.",
+                series: &["share in percent"],
             },
         )?);
     }
@@ -489,13 +502,18 @@ fn summary(show: Show, r: &reports::Board, name: &str, b: &reports::BoardBreakdo
     let Some(side) = b.sides.get(1 - usize::from(name == "tenure")) else {
         return String::new();
     };
-    let what = side.label.to_lowercase();
+    // "are 55 and over", "own their home".
+    let what = if name == "age" {
+        format!("are {}", side.label.to_lowercase())
+    } else {
+        "own their home".to_owned()
+    };
     let board = match (
         side.board,
         b.sides.iter().map(|s| s.board).sum::<Option<u64>>(),
     ) {
         (Some(n), Some(of)) => format!(
-            "Board: {n} of {of} members with a known {} ({}) are {what}",
+            "Board: {n} of {of} members whose {} is known ({}) {what}",
             if name == "age" {
                 "adult age"
             } else {
@@ -505,8 +523,9 @@ fn summary(show: Show, r: &reports::Board, name: &str, b: &reports::BoardBreakdo
         ),
         _ if r.members == 0 => "The board has no members now".to_owned(),
         _ => format!(
-            "Board ({} members): not shown {what}, so that no member's {} can be worked out",
+            "Board ({} members): how many {} is not shown, so that no member's {} can be worked out",
             r.members,
+            what,
             if name == "age" { "age" } else { "housing" }
         ),
     };
