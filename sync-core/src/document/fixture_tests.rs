@@ -343,3 +343,52 @@ fn a_census_by_age_gives_every_adult_band_and_no_figure_too_large() {
         );
     }
 }
+
+/// A role recorded before hats were has no set of hats in its document:
+/// a phone or the server setting them makes it, and two doing so offline
+/// at once end with one of their choices whole.
+#[test]
+fn hats_are_set_on_a_role_recorded_before_hats_were() {
+    use crate::model::{Hat, InteractionKind};
+    let bytes = std::fs::read(fixture_dir().join("person-v1.automerge")).unwrap();
+    let mut doc = load(&bytes, Origin::Push).unwrap();
+    let Record::Person(person) = decode(&doc, None).unwrap() else {
+        panic!("a person");
+    };
+    let role = person
+        .interactions
+        .iter()
+        .find(|i| matches!(i.kind, InteractionKind::Role { .. }))
+        .expect("the fixture holds a role")
+        .id;
+    let entry = interaction_obj(&doc, role).unwrap();
+    assert!(
+        doc.get(&entry, "hats").unwrap().is_none(),
+        "written before hats"
+    );
+    let hats_of = |doc: &AutoCommit| {
+        let Record::Person(p) = decode(doc, None).unwrap() else {
+            panic!("a person");
+        };
+        match &p.interaction(role).unwrap().kind {
+            InteractionKind::Role { hats, .. } => hats.clone(),
+            _ => panic!("a role"),
+        }
+    };
+    assert!(hats_of(&doc).is_empty());
+    let mut other = doc.fork();
+    let councillor = BTreeSet::from([Hat::Councillor]);
+    let worker = BTreeSet::from([Hat::PaidWorker, Hat::Other]);
+    set_role_hats(&mut doc, role, &councillor).unwrap();
+    assert_eq!(hats_of(&doc), councillor);
+    set_role_hats(&mut other, role, &worker).unwrap();
+    doc.merge(&mut other).unwrap();
+    let merged = hats_of(&doc);
+    assert!(merged == councillor || merged == worker, "{merged:?}");
+    assert!(crate::validate::violations(&decode(&doc, None).unwrap()).is_empty());
+    // Later changes go to the set that won, on both sides.
+    other.merge(&mut doc).unwrap();
+    set_role_hats(&mut other, role, &BTreeSet::new()).unwrap();
+    doc.merge(&mut other).unwrap();
+    assert!(hats_of(&doc).is_empty());
+}

@@ -893,8 +893,10 @@ fn interaction_obj(doc: &AutoCommit, entry: EntryId) -> Result<ObjId> {
 }
 
 /// Makes role `entry` record exactly `hats`. A role written before hats
-/// were recorded has no set yet: it is made here (only the server edits
-/// hats, so no phone makes a competing one).
+/// were recorded has no set yet: it is made here. Two writers (phones or
+/// the server) who both make it offline make two sets; automerge keeps
+/// one of them whole, so one writer's choice of hats wins, as when two
+/// people change any one field at once, and later changes go to it.
 pub(crate) fn set_role_hats(
     doc: &mut AutoCommit,
     entry: EntryId,
