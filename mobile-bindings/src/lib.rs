@@ -20,8 +20,8 @@ mod types;
 pub use types::{
     AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, DoorInput,
     DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, HeldRole, HousingTenure,
-    Outcome, PersonDetail, PersonEdit, PersonSummary, RecordRedirect, RejectedRecord,
-    ResidencyBasis, Revisit, SignUp, SyncResult, WalkStopSummary,
+    OtherHat, Outcome, PersonDetail, PersonEdit, PersonSummary, RecordRedirect, RejectedRecord,
+    ResidencyBasis, Revisit, RoleHeld, SignUp, SyncResult, WalkStopSummary,
 };
 
 uniffi::setup_scaffolding!();
@@ -300,6 +300,71 @@ impl OutreachStore {
                 hats: Default::default(),
             },
         )
+    }
+
+    /// Records a role a person took on and the other hats they wear in it
+    /// (a councillor sitting as a member: `[OtherHat.COUNCILLOR]`).
+    /// Returns the entry's id.
+    pub fn record_role_with_hats(
+        &self,
+        person_id: String,
+        role: HeldRole,
+        start_ms: i64,
+        hats: Vec<OtherHat>,
+    ) -> Result<String> {
+        self.record(
+            &person_id,
+            InteractionKind::Role {
+                role: role.into(),
+                start: timestamp(start_ms),
+                end: None,
+                hats: hats.into_iter().map(Into::into).collect(),
+            },
+        )
+    }
+
+    /// Changes the other hats worn in a role to exactly `hats` (empty:
+    /// none), also for a role recorded before hats were.
+    pub fn set_role_hats(
+        &self,
+        person_id: String,
+        entry_id: String,
+        hats: Vec<OtherHat>,
+    ) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let entry: EntryId = parse_id("entry id", &entry_id)?;
+        let hats = hats.into_iter().map(Into::into).collect();
+        self.replica()?
+            .edit_person(person, |p| p.set_role_hats(entry, &hats))?;
+        Ok(())
+    }
+
+    /// A person's roles, held now or before, oldest first, with the hats
+    /// worn in each.
+    pub fn roles(&self, person_id: String) -> Result<Vec<RoleHeld>> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let person = self.replica()?.person(person)?;
+        let mut roles: Vec<RoleHeld> = person
+            .interactions
+            .iter()
+            .filter_map(|i| match &i.kind {
+                InteractionKind::Role {
+                    role,
+                    start,
+                    end,
+                    hats,
+                } => Some(RoleHeld {
+                    entry_id: i.id.to_string(),
+                    role: (*role).into(),
+                    start_ms: start.as_millis(),
+                    end_ms: end.map(|e| e.as_millis()),
+                    hats: hats.iter().map(|h| (*h).into()).collect(),
+                }),
+                _ => None,
+            })
+            .collect();
+        roles.sort_by_key(|r| (r.start_ms, r.entry_id.clone()));
+        Ok(roles)
     }
 
     /// Ends a role or working-group membership.

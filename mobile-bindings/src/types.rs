@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, Detail, DoorOutcome, Doorstep, Event,
-    EventKind, NewConversation, NewSignUp, OwedFollowUp, PersonDetails, PersonRow, ResidentBasis,
-    Role, SyncOutcome, Tenure,
+    EventKind, Hat, NewConversation, NewSignUp, OwedFollowUp, PersonDetails, PersonRow,
+    ResidentBasis, Role, SyncOutcome, Tenure,
 };
 
 use crate::{OutreachError, parse_id, parse_optional_id};
@@ -213,6 +213,37 @@ pub enum HeldRole {
 }
 
 mirror!(HeldRole <=> Role { PartnershipMember, Chair, ViceChair, Treasurer, GroupLead });
+
+/// Another hat someone wears in a seat or office: what a register of
+/// interests declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OtherHat {
+    /// An elected councillor.
+    Councillor,
+    /// Paid by the partnership or a partner.
+    PaidWorker,
+    /// There for an agency (the council, a housing association).
+    AgencyRepresentative,
+    /// Another declared interest.
+    Other,
+}
+
+mirror!(OtherHat <=> Hat { Councillor, PaidWorker, AgencyRepresentative, Other });
+
+/// A role a person holds or held, with the other hats worn in it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoleHeld {
+    /// The entry's id (for `set_role_hats` and `end_role`).
+    pub entry_id: String,
+    /// The role.
+    pub role: HeldRole,
+    /// From (ms since the epoch).
+    pub start_ms: i64,
+    /// Until, if it ended.
+    pub end_ms: Option<i64>,
+    /// The other hats worn in it, in a fixed order.
+    pub hats: Vec<OtherHat>,
+}
 
 /// Kinds of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

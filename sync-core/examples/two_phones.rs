@@ -84,6 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             id: id.into(),
             name: name.into(),
             households,
+            census: None,
         });
     }
     worker.put_area(&area)?;

@@ -159,6 +159,18 @@ pub enum ValidationError {
     /// A location outside the map.
     #[error("location must be a latitude from -90 to 90 and a longitude from -180 to 180")]
     InvalidLocation,
+    /// Census residents by age that leave out an adult band, or give some
+    /// of the under-18 bands and not the others.
+    #[error(
+        "census residents by age must give every adult band (18-24 to 75+), and either both under-18 bands or neither"
+    )]
+    CensusAgesIncomplete,
+    /// A census figure above [`crate::Census::MAX_COUNT`].
+    #[error("a census figure must be at most 1,000,000")]
+    CensusTooLarge,
+    /// Census figures that are all zero.
+    #[error("census figures must not all be zero")]
+    CensusAllZero,
 }
 
 /// A document that is not a well-formed record of this schema.

@@ -276,6 +276,9 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
         if !seen.insert(&patch.id) {
             out.push(ValidationError::Duplicate { field: "patch" });
         }
+        if let Some(census) = &patch.census {
+            census_violations(census, out);
+        }
     }
     check_tags("topics", a.topics.iter(), out);
     let mut keys = std::collections::BTreeSet::new();
@@ -307,6 +310,33 @@ fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {
     }
     if !time_zone_shaped(&a.time_zone) {
         out.push(ValidationError::TimeZoneMalformed);
+    }
+}
+
+/// A patch's census figures: every adult age band or none, both under-18
+/// bands or neither, no figure above the most, and not all zero.
+fn census_violations(c: &crate::Census, out: &mut Vec<ValidationError>) {
+    let ages = &c.residents_by_age;
+    let children = AgeBand::ALL
+        .iter()
+        .filter(|b| b.is_under_18() && ages.contains_key(b))
+        .count();
+    let adults = crate::Census::adult_bands()
+        .filter(|b| ages.contains_key(b))
+        .count();
+    if !ages.is_empty()
+        && (adults < crate::Census::adult_bands().count() || !matches!(children, 0 | 2))
+    {
+        out.push(ValidationError::CensusAgesIncomplete);
+    }
+    let figures = || ages.values().chain(c.households_by_tenure.values());
+    if figures().any(|n| *n > crate::Census::MAX_COUNT) {
+        out.push(ValidationError::CensusTooLarge);
+    }
+    if ages.values().all(|n| *n == 0) && !ages.is_empty()
+        || c.households_by_tenure.values().all(|n| *n == 0) && c.has_tenures()
+    {
+        out.push(ValidationError::CensusAllZero);
     }
 }
 

@@ -5,7 +5,10 @@
 //! and what the report's JSON actually shows, it asks a linear programme,
 //! for each figure the JSON leaves out, how small and how large that figure
 //! could be given every figure shown. It fails when:
-//! - a figure labelled small ("fewer than N") is not 1 to N-1;
+//! - a figure labelled small ("fewer than N") is not 1 to N-1 (0 to N-1
+//!   for a characteristic of a public group's members, whose zero is
+//!   hidden too), or such a figure is shown as zero;
+//! - a figure public anyway (a board's membership) is hidden;
 //! - the figures shown allow a small one less than every value from 1 to
 //!   N-1 (they would narrow it beyond its label);
 //! - the figures shown narrow one hidden to protect another to a range
@@ -77,7 +80,15 @@ pub fn audit(json: &Value, page: &Page, threshold: u64) -> Vec<String> {
                 if published != truth {
                     findings.push(format!("{place} shows {published}, not {truth}"));
                 }
+                if published == 0 && page.is_guarded(place) {
+                    findings.push(format!(
+                        "{place} shows 0 of a public group's members: it tells every member's"
+                    ));
+                }
                 shown.push((cells, published as f64));
+            }
+            (None, Some(_)) if page.is_public(place) => {
+                findings.push(format!("{place} is public, yet hidden"));
             }
             (None, Some(_)) => hidden.push((place, cells)),
             (None, None) => findings.push(format!("{place} is missing and says not why")),
@@ -88,7 +99,8 @@ pub fn audit(json: &Value, page: &Page, threshold: u64) -> Vec<String> {
         let (low, high) = range(page.cell_count(), &shown, cells);
         match reasons[place] {
             Withheld::Small => {
-                if !(1..threshold).contains(&truth) {
+                let least = u64::from(!page.is_guarded(place));
+                if !(least..threshold).contains(&truth) {
                     findings.push(format!(
                         "{place} is labelled fewer than {threshold} but is {truth}"
                     ));

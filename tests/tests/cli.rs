@@ -80,8 +80,39 @@ fn admin_commands_configure_the_area_and_make_invites() {
         ],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
+    // Census figures: a tenure that is not one is refused; one that is,
+    // kept beside the patch.
+    let census = |tenures: &str| {
+        outreach(
+            &url,
+            &[
+                "admin",
+                "area",
+                "patch",
+                "elm-road",
+                "--name",
+                "Elm Road",
+                "--households",
+                "412",
+                "--census-tenures",
+                tenures,
+            ],
+        )
+    };
+    let refused = census("owner=200,castle=3");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("unknown tenure"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(census("owner=200,social-rent=150").status.success());
     let output = outreach(&url, &["admin", "area", "show"]);
     let area: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        area["patches"][0]["census"]["households_by_tenure"]["social-rent"], 150,
+        "{area}"
+    );
     assert_eq!(area["area"], "north-estate");
     assert_eq!(area["resident_led_threshold_percent"], 50);
     assert_eq!(area["patches"][0]["households"], 412);

@@ -258,4 +258,74 @@ fn the_auditor_catches_a_page_that_hides_too_little() {
     assert!(audit(&published(&page), &page, THRESHOLD).is_empty());
 }
 
-tests::on_every_database!(no_report_on_the_demo_area_gives_away_what_it_hides);
+/// A board of nine: eight members aged 65 to 74 who own their homes and
+/// one aged 18 to 24 who rents. Membership is public, so the one young
+/// member's band (or side of 55, or housing) must not follow from
+/// anything the board report shows, to an admin or a viewer.
+fn one_young_board_member_is_not_given_away(db: TestDb) {
+    use server::store::audit::Actor;
+    runtime().block_on(async {
+        let store = connect(&db).await;
+        let now = SystemClock.now();
+        server::ops::area::edit(
+            &store,
+            Actor::CommandLine,
+            Some("north-estate"),
+            "settings",
+            now,
+            |a| {
+                server::ops::area::set_patch(a, "elm-road", "Elm Road", 300);
+                Ok(())
+            },
+        )
+        .await
+        .expect("the area");
+        let mut csv =
+            String::from("patch,lawful_basis,name,age_band,tenure,residency,role,role_start\n");
+        for i in 0..8 {
+            csv.push_str(&format!(
+                "elm-road,legitimate-interests,Elder {i},65-74,owner,lives,partnership-member,2024-01-0{}\n",
+                i + 1
+            ));
+        }
+        csv.push_str(
+            "elm-road,legitimate-interests,Young One,18-24,private-rent,lives,partnership-member,2024-02-01\n",
+        );
+        let report =
+            server::ops::people_import::import(&store, Actor::CommandLine, csv.as_bytes(), now)
+                .await
+                .expect("the import");
+        assert_eq!(report.bad_lines, vec![], "every line imported");
+        for audience in [Audience::Exact, Audience::Adjusted] {
+            let (json, page) =
+                server::http::published_report(&store, "board", &Filters::default(), audience, now)
+                    .await
+                    .expect("the board report");
+            assert_eq!(json["members"], 9, "membership is public and exact");
+            for side in ["age", "tenure"] {
+                for place in [
+                    format!("{side}.sides.0.board"),
+                    format!("{side}.sides.1.board"),
+                    format!("{side}.sides.0.board_share_percent"),
+                ] {
+                    assert_eq!(
+                        at(&json, &place),
+                        Some(&Value::Null),
+                        "{audience:?} {place}"
+                    );
+                }
+            }
+            assert_eq!(json["withheld"]["age.sides.0.board"], "small");
+            if audience == Audience::Exact {
+                let page = page.expect("the board describes its figures");
+                let findings = audit(&json, &page, THRESHOLD);
+                assert!(findings.is_empty(), "{}", findings.join("\n"));
+            }
+        }
+    });
+}
+
+tests::on_every_database!(
+    no_report_on_the_demo_area_gives_away_what_it_hides,
+    one_young_board_member_is_not_given_away
+);

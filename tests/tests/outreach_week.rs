@@ -50,6 +50,7 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope(hub: impl 
             id: (*p).into(),
             name: p.replace('-', " "),
             households: 300,
+            census: None,
         })
         .collect();
     fleet.phone(worker).put_area(&area).unwrap();

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use server::http::RateLimit;
 use server::ops::Role;
 use server::reports::{
-    ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
+    Board, ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
     Voices, Withheld, YouSaidWeDid,
 };
 use sync_core::{
@@ -41,6 +41,18 @@ const GROUPS: [&str; 3] = ["green", "youth", "housing"];
 const TOPICS: [&str; 3] = ["housing", "parks", "youth"];
 /// Days after which a follow-up with no date is overdue (the area's default).
 const UNDATED_OVERDUE_DAYS: i64 = 28;
+/// Elm Road's census residents by age band (Oak Lane has none).
+const CENSUS_AGES: [(AgeBand, u64); 9] = [
+    (AgeBand::Under13, 200),
+    (AgeBand::From13To17, 80),
+    (AgeBand::From18To24, 110),
+    (AgeBand::From25To34, 190),
+    (AgeBand::From35To44, 170),
+    (AgeBand::From45To54, 160),
+    (AgeBand::From55To64, 150),
+    (AgeBand::From65To74, 120),
+    (AgeBand::From75, 90),
+];
 
 /// What the phones wrote, as they hold it, and when reports are read.
 struct World {
@@ -1230,6 +1242,159 @@ fn check_promises(server: &TestServer, token: &str, query: &str, w: &World, pick
 /// Seats held: times each person joins and leaves the board (their seats
 /// merged), found by asking whether they hold a seat just before and at
 /// each start and end.
+/// The board report from the records alone: the members now (each once,
+/// however many seats), their sides of 55 and of owning their home, and
+/// everyone contacted by the same groups; the census from the figures put.
+fn check_board(server: &TestServer, token: &str, w: &World) {
+    let now = w.as_of;
+    let r: Board = fetch(server, token, "board", "");
+    let below = r.suppressed_below;
+    let seat_now = |p: &Person| {
+        p.interactions.iter().any(|i| {
+            matches!(i.kind, InteractionKind::Role { role, start, end, .. }
+                if role.is_partnership_seat() && start <= now && end.is_none_or(|e| e > now))
+        })
+    };
+    let members: Vec<&Person> = w.people.iter().filter(|p| seat_now(p)).collect();
+    let contacts: Vec<&Person> = w
+        .people
+        .iter()
+        .filter(|p| first_contact(p, now).is_some())
+        .collect();
+    assert_eq!(r.members, members.len() as u64, "members: public, exact");
+    assert_eq!(r.contacts, Some(contacts.len() as u64));
+    let adult = |p: &Person| p.age_band.filter(|b| !b.is_under_18());
+    // (group key, is on the first side) per breakdown.
+    let side_of = |name: &str, p: &Person| -> Option<(String, bool)> {
+        if name == "age" {
+            adult(p).map(|b| (b.as_str().to_owned(), b.is_under_55()))
+        } else {
+            p.tenure
+                .map(|t| (t.as_str().to_owned(), t == Tenure::Owner))
+        }
+    };
+    let pct = |n: u64, of: u64| (of > 0).then(|| (n as f64 * 100.0 / of as f64).min(100.0));
+    for (name, b) in [("age", &r.age), ("tenure", &r.tenure)] {
+        let known: Vec<(String, bool)> = contacts.iter().filter_map(|p| side_of(name, p)).collect();
+        let at = |place: String, got: Option<u64>, truth: u64| {
+            check_figure("board", &r.withheld, below, &place, got, truth);
+        };
+        at(
+            format!("{name}.contacts_known"),
+            b.contacts_known,
+            known.len() as u64,
+        );
+        for (i, g) in b.groups.iter().enumerate() {
+            let n = known.iter().filter(|(k, _)| *k == g.group).count() as u64;
+            at(format!("{name}.groups.{i}.contacts"), g.contacts, n);
+            if let (Some(c), Some(k)) = (g.contacts, b.contacts_known) {
+                assert!(
+                    close(g.contacts_share_percent, pct(c, k)),
+                    "{name} {}",
+                    g.group
+                );
+            }
+        }
+        let on_board: Vec<bool> = members
+            .iter()
+            .filter_map(|p| side_of(name, p).map(|(_, first)| first))
+            .collect();
+        for (s, side) in b.sides.iter().enumerate() {
+            let first = s == 0;
+            let truth = on_board.iter().filter(|f| **f == first).count() as u64;
+            match (
+                side.board,
+                r.withheld.get(&format!("{name}.sides.{s}.board")),
+            ) {
+                (Some(n), _) => assert_eq!(n, truth, "{name} board side {s}"),
+                // Board sides are small from 0: a 0 would tell every member's.
+                (None, Some(Withheld::Small)) => assert!(truth < below, "{name} side {s}"),
+                (None, Some(_)) => {}
+                (None, None) => panic!("{name} board side {s} hidden without a reason"),
+            }
+            if let (Some(a), Some(b2)) = (b.sides[0].board, b.sides[1].board) {
+                assert!(close(side.board_share_percent, pct(truth, a + b2)));
+            }
+            let n = known.iter().filter(|(_, f)| *f == first).count() as u64;
+            at(format!("{name}.sides.{s}.contacts"), side.contacts, n);
+        }
+        assert_eq!(b.census_patches, vec![PATCHES[0].to_owned()], "{name}");
+        assert_eq!(
+            b.patches_without_census,
+            vec![PATCHES[1].to_owned()],
+            "{name}"
+        );
+    }
+    // The census: Elm Road's adults, and its households.
+    let adults: Vec<(AgeBand, u64)> = CENSUS_AGES
+        .iter()
+        .copied()
+        .filter(|(b, _)| !b.is_under_18())
+        .collect();
+    let all_adults: u64 = adults.iter().map(|(_, n)| n).sum();
+    let over_55: u64 = adults
+        .iter()
+        .filter(|(b, _)| !b.is_under_55())
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(r.age.census_known, Some(all_adults));
+    assert_eq!(r.age.sides[1].census, Some(over_55));
+    assert!(close(
+        r.age.sides[1].census_share_percent,
+        pct(over_55, all_adults)
+    ));
+    assert_eq!(r.tenure.census_known, Some(640));
+    assert!(close(r.tenure.sides[0].census_share_percent, pct(300, 640)));
+    // Resident definitions and hats: the board's exact.
+    for row in &r.resident_definitions {
+        let lives_only = row.group == "lives-here";
+        let counts = |p: &Person| {
+            p.residency
+                .iter()
+                .any(|b| *b == ResidentBasis::Lives || (!lives_only && *b != ResidentBasis::Other))
+        };
+        let board = members.iter().filter(|p| counts(p)).count() as u64;
+        assert_eq!(row.board, board, "{}", row.group);
+    }
+    for (i, row) in r.resident_definitions.iter().enumerate() {
+        let lives_only = row.group == "lives-here";
+        let n = contacts
+            .iter()
+            .filter(|p| {
+                p.residency.iter().any(|b| {
+                    *b == ResidentBasis::Lives || (!lives_only && *b != ResidentBasis::Other)
+                })
+            })
+            .count() as u64;
+        let place = format!("resident_definitions.{i}.contacts");
+        check_figure("board", &r.withheld, below, &place, row.contacts, n);
+    }
+    assert!(r.members > 0, "the data should have a board");
+    for row in &r.hats {
+        let hat = sync_core::Hat::parse(&row.group).expect("a hat");
+        let wearing = members
+            .iter()
+            .filter(|p| {
+                p.interactions.iter().any(|i| match &i.kind {
+                    InteractionKind::Role {
+                        role,
+                        start,
+                        end,
+                        hats,
+                    } => {
+                        role.is_partnership_seat()
+                            && *start <= now
+                            && end.is_none_or(|e| e > now)
+                            && hats.contains(&hat)
+                    }
+                    _ => false,
+                })
+            })
+            .count() as u64;
+        assert_eq!(row.board, wearing, "{}", row.group);
+    }
+}
+
 fn check_seats(server: &TestServer, token: &str, w: &World) {
     let now = w.as_of;
     let turnover: Turnover = fetch(server, token, "turnover", "");
@@ -1545,6 +1710,22 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             200,
         );
     }
+    // Census figures for Elm Road only: the board report compares with
+    // them and names Oak Lane as having none.
+    let _: serde_json::Value = tests::server::post_json_method(
+        "PUT",
+        &format!("{}/v1/admin/patches/{}", server.base, PATCHES[0]),
+        Some(&admin.token),
+        &serde_json::json!({
+            "name": PATCHES[0],
+            "households": HOUSEHOLDS[0],
+            "census": {
+                "residents_by_age": CENSUS_AGES.iter().map(|(b, n)| (b.as_str(), n)).collect::<BTreeMap<_, _>>(),
+                "households_by_tenure": { "owner": 300, "social-rent": 250, "private-rent": 90 },
+            },
+        }),
+        200,
+    );
     let mut champions = [
         HttpPhone::register(&server, Role::Champion, &[PATCHES[0]]),
         HttpPhone::register(&server, Role::Champion, &[PATCHES[1]]),
@@ -1687,6 +1868,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     assert!(adjusted > 0, "viewers' figures are adjusted");
     assert!(suppressed_seen, "the data should exercise suppression");
     check_seats(&server, &viewer.token, &world);
+    check_board(&server, &admin.token, &world);
 
     // Projections written by an older version are rebuilt from the
     // documents, page by page, to the same figures.

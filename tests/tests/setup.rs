@@ -106,6 +106,47 @@ fn an_area_is_set_up_from_the_browser(db: TestDb) {
         ]);
         assert_eq!(post(&mut admin, "/admin/patches", &fields).status, 303);
     }
+    // Census figures for Elm Road: a band left out is refused beside its
+    // form (422), as typed; then saved, and shown on the board report.
+    let bands = ["18-24", "25-34", "35-44", "45-54", "55-64", "65-74"];
+    let names: Vec<String> = bands.iter().map(|b| format!("age-{b}")).collect();
+    let mut census = vec![("csrf", csrf.clone())];
+    for (name, n) in names.iter().zip(["80", "150", "140", "130", "120", "90"]) {
+        census.push((name.as_str(), n.to_owned()));
+    }
+    census.push(("tenure-owner", "220".to_owned()));
+    census.push(("tenure-social-rent", "180".to_owned()));
+    let refused = post(&mut admin, "/admin/patches/elm-road/census", &census);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"census-problem-elm-road\"")
+            && refused.body.contains("every adult band")
+            && refused.body.contains("value=\"130\""),
+        "{}",
+        refused.body
+    );
+    census.push(("age-75+", "60".to_owned()));
+    let saved = post(&mut admin, "/admin/patches/elm-road/census", &census);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let area = server
+        .block_on(ops::area::read(&server.db))
+        .unwrap()
+        .unwrap();
+    let elm = area
+        .patch("elm-road")
+        .and_then(|p| p.census.clone())
+        .unwrap();
+    assert_eq!(elm.residents_by_age.len(), 7);
+    assert_eq!(area.patch("oak-lane").unwrap().census, None);
+    let board = admin.get("/reports/board");
+    assert_eq!(board.status, 200, "{}", board.body);
+    assert!(
+        board
+            .body
+            .contains("The census figures are residents aged 18 or over in Elm Road; Oak Lane has none entered"),
+        "{}",
+        board.body
+    );
     let lots = form(&[
         ("csrf", csrf.clone()),
         ("slug", "canal-side".to_owned()),

@@ -85,6 +85,21 @@ fun offlineWorkSurvivesReopening() {
     store.close()
 }
 
+fun rolesCarryTheHatsWornInThem() {
+    val store = OutreachStore.open(tempDir(), DEVICE)
+    val member = store.logConversation(conversation(Outcome.SPOKE, name = "Councillor Kotlin"))
+    val now = System.currentTimeMillis()
+    val seat = store.recordRoleWithHats(
+        member.personId, HeldRole.PARTNERSHIP_MEMBER, now - 60_000, listOf(OtherHat.COUNCILLOR),
+    )
+    val chair = store.recordRole(member.personId, HeldRole.CHAIR, now - 30_000)
+    store.setRoleHats(member.personId, chair, listOf(OtherHat.PAID_WORKER))
+    store.setRoleHats(member.personId, seat, listOf())
+    val hats = store.roles(member.personId).associate { it.entryId to it.hats }
+    check(hats == mapOf(seat to listOf<OtherHat>(), chair to listOf(OtherHat.PAID_WORKER))) { "$hats" }
+    store.close()
+}
+
 fun aWalkListWorksOffline() {
     val store = OutreachStore.open(tempDir(), DEVICE)
     fun door(house: String, latitude: Double?) = DoorInput(
@@ -205,6 +220,7 @@ fun main() {
     val tests = listOf(
         "offlineWorkSurvivesReopening" to ::offlineWorkSurvivesReopening,
         "aWalkListWorksOffline" to ::aWalkListWorksOffline,
+        "rolesCarryTheHatsWornInThem" to ::rolesCarryTheHatsWornInThem,
         "badInputIsATypedError" to ::badInputIsATypedError,
         "syncWithARealServer" to ::syncWithARealServer,
     )

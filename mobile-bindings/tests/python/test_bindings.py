@@ -4,8 +4,8 @@ Run by scripts/test-bindings with:
   BINDINGS_DIR      the generated module, with the library beside it (empty:
                     the installed package, as scripts/package-bindings --test does)
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1
-  INVITE_A, INVITE_B, INVITE_C  champion invite codes for patch elm-road
-  INVITE_ADMIN      an admin invite code (to read the reports)
+  INVITE_A, INVITE_B, INVITE_C, INVITE_D  champion invite codes for patch elm-road
+  INVITE_ADMIN, INVITE_ADMIN_D  admin invite codes (to read the reports)
 """
 
 import gc
@@ -294,6 +294,44 @@ def test_residency_recorded_on_a_phone_counts_on_the_resident_led_report():
     # "Lives, works, studies or worships" counts both; "lives here" the chair.
     assert shares == {"connected": 2, "lives-here": 1}, report
 
+
+
+def test_roles_carry_the_hats_worn_in_them_set_and_changed_on_a_phone():
+    device, token = register(os.environ["INVITE_D"])
+    _, admin_token = register(os.environ["INVITE_ADMIN_D"])
+    with tempfile.TemporaryDirectory() as directory:
+        phone = mb.OutreachStore.open(directory, device)
+        member = phone.log_conversation(
+            conversation(mb.Outcome.SPOKE, name="Councillor from Python")
+        )
+        now_ms = int(time.time() * 1000)
+        entry = phone.record_role_with_hats(
+            member.person_id,
+            mb.HeldRole.PARTNERSHIP_MEMBER,
+            now_ms - 60_000,
+            [mb.OtherHat.COUNCILLOR],
+        )
+        roles = phone.roles(member.person_id)
+        assert [(r.entry_id, r.role, r.hats) for r in roles] == [
+            (entry, mb.HeldRole.PARTNERSHIP_MEMBER, [mb.OtherHat.COUNCILLOR])
+        ], roles
+        # A role recorded without hats takes them later, and they change.
+        chair = phone.record_role(member.person_id, mb.HeldRole.CHAIR, now_ms - 30_000)
+        phone.set_role_hats(member.person_id, chair, [mb.OtherHat.PAID_WORKER, mb.OtherHat.COUNCILLOR])
+        phone.set_role_hats(member.person_id, entry, [])
+        hats = {r.entry_id: r.hats for r in phone.roles(member.person_id)}
+        assert hats == {entry: [], chair: [mb.OtherHat.COUNCILLOR, mb.OtherHat.PAID_WORKER]}, hats
+        try:
+            phone.set_role_hats(member.person_id, member.entry_id, [mb.OtherHat.OTHER])
+            raise AssertionError("a conversation has no hats")
+        except mb.OutreachError:
+            pass
+        result = phone.sync(UrllibTransport(token))
+        assert result.rejected == 0, result
+
+    report = get_json("/v1/reports/resident-led", admin_token)
+    wearing = {check["hat"]: check["wearing"] for check in report["not_counting_hats"]}
+    assert wearing["paid-worker"] >= 1 and wearing["councillor"] >= 1, report
 
 if __name__ == "__main__":
     tests = [value for name, value in sorted(globals().items()) if name.startswith("test_")]

@@ -304,6 +304,14 @@ pub enum AreaCommand {
         /// Its number of households.
         #[arg(long)]
         households: u32,
+        /// Census residents by age band, as `18-24=310,25-34=420,...`
+        /// (every band from 18-24 to 75+; under-13 and 13-17 too, or
+        /// neither).
+        #[arg(long)]
+        census_ages: Option<String>,
+        /// Census households by tenure, as `owner=200,social-rent=150,...`.
+        #[arg(long)]
+        census_tenures: Option<String>,
     },
     /// Remove a patch.
     RemovePatch {
@@ -628,10 +636,48 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             slug,
             name,
             households,
-        } => ops::area::save_patch(db, ACTOR, &slug, &name, households, clock.now()).await?,
+            census_ages,
+            census_tenures,
+        } => {
+            let area =
+                ops::area::save_patch(db, ACTOR, &slug, &name, households, clock.now()).await?;
+            if census_ages.is_none() && census_tenures.is_none() {
+                area
+            } else {
+                let mut census = area
+                    .patch(&slug)
+                    .and_then(|p| p.census.as_ref())
+                    .map(ops::area::CensusView::from)
+                    .unwrap_or_default();
+                if let Some(ages) = census_ages {
+                    census.residents_by_age = census_pairs(&ages)?;
+                }
+                if let Some(tenures) = census_tenures {
+                    census.households_by_tenure = census_pairs(&tenures)?;
+                }
+                ops::area::save_census(db, ACTOR, &slug, census.to_census()?, clock.now()).await?
+            }
+        }
         AreaCommand::RemovePatch { slug } => {
             ops::area::delete_patch(db, ACTOR, &slug, clock.now()).await?
         }
     };
     print_area(&AreaView::from(&area))
+}
+
+/// `18-24=310,25-34=420` as pairs; an empty text is none.
+fn census_pairs(text: &str) -> Result<std::collections::BTreeMap<String, u32>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (key, n) = pair.split_once('=').ok_or_else(|| {
+                Error::BadRequest(format!("{pair:?} is not GROUP=NUMBER, as in 18-24=310"))
+            })?;
+            let n = n.trim().parse().map_err(|_| {
+                Error::BadRequest(format!("{pair:?}: the figure must be a whole number"))
+            })?;
+            Ok((key.trim().to_owned(), n))
+        })
+        .collect()
 }

@@ -81,6 +81,10 @@ pub struct PatchInput {
     pub name: String,
     /// Households.
     pub households: u32,
+    /// Its census figures; absent, they stay as they are; given with no
+    /// figures, they are taken away.
+    #[serde(default)]
+    pub census: Option<ops::area::CensusView>,
 }
 
 /// Adds or changes a patch.
@@ -106,6 +110,14 @@ pub(super) async fn put_patch(
         state.now(),
     )
     .await?;
+    let area = match &patch.census {
+        Some(census) => {
+            let census = census.to_census()?;
+            let actor = Actor::Device(admin.id);
+            ops::area::save_census(&state.db, actor, &slug, census, state.now()).await?
+        }
+        None => area,
+    };
     Ok(Json(AreaView::from(&area)))
 }
 

@@ -24,8 +24,8 @@ use crate::error::{Error, Result};
 use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
-    Audience, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach,
-    Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
+    Audience, Board, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel,
+    HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
 };
 use crate::store::Db;
 
@@ -145,7 +145,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 10] = [
+pub(crate) const REPORTS: [ReportEntry; 11] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -160,6 +160,11 @@ pub(crate) const REPORTS: [ReportEntry; 10] = [
         "resident-led",
         "Resident-led",
         "Are we resident led? The share of partnership members who are residents, against the area's threshold, now and over time.",
+    ),
+    ReportEntry::of::<Board>(
+        "board",
+        "Board and area",
+        "Does the board look like the area? The partnership board now beside everyone contacted, and beside the census where the area entered it: by age, housing, resident definition and other hats.",
     ),
     ReportEntry::of::<CivicCore>(
         "civic-core",

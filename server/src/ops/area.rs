@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use sync_core::{
-    AreaConfig, ConsentPurpose, DocId, Ladder, LawfulBasis, PatchConfig, ResidentBasis,
-    ResidentDefinition, Stage, StageRule, Timestamp, authoring,
+    AgeBand, AreaConfig, Census, ConsentPurpose, DocId, Ladder, LawfulBasis, PatchConfig,
+    ResidentBasis, ResidentDefinition, Stage, StageRule, Tenure, Timestamp, authoring,
 };
 
 use super::merge_own;
@@ -121,6 +121,67 @@ pub struct PatchView {
     pub name: String,
     /// Households, for per-1,000-household figures.
     pub households: u32,
+    /// Its census figures, if entered.
+    pub census: Option<CensusView>,
+}
+
+/// A patch's census figures, as entered from the census.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CensusView {
+    /// Residents per age band (`18-24` ... `75+`, and optionally
+    /// `under-13` and `13-17`): every adult band, or none.
+    #[serde(default)]
+    pub residents_by_age: std::collections::BTreeMap<String, u32>,
+    /// Households per tenure (`owner`, `social-rent`, `private-rent`,
+    /// `with-family`, `other`).
+    #[serde(default)]
+    pub households_by_tenure: std::collections::BTreeMap<String, u32>,
+}
+
+impl From<&Census> for CensusView {
+    fn from(c: &Census) -> Self {
+        Self {
+            residents_by_age: c
+                .residents_by_age
+                .iter()
+                .map(|(b, n)| (b.as_str().to_owned(), *n))
+                .collect(),
+            households_by_tenure: c
+                .households_by_tenure
+                .iter()
+                .map(|(t, n)| (t.as_str().to_owned(), *n))
+                .collect(),
+        }
+    }
+}
+
+impl CensusView {
+    /// The census these figures make (`None` when none are given); an
+    /// unknown age band or tenure is refused. The area's rules (every
+    /// adult band, no figure too large) are checked when it is saved.
+    pub fn to_census(&self) -> Result<Option<Census>> {
+        let census = Census {
+            residents_by_age: self
+                .residents_by_age
+                .iter()
+                .map(|(b, n)| {
+                    AgeBand::parse(b)
+                        .map(|b| (b, *n))
+                        .ok_or_else(|| Error::BadRequest(format!("unknown age band {b:?}")))
+                })
+                .collect::<Result<_>>()?,
+            households_by_tenure: self
+                .households_by_tenure
+                .iter()
+                .map(|(t, n)| {
+                    Tenure::parse(t)
+                        .map(|t| (t, *n))
+                        .ok_or_else(|| Error::BadRequest(format!("unknown tenure {t:?}")))
+                })
+                .collect::<Result<_>>()?,
+        };
+        Ok((!census.is_empty()).then_some(census))
+    }
 }
 
 /// A ladder stage.
@@ -164,6 +225,7 @@ impl From<&AreaConfig> for AreaView {
                     slug: p.id.clone(),
                     name: p.name.clone(),
                     households: p.households,
+                    census: p.census.as_ref().map(CensusView::from),
                 })
                 .collect(),
             topics: a.topics.iter().cloned().collect(),
@@ -320,6 +382,29 @@ pub async fn save_patch(
     .await
 }
 
+/// Enters a patch's census figures (`None` takes them away), on behalf
+/// of `actor`; `NotFound` if the area has no such patch. Figures that
+/// break the area's rules are refused with the rule.
+pub async fn save_census(
+    db: &Db,
+    actor: Actor,
+    slug: &str,
+    census: Option<Census>,
+    now: Timestamp,
+) -> Result<AreaConfig> {
+    let what = format!("census of patch {slug}");
+    edit(db, actor, None, &what, now, |area| {
+        let patch = area
+            .patches
+            .iter_mut()
+            .find(|p| p.id == slug)
+            .ok_or(Error::NotFound("patch"))?;
+        patch.census = census;
+        Ok(())
+    })
+    .await
+}
+
 /// Removes a patch, on behalf of `actor`; `NotFound` if there is none.
 pub async fn delete_patch(db: &Db, actor: Actor, slug: &str, now: Timestamp) -> Result<AreaConfig> {
     let what = format!("removed patch {slug}");
@@ -337,6 +422,7 @@ pub fn set_patch(config: &mut AreaConfig, slug: &str, name: &str, households: u3
             id: slug.to_owned(),
             name: name.to_owned(),
             households,
+            census: None,
         }),
     }
 }

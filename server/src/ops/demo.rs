@@ -248,6 +248,48 @@ fn adult_age(rng: &mut fastrand::Rng) -> AgeBand {
 /// Seats on the demo partnership's board.
 const DEMO_SEATS: u32 = 16;
 
+/// Census figures for a demo patch, made up from its households in
+/// proportions like an English estate's (about 2.3 residents a home);
+/// the Old Village has none, so the board page says which patch lacks
+/// one.
+fn demo_census(slug: &str, households: u32) -> Option<sync_core::Census> {
+    use sync_core::{AgeBand, Tenure};
+    if slug == "old-village" {
+        return None;
+    }
+    let residents = households * 23 / 10;
+    // Per thousand residents, youngest band first.
+    let ages: [(AgeBand, u32); 9] = [
+        (AgeBand::Under13, 160),
+        (AgeBand::From13To17, 60),
+        (AgeBand::From18To24, 90),
+        (AgeBand::From25To34, 150),
+        (AgeBand::From35To44, 135),
+        (AgeBand::From45To54, 125),
+        (AgeBand::From55To64, 115),
+        (AgeBand::From65To74, 95),
+        (AgeBand::From75, 70),
+    ];
+    // Per hundred households: the canal side is mostly social housing.
+    let owners = if slug == "canal-side" { 25 } else { 55 };
+    let tenures = [
+        (Tenure::Owner, owners),
+        (Tenure::SocialRent, 80 - owners),
+        (Tenure::PrivateRent, 17),
+        (Tenure::Other, 3),
+    ];
+    Some(sync_core::Census {
+        residents_by_age: ages
+            .into_iter()
+            .map(|(band, per_1000)| (band, residents * per_1000 / 1000))
+            .collect(),
+        households_by_tenure: tenures
+            .into_iter()
+            .map(|(tenure, per_100)| (tenure, households * per_100 / 100))
+            .collect(),
+    })
+}
+
 /// Fills the database with a synthetic area of about `people` people.
 pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<Summary> {
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -260,6 +302,9 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
         area.name = "North Estate Big Local".into();
         for (slug, name, households) in PATCHES {
             super::area::set_patch(area, slug, name, households);
+        }
+        for patch in &mut area.patches {
+            patch.census = demo_census(&patch.id, patch.households);
         }
         area.topics = TOPICS.iter().map(|t| (*t).to_owned()).collect();
         area.partnership_seats = Some(DEMO_SEATS);

@@ -24,6 +24,13 @@
 //! out. A page not shown safe within 400 programmes hides every non-zero
 //! figure linked to what is not yet shown safe: it errs towards hiding.
 //!
+//! Two kinds of figure follow other rules. A **public** figure (a public
+//! board's membership, [`Page::public_figure`]) is always shown, exactly,
+//! and bounds what is hidden beside it. A **guarded** figure (how many of
+//! that board's members are 55 or over, [`Page::guarded_figure`]) is
+//! small from 0, not 1: with the members known, a 0 would tell each
+//! member's characteristic.
+//!
 //! The choice is made on the true figures, for admins and viewers alike;
 //! viewers then see each figure shown adjusted by the cell key method
 //! ([`super::cell_key`]), from the record keys each cell carries.
@@ -103,6 +110,13 @@ pub struct Page {
     /// Each cell's sum of its people's record keys (0 where not given).
     keys: Vec<u64>,
     figures: Vec<(String, Vec<usize>)>,
+    /// Figures already public elsewhere (a public board's membership):
+    /// always shown, never adjusted.
+    public: BTreeSet<String>,
+    /// Figures of a characteristic of a public group's members: zero is
+    /// hidden too, as the group is known and a zero would tell something
+    /// of every member.
+    guarded: BTreeSet<String>,
 }
 
 /// A cell of a [`Page`].
@@ -136,6 +150,35 @@ impl Page {
     pub fn figure(&mut self, key: impl Into<String>, cells: &[Cell]) {
         let cells = cells.iter().map(|c| c.0).collect();
         self.figures.push((key.into(), cells));
+    }
+
+    /// Adds a figure that is public anyway (the members of a public
+    /// board): shown exactly to everyone, never hidden to protect another;
+    /// it bounds what is hidden beside it.
+    pub fn public_figure(&mut self, key: impl Into<String>, cells: &[Cell]) {
+        let key = key.into();
+        self.public.insert(key.clone());
+        self.figure(key, cells);
+    }
+
+    /// Adds a figure of a characteristic of a public group's members
+    /// (board members aged 55 or over): hidden as small from 0, not from
+    /// 1, since with the members known a zero (or, by subtraction, all of
+    /// them) would tell each member's.
+    pub fn guarded_figure(&mut self, key: impl Into<String>, cells: &[Cell]) {
+        let key = key.into();
+        self.guarded.insert(key.clone());
+        self.figure(key, cells);
+    }
+
+    /// Whether the figure under `key` is public anyway.
+    pub fn is_public(&self, key: &str) -> bool {
+        self.public.contains(key)
+    }
+
+    /// Whether the figure under `key` is guarded: a zero is small too.
+    pub fn is_guarded(&self, key: &str) -> bool {
+        self.guarded.contains(key)
     }
 
     /// The true count of the figure under `key`, if there is one.
@@ -180,7 +223,7 @@ impl Page {
             Audience::Adjusted => self
                 .figures
                 .iter()
-                .filter(|(key, _)| !hidden.contains_key(key))
+                .filter(|(key, _)| !hidden.contains_key(key) && !self.public.contains(key))
                 .map(|(key, cells)| {
                     let keys = cells
                         .iter()
@@ -204,7 +247,9 @@ impl Page {
         let mut hidden: BTreeMap<String, Withheld> = index
             .keys
             .iter()
-            .filter(|(_, n)| (1..threshold).contains(n))
+            .filter(|(key, n)| {
+                (1..threshold).contains(n) || (*n == 0 && self.guarded.contains(*key))
+            })
             .map(|(key, _)| ((*key).to_owned(), Withheld::Small))
             .collect();
         // Hiding more only takes equations away, so a figure once found
@@ -341,7 +386,9 @@ impl<'a> Index<'a> {
         let mut candidates: Vec<(u64, &str)> = self
             .keys
             .iter()
-            .filter(|(key, n)| *n > 0 && !hidden.contains_key(*key))
+            .filter(|(key, n)| {
+                *n > 0 && !hidden.contains_key(*key) && !self.page.public.contains(*key)
+            })
             .filter(|(key, _)| self.cells_of(key).iter().any(|c| linked.contains(c)))
             .map(|(key, n)| (*n, *key))
             .collect();
@@ -398,6 +445,7 @@ impl<'a> Index<'a> {
                 .filter(|(key, n)| {
                     *n > 0
                         && !hidden.contains_key(*key)
+                        && !self.page.public.contains(*key)
                         && self.cells_of(key).iter().any(|c| linked.contains(c))
                 })
                 .map(|(key, _)| *key)
@@ -687,6 +735,30 @@ mod tests {
         index.hide_all_linked(&mut hidden, &BTreeSet::new());
         assert_eq!(hidden.len(), 5, "{hidden:?}");
         assert_eq!(hidden["total"], Withheld::Protects);
+    }
+
+    /// A board of 9, public: one member aged 18 to 24, eight aged 55 or
+    /// over. Neither side can be shown (the one would be given away by
+    /// subtraction); a board all one side hides its zero too.
+    #[test]
+    fn a_public_group_hides_what_would_tell_a_members_characteristic() {
+        let board = |young: u64, old: u64| {
+            let mut page = Page::new();
+            let (y, o) = (page.keyed_cell(young, 7), page.keyed_cell(old, 9));
+            page.public_figure("members", &[y, o]);
+            page.guarded_figure("under 55", &[y]);
+            page.guarded_figure("55 and over", &[o]);
+            page
+        };
+        let hidden = board(1, 8).protect(5, Audience::Adjusted);
+        assert_eq!(hidden.why("under 55"), Some(Withheld::Small));
+        assert_eq!(hidden.why("55 and over"), Some(Withheld::Protects));
+        assert_eq!(hidden.shown("members", 9), Shown::Count(9), "exact");
+        let all_old = board(0, 9).protect(5, Audience::Exact);
+        assert_eq!(all_old.why("under 55"), Some(Withheld::Small));
+        assert_eq!(all_old.why("55 and over"), Some(Withheld::Protects));
+        let even = board(5, 6).protect(5, Audience::Exact);
+        assert_eq!(even.iter().count(), 0);
     }
 
     #[test]

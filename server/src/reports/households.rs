@@ -200,11 +200,13 @@ mod tests {
                 id: "elm-road".into(),
                 name: "Elm Road".into(),
                 households: 400,
+                census: None,
             },
             sync_core::PatchConfig {
                 id: "oak-lane".into(),
                 name: "Oak Lane".into(),
                 households: 0,
+                census: None,
             },
         ];
         let listed = [("elm-road".to_owned(), 120), ("elsewhere".to_owned(), 3)];

@@ -13,12 +13,13 @@
 //! method ([`cell_key`]), and a viewer's filtered report must count at
 //! least [`MIN_FILTERED_PEOPLE`] times the threshold in people. Admins see
 //! exact figures. The partnership's own membership (a public board) is not
-//! hidden or adjusted.
+//! hidden or adjusted; its members' ages and housing are (see [`board`]).
 //!
 //! **Speed.** Each report reads the `people` rows and small tables (stages
 //! through a covering index, roles, events, open follow-ups, per-champion
 //! summaries), never a scan of every interaction: see BENCHMARKS.md.
 
+mod board;
 pub mod cell_key;
 mod champions;
 mod civic;
@@ -30,6 +31,7 @@ mod reach;
 mod seats;
 mod voices;
 
+pub use board::{Board, BoardBreakdown, BoardGroup, BoardPublicRow, BoardSide, board};
 pub use cell_key::Audience;
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
@@ -194,7 +196,7 @@ pub enum Dimension {
 /// What the words on the reports mean: one meaning per word, on every
 /// page ("What these figures mean") and in the API's description of every
 /// report.
-pub const GLOSSARY: [(&str, &str); 13] = [
+pub const GLOSSARY: [(&str, &str); 15] = [
     (
         "People, contacts",
         "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral): the same number on Reach and on the funnel's first step.",
@@ -237,7 +239,15 @@ pub const GLOSSARY: [(&str, &str); 13] = [
     ),
     (
         "Fewer than N",
-        "A count from 1 to N-1 (N is the area's threshold), hidden so that nobody can be picked out.",
+        "A count from 1 to N-1 (N is the area's threshold), hidden so that nobody can be picked out. On the Board page, board members' ages and housing also hide a count of 0: everyone knows who sits on the board, so a 0 would tell every member's.",
+    ),
+    (
+        "Board",
+        "The partnership board now: everyone holding a partnership seat (member, chair, vice-chair, treasurer) today, each once. Who sits on it, the resident definitions they meet and the other hats they declare are public, so those figures are exact; their ages and housing are shown only as two sides (under 55 or 55 and over; owns their home or not), and only when neither side would give a member's away.",
+    ),
+    (
+        "Census",
+        "Figures an admin copied from the census for a patch: residents by age band and households by tenure. The area's census is the sum over the patches that have one, and each page says which patches have none. Census ages are compared among adults (18 and over), as the board is.",
     ),
     (
         "Adjusted figures",

@@ -603,11 +603,13 @@ mod tests {
             id: "elm".into(),
             name: "Elm".into(),
             households: 400,
+            census: None,
         });
         area.patches.push(sync_core::PatchConfig {
             id: "oak".into(),
             name: "Oak".into(),
             households: 100,
+            census: None,
         });
         let report = reach_from(
             Some(&area),

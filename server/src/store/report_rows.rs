@@ -789,3 +789,71 @@ pub async fn memberships(db: &Db) -> Result<Vec<Membership>> {
     )
     .await
 }
+
+/// A partnership seat held at a moment, with what the board report
+/// compares members by.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BoardSeat {
+    /// The person holding it.
+    pub person: String,
+    /// Their age band, if known.
+    pub age_band: Option<String>,
+    /// Their tenure, if known.
+    pub tenure: Option<String>,
+    /// Their residency bases, comma-separated.
+    pub residency: String,
+    /// The other hats worn in it, comma-separated.
+    pub hats: String,
+    /// Their record key (for the cell key method).
+    pub record_key: i64,
+}
+
+/// The partnership seats held at `now` (a member holding two has two).
+pub async fn board_seats(db: &Db, now: Timestamp) -> Result<Vec<BoardSeat>> {
+    let mut values = Vec::new();
+    let at = bind(&mut values, SqlValue::Int(now.as_millis()));
+    fetch_bound(
+        db,
+        format!(
+            "SELECT r.person_id AS person, p.age_band AS age_band, p.tenure AS tenure, \
+             p.residency AS residency, r.hats AS hats, p.record_key AS record_key \
+             FROM roles r JOIN people p ON p.id = r.person_id \
+             WHERE r.kind = 'role' AND r.name IN ({}) AND r.start_at <= {at} \
+             AND (r.end_at IS NULL OR r.end_at > {at})",
+            seat_names()
+        ),
+        values,
+    )
+    .await
+}
+
+/// Everyone contacted, per (age band, tenure, residency): how many, and
+/// the sum of their record keys if `keyed`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContactGroup {
+    /// Their age band, if known.
+    pub age_band: Option<String>,
+    /// Their tenure, if known.
+    pub tenure: Option<String>,
+    /// Their residency bases, comma-separated.
+    pub residency: String,
+    /// How many.
+    pub people: i64,
+    /// The sum of their record keys (0 unless asked for).
+    pub key_sum: i64,
+}
+
+/// Everyone contacted, grouped by age band, tenure and residency.
+pub async fn contact_groups(db: &Db, keyed: bool) -> Result<Vec<ContactGroup>> {
+    fetch_bound(
+        db,
+        format!(
+            "SELECT p.age_band AS age_band, p.tenure AS tenure, p.residency AS residency, \
+             COUNT(*) AS people, {} AS key_sum FROM people p \
+             WHERE p.first_contact_at IS NOT NULL GROUP BY p.age_band, p.tenure, p.residency",
+            keys(keyed, "p.record_key")
+        ),
+        Vec::new(),
+    )
+    .await
+}

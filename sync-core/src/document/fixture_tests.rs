@@ -143,6 +143,7 @@ fn area_v1() -> AutoCommit {
         id: "elm-road".into(),
         name: "Elm Road".into(),
         households: 412,
+        census: None,
     }];
     config.topics = ["parks".to_owned()].into();
     let mut doc = AutoCommit::new();
@@ -229,4 +230,165 @@ fn an_area_written_by_schema_1_still_decodes() {
 #[test]
 fn an_address_written_by_schema_1_still_decodes() {
     check("address-v1", address_v1);
+}
+
+/// A census entered on an area written before censuses existed: the old
+/// document takes it, it reads back as entered, two admins entering
+/// different figures offline both keep theirs, and taking it away leaves
+/// none.
+#[test]
+fn a_census_is_added_to_an_old_area_and_merges_figure_by_figure() {
+    use crate::model::{AgeBand, Census, Tenure};
+    let bytes = std::fs::read(fixture_dir().join("area-v1.automerge")).unwrap();
+    let mut doc = load(&bytes, Origin::Push).unwrap();
+    let Record::Area(mut config) = decode(&doc, None).unwrap() else {
+        panic!("an area");
+    };
+    let census = Census {
+        residents_by_age: crate::Census::adult_bands()
+            .zip(1..)
+            .map(|(b, n)| (b, n * 100))
+            .collect(),
+        households_by_tenure: [(Tenure::Owner, 200), (Tenure::SocialRent, 150)].into(),
+    };
+    config.patches[0].census = Some(census.clone());
+    assert!(crate::validate::violations(&Record::Area(config.clone())).is_empty());
+    write_area(&mut doc, &config).unwrap();
+    doc.commit();
+    let mut other = doc.fork();
+    let Record::Area(read) = decode(&doc, None).unwrap() else {
+        panic!("an area");
+    };
+    assert_eq!(read.patches[0].census, Some(census.clone()));
+
+    let mut mine = config.clone();
+    let mut theirs = config.clone();
+    if let Some(c) = mine.patches[0].census.as_mut() {
+        c.residents_by_age.insert(AgeBand::From75, 999);
+    }
+    if let Some(c) = theirs.patches[0].census.as_mut() {
+        c.households_by_tenure.insert(Tenure::PrivateRent, 80);
+    }
+    write_area(&mut doc, &mine).unwrap();
+    write_area(&mut other, &theirs).unwrap();
+    doc.merge(&mut other).unwrap();
+    let Record::Area(merged) = decode(&doc, None).unwrap() else {
+        panic!("an area");
+    };
+    let merged = merged.patches[0].census.clone().unwrap();
+    assert_eq!(merged.residents_by_age[&AgeBand::From75], 999);
+    assert_eq!(merged.households_by_tenure[&Tenure::PrivateRent], 80);
+    assert_eq!(merged.households_by_tenure[&Tenure::Owner], 200);
+
+    config.patches[0].census = None;
+    write_area(&mut doc, &config).unwrap();
+    let Record::Area(read) = decode(&doc, None).unwrap() else {
+        panic!("an area");
+    };
+    assert_eq!(read.patches[0].census, None);
+}
+
+#[test]
+fn a_census_by_age_gives_every_adult_band_and_no_figure_too_large() {
+    use crate::error::ValidationError;
+    use crate::model::{AgeBand, Census};
+    let bytes = std::fs::read(fixture_dir().join("area-v1.automerge")).unwrap();
+    let doc = load(&bytes, Origin::Push).unwrap();
+    let Record::Area(config) = decode(&doc, None).unwrap() else {
+        panic!("an area");
+    };
+    let with = |census: Census| {
+        let mut c = config.clone();
+        c.patches[0].census = Some(census);
+        crate::validate::violations(&Record::Area(c))
+    };
+    let adults: std::collections::BTreeMap<AgeBand, u32> =
+        Census::adult_bands().map(|b| (b, 10)).collect();
+    let mut all = adults.clone();
+    all.insert(AgeBand::Under13, 5);
+    all.insert(AgeBand::From13To17, 5);
+    assert!(
+        with(Census {
+            residents_by_age: adults.clone(),
+            ..Census::default()
+        })
+        .is_empty()
+    );
+    assert!(
+        with(Census {
+            residents_by_age: all,
+            ..Census::default()
+        })
+        .is_empty()
+    );
+    let mut one_child = adults.clone();
+    one_child.insert(AgeBand::Under13, 5);
+    let mut missing = adults.clone();
+    missing.remove(&AgeBand::From75);
+    let mut huge = adults.clone();
+    huge.insert(AgeBand::From18To24, Census::MAX_COUNT + 1);
+    let zeros = adults.keys().map(|b| (*b, 0)).collect();
+    for (ages, error) in [
+        (one_child, ValidationError::CensusAgesIncomplete),
+        (missing, ValidationError::CensusAgesIncomplete),
+        (huge, ValidationError::CensusTooLarge),
+        (zeros, ValidationError::CensusAllZero),
+    ] {
+        assert_eq!(
+            with(Census {
+                residents_by_age: ages,
+                ..Census::default()
+            }),
+            vec![error]
+        );
+    }
+}
+
+/// A role recorded before hats were has no set of hats in its document:
+/// a phone or the server setting them makes it, and two doing so offline
+/// at once end with one of their choices whole.
+#[test]
+fn hats_are_set_on_a_role_recorded_before_hats_were() {
+    use crate::model::{Hat, InteractionKind};
+    let bytes = std::fs::read(fixture_dir().join("person-v1.automerge")).unwrap();
+    let mut doc = load(&bytes, Origin::Push).unwrap();
+    let Record::Person(person) = decode(&doc, None).unwrap() else {
+        panic!("a person");
+    };
+    let role = person
+        .interactions
+        .iter()
+        .find(|i| matches!(i.kind, InteractionKind::Role { .. }))
+        .expect("the fixture holds a role")
+        .id;
+    let entry = interaction_obj(&doc, role).unwrap();
+    assert!(
+        doc.get(&entry, "hats").unwrap().is_none(),
+        "written before hats"
+    );
+    let hats_of = |doc: &AutoCommit| {
+        let Record::Person(p) = decode(doc, None).unwrap() else {
+            panic!("a person");
+        };
+        match &p.interaction(role).unwrap().kind {
+            InteractionKind::Role { hats, .. } => hats.clone(),
+            _ => panic!("a role"),
+        }
+    };
+    assert!(hats_of(&doc).is_empty());
+    let mut other = doc.fork();
+    let councillor = BTreeSet::from([Hat::Councillor]);
+    let worker = BTreeSet::from([Hat::PaidWorker, Hat::Other]);
+    set_role_hats(&mut doc, role, &councillor).unwrap();
+    assert_eq!(hats_of(&doc), councillor);
+    set_role_hats(&mut other, role, &worker).unwrap();
+    doc.merge(&mut other).unwrap();
+    let merged = hats_of(&doc);
+    assert!(merged == councillor || merged == worker, "{merged:?}");
+    assert!(crate::validate::violations(&decode(&doc, None).unwrap()).is_empty());
+    // Later changes go to the set that won, on both sides.
+    other.merge(&mut doc).unwrap();
+    set_role_hats(&mut other, role, &BTreeSet::new()).unwrap();
+    doc.merge(&mut other).unwrap();
+    assert!(hats_of(&doc).is_empty());
 }

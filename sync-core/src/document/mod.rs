@@ -13,7 +13,7 @@
 //!   in place (a follow-up done, a role ended) by key.
 //! * Scalars are last-writer-wins per field, as automerge resolves them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use automerge::transaction::Transactable;
@@ -23,11 +23,11 @@ use crate::error::{DocumentError, Result, ValidationError};
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::ladder::{Ladder, Stage, StageRule};
 use crate::model::{
-    Address, AgeBand, AreaConfig, ConsentGiver, ConsentMethod, ConsentPurpose, ConsentRecord,
-    Detail, DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event, EventKind, FollowUp,
-    FollowUpDone, Hat, Interaction, InteractionKind, LawfulBasis, Location, NewAddress, NewEvent,
-    NewPerson, PatchConfig, Person, PersonDetails, Record, ResidentBasis, ResidentDefinition, Role,
-    Tenure,
+    Address, AgeBand, AreaConfig, Census, ConsentGiver, ConsentMethod, ConsentPurpose,
+    ConsentRecord, Detail, DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event,
+    EventKind, FollowUp, FollowUpDone, Hat, Interaction, InteractionKind, LawfulBasis, Location,
+    NewAddress, NewEvent, NewPerson, PatchConfig, Person, PersonDetails, Record, ResidentBasis,
+    ResidentDefinition, Role, Tenure,
 };
 
 pub(crate) mod chunks;
@@ -485,6 +485,34 @@ fn decode_address(root: &Fields<'_>) -> Result<Address, DocumentError> {
     })
 }
 
+/// A patch's census: counts keyed by age band and by tenure, each map
+/// absent or empty when not entered.
+fn decode_census(c: &Fields<'_>) -> Result<Census, DocumentError> {
+    fn counts<T: Ord>(
+        c: &Fields<'_>,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<BTreeMap<T, u32>, DocumentError> {
+        let mut out = BTreeMap::new();
+        if c.map.get(key).is_none() {
+            return Ok(out);
+        }
+        let map = c.map(key)?;
+        for (group, _) in map.map.iter() {
+            let parsed =
+                parse(group).ok_or_else(|| DocumentError::UnknownValue(map.path(group)))?;
+            let n =
+                u32::try_from(map.uint(group)?).map_err(|_| map.wrong(group, "a census count"))?;
+            out.insert(parsed, n);
+        }
+        Ok(out)
+    }
+    Ok(Census {
+        residents_by_age: counts(c, "residents_by_age", AgeBand::parse)?,
+        households_by_tenure: counts(c, "households_by_tenure", Tenure::parse)?,
+    })
+}
+
 fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
     let mut patches = Vec::new();
     for entry in root.map("patches")?.entries() {
@@ -494,6 +522,12 @@ fn decode_area(root: &Fields<'_>) -> Result<AreaConfig, DocumentError> {
             name: p.str("name")?,
             households: u32::try_from(p.uint("households")?)
                 .map_err(|_| p.wrong("households", "a household count"))?,
+            // Added later: absent means none entered.
+            census: if p.map.get("census").is_some() {
+                Some(decode_census(&p.map("census")?)?)
+            } else {
+                None
+            },
         });
     }
     patches.sort_by(|a, b| a.id.cmp(&b.id));
@@ -863,8 +897,10 @@ fn interaction_obj(doc: &AutoCommit, entry: EntryId) -> Result<ObjId> {
 }
 
 /// Makes role `entry` record exactly `hats`. A role written before hats
-/// were recorded has no set yet: it is made here (only the server edits
-/// hats, so no phone makes a competing one).
+/// were recorded has no set yet: it is made here. Two writers (phones or
+/// the server) who both make it offline make two sets; automerge keeps
+/// one of them whole, so one writer's choice of hats wins, as when two
+/// people change any one field at once, and later changes go to it.
 pub(crate) fn set_role_hats(
     doc: &mut AutoCommit,
     entry: EntryId,
@@ -1073,6 +1109,7 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
             "households",
             ScalarValue::Uint(u64::from(p.households)),
         )?;
+        write_census(doc, &obj, p.census.as_ref())?;
     }
 
     let ladder = child(doc, &ROOT, "ladder")?;
@@ -1104,6 +1141,51 @@ pub(crate) fn write_area(doc: &mut AutoCommit, config: &AreaConfig) -> Result<()
         put_set(doc, &counts, d.counts.iter().map(|b| b.as_str()))?;
     }
     Ok(())
+}
+
+/// Makes patch `obj` hold `census` (or none), count by count, so that
+/// two admins entering different figures both keep theirs.
+fn write_census(doc: &mut AutoCommit, obj: &ObjId, census: Option<&Census>) -> WriteResult {
+    let Some(census) = census else {
+        return match doc.get(obj, "census")? {
+            Some(_) => doc.delete(obj, "census"),
+            None => Ok(()),
+        };
+    };
+    let map_at = |doc: &mut AutoCommit, parent: &ObjId, key: &str| match doc.get(parent, key)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => doc.put_object(parent, key, ObjType::Map),
+    };
+    let c = map_at(doc, obj, "census")?;
+    let mut counts = |key: &str, wanted: Vec<(&str, u32)>| -> WriteResult {
+        let m = map_at(doc, &c, key)?;
+        let present: Vec<String> = doc.keys(&m).collect();
+        for old in present {
+            if !wanted.iter().any(|(k, _)| *k == old) {
+                doc.delete(&m, old.as_str())?;
+            }
+        }
+        for (k, n) in wanted {
+            put_if_changed(doc, &m, k, ScalarValue::Uint(u64::from(n)))?;
+        }
+        Ok(())
+    };
+    counts(
+        "residents_by_age",
+        census
+            .residents_by_age
+            .iter()
+            .map(|(b, n)| (b.as_str(), *n))
+            .collect(),
+    )?;
+    counts(
+        "households_by_tenure",
+        census
+            .households_by_tenure
+            .iter()
+            .map(|(t, n)| (t.as_str(), *n))
+            .collect(),
+    )
 }
 
 /// Makes map `obj` hold a child map for exactly the given keys, keeping existing ones.

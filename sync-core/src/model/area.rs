@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{DeviceId, DocId, Timestamp};
 use crate::ladder::Ladder;
-use crate::model::{ConsentPurpose, LawfulBasis, ResidentBasis};
+use crate::model::{AgeBand, ConsentPurpose, LawfulBasis, ResidentBasis, Tenure};
 
 /// The admin-written configuration of an area.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +116,46 @@ pub struct PatchConfig {
     pub name: String,
     /// Number of households, for "per 1,000 households" figures.
     pub households: u32,
+    /// Census figures for the patch, if the partnership entered them: the
+    /// baseline the board and the people contacted are compared with.
+    pub census: Option<Census>,
+}
+
+/// A patch's census figures, as a partnership copies them from the
+/// census (for example the ONS's tables for the output areas it covers).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Census {
+    /// Residents per age band: every band, or every adult band (18-24 to
+    /// 75+) and no younger one; empty when not entered.
+    pub residents_by_age: BTreeMap<AgeBand, u32>,
+    /// Households per tenure (any of the tenures); empty when not entered.
+    pub households_by_tenure: BTreeMap<Tenure, u32>,
+}
+
+impl Census {
+    /// The most any one census figure can be: more people than live in
+    /// any neighbourhood is a typing mistake.
+    pub const MAX_COUNT: u32 = 1_000_000;
+
+    /// The adult age bands, which a census by age must all give.
+    pub fn adult_bands() -> impl Iterator<Item = AgeBand> {
+        AgeBand::ALL.iter().copied().filter(|b| !b.is_under_18())
+    }
+
+    /// Whether nothing is entered.
+    pub fn is_empty(&self) -> bool {
+        self.residents_by_age.is_empty() && self.households_by_tenure.is_empty()
+    }
+
+    /// Whether residents by age are entered.
+    pub fn has_ages(&self) -> bool {
+        !self.residents_by_age.is_empty()
+    }
+
+    /// Whether households by tenure are entered.
+    pub fn has_tenures(&self) -> bool {
+        !self.households_by_tenure.is_empty()
+    }
 }
 
 /// A named definition of who counts as a resident.

@@ -10,7 +10,7 @@ mod event;
 mod person;
 
 pub use address::{Address, DoorVisit, Location, NewAddress};
-pub use area::{AreaConfig, PatchConfig, ResidentDefinition};
+pub use area::{AreaConfig, Census, PatchConfig, ResidentDefinition};
 pub use event::{Event, NewEvent};
 pub use person::{
     ConsentRecord, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind, NewConsent,

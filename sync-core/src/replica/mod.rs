@@ -20,8 +20,8 @@ use crate::error::{Error, Result, StorageError, ValidationError};
 use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, DoorOutcome, DoorVisit,
-    Doorstep, Event, FollowUpDone, Interaction, InteractionKind, Location, NewAddress, NewConsent,
-    NewEvent, NewPerson, Person, PersonDetails, Record, ResidentBasis, Tenure,
+    Doorstep, Event, FollowUpDone, Hat, Interaction, InteractionKind, Location, NewAddress,
+    NewConsent, NewEvent, NewPerson, Person, PersonDetails, Record, ResidentBasis, Tenure,
 };
 use crate::protocol::{
     DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
@@ -1156,6 +1156,18 @@ impl PersonEditor<'_> {
             by: self.device,
         };
         document::complete_follow_up(self.doc, entry, &done)
+    }
+
+    /// Records that the person wears exactly `hats` (none clears them) in
+    /// role `entry`, also one recorded before hats were. `NoSuchEntry` if
+    /// `entry` is not one of their roles.
+    pub fn set_role_hats(&mut self, entry: EntryId, hats: &BTreeSet<Hat>) -> Result<()> {
+        let person = self.current()?;
+        match person.interaction(entry).map(|i| &i.kind) {
+            Some(InteractionKind::Role { hats: worn, .. }) if worn == hats => Ok(()),
+            Some(InteractionKind::Role { .. }) => document::set_role_hats(self.doc, entry, hats),
+            _ => Err(Error::NoSuchEntry(entry)),
+        }
     }
 
     /// Ends a working-group membership or a role at `end`.

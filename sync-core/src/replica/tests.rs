@@ -387,6 +387,7 @@ fn area_configuration_is_created_then_edited_in_place() {
         id: "elm-road".into(),
         name: "Elm Road".into(),
         households: 420,
+        census: None,
     });
     admin.put_area(&area).unwrap();
     area.patches[0].households = 431;

@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sync_core::{
-    AreaConfig, ConsentPurpose, DeviceId, DocId, LawfulBasis, ResidentBasis, StageRule,
+    AgeBand, AreaConfig, ConsentPurpose, DeviceId, DocId, LawfulBasis, ResidentBasis, StageRule,
+    Tenure,
 };
 
 use super::admin_pages::{Done, Notice};
@@ -30,6 +31,70 @@ struct PatchLine {
     slug: String,
     name: String,
     households: u32,
+}
+
+/// A patch's census form: each figure as stored or typed (blank: not
+/// entered), and why it was refused, if it was.
+struct CensusForm {
+    slug: String,
+    name: String,
+    ages: Vec<CensusField>,
+    tenures: Vec<CensusField>,
+    problem: String,
+}
+
+struct CensusField {
+    /// The form field's name (`age-18-24`, `tenure-owner`).
+    field: String,
+    label: String,
+    value: String,
+}
+
+impl CensusForm {
+    /// The form for `patch`, with its stored figures, or `typed` ones.
+    fn of(patch: &sync_core::PatchConfig, typed: Option<&[(String, String)]>) -> Self {
+        let stored = patch.census.clone().unwrap_or_default();
+        let value = |field: &str, stored: Option<&u32>| match typed {
+            Some(typed) => cell(typed, field).to_owned(),
+            None => stored.map(u32::to_string).unwrap_or_default(),
+        };
+        Self {
+            slug: patch.id.clone(),
+            name: patch.name.clone(),
+            ages: AgeBand::ALL
+                .iter()
+                .map(|b| {
+                    let field = format!("age-{}", b.as_str());
+                    CensusField {
+                        value: value(&field, stored.residents_by_age.get(b)),
+                        label: format!("Residents aged {}", age_words(*b)),
+                        field,
+                    }
+                })
+                .collect(),
+            tenures: Tenure::ALL
+                .iter()
+                .map(|t| {
+                    let field = format!("tenure-{}", t.as_str());
+                    CensusField {
+                        value: value(&field, stored.households_by_tenure.get(t)),
+                        label: format!("Households: {}", labels::tenure(*t).to_lowercase()),
+                        field,
+                    }
+                })
+                .collect(),
+            problem: String::new(),
+        }
+    }
+}
+
+/// An age band in words: "18 to 24", "under 13", "75 and over".
+fn age_words(band: AgeBand) -> String {
+    match band {
+        AgeBand::Under13 => "under 13".to_owned(),
+        AgeBand::From75 => "75 and over".to_owned(),
+        other => other.as_str().replace('-', " to "),
+    }
 }
 
 /// A ladder stage as a row of the ladder's form (blank rows add stages).
@@ -131,6 +196,7 @@ struct AreaPage {
     new_name: String,
     new_households: String,
     patches: Vec<PatchLine>,
+    census: Vec<CensusForm>,
     ladder: Vec<StageRow>,
     ladder_problem: String,
     bases_problem: String,
@@ -159,6 +225,8 @@ enum Refused {
     Ladder(Vec<StageView>),
     Residents(Vec<ResidentDefinitionView>),
     Bases(std::collections::BTreeMap<String, String>),
+    /// A patch's census form: its slug and the fields as typed.
+    Census(String, Vec<(String, String)>),
 }
 
 /// The area page; a refused form shows what was typed, with the reason
@@ -206,6 +274,11 @@ async fn area_page(
                 households: p.households,
             })
             .collect(),
+        census: area
+            .patches
+            .iter()
+            .map(|p| CensusForm::of(p, None))
+            .collect(),
         ladder: stage_rows(&view.ladder),
         ladder_problem: String::new(),
         bases_problem: String::new(),
@@ -231,7 +304,22 @@ async fn area_page(
     let Some((form, problem)) = refused else {
         return Ok(html(&page)?.into_response());
     };
+    // A census that breaks a rule is a form that could not be processed
+    // (422), as on the people pages; the older forms answer 400.
+    let mut status = StatusCode::BAD_REQUEST;
     match form {
+        Refused::Census(slug, typed) => {
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+            if let Some((form, patch)) = page
+                .census
+                .iter_mut()
+                .zip(&area.patches)
+                .find(|(f, _)| f.slug == slug)
+            {
+                *form = CensusForm::of(patch, Some(&typed));
+                form.problem = problem;
+            }
+        }
         Refused::Settings(f) => {
             (page.name, page.time_zone, page.threshold) = (f.name, f.time_zone, f.threshold);
             (page.seats, page.suppress_below) = (f.seats, f.suppress_below);
@@ -265,7 +353,7 @@ async fn area_page(
             page.bases_problem = problem;
         }
     }
-    Ok((StatusCode::BAD_REQUEST, html(&page)?).into_response())
+    Ok((status, html(&page)?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -499,6 +587,47 @@ pub(super) async fn save_patch(
     .await;
     let done = Notice::PatchSaved;
     back_to_area(&state, &user, saved.map(drop), done, Refused::Patch(form)).await
+}
+
+/// `POST /admin/patches/{slug}/census`: a patch's census figures, one
+/// field per age band (`age-18-24`) and tenure (`tenure-owner`); a blank
+/// field is not entered, and a form left all blank takes the census away.
+pub(super) async fn save_census(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    user.admin()?;
+    user.check_form(token(&fields))?;
+    let saved = async {
+        let mut census = sync_core::Census::default();
+        let count = |field: &str, label: &str| -> Result<Option<u32>, Error> {
+            let text = cell(&fields, field);
+            if text.is_empty() {
+                return Ok(None);
+            }
+            number(text, label).map(Some)
+        };
+        for band in AgeBand::ALL {
+            let label = format!("residents aged {}", age_words(*band));
+            if let Some(n) = count(&format!("age-{}", band.as_str()), &label)? {
+                census.residents_by_age.insert(*band, n);
+            }
+        }
+        for tenure in Tenure::ALL {
+            let label = format!("households ({})", labels::tenure(*tenure).to_lowercase());
+            if let Some(n) = count(&format!("tenure-{}", tenure.as_str()), &label)? {
+                census.households_by_tenure.insert(*tenure, n);
+            }
+        }
+        let census = (!census.is_empty()).then_some(census);
+        ops::area::save_census(&state.db, user.actor(), &slug, census, state.now()).await
+    }
+    .await;
+    let typed: Vec<(String, String)> = fields.into_iter().filter(|(k, _)| k != "csrf").collect();
+    let refused = Refused::Census(slug, typed);
+    back_to_area(&state, &user, saved.map(drop), Notice::Saved, refused).await
 }
 
 /// `POST /admin/patches/{slug}/delete`, from its confirmation page (a post

@@ -90,6 +90,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(area_page::save_lawful_bases),
         )
         .route("/admin/patches", post(area_page::save_patch))
+        .route("/admin/patches/{slug}/census", post(area_page::save_census))
         .route(
             "/admin/patches/{slug}/delete",
             get(confirm_page::remove_patch).post(area_page::delete_patch),

@@ -1,4 +1,5 @@
-//! The partnership board's pages: resident-led and turnover.
+//! The partnership board's pages: resident-led, turnover, and whether the
+//! board looks like the area.
 
 use super::{Chart, Section, Show, Tabulate, charts, f, percent, thousands, yes_no};
 use crate::calendar;
@@ -312,4 +313,234 @@ pub(super) fn turnover(r: &reports::Turnover) -> Result<Vec<Section>, Error> {
             },
         )?,
     ])
+}
+
+/// A share in percent, or why there is none.
+fn share_text(show: Show, p: Option<f64>, why: Option<reports::Withheld>) -> String {
+    show.derived(p.map(|p| format!("{p:.0}%")), why)
+}
+
+/// Does the board look like the area?
+pub(super) fn board(r: &reports::Board) -> Result<Vec<Section>, Error> {
+    let show = Show {
+        below: r.suppressed_below,
+    };
+    let why = |place: String| r.withheld.get(&place).copied();
+    let mut sections = Vec::new();
+    for (name, b, heading, census_of) in [
+        ("age", &r.age, "By age", "residents aged 18 or over"),
+        ("tenure", &r.tenure, "By housing", "households"),
+    ] {
+        let mut t = Tabulate::new(
+            if name == "age" { "age" } else { "tenure" },
+            &format!("{heading}: the board, everyone contacted and the census"),
+            if name == "age" { "Age" } else { "Housing" },
+            &[
+                ("board", "Board members"),
+                ("board_share", "Board share"),
+                ("contacts", "Everyone contacted"),
+                ("contacts_share", "Share of contacts"),
+                ("census_share", "Census share"),
+            ],
+        );
+        let census_share = |p: Option<f64>| {
+            if b.census_patches.is_empty() {
+                "no census entered".to_owned()
+            } else {
+                p.map_or_else(|| "-".to_owned(), |p| format!("{p:.0}%"))
+            }
+        };
+        for (s, side) in b.sides.iter().enumerate() {
+            let place = |f: &str| format!("{name}.sides.{s}.{f}");
+            let board_share = share_text(
+                show,
+                side.board_share_percent,
+                why(place("board_share_percent")),
+            );
+            let contacts_share = share_text(
+                show,
+                side.contacts_share_percent,
+                why(place("contacts_share_percent")),
+            );
+            t.row(
+                &side.group,
+                side.label.clone(),
+                vec![
+                    show.figure(side.board, why(place("board"))),
+                    board_share.clone(),
+                    show.figure(side.contacts, why(place("contacts"))),
+                    contacts_share.clone(),
+                    census_share(side.census_share_percent),
+                ],
+            );
+            // One bar each: shares of different groups do not stack.
+            for (who, value, text) in [
+                ("Board", side.board_share_percent, board_share),
+                ("Contacts", side.contacts_share_percent, contacts_share),
+                (
+                    "Census",
+                    side.census_share_percent,
+                    census_share(side.census_share_percent),
+                ),
+            ] {
+                t.bar(
+                    format!("{who}: {}", side.label.to_lowercase()),
+                    vec![value],
+                    text,
+                );
+            }
+        }
+        for (i, g) in b.groups.iter().enumerate() {
+            let place = |f: &str| format!("{name}.groups.{i}.{f}");
+            t.row(
+                &g.group,
+                g.label.clone(),
+                vec![
+                    "not shown by group".to_owned(),
+                    String::new(),
+                    show.figure(g.contacts, why(place("contacts"))),
+                    share_text(
+                        show,
+                        g.contacts_share_percent,
+                        why(place("contacts_share_percent")),
+                    ),
+                    census_share(g.census_share_percent),
+                ],
+            );
+        }
+        let mut note = vec![summary(show, r, name, b)];
+        note.push(match (b.census_patches.is_empty(), b.patches_without_census.is_empty()) {
+            (true, _) => format!(
+                "No patch has census figures for {census_of} yet: an admin can enter them on the Area page."
+            ),
+            (false, true) => format!("The census figures are {census_of} in every patch."),
+            (false, false) => format!(
+                "The census figures are {census_of} in {}; {} has none entered, so is not in them.",
+                b.census_patches.join(", "),
+                b.patches_without_census.join(", ")
+            ),
+        });
+        if name == "age" {
+            note.push(format!(
+                "Board members under 18 or whose age is not recorded: {}. Shares are of adults with a known age.",
+                show.figure(b.board_not_counted, why(format!("{name}.board_not_counted")))
+            ));
+        } else {
+            note.push(format!(
+                "Board members whose housing is not recorded: {}. The census counts households, the board and contacts count people.",
+                show.figure(b.board_not_counted, why(format!("{name}.board_not_counted")))
+            ));
+        }
+        let title = format!("{heading}: shares of the board, contacts and the census");
+        sections.push(t.with_bars(
+            heading,
+            note.join(" "),
+            Chart {
+                title: &title,
+                desc: "Horizontal bars, one for each side and group: the board's share, everyone contacted's share and the census's share, in percent.",
+                series: &["share in percent"],
+            },
+        )?);
+    }
+    let mut d = Tabulate::new(
+        "residents",
+        "Residents under each of the area's definitions",
+        "Resident definition",
+        &[
+            ("board", "Board members"),
+            ("board_share", "Board share"),
+            ("contacts", "Everyone contacted"),
+            ("contacts_share", "Share of contacts"),
+        ],
+    );
+    for (i, row) in r.resident_definitions.iter().enumerate() {
+        let place = |f: &str| format!("resident_definitions.{i}.{f}");
+        d.row(
+            &row.group,
+            row.label.clone(),
+            vec![
+                thousands(row.board),
+                percent(row.board_share_percent),
+                show.figure(row.contacts, why(place("contacts"))),
+                share_text(
+                    show,
+                    row.contacts_share_percent,
+                    why(place("contacts_share_percent")),
+                ),
+            ],
+        );
+    }
+    let mut h = Tabulate::new(
+        "hats",
+        "Board members wearing another hat",
+        "Other hat",
+        &[("board", "Board members"), ("board_share", "Board share")],
+    );
+    for row in &r.hats {
+        h.row(
+            &row.group,
+            row.label.clone(),
+            vec![thousands(row.board), percent(row.board_share_percent)],
+        );
+    }
+    sections.push(d.section(
+        "Resident definitions",
+        "Who on the board is a resident is public (see Resident-led), so the board's figures here are exact.".to_owned(),
+        String::new(),
+    ));
+    sections.push(h.section(
+        "Other hats",
+        "Councillors, paid workers and agency representatives on the board declare it publicly, so these are exact. Hats are worn only in seats, so there is nothing to compare among everyone contacted.".to_owned(),
+        String::new(),
+    ));
+    Ok(sections)
+}
+
+/// "Board: 6 of 11 members with a known age are 55 and over (55%);
+/// everyone contacted: 30%; the census: 50%."
+fn summary(show: Show, r: &reports::Board, name: &str, b: &reports::BoardBreakdown) -> String {
+    let Some(side) = b.sides.get(1 - usize::from(name == "tenure")) else {
+        return String::new();
+    };
+    // "are 55 and over", "own their home".
+    let what = if name == "age" {
+        format!("are {}", side.label.to_lowercase())
+    } else {
+        "own their home".to_owned()
+    };
+    let board = match (
+        side.board,
+        b.sides.iter().map(|s| s.board).sum::<Option<u64>>(),
+    ) {
+        (Some(n), Some(of)) => format!(
+            "Board: {n} of {of} members whose {} is known ({}) {what}",
+            if name == "age" {
+                "adult age"
+            } else {
+                "housing"
+            },
+            share_text(show, side.board_share_percent, None)
+        ),
+        _ if r.members == 0 => "The board has no members now".to_owned(),
+        _ => format!(
+            "Board ({} members): how many {} is not shown, so that no member's {} can be worked out",
+            r.members,
+            what,
+            if name == "age" { "age" } else { "housing" }
+        ),
+    };
+    let contacts = share_text(
+        show,
+        side.contacts_share_percent,
+        r.withheld
+            .get(&format!(
+                "{name}.sides.{}.contacts_share_percent",
+                1 - usize::from(name == "tenure")
+            ))
+            .copied(),
+    );
+    let census = side
+        .census_share_percent
+        .map_or_else(|| "not entered".to_owned(), |p| format!("{p:.0}%"));
+    format!("{board}; everyone contacted: {contacts}; the census: {census}.")
 }

@@ -306,6 +306,12 @@ impl Sections for reports::ResidentLed {
     }
 }
 
+impl Sections for reports::Board {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        board::board(self)
+    }
+}
+
 impl Sections for reports::Turnover {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         board::turnover(self)
