@@ -113,8 +113,24 @@ pub async fn voices(db: &Db, filters: &Filters, now: Timestamp) -> Result<Voices
     let period = filters.selection()?;
     let setup = Setup::load(db).await?;
     let months = month_boundaries(&period, now);
-    let raised = report_rows::topics_raised(db, &period, TOPIC, &months).await?;
-    let wanted = report_rows::topics_raised(db, &period, WANTS_TO_JOIN, &months).await?;
+    let yyyymm = |ms: i64| {
+        let (year, month) = crate::calendar::year_month(ms);
+        year * 100 + month
+    };
+    let first_last = (yyyymm(months[0]), yyyymm(months[months.len() - 1] - 1));
+    let index_of = |rows: Vec<(i64, String, String, i64)>| -> Vec<(i64, String, String, i64)> {
+        rows.into_iter()
+            .filter_map(|(month, patch, topic, n)| {
+                let at = months[..months.len() - 1]
+                    .iter()
+                    .position(|start| yyyymm(*start) == month)?;
+                Some((at as i64, patch, topic, n))
+            })
+            .collect()
+    };
+    let raised = index_of(report_rows::topics_raised(db, &period, TOPIC, first_last).await?);
+    let wanted =
+        index_of(report_rows::topics_raised(db, &period, WANTS_TO_JOIN, first_last).await?);
     let topics: Vec<String> = setup
         .area
         .as_ref()

@@ -486,36 +486,28 @@ pub async fn follow_ups(
 }
 
 /// Topics raised (or things residents would like to join, by `kind`) in
-/// doorstep conversations in the period, per (month index, patch,
-/// topic): the number of conversations. `months` are the starts of
-/// consecutive months and the end of the last; conversations outside
-/// them are left out.
+/// doorstep conversations in the period, per (month as `YYYYMM`, patch,
+/// topic): the number of conversations, for the months from `first` to
+/// `last` (`YYYYMM`) only.
 pub async fn topics_raised(
     db: &Db,
     period: &Selection,
     kind: &str,
-    months: &[i64],
+    (first, last): (i64, i64),
 ) -> Result<Vec<(i64, String, String, i64)>> {
-    let mut values = vec![SqlValue::Text(kind.to_owned())];
-    let mut clauses = vec!["kind = $1".to_owned()];
+    let mut values = vec![
+        SqlValue::Text(kind.to_owned()),
+        SqlValue::Int(first),
+        SqlValue::Int(last),
+    ];
+    let mut clauses = vec!["kind = $1 AND month >= $2 AND month <= $3".to_owned()];
     clauses.extend(period.time_and_patch("at", "patch", &mut values));
-    let (Some(first), Some(last)) = (months.first(), months.last()) else {
-        return Ok(Vec::new());
-    };
-    let start = bind(&mut values, SqlValue::Int(*first));
-    let end = bind(&mut values, SqlValue::Int(*last));
-    clauses.push(format!("at >= {start} AND at < {end}"));
-    let mut month = String::from("CASE");
-    for (i, boundary) in months[1..].iter().enumerate() {
-        let placeholder = bind(&mut values, SqlValue::Int(*boundary));
-        month.push_str(&format!(" WHEN at < {placeholder} THEN {i}"));
-    }
-    month.push_str(" END");
+    // In the order of `topics_raised_months`, so it is counted as read.
     fetch_bound(
         db,
         format!(
-            "SELECT CAST({month} AS BIGINT) AS m, patch, topic, COUNT(*) FROM topics_raised \
-             WHERE {} GROUP BY m, patch, topic",
+            "SELECT month, patch, topic, COUNT(*) FROM topics_raised \
+             WHERE {} GROUP BY month, patch, topic",
             clauses.join(" AND ")
         ),
         values,
@@ -530,7 +522,7 @@ pub async fn topics_raised(
 /// from promise to done summed over those done).
 pub async fn promises(db: &Db, period: &Selection, overdue: Overdue) -> Result<Vec<PromiseCounts>> {
     let mut values = Vec::new();
-    let mut clauses = vec!["x.follow_up_owed = 1".to_owned()];
+    let mut clauses = Vec::new();
     clauses.extend(period.time_and_patch("x.at", "x.patch", &mut values));
     let is_overdue = overdue.condition("x", &mut values);
     let undated = i64::from(overdue.undated_days) * Timestamp::DAY_MILLIS;
@@ -543,16 +535,20 @@ pub async fn promises(db: &Db, period: &Selection, overdue: Overdue) -> Result<V
          CAST(SUM(CASE WHEN x.follow_up_done_at IS NULL AND {is_overdue} THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
          CAST(SUM(CASE WHEN x.follow_up_done_at IS NOT NULL THEN (x.follow_up_done_at - x.at) / {day} ELSE 0 END) AS BIGINT) AS days_to_done"
     );
-    let condition = clauses.join(" AND ");
+    let condition = clauses
+        .iter()
+        .map(|c| format!(" AND {c}"))
+        .collect::<String>();
+    // Each from its own partial index: interactions per patch, topics
+    // (with the promise copied beside them) per topic.
     fetch_bound(
         db,
         format!(
             "SELECT x.patch, CAST(NULL AS TEXT) AS topic, {measures} FROM interactions x \
-             WHERE {condition} GROUP BY x.patch \
+             WHERE x.follow_up_owed = 1{condition} GROUP BY x.patch \
              UNION ALL \
-             SELECT x.patch, t.topic, {measures} FROM interactions x \
-             JOIN topics_raised t ON t.interaction_id = x.id AND t.kind = 'topic' \
-             WHERE {condition} GROUP BY x.patch, t.topic"
+             SELECT x.patch, x.topic, {measures} FROM topics_raised x \
+             WHERE x.follow_up_owed = 1 AND x.kind = 'topic'{condition} GROUP BY x.patch, x.topic"
         ),
         values,
     )
@@ -587,25 +583,24 @@ pub async fn promise_days(
     period: &Selection,
 ) -> Result<Vec<(String, Option<String>, i64, i64)>> {
     let mut values = Vec::new();
-    let mut clauses = vec![
-        "x.follow_up_owed = 1".to_owned(),
-        "x.follow_up_done_at IS NOT NULL".to_owned(),
-    ];
-    clauses.extend(period.time_and_patch("x.at", "x.patch", &mut values));
-    let condition = clauses.join(" AND ");
+    let condition = period
+        .time_and_patch("x.at", "x.patch", &mut values)
+        .iter()
+        .map(|c| format!(" AND {c}"))
+        .collect::<String>();
     let days = format!(
         "CAST((x.follow_up_done_at - x.at) / {} AS BIGINT)",
         Timestamp::DAY_MILLIS
     );
+    let done = "x.follow_up_owed = 1 AND x.follow_up_done_at IS NOT NULL";
     fetch_bound(
         db,
         format!(
             "SELECT x.patch, CAST(NULL AS TEXT) AS topic, {days} AS d, COUNT(*) AS n \
-             FROM interactions x WHERE {condition} GROUP BY x.patch, d \
+             FROM interactions x WHERE {done}{condition} GROUP BY x.patch, d \
              UNION ALL \
-             SELECT x.patch, t.topic, {days} AS d, COUNT(*) AS n FROM interactions x \
-             JOIN topics_raised t ON t.interaction_id = x.id AND t.kind = 'topic' \
-             WHERE {condition} GROUP BY x.patch, t.topic, d ORDER BY d"
+             SELECT x.patch, x.topic, {days} AS d, COUNT(*) AS n FROM topics_raised x \
+             WHERE {done} AND x.kind = 'topic'{condition} GROUP BY x.patch, x.topic, d ORDER BY d"
         ),
         values,
     )

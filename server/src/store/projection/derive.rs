@@ -208,6 +208,8 @@ impl Rows {
             if let InteractionKind::Doorstep(d) = &i.kind {
                 let raised = d.topics.iter().map(|t| (TOPIC, t));
                 let wanted = d.wants_to_join.iter().map(|t| (WANTS_TO_JOIN, t));
+                let (year, month) = crate::calendar::year_month(i.at.as_millis());
+                let follow_up = d.follow_up.as_ref();
                 for (kind, topic) in raised.chain(wanted) {
                     self.insert(
                         &TOPICS_RAISED,
@@ -218,6 +220,16 @@ impl Rows {
                             id.clone().into(),
                             p.patch.as_str().into(),
                             i.at.as_millis().into(),
+                            (year * 100 + month).into(),
+                            i64::from(follow_up.is_some()).into(),
+                            follow_up
+                                .and_then(|f| f.due)
+                                .map(Timestamp::as_millis)
+                                .into(),
+                            follow_up
+                                .and_then(|f| f.done.as_ref())
+                                .map(|d| d.at.as_millis())
+                                .into(),
                         ],
                     );
                 }

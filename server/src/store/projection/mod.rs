@@ -19,7 +19,7 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 12;
+pub const VERSION: i64 = 13;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -346,6 +346,10 @@ const TOPICS_RAISED: Table = Table {
         "person_id",
         "patch",
         "at",
+        "month",
+        "follow_up_owed",
+        "follow_up_due",
+        "follow_up_done_at",
     ],
     key: 3,
 };
