@@ -73,6 +73,7 @@ fn generate(
                 starts_at,
                 ends_at: None,
                 place: None,
+                headcount: None,
             })
             .unwrap();
         events.push((id, title, starts_at));

@@ -308,6 +308,7 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 starts_at: monday.plus_days(5),
                 ends_at: None,
                 place: Some("Community centre".into()),
+                headcount: None,
             })?;
             events.push(event);
             summary.events += 1;
@@ -439,6 +440,7 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 starts_at: clock.now(),
                 ends_at: None,
                 place: Some("Youth club".into()),
+                headcount: None,
             })?;
             summary.events += 1;
             for _ in 0..(youth_share / (WEEKS as usize / 2)).max(1) {

@@ -245,6 +245,8 @@ impl Rows {
                 e.ends_at.map(Timestamp::as_millis).into(),
                 e.place.as_deref().into(),
                 e.created_by.to_string().into(),
+                i64::from(e.cancelled).into(),
+                e.headcount.map(i64::from).into(),
             ],
         );
     }

@@ -17,7 +17,9 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 8;
+///
+/// 9: events' cancellation and headcount.
+pub const VERSION: i64 = 9;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -45,6 +47,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     }
     let ladder = area::ladder(db, &mut tx).await?;
     reproject_people(&mut tx, &ladder, now).await?;
+    reproject_events(&mut tx).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
         .execute(&mut *tx)
@@ -87,6 +90,18 @@ pub async fn reproject_people(
         rows.write(conn).await?;
     }
     Ok(())
+}
+
+/// Rewrites every event's row (events are few: one batch).
+async fn reproject_events(conn: &mut AnyConnection) -> Result<()> {
+    let mut rows = Rows::default();
+    for bytes in super::documents::events_soonest_first(conn).await? {
+        if let Record::Event(e) = sync_core::read_record(&bytes)? {
+            rows.delete(EVENT_ROWS, e.id);
+            rows.add_event(&e);
+        }
+    }
+    rows.write(conn).await
 }
 
 /// The tables holding rows derived from `record`.
@@ -360,6 +375,8 @@ const EVENTS: Table = Table {
         "ends_at",
         "place",
         "created_by",
+        "cancelled",
+        "headcount",
     ],
     key: 1,
 };

@@ -1,0 +1,5 @@
+-- An event's unnamed headcount (people counted there without a record of
+-- each; NULL: not counted) and whether it was cancelled, for the events
+-- report. Filled when the projections are rebuilt (version 9).
+ALTER TABLE events ADD COLUMN cancelled BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN headcount BIGINT;
