@@ -19,7 +19,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use server::reports::{
-    ChampionActivity, CivicCore, Funnel, HouseholdReach, Reach, ResidentLed, Routes, Turnover,
+    ChampionActivity, CivicCore, EventReach, Funnel, HouseholdReach, Reach, ResidentLed, Routes,
+    Turnover,
 };
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
 use tests::web::WebSession;
@@ -271,6 +272,40 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                 );
             }
         }
+        "events" => {
+            let r: EventReach = api(base, token, &path);
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
+            for (i, g) in r.by_kind.iter().enumerate() {
+                want.insert(
+                    format!("kinds.{}.attendees", g.key),
+                    figure(g.attendees, format!("by_kind.{i}.attendees")),
+                );
+                want.insert(
+                    format!("kinds.{}.first_time", g.key),
+                    figure(g.first_time, format!("by_kind.{i}.first_time")),
+                );
+                want.insert(
+                    format!("kinds.{}.headcount", g.key),
+                    if g.events_counted == 0 {
+                        "not counted".to_owned()
+                    } else {
+                        format!(
+                            "{} ({})",
+                            count(Some(g.headcount), 0),
+                            count(Some(g.events_counted), 0)
+                        )
+                    },
+                );
+            }
+            want.insert("kinds.all.events".into(), count(Some(r.all.events), 0));
+            for (k, m) in r.by_month.iter().enumerate() {
+                want.insert(
+                    format!("months.{}.returning", m.key),
+                    figure(m.returning, format!("by_month.{k}.returning")),
+                );
+            }
+        }
         "reach" => {
             let r: Reach = api(base, token, &path);
             let below = r.suppressed_below;
@@ -427,11 +462,12 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
-const REPORTS: [&str; 8] = [
+const REPORTS: [&str; 9] = [
     "funnel",
     "routes",
     "resident-led",
     "civic-core",
+    "events",
     "reach",
     "turnover",
     "champions",

@@ -95,7 +95,7 @@ pub async fn reproject_people(
 /// Rewrites every event's row (events are few: one batch).
 async fn reproject_events(conn: &mut AnyConnection) -> Result<()> {
     let mut rows = Rows::default();
-    for bytes in super::documents::events_soonest_first(conn).await? {
+    for bytes in super::documents::event_documents(conn).await? {
         if let Record::Event(e) = sync_core::read_record(&bytes)? {
             rows.delete(EVENT_ROWS, e.id);
             rows.add_event(&e);
