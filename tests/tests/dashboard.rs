@@ -204,6 +204,10 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                     format!("funnel.{}.drop_off", s.key),
                     figure(s.drop_off, format!("stages.{i}.drop_off")),
                 );
+                want.insert(
+                    format!("funnel.{}.through", s.key),
+                    figure(s.through, format!("stages.{i}.through")),
+                );
             }
         }
         "routes" => {
@@ -1274,7 +1278,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     assert_eq!(
         lines.next(),
         Some(
-            "Stage,Reached,Went on to the next stage,Stopped here,Median days from the stage before,90% took at most (days)"
+            "Stage,Reached,Went on to the next stage,Stopped here,Median days from the stage before,90% took at most (days),Through (did it themselves),Went on through the next"
         )
     );
     assert_eq!(

@@ -319,6 +319,36 @@ fn generate(
             })
             .unwrap();
     }
+    // Some who only ever spoke with us at the door join a working group
+    // straight away: they reach taking part and volunteering without
+    // doing either, what the funnel's "through" tells apart.
+    let mut talkers: Vec<DocId> = admin
+        .replica
+        .people()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p.interactions.iter().all(|i| match &i.kind {
+                InteractionKind::Doorstep(d) => d.outcome == DoorOutcome::Spoke,
+                _ => false,
+            })
+        })
+        .map(|p| p.id)
+        .collect();
+    talkers.sort();
+    for id in talkers.into_iter().step_by(4) {
+        admin
+            .replica
+            .edit_person(id, |p| {
+                p.record(InteractionKind::WorkingGroup {
+                    group: GROUPS[0].into(),
+                    start: START.plus_days(260),
+                    end: None,
+                })
+                .map(|_| ())
+            })
+            .unwrap();
+    }
     // A meeting called off and a carnival to come: neither was held.
     for (title, offset, kind, headcount) in [
         ("Called off", 200, EventKind::Meeting, Some(5_000)),
@@ -648,6 +678,76 @@ fn check_funnel(server: &TestServer, token: &str, query: &str, want: &[FunnelRow
         }
     }
     funnel.withheld.len()
+}
+
+/// Checks the funnel's "through" against the records: per stage, the
+/// people who held it by their own evidence (not only by reaching a
+/// higher stage), those who also held the next, and their share.
+fn check_through(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    as_of: Timestamp,
+) {
+    let funnel: Funnel = fetch(server, token, "funnel", query);
+    let what = format!("funnel through {query:?}");
+    let ladder = Ladder::default();
+    let stages = ladder.stages();
+    let held: Vec<Vec<bool>> = people
+        .iter()
+        .map(|p| {
+            stages
+                .iter()
+                .map(|s| s.rule.evidence(p, as_of).is_some())
+                .collect()
+        })
+        .collect();
+    let mut skipped_a_step = false;
+    for (i, s) in funnel.stages.iter().enumerate() {
+        let through = held.iter().filter(|h| h[i]).count() as u64;
+        let place = |field: &str| format!("stages.{i}.{field}");
+        check_figure(
+            &what,
+            &funnel.withheld,
+            funnel.suppressed_below,
+            &place("through"),
+            s.through,
+            through,
+        );
+        skipped_a_step |= s.reached.is_some_and(|r| r > through);
+        if i + 1 == stages.len() {
+            assert_eq!(s.through_next, None, "{what}: the top stage has no next");
+            continue;
+        }
+        let next = held.iter().filter(|h| h[i] && h[i + 1]).count() as u64;
+        check_figure(
+            &what,
+            &funnel.withheld,
+            funnel.suppressed_below,
+            &place("through_next"),
+            s.through_next,
+            next,
+        );
+        let truth = (through > 0).then(|| next as f64 / through as f64);
+        match s.through_conversion {
+            Some(_) => assert!(
+                close(s.through_conversion, truth),
+                "{what} stage {i}: {:?} not {truth:?}",
+                s.through_conversion
+            ),
+            None => assert!(
+                funnel.withheld.contains_key(&place("through_conversion")),
+                "{what} stage {i} conversion hidden without a reason"
+            ),
+        }
+    }
+    if query.is_empty() {
+        assert!(
+            skipped_a_step,
+            "{what}: someone reached a stage without holding it"
+        );
+    }
 }
 
 fn check_routes(server: &TestServer, token: &str, query: &str, people: &[&Person], w: &World) {
@@ -1616,6 +1716,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             .collect();
         let expected = funnel_oracle(&chosen, as_of, rule);
         check_funnel(&server, token, query, &expected);
+        check_through(&server, token, query, &chosen, as_of);
         check_routes(&server, token, query, &chosen, &world);
         check_civic_core(&server, token, query, &chosen, &world);
         check_events(&server, token, query, &chosen, &world);

@@ -184,6 +184,22 @@ pub async fn routes(
     fetch_bound(db, sql, values).await
 }
 
+/// People per (highest stage reached, stages held by their own evidence
+/// as bits), with the sum of their record keys if `keyed`.
+pub async fn stage_patterns(
+    db: &Db,
+    people: &Selection,
+    keyed: bool,
+) -> Result<Vec<(i64, i64, i64, i64)>> {
+    let (condition, values) = people.condition();
+    let keys = keys(keyed, "p.record_key");
+    let sql = format!(
+        "SELECT p.highest_stage, p.held_stages, COUNT(*), {keys} FROM people p \
+         WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.highest_stage, p.held_stages"
+    );
+    fetch_bound(db, sql, values).await
+}
+
 /// People per group of (patch, age band, tenure, language, ethnicity):
 /// how many were contacted, spoken with and took part.
 #[derive(Debug, Clone, sqlx::FromRow)]

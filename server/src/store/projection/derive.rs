@@ -116,6 +116,7 @@ impl Rows {
                 key.into(),
                 p.household.map(|h| h.to_string()).into(),
                 p.household.map(|h| i64::from(record_key(h))).into(),
+                held_stages(ladder, p, now).into(),
             ],
         );
         // Reports count people from the first stage on: someone who has not
@@ -274,6 +275,17 @@ impl Rows {
             );
         }
     }
+}
+
+/// The stages `p` held by their own evidence (not only implied by a
+/// higher stage), as bits (stage `i` is bit `i`): the funnel's "through".
+fn held_stages(ladder: &Ladder, p: &Person, now: Timestamp) -> i64 {
+    ladder
+        .stages()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.rule.evidence(p, now).is_some())
+        .fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
 /// Per attendance, its `interactions.first_attendance`: 1 for the person's

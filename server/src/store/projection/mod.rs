@@ -18,7 +18,7 @@ use crate::error::Result;
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
 ///
-/// 9: events' cancellation and headcount.
+/// 9: events' cancellation and headcount; the stages people held.
 pub const VERSION: i64 = 9;
 
 /// Rewrites every person's rows if they were written by an older
@@ -306,6 +306,7 @@ const PEOPLE: Table = Table {
         "record_key",
         "household",
         "household_key",
+        "held_stages",
     ],
     key: 1,
 };
