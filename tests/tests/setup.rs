@@ -856,6 +856,30 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         &admin_token,
     );
     assert_eq!(status, 204);
+    // The API takes the headcount too, and refuses one beyond any event's.
+    let event = |headcount: u32| {
+        serde_json::json!({
+            "title": "Gala", "kind": "fun-day", "patch": "elm-road",
+            "starts_at": 1_783_162_800_000i64, "headcount": headcount,
+        })
+    };
+    let url = format!("{base}/v1/admin/events");
+    let created: serde_json::Value =
+        tests::server::post_json(&url, Some(&admin_token), &event(2_500), 201);
+    let gala = created["id"]
+        .as_str()
+        .expect("the new event's id")
+        .to_owned();
+    let refused: serde_json::Value =
+        tests::server::post_json(&url, Some(&admin_token), &event(100_001), 422);
+    assert_eq!(refused["error"], "invalid", "{refused}");
+    let listed = server.block_on(ops::events::list(&server.db)).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.id == gala && e.headcount == Some(2_500)),
+        "{listed:?}"
+    );
 
     let log = server
         .block_on(ops::audit_log(&server.db, 100))
