@@ -156,10 +156,10 @@ const FIGURES: [(&str, &[usize]); 4] = [
 
 /// The report from the events held and their attendances.
 ///
-/// The page's cells are each event's attendances by (first time or
-/// returning, holding a role or not); each group's figures add up its
-/// events' cells, so a kind's, a month's and the whole's figures are
-/// protected together.
+/// The page's cells are the attendances at the events of one kind and
+/// month by (first time or returning, holding a role or not); each
+/// group's figures add up its cells, so a kind's, a month's and the
+/// whole's figures are protected together.
 pub(super) fn event_reach_from(
     suppression: Suppression,
     audience: Audience,
@@ -190,7 +190,10 @@ pub(super) fn event_reach_from(
         }
         of_event.insert(&e.id, (order, month));
     }
-    let mut page = Page::new();
+    // Events of one kind and month are in the same figures, so their
+    // attendances make one cell per part: the page is as safe, and its
+    // linear programmes as small as the kinds and months make them.
+    let mut parts: BTreeMap<(usize, &str, usize), (u64, u64)> = BTreeMap::new();
     for a in attendance {
         let Some((order, month)) = of_event.get(a.event.as_str()) else {
             continue;
@@ -201,10 +204,15 @@ pub(super) fn event_reach_from(
         else {
             continue;
         };
-        let n = a.attendees.max(0) as u64;
-        let cell = page.keyed_cell(n, a.keys as u64);
+        let cell = parts.entry((*order, month.as_str(), part)).or_default();
+        cell.0 += a.attendees.max(0) as u64;
+        cell.1 = cell.1.wrapping_add(a.keys as u64);
+    }
+    let mut page = Page::new();
+    for ((order, month, part), (n, keys)) in parts {
+        let cell = page.keyed_cell(n, keys);
         all.add_cell(part, n, cell);
-        if let Some((_, group)) = kinds.get_mut(order) {
+        if let Some((_, group)) = kinds.get_mut(&order) {
             group.add_cell(part, n, cell);
         }
         if let Some(group) = months.get_mut(month) {
