@@ -246,8 +246,16 @@ impl OutreachStore {
             starts_at: timestamp(event.starts_at_ms),
             ends_at: event.ends_at_ms.map(timestamp),
             place: event.place,
+            headcount: event.headcount,
         };
         Ok(self.replica()?.create_event(&new)?.to_string())
+    }
+
+    /// Sets the number of people counted at an event without signing each
+    /// up (`None` clears it: not counted). More than 100,000 is refused.
+    pub fn set_event_headcount(&self, event_id: String, headcount: Option<u32>) -> Result<()> {
+        let event: DocId = parse_id("event id", &event_id)?;
+        Ok(self.replica()?.set_event_headcount(event, headcount)?)
     }
 
     /// Records that a person came to an event. Returns the entry's id.

@@ -113,6 +113,7 @@ fn conversations_and_sign_ups_are_kept_across_reopening() {
             starts_at_ms: 1_789_000_000_000,
             ends_at_ms: None,
             place: None,
+            headcount: None,
         })
         .unwrap();
     for n in 0..20 {

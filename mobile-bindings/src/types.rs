@@ -483,6 +483,10 @@ pub struct EventInput {
     pub ends_at_ms: Option<i64>,
     /// Where.
     pub place: Option<String>,
+    /// People counted there without signing each up (a fun day's crowd),
+    /// if counted: at most 100,000.
+    #[uniffi(default = None)]
+    pub headcount: Option<u32>,
 }
 
 /// A person, as a list shows them.
@@ -581,6 +585,8 @@ pub struct EventSummary {
     pub starts_at_ms: i64,
     /// Cancelled: it will not happen (shown struck through, say).
     pub cancelled: bool,
+    /// People counted there without signing each up, if counted.
+    pub headcount: Option<u32>,
 }
 
 impl From<&Event> for EventSummary {
@@ -592,6 +598,7 @@ impl From<&Event> for EventSummary {
             patch: e.patch.clone(),
             starts_at_ms: e.starts_at.as_millis(),
             cancelled: e.cancelled,
+            headcount: e.headcount,
         }
     }
 }

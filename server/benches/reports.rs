@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use server::reports::{self, Audience, Filters};
 use server::store::Db;
 use sync_core::{
-    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, FollowUpDone,
-    Interaction, InteractionKind, Ladder, Person, Record, ResidentBasis, Role, Tenure, Timestamp,
+    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Event, EventKind,
+    FollowUpDone, Interaction, InteractionKind, Ladder, Person, Record, ResidentBasis, Role,
+    Tenure, Timestamp,
 };
 
 const PATCHES: [(&str, u32); 12] = [
@@ -176,6 +177,12 @@ async fn run(args: Args) {
                     .map(|_| ())
             })
             .await;
+            time(&format!("events{label}"), args.runs, || async {
+                reports::event_reach(&db, &filters, audience, now)
+                    .await
+                    .map(|_| ())
+            })
+            .await;
             time(&format!("reach{label}"), args.runs, || async {
                 reports::reach(&db, &filters, audience).await.map(|_| ())
             })
@@ -280,6 +287,31 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
     }
     let champions: Vec<DeviceId> = (0..CHAMPIONS).map(|_| DeviceId::new(start)).collect();
     let ladder = Ladder::default();
+    // The events themselves, for the events report: kinds in turn, every
+    // fun day with a headcount, one event in fifty cancelled (no draw from
+    // `rng`, so the people stay as they were).
+    let mut tx = db.pool.begin().await.expect("begin");
+    for (i, (id, at)) in events.iter().enumerate() {
+        let kind = EventKind::ALL[i % EventKind::ALL.len()];
+        let event = Event {
+            id: *id,
+            area: "bench-area".into(),
+            patch: PATCHES[i % PATCHES.len()].0.into(),
+            title: format!("Event {i}"),
+            kind,
+            starts_at: *at,
+            ends_at: None,
+            place: None,
+            cancelled: i % 50 == 49,
+            headcount: (kind == EventKind::FunDay).then_some(300 + i as u32),
+            created_by: champions[0],
+            created_at: start,
+        };
+        server::store::projection::project(&mut tx, &Record::Event(event), &ladder, now)
+            .await
+            .expect("project an event");
+    }
+    tx.commit().await.expect("commit");
     let mut interactions = 0;
     let mut written = 0;
     let began = Instant::now();

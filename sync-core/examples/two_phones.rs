@@ -156,6 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         starts_at: clock.now(),
         ends_at: None,
         place: Some("Oak Lane green".into()),
+        headcount: None,
     })?;
     for (name, band, given_by) in [
         ("Jess", AgeBand::From13To17, ConsentGiver::Subject),

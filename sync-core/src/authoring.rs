@@ -485,6 +485,7 @@ mod tests {
             starts_at: Timestamp::from_millis(1_789_000_000_000),
             ends_at: None,
             place: None,
+            headcount: None,
         }
     }
 

@@ -104,6 +104,12 @@ pub enum ValidationError {
         "phone must be 6 to 20 digits, optionally with spaces, dashes, brackets and a leading +"
     )]
     InvalidPhone,
+    /// An event's headcount is beyond any event's.
+    #[error("headcount must be a whole number from 0 to {max}")]
+    HeadcountOutOfRange {
+        /// The largest headcount allowed.
+        max: u32,
+    },
     /// Something ends before it starts.
     #[error("{field} ends before it starts")]
     EndsBeforeStart {

@@ -264,6 +264,11 @@ fn event_violations(e: &Event, out: &mut Vec<ValidationError>) {
     if e.ends_at.is_some_and(|end| end < e.starts_at) {
         out.push(ValidationError::EndsBeforeStart { field: "event" });
     }
+    if e.headcount.is_some_and(|n| n > Event::MAX_HEADCOUNT) {
+        out.push(ValidationError::HeadcountOutOfRange {
+            max: Event::MAX_HEADCOUNT,
+        });
+    }
 }
 
 fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {

@@ -19,8 +19,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use server::reports::{
-    Board, ChampionActivity, CivicCore, Funnel, HouseholdReach, Reach, ResidentLed, Routes,
-    Turnover, Voices, YouSaidWeDid,
+    Board, ChampionActivity, CivicCore, EventReach, Funnel, HouseholdReach, Reach, ResidentLed,
+    Routes, Turnover, Voices, YouSaidWeDid,
 };
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
 use tests::web::WebSession;
@@ -204,6 +204,10 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                     format!("funnel.{}.drop_off", s.key),
                     figure(s.drop_off, format!("stages.{i}.drop_off")),
                 );
+                want.insert(
+                    format!("funnel.{}.through", s.key),
+                    figure(s.through, format!("stages.{i}.through")),
+                );
             }
         }
         "routes" => {
@@ -269,6 +273,40 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                 want.insert(
                     format!("months.{}.first_time", m.month),
                     figure(m.first_time, &format!("months.{k}.first_time")),
+                );
+            }
+        }
+        "events" => {
+            let r: EventReach = api(base, token, &path);
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
+            for (i, g) in r.by_kind.iter().enumerate() {
+                want.insert(
+                    format!("kinds.{}.attendees", g.key),
+                    figure(g.attendees, format!("by_kind.{i}.attendees")),
+                );
+                want.insert(
+                    format!("kinds.{}.first_time", g.key),
+                    figure(g.first_time, format!("by_kind.{i}.first_time")),
+                );
+                want.insert(
+                    format!("kinds.{}.headcount", g.key),
+                    if g.events_counted == 0 {
+                        "not counted".to_owned()
+                    } else {
+                        format!(
+                            "{} ({})",
+                            count(Some(g.headcount), 0),
+                            count(Some(g.events_counted), 0)
+                        )
+                    },
+                );
+            }
+            want.insert("kinds.all.events".into(), count(Some(r.all.events), 0));
+            for (k, m) in r.by_month.iter().enumerate() {
+                want.insert(
+                    format!("months.{}.returning", m.key),
+                    figure(m.returning, format!("by_month.{k}.returning")),
                 );
             }
         }
@@ -517,12 +555,13 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
-const REPORTS: [&str; 11] = [
+const REPORTS: [&str; 12] = [
     "funnel",
     "routes",
     "resident-led",
     "board",
     "civic-core",
+    "events",
     "reach",
     "turnover",
     "champions",
@@ -1351,7 +1390,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     assert_eq!(
         lines.next(),
         Some(
-            "Stage,Reached,Went on to the next stage,Stopped here,Median days from the stage before,90% took at most (days)"
+            "Stage,Reached,Went on to the next stage,Stopped here,Median days from the stage before,90% took at most (days),Through (did it themselves),Went on through the next"
         )
     );
     assert_eq!(

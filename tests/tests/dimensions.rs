@@ -125,6 +125,7 @@ fn record(phone: &mut HttpPhone, dimension: Dimension) -> &'static str {
                             starts_at: START,
                             ends_at: None,
                             place: None,
+                            headcount: None,
                         })
                         .expect("an event"),
                 };

@@ -123,6 +123,7 @@ fn a_week_of_offline_outreach_ends_with_every_phone_holding_its_scope(hub: impl 
                     starts_at,
                     ends_at: None,
                     place: None,
+                    headcount: None,
                 })
                 .unwrap();
             created.push(fun_day);

@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use server::http::RateLimit;
 use server::ops::Role;
 use server::reports::{
-    Board, ChampionActivity, CivicCore, Funnel, NOT_RECORDED, Reach, ResidentLed, Routes, Turnover,
-    Voices, Withheld, YouSaidWeDid,
+    Board, ChampionActivity, CivicCore, EventReach, Funnel, NOT_RECORDED, Reach, ResidentLed,
+    Routes, Turnover, Voices, Withheld, YouSaidWeDid,
 };
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
@@ -59,6 +59,8 @@ struct World {
     people: Vec<Person>,
     /// (id, title, start) of each event.
     events: Vec<(DocId, String, Timestamp)>,
+    /// Each event's kind, headcount and whether it was cancelled.
+    facts: BTreeMap<DocId, (EventKind, Option<u32>, bool)>,
     as_of: Timestamp,
 }
 
@@ -78,22 +80,33 @@ fn generate(
     let end = START.plus_days(320);
     server.clock.set(end);
     let mut events = Vec::new();
+    let mut facts = BTreeMap::new();
+    // Fun days with crowds counted, training sessions (one never counted).
+    let kinds = [
+        (EventKind::FunDay, Some(900)),
+        (EventKind::Training, None),
+        (EventKind::FunDay, Some(650)),
+        (EventKind::Training, Some(14)),
+    ];
     for (i, offset) in [0, 60, 150, 250].into_iter().enumerate() {
         let starts_at = START.plus_days(offset);
-        let title = format!("Fun day {}", i + 1);
+        let (kind, headcount) = kinds[i];
+        let title = format!("Event {}", i + 1);
         let id = admin
             .replica
             .create_event(&NewEvent {
                 area: "north-estate".into(),
                 patch: PATCHES[i % 2].into(),
                 title: title.clone(),
-                kind: EventKind::FunDay,
+                kind,
                 starts_at,
                 ends_at: None,
                 place: None,
+                headcount,
             })
             .unwrap();
         events.push((id, title, starts_at));
+        facts.insert(id, (kind, headcount, false));
     }
     let event_ids: Vec<DocId> = events.iter().map(|e| e.0).collect();
     // Homes: 60 per patch, so some hold several of the people below.
@@ -308,6 +321,102 @@ fn generate(
         let outcome = phone.sync(&server.base);
         assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
     }
+    // Everyone who ever joined a group or held a role comes to the last
+    // training session: some hold one then, some have left. (No random
+    // numbers here, so the rest of the data stays as it was.)
+    let training = events[3].0;
+    let involved: Vec<DocId> = admin
+        .replica
+        .people()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p.interactions.iter().any(|i| {
+                matches!(
+                    i.kind,
+                    InteractionKind::Role { .. } | InteractionKind::WorkingGroup { .. }
+                )
+            })
+        })
+        .map(|p| p.id)
+        .collect();
+    for id in involved {
+        admin
+            .replica
+            .edit_person(id, |p| {
+                p.record_at(
+                    InteractionKind::Attendance { event: training },
+                    START.plus_days(255),
+                )
+                .map(|_| ())
+            })
+            .unwrap();
+    }
+    // Some who only ever spoke with us at the door join a working group
+    // straight away: they reach taking part and volunteering without
+    // doing either, what the funnel's "through" tells apart.
+    let mut talkers: Vec<DocId> = admin
+        .replica
+        .people()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p.interactions.iter().all(|i| match &i.kind {
+                InteractionKind::Doorstep(d) => d.outcome == DoorOutcome::Spoke,
+                _ => false,
+            })
+        })
+        .map(|p| p.id)
+        .collect();
+    talkers.sort();
+    for id in talkers.into_iter().step_by(4) {
+        admin
+            .replica
+            .edit_person(id, |p| {
+                p.record(InteractionKind::WorkingGroup {
+                    group: GROUPS[0].into(),
+                    start: START.plus_days(260),
+                    end: None,
+                })
+                .map(|_| ())
+            })
+            .unwrap();
+    }
+    // A meeting called off and a carnival to come: neither was held.
+    for (title, offset, kind, headcount) in [
+        ("Called off", 200, EventKind::Meeting, Some(5_000)),
+        ("Carnival to come", 330, EventKind::FunDay, Some(3_000)),
+    ] {
+        let starts_at = START.plus_days(offset);
+        let id = admin
+            .replica
+            .create_event(&NewEvent {
+                area: "north-estate".into(),
+                patch: PATCHES[0].into(),
+                title: title.into(),
+                kind,
+                starts_at,
+                ends_at: None,
+                place: None,
+                headcount,
+            })
+            .unwrap();
+        let cancelled = offset == 200;
+        facts.insert(id, (kind, headcount, cancelled));
+        events.push((id, title.into(), starts_at));
+    }
+    let outcome = admin.sync(&server.base);
+    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+    for (id, (_, _, cancelled)) in &facts {
+        if *cancelled {
+            let status = tests::server::post_empty(
+                &format!("{}/v1/admin/events/{id}/cancel", server.base),
+                &admin.token,
+            );
+            assert_eq!(status, 204);
+        }
+    }
+    admin.sync(&server.base);
     let mut people = admin.replica.people().unwrap();
     people.sort_by_key(|p| p.id);
     assert_eq!(
@@ -318,6 +427,7 @@ fn generate(
     World {
         people,
         events,
+        facts,
         as_of: end,
     }
 }
@@ -499,7 +609,7 @@ fn check_viewer(
     chosen: usize,
 ) -> usize {
     let mut moved = 0;
-    for path in ["funnel", "routes", "civic-core", "reach"] {
+    for path in ["funnel", "routes", "civic-core", "events", "reach"] {
         let url = format!("{}/v1/reports/{path}?{query}", server.base);
         let (status, body) = tests::server::get(&url, viewer);
         if !query.is_empty() && chosen < 50 {
@@ -601,6 +711,76 @@ fn check_funnel(server: &TestServer, token: &str, query: &str, want: &[FunnelRow
         }
     }
     funnel.withheld.len()
+}
+
+/// Checks the funnel's "through" against the records: per stage, the
+/// people who held it by their own evidence (not only by reaching a
+/// higher stage), those who also held the next, and their share.
+fn check_through(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    people: &[&Person],
+    as_of: Timestamp,
+) {
+    let funnel: Funnel = fetch(server, token, "funnel", query);
+    let what = format!("funnel through {query:?}");
+    let ladder = Ladder::default();
+    let stages = ladder.stages();
+    let held: Vec<Vec<bool>> = people
+        .iter()
+        .map(|p| {
+            stages
+                .iter()
+                .map(|s| s.rule.evidence(p, as_of).is_some())
+                .collect()
+        })
+        .collect();
+    let mut skipped_a_step = false;
+    for (i, s) in funnel.stages.iter().enumerate() {
+        let through = held.iter().filter(|h| h[i]).count() as u64;
+        let place = |field: &str| format!("stages.{i}.{field}");
+        check_figure(
+            &what,
+            &funnel.withheld,
+            funnel.suppressed_below,
+            &place("through"),
+            s.through,
+            through,
+        );
+        skipped_a_step |= s.reached.is_some_and(|r| r > through);
+        if i + 1 == stages.len() {
+            assert_eq!(s.through_next, None, "{what}: the top stage has no next");
+            continue;
+        }
+        let next = held.iter().filter(|h| h[i] && h[i + 1]).count() as u64;
+        check_figure(
+            &what,
+            &funnel.withheld,
+            funnel.suppressed_below,
+            &place("through_next"),
+            s.through_next,
+            next,
+        );
+        let truth = (through > 0).then(|| next as f64 / through as f64);
+        match s.through_conversion {
+            Some(_) => assert!(
+                close(s.through_conversion, truth),
+                "{what} stage {i}: {:?} not {truth:?}",
+                s.through_conversion
+            ),
+            None => assert!(
+                funnel.withheld.contains_key(&place("through_conversion")),
+                "{what} stage {i} conversion hidden without a reason"
+            ),
+        }
+    }
+    if query.is_empty() {
+        assert!(
+            skipped_a_step,
+            "{what}: someone reached a stage without holding it"
+        );
+    }
 }
 
 fn check_routes(server: &TestServer, token: &str, query: &str, people: &[&Person], w: &World) {
@@ -781,6 +961,173 @@ fn check_civic_core(server: &TestServer, token: &str, query: &str, people: &[&Pe
         check(&format!("months.{k}.attendees"), m.attendees, *all);
         check(&format!("months.{k}.first_time"), m.first_time, *first);
         check(&format!("months.{k}.returning"), m.returning, all - first);
+    }
+}
+
+/// Checks the events report against the records: events held (started,
+/// not cancelled) and their headcounts exactly; per kind and per month,
+/// attendances (each person once per event), first time (their first
+/// event ever), returning, and by people holding a seat, an office or a
+/// working-group membership when they came.
+fn check_events(server: &TestServer, token: &str, query: &str, people: &[&Person], w: &World) {
+    let report: EventReach = fetch(server, token, "events", query);
+    let what = format!("events {query:?}");
+    let check = |place: &str, got, truth| {
+        check_figure(
+            &what,
+            &report.withheld,
+            report.suppressed_below,
+            place,
+            got,
+            truth,
+        );
+    };
+    let held: BTreeMap<DocId, (EventKind, Option<u32>, String)> = w
+        .events
+        .iter()
+        .filter_map(|(id, _, starts)| {
+            let (kind, headcount, cancelled) = w.facts[id];
+            (!cancelled && *starts <= w.as_of)
+                .then(|| (*id, (kind, headcount, month_2025(*starts))))
+        })
+        .collect();
+    // Per group: events, counted, headcount, [first & role, first, returning
+    // & role, returning].
+    #[derive(Default, Clone, Copy)]
+    struct Want {
+        events: u64,
+        counted: u64,
+        headcount: u64,
+        first: u64,
+        returning: u64,
+        holding: u64,
+    }
+    // Months: this one (the generator's world ends in 2025) and the eleven
+    // before it.
+    let last = month_number(w.as_of.as_millis()) as i64;
+    let first_month = if last == 12 {
+        "2025-01".to_owned()
+    } else {
+        format!("2024-{:02}", last + 1)
+    };
+    let keys = |kind: &EventKind, month: &String| {
+        let mut keys = vec!["all".to_owned(), format!("kind:{}", kind.as_str())];
+        if *month >= first_month {
+            keys.push(format!("month:{month}"));
+        }
+        keys
+    };
+    let mut groups: BTreeMap<String, Want> = BTreeMap::new();
+    for (kind, headcount, month) in held.values() {
+        for key in keys(kind, month) {
+            let g = groups.entry(key).or_default();
+            g.events += 1;
+            g.counted += u64::from(headcount.is_some());
+            g.headcount += u64::from(headcount.unwrap_or(0));
+        }
+    }
+    for p in people {
+        let mut attendances: Vec<_> = p
+            .interactions
+            .iter()
+            .filter_map(|i| match i.kind {
+                InteractionKind::Attendance { event } => Some((i.at, i.id, event)),
+                _ => None,
+            })
+            .collect();
+        attendances.sort_unstable();
+        let mut seen = BTreeSet::new();
+        for (n, (at, _, event)) in attendances.iter().enumerate() {
+            // A repeat at an event already attended counts once, at the
+            // first time.
+            if !seen.insert(*event) {
+                continue;
+            }
+            let Some((kind, _, month)) = held.get(event) else {
+                continue;
+            };
+            let holding = p.interactions.iter().any(|i| match i.kind {
+                InteractionKind::Role { start, end, .. }
+                | InteractionKind::WorkingGroup { start, end, .. } => {
+                    start <= *at && end.is_none_or(|e| e > *at)
+                }
+                _ => false,
+            });
+            for key in keys(kind, month) {
+                let g = groups.entry(key).or_default();
+                if n == 0 {
+                    g.first += 1;
+                } else {
+                    g.returning += 1;
+                }
+                g.holding += u64::from(holding);
+            }
+        }
+    }
+    let kinds: Vec<String> = EventKind::ALL
+        .iter()
+        .filter(|k| groups.contains_key(&format!("kind:{}", k.as_str())))
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    let months: Vec<String> = groups
+        .keys()
+        .filter_map(|k| k.strip_prefix("month:").map(str::to_owned))
+        .collect();
+    let got_kinds: Vec<&str> = report.by_kind.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(got_kinds, kinds, "{what}");
+    let got_months: Vec<&str> = report.by_month.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(got_months, months, "{what}");
+    let rows = std::iter::once(("all".to_owned(), "all".to_owned(), &report.all))
+        .chain(
+            report
+                .by_kind
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("by_kind.{i}"), format!("kind:{}", g.key), g)),
+        )
+        .chain(
+            report
+                .by_month
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (format!("by_month.{k}"), format!("month:{}", g.key), g)),
+        );
+    for (place, key, g) in rows {
+        let want = groups[&key];
+        assert_eq!(
+            (g.events, g.events_counted, g.headcount),
+            (want.events, want.counted, want.headcount),
+            "{what} {place}: events and headcounts are exact"
+        );
+        let all = want.first + want.returning;
+        check(&format!("{place}.attendees"), g.attendees, all);
+        check(&format!("{place}.first_time"), g.first_time, want.first);
+        check(&format!("{place}.returning"), g.returning, want.returning);
+        check(
+            &format!("{place}.holding_role"),
+            g.holding_role,
+            want.holding,
+        );
+        let share = |part: u64| (all > 0).then(|| part as f64 / all as f64);
+        for (field, got, truth) in [
+            ("share_first_time", g.share_first_time, share(want.first)),
+            (
+                "share_holding_role",
+                g.share_holding_role,
+                share(want.holding),
+            ),
+        ] {
+            match got {
+                Some(_) => assert!(
+                    close(got, truth),
+                    "{what} {place}.{field}: {got:?} not {truth:?}"
+                ),
+                None => assert!(
+                    report.withheld.contains_key(&format!("{place}.{field}")),
+                    "{what} {place}.{field} hidden without a reason"
+                ),
+            }
+        }
     }
 }
 
@@ -1843,8 +2190,10 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             .collect();
         let expected = funnel_oracle(&chosen, as_of, rule);
         check_funnel(&server, token, query, &expected);
+        check_through(&server, token, query, &chosen, as_of);
         check_routes(&server, token, query, &chosen, &world);
         check_civic_core(&server, token, query, &chosen, &world);
+        check_events(&server, token, query, &chosen, &world);
         check_reach(&server, token, query, &chosen, &world);
         check_champions(&server, token, query, &chosen, &world);
         check_equal_words(&server, token, query);
@@ -1881,6 +2230,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             "DELETE FROM roles",
             "DELETE FROM champion_contacts",
             "DELETE FROM topics_raised",
+            "DELETE FROM events",
             "UPDATE settings SET value = '2' WHERE key = 'projection_version'",
         ] {
             sqlx::query(sql).execute(&db.pool).await.unwrap();

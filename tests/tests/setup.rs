@@ -721,6 +721,38 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         "{}",
         refused.body
     );
+    // A headcount beyond any event's is refused beside its field; a count
+    // typed with a thousands comma is read.
+    let carnival = |headcount: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", "Carnival".to_owned()),
+            ("kind", "fun-day".to_owned()),
+            ("patch", "elm-road".to_owned()),
+            ("starts", "2025-08-02T12:00".to_owned()),
+            ("ends", String::new()),
+            ("place", "The green".to_owned()),
+            ("headcount", headcount.to_owned()),
+        ]
+    };
+    for bad in ["100001", "-3", "lots"] {
+        let fields = carnival(bad);
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = admin.post("/admin/events", &fields);
+        assert_eq!(refused.status, 422, "{bad}");
+        assert!(
+            refused.body.contains("id=\"headcount-problem\"")
+                && refused
+                    .body
+                    .contains("headcount must be a whole number from 0 to 100000")
+                && refused.body.contains(&format!("value=\"{bad}\"")),
+            "{}",
+            refused.body
+        );
+    }
+    let fields = carnival("1,000");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(admin.post("/admin/events", &fields).status, 303);
     let page = admin.get("/admin/events");
     let at = |title: &str| page.body.find(title).unwrap_or_else(|| panic!("{title}"));
     assert!(at("Soon meeting") < at("Later training"), "soonest first");
@@ -802,6 +834,32 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         ("Soon meeting (moved)", "oak-lane", Some("Library"))
     );
     assert_eq!(moved.ends_at, Some(moved.starts_at + 2 * 3_600_000));
+    assert_eq!(event("Carnival").headcount, Some(1_000));
+    assert_eq!(moved.headcount, None, "never counted");
+    // Counted afterwards, from the event's page.
+    let mut counted = change("oak-lane");
+    counted.push(("headcount", "85".to_owned()));
+    assert_eq!(post(&mut admin, &counted).status, 303);
+    let refused = {
+        let mut fields = change("oak-lane");
+        fields.push(("headcount", "250000".to_owned()));
+        post(&mut admin, &fields)
+    };
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("id=\"headcount-problem\"")
+            && refused.body.contains("value=\"250000\""),
+        "{}",
+        refused.body
+    );
+    let counted = server
+        .block_on(ops::events::get(&server.db, soon.id.parse().unwrap()))
+        .unwrap();
+    assert_eq!(
+        counted.headcount,
+        Some(85),
+        "the refused count stored nothing"
+    );
     // Cancelling asks first; the event stays, marked cancelled.
     let later = event("Later training");
     let cancel = format!("/admin/events/{}/cancel", later.id);
@@ -839,6 +897,30 @@ fn events_come_soonest_first_and_are_changed_from_their_page(db: TestDb) {
         &admin_token,
     );
     assert_eq!(status, 204);
+    // The API takes the headcount too, and refuses one beyond any event's.
+    let event = |headcount: u32| {
+        serde_json::json!({
+            "title": "Gala", "kind": "fun-day", "patch": "elm-road",
+            "starts_at": 1_783_162_800_000i64, "headcount": headcount,
+        })
+    };
+    let url = format!("{base}/v1/admin/events");
+    let created: serde_json::Value =
+        tests::server::post_json(&url, Some(&admin_token), &event(2_500), 201);
+    let gala = created["id"]
+        .as_str()
+        .expect("the new event's id")
+        .to_owned();
+    let refused: serde_json::Value =
+        tests::server::post_json(&url, Some(&admin_token), &event(100_001), 422);
+    assert_eq!(refused["error"], "invalid", "{refused}");
+    let listed = server.block_on(ops::events::list(&server.db)).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.id == gala && e.headcount == Some(2_500)),
+        "{listed:?}"
+    );
 
     let log = server
         .block_on(ops::audit_log(&server.db, 100))

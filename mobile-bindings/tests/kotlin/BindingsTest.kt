@@ -65,6 +65,9 @@ fun offlineWorkSurvivesReopening() {
             endsAtMs = null, place = "Youth club",
         )
     )
+    check(store.events().single().headcount == null) { "not counted yet" }
+    store.setEventHeadcount(event, 40u)
+    check(store.events().single().headcount == 40u) { "${store.events()}" }
     val started = System.nanoTime()
     for (n in 0 until 50) store.signUp(signUp(event, n, under13 = n % 3 == 0))
     println("kotlin: 50 sign-ups in ${(System.nanoTime() - started) / 1_000_000} ms")

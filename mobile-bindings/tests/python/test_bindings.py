@@ -145,6 +145,38 @@ def test_a_walk_list_works_offline():
         assert walk[1].last_outcome == mb.Outcome.SPOKE
 
 
+def test_an_events_headcount_is_set_at_creation_and_changed():
+    with tempfile.TemporaryDirectory() as directory:
+        store = mb.OutreachStore.open(directory, DEVICE)
+        carnival = store.create_event(
+            mb.EventInput(
+                area="north-estate",
+                patch="elm-road",
+                title="Carnival",
+                kind=mb.EventType.FUN_DAY,
+                starts_at_ms=int(time.time() * 1000),
+                ends_at_ms=None,
+                place="The green",
+                headcount=900,
+            )
+        )
+        [listed] = store.events()
+        assert listed.id == carnival and listed.headcount == 900, listed
+        store.set_event_headcount(carnival, 1200)
+        try:
+            store.set_event_headcount(carnival, 100_001)
+        except mb.OutreachError.Invalid as e:
+            assert "headcount" in str(e), e
+        else:
+            raise AssertionError("a headcount beyond any event's was accepted")
+        del store
+        gc.collect()
+        store = mb.OutreachStore.open(directory, DEVICE)
+        assert store.events()[0].headcount == 1200, store.events()
+        store.set_event_headcount(carnival, None)
+        assert store.events()[0].headcount is None
+
+
 def test_bad_input_is_a_typed_error():
     with tempfile.TemporaryDirectory() as directory:
         store = mb.OutreachStore.open(directory, DEVICE)

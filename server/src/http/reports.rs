@@ -24,8 +24,8 @@ use crate::error::{Error, Result};
 use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
-    Audience, Board, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel,
-    HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
+    Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
+    Funnel, HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
 };
 use crate::store::Db;
 
@@ -145,7 +145,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 11] = [
+pub(crate) const REPORTS: [ReportEntry; 12] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -170,6 +170,11 @@ pub(crate) const REPORTS: [ReportEntry; 11] = [
         "civic-core",
         "Civic core",
         "Are we reaching beyond the same few people? Who holds several roles, how much of the activity the most active tenth does, and new faces at events.",
+    ),
+    ReportEntry::of::<EventReach>(
+        "events",
+        "Events",
+        "Do events reach new people, or the same ones? Per kind of event and per month: events held, people counted without records, and named attendances, first-time or returning, and by people already holding a role.",
     ),
     ReportEntry::of::<Reach>(
         "reach",

@@ -124,6 +124,7 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
         starts_at: NOW.plus_days(7),
         ends_at: None,
         place: None,
+        headcount: None,
     };
     let event = events::create(&db, admin, &new_event, NOW)
         .await

@@ -377,6 +377,8 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
     let mut promising = fastrand::Rng::with_seed(seed ^ 0x5eed);
     let mut events: Vec<DocId> = Vec::new();
     let mut seats: BTreeMap<DocId, sync_core::EntryId> = BTreeMap::new();
+    // Who joined a working group or took a seat: the training's regulars.
+    let mut involved: BTreeSet<DocId> = BTreeSet::new();
     let start = clock.now();
 
     for week in 0..WEEKS {
@@ -406,6 +408,8 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 starts_at: monday.plus_days(5),
                 ends_at: None,
                 place: Some("Community centre".into()),
+                // A fun day's crowd is counted at the gate, not signed up.
+                headcount: (kind == EventKind::FunDay).then_some(600 + 45 * week as u32),
             })?;
             events.push(event);
             summary.events += 1;
@@ -562,6 +566,7 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                 starts_at: clock.now(),
                 ends_at: None,
                 place: Some("Youth club".into()),
+                headcount: None,
             })?;
             summary.events += 1;
             for _ in 0..(youth_share / (WEEKS as usize / 2)).max(1) {
@@ -662,6 +667,9 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                         }
                     }
                 });
+                if matches!(step, Step::JoinGroup | Step::TakeSeat { .. }) && entry.is_ok() {
+                    involved.insert(id);
+                }
                 match (step, entry) {
                     (Step::TakeSeat { .. }, Ok(Some(entry))) => {
                         seats.insert(id, entry);
@@ -669,6 +677,32 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                     (_, Ok(_)) => {}
                     (_, Err(sync_core::Error::NotFound { .. })) => {}
                     (_, Err(e)) => return Err(e.into()),
+                }
+            }
+            summary.syncs += sync_phone(db, &mut worker, friday).await?;
+        }
+
+        // Every fourth week the partnership trains its own: the same
+        // people, again and again (no draw from `rng`, so the rest of the
+        // demo stays as it was).
+        if week % 4 == 3 && !involved.is_empty() {
+            let training = worker.phone.create_event(&NewEvent {
+                area: AREA.into(),
+                patch: PATCHES[0].0.into(),
+                title: "Training for board and group members".into(),
+                kind: EventKind::Training,
+                starts_at: friday,
+                ends_at: None,
+                place: Some("Community centre".into()),
+                headcount: None,
+            })?;
+            summary.events += 1;
+            for id in &involved {
+                match worker.phone.edit_person(*id, |p| {
+                    p.record(InteractionKind::Attendance { event: training })
+                }) {
+                    Ok(_) | Err(sync_core::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
             summary.syncs += sync_phone(db, &mut worker, friday).await?;

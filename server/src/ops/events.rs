@@ -2,7 +2,9 @@
 //! change them, and their JSON views.
 
 use serde::{Deserialize, Serialize};
-use sync_core::{DocId, Event, EventKind, NewEvent, Record, Timestamp, authoring, read_record};
+use sync_core::{
+    DocId, Event, EventKind, NewEvent, Record, Timestamp, ValidationError, authoring, read_record,
+};
 
 use super::{Logged, edit_as_server, merge_own};
 use crate::error::{Error, Result};
@@ -117,6 +119,8 @@ pub struct EventView {
     pub place: Option<String>,
     /// Cancelled: it will not happen.
     pub cancelled: bool,
+    /// People counted at it without a record of each; `null`: not counted.
+    pub headcount: Option<u32>,
 }
 
 impl From<&Event> for EventView {
@@ -130,6 +134,7 @@ impl From<&Event> for EventView {
             ends_at: e.ends_at.map(Timestamp::as_millis),
             place: e.place.clone(),
             cancelled: e.cancelled,
+            headcount: e.headcount,
         }
     }
 }
@@ -149,11 +154,23 @@ pub struct EventInput {
     pub ends_at: Option<i64>,
     /// Where.
     pub place: Option<String>,
+    /// People counted at it without a record of each (0 to 100,000);
+    /// absent or `null`: not counted.
+    #[serde(default)]
+    pub headcount: Option<u32>,
 }
 
 impl EventInput {
     /// The event for the area `area`.
     pub fn into_new_event(self, area: &str) -> Result<NewEvent> {
+        if self.headcount.is_some_and(|n| n > Event::MAX_HEADCOUNT) {
+            return Err(
+                sync_core::Error::Validation(ValidationError::HeadcountOutOfRange {
+                    max: Event::MAX_HEADCOUNT,
+                })
+                .into(),
+            );
+        }
         Ok(NewEvent {
             area: area.to_owned(),
             patch: self.patch,
@@ -163,6 +180,7 @@ impl EventInput {
             starts_at: Timestamp::from_millis(self.starts_at),
             ends_at: self.ends_at.map(Timestamp::from_millis),
             place: self.place,
+            headcount: self.headcount,
         })
     }
 }

@@ -29,6 +29,14 @@ pub struct FunnelStage {
     pub median_days_from_previous: Option<f64>,
     /// 90th percentile (nearest rank) of the whole days from the previous stage.
     pub p90_days_from_previous: Option<f64>,
+    /// People who went through it: held it themselves (came to an event,
+    /// volunteered, joined a working group ...), not only reached it by
+    /// going past it to a higher stage.
+    pub through: Option<u64>,
+    /// Of them, people who also went through the next stage.
+    pub through_next: Option<u64>,
+    /// Their share (0 to 1): conversion along the path people really took.
+    pub through_conversion: Option<f64>,
 }
 
 /// The engagement funnel.
@@ -59,68 +67,119 @@ pub async fn funnel(db: &Db, filters: &Filters, audience: Audience) -> Result<Fu
     setup.check_population(db, &people, audience).await?;
     let rows = report_rows::stage_gaps(db, &people).await?;
     // Viewers' figures are adjusted by the record keys of the people in
-    // each cell: people by the highest stage they reached.
-    let mut keys = vec![0u64; setup.ladder.stages().len()];
-    if audience == Audience::Adjusted {
-        for (_, highest, _, sum) in report_rows::routes(db, &people, true).await? {
-            if let Some(k) = usize::try_from(highest).ok().and_then(|h| keys.get_mut(h)) {
-                *k = k.wrapping_add(sum as u64);
-            }
-        }
-    }
+    // each cell.
+    let keyed = audience == Audience::Adjusted;
+    let patterns = report_rows::stage_patterns(db, &people, keyed).await?;
     Ok(funnel_from(
         &setup.ladder,
         setup.suppression,
         audience,
         rows.into_iter()
             .map(|(stage, days, n)| (stage, days, n as u64)),
-        &keys,
+        patterns
+            .into_iter()
+            .map(|(highest, held, n, keys)| (highest, held, n as u64, keys as u64)),
     ))
 }
 
-/// The figures the funnel publishes, as sums of people by the highest stage
-/// they reached (reaching a stage means reaching every stage below it):
-/// reached is that stage's cell and those above, stopped here its own.
-/// `keys` are each cell's sum of record keys (none: all zero).
-pub(super) fn funnel_page(reached: &[u64], keys: &[u64]) -> Page {
+/// People with one pattern of stages: the highest reached, the stages
+/// held by their own evidence (bit `i` for stage `i`), how many, and the
+/// sum of their record keys.
+type Pattern = (usize, u64, u64, u64);
+
+/// The figures the funnel publishes, as sums of people by pattern (the
+/// highest stage reached, and the stages held themselves): reached is
+/// the patterns at that stage or above (reaching a stage means reaching
+/// every stage below it), stopped here those at it; through the patterns
+/// holding it, and through the next those holding it and the next.
+fn funnel_page(stages: usize, patterns: &[Pattern]) -> Page {
     let mut page = Page::new();
-    let highest: Vec<Cell> = (0..reached.len())
-        .map(|i| {
-            page.keyed_cell(
-                reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0)),
-                keys.get(i).copied().unwrap_or(0),
-            )
-        })
+    let cells: Vec<(usize, u64, Cell)> = patterns
+        .iter()
+        .map(|(highest, held, n, keys)| (*highest, *held, page.keyed_cell(*n, *keys)))
         .collect();
-    for i in 0..reached.len() {
-        page.figure(format!("stages.{i}.reached"), &highest[i..]);
-        page.figure(format!("stages.{i}.drop_off"), &highest[i..=i]);
+    let which = |keep: &dyn Fn(usize, u64) -> bool| -> Vec<Cell> {
+        cells
+            .iter()
+            .filter(|(h, held, _)| keep(*h, *held))
+            .map(|(_, _, c)| *c)
+            .collect()
+    };
+    for i in 0..stages {
+        let bit = 1u64 << i;
+        let both = bit | bit << 1;
+        page.figure(format!("stages.{i}.reached"), &which(&|h, _| h >= i));
+        page.figure(format!("stages.{i}.drop_off"), &which(&|h, _| h == i));
+        page.figure(
+            format!("stages.{i}.through"),
+            &which(&|_, held| held & bit != 0),
+        );
+        if i + 1 < stages {
+            page.figure(
+                format!("stages.{i}.through_next"),
+                &which(&|_, held| held & both == both),
+            );
+        }
     }
     page
 }
 
+/// A share of two figures shown, or why it is not.
+fn share(of: Shown, part: Option<Shown>) -> std::result::Result<f64, Withheld> {
+    match (of, part) {
+        (_, None) | (Shown::Count(0), _) => Err(Withheld::NotApplicable),
+        // Adjusted counts can make the part look the larger.
+        (Shown::Count(from), Some(Shown::Count(to))) => Ok((to as f64 / from as f64).min(1.0)),
+        _ => Err(Withheld::Protects),
+    }
+}
+
 /// The funnel from (stage, whole days from the previous stage, people)
-/// rows, and the record keys of the people by highest stage reached.
+/// rows and the people per pattern of stages (highest stage reached,
+/// stages held as bits, people, their record keys).
 pub(super) fn funnel_from(
     ladder: &Ladder,
     suppression: Suppression,
     audience: Audience,
     rows: impl Iterator<Item = (i64, Option<i64>, u64)>,
-    keys: &[u64],
+    patterns: impl Iterator<Item = (i64, i64, u64, u64)>,
 ) -> Funnel {
     let n = ladder.stages().len();
-    let mut reached = vec![0u64; n];
     let mut gaps: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); n];
     for (stage, days, count) in rows {
         let Some(stage) = usize::try_from(stage).ok().filter(|s| *s < n) else {
             continue;
         };
-        reached[stage] += count;
         if let Some(days) = days {
             *gaps[stage].entry(days).or_default() += count;
         }
     }
-    let page = funnel_page(&reached, keys);
+    // Stages beyond the ladder (a ladder shortened since) are not held.
+    let mask = (1u64 << n) - 1;
+    let patterns: Vec<Pattern> = patterns
+        .filter_map(|(highest, held, people, keys)| {
+            let highest = usize::try_from(highest).ok().filter(|h| *h < n)?;
+            Some((highest, held as u64 & mask, people, keys))
+        })
+        .collect();
+    let count = |keep: &dyn Fn(usize, u64) -> bool| -> u64 {
+        patterns
+            .iter()
+            .filter(|(h, held, _, _)| keep(*h, *held))
+            .map(|(_, _, people, _)| people)
+            .sum()
+    };
+    let reached: Vec<u64> = (0..n).map(|i| count(&|h, _| h >= i)).collect();
+    let through: Vec<u64> = (0..n)
+        .map(|i| count(&|_, held| held & (1 << i) != 0))
+        .collect();
+    let through_next: Vec<u64> = (0..n)
+        .map(|i| {
+            let both = 3u64 << i;
+            count(&|_, held| held & both == both)
+        })
+        .collect();
+    let page = funnel_page(n, &patterns);
     let hidden = page.protect(suppression.below(), audience);
     let mut withheld = BTreeMap::new();
     let mut stages = Vec::with_capacity(n);
@@ -131,12 +190,10 @@ pub(super) fn funnel_from(
             (i + 1 < n).then(|| hidden.shown(&format!("stages.{}.reached", i + 1), reached[i + 1]));
         let stopped = reached[i].saturating_sub(reached.get(i + 1).copied().unwrap_or(0));
         let drop_off = hidden.shown(&place("drop_off"), stopped);
-        let conversion = match (count, next) {
-            (_, None) | (Shown::Count(0), _) => Err(Withheld::NotApplicable),
-            // Adjusted counts can make the next stage look the larger.
-            (Shown::Count(from), Some(Shown::Count(to))) => Ok((to as f64 / from as f64).min(1.0)),
-            _ => Err(Withheld::Protects),
-        };
+        let conversion = share(count, next);
+        let held = hidden.shown(&place("through"), through[i]);
+        let held_next = (i + 1 < n).then(|| hidden.shown(&place("through_next"), through_next[i]));
+        let through_conversion = share(held, held_next);
         let histogram: Vec<(i64, u64)> = gaps[i].iter().map(|(d, c)| (*d, *c)).collect();
         let timed: u64 = histogram.iter().map(|(_, c)| c).sum();
         let (median, p90) = match timed {
@@ -159,6 +216,13 @@ pub(super) fn funnel_from(
             drop_off: publish(w, place("drop_off"), drop_off.result()),
             median_days_from_previous: publish(w, place("median_days_from_previous"), median),
             p90_days_from_previous: publish(w, place("p90_days_from_previous"), p90),
+            through: publish(w, place("through"), held.result()),
+            through_next: publish(
+                w,
+                place("through_next"),
+                held_next.map_or(Err(Withheld::NotApplicable), Shown::result),
+            ),
+            through_conversion: publish(w, place("through_conversion"), through_conversion),
         });
     }
     Funnel {
@@ -198,6 +262,9 @@ impl Report for Funnel {
                 "drop_off",
                 "median_days_from_previous",
                 "p90_days_from_previous",
+                "through",
+                "through_next",
+                "through_conversion",
             ],
         );
         for (i, s) in self.stages.iter().enumerate() {
@@ -216,6 +283,12 @@ impl Report for Funnel {
                     why("median_days_from_previous"),
                 ),
                 csv.figure(s.p90_days_from_previous, why("p90_days_from_previous")),
+                csv.figure(s.through, why("through")),
+                csv.figure(s.through_next, why("through_next")),
+                csv.figure(
+                    s.through_conversion.map(|c| format!("{c:.4}")),
+                    why("through_conversion"),
+                ),
             ];
             csv.row(fields);
         }
@@ -451,7 +524,7 @@ mod tests {
             Suppression::default(),
             Audience::Exact,
             rows.into_iter(),
-            &[],
+            [(0, 0b01, 5, 0), (1, 0b11, 3, 0)].into_iter(),
         );
         assert_eq!(funnel.stages[0].reached, Some(8));
         assert_eq!(funnel.stages[1].reached, None, "3 is below the threshold");
@@ -468,10 +541,45 @@ mod tests {
             Suppression::new(7),
             Audience::Exact,
             rows.into_iter(),
-            &[],
+            [(0, 0b01, 2, 0), (1, 0b11, 6, 0)].into_iter(),
         );
         assert_eq!(funnel.stages[1].reached, None);
         assert!(funnel.to_csv().contains("came,Came,<7"));
+    }
+
+    #[test]
+    fn through_counts_only_the_stages_people_held_themselves() {
+        // On the default ladder: 30 only contacted; 10 spoke with us; 20
+        // came straight to an event (conversation and interest implied);
+        // 8 went step by step to taking part.
+        let patterns = [
+            (0, 0b0001, 30, 0),
+            (1, 0b0011, 10, 0),
+            (3, 0b1001, 20, 0),
+            (3, 0b1111, 8, 0),
+        ];
+        let funnel = funnel_from(
+            &Ladder::default(),
+            Suppression::default(),
+            Audience::Exact,
+            std::iter::empty(),
+            patterns.into_iter(),
+        );
+        let conversation = &funnel.stages[1];
+        assert_eq!(conversation.reached, Some(38));
+        assert_eq!(conversation.through, Some(18));
+        assert_eq!(conversation.through_next, Some(8), "held it and interest");
+        assert_eq!(conversation.through_conversion, Some(8.0 / 18.0));
+        assert_eq!(conversation.conversion_to_next, Some(28.0 / 38.0));
+        assert_eq!(funnel.stages[3].through, Some(28));
+        assert_eq!(funnel.stages[3].through_next, Some(0));
+        assert_eq!(funnel.stages[4].through_conversion, None, "nobody held it");
+        assert_eq!(
+            funnel.withheld["stages.7.through_next"],
+            Withheld::NotApplicable,
+            "the top stage has no next"
+        );
+        assert!(funnel.to_csv().contains(",18,8,0.4444\n"));
     }
 
     #[test]

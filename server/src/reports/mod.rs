@@ -24,6 +24,7 @@ pub mod cell_key;
 mod champions;
 mod civic;
 pub mod disclosure;
+mod events;
 mod funnel;
 mod households;
 mod promises;
@@ -36,6 +37,7 @@ pub use cell_key::Audience;
 pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
 pub use disclosure::Withheld;
+pub use events::{EventGroup, EventReach, event_reach};
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use promises::{PromiseRow, YouSaidWeDid, you_said_we_did};
@@ -196,7 +198,7 @@ pub enum Dimension {
 /// What the words on the reports mean: one meaning per word, on every
 /// page ("What these figures mean") and in the API's description of every
 /// report.
-pub const GLOSSARY: [(&str, &str); 15] = [
+pub const GLOSSARY: [(&str, &str); 18] = [
     (
         "People, contacts",
         "Each person once, however often we met them. Contacts are the people we have any record of contact with (a knock that found them in, a sign-up, an event, a referral): the same number on Reach and on the funnel's first step.",
@@ -236,6 +238,18 @@ pub const GLOSSARY: [(&str, &str); 15] = [
     (
         "Per 1,000 households",
         "Households (doors knocked or answered on the Doors page; households with anyone contacted, spoken with or taking part on Reach) divided by the patch's households as an admin set them, times 1,000: households above the line and below, so never more than 1,000 while the patch's count is right. People whose household is not known (an event sign-up without an address) are in no household figure.",
+    ),
+    (
+        "Reached, through",
+        "On the funnel, reached counts everyone at a step or past it: someone who joined the partnership straight from a conversation has reached every step below. Through counts only those who did that step themselves (came to an event, volunteered, joined a working group), so moving on \"through\" a step follows the path people really took.",
+    ),
+    (
+        "Headcount",
+        "People counted at an event without a record of each (a fun day's crowd), as its organisers gave it. Not people we hold records of: shown exact, never added to people counted by name.",
+    ),
+    (
+        "Attendances, first time, holding a role",
+        "On the Events page each person recorded at an event counts once for that event, so someone at three sessions is three attendances. First time: their first event ever. Holding a role: they then held a seat or an office on the partnership, or were in a working group.",
     ),
     (
         "Fewer than N",

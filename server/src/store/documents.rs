@@ -661,6 +661,15 @@ pub async fn events_soonest_first(conn: &mut AnyConnection) -> Result<Vec<Vec<u8
     Ok(rows.into_iter().map(|(b,)| b).collect())
 }
 
+/// Every event's document, from the documents themselves (not the
+/// events projection, which a rebuild rewrites from them).
+pub async fn event_documents(conn: &mut AnyConnection) -> Result<Vec<Vec<u8>>> {
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM documents WHERE kind = 'event'")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|(b,)| b).collect())
+}
+
 /// Every person document, a page at a time (in id order), so a million
 /// people never sit in memory. Each page is decoded on a blocking thread,
 /// away from the tasks answering requests.

@@ -184,6 +184,22 @@ pub async fn routes(
     fetch_bound(db, sql, values).await
 }
 
+/// People per (highest stage reached, stages held by their own evidence
+/// as bits), with the sum of their record keys if `keyed`.
+pub async fn stage_patterns(
+    db: &Db,
+    people: &Selection,
+    keyed: bool,
+) -> Result<Vec<(i64, i64, i64, i64)>> {
+    let (condition, values) = people.condition();
+    let keys = keys(keyed, "p.record_key");
+    let sql = format!(
+        "SELECT p.highest_stage, p.held_stages, COUNT(*), {keys} FROM people p \
+         WHERE {condition} AND p.highest_stage IS NOT NULL GROUP BY p.highest_stage, p.held_stages"
+    );
+    fetch_bound(db, sql, values).await
+}
+
 /// People per group of (patch, age band, tenure, language, ethnicity):
 /// how many were contacted, spoken with and took part.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -384,6 +400,74 @@ pub async fn attendance(db: &Db, people: &Selection, keyed: bool) -> Result<Vec<
         ),
     );
     fetch_bound(db, sql, values).await
+}
+
+/// Attendances at one event by whether they were the attendee's first
+/// event ever and whether the attendee then held a role (a seat or an
+/// office on the partnership, or a working-group membership, begun at or
+/// before the attendance and not ended by it).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoleAttendance {
+    /// The event.
+    pub event: String,
+    /// 1 for attendees at their first event ever, 0 for returning ones.
+    pub first_time: i64,
+    /// 1 for attendees holding a role when they attended, else 0.
+    pub holding_role: i64,
+    /// How many attendees.
+    pub attendees: i64,
+    /// The sum of their record keys, when asked for (else 0).
+    pub keys: i64,
+}
+
+/// Attendances at every event held by `now` and not cancelled, per event,
+/// first time or returning, and holding a role or not, with the sums of
+/// the attendees' record keys if `keyed`. Each person counts once per
+/// event, as in [`attendance`].
+pub async fn attendance_by_role(
+    db: &Db,
+    people: &Selection,
+    now: Timestamp,
+    keyed: bool,
+) -> Result<Vec<RoleAttendance>> {
+    let (leading, condition, mut values) = people.people_leading("i");
+    let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
+    let sql = format!(
+        "SELECT i.event_id AS event, i.first_attendance AS first_time, \
+         CASE WHEN EXISTS (SELECT 1 FROM roles r WHERE r.person_id = i.person_id \
+         AND r.start_at <= i.at AND (r.end_at IS NULL OR r.end_at > i.at)) THEN 1 ELSE 0 END \
+         AS holding_role, COUNT(*) AS attendees, {} AS keys \
+         FROM {leading} interactions i JOIN events e ON e.id = i.event_id \
+         WHERE i.kind = 'attendance' AND i.first_attendance IS NOT NULL \
+         AND e.cancelled = 0 AND e.starts_at <= {now_param} AND {condition} \
+         GROUP BY 1, 2, 3",
+        keys(keyed, "i.record_key"),
+    );
+    fetch_bound(db, sql, values).await
+}
+
+/// An event held: not cancelled, started by the time asked about.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HeldEvent {
+    /// Its id.
+    pub id: String,
+    /// Its kind (`fun-day`, `training`, ...).
+    pub kind: String,
+    /// When it started (ms since the epoch).
+    pub starts_at: i64,
+    /// People counted there without records, if counted.
+    pub headcount: Option<i64>,
+}
+
+/// Every event started by `now` and not cancelled.
+pub async fn events_held(db: &Db, now: Timestamp) -> Result<Vec<HeldEvent>> {
+    fetch_bound(
+        db,
+        "SELECT id, kind, starts_at, headcount FROM events WHERE cancelled = 0 AND starts_at <= $1"
+            .to_owned(),
+        vec![SqlValue::Int(now.as_millis())],
+    )
+    .await
 }
 
 /// How many people `people` chooses (everyone contacted, when empty).

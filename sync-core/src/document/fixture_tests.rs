@@ -129,6 +129,7 @@ fn event_v1() -> AutoCommit {
         starts_at: AT,
         ends_at: Some(AT.plus_days(1)),
         place: Some("The green".into()),
+        headcount: None,
     };
     create_event(&mut doc, event, &new, device, AT).unwrap();
     doc.commit();
@@ -220,6 +221,18 @@ fn a_person_written_by_schema_1_still_decodes() {
 #[test]
 fn an_event_written_by_schema_1_still_decodes() {
     check("event-v1", event_v1);
+}
+
+#[test]
+fn an_event_written_before_headcounts_reads_as_not_counted() {
+    let bytes = std::fs::read(fixture_dir().join("event-v1.automerge")).unwrap();
+    let Record::Event(event) = decode(&load(&bytes, Origin::Push).unwrap(), None).unwrap() else {
+        panic!("the fixture is an event");
+    };
+    assert_eq!(
+        event.headcount, None,
+        "an event never counted reads as such"
+    );
 }
 
 #[test]

@@ -445,6 +445,8 @@ fn decode_event(root: &Fields<'_>) -> Result<Event, DocumentError> {
         place: root.opt_str("place")?,
         // Added later: absent means not cancelled.
         cancelled: root.bool("cancelled")?,
+        // Added later: absent means not counted.
+        headcount: root.opt_u32("headcount")?,
         created_by: root.id("created_by")?,
         created_at: root.ts("created_at")?,
     })
@@ -1018,6 +1020,18 @@ pub(crate) fn write_event_fields(doc: &mut AutoCommit, e: &NewEvent) -> Result<(
     )?;
     put_opt(doc, &ROOT, "ends_at", time(e.ends_at))?;
     put_opt(doc, &ROOT, "place", text(e.place.as_deref()))?;
+    set_event_headcount(doc, e.headcount)
+}
+
+/// Sets (or, with `None`, clears) an event's headcount of people counted
+/// without records.
+pub(crate) fn set_event_headcount(doc: &mut AutoCommit, headcount: Option<u32>) -> Result<()> {
+    put_opt(
+        doc,
+        &ROOT,
+        "headcount",
+        headcount.map(|n| ScalarValue::Uint(u64::from(n))),
+    )?;
     Ok(())
 }
 

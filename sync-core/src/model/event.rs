@@ -23,6 +23,10 @@ pub struct Event {
     /// Cancelled by an admin: the record stays, so that phones and reports
     /// know it will not happen.
     pub cancelled: bool,
+    /// People counted at the event without a record of each (a carnival's
+    /// thousand), beside the named attendance; `None`: not counted.
+    /// Documents written before it existed read as `None`.
+    pub headcount: Option<u32>,
     /// The device that created it.
     pub created_by: DeviceId,
     /// When it was created.
@@ -46,4 +50,11 @@ pub struct NewEvent {
     pub ends_at: Option<Timestamp>,
     /// Place, if known.
     pub place: Option<String>,
+    /// People counted without records, if counted.
+    pub headcount: Option<u32>,
+}
+
+impl Event {
+    /// The largest headcount an event may have: more is a typing slip.
+    pub const MAX_HEADCOUNT: u32 = 100_000;
 }

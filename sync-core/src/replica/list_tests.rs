@@ -290,6 +290,7 @@ fn events_come_soonest_first<S: Storage>(mut phone: Replica<S, ManualClock>, _: 
                 starts_at: START.plus_days(days),
                 ends_at: None,
                 place: None,
+                headcount: None,
             })
             .unwrap();
     }
@@ -395,6 +396,7 @@ fn the_index_answers_every_list_as_a_full_scan_does() {
                 starts_at: START.plus_days(3 - n),
                 ends_at: None,
                 place: None,
+                headcount: (n % 2 == 0).then_some(250 * n as u32),
             })
             .unwrap();
     }

@@ -572,6 +572,15 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         })
     }
 
+    /// Sets (or, with `None`, clears) the number of people counted at an
+    /// event without a record of each. More than [`Event::MAX_HEADCOUNT`]
+    /// is refused.
+    pub fn set_event_headcount(&mut self, id: DocId, headcount: Option<u32>) -> Result<()> {
+        self.edit(id, DocKind::Event, |doc, _, _| {
+            document::set_event_headcount(doc, headcount)
+        })
+    }
+
     /// Creates or updates the area configuration (`config.id` names the document).
     pub fn put_area(&mut self, config: &AreaConfig) -> Result<()> {
         self.area_id.set(None);

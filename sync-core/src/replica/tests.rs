@@ -60,6 +60,7 @@ fn event(patch: &str) -> NewEvent {
         starts_at: START.plus_days(10),
         ends_at: Some(START.plus_days(10)),
         place: Some("The green".into()),
+        headcount: None,
     }
 }
 
@@ -369,6 +370,45 @@ fn lookups_say_what_is_missing_or_of_the_wrong_kind() {
         Err(Error::Validation(ValidationError::EndsBeforeStart {
             field: "event"
         }))
+    ));
+}
+
+#[test]
+fn an_events_headcount_is_set_changed_cleared_and_bounded() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let mut carnival = event("elm-road");
+    carnival.headcount = Some(1_000);
+    let id = phone.create_event(&carnival).unwrap();
+    let headcount = |phone: &Phone| phone.events().unwrap()[0].headcount;
+    assert_eq!(headcount(&phone), Some(1_000));
+    phone.set_event_headcount(id, Some(1_200)).unwrap();
+    assert_eq!(headcount(&phone), Some(1_200));
+    let heads = phone.heads(id).unwrap();
+    phone.set_event_headcount(id, Some(1_200)).unwrap();
+    assert_eq!(
+        phone.heads(id).unwrap(),
+        heads,
+        "the same count changes nothing"
+    );
+    assert!(matches!(
+        phone.set_event_headcount(id, Some(Event::MAX_HEADCOUNT + 1)),
+        Err(Error::Validation(ValidationError::HeadcountOutOfRange { max }))
+            if max == Event::MAX_HEADCOUNT
+    ));
+    assert_eq!(
+        headcount(&phone),
+        Some(1_200),
+        "a refused count stores nothing"
+    );
+    phone.set_event_headcount(id, None).unwrap();
+    assert_eq!(headcount(&phone), None);
+    carnival.headcount = Some(Event::MAX_HEADCOUNT + 1);
+    assert!(matches!(
+        phone.create_event(&carnival),
+        Err(Error::Validation(
+            ValidationError::HeadcountOutOfRange { .. }
+        ))
     ));
 }
 

@@ -59,6 +59,7 @@ fn event(phone: &mut Phone, title: &str, starts_at: Timestamp) -> DocId {
             starts_at,
             ends_at: None,
             place: None,
+            headcount: None,
         })
         .unwrap()
 }

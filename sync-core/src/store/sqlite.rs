@@ -18,7 +18,9 @@ const SCHEMA_VERSION: i64 = 1;
 /// What a [`Listing`] holds and how it is written. Raise it when either
 /// changes: a store listed by another version has every document listed
 /// again when the replica opens it.
-const LISTING_VERSION: i64 = 1;
+///
+/// 2: an event's summary holds its headcount.
+const LISTING_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE documents (

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sync_core::{AreaConfig, DocId, EventKind};
+use sync_core::{AreaConfig, DocId, Event, EventKind, ValidationError};
 
 use super::admin_pages::{Done, Notice, PatchChoice, patch_choices};
 use super::confirm_page::ConfirmedForm;
@@ -29,6 +29,8 @@ struct EventLine {
     patch: String,
     starts: String,
     place: String,
+    /// The headcount, if counted.
+    headcount: String,
 }
 
 #[derive(Template)]
@@ -39,6 +41,8 @@ struct EventsPage {
     done: &'static str,
     /// Why the new event was refused, and what was typed.
     problem: String,
+    /// The reason again, beside the headcount, when it is the headcount's.
+    headcount_problem: String,
     typed: EventForm,
     zone: String,
     kinds: Vec<(&'static str, &'static str)>,
@@ -57,6 +61,7 @@ fn line(area: Option<&AreaConfig>, zone: &Zone, e: EventView) -> EventLine {
         patch: labels::patch_name(area, &e.patch),
         starts: zone.date_time(e.starts_at),
         place: e.place.unwrap_or_default(),
+        headcount: e.headcount.map(|n| n.to_string()).unwrap_or_default(),
     }
 }
 
@@ -76,7 +81,7 @@ async fn events_page(
     state: &AppState,
     user: &WebUser,
     done: &'static str,
-    refused: Option<(EventForm, String)>,
+    refused: Option<Refused>,
 ) -> Result<Response, WebError> {
     let area = ops::area::read(&state.db).await?;
     let zone = Zone::of(area.as_ref());
@@ -88,15 +93,16 @@ async fn events_page(
         .into_iter()
         .partition(|e| e.ends_at.unwrap_or(e.starts_at) >= now);
     past.reverse();
-    let (typed, problem) = refused.map_or_else(
-        || (EventForm::default(), String::new()),
-        |(form, problem)| (form, problem),
+    let (typed, refusal) = refused.map_or_else(
+        || (EventForm::default(), Refusal::default()),
+        |r| (r.form, r.refusal),
     );
     let page = EventsPage {
         title: "Events".into(),
         chrome: Chrome::signed_in(user, "/admin/events", area.as_ref()),
         done,
-        problem: problem.clone(),
+        problem: refusal.problem.clone(),
+        headcount_problem: refusal.headcount_problem(),
         typed,
         zone: zone.name().to_owned(),
         kinds: EventKind::ALL
@@ -113,12 +119,62 @@ async fn events_page(
             .map(|e| line(area.as_ref(), &zone, e))
             .collect(),
     };
-    let status = if problem.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, html(&page)?).into_response())
+    Ok((refusal.status, html(&page)?).into_response())
+}
+
+/// A refused form as typed, and why.
+struct Refused {
+    form: EventForm,
+    refusal: Refusal,
+}
+
+/// Why a form was refused: the reason, whether it was the headcount's,
+/// and the status (422 for a value the rules refuse, 400 otherwise).
+struct Refusal {
+    problem: String,
+    headcount: bool,
+    status: StatusCode,
+}
+
+impl Default for Refusal {
+    fn default() -> Self {
+        Self {
+            problem: String::new(),
+            headcount: false,
+            status: StatusCode::OK,
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal of `error`; an error that is not the form's fault is
+    /// the error page.
+    fn of(error: Error) -> Result<Self, WebError> {
+        let headcount = matches!(
+            error,
+            Error::Core(sync_core::Error::Validation(
+                ValidationError::HeadcountOutOfRange { .. }
+            ))
+        );
+        let status = if matches!(error, Error::Core(sync_core::Error::Validation(_))) {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Ok(Self {
+            problem: refusal(error)?,
+            headcount,
+            status,
+        })
+    }
+
+    fn headcount_problem(&self) -> String {
+        if self.headcount {
+            self.problem.clone()
+        } else {
+            String::new()
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +190,29 @@ pub(super) struct EventForm {
     ends: String,
     #[serde(default)]
     place: String,
+    /// People counted without records: blank when not counted.
+    #[serde(default)]
+    headcount: String,
+}
+
+/// A headcount as typed (blank: not counted; `1,000` reads as 1000);
+/// anything but a whole number from 0 to the cap is refused.
+fn typed_headcount(typed: &str) -> Result<Option<u32>, Error> {
+    let digits: String = typed.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    digits
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= Event::MAX_HEADCOUNT)
+        .map(Some)
+        .ok_or_else(|| {
+            sync_core::Error::Validation(ValidationError::HeadcountOutOfRange {
+                max: Event::MAX_HEADCOUNT,
+            })
+            .into()
+        })
 }
 
 impl EventForm {
@@ -151,6 +230,7 @@ impl EventForm {
                 ends => Some(zone.parse_date_time(ends, "the end")?),
             },
             place: Some(self.place.trim().to_owned()).filter(|p| !p.is_empty()),
+            headcount: typed_headcount(&self.headcount)?,
         };
         ops::events::checked_event(&state.db, input).await
     }
@@ -172,8 +252,8 @@ pub(super) async fn create_event(
     match created {
         Ok(_) => Ok(Notice::EventAdded.redirect("/admin/events")),
         Err(e) => {
-            let problem = refusal(e)?;
-            events_page(&state, &user, "", Some((form, problem))).await
+            let refusal = Refusal::of(e)?;
+            events_page(&state, &user, "", Some(Refused { form, refusal })).await
         }
     }
 }
@@ -195,12 +275,15 @@ struct EventPage {
     cancelled: bool,
     /// Why a change was refused (the form then shows what was typed).
     problem: String,
+    /// The reason again, beside the headcount, when it is the headcount's.
+    headcount_problem: String,
     name: String,
     kinds: Vec<Choice>,
     patches: Vec<Choice>,
     starts: String,
     ends: String,
     place: String,
+    headcount: String,
 }
 
 /// `GET /admin/events/{id}`: the event's details, as a form.
@@ -220,28 +303,32 @@ async fn event_page(
     state: &AppState,
     user: &WebUser,
     id: DocId,
-    refused: Option<(EventForm, String)>,
+    refused: Option<Refused>,
 ) -> Result<Response, WebError> {
     let event = ops::events::get(&state.db, id).await?;
     let area = ops::area::read(&state.db).await?;
     let zone = Zone::of(area.as_ref());
     let title = format!("Change {}", event.title);
     let cancelled = event.cancelled;
-    let (shown, problem) = refused.unwrap_or_else(|| {
-        let stored = EventForm {
-            csrf: String::new(),
-            starts: zone.input_date_time(event.starts_at),
-            ends: event
-                .ends_at
-                .map(|ends| zone.input_date_time(ends))
-                .unwrap_or_default(),
-            place: event.place.unwrap_or_default(),
-            title: event.title,
-            kind: event.kind,
-            patch: event.patch,
-        };
-        (stored, String::new())
-    });
+    let (shown, refusal) = refused.map_or_else(
+        || {
+            let stored = EventForm {
+                csrf: String::new(),
+                starts: zone.input_date_time(event.starts_at),
+                ends: event
+                    .ends_at
+                    .map(|ends| zone.input_date_time(ends))
+                    .unwrap_or_default(),
+                place: event.place.unwrap_or_default(),
+                headcount: event.headcount.map(|n| n.to_string()).unwrap_or_default(),
+                title: event.title,
+                kind: event.kind,
+                patch: event.patch,
+            };
+            (stored, Refusal::default())
+        },
+        |r| (r.form, r.refusal),
+    );
     let page = EventPage {
         title,
         chrome: Chrome::signed_in(user, "/admin/events", area.as_ref()),
@@ -264,18 +351,15 @@ async fn event_page(
                 label: p.label,
             })
             .collect(),
-        problem: problem.clone(),
+        problem: refusal.problem.clone(),
+        headcount_problem: refusal.headcount_problem(),
         starts: shown.starts,
         ends: shown.ends,
         place: shown.place,
+        headcount: shown.headcount,
         name: shown.title,
     };
-    let status = if problem.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, html(&page)?).into_response())
+    Ok((refusal.status, html(&page)?).into_response())
 }
 
 /// `POST /admin/events/{id}`: new details for the event.
@@ -296,8 +380,8 @@ pub(super) async fn save_event(
     match saved {
         Ok(()) => Ok(Notice::EventSaved.redirect("/admin/events")),
         Err(e) => {
-            let problem = refusal(e)?;
-            event_page(&state, &user, id, Some((form, problem))).await
+            let refusal = Refusal::of(e)?;
+            event_page(&state, &user, id, Some(Refused { form, refusal })).await
         }
     }
 }

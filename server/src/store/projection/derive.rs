@@ -121,6 +121,7 @@ impl Rows {
                 key.into(),
                 p.household.map(|h| h.to_string()).into(),
                 p.household.map(|h| i64::from(record_key(h))).into(),
+                held_stages(ladder, p, now).into(),
             ],
         );
         // Reports count people from the first stage on: someone who has not
@@ -279,6 +280,8 @@ impl Rows {
                 e.ends_at.map(Timestamp::as_millis).into(),
                 e.place.as_deref().into(),
                 e.created_by.to_string().into(),
+                i64::from(e.cancelled).into(),
+                e.headcount.map(i64::from).into(),
             ],
         );
     }
@@ -306,6 +309,17 @@ impl Rows {
             );
         }
     }
+}
+
+/// The stages `p` held by their own evidence (not only implied by a
+/// higher stage), as bits (stage `i` is bit `i`): the funnel's "through".
+fn held_stages(ladder: &Ladder, p: &Person, now: Timestamp) -> i64 {
+    ladder
+        .stages()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.rule.evidence(p, now).is_some())
+        .fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
 /// Per attendance, its `interactions.first_attendance`: 1 for the person's

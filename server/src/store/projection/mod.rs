@@ -19,7 +19,10 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 13;
+///
+/// 9: events' cancellation and headcount; the stages people held. 13: topics
+/// raised, with their month and any promise. 14: both together.
+pub const VERSION: i64 = 14;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -47,6 +50,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     }
     let ladder = area::ladder(db, &mut tx).await?;
     reproject_people(&mut tx, &ladder, now).await?;
+    reproject_events(&mut tx).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
         .execute(&mut *tx)
@@ -89,6 +93,18 @@ pub async fn reproject_people(
         rows.write(conn).await?;
     }
     Ok(())
+}
+
+/// Rewrites every event's row (events are few: one batch).
+async fn reproject_events(conn: &mut AnyConnection) -> Result<()> {
+    let mut rows = Rows::default();
+    for bytes in super::documents::event_documents(conn).await? {
+        if let Record::Event(e) = sync_core::read_record(&bytes)? {
+            rows.delete(EVENT_ROWS, e.id);
+            rows.add_event(&e);
+        }
+    }
+    rows.write(conn).await
 }
 
 /// The tables holding rows derived from `record`.
@@ -293,6 +309,7 @@ const PEOPLE: Table = Table {
         "record_key",
         "household",
         "household_key",
+        "held_stages",
     ],
     key: 1,
 };
@@ -378,6 +395,8 @@ const EVENTS: Table = Table {
         "ends_at",
         "place",
         "created_by",
+        "cancelled",
+        "headcount",
     ],
     key: 1,
 };

@@ -7,6 +7,13 @@ use super::{Chart, Section, Show, Tabulate, f};
 use crate::error::Error;
 use crate::reports;
 
+/// Reached and through, in plain words.
+const THROUGH: &str = "Reached counts everyone at a step or past it: someone who went from a \
+conversation straight onto the partnership has reached every step in between. Through counts \
+only the people who took that step themselves (came to an event, volunteered, joined a working \
+group), and \"went on through the next\" (of them, those who took the next step themselves too) \
+follows the path people really took, step by step.";
+
 pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
     let show = Show {
         below: r.suppressed_below,
@@ -21,6 +28,8 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
             ("drop_off", "Stopped here"),
             ("median_days", "Typical time from the stage before"),
             ("p90_days", "Nine in ten took at most"),
+            ("through", "Through (did it themselves)"),
+            ("through_conversion", "Went on through the next"),
         ],
     );
     t.in_days("median_days", "Median days from the stage before");
@@ -44,6 +53,11 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
                     .map(crate::calendar::duration_words),
                 why("p90_days_from_previous"),
             ),
+            show.figure(s.through, why("through")),
+            show.derived(
+                s.through_conversion.map(|v| format!("{:.1}%", v * 100.0)),
+                why("through_conversion"),
+            ),
         ];
         // The bar says how many went on; the table, how long it took.
         let mut text = texts[0].clone();
@@ -57,7 +71,7 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
     }
     Ok(vec![t.with_bars(
         "Funnel",
-        String::new(),
+        THROUGH.to_owned(),
         Chart {
             title: "People reaching each stage",
             desc: "Horizontal bars, one per stage of the ladder from first contact to leadership; the table beside gives the figures.",

@@ -2,6 +2,7 @@
 //! figures and, beside it, a chart of the same figures.
 
 mod board;
+mod events;
 mod ladder;
 mod reach;
 mod voices;
@@ -321,6 +322,12 @@ impl Sections for reports::Turnover {
 impl Sections for reports::CivicCore {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         reach::civic_core(self)
+    }
+}
+
+impl Sections for reports::EventReach {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        events::events(self)
     }
 }
 
