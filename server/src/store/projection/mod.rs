@@ -96,6 +96,7 @@ fn owned_by(record: &Record) -> Owned {
         Record::Event(_) => EVENT_ROWS,
         Record::Area(_) => AREA_ROWS,
         Record::Address(_) => ADDRESS_ROWS,
+        Record::Group(_) => GROUP_ROWS,
     }
 }
 
@@ -410,6 +411,7 @@ const PERSON_ROWS: Owned = &[
 const EVENT_ROWS: Owned = &[(&EVENTS, "id")];
 const AREA_ROWS: Owned = &[(&PATCHES, "area_id"), (&AREAS, "id")];
 const ADDRESS_ROWS: Owned = &[(&DOOR_VISITS, "address_id"), (&ADDRESSES, "id")];
+const GROUP_ROWS: Owned = &[];
 
 /// Projection rows to rewrite, for any number of records, written by
 /// [`Rows::write`] in a few multi-row statements: each statement costs a
@@ -459,6 +461,7 @@ impl Rows {
             Record::Event(e) => self.add_event(e),
             Record::Area(a) => self.add_area(a),
             Record::Address(a) => self.add_address(a),
+            Record::Group(_) => {}
         }
     }
 
