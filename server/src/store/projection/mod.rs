@@ -17,7 +17,7 @@ use crate::error::Result;
 /// The shape of the projections. Bump it when what they hold changes:
 /// [`rebuild_if_outdated`] then rewrites every person's rows once, from
 /// the documents, when the server next starts.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 11;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -45,6 +45,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     }
     let ladder = area::ladder(db, &mut tx).await?;
     reproject_people(&mut tx, &ladder, now).await?;
+    reproject_groups(&mut tx, &ladder, now).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
         .execute(&mut *tx)
@@ -87,6 +88,15 @@ pub async fn reproject_people(
         rows.write(conn).await?;
     }
     Ok(())
+}
+
+/// Rewrites every working group's rows (groups held before they had any).
+async fn reproject_groups(conn: &mut AnyConnection, ladder: &Ladder, now: Timestamp) -> Result<()> {
+    let mut rows = Rows::default();
+    for bytes in super::documents::of_kind(conn, "group").await? {
+        rows.replace(&sync_core::read_record(&bytes)?, ladder, now);
+    }
+    rows.write(conn).await
 }
 
 /// The tables holding rows derived from `record`.
@@ -200,7 +210,7 @@ async fn delete_keys(conn: &mut AnyConnection, table: &Table, keys: Vec<TextRow>
 /// Deletes every row derived from a document, whatever its kind (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
     let mut rows = Rows::default();
-    for owned in [PERSON_ROWS, EVENT_ROWS, AREA_ROWS, ADDRESS_ROWS] {
+    for owned in [PERSON_ROWS, EVENT_ROWS, AREA_ROWS, ADDRESS_ROWS, GROUP_ROWS] {
         rows.delete(owned, id);
     }
     rows.write(conn).await
@@ -364,6 +374,23 @@ const EVENTS: Table = Table {
     ],
     key: 1,
 };
+const WORKING_GROUPS: Table = Table {
+    name: "working_groups",
+    columns: &[
+        "id",
+        "area",
+        "patch",
+        "name",
+        "topics",
+        "devolved_budget",
+        "devolved_decisions",
+        "constituted",
+        "lead",
+        "closed",
+        "created_at",
+    ],
+    key: 1,
+};
 const AREAS: Table = Table {
     name: "areas",
     columns: &["id", "area", "name", "threshold_percent"],
@@ -411,7 +438,7 @@ const PERSON_ROWS: Owned = &[
 const EVENT_ROWS: Owned = &[(&EVENTS, "id")];
 const AREA_ROWS: Owned = &[(&PATCHES, "area_id"), (&AREAS, "id")];
 const ADDRESS_ROWS: Owned = &[(&DOOR_VISITS, "address_id"), (&ADDRESSES, "id")];
-const GROUP_ROWS: Owned = &[];
+const GROUP_ROWS: Owned = &[(&WORKING_GROUPS, "id")];
 
 /// Projection rows to rewrite, for any number of records, written by
 /// [`Rows::write`] in a few multi-row statements: each statement costs a
@@ -461,7 +488,7 @@ impl Rows {
             Record::Event(e) => self.add_event(e),
             Record::Area(a) => self.add_area(a),
             Record::Address(a) => self.add_address(a),
-            Record::Group(_) => {}
+            Record::Group(g) => self.add_group(g),
         }
     }
 
