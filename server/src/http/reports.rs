@@ -24,8 +24,8 @@ use crate::error::{Error, Result};
 use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
-    Audience, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, HouseholdReach,
-    Reach, Report, ResidentLed, Routes, Turnover,
+    Audience, ChampionActivity, CivicCore, Dimension, FilterUse, Filters, Funnel, GroupsReport,
+    HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover,
 };
 use crate::store::Db;
 
@@ -145,7 +145,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 8] = [
+pub(crate) const REPORTS: [ReportEntry; 9] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -175,6 +175,11 @@ pub(crate) const REPORTS: [ReportEntry; 8] = [
         "turnover",
         "Turnover",
         "Are leavers being replaced? Members joining and leaving per year, how long they serve and stay (past three years, a retention curve), whether leavers stay active, empty seats and the working-group pipeline.",
+    ),
+    ReportEntry::of::<GroupsReport>(
+        "groups",
+        "Working groups",
+        "Who is in each working group, how many of them are new to us, how membership changed over two years, which groups nobody new has joined in a year, and how many members went on to the partnership board.",
     ),
     ReportEntry::of::<ChampionActivity>(
         "champions",

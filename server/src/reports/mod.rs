@@ -24,6 +24,7 @@ mod champions;
 mod civic;
 pub mod disclosure;
 mod funnel;
+mod groups;
 mod households;
 mod reach;
 mod seats;
@@ -33,6 +34,7 @@ pub use champions::{ChampionActivity, ChampionRow, champion_activity};
 pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_core};
 pub use disclosure::Withheld;
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
+pub use groups::{GroupFigures, GroupsReport};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
 pub use seats::{

@@ -120,3 +120,48 @@ pub async fn member_ids(conn: &mut AnyConnection, group: &str) -> Result<Vec<Doc
         })
         .collect()
 }
+
+/// A working-group membership as the groups report reads it: the member,
+/// what it names (a group's id, or a free-text name), when, and the
+/// member's first contact and record key (never a name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// The member.
+    pub person: String,
+    /// What the membership names.
+    pub group: String,
+    /// Joined (ms since the epoch).
+    pub start: i64,
+    /// Left, if they have.
+    pub end: Option<i64>,
+    /// When the member was first contacted, if they reached that stage.
+    pub first_contact: Option<i64>,
+    /// The member's record key (see `reports::cell_key`).
+    pub record_key: i64,
+}
+
+/// Every working-group membership ever held, with its member's first
+/// contact and record key.
+pub async fn member_rows(conn: &mut AnyConnection) -> Result<Vec<MemberRow>> {
+    type Member = (String, String, i64, Option<i64>, Option<i64>, i64);
+    let rows: Vec<Member> = sqlx::query_as(
+        "SELECT r.person_id, r.name, r.start_at, r.end_at, p.first_contact_at, p.record_key \
+         FROM roles r JOIN people p ON p.id = r.person_id WHERE r.kind = 'working-group' \
+         ORDER BY r.person_id, r.start_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(person, group, start, end, first_contact, record_key)| MemberRow {
+                person,
+                group,
+                start,
+                end,
+                first_contact,
+                record_key,
+            },
+        )
+        .collect())
+}

@@ -2,6 +2,7 @@
 //! figures and, beside it, a chart of the same figures.
 
 mod board;
+mod groups;
 mod ladder;
 mod reach;
 
@@ -332,6 +333,12 @@ impl Sections for reports::ChampionActivity {
 impl Sections for reports::HouseholdReach {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         reach::households(self)
+    }
+}
+
+impl Sections for reports::GroupsReport {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        groups::groups(self)
     }
 }
 
