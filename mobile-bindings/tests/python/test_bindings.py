@@ -6,6 +6,8 @@ Run by scripts/test-bindings with:
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1
   INVITE_A, INVITE_B, INVITE_C  champion invite codes for patch elm-road
   INVITE_ADMIN      an admin invite code (to read the reports)
+  INVITE_D          a champion invite code for patch elm-road (groups)
+  INVITE_GROUPS_ADMIN  an admin invite code (to make a working group)
 """
 
 import gc
@@ -293,6 +295,62 @@ def test_residency_recorded_on_a_phone_counts_on_the_resident_led_report():
     shares = {share["definition"]: share["residents"] for share in current["shares"]}
     # "Lives, works, studies or worships" counts both; "lives here" the chair.
     assert shares == {"connected": 2, "lives-here": 1}, report
+
+
+def send_json(path, token, body):
+    request = urllib.request.Request(
+        f"{URL}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_a_group_made_on_the_server_reaches_the_phone_and_takes_members():
+    device, token = register(os.environ["INVITE_D"])
+    _, admin_token = register(os.environ["INVITE_GROUPS_ADMIN"])
+    group_id = send_json(
+        "/v1/admin/groups", admin_token, {"name": "Elm Road gardeners", "patch": "elm-road"}
+    )["id"]
+    with tempfile.TemporaryDirectory() as directory:
+        phone = mb.OutreachStore.open(directory, device)
+        assert phone.groups() == []
+        phone.sync(UrllibTransport(token))
+        groups = phone.groups()
+        assert [(g.id, g.name, g.patch, g.closed) for g in groups] == [
+            (group_id, "Elm Road gardeners", "elm-road", False)
+        ], groups
+        sam = phone.log_conversation(conversation(mb.Outcome.SPOKE, name="Sam Gardener"))
+        now_ms = int(time.time() * 1000)
+        entry = phone.join_group(sam.person_id, group_id, now_ms - 86_400_000)
+        # Twice is refused; so is leaving before joining; so is a group
+        # this phone does not hold.
+        for refused in (
+            lambda: phone.join_group(sam.person_id, group_id, now_ms),
+            lambda: phone.leave_group(sam.person_id, entry, now_ms - 2 * 86_400_000),
+        ):
+            try:
+                refused()
+            except mb.OutreachError.Invalid:
+                pass
+            else:
+                raise AssertionError("refused nothing")
+        try:
+            phone.join_group(sam.person_id, sam.person_id, now_ms)
+        except mb.OutreachError.NotFound:
+            pass
+        else:
+            raise AssertionError("joined a group that is not one")
+        result = phone.sync(UrllibTransport(token))
+        assert result.rejected == 0, result
+        listed = get_json("/v1/admin/groups", admin_token)
+        assert [(g["id"], g["members_now"]) for g in listed] == [(group_id, 1)], listed
+        phone.leave_group(sam.person_id, entry, now_ms)
+        assert phone.sync(UrllibTransport(token)).rejected == 0
+        listed = get_json("/v1/admin/groups", admin_token)
+        assert [(g["id"], g["members_now"]) for g in listed] == [(group_id, 0)], listed
 
 
 if __name__ == "__main__":
