@@ -19,9 +19,9 @@ mod types;
 
 pub use types::{
     AgeGroup, ConsentBy, ConsentHow, ConsentKind, Conversation, ConversationLogged, DoorInput,
-    DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, HeldRole, HousingTenure,
-    OtherHat, Outcome, PersonDetail, PersonEdit, PersonSummary, RecordRedirect, RejectedRecord,
-    ResidencyBasis, Revisit, RoleHeld, SignUp, SyncResult, WalkStopSummary,
+    DoorResident, EventInput, EventSummary, EventType, FollowUpOwed, GroupSummary, HeldRole,
+    HousingTenure, OtherHat, Outcome, PersonDetail, PersonEdit, PersonSummary, RecordRedirect,
+    RejectedRecord, ResidencyBasis, Revisit, RoleHeld, SignUp, SyncResult, WalkStopSummary,
 };
 
 uniffi::setup_scaffolding!();
@@ -280,7 +280,44 @@ impl OutreachStore {
         )
     }
 
-    /// Records that a person joined a working group. Returns the entry's id.
+    /// The working groups of the area, closed ones too, by name. Only
+    /// admins make and change them; every phone may join people to them.
+    pub fn groups(&self) -> Result<Vec<GroupSummary>> {
+        Ok(self
+            .replica()?
+            .groups()?
+            .iter()
+            .map(GroupSummary::from)
+            .collect())
+    }
+
+    /// Records that a person joined the working group `group_id` at
+    /// `start_ms`. Returns the membership's entry id (what ends it).
+    /// Refused when the group is not on this phone or is closed, or when
+    /// they are already in it.
+    pub fn join_group(&self, person_id: String, group_id: String, start_ms: i64) -> Result<String> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let group: DocId = parse_id("group id", &group_id)?;
+        let entry = self
+            .replica()?
+            .join_group(person, group, timestamp(start_ms))?;
+        Ok(entry.to_string())
+    }
+
+    /// Records that a person left a working group at `end_ms`: ends the
+    /// membership `entry_id`. Refused when the entry is not a membership
+    /// or `end_ms` is before they joined.
+    pub fn leave_group(&self, person_id: String, entry_id: String, end_ms: i64) -> Result<()> {
+        let person: DocId = parse_id("person id", &person_id)?;
+        let entry: EntryId = parse_id("entry id", &entry_id)?;
+        self.replica()?
+            .leave_group(person, entry, timestamp(end_ms))?;
+        Ok(())
+    }
+
+    /// Records that a person joined a working group named in free text (as
+    /// older apps did; prefer [`OutreachStore::join_group`], which names
+    /// the group on the list). Returns the entry's id.
     pub fn record_working_group(
         &self,
         person_id: String,

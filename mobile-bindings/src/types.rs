@@ -570,6 +570,36 @@ impl From<OwedFollowUp> for FollowUpOwed {
     }
 }
 
+/// A working group, as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GroupSummary {
+    /// Its id (what [`crate::OutreachStore::join_group`] takes).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The patch it serves; none for the whole area.
+    pub patch: Option<String>,
+    /// What it is for.
+    pub purpose: Option<String>,
+    /// The area's topics it works on.
+    pub topics: Vec<String>,
+    /// Closed: it stays on the list, and takes no new members.
+    pub closed: bool,
+}
+
+impl From<&sync_core::WorkingGroup> for GroupSummary {
+    fn from(g: &sync_core::WorkingGroup) -> Self {
+        Self {
+            id: g.id.to_string(),
+            name: g.name.clone(),
+            patch: g.patch.clone(),
+            purpose: g.purpose.clone(),
+            topics: g.topics.iter().cloned().collect(),
+            closed: g.closed,
+        }
+    }
+}
+
 /// An event, as a list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EventSummary {

@@ -17,8 +17,8 @@ use crate::hub::read_record;
 use crate::ids::{DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
     AreaConfig, ConsentRecord, DocKind, Doorstep, FollowUp, FollowUpDone, Hat, Interaction,
-    InteractionKind, NewAddress, NewConsent, NewEvent, NewPerson, Person, PersonDetails, Record,
-    Role,
+    InteractionKind, NewAddress, NewConsent, NewEvent, NewGroup, NewPerson, Person, PersonDetails,
+    Record, Role,
 };
 use crate::protocol::{Push, heads_to_wire};
 use crate::validate;
@@ -103,6 +103,81 @@ pub fn event_push(
         None => document::create_event(doc, id, event, by, at),
         Some(_) => document::write_event_fields(doc, event),
     })
+}
+
+/// Creates (when `stored` is `None`) or changes a working group, writing
+/// only the fields that differ.
+pub fn group_push(
+    stored: Option<&[u8]>,
+    id: DocId,
+    group: &NewGroup,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(stored, DocKind::Group, at, |doc| match stored {
+        None => document::create_group(doc, id, group, by, at),
+        Some(_) => document::write_group_fields(doc, group),
+    })
+}
+
+/// Closes the stored working group (`closed`), or opens it again. It stays
+/// on record either way. `None` when it already was.
+pub fn group_closed_push(stored: &[u8], closed: bool, at: Timestamp) -> Result<Option<Push>> {
+    author(Some(stored), DocKind::Group, at, |doc| {
+        document::set_group_closed(doc, closed)
+    })
+}
+
+/// Records that the stored person joined working group `group` (its id)
+/// at `start`, recorded by `by` at `at`. Returns the membership's entry
+/// id and the push.
+pub fn join_group_push(
+    stored: &[u8],
+    group: DocId,
+    start: Timestamp,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<(EntryId, Option<Push>)> {
+    let entry = EntryId::new(at);
+    let push = author(Some(stored), DocKind::Person, at, |doc| {
+        document::add_interaction(
+            doc,
+            &Interaction {
+                id: entry,
+                at,
+                recorded_by: by,
+                kind: InteractionKind::WorkingGroup {
+                    group: group.to_string(),
+                    start,
+                    end: None,
+                },
+            },
+        )
+    })?;
+    Ok((entry, push))
+}
+
+/// Ends the stored person's working-group membership `entry` at `end`
+/// (they left the group). Refused when `end` is before they joined;
+/// `None` when it already ended then.
+pub fn end_membership_push(
+    stored: &[u8],
+    entry: EntryId,
+    end: Timestamp,
+    at: Timestamp,
+) -> Result<Option<Push>> {
+    author(
+        Some(stored),
+        DocKind::Person,
+        at,
+        |doc| match stored_person(doc)?.interaction(entry).map(|i| &i.kind) {
+            Some(InteractionKind::WorkingGroup { .. }) => {
+                document::set_interaction_end(doc, entry, Some(end))
+            }
+            Some(_) => Err(crate::error::ValidationError::NotEndable.into()),
+            None => Err(Error::NoSuchEntry(entry)),
+        },
+    )
 }
 
 /// Changes a stored person's details (an admin correcting or completing a
@@ -487,6 +562,101 @@ mod tests {
             place: None,
             headcount: None,
         }
+    }
+
+    #[test]
+    fn a_group_is_written_by_admins_and_memberships_name_it() {
+        use crate::ids::ManualClock;
+        use crate::model::EntryChannel;
+        use crate::replica::Replica;
+        use crate::store::MemoryStore;
+
+        let at = Timestamp::from_millis(1_789_000_000_000);
+        let server = DeviceId::new(at);
+        let id = DocId::new(at);
+        let mut new = NewGroup::new("north-estate", "Green spaces");
+        new.patch = Some("elm-road".into());
+        let merge = |stored: Option<&[u8]>, push: &Push, scope: &Scope| {
+            merge_push(stored, push, scope, server)
+        };
+        let created = group_push(None, id, &new, server, at).unwrap().unwrap();
+        let PushMerge::Merged(stored) = merge(None, &created, &Scope::Admin) else {
+            panic!("not merged")
+        };
+        let stored = stored.bytes;
+        // A champion of the patch the group serves may not change it.
+        new.devolved_budget = true;
+        let edit = group_push(Some(&stored), id, &new, server, at)
+            .unwrap()
+            .unwrap();
+        let champion = Scope::Champion {
+            patches: BTreeSet::from(["elm-road".to_owned()]),
+        };
+        assert!(matches!(
+            merge(Some(&stored), &edit, &champion),
+            PushMerge::Rejected(_)
+        ));
+        let PushMerge::Merged(edited) = merge(Some(&stored), &edit, &Scope::Admin) else {
+            panic!("not merged")
+        };
+        let closed = group_closed_push(&edited.bytes, true, at).unwrap().unwrap();
+        let PushMerge::Merged(closed) = merge(Some(&edited.bytes), &closed, &Scope::Admin) else {
+            panic!("not merged")
+        };
+        let Record::Group(group) = read_record(&closed.bytes).unwrap() else {
+            panic!("a group")
+        };
+        assert!(group.devolved_budget && group.closed);
+        assert!(
+            group_closed_push(&closed.bytes, true, at)
+                .unwrap()
+                .is_none()
+        );
+        // An empty name is refused with its field.
+        let mut nameless = new.clone();
+        nameless.name = " ".into();
+        assert!(matches!(
+            group_push(Some(&closed.bytes), id, &nameless, server, at),
+            Err(Error::Validation(crate::ValidationError::Empty {
+                field: "group name"
+            }))
+        ));
+
+        // The server joins someone to it, and ends the membership.
+        let mut phone =
+            Replica::open(MemoryStore::new(), DeviceId::new(at), ManualClock::new(at)).unwrap();
+        let person = phone
+            .create_person(
+                &crate::NewPerson::new("north-estate", "elm-road", EntryChannel::Doorstep),
+                |_| Ok(()),
+            )
+            .unwrap();
+        let pushed = new_person_push(&phone.person(person).unwrap(), at).unwrap();
+        let PushMerge::Merged(stored) = merge(None, &pushed, &Scope::Admin) else {
+            panic!("not merged")
+        };
+        let start = at.plus_days(-3);
+        let (entry, push) = join_group_push(&stored.bytes, id, start, server, at).unwrap();
+        let PushMerge::Merged(joined) = merge(Some(&stored.bytes), &push.unwrap(), &Scope::Admin)
+        else {
+            panic!("not merged")
+        };
+        assert!(end_membership_push(&joined.bytes, entry, start.plus_days(-1), at).is_err());
+        let ended = end_membership_push(&joined.bytes, entry, at, at)
+            .unwrap()
+            .unwrap();
+        let PushMerge::Merged(ended) = merge(Some(&joined.bytes), &ended, &Scope::Admin) else {
+            panic!("not merged")
+        };
+        let Record::Person(member) = read_record(&ended.bytes).unwrap() else {
+            panic!("a person")
+        };
+        let membership = member.interaction(entry).unwrap();
+        assert_eq!(membership.kind.working_group_id(), Some(id));
+        assert!(matches!(
+            membership.kind,
+            InteractionKind::WorkingGroup { end: Some(end), .. } if end == at
+        ));
     }
 
     #[test]

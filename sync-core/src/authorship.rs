@@ -53,7 +53,7 @@ fn claims(record: &Record) -> BTreeMap<Claim, DeviceId> {
                 claims.insert(Claim::Entry(visit.id), visit.recorded_by);
             }
         }
-        Record::Event(_) | Record::Area(_) => {}
+        Record::Event(_) | Record::Area(_) | Record::Group(_) => {}
     }
     claims
 }

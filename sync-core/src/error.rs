@@ -162,6 +162,15 @@ pub enum ValidationError {
     /// Not a UK postcode.
     #[error("postcode is not a UK postcode (like AB1 2CD)")]
     InvalidPostcode,
+    /// A membership of a working group that is closed.
+    #[error("that working group is closed")]
+    GroupClosed,
+    /// A topic that is not one of the area's topics.
+    #[error("{field} must be one of the area's topics")]
+    UnknownTopic {
+        /// The field.
+        field: &'static str,
+    },
     /// A location outside the map.
     #[error("location must be a latitude from -90 to 90 and a longitude from -180 to 180")]
     InvalidLocation,

@@ -68,8 +68,9 @@ impl Scope {
         match (self, audience.kind) {
             (Self::Admin, _) => true,
             (Self::Viewer, _) => false,
-            // Every writer needs the area's patches, topics and ladder.
-            (_, DocKind::Area) => true,
+            // Every writer needs the area's patches, topics and ladder, and
+            // its working groups, to join people to them.
+            (_, DocKind::Area | DocKind::Group) => true,
             (Self::Champion { patches }, _) => {
                 audience.patch.as_ref().is_some_and(|p| patches.contains(p))
             }
@@ -86,7 +87,8 @@ impl Scope {
     pub fn can_write(&self, audience: &Audience) -> bool {
         match (self, audience.kind) {
             (Self::Admin, _) => true,
-            (Self::Viewer, _) | (_, DocKind::Area) => false,
+            // The area and its groups are the partnership's to set up.
+            (Self::Viewer, _) | (_, DocKind::Area | DocKind::Group) => false,
             (Self::Champion { .. }, _) => self.can_read(audience),
             (Self::YouthWorker { device }, _) => audience.devices.contains(device),
         }
@@ -108,5 +110,49 @@ impl Scope {
         text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{DocId, Timestamp};
+    use crate::model::WorkingGroup;
+
+    #[test]
+    fn every_writer_reads_a_group_and_only_admins_write_one() {
+        let at = Timestamp::from_millis(1_760_000_000_000);
+        let youth = DeviceId::new(at);
+        let group = Record::Group(WorkingGroup {
+            id: DocId::new(at),
+            area: "north-estate".into(),
+            patch: Some("oak-lane".into()),
+            name: "Oak Lane residents".into(),
+            purpose: None,
+            topics: BTreeSet::new(),
+            devolved_budget: false,
+            devolved_decisions: false,
+            constituted: false,
+            lead: None,
+            closed: false,
+            created_by: DeviceId::new(at),
+            created_at: at,
+        });
+        let audience = group.audience();
+        // Whatever patch it serves, it belongs to none: the feed files it
+        // for everyone.
+        assert_eq!(audience.patch, None);
+        let elsewhere = Scope::Champion {
+            patches: BTreeSet::from(["elm-road".to_owned()]),
+        };
+        let there = Scope::Champion {
+            patches: BTreeSet::from(["oak-lane".to_owned()]),
+        };
+        for scope in [&elsewhere, &there, &Scope::YouthWorker { device: youth }] {
+            assert!(scope.can_read(&audience), "{scope:?}");
+            assert!(!scope.can_write(&audience), "{scope:?}");
+        }
+        assert!(Scope::Admin.can_write(&audience));
+        assert!(!Scope::Viewer.can_read(&audience));
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::error::ValidationError;
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentGiver, ConsentPurpose, Event, InteractionKind,
-    LawfulBasis, Person, Record,
+    LawfulBasis, Person, Record, WorkingGroup,
 };
 
 /// Longest free text (follow-up notes).
@@ -107,6 +107,7 @@ pub fn violations(record: &Record) -> Vec<ValidationError> {
         Record::Event(e) => event_violations(e, &mut out),
         Record::Area(a) => area_violations(a, &mut out),
         Record::Address(a) => address_violations(a, &mut out),
+        Record::Group(g) => group_violations(g, &mut out),
     }
     out
 }
@@ -269,6 +270,18 @@ fn event_violations(e: &Event, out: &mut Vec<ValidationError>) {
             max: Event::MAX_HEADCOUNT,
         });
     }
+}
+
+fn group_violations(g: &WorkingGroup, out: &mut Vec<ValidationError>) {
+    out.extend(check_slug("area", &g.area).err());
+    if let Some(patch) = &g.patch {
+        out.extend(check_slug("patch", patch).err());
+    }
+    out.extend(check_text("group name", &g.name, MAX_TEXT).err());
+    if let Some(purpose) = &g.purpose {
+        out.extend(check_text("group purpose", purpose, MAX_NOTE).err());
+    }
+    check_tags("group topics", g.topics.iter(), out);
 }
 
 fn area_violations(a: &AreaConfig, out: &mut Vec<ValidationError>) {

@@ -196,6 +196,79 @@ fn admin_commands_configure_the_area_and_make_invites() {
 }
 
 #[test]
+fn working_groups_are_added_listed_and_closed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("outreach.db").display());
+    let admin = |args: &[&str]| outreach(&url, &[&["admin"], args].concat());
+    let output = admin(&["groups", "add", "--name", "Youth forum"]);
+    assert_refused(&output, "set up the area before adding groups");
+    let output = admin(&[
+        "area",
+        "set",
+        "--slug",
+        "north-estate",
+        "--name",
+        "North Estate",
+        "--topic",
+        "youth",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = admin(&[
+        "area",
+        "patch",
+        "elm-road",
+        "--name",
+        "Elm Road",
+        "--households",
+        "412",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = admin(&[
+        "groups",
+        "add",
+        "--name",
+        "Youth forum",
+        "--topic",
+        "housing",
+    ]);
+    assert_refused(&output, "group topics must be one of the area's topics");
+    let output = admin(&[
+        "groups",
+        "add",
+        "--name",
+        "Youth forum",
+        "--patch",
+        "nowhere",
+    ]);
+    assert_refused(&output, "unknown patch");
+    let output = admin(&[
+        "groups",
+        "add",
+        "--name",
+        "Youth forum",
+        "--patch",
+        "elm-road",
+        "--topic",
+        "youth",
+        "--devolved-decisions",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let id = text(&output.stdout).trim().to_owned();
+    let output = admin(&["groups", "list"]);
+    let listed = text(&output.stdout);
+    assert!(
+        listed.contains(&id) && listed.contains("Youth forum") && listed.contains("(decisions)"),
+        "{listed}"
+    );
+    let output = admin(&["groups", "close", &id]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&admin(&["groups", "list"]).stdout).contains("closed"));
+    let output = admin(&["groups", "members", &id]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "");
+}
+
+#[test]
 fn serving_https_needs_a_certificate_a_key_and_an_https_address() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("outreach.db").display());

@@ -10,6 +10,7 @@ mod differencing;
 mod dimensions;
 mod disclosure;
 mod doors;
+mod groups;
 mod operations;
 mod outreach_week;
 mod processes;

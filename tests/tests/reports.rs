@@ -11,13 +11,13 @@ use serde::de::DeserializeOwned;
 use server::http::RateLimit;
 use server::ops::Role;
 use server::reports::{
-    Board, ChampionActivity, CivicCore, EventReach, Funnel, NOT_RECORDED, Reach, ResidentLed,
-    Routes, Turnover, Voices, Withheld, YouSaidWeDid,
+    Board, ChampionActivity, CivicCore, EventReach, Funnel, GroupsReport, NOT_RECORDED, Reach,
+    ResidentLed, Routes, Turnover, Voices, Withheld, YouSaidWeDid,
 };
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
-    EntryChannel, EventKind, InteractionKind, Ladder, LawfulBasis, NewConsent, NewEvent, NewPerson,
-    Person, ResidentBasis, Role as HeldRole, StageRule, Tenure, Timestamp,
+    EntryChannel, EventKind, InteractionKind, Ladder, LawfulBasis, NewConsent, NewEvent, NewGroup,
+    NewPerson, Person, ResidentBasis, Role as HeldRole, StageRule, Tenure, Timestamp, WorkingGroup,
 };
 use tests::server::{HttpPhone, TestDb, TestServer};
 
@@ -61,6 +61,8 @@ struct World {
     events: Vec<(DocId, String, Timestamp)>,
     /// Each event's kind, headcount and whether it was cancelled.
     facts: BTreeMap<DocId, (EventKind, Option<u32>, bool)>,
+    /// The working groups on the list.
+    groups: Vec<WorkingGroup>,
     as_of: Timestamp,
 }
 
@@ -417,6 +419,7 @@ fn generate(
         }
     }
     admin.sync(&server.base);
+    let groups = join_groups(admin, &server.base, seed, end);
     let mut people = admin.replica.people().unwrap();
     people.sort_by_key(|p| p.id);
     assert_eq!(
@@ -428,8 +431,64 @@ fn generate(
         people,
         events,
         facts,
+        groups,
         as_of: end,
     }
+}
+
+/// Two working groups on the list (one area-wide, one for Elm Road), and
+/// memberships naming them by id, beside the free-text ones: some people
+/// join and some leave the area-wide one; some board members joined the
+/// Elm Road one before taking their seat. A generator of its own, so the
+/// rest of the world stays as it was.
+fn join_groups(admin: &mut HttpPhone, base: &str, seed: u64, end: Timestamp) -> Vec<WorkingGroup> {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x0067_726f_7570);
+    let mut green = NewGroup::new("north-estate", "Green spaces");
+    green.devolved_budget = true;
+    let green = admin.replica.create_group(&green).unwrap();
+    let mut elm = NewGroup::new("north-estate", "Elm Road newcomers");
+    elm.patch = Some("elm-road".into());
+    elm.devolved_decisions = true;
+    let elm = admin.replica.create_group(&elm).unwrap();
+    for p in admin.replica.people().unwrap() {
+        let Some(first) = first_contact(&p, end) else {
+            continue;
+        };
+        if rng.u8(..4) == 0 {
+            let start = Timestamp::from_millis(
+                (first.as_millis() + rng.i64(0..90) * DAY).min(end.as_millis()),
+            );
+            let entry = admin.replica.join_group(p.id, green, start).unwrap();
+            let left = start.as_millis() + rng.i64(10..200) * DAY;
+            if rng.u8(..3) == 0 && left < end.as_millis() {
+                admin
+                    .replica
+                    .leave_group(p.id, entry, Timestamp::from_millis(left))
+                    .unwrap();
+            }
+        }
+        let seat = p
+            .interactions
+            .iter()
+            .filter_map(|i| match i.kind {
+                InteractionKind::Role { role, start, .. } if role.is_partnership_seat() => {
+                    Some(start)
+                }
+                _ => None,
+            })
+            .min();
+        if let Some(seat) = seat
+            && rng.bool()
+        {
+            // Within the generated year, as everything else is.
+            let start =
+                Timestamp::from_millis((seat.as_millis() - 15 * DAY).max(first.as_millis()));
+            admin.replica.join_group(p.id, elm, start).unwrap();
+        }
+    }
+    let outcome = admin.sync(base);
+    assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected);
+    admin.replica.groups().unwrap()
 }
 
 // ------------------------------------------------------------ the oracle
@@ -1586,9 +1645,6 @@ fn check_promises(server: &TestServer, token: &str, query: &str, w: &World, pick
     assert_eq!(seen, truth.len(), "{what}: every patch and topic is a row");
 }
 
-/// Seats held: times each person joins and leaves the board (their seats
-/// merged), found by asking whether they hold a seat just before and at
-/// each start and end.
 /// The board report from the records alone: the members now (each once,
 /// however many seats), their sides of 55 and of owning their home, and
 /// everyone contacted by the same groups; the census from the figures put.
@@ -1742,6 +1798,180 @@ fn check_board(server: &TestServer, token: &str, w: &World) {
     }
 }
 
+/// The first day (UTC, ms) of `year`-`month`, by the civil calendar.
+fn civil_day(year: i64, month: i64) -> i64 {
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * DAY
+}
+
+/// The groups report: each group on the list (by name), then each name
+/// not on it, its members now, newcomers, members at each quarter's end,
+/// joiners in the last year and members who later took a seat.
+fn check_groups(server: &TestServer, token: &str, w: &World) {
+    let report: GroupsReport = fetch(server, token, "groups", "");
+    let now = w.as_of.as_millis();
+    let year = 365 * DAY;
+    let rule = Rule(5);
+    let mut listed = w.groups.clone();
+    listed.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    let mut keys: Vec<(String, String, bool)> = listed
+        .iter()
+        .map(|g| (g.id.to_string(), g.name.clone(), true))
+        .collect();
+    let free: BTreeSet<String> = w
+        .people
+        .iter()
+        .flat_map(|p| &p.interactions)
+        .filter_map(|i| match &i.kind {
+            InteractionKind::WorkingGroup { group, .. } => Some(group.clone()),
+            _ => None,
+        })
+        .filter(|g| !keys.iter().any(|(k, _, _)| k == g))
+        .collect();
+    assert_eq!(free.len(), GROUPS.len(), "the older phones' names");
+    keys.extend(free.into_iter().map(|g| (g.clone(), g, false)));
+    let got: Vec<(&str, &str, bool)> = report
+        .groups
+        .iter()
+        .map(|g| (g.group.as_str(), g.name.as_str(), g.on_list))
+        .collect();
+    let want: Vec<(&str, &str, bool)> = keys
+        .iter()
+        .map(|(k, n, l)| (k.as_str(), n.as_str(), *l))
+        .collect();
+    assert_eq!(got, want);
+
+    // The quarters: the last eight that have ended, oldest first.
+    let (y, m) = {
+        let month = month_2025(w.as_of);
+        let m: i64 = month[5..7].parse().unwrap();
+        (2025, (m - 1) / 3 * 3 + 1)
+    };
+    let mut ends = Vec::new();
+    let (mut qy, mut qm) = (y, m);
+    for _ in 0..8 {
+        let end = civil_day(qy, qm);
+        (qy, qm) = if qm == 1 { (qy - 1, 10) } else { (qy, qm - 3) };
+        ends.push((end, format!("{qy:04}-Q{}", (qm - 1) / 3 + 1)));
+    }
+    ends.reverse();
+    let labels: Vec<String> = ends.iter().map(|(_, l)| l.clone()).collect();
+    assert_eq!(report.quarters, labels);
+
+    let memberships = |key: &str| -> Vec<(&Person, i64, Option<i64>)> {
+        w.people
+            .iter()
+            .flat_map(|p| p.interactions.iter().map(move |i| (p, i)))
+            .filter_map(|(p, i)| match &i.kind {
+                InteractionKind::WorkingGroup { group, start, end } if group == key => {
+                    Some((p, start.as_millis(), end.map(Timestamp::as_millis)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let seats = |p: &Person| -> Vec<i64> {
+        p.interactions
+            .iter()
+            .filter_map(|i| match i.kind {
+                InteractionKind::Role { role, start, .. } if role.is_partnership_seat() => {
+                    Some(start.as_millis())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut pipeline = 0;
+    for (i, (key, _, _)) in keys.iter().enumerate() {
+        let of = memberships(key);
+        let at = |t: i64| -> BTreeSet<DocId> {
+            of.iter()
+                .filter(|(_, s, e)| *s <= t && e.is_none_or(|e| e > t))
+                .map(|(p, _, _)| p.id)
+                .collect()
+        };
+        let members = at(now);
+        let newcomers: BTreeSet<DocId> = of
+            .iter()
+            .filter(|(p, _, _)| members.contains(&p.id))
+            .filter(|(p, _, _)| {
+                first_contact(p, w.as_of).is_some_and(|f| f.as_millis() > now - year)
+            })
+            .map(|(p, _, _)| p.id)
+            .collect();
+        let joined: BTreeSet<DocId> = of
+            .iter()
+            .filter(|(_, s, _)| *s > now - year && *s <= now)
+            .map(|(p, _, _)| p.id)
+            .collect();
+        let board: BTreeSet<DocId> = of
+            .iter()
+            .filter(|(p, s, _)| seats(p).iter().any(|seat| seat > s && *seat <= now))
+            .map(|(p, _, _)| p.id)
+            .collect();
+        let g = &report.groups[i];
+        let place = |field: &str| format!("groups.{i}.{field}");
+        for (field, got, truth) in [
+            ("members_now", g.members_now, members.len()),
+            ("newcomers", g.newcomers, newcomers.len()),
+            (
+                "longer_standing",
+                g.longer_standing,
+                members.len() - newcomers.len(),
+            ),
+            ("joined_last_year", g.joined_last_year, joined.len()),
+            ("went_on_to_board", g.went_on_to_board, board.len()),
+        ] {
+            check_figure(
+                "groups",
+                &report.withheld,
+                rule.0,
+                &place(field),
+                got,
+                truth as u64,
+            );
+        }
+        for (k, (end, _)) in ends.iter().enumerate() {
+            check_figure(
+                "groups",
+                &report.withheld,
+                rule.0,
+                &place(&format!("members_by_quarter.{k}")),
+                g.members_by_quarter[k],
+                at(end - 1).len() as u64,
+            );
+        }
+        let listed_for_a_year = w
+            .groups
+            .iter()
+            .find(|l| l.id.to_string() == *key)
+            .is_none_or(|l| !l.closed && l.created_at.as_millis() <= now - year);
+        assert_eq!(
+            g.no_new_member_in_a_year,
+            joined.is_empty() && listed_for_a_year,
+            "{key}"
+        );
+        if keys[i].2 && !board.is_empty() {
+            pipeline += 1;
+        }
+    }
+    assert!(
+        pipeline > 0,
+        "a group on the list that produced a board member"
+    );
+}
+
+/// Seats held: times each person joins and leaves the board (their seats
+/// merged), found by asking whether they hold a seat just before and at
+/// each start and end.
 fn check_seats(server: &TestServer, token: &str, w: &World) {
     let now = w.as_of;
     let turnover: Turnover = fetch(server, token, "turnover", "");
@@ -1928,9 +2158,16 @@ fn check_seats(server: &TestServer, token: &str, w: &World) {
         .iter()
         .map(|g| (g.group.clone(), g.members))
         .collect();
+    // Groups on the list are named; others keep what phones recorded.
+    let named = |g: &String| {
+        w.groups
+            .iter()
+            .find(|l| l.id.to_string() == *g)
+            .map_or_else(|| g.clone(), |l| l.name.clone())
+    };
     let want: Vec<(String, Option<u64>)> = groups
         .iter()
-        .map(|(g, people)| (g.clone(), rule.count(people.len() as u64)))
+        .map(|(g, people)| (named(g), rule.count(people.len() as u64)))
         .collect();
     assert_eq!(got, want);
 
@@ -2218,6 +2455,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     assert!(suppressed_seen, "the data should exercise suppression");
     check_seats(&server, &viewer.token, &world);
     check_board(&server, &admin.token, &world);
+    check_groups(&server, &admin.token, &world);
 
     // Projections written by an older version are rebuilt from the
     // documents, page by page, to the same figures.

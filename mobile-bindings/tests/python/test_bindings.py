@@ -6,6 +6,8 @@ Run by scripts/test-bindings with:
   OUTREACH_URL      a running `outreach serve` on 127.0.0.1
   INVITE_A, INVITE_B, INVITE_C, INVITE_D  champion invite codes for patch elm-road
   INVITE_ADMIN, INVITE_ADMIN_D  admin invite codes (to read the reports)
+  INVITE_E          a champion invite code for patch elm-road (groups)
+  INVITE_GROUPS_ADMIN  an admin invite code (to make a working group)
 """
 
 import gc
@@ -364,6 +366,63 @@ def test_roles_carry_the_hats_worn_in_them_set_and_changed_on_a_phone():
     report = get_json("/v1/reports/resident-led", admin_token)
     wearing = {check["hat"]: check["wearing"] for check in report["not_counting_hats"]}
     assert wearing["paid-worker"] >= 1 and wearing["councillor"] >= 1, report
+
+
+def send_json(path, token, body):
+    request = urllib.request.Request(
+        f"{URL}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_a_group_made_on_the_server_reaches_the_phone_and_takes_members():
+    device, token = register(os.environ["INVITE_E"])
+    _, admin_token = register(os.environ["INVITE_GROUPS_ADMIN"])
+    group_id = send_json(
+        "/v1/admin/groups", admin_token, {"name": "Elm Road gardeners", "patch": "elm-road"}
+    )["id"]
+    with tempfile.TemporaryDirectory() as directory:
+        phone = mb.OutreachStore.open(directory, device)
+        assert phone.groups() == []
+        phone.sync(UrllibTransport(token))
+        groups = phone.groups()
+        assert [(g.id, g.name, g.patch, g.closed) for g in groups] == [
+            (group_id, "Elm Road gardeners", "elm-road", False)
+        ], groups
+        sam = phone.log_conversation(conversation(mb.Outcome.SPOKE, name="Sam Gardener"))
+        now_ms = int(time.time() * 1000)
+        entry = phone.join_group(sam.person_id, group_id, now_ms - 86_400_000)
+        # Twice is refused; so is leaving before joining; so is a group
+        # this phone does not hold.
+        for refused in (
+            lambda: phone.join_group(sam.person_id, group_id, now_ms),
+            lambda: phone.leave_group(sam.person_id, entry, now_ms - 2 * 86_400_000),
+        ):
+            try:
+                refused()
+            except mb.OutreachError.Invalid:
+                pass
+            else:
+                raise AssertionError("refused nothing")
+        try:
+            phone.join_group(sam.person_id, sam.person_id, now_ms)
+        except mb.OutreachError.NotFound:
+            pass
+        else:
+            raise AssertionError("joined a group that is not one")
+        result = phone.sync(UrllibTransport(token))
+        assert result.rejected == 0, result
+        listed = get_json("/v1/admin/groups", admin_token)
+        assert [(g["id"], g["members_now"]) for g in listed] == [(group_id, 1)], listed
+        phone.leave_group(sam.person_id, entry, now_ms)
+        assert phone.sync(UrllibTransport(token)).rejected == 0
+        listed = get_json("/v1/admin/groups", admin_token)
+        assert [(g["id"], g["members_now"]) for g in listed] == [(group_id, 0)], listed
+
 
 if __name__ == "__main__":
     tests = [value for name, value in sorted(globals().items()) if name.startswith("test_")]

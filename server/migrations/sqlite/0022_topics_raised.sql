@@ -21,12 +21,14 @@ CREATE TABLE topics_raised (
 CREATE INDEX topics_raised_person ON topics_raised (person_id);
 -- Voices: counted per (month, patch, topic) in the index's order.
 CREATE INDEX topics_raised_months ON topics_raised (kind, month, patch, topic, at);
--- "You said, we did" per topic.
+-- "You said, we did" per topic, in (patch, topic) order so that it is
+-- counted as read.
 CREATE INDEX topics_raised_promises
-    ON topics_raised (at, patch, topic, follow_up_due, follow_up_done_at)
+    ON topics_raised (patch, topic, at, follow_up_due, follow_up_done_at)
     WHERE follow_up_owed = 1 AND kind = 'topic';
 
 -- Every follow-up promised, done or not, for "you said, we did" per
--- patch: the open ones have their own index (report columns).
-CREATE INDEX interactions_follow_ups ON interactions (at, patch, follow_up_due, follow_up_done_at)
+-- patch, in patch order: the open ones have their own index (report
+-- columns).
+CREATE INDEX interactions_follow_ups ON interactions (patch, at, follow_up_due, follow_up_done_at)
     WHERE follow_up_owed = 1;

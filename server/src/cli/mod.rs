@@ -2,6 +2,7 @@
 //! option can also come from an environment variable.
 #![allow(clippy::print_stdout, reason = "a command's output goes to stdout")]
 
+mod groups;
 mod serve;
 
 use std::collections::BTreeSet;
@@ -211,6 +212,9 @@ pub enum AdminCommand {
     /// Show or change the area configuration.
     #[command(subcommand)]
     Area(AreaCommand),
+    /// List, add, change and close working groups, and join people to them.
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
     /// Import doors from a CSV file whose first line names the columns:
     /// patch, house, street (required), locality, postcode, latitude,
     /// longitude, do_not_knock (yes/no). Bad lines are reported by number
@@ -516,6 +520,9 @@ impl Cli {
             }
             Command::Admin(AdminCommand::Area(command)) => {
                 area_command(&db, command, clock).await?
+            }
+            Command::Admin(AdminCommand::Groups(command)) => {
+                groups::run(&db, command, clock).await?
             }
             Command::Admin(AdminCommand::ImportAddresses { file }) => {
                 import_addresses(&db, &file, clock).await?

@@ -8,6 +8,7 @@ mod admin;
 pub(crate) mod dashboard;
 mod devices;
 mod error;
+mod groups;
 mod openapi;
 mod prometheus;
 pub(crate) mod reports;
@@ -282,7 +283,12 @@ pub fn app(state: AppState) -> Router {
         .merge(sync::routes())
         .merge(devices::routes())
         .merge(reports::routes())
-        .nest("/v1/admin", devices::admin_routes().merge(admin::routes()))
+        .nest(
+            "/v1/admin",
+            devices::admin_routes()
+                .merge(admin::routes())
+                .merge(groups::routes()),
+        )
         .merge(dashboard::routes(state.clone()))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -25,7 +25,8 @@ use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
-    Funnel, HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices, YouSaidWeDid,
+    Funnel, GroupsReport, HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices,
+    YouSaidWeDid,
 };
 use crate::store::Db;
 
@@ -145,7 +146,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 12] = [
+pub(crate) const REPORTS: [ReportEntry; 13] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -185,6 +186,11 @@ pub(crate) const REPORTS: [ReportEntry; 12] = [
         "turnover",
         "Turnover",
         "Are leavers being replaced? Members joining and leaving per year, how long they serve and stay (past three years, a retention curve), whether leavers stay active, empty seats and the working-group pipeline.",
+    ),
+    ReportEntry::of::<GroupsReport>(
+        "groups",
+        "Working groups",
+        "Who is in each working group, how many of them are new to us, how membership changed over two years, which groups nobody new has joined in a year, and how many members went on to the partnership board.",
     ),
     ReportEntry::of::<ChampionActivity>(
         "champions",

@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::{
     AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
     EntryChannel, EntryId, EventKind, Hat, InteractionKind, LawfulBasis, ManualClock, MemoryStore,
-    NewAddress, NewConsent, NewEvent, NewPerson, Replica, ResidentBasis, Role as HeldRole,
-    SystemClock, Tenure, Timestamp,
+    NewAddress, NewConsent, NewEvent, NewGroup, NewPerson, Replica, ResidentBasis,
+    Role as HeldRole, SystemClock, Tenure, Timestamp,
 };
 
 use crate::error::{Error, Result};
@@ -101,7 +101,31 @@ const PROMISES: [(&str, &str, &str); 8] = [
         "Food bank details dropped round",
     ),
 ];
-const GROUPS: [&str; 3] = ["green-spaces", "youth-forum", "events-team"];
+/// The working groups: (name, patch, topics, devolved budget, devolved
+/// decisions, constituted). An area-wide group with a budget of its own;
+/// a group of Elm Road's newcomers, some of whom go on to the board; and
+/// an events team nobody new joins in the last year.
+/// A demo group: (name, patch, topics, budget, decisions, constituted).
+type DemoGroup = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    bool,
+    bool,
+    bool,
+);
+const GROUPS: [DemoGroup; 3] = [
+    ("Green spaces", None, &["parks", "litter"], true, true, true),
+    (
+        "Elm Road residents",
+        Some("elm-road"),
+        &["housing", "safety"],
+        false,
+        true,
+        false,
+    ),
+    ("Events team", None, &["youth", "food"], false, false, false),
+];
 const FIRST_NAMES: [&str; 16] = [
     "Sam", "Ali", "Kim", "Jo", "Priya", "Tom", "Aisha", "Marek", "Grace", "Owen", "Fatima", "Liam",
     "Ola", "Rosa", "Dev", "Nia",
@@ -349,6 +373,16 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
         }
         summary.doors += list.len();
     }
+    let mut groups = Vec::new();
+    for (name, patch, topics, budget, decisions, constituted) in GROUPS {
+        let mut group = NewGroup::new(AREA, name);
+        group.patch = patch.map(str::to_owned);
+        group.topics = topics.iter().map(|t| (*t).to_owned()).collect();
+        group.devolved_budget = budget;
+        group.devolved_decisions = decisions;
+        group.constituted = constituted;
+        groups.push(worker.phone.create_group(&group)?);
+    }
     for sim in [&mut worker, &mut youth]
         .into_iter()
         .chain(champions.iter_mut())
@@ -379,6 +413,8 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
     let mut seats: BTreeMap<DocId, sync_core::EntryId> = BTreeMap::new();
     // Who joined a working group or took a seat: the training's regulars.
     let mut involved: BTreeSet<DocId> = BTreeSet::new();
+    // The keen people of Elm Road, whose residents' group they join.
+    let mut elm_road: BTreeSet<DocId> = BTreeSet::new();
     let start = clock.now();
 
     for week in 0..WEEKS {
@@ -528,6 +564,9 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                         .push((id, Step::KeepPromise { entry, done }));
                 }
                 if keen {
+                    if patch == "elm-road" {
+                        elm_road.insert(id);
+                    }
                     // How far this person will go, and when.
                     let mut at = week;
                     let mut steps = vec![Step::Attend];
@@ -628,13 +667,19 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
                                 event: Some(event),
                             })
                             .map(|_| None),
-                        Step::JoinGroup => p
-                            .record(InteractionKind::WorkingGroup {
-                                group: pick(&mut rng, &GROUPS).into(),
-                                start: now,
-                                end: None,
-                            })
-                            .map(|_| None),
+                        Step::JoinGroup => {
+                            // Elm Road's people join its residents' group;
+                            // others the events team until a year ago
+                            // (every other one), else green spaces.
+                            let group = if elm_road.contains(&id) {
+                                groups[1]
+                            } else if week < WEEKS - 56 && id.as_bytes()[15] % 2 == 0 {
+                                groups[2]
+                            } else {
+                                groups[0]
+                            };
+                            p.join_group(group, now).map(|_| None)
+                        }
                         Step::TakeSeat { chair } => {
                             let role = if chair {
                                 HeldRole::Chair

@@ -24,6 +24,7 @@ pub mod devices;
 pub mod doors;
 pub mod duplicates;
 pub mod events;
+pub mod groups;
 pub mod people;
 pub mod people_import;
 pub mod profiles;

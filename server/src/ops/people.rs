@@ -282,6 +282,11 @@ async fn subject_access(
                 "the area configuration holds no personal data".into(),
             ));
         }
+        Record::Group(_) => {
+            return Err(Error::BadRequest(
+                "a working group holds no personal data".into(),
+            ));
+        }
     };
     let record_json = record_json.map_err(|e| Error::Corrupt(e.to_string()))?;
     let mut device_rows = Vec::new();

@@ -47,6 +47,8 @@ pub struct Profile {
     pub created_at: i64,
     /// The seats and offices they hold or held, oldest first.
     pub roles: Vec<super::board::Holding>,
+    /// The working groups they are or were in, oldest first.
+    pub groups: Vec<super::groups::Membership>,
 }
 
 impl From<&Person> for Profile {
@@ -65,6 +67,7 @@ impl From<&Person> for Profile {
             do_not_contact: p.do_not_contact,
             created_at: p.created_at.as_millis(),
             roles: super::board::holdings(p),
+            groups: super::groups::memberships(p),
         }
     }
 }

@@ -26,6 +26,7 @@ mod civic;
 pub mod disclosure;
 mod events;
 mod funnel;
+mod groups;
 mod households;
 mod promises;
 mod reach;
@@ -39,6 +40,7 @@ pub use civic::{AttendanceMonth, CivicCore, EventAttendance, RolesHeld, civic_co
 pub use disclosure::Withheld;
 pub use events::{EventGroup, EventReach, event_reach};
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
+pub use groups::{GroupFigures, GroupsReport};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use promises::{PromiseRow, YouSaidWeDid, you_said_we_did};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};

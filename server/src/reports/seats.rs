@@ -396,14 +396,22 @@ fn leavers_still_active(
 pub async fn turnover(db: &Db, now: Timestamp) -> Result<Turnover> {
     let setup = Setup::load(db).await?;
     let memberships = report_rows::memberships(db).await?;
-    Ok(turnover_from(
+    let mut report = turnover_from(
         setup.area.as_ref().and_then(|a| a.partnership_seats),
         setup.suppression,
         &report_rows::seats(db).await?,
         &memberships,
         &report_rows::seat_holders_taking_part(db).await?,
         now,
-    ))
+    );
+    // Memberships name groups on the list by id: show their names.
+    let listed = crate::store::groups::list(&mut *db.pool.acquire().await?).await?;
+    for g in &mut report.pipeline_by_group {
+        if let Some(row) = listed.iter().find(|l| l.id.to_string() == g.group) {
+            g.group = row.name.clone();
+        }
+    }
+    Ok(report)
 }
 
 /// Turnover from the seats, working-group memberships and when people

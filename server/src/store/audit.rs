@@ -97,6 +97,14 @@ pub enum Action {
     /// An admin listed who holds the partnership's seats and offices
     /// (names included; the detail is how many).
     ListedBoard,
+    /// A working group was created.
+    CreatedGroup,
+    /// A working group's details changed, or it closed or opened again
+    /// (the detail).
+    ChangedGroup,
+    /// An admin listed a working group's members (names included; the
+    /// detail is how many).
+    ListedGroupMembers,
 }
 
 impl Action {
@@ -128,6 +136,9 @@ impl Action {
             Self::SearchedPeople => "searched-people",
             Self::ViewedPerson => "viewed-person",
             Self::ListedBoard => "listed-board",
+            Self::CreatedGroup => "created-group",
+            Self::ChangedGroup => "changed-group",
+            Self::ListedGroupMembers => "listed-group-members",
         }
     }
 }

@@ -651,6 +651,16 @@ pub async fn erased_at(conn: &mut AnyConnection, id: DocId) -> Result<Option<Tim
     Ok(row.map(|(at,)| Timestamp::from_millis(at)))
 }
 
+/// Every document of `kind` (a few: the area's groups, say), by id.
+pub async fn of_kind(conn: &mut AnyConnection, kind: &str) -> Result<Vec<Vec<u8>>> {
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM documents WHERE kind = $1 ORDER BY id")
+            .bind(kind)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().map(|(b,)| b).collect())
+}
+
 /// Every event's document, soonest first.
 pub async fn events_soonest_first(conn: &mut AnyConnection) -> Result<Vec<Vec<u8>>> {
     let rows: Vec<(Vec<u8>,)> = sqlx::query_as(

@@ -208,7 +208,8 @@ fn scope_filter(scope: &Scope) -> (String, Vec<String>) {
             patches.iter().cloned().collect(),
         ),
         Scope::YouthWorker { device } => (
-            " AND (d.id IS NULL OR d.kind IN ('area', 'event') OR d.devices LIKE $4)".to_owned(),
+            " AND (d.id IS NULL OR d.kind IN ('area', 'event', 'group') OR d.devices LIKE $4)"
+                .to_owned(),
             vec![format!("%{device}%")],
         ),
     }

@@ -25,6 +25,7 @@ pub mod devices;
 pub mod documents;
 pub mod erasure_log;
 pub mod feed;
+pub mod groups;
 pub mod maintenance;
 pub mod projection;
 pub mod report_rows;

@@ -182,6 +182,29 @@ fn address_v1() -> AutoCommit {
     doc
 }
 
+/// A working group with every field, as schema 1 writes it since groups
+/// were added, edited once and closed.
+fn group_v1() -> AutoCommit {
+    let device: DeviceId = id("01900000-0000-7000-8000-000000000001");
+    let group: DocId = id("01900000-0000-7000-8000-000000000006");
+    let lead: DocId = id("01900000-0000-7000-8000-000000000002");
+    let mut new = NewGroup::new("north-estate", "Green spaces");
+    new.patch = Some("elm-road".into());
+    new.purpose = Some("Looks after the parks and verges".into());
+    new.topics = ["parks".to_owned(), "litter".to_owned()].into();
+    new.devolved_budget = true;
+    let mut doc = AutoCommit::new();
+    create_group(&mut doc, group, &new, device, AT).unwrap();
+    doc.commit();
+    new.devolved_decisions = true;
+    new.constituted = true;
+    new.lead = Some(lead);
+    write_group_fields(&mut doc, &new).unwrap();
+    set_group_closed(&mut doc, true).unwrap();
+    doc.commit();
+    doc
+}
+
 fn check(name: &str, make: fn() -> AutoCommit) {
     let bytes_path = fixture_dir().join(format!("{name}.automerge"));
     let record_path = fixture_dir().join(format!("{name}.txt"));
@@ -404,4 +427,29 @@ fn hats_are_set_on_a_role_recorded_before_hats_were() {
     set_role_hats(&mut other, role, &BTreeSet::new()).unwrap();
     doc.merge(&mut other).unwrap();
     assert!(hats_of(&doc).is_empty());
+}
+
+#[test]
+fn a_group_written_by_schema_1_still_decodes() {
+    check("group-v1", group_v1);
+}
+
+#[test]
+fn a_group_edit_writes_only_what_changed() {
+    let mut doc = group_v1();
+    let new = match decode(&doc, None).unwrap() {
+        Record::Group(g) => NewGroup::from(&g),
+        other => panic!("not a group: {other}"),
+    };
+    let heads = doc.get_heads();
+    write_group_fields(&mut doc, &new).unwrap();
+    doc.commit();
+    assert_eq!(doc.get_heads(), heads, "an unchanged group writes nothing");
+    let mut renamed = new.clone();
+    renamed.name = "Parks and verges".into();
+    write_group_fields(&mut doc, &renamed).unwrap();
+    doc.commit();
+    let changes = doc.get_changes(&heads);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].len(), 1, "one field changed, one operation");
 }

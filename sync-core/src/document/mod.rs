@@ -26,8 +26,8 @@ use crate::model::{
     Address, AgeBand, AreaConfig, Census, ConsentGiver, ConsentMethod, ConsentPurpose,
     ConsentRecord, Detail, DocKind, DoorOutcome, DoorVisit, Doorstep, EntryChannel, Event,
     EventKind, FollowUp, FollowUpDone, Hat, Interaction, InteractionKind, LawfulBasis, Location,
-    NewAddress, NewEvent, NewPerson, PatchConfig, Person, PersonDetails, Record, ResidentBasis,
-    ResidentDefinition, Role, Tenure,
+    NewAddress, NewEvent, NewGroup, NewPerson, PatchConfig, Person, PersonDetails, Record,
+    ResidentBasis, ResidentDefinition, Role, Tenure, WorkingGroup,
 };
 
 pub(crate) mod chunks;
@@ -107,6 +107,7 @@ pub(crate) fn decode(
         DocKind::Event => decode_event(&root).map(Record::Event),
         DocKind::Area => decode_area(&root).map(Record::Area),
         DocKind::Address => decode_address(&root).map(Record::Address),
+        DocKind::Group => decode_group(&root).map(Record::Group),
     }
 }
 
@@ -447,6 +448,24 @@ fn decode_event(root: &Fields<'_>) -> Result<Event, DocumentError> {
         cancelled: root.bool("cancelled")?,
         // Added later: absent means not counted.
         headcount: root.opt_u32("headcount")?,
+        created_by: root.id("created_by")?,
+        created_at: root.ts("created_at")?,
+    })
+}
+
+fn decode_group(root: &Fields<'_>) -> Result<WorkingGroup, DocumentError> {
+    Ok(WorkingGroup {
+        id: root.id("id")?,
+        area: root.str("area")?,
+        patch: root.opt_str("patch")?,
+        name: root.str("name")?,
+        purpose: root.opt_str("purpose")?,
+        topics: root.set("topics")?,
+        devolved_budget: root.bool("devolved_budget")?,
+        devolved_decisions: root.bool("devolved_decisions")?,
+        constituted: root.bool("constituted")?,
+        lead: root.opt_id("lead")?,
+        closed: root.bool("closed")?,
         created_by: root.id("created_by")?,
         created_at: root.ts("created_at")?,
     })
@@ -1033,6 +1052,51 @@ pub(crate) fn set_event_headcount(doc: &mut AutoCommit, headcount: Option<u32>) 
         headcount.map(|n| ScalarValue::Uint(u64::from(n))),
     )?;
     Ok(())
+}
+
+/// Writes a new working group into an empty document.
+pub(crate) fn create_group(
+    doc: &mut AutoCommit,
+    id: DocId,
+    new: &NewGroup,
+    by: DeviceId,
+    at: Timestamp,
+) -> Result<()> {
+    put_header(doc, DocKind::Group, id, by, at)?;
+    doc.put(ROOT, "area", new.area.as_str())?;
+    doc.put(ROOT, "closed", false)?;
+    doc.put_object(ROOT, "topics", ObjType::Map)?;
+    write_group_fields(doc, new)
+}
+
+/// Changes a group's editable fields to `g`, writing only what differs
+/// (its area stays), so that concurrent edits of different fields both
+/// survive.
+pub(crate) fn write_group_fields(doc: &mut AutoCommit, g: &NewGroup) -> Result<()> {
+    put_opt(doc, &ROOT, "patch", text(g.patch.as_deref()))?;
+    put_if_changed(doc, &ROOT, "name", ScalarValue::from(g.name.as_str()))?;
+    put_opt(doc, &ROOT, "purpose", text(g.purpose.as_deref()))?;
+    for (key, value) in [
+        ("devolved_budget", g.devolved_budget),
+        ("devolved_decisions", g.devolved_decisions),
+        ("constituted", g.constituted),
+    ] {
+        put_if_changed(doc, &ROOT, key, ScalarValue::Boolean(value))?;
+    }
+    put_opt(doc, &ROOT, "lead", g.lead.map(id_text))?;
+    let topics = child(doc, &ROOT, "topics")?;
+    put_set(doc, &topics, g.topics.iter().map(String::as_str))?;
+    Ok(())
+}
+
+/// Closes a group (`true`) or opens it again.
+pub(crate) fn set_group_closed(doc: &mut AutoCommit, closed: bool) -> Result<()> {
+    Ok(put_if_changed(
+        doc,
+        &ROOT,
+        "closed",
+        ScalarValue::Boolean(closed),
+    )?)
 }
 
 /// Writes an area configuration: creates the document's containers when

@@ -7,11 +7,13 @@ use std::fmt;
 mod address;
 mod area;
 mod event;
+mod group;
 mod person;
 
 pub use address::{Address, DoorVisit, Location, NewAddress};
 pub use area::{AreaConfig, Census, PatchConfig, ResidentDefinition};
 pub use event::{Event, NewEvent};
+pub use group::{NewGroup, WorkingGroup, group_id};
 pub use person::{
     ConsentRecord, Doorstep, FollowUp, FollowUpDone, Interaction, InteractionKind, NewConsent,
     NewConversation, NewPerson, NewSignUp, OwedFollowUp, Person, PersonDetails,
@@ -64,6 +66,8 @@ string_enum! {
         Area => "area",
         /// A door: an address and the household behind it.
         Address => "address",
+        /// A working group.
+        Group => "group",
     }
 }
 
@@ -311,6 +315,8 @@ pub enum Record {
     Area(AreaConfig),
     /// A door.
     Address(Address),
+    /// A working group.
+    Group(WorkingGroup),
 }
 
 impl Record {
@@ -321,6 +327,7 @@ impl Record {
             Self::Event(e) => e.id,
             Self::Area(a) => a.id,
             Self::Address(a) => a.id,
+            Self::Group(g) => g.id,
         }
     }
 
@@ -331,6 +338,7 @@ impl Record {
             Self::Event(_) => DocKind::Event,
             Self::Area(_) => DocKind::Area,
             Self::Address(_) => DocKind::Address,
+            Self::Group(_) => DocKind::Group,
         }
     }
 
@@ -341,16 +349,19 @@ impl Record {
             Self::Event(e) => e.created_by,
             Self::Area(a) => a.created_by,
             Self::Address(a) => a.created_by,
+            Self::Group(g) => g.created_by,
         }
     }
 
-    /// The patch the record belongs to, if it belongs to one.
+    /// The patch the record belongs to, if it belongs to one. A working
+    /// group belongs to none, whatever patch it serves: every writer in
+    /// the area reads groups, to join people to them.
     pub fn patch(&self) -> Option<&str> {
         match self {
             Self::Person(p) => Some(&p.patch),
             Self::Event(e) => Some(&e.patch),
             Self::Address(a) => Some(&a.patch),
-            Self::Area(_) => None,
+            Self::Area(_) | Self::Group(_) => None,
         }
     }
 }

@@ -342,6 +342,16 @@ impl InteractionKind {
             Self::Referral { .. } => "referral",
         }
     }
+
+    /// The working group a membership names by its id (see
+    /// [`crate::group_id`]); `None` for other entries, and for memberships
+    /// older phones recorded under a group's name.
+    pub fn working_group_id(&self) -> Option<DocId> {
+        match self {
+            Self::WorkingGroup { group, .. } => crate::model::group_id(group),
+            _ => None,
+        }
+    }
 }
 
 /// A doorstep conversation.

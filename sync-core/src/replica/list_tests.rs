@@ -5,7 +5,7 @@
 use super::tests::START;
 use super::*;
 use crate::ManualClock;
-use crate::model::{EntryChannel, EventKind, OwedFollowUp};
+use crate::model::{EntryChannel, EventKind, NewGroup, OwedFollowUp};
 use crate::store::{MemoryStore, Page, PersonRow, SqliteStore};
 
 fn someone<S: Storage>(
@@ -73,6 +73,7 @@ on_every_store!(
     the_door_list_leaves_out_under_18s_and_those_not_to_be_contacted,
     follow_ups_owed_come_soonest_due_first_and_undated_last,
     events_come_soonest_first,
+    groups_come_by_name_and_follow_their_edits,
     an_edit_or_a_deletion_changes_the_lists_with_the_record,
 );
 
@@ -303,6 +304,37 @@ fn events_come_soonest_first<S: Storage>(mut phone: Replica<S, ManualClock>, _: 
     assert_eq!(titles, ["First", "Second", "Third"]);
 }
 
+fn groups_come_by_name_and_follow_their_edits<S: Storage>(
+    mut phone: Replica<S, ManualClock>,
+    _: &ManualClock,
+) {
+    let mut ids = Vec::new();
+    for name in ["Youth forum", "green spaces", "Élan arts"] {
+        ids.push(
+            phone
+                .create_group(&NewGroup::new("north-estate", name))
+                .unwrap(),
+        );
+    }
+    let names = |phone: &Replica<S, ManualClock>| -> Vec<String> {
+        phone
+            .groups()
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect()
+    };
+    assert_eq!(names(&phone), ["Élan arts", "green spaces", "Youth forum"]);
+    let mut renamed = NewGroup::new("north-estate", "Allotments");
+    renamed.patch = Some("elm-road".into());
+    phone.update_group(ids[0], &renamed).unwrap();
+    phone.set_group_closed(ids[1], true).unwrap();
+    let groups = phone.groups().unwrap();
+    assert_eq!(names(&phone), ["Allotments", "Élan arts", "green spaces"]);
+    assert_eq!(groups[0].patch.as_deref(), Some("elm-road"));
+    assert!(groups[2].closed);
+}
+
 fn an_edit_or_a_deletion_changes_the_lists_with_the_record<S: Storage>(
     mut phone: Replica<S, ManualClock>,
     _: &ManualClock,
@@ -400,6 +432,17 @@ fn the_index_answers_every_list_as_a_full_scan_does() {
             })
             .unwrap();
     }
+    for (n, name) in ["Zoë's group", "zoe's group", "Arts", "arts"]
+        .iter()
+        .enumerate()
+    {
+        let group = memory
+            .create_group(&NewGroup::new("north-estate", name))
+            .unwrap();
+        if n % 2 == 0 {
+            memory.set_group_closed(group, true).unwrap();
+        }
+    }
     for (n, door) in doors.iter().enumerate() {
         for _ in 0..n % 3 {
             memory.record_visit(*door, DoorOutcome::NotIn).unwrap();
@@ -444,6 +487,8 @@ fn the_index_answers_every_list_as_a_full_scan_does() {
         memory.follow_ups_owed().unwrap(),
         indexed.follow_ups_owed().unwrap()
     );
+    assert_eq!(memory.groups().unwrap(), indexed.groups().unwrap());
+    assert_eq!(indexed.groups().unwrap().len(), 4);
     assert!(!indexed.follow_ups_owed().unwrap().is_empty());
     for patch in patches {
         for from in [

@@ -21,7 +21,8 @@ use crate::ids::{Clock, DeviceId, DocId, EntryId, Timestamp};
 use crate::model::{
     Address, AgeBand, AreaConfig, ConsentPurpose, ConsentRecord, DocKind, DoorOutcome, DoorVisit,
     Doorstep, Event, FollowUpDone, Hat, Interaction, InteractionKind, Location, NewAddress,
-    NewConsent, NewEvent, NewPerson, Person, PersonDetails, Record, ResidentBasis, Tenure,
+    NewConsent, NewEvent, NewGroup, NewPerson, Person, PersonDetails, Record, ResidentBasis,
+    Tenure, WorkingGroup,
 };
 use crate::protocol::{
     DocUpdate, Head, MAX_DOCS_PER_REQUEST, Pull, Push, PushOutcome, Redirect, Rejection,
@@ -565,6 +566,30 @@ impl<S: Storage, C: Clock> Replica<S, C> {
         })
     }
 
+    /// Records a new working group (an admin's phone: others may not write
+    /// groups, and the hub refuses it) and returns its id.
+    pub fn create_group(&mut self, new: &NewGroup) -> Result<DocId> {
+        let now = self.clock.now();
+        let id = DocId::new(now);
+        let device = self.device;
+        self.create(id, |doc| document::create_group(doc, id, new, device, now))?;
+        Ok(id)
+    }
+
+    /// Changes a working group's details (its area stays).
+    pub fn update_group(&mut self, id: DocId, details: &NewGroup) -> Result<()> {
+        self.edit(id, DocKind::Group, |doc, _, _| {
+            document::write_group_fields(doc, details)
+        })
+    }
+
+    /// Closes a working group (`true`; it stays on record) or opens it again.
+    pub fn set_group_closed(&mut self, id: DocId, closed: bool) -> Result<()> {
+        self.edit(id, DocKind::Group, |doc, _, _| {
+            document::set_group_closed(doc, closed)
+        })
+    }
+
     /// Changes an event's details (its area stays).
     pub fn update_event(&mut self, id: DocId, details: &NewEvent) -> Result<()> {
         self.edit(id, DocKind::Event, |doc, _, _| {
@@ -666,6 +691,29 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             }),
             Err(e) => Err(e),
         }
+    }
+
+    /// The working group with this id.
+    pub fn group(&self, id: DocId) -> Result<WorkingGroup> {
+        match self.record(id) {
+            Ok(Record::Group(g)) => Ok(g),
+            Ok(other) => Err(Error::WrongKind {
+                id,
+                expected: DocKind::Group,
+                actual: other.kind(),
+            }),
+            Err(Error::NoSuchRecord(id)) => Err(Error::NotFound {
+                kind: DocKind::Group,
+                id,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every working group held, closed ones too, by name (folded, see
+    /// [`crate::fold`]), then id.
+    pub fn groups(&self) -> Result<Vec<WorkingGroup>> {
+        self.with_lists(|lists| lists.groups())
     }
 
     /// The walk list for `patch`, from this device's own records (see
@@ -1177,6 +1225,17 @@ impl PersonEditor<'_> {
             Some(InteractionKind::Role { .. }) => document::set_role_hats(self.doc, entry, hats),
             _ => Err(Error::NoSuchEntry(entry)),
         }
+    }
+
+    /// Records that they joined working group `group` (its id) at `start`,
+    /// and returns the membership's entry id. See
+    /// [`Replica::join_group`], which checks the group first.
+    pub fn join_group(&mut self, group: DocId, start: Timestamp) -> Result<EntryId> {
+        self.record(InteractionKind::WorkingGroup {
+            group: group.to_string(),
+            start,
+            end: None,
+        })
     }
 
     /// Ends a working-group membership or a role at `end`.

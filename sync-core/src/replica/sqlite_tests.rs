@@ -235,3 +235,33 @@ fn a_conversation_whose_last_write_fails_leaves_nothing_of_itself() {
     assert_eq!(phone.pending_changes(), 2);
     assert!(phone.person(person).is_ok());
 }
+
+/// A store written before groups were listed (schema 1: no groups table,
+/// a group held as unreadable) gains the table on open and lists the group.
+#[test]
+fn a_store_from_before_groups_lists_the_groups_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(START);
+    let device = DeviceId::new(START);
+    let group = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut phone = Replica::open(store, device, clock.clone()).unwrap();
+        phone
+            .create_group(&crate::model::NewGroup::new("north-estate", "Arts"))
+            .unwrap()
+    };
+    {
+        let db = rusqlite::Connection::open(dir.path().join("phone.sqlite3")).unwrap();
+        db.execute_batch(
+            "DROP TABLE groups;
+             UPDATE documents SET kind = NULL;
+             INSERT OR REPLACE INTO store_state (key, value) VALUES ('listing_version', 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let phone = Replica::open(store, device, clock).unwrap();
+    let groups = phone.groups().unwrap();
+    assert_eq!(groups.iter().map(|g| g.id).collect::<Vec<_>>(), [group]);
+}

@@ -8,7 +8,7 @@ use super::*;
 use crate::ManualClock;
 use crate::model::{
     ConsentGiver, ConsentMethod, Detail, EntryChannel, EventKind, LawfulBasis, NewConversation,
-    NewSignUp,
+    NewGroup, NewSignUp,
 };
 
 fn conversation(patch: &str) -> NewConversation {
@@ -468,4 +468,71 @@ fn create_person_with_hands_back_what_the_closure_returned_or_stores_nothing() {
         Err(Error::NoSuchEntry(e)) if e == entry
     ));
     assert_eq!(phone.document_ids().unwrap(), documents);
+}
+
+#[test]
+fn joining_and_leaving_a_group_names_it_by_id_and_refuses_what_cannot_be() {
+    let clock = ManualClock::new(START);
+    let mut phone = phone(&clock);
+    let mut new = NewGroup::new("north-estate", "Green spaces");
+    new.patch = Some("elm-road".into());
+    new.topics = BTreeSet::from(["parks".to_owned()]);
+    let group = phone.create_group(&new).unwrap();
+    let sam = phone.log_conversation(&conversation("elm-road")).unwrap().0;
+    let start = START.plus_days(-10);
+
+    let entry = phone.join_group(sam, group, start).unwrap();
+    let member = phone.person(sam).unwrap();
+    let joined = member.interaction(entry).unwrap();
+    assert_eq!(joined.kind.working_group_id(), Some(group));
+    assert!(matches!(
+        &joined.kind,
+        InteractionKind::WorkingGroup { group: text, start: s, end: None }
+            if *text == group.to_string() && *s == start
+    ));
+    // Joining twice while still a member is refused.
+    assert!(matches!(
+        phone.join_group(sam, group, START),
+        Err(Error::Validation(ValidationError::Duplicate { .. }))
+    ));
+    // A group that is not held here is refused, as is leaving before joining.
+    assert!(matches!(
+        phone.join_group(sam, DocId::new(START), START),
+        Err(Error::NotFound {
+            kind: DocKind::Group,
+            ..
+        })
+    ));
+    assert!(matches!(
+        phone.leave_group(sam, entry, start.plus_days(-1)),
+        Err(Error::Validation(ValidationError::EndsBeforeStart { .. }))
+    ));
+    assert_eq!(phone.person(sam).unwrap(), member, "nothing stored");
+    // A conversation is not a membership.
+    let conversation_entry = member
+        .interactions
+        .iter()
+        .find(|i| matches!(i.kind, InteractionKind::Doorstep(_)))
+        .unwrap()
+        .id;
+    assert!(matches!(
+        phone.leave_group(sam, conversation_entry, START),
+        Err(Error::Validation(ValidationError::NotEndable))
+    ));
+
+    phone.leave_group(sam, entry, START).unwrap();
+    assert!(matches!(
+        phone.person(sam).unwrap().interaction(entry).unwrap().kind,
+        InteractionKind::WorkingGroup { end: Some(end), .. } if end == START
+    ));
+
+    // A closed group stays, and takes no new members.
+    phone.set_group_closed(group, true).unwrap();
+    assert!(phone.group(group).unwrap().closed);
+    let ann = phone.log_conversation(&conversation("oak-lane")).unwrap().0;
+    assert!(matches!(
+        phone.join_group(ann, group, START),
+        Err(Error::Validation(ValidationError::GroupClosed))
+    ));
+    assert_eq!(phone.groups().unwrap().len(), 1);
 }

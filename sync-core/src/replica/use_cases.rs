@@ -3,8 +3,8 @@
 //! not in each app or binding, so the rules live once and are tested in Rust.
 
 use super::{PersonEditor, Replica};
-use crate::error::Result;
-use crate::ids::{Clock, DocId, EntryId};
+use crate::error::{Error, Result, ValidationError};
+use crate::ids::{Clock, DocId, EntryId, Timestamp};
 use crate::model::{
     ConsentGiver, ConsentMethod, ConsentPurpose, EntryChannel, InteractionKind, LawfulBasis,
     NewConsent, NewConversation, NewPerson, NewSignUp,
@@ -101,6 +101,39 @@ impl<S: Storage, C: Clock> Replica<S, C> {
             self.record_visit(address, c.doorstep.outcome)?;
         }
         Ok((person, entry))
+    }
+
+    /// Records that `person` joined working group `group` at `start` (a
+    /// membership naming the group's id), and returns the membership's
+    /// entry id. Refused, storing nothing, when the group is not held here
+    /// or is closed, or when they are already a member of it.
+    pub fn join_group(&mut self, person: DocId, group: DocId, start: Timestamp) -> Result<EntryId> {
+        if self.group(group)?.closed {
+            return Err(ValidationError::GroupClosed.into());
+        }
+        let member = self.person(person)?.interactions.iter().any(|i| {
+            matches!(i.kind, InteractionKind::WorkingGroup { end: None, .. })
+                && i.kind.working_group_id() == Some(group)
+        });
+        if member {
+            return Err(ValidationError::Duplicate {
+                field: "working-group membership",
+            }
+            .into());
+        }
+        self.edit_person(person, |p| p.join_group(group, start))
+    }
+
+    /// Ends `person`'s working-group membership `entry` at `end` (they left
+    /// the group). Refused, storing nothing, when the entry is not a
+    /// membership or `end` is before they joined.
+    pub fn leave_group(&mut self, person: DocId, entry: EntryId, end: Timestamp) -> Result<()> {
+        match self.person(person)?.interaction(entry).map(|i| &i.kind) {
+            Some(InteractionKind::WorkingGroup { .. }) => {}
+            Some(_) => return Err(ValidationError::NotEndable.into()),
+            None => return Err(Error::NoSuchEntry(entry)),
+        }
+        self.edit_person(person, |p| p.end(entry, end))
     }
 
     /// Signs a new person up to an event, with their consent to hear about

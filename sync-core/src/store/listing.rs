@@ -18,7 +18,7 @@ use crate::error::StorageError;
 use crate::ids::{DocId, Timestamp};
 use crate::model::{
     Address, AgeBand, DocKind, DoorOutcome, Event, OwedFollowUp, Person, Record, ResidentBasis,
-    Tenure,
+    Tenure, WorkingGroup,
 };
 
 /// A person as lists show them: what a row on the screen needs, without
@@ -118,6 +118,8 @@ pub enum Listing {
     },
     /// An event, whole.
     Event(Event),
+    /// A working group, whole.
+    Group(WorkingGroup),
     /// The area configuration: lists need only to find it.
     Area,
     /// A document this version cannot read (a newer schema): in no list.
@@ -149,6 +151,7 @@ impl Listing {
                 search_text: door_search_text(a),
             },
             Record::Event(e) => Self::Event(e.clone()),
+            Record::Group(g) => Self::Group(g.clone()),
             Record::Area(_) => Self::Area,
         }
     }
@@ -159,6 +162,7 @@ impl Listing {
             Self::Person(_) => Some(DocKind::Person),
             Self::Door { .. } => Some(DocKind::Address),
             Self::Event(_) => Some(DocKind::Event),
+            Self::Group(_) => Some(DocKind::Group),
             Self::Area => Some(DocKind::Area),
             Self::Unreadable => None,
         }
@@ -298,6 +302,8 @@ pub trait Lists {
     fn doors(&self, patch: &str) -> Result<(Vec<Address>, Vec<PersonRow>), StorageError>;
     /// Every event, soonest first, then by id.
     fn events(&self) -> Result<Vec<Event>, StorageError>;
+    /// Every working group, by name folded (see [`fold`]), then id.
+    fn groups(&self) -> Result<Vec<WorkingGroup>, StorageError>;
     /// The area configuration's document, if held.
     fn area_id(&self) -> Result<Option<DocId>, StorageError>;
 }
@@ -308,6 +314,7 @@ pub struct ScanLists {
     people: Vec<PersonListing>,
     doors: BTreeMap<DocId, (Address, String)>,
     events: Vec<Event>,
+    groups: Vec<WorkingGroup>,
     area: Option<DocId>,
 }
 
@@ -325,6 +332,7 @@ impl ScanLists {
                     lists.doors.insert(id, (address, search_text));
                 }
                 Listing::Event(e) => lists.events.push(e),
+                Listing::Group(g) => lists.groups.push(g),
                 Listing::Area => {
                     lists.area.get_or_insert(id);
                 }
@@ -333,6 +341,7 @@ impl ScanLists {
         }
         lists.people.sort_by_key(|p| p.row.id);
         lists.events.sort_by_key(|e| (e.starts_at, e.id));
+        lists.groups.sort_by_cached_key(|g| (fold(&g.name), g.id));
         lists
     }
 }
@@ -400,6 +409,10 @@ impl Lists for ScanLists {
 
     fn events(&self) -> Result<Vec<Event>, StorageError> {
         Ok(self.events.clone())
+    }
+
+    fn groups(&self) -> Result<Vec<WorkingGroup>, StorageError> {
+        Ok(self.groups.clone())
     }
 
     fn area_id(&self) -> Result<Option<DocId>, StorageError> {

@@ -9,18 +9,18 @@ use super::file::{TEMP_SUFFIX, io, lock_directory, sync_dir};
 use super::{Listing, Lists, Page, PersonRow, Search, Storage, check_meta_name};
 use crate::error::StorageError;
 use crate::ids::{DocId, EntryId, Timestamp};
-use crate::model::{Address, Event, OwedFollowUp};
+use crate::model::{Address, Event, OwedFollowUp, WorkingGroup};
 
 /// The database's file name inside the store's directory.
 const DATABASE_FILE: &str = "phone.sqlite3";
 /// The layout of the tables below (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// What a [`Listing`] holds and how it is written. Raise it when either
 /// changes: a store listed by another version has every document listed
 /// again when the replica opens it.
 ///
-/// 2: an event's summary holds its headcount.
-const LISTING_VERSION: i64 = 2;
+/// 2: an event's summary holds its headcount. 3: groups are listed too.
+const LISTING_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE documents (
@@ -29,7 +29,7 @@ CREATE TABLE documents (
     -- 0 while the document waits to be listed (moved in from a file store,
     -- or listed by another version); the replica lists it on open.
     listed INTEGER NOT NULL,
-    -- person, event, area or address; NULL when unreadable to the version
+    -- person, event, area, address or group; NULL when unreadable to the version
     -- that listed it.
     kind TEXT
 ) STRICT;
@@ -71,12 +71,19 @@ CREATE TABLE events (id BLOB PRIMARY KEY NOT NULL, starts_at INTEGER NOT NULL, s
 CREATE INDEX events_by_start ON events (starts_at, id);
 ";
 
+/// What schema 2 added: the working groups' list.
+const SCHEMA_2: &str = "
+CREATE TABLE groups (id BLOB PRIMARY KEY NOT NULL, sort_name TEXT NOT NULL, summary BLOB NOT NULL) STRICT;
+CREATE INDEX groups_by_name ON groups (sort_name, id);
+";
+
 /// The tables that hold listings, each keyed by document in its first column.
-const LISTING_TABLES: [(&str, &str); 4] = [
+const LISTING_TABLES: [(&str, &str); 5] = [
     ("people", "id"),
     ("follow_ups", "person"),
     ("doors", "id"),
     ("events", "id"),
+    ("groups", "id"),
 ];
 
 /// The phone's store: one SQLite database in a directory, holding every
@@ -232,6 +239,12 @@ impl SqliteStore {
         if version == 0 {
             tx.execute_batch(SCHEMA)
                 .map_err(sql("creating the tables"))?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_2)
+                .map_err(sql("creating the groups' list"))?;
+        }
+        if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(sql("setting the schema version"))?;
         }
@@ -467,6 +480,13 @@ fn write_listing(tx: &Connection, id: DocId, listing: &Listing) -> Result<(), St
                 })
                 .map_err(sql("listing an event"))?;
         }
+        Listing::Group(group) => {
+            tx.prepare_cached("INSERT INTO groups (id, sort_name, summary) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| {
+                    s.execute(params![key, super::fold(&group.name), encode_row(group)])
+                })
+                .map_err(sql("listing a group"))?;
+        }
         Listing::Area | Listing::Unreadable => {}
     }
     tx.prepare_cached("UPDATE documents SET listed = 1, kind = ?2 WHERE id = ?1")
@@ -562,6 +582,7 @@ impl Storage for SqliteStore {
             "follow_ups",
             "doors",
             "events",
+            "groups",
         ] {
             tx.execute(&format!("DELETE FROM {table}"), [])
                 .map_err(sql("wiping the store"))?;
@@ -742,6 +763,14 @@ impl Lists for SqliteStore {
         self.rows(
             "listing events",
             "SELECT summary FROM events ORDER BY starts_at, id",
+            [],
+        )
+    }
+
+    fn groups(&self) -> Result<Vec<WorkingGroup>, StorageError> {
+        self.rows(
+            "listing groups",
+            "SELECT summary FROM groups ORDER BY sort_name, id",
             [],
         )
     }

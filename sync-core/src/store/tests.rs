@@ -163,7 +163,7 @@ fn sqlite_store_refuses_a_database_from_a_newer_version_and_leaves_it_alone() {
         SqliteStore::open(dir.path()),
         Err(StorageError::NewerFormat {
             found: 99,
-            known: 1
+            known: 2
         })
     ));
     let db = rusqlite::Connection::open(&path).unwrap();

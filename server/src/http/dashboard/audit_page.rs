@@ -59,6 +59,9 @@ fn action_words(code: &str) -> &'static str {
         "searched-people" => "People were searched",
         "viewed-person" => "Someone's record was opened",
         "listed-board" => "The board was listed",
+        "created-group" => "A working group was added",
+        "changed-group" => "A working group changed",
+        "listed-group-members" => "A working group's members were listed",
         _ => "Something else",
     }
 }

@@ -23,6 +23,7 @@ mod confirm_page;
 mod doors_page;
 mod duplicates_page;
 mod events_page;
+mod groups_page;
 mod invite_page;
 mod pages;
 mod people_import_page;
@@ -142,6 +143,21 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/board", get(board_page::board))
         .route("/admin/promises-kept", get(promises_page::promises_kept))
+        .route(
+            "/admin/groups",
+            get(groups_page::groups).post(groups_page::create),
+        )
+        .route(
+            "/admin/groups/{id}",
+            get(groups_page::group).post(groups_page::save),
+        )
+        .route("/admin/groups/{id}/close", post(groups_page::close))
+        .route("/admin/groups/{id}/open", post(groups_page::open))
+        .route("/admin/people/{id}/groups", post(groups_page::join))
+        .route(
+            "/admin/people/{id}/groups/{entry}/end",
+            post(groups_page::leave),
+        )
         .route("/admin/duplicates", get(duplicates_page::duplicates))
         .route(
             "/admin/duplicates/merge",
@@ -204,12 +220,13 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 11] = [
+const ADMIN_LINKS: [(&str, &str); 12] = [
     ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
     ("/admin/duplicates", "Likely duplicates"),
     ("/admin/board", "Board"),
     ("/admin/promises-kept", "Promises kept"),
+    ("/admin/groups", "Working groups"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
     ("/admin/doors", "Doors list"),

@@ -14,6 +14,7 @@ use sync_core::{AgeBand, DocId, ResidentBasis, Tenure};
 
 use super::board_page::{HatBox, RoleLine, RoleTyped};
 use super::confirm_page::ConfirmedForm;
+use super::groups_page::{GroupChoice, JoinTyped, MembershipLine, person_groups};
 use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
@@ -155,6 +156,12 @@ struct PersonPage {
     role_start: String,
     role_hats: Vec<HatBox>,
     role_problem: String,
+    /// The working groups they are or were in.
+    memberships: Vec<MembershipLine>,
+    /// The open groups they could join, and the "joined" form as typed.
+    group_choices: Vec<GroupChoice>,
+    group_start: String,
+    group_problem: String,
     today: String,
 }
 
@@ -169,6 +176,8 @@ struct Shown {
     language: String,
     /// The "took up" form.
     role: RoleTyped,
+    /// The "joined a group" form.
+    group: JoinTyped,
 }
 
 impl From<&Profile> for Shown {
@@ -182,6 +191,7 @@ impl From<&Profile> for Shown {
             tenure: p.tenure.clone().unwrap_or_default(),
             language: p.language.clone().unwrap_or_default(),
             role: RoleTyped::default(),
+            group: JoinTyped::default(),
         }
     }
 }
@@ -197,19 +207,23 @@ impl From<&PersonForm> for Shown {
             tenure: f.tenure.clone(),
             language: f.language.clone(),
             role: RoleTyped::default(),
+            group: JoinTyped::default(),
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn person_page(
     user: &WebUser,
     area: Option<&sync_core::AreaConfig>,
     profile: &Profile,
+    groups: &[ops::groups::GroupView],
     shown: &Shown,
     done: &'static str,
     problem: String,
     now: i64,
 ) -> Result<Response, WebError> {
+    let (memberships, group_choices) = person_groups(profile, groups, &shown.group, now);
     let patch = crate::labels::patch_name(area, &profile.patch);
     let known_language = LANGUAGES.iter().any(|(code, _)| *code == shown.language);
     let page = PersonPage {
@@ -275,6 +289,14 @@ fn person_page(
         },
         role_hats: HatBox::all(&shown.role.hats),
         role_problem: shown.role.problem.clone(),
+        memberships,
+        group_choices,
+        group_start: if shown.group.start.is_empty() {
+            calendar::date(now)
+        } else {
+            shown.group.start.clone()
+        },
+        group_problem: shown.group.problem.clone(),
         today: calendar::date(now),
     };
     Ok(html(&page)?.into_response())
@@ -396,12 +418,15 @@ pub(super) async fn person(
     let done = match query.done.as_str() {
         "saved" => "Saved. Phones receive the change at their next sync.",
         "role" => "Saved: the board and the resident-led report count it now.",
+        "group" => "Saved: the groups report counts it now, and phones see it at their next sync.",
         _ => "",
     };
+    let groups = ops::groups::list(&state.db, state.now()).await?;
     person_page(
         &user,
         area.as_ref(),
         &profile,
+        &groups,
         &Shown::from(&profile),
         done,
         String::new(),
@@ -423,10 +448,41 @@ pub(super) async fn refused_role(
         role: typed,
         ..Shown::from(&profile)
     };
+    let groups = ops::groups::list(&state.db, state.now()).await?;
     let mut page = person_page(
         user,
         area.as_ref(),
         &profile,
+        &groups,
+        &shown,
+        "",
+        String::new(),
+        state.now().as_millis(),
+    )?;
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+/// The person's page again after joining or leaving a group was
+/// refused: the reason, and the "joined" form as typed.
+pub(super) async fn refused_group(
+    state: &AppState,
+    user: &WebUser,
+    id: DocId,
+    typed: JoinTyped,
+) -> Result<Response, WebError> {
+    let area = ops::area::read(&state.db).await?;
+    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
+    let shown = Shown {
+        group: typed,
+        ..Shown::from(&profile)
+    };
+    let groups = ops::groups::list(&state.db, state.now()).await?;
+    let mut page = person_page(
+        user,
+        area.as_ref(),
+        &profile,
+        &groups,
         &shown,
         "",
         String::new(),
@@ -535,10 +591,12 @@ pub(super) async fn save_person(
     };
     let area = ops::area::read(&state.db).await?;
     let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
+    let groups = ops::groups::list(&state.db, state.now()).await?;
     let mut page = person_page(
         &user,
         area.as_ref(),
         &profile,
+        &groups,
         &Shown::from(&form),
         "",
         format!("Not saved: {problem}"),

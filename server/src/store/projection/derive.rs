@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sync_core::{
     Address, AreaConfig, ConsentPurpose, DocId, DoorOutcome, EntryId, Event, InteractionKind,
-    Ladder, Person, Progress, StageRule, Timestamp,
+    Ladder, Person, Progress, StageRule, Timestamp, WorkingGroup,
 };
 
 use super::{
     ADDRESSES, AREAS, CHAMPION_CONTACTS, DOOR_VISITS, EVENTS, INTERACTIONS, PATCHES, PEOPLE, ROLES,
-    Rows, STAGES, TOPICS_RAISED, door_key,
+    Rows, STAGES, TOPICS_RAISED, WORKING_GROUPS, door_key,
 };
 
 /// `topics_raised.kind` of a topic raised in a doorstep conversation.
@@ -282,6 +282,26 @@ impl Rows {
                 e.created_by.to_string().into(),
                 i64::from(e.cancelled).into(),
                 e.headcount.map(i64::from).into(),
+            ],
+        );
+    }
+
+    pub(super) fn add_group(&mut self, g: &WorkingGroup) {
+        let topics: Vec<&str> = g.topics.iter().map(String::as_str).collect();
+        self.insert(
+            &WORKING_GROUPS,
+            [
+                g.id.to_string().into(),
+                g.area.as_str().into(),
+                g.patch.as_deref().into(),
+                g.name.as_str().into(),
+                topics.join(",").into(),
+                i64::from(g.devolved_budget).into(),
+                i64::from(g.devolved_decisions).into(),
+                i64::from(g.constituted).into(),
+                g.lead.map(|l| l.to_string()).into(),
+                i64::from(g.closed).into(),
+                g.created_at.as_millis().into(),
             ],
         );
     }

@@ -21,7 +21,8 @@ use crate::error::Result;
 /// the documents, when the server next starts.
 ///
 /// 9: events' cancellation and headcount; the stages people held. 13: topics
-/// raised, with their month and any promise. 14: both together.
+/// raised, with their month and any promise. 11: working groups. 14: all of them
+/// together.
 pub const VERSION: i64 = 14;
 
 /// Rewrites every person's rows if they were written by an older
@@ -51,6 +52,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     let ladder = area::ladder(db, &mut tx).await?;
     reproject_people(&mut tx, &ladder, now).await?;
     reproject_events(&mut tx).await?;
+    reproject_groups(&mut tx, &ladder, now).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
         .execute(&mut *tx)
@@ -107,6 +109,15 @@ async fn reproject_events(conn: &mut AnyConnection) -> Result<()> {
     rows.write(conn).await
 }
 
+/// Rewrites every working group's rows (groups held before they had any).
+async fn reproject_groups(conn: &mut AnyConnection, ladder: &Ladder, now: Timestamp) -> Result<()> {
+    let mut rows = Rows::default();
+    for bytes in super::documents::of_kind(conn, "group").await? {
+        rows.replace(&sync_core::read_record(&bytes)?, ladder, now);
+    }
+    rows.write(conn).await
+}
+
 /// The tables holding rows derived from `record`.
 fn owned_by(record: &Record) -> Owned {
     match record {
@@ -114,6 +125,7 @@ fn owned_by(record: &Record) -> Owned {
         Record::Event(_) => EVENT_ROWS,
         Record::Area(_) => AREA_ROWS,
         Record::Address(_) => ADDRESS_ROWS,
+        Record::Group(_) => GROUP_ROWS,
     }
 }
 
@@ -217,7 +229,7 @@ async fn delete_keys(conn: &mut AnyConnection, table: &Table, keys: Vec<TextRow>
 /// Deletes every row derived from a document, whatever its kind (erasure).
 pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
     let mut rows = Rows::default();
-    for owned in [PERSON_ROWS, EVENT_ROWS, AREA_ROWS, ADDRESS_ROWS] {
+    for owned in [PERSON_ROWS, EVENT_ROWS, AREA_ROWS, ADDRESS_ROWS, GROUP_ROWS] {
         rows.delete(owned, id);
     }
     rows.write(conn).await
@@ -400,6 +412,23 @@ const EVENTS: Table = Table {
     ],
     key: 1,
 };
+const WORKING_GROUPS: Table = Table {
+    name: "working_groups",
+    columns: &[
+        "id",
+        "area",
+        "patch",
+        "name",
+        "topics",
+        "devolved_budget",
+        "devolved_decisions",
+        "constituted",
+        "lead",
+        "closed",
+        "created_at",
+    ],
+    key: 1,
+};
 const AREAS: Table = Table {
     name: "areas",
     columns: &["id", "area", "name", "threshold_percent"],
@@ -448,6 +477,7 @@ const PERSON_ROWS: Owned = &[
 const EVENT_ROWS: Owned = &[(&EVENTS, "id")];
 const AREA_ROWS: Owned = &[(&PATCHES, "area_id"), (&AREAS, "id")];
 const ADDRESS_ROWS: Owned = &[(&DOOR_VISITS, "address_id"), (&ADDRESSES, "id")];
+const GROUP_ROWS: Owned = &[(&WORKING_GROUPS, "id")];
 
 /// Projection rows to rewrite, for any number of records, written by
 /// [`Rows::write`] in a few multi-row statements: each statement costs a
@@ -497,6 +527,7 @@ impl Rows {
             Record::Event(e) => self.add_event(e),
             Record::Area(a) => self.add_area(a),
             Record::Address(a) => self.add_address(a),
+            Record::Group(g) => self.add_group(g),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod board;
 mod events;
+mod groups;
 mod ladder;
 mod reach;
 mod voices;
@@ -358,6 +359,12 @@ impl Sections for reports::Voices {
 impl Sections for reports::YouSaidWeDid {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         voices::promises(self)
+    }
+}
+
+impl Sections for reports::GroupsReport {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        groups::groups(self)
     }
 }
 
