@@ -3,6 +3,7 @@
 //! reports. They hold no name or contact detail.
 
 mod derive;
+mod value;
 
 pub use derive::{TOPIC, WANTS_TO_JOIN};
 
@@ -12,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use sync_core::{DocId, Ladder, NewAddress, Record, Timestamp};
 
+use self::value::Value;
 use super::documents::PeoplePages;
 use super::{Backend, Db, MAX_PARAMS, area, placeholders};
 use crate::error::Result;
@@ -233,59 +235,6 @@ pub async fn remove(conn: &mut AnyConnection, id: DocId) -> Result<()> {
         rows.delete(owned, id);
     }
     rows.write(conn).await
-}
-
-/// A value in a projection row, of a type both databases share.
-#[derive(Debug, Clone)]
-enum Value {
-    Int(Option<i64>),
-    Text(Option<String>),
-}
-
-impl Value {
-    /// The value as the database gives it back cast to text.
-    fn as_text(&self) -> Option<String> {
-        match self {
-            Self::Int(v) => v.map(|v| v.to_string()),
-            Self::Text(v) => v.clone(),
-        }
-    }
-}
-
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Self::Int(Some(v))
-    }
-}
-
-impl From<Option<i64>> for Value {
-    fn from(v: Option<i64>) -> Self {
-        Self::Int(v)
-    }
-}
-
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Self::Text(Some(v))
-    }
-}
-
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Self::Text(Some(v.to_owned()))
-    }
-}
-
-impl From<Option<&str>> for Value {
-    fn from(v: Option<&str>) -> Self {
-        Self::Text(v.map(str::to_owned))
-    }
-}
-
-impl From<Option<String>> for Value {
-    fn from(v: Option<String>) -> Self {
-        Self::Text(v)
-    }
 }
 
 /// A projection table and its columns, in the order rows give them.
