@@ -445,10 +445,12 @@ fn join_groups(admin: &mut HttpPhone, base: &str, seed: u64, end: Timestamp) -> 
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x0067_726f_7570);
     let mut green = NewGroup::new("north-estate", "Green spaces");
     green.devolved_budget = true;
+    green.topics = ["parks".to_owned()].into();
     let green = admin.replica.create_group(&green).unwrap();
     let mut elm = NewGroup::new("north-estate", "Elm Road newcomers");
     elm.patch = Some("elm-road".into());
     elm.devolved_decisions = true;
+    elm.topics = ["housing".to_owned()].into();
     let elm = admin.replica.create_group(&elm).unwrap();
     for p in admin.replica.people().unwrap() {
         let Some(first) = first_contact(&p, end) else {
@@ -1541,6 +1543,46 @@ fn check_voices(server: &TestServer, token: &str, query: &str, w: &World, pick: 
             );
         }
     }
+    // Beside each topic, the open groups on it (by name), and beside each
+    // patch those serving it or the whole area.
+    let mut groups: Vec<&WorkingGroup> = w.groups.iter().filter(|g| !g.closed).collect();
+    groups.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    let on = |topic: &str, patch: Option<&str>| -> Vec<String> {
+        groups
+            .iter()
+            .filter(|g| g.topics.contains(topic))
+            .filter(|g| patch.is_none_or(|p| g.patch.as_deref().is_none_or(|gp| gp == p)))
+            .map(|g| g.name.clone())
+            .collect()
+    };
+    for t in &voices.topics {
+        assert_eq!(
+            t.groups,
+            on(&t.topic, None),
+            "{what}: groups on {}",
+            t.topic
+        );
+        for row in &t.by_patch {
+            assert_eq!(
+                row.groups,
+                on(&t.topic, Some(&row.patch)),
+                "{what}: groups on {} in {}",
+                t.topic,
+                row.patch
+            );
+        }
+    }
+    assert!(
+        voices
+            .topics
+            .iter()
+            .any(|t| t.by_patch.iter().any(|r| r.groups.is_empty()))
+            && voices
+                .topics
+                .iter()
+                .any(|t| t.by_patch.iter().any(|r| !r.groups.is_empty())),
+        "{what}: topics with and without a group"
+    );
     let shown: BTreeSet<&str> = voices.topics.iter().map(|t| t.topic.as_str()).collect();
     for topic in by_patch.keys() {
         assert!(shown.contains(topic.as_str()), "{what}: {topic} is missing");
@@ -2282,6 +2324,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             "name": "North Estate",
             "resident_led_threshold_percent": 51,
             "partnership_seats": SEATS,
+            "topics": TOPICS,
         }),
         200,
     );

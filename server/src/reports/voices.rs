@@ -10,6 +10,10 @@
 //! is hidden, with whatever would give it away. A topic's total is shown
 //! both as the sum of its patches and as the sum of its months, and the
 //! page says so to the disclosure control.
+//!
+//! Beside each topic and patch: the open working groups on that topic
+//! serving that patch (or the whole area), so a partnership sees where
+//! residents raise something nobody is working on.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +43,9 @@ pub struct VoicePatch {
     pub raised: Option<u64>,
     /// Conversations in which someone said they would like to join in on it.
     pub wants_to_join: Option<u64>,
+    /// The open working groups on the topic that serve this patch (it, or
+    /// the whole area), by name: none says nobody is working on it there.
+    pub groups: Vec<String>,
 }
 
 /// One topic.
@@ -57,6 +64,8 @@ pub struct VoiceTopic {
     pub by_patch: Vec<VoicePatch>,
     /// Conversations in which it was raised, per month (as `months`).
     pub raised_by_month: Vec<Option<u64>>,
+    /// The open working groups on the topic, anywhere, by name.
+    pub groups: Vec<String>,
 }
 
 /// What residents raise at the door.
@@ -153,9 +162,26 @@ pub async fn voices(db: &Db, filters: &Filters, now: Timestamp) -> Result<Voices
         .iter()
         .map(|m| month_of(*m))
         .collect();
+    // Who is working on what: the open groups on each topic, and where.
+    let mut conn = db.pool.acquire().await?;
+    let groups: Vec<_> = crate::store::groups::list(&mut conn)
+        .await?
+        .into_iter()
+        .filter(|g| !g.closed)
+        .collect();
     for topic in &mut report.topics {
+        let on_it: Vec<_> = groups
+            .iter()
+            .filter(|g| g.topics.contains(&topic.topic))
+            .collect();
+        topic.groups = on_it.iter().map(|g| g.name.clone()).collect();
         for row in &mut topic.by_patch {
             row.patch_name = crate::labels::patch_name(setup.area.as_ref(), &row.patch);
+            row.groups = on_it
+                .iter()
+                .filter(|g| g.patch.as_ref().is_none_or(|p| *p == row.patch))
+                .map(|g| g.name.clone())
+                .collect();
         }
     }
     Ok(report)
@@ -277,6 +303,7 @@ pub(super) fn voices_from(
                                 format!("topics.{i}.by_patch.{j}.wants_to_join"),
                                 w,
                             ),
+                            groups: Vec::new(),
                         }
                     })
                     .collect(),
@@ -285,6 +312,7 @@ pub(super) fn voices_from(
                     .enumerate()
                     .map(|(m, n)| count(format!("topics.{i}.raised_by_month.{m}"), *n))
                     .collect(),
+                groups: Vec::new(),
             }
         })
         .collect();
@@ -316,6 +344,7 @@ impl Report for Voices {
                 "patch_name",
                 "raised",
                 "wants_to_join",
+                "working_groups",
             ],
         );
         for (i, t) in self.topics.iter().enumerate() {
@@ -329,6 +358,7 @@ impl Report for Voices {
                     p.patch_name.clone(),
                     csv.figure(p.raised, why(place("raised"))),
                     csv.figure(p.wants_to_join, why(place("wants_to_join"))),
+                    p.groups.join("; "),
                 ];
                 csv.row(fields);
             }
@@ -339,6 +369,7 @@ impl Report for Voices {
                 "Every patch".to_owned(),
                 csv.figure(t.raised, why(format!("topics.{i}.raised"))),
                 csv.figure(t.wants_to_join, why(format!("topics.{i}.wants_to_join"))),
+                t.groups.join("; "),
             ];
             csv.row(fields);
         }

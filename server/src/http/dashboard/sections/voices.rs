@@ -32,6 +32,7 @@ pub(super) fn voices(r: &reports::Voices) -> Result<Vec<Section>, Error> {
         &[
             ("raised", "Conversations where it was raised"),
             ("wants_to_join", "Would like to join in"),
+            ("groups", "Working groups on it there"),
         ],
     );
     // The places where a topic comes up most, in words.
@@ -66,12 +67,25 @@ pub(super) fn voices(r: &reports::Voices) -> Result<Vec<Section>, Error> {
                 vec![
                     figure(p.raised, place("raised")),
                     figure(p.wants_to_join, place("wants_to_join")),
+                    if p.groups.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        p.groups.join(", ")
+                    },
                 ],
             );
             if let Some(n) = p.raised.filter(|n| *n > 0) {
+                let working = if p.groups.is_empty() {
+                    format!("no working group on {} there", t.topic)
+                } else {
+                    format!("{} on it", p.groups.join(" and "))
+                };
                 loudest.push((
                     n,
-                    format!("{} raised {} times in {}", t.topic, n, p.patch_name),
+                    format!(
+                        "{} raised {} times in {}: {working}",
+                        t.topic, n, p.patch_name
+                    ),
                 ));
             }
         }
@@ -85,6 +99,17 @@ pub(super) fn voices(r: &reports::Voices) -> Result<Vec<Section>, Error> {
             "Raised most: {}. Each figure counts conversations, so someone who raised housing twice counts twice.",
             said.join("; ")
         )
+    };
+    let nobody: Vec<&str> = r
+        .topics
+        .iter()
+        .filter(|t| t.on_the_list && t.groups.is_empty() && t.raised.is_some_and(|n| n > 0))
+        .map(|t| t.topic.as_str())
+        .collect();
+    let note = if nobody.is_empty() {
+        format!("{note} Every topic raised has a working group on it somewhere.")
+    } else {
+        format!("{note} No working group works on: {}.", nobody.join(", "))
     };
     let mut sections = vec![
         topics.with_bars(
