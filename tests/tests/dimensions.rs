@@ -36,7 +36,11 @@ fn conversation(patch: &str, details: PersonDetails) -> NewConversation {
         patch: patch.into(),
         address: None,
         details,
-        doorstep: Doorstep::new(DoorOutcome::Spoke),
+        // A topic raised and a promise made, so that the reports of what
+        // is raised and promised at doors count these conversations too.
+        doorstep: Doorstep::new(DoorOutcome::Spoke)
+            .topic("housing")
+            .follow_up("send the housing surgery's times", None),
         consent_to_contact: true,
         consent_wording_version: "2026-09".into(),
     }
