@@ -204,6 +204,9 @@ impl Rows {
                     p.patch.as_str().into(),
                     first_attendance.get(&i.id).copied().into(),
                     key.into(),
+                    matches!(i.kind, InteractionKind::Attendance { .. })
+                        .then(|| i64::from(holds_a_role(p, i.at)))
+                        .into(),
                 ],
             );
             if let InteractionKind::Doorstep(d) = &i.kind {
@@ -340,6 +343,19 @@ fn held_stages(ladder: &Ladder, p: &Person, now: Timestamp) -> i64 {
         .enumerate()
         .filter(|(_, s)| s.rule.evidence(p, now).is_some())
         .fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
+/// Whether `p` held a role at `at`: a seat, an office or a working-group
+/// membership begun by then and not ended (what the events report counts
+/// as "holding a role when they came").
+fn holds_a_role(p: &Person, at: Timestamp) -> bool {
+    p.interactions.iter().any(|i| match i.kind {
+        InteractionKind::Role { start, end, .. }
+        | InteractionKind::WorkingGroup { start, end, .. } => {
+            start <= at && end.is_none_or(|e| e > at)
+        }
+        _ => false,
+    })
 }
 
 /// Per attendance, its `interactions.first_attendance`: 1 for the person's

@@ -24,8 +24,8 @@ use crate::error::Result;
 ///
 /// 9: events' cancellation and headcount; the stages people held. 13: topics
 /// raised, with their month and any promise. 11: working groups. 14: all of them
-/// together.
-pub const VERSION: i64 = 14;
+/// together. 15: whether an attendee held a role when they came.
+pub const VERSION: i64 = 15;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -312,6 +312,7 @@ const INTERACTIONS: Table = Table {
         "patch",
         "first_attendance",
         "record_key",
+        "holding_role",
     ],
     key: 1,
 };

@@ -425,7 +425,8 @@ pub struct RoleAttendance {
 }
 
 /// Attendances at every event held by `now` and not cancelled, per event,
-/// first time or returning, and holding a role or not, with the sums of
+/// first time or returning, and holding a role or not (worked out when
+/// the attendance was projected: `interactions.holding_role`), with the sums of
 /// the attendees' record keys if `keyed`. Each person counts once per
 /// event, as in [`attendance`].
 pub async fn attendance_by_role(
@@ -438,9 +439,7 @@ pub async fn attendance_by_role(
     let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
     let sql = format!(
         "SELECT i.event_id AS event, i.first_attendance AS first_time, \
-         CASE WHEN EXISTS (SELECT 1 FROM roles r WHERE r.person_id = i.person_id \
-         AND r.start_at <= i.at AND (r.end_at IS NULL OR r.end_at > i.at)) THEN 1 ELSE 0 END \
-         AS holding_role, COUNT(*) AS attendees, {} AS keys \
+         COALESCE(i.holding_role, 0) AS holding_role, COUNT(*) AS attendees, {} AS keys \
          FROM {leading} interactions i JOIN events e ON e.id = i.event_id \
          WHERE i.kind = 'attendance' AND i.first_attendance IS NOT NULL \
          AND e.cancelled = 0 AND e.starts_at <= {now_param} AND {condition} \
