@@ -6,26 +6,17 @@ use sync_core::{
     DocId, Event, EventKind, NewEvent, Record, Timestamp, ValidationError, authoring, read_record,
 };
 
-use super::{Logged, edit_as_server, merge_own};
+use super::{Logged, create_as_server, edit_as_server};
 use crate::error::{Error, Result};
-use crate::store::audit::{self, Action, Actor};
-use crate::store::{Db, area, commit_if_ok, documents};
+use crate::store::audit::{Action, Actor};
+use crate::store::{Db, area, documents};
 
 /// Creates an event on behalf of `actor`, logged, and returns its id.
 pub async fn create(db: &Db, actor: Actor, event: &NewEvent, now: Timestamp) -> Result<DocId> {
-    let by = area::server_device(db).await?;
-    let id = DocId::new(now);
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let created = async {
-        if let Some(push) = authoring::event_push(None, id, event, by, now)? {
-            merge_own(db, &mut tx, &push, by, now).await?;
-        }
-        audit::record(&mut tx, now, actor, Action::CreatedEvent, Some(id), "").await?;
-        Ok(id)
-    }
-    .await;
-    commit_if_ok(tx, created).await
+    create_as_server(db, actor, Action::CreatedEvent, now, |id, by| {
+        Ok(authoring::event_push(None, id, event, by, now)?)
+    })
+    .await
 }
 
 /// Changes an event's details on behalf of `actor`, logged. `NotFound` if

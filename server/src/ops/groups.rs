@@ -11,7 +11,7 @@ use sync_core::{
     WorkingGroup, authoring, group_id, read_record,
 };
 
-use super::{Logged, edit_as_server, merge_own};
+use super::{Logged, create_as_server, edit_as_server};
 use crate::error::{Error, Result};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{Db, area, commit_if_ok, documents, groups};
@@ -160,19 +160,10 @@ pub async fn checked_group(db: &Db, input: GroupInput) -> Result<NewGroup> {
 
 /// Creates a working group on behalf of `actor`, logged, and returns its id.
 pub async fn create(db: &Db, actor: Actor, group: &NewGroup, now: Timestamp) -> Result<DocId> {
-    let by = area::server_device(db).await?;
-    let id = DocId::new(now);
-    let writer = db.writer().await;
-    let mut tx = writer.begin().await?;
-    let created = async {
-        if let Some(push) = authoring::group_push(None, id, group, by, now)? {
-            merge_own(db, &mut tx, &push, by, now).await?;
-        }
-        audit::record(&mut tx, now, actor, Action::CreatedGroup, Some(id), "").await?;
-        Ok(id)
-    }
-    .await;
-    commit_if_ok(tx, created).await
+    create_as_server(db, actor, Action::CreatedGroup, now, |id, by| {
+        Ok(authoring::group_push(None, id, group, by, now)?)
+    })
+    .await
 }
 
 /// Changes a working group's details on behalf of `actor`, logged.

@@ -97,6 +97,31 @@ async fn edit_as_server(
     commit_if_ok(tx, edited).await
 }
 
+/// Creates a record on behalf of `actor`, as the server: authors it under
+/// a new id with `author`, merges it and records `action` in the same
+/// transaction, and returns the id.
+async fn create_as_server(
+    db: &Db,
+    actor: Actor,
+    action: Action,
+    now: Timestamp,
+    author: impl FnOnce(DocId, DeviceId) -> Result<Option<Push>>,
+) -> Result<DocId> {
+    let by = store::area::server_device(db).await?;
+    let id = DocId::new(now);
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await?;
+    let created = async {
+        if let Some(push) = author(id, by)? {
+            merge_own(db, &mut tx, &push, by, now).await?;
+        }
+        store::audit::record(&mut tx, now, actor, action, Some(id), "").await?;
+        Ok(id)
+    }
+    .await;
+    commit_if_ok(tx, created).await
+}
+
 /// Merges a push the server wrote itself as its device `by` (an edit of the
 /// area, an event or a door) in the caller's transaction, with the admin's
 /// scope. A push that breaks a rule is refused with its reason.
