@@ -225,6 +225,23 @@ async fn run(args: Args) {
         })
         .await;
     }
+    for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
+        time(&format!("board{who}"), args.runs, || async {
+            reports::board(&db, audience, now).await.map(|_| ())
+        })
+        .await;
+        time(&format!("groups{who}"), args.runs, || async {
+            <reports::GroupsReport as reports::Report>::load(
+                &db,
+                &Filters::default(),
+                audience,
+                now,
+            )
+            .await
+            .map(|_| ())
+        })
+        .await;
+    }
     time("resident-led", args.runs, || async {
         reports::resident_led(&db, now).await.map(|_| ())
     })
