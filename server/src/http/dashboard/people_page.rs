@@ -442,25 +442,11 @@ pub(super) async fn refused_role(
     id: DocId,
     typed: RoleTyped,
 ) -> Result<Response, WebError> {
-    let area = ops::area::read(&state.db).await?;
-    let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
-    let shown = Shown {
+    refused(state, user, id, |shown| Shown {
         role: typed,
-        ..Shown::from(&profile)
-    };
-    let groups = ops::groups::list(&state.db, state.now()).await?;
-    let mut page = person_page(
-        user,
-        area.as_ref(),
-        &profile,
-        &groups,
-        &shown,
-        "",
-        String::new(),
-        state.now().as_millis(),
-    )?;
-    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(page)
+        ..shown
+    })
+    .await
 }
 
 /// The person's page again after joining or leaving a group was
@@ -471,12 +457,24 @@ pub(super) async fn refused_group(
     id: DocId,
     typed: JoinTyped,
 ) -> Result<Response, WebError> {
+    refused(state, user, id, |shown| Shown {
+        group: typed,
+        ..shown
+    })
+    .await
+}
+
+/// The person's page with what `typed` puts back into its forms, answered
+/// 422: a form on it was refused.
+async fn refused(
+    state: &AppState,
+    user: &WebUser,
+    id: DocId,
+    typed: impl FnOnce(Shown) -> Shown,
+) -> Result<Response, WebError> {
     let area = ops::area::read(&state.db).await?;
     let profile = ops::profiles::view(&state.db, user.actor(), id, state.now()).await?;
-    let shown = Shown {
-        group: typed,
-        ..Shown::from(&profile)
-    };
+    let shown = typed(Shown::from(&profile));
     let groups = ops::groups::list(&state.db, state.now()).await?;
     let mut page = person_page(
         user,
