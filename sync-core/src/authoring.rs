@@ -166,18 +166,9 @@ pub fn end_membership_push(
     end: Timestamp,
     at: Timestamp,
 ) -> Result<Option<Push>> {
-    author(
-        Some(stored),
-        DocKind::Person,
-        at,
-        |doc| match stored_person(doc)?.interaction(entry).map(|i| &i.kind) {
-            Some(InteractionKind::WorkingGroup { .. }) => {
-                document::set_interaction_end(doc, entry, Some(end))
-            }
-            Some(_) => Err(crate::error::ValidationError::NotEndable.into()),
-            None => Err(Error::NoSuchEntry(entry)),
-        },
-    )
+    end_push(stored, entry, end, at, |kind| {
+        matches!(kind, InteractionKind::WorkingGroup { .. })
+    })
 }
 
 /// Changes a stored person's details (an admin correcting or completing a
@@ -305,14 +296,27 @@ pub fn end_role_push(
     end: Timestamp,
     at: Timestamp,
 ) -> Result<Option<Push>> {
+    end_push(stored, entry, end, at, |kind| {
+        matches!(kind, InteractionKind::Role { .. })
+    })
+}
+
+/// Ends the stored person's interaction `entry` at `end`, when `endable`
+/// says it is of the kind being ended; `NotEndable` when it is another
+/// kind, `NoSuchEntry` when there is none.
+fn end_push(
+    stored: &[u8],
+    entry: EntryId,
+    end: Timestamp,
+    at: Timestamp,
+    endable: fn(&InteractionKind) -> bool,
+) -> Result<Option<Push>> {
     author(
         Some(stored),
         DocKind::Person,
         at,
         |doc| match stored_person(doc)?.interaction(entry).map(|i| &i.kind) {
-            Some(InteractionKind::Role { .. }) => {
-                document::set_interaction_end(doc, entry, Some(end))
-            }
+            Some(kind) if endable(kind) => document::set_interaction_end(doc, entry, Some(end)),
             Some(_) => Err(crate::error::ValidationError::NotEndable.into()),
             None => Err(Error::NoSuchEntry(entry)),
         },
