@@ -95,7 +95,7 @@ pub async fn event_reach(
     setup.check_population(db, &people, audience).await?;
     let keyed = audience == Audience::Adjusted;
     let events = report_rows::events_held(db, now).await?;
-    let attendance = report_rows::attendance_by_role(db, &people, now, keyed).await?;
+    let attendance = report_rows::attendance_by_role(db, &people, keyed).await?;
     Ok(event_reach_from(
         setup.suppression,
         audience,

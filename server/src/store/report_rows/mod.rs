@@ -424,26 +424,28 @@ pub struct RoleAttendance {
     pub keys: i64,
 }
 
-/// Attendances at every event held by `now` and not cancelled, per event,
-/// first time or returning, and holding a role or not (worked out when
-/// the attendance was projected: `interactions.holding_role`), with the sums of
-/// the attendees' record keys if `keyed`. Each person counts once per
-/// event, as in [`attendance`].
+/// Attendances at every event, per event, first time or returning, and
+/// holding a role or not (worked out when the attendance was projected:
+/// `interactions.holding_role`), with the sums of the attendees' record
+/// keys if `keyed`. Each person counts once per event, as in
+/// [`attendance`]. Which events were held (not cancelled, started) is the
+/// caller's to say from [`events_held`]: joining each of a million
+/// attendances to its event, and grouping by anything but the
+/// `interactions_attendance` index's own columns, made SQLite sort them
+/// all, four times slower. A row whose `holding_role` was never worked out
+/// reads 0, in a row of its own.
 pub async fn attendance_by_role(
     db: &Db,
     people: &Selection,
-    now: Timestamp,
     keyed: bool,
 ) -> Result<Vec<RoleAttendance>> {
-    let (leading, condition, mut values) = people.people_leading("i");
-    let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
+    let (leading, condition, values) = people.people_leading("i");
     let sql = format!(
         "SELECT i.event_id AS event, i.first_attendance AS first_time, \
          COALESCE(i.holding_role, 0) AS holding_role, COUNT(*) AS attendees, {} AS keys \
-         FROM {leading} interactions i JOIN events e ON e.id = i.event_id \
-         WHERE i.kind = 'attendance' AND i.first_attendance IS NOT NULL \
-         AND e.cancelled = 0 AND e.starts_at <= {now_param} AND {condition} \
-         GROUP BY 1, 2, 3",
+         FROM {leading} interactions i \
+         WHERE i.kind = 'attendance' AND i.first_attendance IS NOT NULL AND {condition} \
+         GROUP BY i.event_id, i.first_attendance, i.holding_role",
         keys(keyed, "i.record_key"),
     );
     fetch_bound(db, sql, values).await
