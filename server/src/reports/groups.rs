@@ -141,10 +141,11 @@ pub(super) fn groups_from(
             row: Some(g),
         })
         .collect();
+    let on_list: BTreeSet<&str> = order.iter().map(|g| g.key.as_str()).collect();
     let unlisted: BTreeSet<&str> = members
         .iter()
         .map(|m| m.group.as_str())
-        .filter(|g| !listed.iter().any(|l| l.id.to_string() == *g))
+        .filter(|g| !on_list.contains(g))
         .collect();
     order.extend(unlisted.into_iter().map(|g| Listed {
         key: g.to_owned(),

@@ -145,9 +145,8 @@ pub struct MemberRow {
 pub async fn member_rows(conn: &mut AnyConnection) -> Result<Vec<MemberRow>> {
     type Member = (String, String, i64, Option<i64>, Option<i64>, i64);
     let rows: Vec<Member> = sqlx::query_as(
-        "SELECT r.person_id, r.name, r.start_at, r.end_at, p.first_contact_at, p.record_key \
-         FROM roles r JOIN people p ON p.id = r.person_id WHERE r.kind = 'working-group' \
-         ORDER BY r.person_id, r.start_at",
+        "SELECT person_id, name, start_at, end_at, first_contact_at, record_key \
+         FROM roles WHERE kind = 'working-group' ORDER BY person_id, start_at",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -95,6 +95,7 @@ impl Rows {
             })
             .count();
         let key = i64::from(record_key(p.id));
+        let first_contact = progress.reached_at(0).map(Timestamp::as_millis);
         self.insert(
             &PEOPLE,
             [
@@ -113,7 +114,7 @@ impl Rows {
                 i64::from(p.do_not_contact).into(),
                 p.created_by.to_string().into(),
                 p.created_at.as_millis().into(),
-                progress.reached_at(0).map(Timestamp::as_millis).into(),
+                first_contact.into(),
                 progress.highest.map(|h| h as i64).into(),
                 reached(ladder, &progress, StageRule::Conversation, p, now).into(),
                 reached(ladder, &progress, StageRule::Participant, p, now).into(),
@@ -264,6 +265,8 @@ impl Rows {
                         start.as_millis().into(),
                         end.map(Timestamp::as_millis).into(),
                         hats.into(),
+                        first_contact.into(),
+                        key.into(),
                     ],
                 );
             }

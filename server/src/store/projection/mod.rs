@@ -24,8 +24,9 @@ use crate::error::Result;
 ///
 /// 9: events' cancellation and headcount; the stages people held. 13: topics
 /// raised, with their month and any promise. 11: working groups. 14: all of them
-/// together. 15: whether an attendee held a role when they came.
-pub const VERSION: i64 = 15;
+/// together. 15: whether an attendee held a role when they came. 16: a
+/// member's first contact and record key on each role and membership.
+pub const VERSION: i64 = 16;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -342,6 +343,8 @@ const ROLES: Table = Table {
         "start_at",
         "end_at",
         "hats",
+        "first_contact_at",
+        "record_key",
     ],
     key: 1,
 };
