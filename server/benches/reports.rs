@@ -12,7 +12,8 @@
 //! documents behind them are not built (the reports never read them, and
 //! building a million documents would take most of an hour). The database
 //! is kept in `target/bench-reports/` and reused while its size matches;
-//! `--rebuild` makes a new one.
+//! `--rebuild` makes a new one. `--only civic-core` times only the reports
+//! whose label holds those words (to profile one).
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
@@ -59,13 +60,18 @@ struct Args {
     people: usize,
     runs: usize,
     rebuild: bool,
+    only: Option<String>,
 }
+
+/// `--only TEXT`: time only the reports whose label holds it (to profile one).
+static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 fn args() -> Args {
     let mut out = Args {
         people: 1_000_000,
         runs: 5,
         rebuild: false,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -78,6 +84,7 @@ fn args() -> Args {
             "--people" => out.people = value("--people"),
             "--runs" => out.runs = value("--runs").max(1),
             "--rebuild" => out.rebuild = true,
+            "--only" => out.only = Some(it.next().expect("--only needs a report's label")),
             // cargo bench passes --bench; nothing else is expected.
             "--bench" => {}
             other => panic!("unknown argument {other}"),
@@ -89,6 +96,7 @@ fn args() -> Args {
 fn main() {
     server::allocator::return_freed_memory_promptly();
     let args = args();
+    ONLY.set(args.only.clone()).expect("set once");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -257,6 +265,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = server::Result<()>>,
 {
+    if ONLY
+        .get()
+        .and_then(Option::as_deref)
+        .is_some_and(|only| !label.contains(only))
+    {
+        return;
+    }
     report().await.expect(label); // warm-up
     let mut took: Vec<Duration> = Vec::new();
     for _ in 0..runs {
