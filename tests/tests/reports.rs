@@ -2353,6 +2353,38 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         }),
         200,
     );
+    // A change whose census is refused (an unknown tenure; a census
+    // missing adult age bands) changes nothing: the patch keeps its
+    // households and its census.
+    for (census, status) in [
+        (
+            serde_json::json!({ "households_by_tenure": { "castle": 3 } }),
+            400,
+        ),
+        (
+            serde_json::json!({ "residents_by_age": { "18-24": 10 } }),
+            422,
+        ),
+    ] {
+        let (got, body) = tests::server::send_json(
+            "PUT",
+            &format!("{}/v1/admin/patches/{}", server.base, PATCHES[0]),
+            Some(&admin.token),
+            &serde_json::json!({ "name": "Renamed", "households": 999, "census": census }),
+        );
+        assert_eq!(got, status, "{body}");
+    }
+    let (_, area) = tests::server::get(&format!("{}/v1/admin/area", server.base), &admin.token);
+    let area: serde_json::Value = serde_json::from_str(&area).expect("area");
+    let elm = &area["patches"][0];
+    assert_eq!(
+        (
+            &elm["households"],
+            &elm["census"]["households_by_tenure"]["owner"]
+        ),
+        (&serde_json::json!(HOUSEHOLDS[0]), &serde_json::json!(300)),
+        "{elm}"
+    );
     let mut champions = [
         HttpPhone::register(&server, Role::Champion, &[PATCHES[0]]),
         HttpPhone::register(&server, Role::Champion, &[PATCHES[1]]),

@@ -647,7 +647,8 @@ async fn area_command(db: &Db, command: AreaCommand, clock: SystemClock) -> Resu
             census_tenures,
         } => {
             let area =
-                ops::area::save_patch(db, ACTOR, &slug, &name, households, clock.now()).await?;
+                ops::area::save_patch(db, ACTOR, &slug, &name, households, None, clock.now())
+                    .await?;
             if census_ages.is_none() && census_tenures.is_none() {
                 area
             } else {

@@ -101,23 +101,19 @@ pub(super) async fn put_patch(
     Path(slug): Path<String>,
     Json(patch): Json<PatchInput>,
 ) -> Result<Json<AreaView>> {
+    // The census is read before anything is saved: figures that break a
+    // rule leave the patch as it was.
+    let census = patch.census.as_ref().map(|c| c.to_census()).transpose()?;
     let area = ops::area::save_patch(
         &state.db,
         Actor::Device(admin.id),
         &slug,
         &patch.name,
         patch.households,
+        census,
         state.now(),
     )
     .await?;
-    let area = match &patch.census {
-        Some(census) => {
-            let census = census.to_census()?;
-            let actor = Actor::Device(admin.id);
-            ops::area::save_census(&state.db, actor, &slug, census, state.now()).await?
-        }
-        None => area,
-    };
     Ok(Json(AreaView::from(&area)))
 }
 

@@ -365,18 +365,26 @@ impl AreaChange {
     }
 }
 
-/// Adds a patch or changes one, on behalf of `actor`.
+/// Adds a patch or changes one, on behalf of `actor`, with its census
+/// figures when `census` is given (`Some(None)` takes them away): one
+/// change, one audit record.
 pub async fn save_patch(
     db: &Db,
     actor: Actor,
     slug: &str,
     name: &str,
     households: u32,
+    census: Option<Option<Census>>,
     now: Timestamp,
 ) -> Result<AreaConfig> {
     let what = format!("patch {slug}");
     edit(db, actor, None, &what, now, |area| {
         set_patch(area, slug, name, households);
+        if let Some(census) = census
+            && let Some(patch) = area.patches.iter_mut().find(|p| p.id == slug)
+        {
+            patch.census = census;
+        }
         Ok(())
     })
     .await

@@ -94,12 +94,12 @@ async fn every_use_case_that_changes_something_or_shows_personal_data_is_audited
     .await
     .expect("the area");
     logged(&db, Action::ChangedArea, admin, Some(area.id)).await;
-    area::save_patch(&db, admin, "elm-road", "Elm Road", 400, NOW)
+    area::save_patch(&db, admin, "elm-road", "Elm Road", 400, None, NOW)
         .await
         .expect("a patch");
     let entry = logged(&db, Action::ChangedArea, admin, Some(area.id)).await;
     assert_eq!(entry.detail, "patch elm-road");
-    area::save_patch(&db, admin, "oak-lane", "Oak Lane", 250, NOW)
+    area::save_patch(&db, admin, "oak-lane", "Oak Lane", 250, None, NOW)
         .await
         .expect("a patch");
     area::delete_patch(&db, admin, "oak-lane", NOW)

@@ -580,6 +580,7 @@ pub(super) async fn save_patch(
             form.slug.trim(),
             form.name.trim(),
             households,
+            None,
             state.now(),
         )
         .await
