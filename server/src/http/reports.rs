@@ -189,7 +189,7 @@ pub(crate) const REPORTS: [ReportEntry; 13] = [
     ),
     ReportEntry::of::<GroupsReport>(
         "groups",
-        "Working groups",
+        "Group membership",
         "Who is in each working group, how many of them are new to us, how membership changed over two years, which groups nobody new has joined in a year, and how many members went on to the partnership board.",
     ),
     ReportEntry::of::<ChampionActivity>(
