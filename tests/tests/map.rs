@@ -158,6 +158,42 @@ fn the_map_shows_the_reach_and_doors_figures_and_no_door_to_a_viewer(db: TestDb)
         );
         let unknown = web.get("/reports/reach?patch=nowhere");
         assert_eq!(unknown.status, 400);
+        // Bars on charts open their report filtered by what they show,
+        // keeping the dates: a patch, an age band, an entry channel.
+        let reach = web.get("/reports/reach?from=2025-06-01");
+        for link in [
+            "href=\"/reports/reach?from=2025-06-01&amp;patch=elm-road\" aria-label=\"Elm Road: show Reach for this patch\"",
+            "href=\"/reports/reach?from=2025-06-01&amp;age_band=25-34\"",
+        ] {
+            assert!(reach.body.contains(link), "{link}: {}", reach.body);
+        }
+        let routes = web.get("/reports/routes?patch=oak-lane");
+        assert!(
+            routes
+                .body
+                .contains("href=\"/reports/routes?patch=oak-lane&amp;channel=doorstep\""),
+            "{}",
+            routes.body
+        );
+        let doors_page = web.get("/reports/households");
+        assert!(
+            doors_page
+                .body
+                .contains("href=\"/reports/households?patch=elm-road\"")
+        );
+        // A drill-down a viewer may not have is refused with the reason,
+        // beside the filters.
+        let narrow = web.get("/reports/reach?from=2099-01-01&patch=elm-road");
+        if doors {
+            assert_eq!(narrow.status, 200);
+        } else {
+            assert_eq!(narrow.status, 400);
+            assert!(
+                narrow.body.contains("fewer than 50 people"),
+                "{}",
+                narrow.body
+            );
+        }
         // A chart that does not stand on its own is not offered as SVG.
         assert_eq!(web.get("/reports/reach/svg?table=patches").status, 404);
     }
@@ -303,6 +339,30 @@ fn the_map_and_a_drill_down_click_in_a_real_browser() {
             crate::dashboard::check_figures(&client, &base, token, "reach", "?patch=oak-lane")
                 .await;
             crate::dashboard::screenshot(&client, &shots, &format!("map-drill-oak-lane-{who}"))
+                .await;
+
+            // A bar on Reach, with dates chosen: the click keeps them.
+            client
+                .goto(&format!("{base}/reports/reach?from=2025-01-01"))
+                .await
+                .unwrap();
+            assert!(check_links_reachable(&client, "svg a.drill").await >= 5);
+            crate::dashboard::click_and_wait(
+                &client,
+                "svg a.drill[href*=\"patch=elm-road\"] rect",
+                |url| url.contains("/reports/reach?from=2025-01-01&patch=elm-road"),
+            )
+            .await;
+            // The API takes the day as milliseconds since the epoch.
+            crate::dashboard::check_figures(
+                &client,
+                &base,
+                token,
+                "reach",
+                "?from=1735689600000&patch=elm-road",
+            )
+            .await;
+            crate::dashboard::screenshot(&client, &shots, &format!("reach-drill-elm-road-{who}"))
                 .await;
 
             // On a phone the map fits, scrolling inside its own box.

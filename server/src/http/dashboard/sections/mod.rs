@@ -188,7 +188,16 @@ impl Tabulate {
             label: label.into(),
             values,
             text,
+            link: None,
         });
+    }
+
+    /// The last bar opens `report` filtered by `key` = `value` (see
+    /// [`drill_href`]); `name` is the link's accessible name.
+    fn drill(&mut self, report: &str, key: &str, value: &str, name: String) {
+        if let Some(bar) = self.bars.last_mut() {
+            bar.link = Some((drill_href(report, key, value), name));
+        }
     }
 
     /// A table row and its bar, under the same label; the bar shows the
