@@ -373,6 +373,28 @@ fn the_map_and_a_drill_down_click_in_a_real_browser() {
                 .await
                 .unwrap();
             crate::dashboard::screenshot(&client, &shots, &format!("map-{who}-390px")).await;
+            // And a patch chosen there opens Reach for it, fitting too.
+            crate::dashboard::click_and_wait(
+                &client,
+                "svg.map a.patch[data-patch=\"canal-side\"] polygon",
+                |url| url.contains("/reports/reach?patch=canal-side"),
+            )
+            .await;
+            crate::dashboard::check_figures(&client, &base, token, "reach", "?patch=canal-side")
+                .await;
+            client
+                .execute(
+                    "document.getElementById('patches-h').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            crate::dashboard::screenshot(
+                &client,
+                &shots,
+                &format!("map-drill-canal-side-{who}-390px"),
+            )
+            .await;
             client.close().await.unwrap();
         });
     }
