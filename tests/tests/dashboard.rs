@@ -29,13 +29,13 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver on a free loopback port; killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     url: String,
     child: Child,
 }
 
 impl Driver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             listener.local_addr().expect("port").port()
@@ -66,7 +66,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let found = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
     if !found {
         assert!(
@@ -81,7 +81,7 @@ fn browser_available() -> bool {
 
 /// A headless Chromium session through `driver`, its profile in
 /// `profile`, 1280 px wide.
-async fn open_browser(driver: &Driver, profile: &Path) -> Client {
+pub(crate) async fn open_browser(driver: &Driver, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -105,7 +105,7 @@ async fn open_browser(driver: &Driver, profile: &Path) -> Client {
 
 /// Opens `path` in a browser window 390 px wide and checks that the page
 /// does not scroll sideways and its chart text is at least 11 px.
-async fn fits_a_phone(client: &Client, base: &str, path: &str) {
+pub(crate) async fn fits_a_phone(client: &Client, base: &str, path: &str) {
     client.goto(&format!("{base}{path}")).await.unwrap();
     let width = client
         .execute(
@@ -142,7 +142,7 @@ async fn fits_a_phone(client: &Client, base: &str, path: &str) {
 }
 
 /// The screenshots' directory, `target/browser-screenshots/`.
-fn screenshots() -> PathBuf {
+pub(crate) fn screenshots() -> PathBuf {
     let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot directory");
     shots
@@ -478,7 +478,7 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
 }
 
 /// Every figure on the page, by `data-key`.
-async fn shown(client: &Client) -> BTreeMap<String, String> {
+pub(crate) async fn shown(client: &Client) -> BTreeMap<String, String> {
     let value = client
         .execute(
             "return Object.fromEntries([...document.querySelectorAll('[data-key]')]\
@@ -491,7 +491,13 @@ async fn shown(client: &Client) -> BTreeMap<String, String> {
 }
 
 /// Asserts the page shows what the API says, figure by figure.
-async fn check_figures(client: &Client, base: &str, token: &str, slug: &str, query: &str) {
+pub(crate) async fn check_figures(
+    client: &Client,
+    base: &str,
+    token: &str,
+    slug: &str,
+    query: &str,
+) {
     let want = expected(base, token, slug, query);
     assert!(!want.is_empty(), "{slug}{query}: the API gave no figures");
     let got = shown(client).await;
@@ -505,7 +511,7 @@ async fn check_figures(client: &Client, base: &str, token: &str, slug: &str, que
 }
 
 /// Asserts the page and everything it loaded came from the server.
-async fn check_only_local(client: &Client, base: &str) {
+pub(crate) async fn check_only_local(client: &Client, base: &str) {
     let urls: Vec<String> = serde_json::from_value(
         client
             .execute(
@@ -528,7 +534,11 @@ async fn check_only_local(client: &Client, base: &str) {
 /// Clicks the element `selector` and waits (at most 20 s) until the
 /// browser has navigated to a page whose URL satisfies `arrived`: a click
 /// that submits a form can return before the next page has loaded.
-async fn click_and_wait(client: &Client, selector: &str, arrived: impl Fn(&str) -> bool) {
+pub(crate) async fn click_and_wait(
+    client: &Client,
+    selector: &str,
+    arrived: impl Fn(&str) -> bool,
+) {
     client
         .find(Locator::Css(selector))
         .await
@@ -550,7 +560,7 @@ async fn click_and_wait(client: &Client, selector: &str, arrived: impl Fn(&str) 
     }
 }
 
-async fn screenshot(client: &Client, dir: &Path, name: &str) {
+pub(crate) async fn screenshot(client: &Client, dir: &Path, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }

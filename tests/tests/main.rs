@@ -11,6 +11,7 @@ mod dimensions;
 mod disclosure;
 mod doors;
 mod groups;
+mod map;
 mod operations;
 mod outreach_week;
 mod processes;

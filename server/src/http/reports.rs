@@ -25,8 +25,8 @@ use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
-    Funnel, GroupsReport, HouseholdReach, Reach, Report, ResidentLed, Routes, Turnover, Voices,
-    YouSaidWeDid,
+    Funnel, GroupsReport, HouseholdReach, PatchMap, Reach, Report, ResidentLed, Routes, Turnover,
+    Voices, YouSaidWeDid,
 };
 use crate::store::Db;
 
@@ -146,7 +146,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 13] = [
+pub(crate) const REPORTS: [ReportEntry; 14] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -201,6 +201,11 @@ pub(crate) const REPORTS: [ReportEntry; 13] = [
         "households",
         "Doors",
         "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
+    ),
+    ReportEntry::of::<PatchMap>(
+        "map",
+        "Map",
+        "A map of the patches drawn from the doors on the list: each shaded by households contacted per 1,000 households (as on Reach), with the doors knocked and not yet knocked in the period (as on Doors). Dates and patch filter it.",
     ),
     ReportEntry::of::<Voices>(
         "voices",

@@ -13,8 +13,8 @@ use std::fmt;
 use indicatif::{ProgressBar, ProgressStyle};
 use sync_core::{
     AgeBand, Clock, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
-    EntryChannel, EntryId, EventKind, Hat, InteractionKind, LawfulBasis, ManualClock, MemoryStore,
-    NewAddress, NewConsent, NewEvent, NewGroup, NewPerson, Replica, ResidentBasis,
+    EntryChannel, EntryId, EventKind, Hat, InteractionKind, LawfulBasis, Location, ManualClock,
+    MemoryStore, NewAddress, NewConsent, NewEvent, NewGroup, NewPerson, Replica, ResidentBasis,
     Role as HeldRole, SystemClock, Tenure, Timestamp,
 };
 
@@ -34,6 +34,26 @@ const PATCHES: [(&str, &str, u32); 5] = [
 ];
 /// Doors put on the list per patch (at most its households).
 const DOORS_PER_PATCH: u32 = 120;
+/// Where a demo door is: each patch a block of streets about 400 m across,
+/// the patches side by side, so that a new user sees a map. One door in
+/// forty has no location, as on real lists, so the map says how many it
+/// leaves off. Worked out from the door, not drawn from the random
+/// numbers, so the rest of the demo is as it was.
+fn demo_location(patch: usize, house: u32) -> Option<Location> {
+    if house.is_multiple_of(40) {
+        return None;
+    }
+    let (column, row) = ((patch % 3) as f64, (patch / 3) as f64);
+    let i = f64::from(house - 1);
+    // Twelve doors to a row, the rows bent a little per patch.
+    let (x, y) = (i % 12.0, (i / 12.0).floor());
+    let bend = (patch as f64 + 1.0) * 0.000005;
+    Some(Location {
+        latitude: 53.4000 - row * 0.0050 - y * 0.00036 + x * x * bend * 0.2,
+        longitude: -2.2400 + column * 0.0085 + x * 0.00055 + y * y * bend,
+    })
+}
+
 const STREETS: [&str; 6] = [
     "Birch Close",
     "Canal Street",
@@ -368,7 +388,8 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
         let list = doors.entry(slug).or_default();
         for house in 1..=(*households).min(DOORS_PER_PATCH) {
             let street = STREETS[(n * 2 + (house as usize % 2)) % STREETS.len()];
-            let door = NewAddress::new(AREA, slug, &house.to_string(), street);
+            let mut door = NewAddress::new(AREA, slug, &house.to_string(), street);
+            door.location = demo_location(n, house);
             list.push(worker.phone.create_address(&door)?);
         }
         summary.doors += list.len();

@@ -28,6 +28,7 @@ mod events;
 mod funnel;
 mod groups;
 mod households;
+mod map;
 mod promises;
 mod reach;
 mod seats;
@@ -42,6 +43,7 @@ pub use events::{EventGroup, EventReach, event_reach};
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
 pub use groups::{GroupFigures, GroupsReport};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
+pub use map::{MARGIN_METRES, MapDoorPoint, MapPatch, PatchMap, patch_map};
 pub use promises::{PromiseRow, YouSaidWeDid, you_said_we_did};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
 pub use seats::{

@@ -18,6 +18,9 @@ pub(crate) struct BarInput {
     pub(crate) label: String,
     pub(crate) values: Vec<Option<f64>>,
     pub(crate) text: String,
+    /// Where a click on the row leads (the same report filtered by it),
+    /// with the link's accessible name.
+    pub(crate) link: Option<(String, String)>,
 }
 
 struct Segment {
@@ -38,6 +41,8 @@ struct BarRow {
     suppressed: bool,
     value: String,
     value_x: i64,
+    /// (href, accessible name) of the row's link.
+    link: Option<(String, String)>,
 }
 
 struct LegendItem {
@@ -128,6 +133,7 @@ pub(crate) fn bars(
                 suppressed: hidden,
                 value: row.text.clone(),
                 value_x: x + 6,
+                link: row.link.clone(),
             }
         })
         .collect();
@@ -464,6 +470,7 @@ mod tests {
             label: long.into(),
             values: vec![Some(1.0)],
             text: "1".into(),
+            link: None,
         }];
         let svg = bars("c", "Knocks", "Per champion", &["knocks"], &rows).unwrap();
         assert!(
@@ -479,11 +486,16 @@ mod tests {
                 label: "Contact".into(),
                 values: vec![Some(100.0)],
                 text: "100".into(),
+                link: Some((
+                    "/reports/f?drill-patch=elm-road".into(),
+                    "Show Elm Road".into(),
+                )),
             },
             BarInput {
                 label: "Leadership <&>".into(),
                 values: vec![None],
                 text: "fewer than 5".into(),
+                link: None,
             },
         ];
         let svg = bars("f", "Funnel", "People per stage", &["people"], &rows).unwrap();
@@ -494,6 +506,11 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("<title id=\"f-t\">Funnel</title>"));
+        assert!(
+            svg.contains(r#"<a href="/reports/f?drill-patch=elm-road" aria-label="Show Elm Road" class="drill">"#),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<a ").count(), 1, "{svg}");
     }
 
     #[test]

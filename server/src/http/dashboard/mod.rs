@@ -25,6 +25,7 @@ mod duplicates_page;
 mod events_page;
 mod groups_page;
 mod invite_page;
+mod map_chart;
 mod pages;
 mod people_import_page;
 mod people_page;
@@ -68,6 +69,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/join/{code}", get(invite_page::join))
         .route("/reports/{report}", get(pages::report_page))
         .route("/reports/{report}/csv", get(pages::report_csv))
+        .route("/reports/{report}/svg", get(pages::report_svg))
         .route("/admin/setup", get(setup_page::setup))
         .route("/admin/devices", get(admin_pages::devices))
         .route(

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sync_core::{AgeBand, AreaConfig, EntryChannel};
 
-use super::sections::Section;
+use super::sections::{self, Section};
 use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
@@ -119,6 +119,15 @@ impl WebFilters {
         (words, file)
     }
 
+    /// The filters chosen other than `key`, each as `key=value`.
+    fn query_without(&self, key: &str) -> Vec<String> {
+        self.chosen()
+            .iter()
+            .filter(|(k, ..)| *k != key)
+            .map(|(k, _, _, v)| format!("{k}={}", encode(v)))
+            .collect()
+    }
+
     /// The same filters as a query string, for the CSV link.
     fn query(&self) -> String {
         let set: Vec<String> = self
@@ -132,6 +141,24 @@ impl WebFilters {
             format!("?{}", set.join("&"))
         }
     }
+}
+
+/// Fills in a chart's drill-down links (`?drill-patch=elm-road`, see
+/// [`sections::drill_href`]) with the filters the page was shown with, so
+/// that a click keeps the dates and replaces only what was clicked: a link
+/// shared holds every filter.
+pub(super) fn fill_drill_links(markup: &str, web: &WebFilters) -> String {
+    let mut markup = markup.to_owned();
+    for key in sections::DRILL_KEYS {
+        let mark = format!("{}{key}=", sections::DRILL);
+        if !markup.contains(&mark) {
+            continue;
+        }
+        let mut query = web.query_without(key);
+        query.push(format!("{key}="));
+        markup = markup.replace(&mark, &format!("?{}", query.join("&amp;")));
+    }
+    markup
 }
 
 /// Percent-encodes a query value (letters, digits and `-._~` stay).
@@ -220,6 +247,17 @@ async fn load(
     web: &WebFilters,
 ) -> Result<(&'static ReportEntry, Box<dyn Published>), WebError> {
     let entry = reports::entry(name)?;
+    // A patch the area does not have (a mistyped or stale link) is said,
+    // not answered with empty figures.
+    if let Some(patch) = set(&web.patch)
+        && let Some(area) = ops::area::read(&state.db).await?
+        && area.patch(&patch).is_none()
+    {
+        return Err(Error::BadRequest(format!(
+            "there is no patch {patch:?} in this area: choose one from the list"
+        ))
+        .into());
+    }
     let filters = match entry.filters {
         FilterUse::People => web.to_filters()?,
         // Doors, topics and promises are not people: the people filters do not apply.
@@ -291,6 +329,13 @@ pub(super) async fn report_page(
                     "/reports/{}/csv{query}{join}table={}",
                     entry.name, section.id
                 );
+                if let Some(svg) = &mut section.svg_href {
+                    *svg = format!(
+                        "/reports/{}/svg{query}{join}table={}",
+                        entry.name, section.id
+                    );
+                }
+                section.chart = fill_drill_links(&section.chart, &web);
             }
             (entry, sections, String::new(), empty, report.adjusted())
         }
@@ -372,6 +417,44 @@ pub(super) async fn report_csv(
         .into_response())
 }
 
+/// `GET /reports/{report}/svg?table=ID`: a chart that stands on its own
+/// (the map) as an SVG file, with the page's filters.
+pub(super) async fn report_svg(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(name): Path<String>,
+    Query(web): Query<WebFilters>,
+) -> Result<Response, WebError> {
+    let (entry, report) = load(&state, &user, &name, &web).await?;
+    let ladder = ops::area::read(&state.db)
+        .await?
+        .map(|a| a.ladder.clone())
+        .unwrap_or_default();
+    let sections = report.sections(&ladder, state.now().as_millis())?;
+    let section = sections
+        .iter()
+        .find(|s| s.id == web.table && s.svg_href.is_some() && !s.chart.is_empty())
+        .ok_or(Error::NotFound("chart"))?;
+    let (_, file) = web.described();
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-{}{file}.svg\"",
+                    entry.name, section.id
+                ),
+            ),
+        ],
+        fill_drill_links(&section.chart, &web),
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +485,11 @@ mod tests {
         };
         let refused = reversed.to_filters().expect_err("refused");
         assert!(refused.to_string().contains("before"), "{refused}");
+        let drilled = fill_drill_links(r#"<a href="/reports/reach?drill-patch=oak-lane">"#, &web);
+        assert_eq!(
+            drilled,
+            r#"<a href="/reports/reach?from=2025-01-01&amp;to=2025-01-31&amp;patch=oak-lane">"#
+        );
         let one_day = WebFilters {
             from: "2025-01-31".into(),
             to: "2025-01-31".into(),

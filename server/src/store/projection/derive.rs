@@ -51,6 +51,12 @@ fn reached(
     .map(Timestamp::as_millis)
 }
 
+/// A latitude or longitude in millionths of a degree (about 11 cm), as the
+/// `addresses` rows hold it.
+fn micro_degrees(degrees: f64) -> i64 {
+    (degrees * 1_000_000.0).round() as i64
+}
+
 impl Rows {
     pub(super) fn add_address(&mut self, a: &Address) {
         let id = a.id.to_string();
@@ -61,6 +67,8 @@ impl Rows {
                 a.patch.as_str().into(),
                 door_key(&a.details()).into(),
                 i64::from(a.do_not_knock).into(),
+                a.location.map(|l| micro_degrees(l.latitude)).into(),
+                a.location.map(|l| micro_degrees(l.longitude)).into(),
             ],
         );
         for v in &a.visits {

@@ -3,6 +3,7 @@
 //! reports. They hold no name or contact detail.
 
 mod derive;
+mod doors;
 mod value;
 
 pub use derive::{TOPIC, WANTS_TO_JOIN};
@@ -24,9 +25,10 @@ use crate::error::Result;
 ///
 /// 9: events' cancellation and headcount; the stages people held. 13: topics
 /// raised, with their month and any promise. 11: working groups. 14: all of them
-/// together. 15: whether an attendee held a role when they came. 16: a
-/// member's first contact and record key on each role and membership.
-pub const VERSION: i64 = 16;
+/// together. 15: whether an attendee held a role when they came. 16: where
+/// each door is (the map of patches). 17: a member's first contact and
+/// record key on each role and membership.
+pub const VERSION: i64 = 17;
 
 /// Rewrites every person's rows if they were written by an older
 /// [`VERSION`]. Servers starting together take turns: the first rebuilds,
@@ -56,6 +58,7 @@ pub async fn rebuild_if_outdated(db: &Db, now: Timestamp) -> Result<bool> {
     reproject_people(&mut tx, &ladder, now).await?;
     reproject_events(&mut tx).await?;
     reproject_groups(&mut tx, &ladder, now).await?;
+    doors::reproject_addresses(&mut tx, &ladder, now).await?;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'projection_version'")
         .bind(VERSION.to_string())
         .execute(&mut *tx)
@@ -394,7 +397,14 @@ const PATCHES: Table = Table {
 };
 const ADDRESSES: Table = Table {
     name: "addresses",
-    columns: &["id", "patch", "door_key", "do_not_knock"],
+    columns: &[
+        "id",
+        "patch",
+        "door_key",
+        "do_not_knock",
+        "latitude_e6",
+        "longitude_e6",
+    ],
     key: 1,
 };
 const DOOR_VISITS: Table = Table {

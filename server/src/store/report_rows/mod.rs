@@ -15,8 +15,10 @@ use sync_core::{AgeBand, DocId, DoorOutcome, EntryChannel, Timestamp};
 use super::Db;
 use crate::error::Result;
 
+mod door_map;
 mod happened;
 
+pub use door_map::{MapDoor, map_doors};
 pub use happened::{Overdue, PromiseCounts, promise_days, promises, promises_kept, topics_raised};
 
 /// The people a report counts, checked: chosen by first contact (a date

@@ -146,9 +146,15 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
             ],
         );
         c.bar(
-            channel,
+            channel.clone(),
             vec![ch.share_reaching_top.map(|s| s * 100.0)],
             share,
+        );
+        c.drill(
+            "routes",
+            "channel",
+            &ch.entry_channel,
+            format!("{channel}: show Routes for this entry channel"),
         );
     }
     Ok(vec![

@@ -5,6 +5,7 @@ mod board;
 mod events;
 mod groups;
 mod ladder;
+mod map;
 mod reach;
 mod voices;
 
@@ -48,6 +49,10 @@ pub(crate) struct Section {
     pub(super) table: Table,
     /// Its table as CSV (set by the page, which knows its filters).
     pub(super) csv_href: String,
+    /// Its chart as an SVG file, for a chart that stands on its own
+    /// (colours in the markup, not the stylesheet): `Some` (empty until
+    /// the page, which knows its filters, sets it).
+    pub(super) svg_href: Option<String>,
 }
 
 impl Table {
@@ -183,7 +188,16 @@ impl Tabulate {
             label: label.into(),
             values,
             text,
+            link: None,
         });
+    }
+
+    /// The last bar opens `report` filtered by `key` = `value` (see
+    /// [`drill_href`]); `name` is the link's accessible name.
+    fn drill(&mut self, report: &str, key: &str, value: &str, name: String) {
+        if let Some(bar) = self.bars.last_mut() {
+            bar.link = Some((drill_href(report, key, value), name));
+        }
     }
 
     /// A table row and its bar, under the same label; the bar shows the
@@ -203,6 +217,7 @@ impl Tabulate {
             chart,
             table: self.table,
             csv_href: String::new(),
+            svg_href: None,
         }
     }
 
@@ -217,6 +232,30 @@ impl Tabulate {
         )?;
         Ok(self.section(heading, note, svg))
     }
+}
+
+/// What marks a drill-down link's filter until the page fills in the
+/// filters it was shown with: `?drill-patch=elm-road` becomes
+/// `?from=2025-01-01&patch=elm-road` (see `pages::fill_drill_links`).
+pub(crate) const DRILL: &str = "?drill-";
+
+/// The filters a drill-down link can set, as query keys.
+pub(crate) const DRILL_KEYS: [&str; 3] = ["patch", "channel", "age_band"];
+
+/// A link to `report` filtered by `key` = `value`, on top of the filters
+/// the page was shown with (filled in by the page).
+pub(crate) fn drill_href(report: &str, key: &str, value: &str) -> String {
+    debug_assert!(DRILL_KEYS.contains(&key), "{key}");
+    let value: String = value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("/reports/{report}{DRILL}{key}={value}")
 }
 
 /// How the dashboard shows figures; `below` is the suppression threshold.
@@ -347,6 +386,12 @@ impl Sections for reports::ChampionActivity {
 impl Sections for reports::HouseholdReach {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         reach::households(self)
+    }
+}
+
+impl Sections for reports::PatchMap {
+    fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        Ok(map::map(self))
     }
 }
 

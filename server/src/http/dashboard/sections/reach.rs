@@ -199,6 +199,15 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
             texts,
             vec![row.households_contacted_per_1000_households],
         );
+        // Configured patches (those with households) open Reach for them.
+        if row.households.is_some() {
+            p.drill(
+                "reach",
+                "patch",
+                &row.group,
+                format!("{}: show Reach for this patch", row.label),
+            );
+        }
     }
     let mut sections = vec![p.with_bars(
         "Reach by patch",
@@ -234,6 +243,14 @@ pub(super) fn reach(r: &reports::Reach) -> Result<Vec<Section>, Error> {
                 counts(list, i, row),
                 vec![f(row.contacts)],
             );
+            if list == "by_age_band" && sync_core::AgeBand::parse(&row.group).is_some() {
+                t.drill(
+                    "reach",
+                    "age_band",
+                    &row.group,
+                    format!("Age {}: show Reach for this age band", row.label),
+                );
+            }
         }
         let note = if id == "age" {
             let share = |v: Option<f64>, place: &str| {
@@ -307,6 +324,17 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
             texts,
             vec![f(row.conversations_held), not_spoken],
         );
+        // A champion's row opens the page for the patch they knocked in
+        // (there is no filter by champion).
+        t.drill(
+            "champions",
+            "patch",
+            &row.patch,
+            format!(
+                "{champion} in {}: show Champions for {}",
+                row.patch_name, row.patch_name
+            ),
+        );
     }
     t.row(
         "all",
@@ -367,6 +395,14 @@ pub(super) fn households(r: &reports::HouseholdReach) -> Result<Vec<Section>, Er
             ],
             vec![f(Some(row.doors_answered)), Some(not_answered)],
         );
+        if row.households.is_some() {
+            t.drill(
+                "households",
+                "patch",
+                &row.patch,
+                format!("{}: show Doors for this patch", row.label),
+            );
+        }
     }
     Ok(vec![t.with_bars(
         "Households reached",

@@ -179,6 +179,7 @@ pub(super) fn voices(r: &reports::Voices) -> Result<Vec<Section>, Error> {
                 rows,
             },
             csv_href: String::new(),
+            svg_href: None,
         });
     }
     Ok(sections)
