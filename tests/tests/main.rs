@@ -18,3 +18,4 @@ mod reports;
 mod security;
 mod server_sync;
 mod setup;
+mod targets;

@@ -66,6 +66,9 @@ pub(super) fn routes() -> Router<AppState> {
         super::admin::change_person,
         super::admin::merge_people,
         super::admin::audit_log,
+        super::targets::list_targets,
+        super::targets::set_target,
+        super::targets::remove_target,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &ReportPaths, &CommonResponses)

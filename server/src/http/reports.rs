@@ -292,6 +292,12 @@ pub(crate) async fn compared(
     } else if periods.period.is_none() {
         because = Some("no period was chosen to compare".to_owned());
     }
+    let mut figures = headlines::compare(figures, earlier.as_deref());
+    crate::reports::targets::judge_all(
+        entry.name,
+        &mut figures,
+        &crate::reports::targets::load(db).await?,
+    );
     Ok(Compared {
         report,
         headlines: Some(Headlines {
@@ -303,7 +309,7 @@ pub(crate) async fn compared(
                 .filter(|_| earlier.is_some())
                 .map(|(p, _)| p.view()),
             no_comparison_because: because,
-            figures: headlines::compare(figures, earlier.as_deref()),
+            figures,
         }),
     })
 }
@@ -333,6 +339,19 @@ pub(crate) fn headlines_csv(headlines: &Headlines, below: u64) -> String {
                 h.change.map(|c| c.to_string()).unwrap_or_default(),
                 h.change_percent.map(|c| c.to_string()).unwrap_or_default(),
                 h.no_change_because.clone().unwrap_or_default(),
+                h.target.as_ref().map_or(String::new(), |t| {
+                    format!(
+                        "{} {}",
+                        t.comparison.words(),
+                        crate::reports::targets::amount(h.unit, t.goal)
+                    )
+                }),
+                h.target.as_ref().map_or(String::new(), |t| {
+                    serde_json::to_value(t.status)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                }),
             ]
         })
         .collect();
@@ -355,6 +374,8 @@ pub(crate) fn headlines_csv(headlines: &Headlines, below: u64) -> String {
             "change",
             "change_percent",
             "note",
+            "target",
+            "target_status",
         ]
         .map(str::to_owned),
         &rows,

@@ -209,6 +209,11 @@ pub struct Figure {
     pub value: Result<f64, Withheld>,
 }
 
+/// The reports that have headline figures, in the catalogue's order.
+pub fn reports() -> impl Iterator<Item = &'static str> {
+    CATALOGUE.iter().map(|(name, _)| *name)
+}
+
 /// Whether the report called `report` has headline figures.
 pub fn has_headlines(report: &str) -> bool {
     CATALOGUE.iter().any(|(name, _)| *name == report)
@@ -368,6 +373,9 @@ pub struct Headline {
     /// Why there is no change, in words, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_change_because: Option<String>,
+    /// The partnership's target for it, and whether the figure meets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::targets::Judged>,
 }
 
 /// A report's headlines for a period, compared with another.
@@ -440,6 +448,7 @@ pub fn compare(now: Vec<Figure>, earlier: Option<&[Figure]>) -> Vec<Headline> {
                 change,
                 change_percent,
                 no_change_because: because.map(str::to_owned),
+                target: None,
             }
         })
         .collect()

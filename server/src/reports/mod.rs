@@ -33,6 +33,7 @@ pub mod period;
 mod promises;
 mod reach;
 mod seats;
+pub mod targets;
 mod voices;
 
 pub use board::{Board, BoardBreakdown, BoardGroup, BoardPublicRow, BoardSide, board};

@@ -43,10 +43,14 @@ pub(crate) fn change_words(h: &Headline) -> String {
 pub(crate) fn section(headlines: &Headlines, below: u64) -> Section {
     let show = Show { below };
     let compared = headlines.compared_with.is_some();
+    let targeted = headlines.figures.iter().any(|h| h.target.is_some());
     let mut columns = vec![("value", "This period")];
     if compared {
         columns.push(("earlier", "Compared with"));
         columns.push(("change", "Change"));
+    }
+    if targeted {
+        columns.push(("target", "Target"));
     }
     let mut table = Tabulate::new("headlines", "Headline figures", "Figure", &columns);
     for h in &headlines.figures {
@@ -54,6 +58,13 @@ pub(crate) fn section(headlines: &Headlines, below: u64) -> Section {
         if compared {
             texts.push(value(show, h.unit, h.earlier, h.earlier_withheld));
             texts.push(change_words(h));
+        }
+        if targeted {
+            texts.push(
+                h.target
+                    .as_ref()
+                    .map_or_else(|| "no target set".to_owned(), |t| t.words.clone()),
+            );
         }
         table.row(&h.key, h.label.clone(), texts);
         if compared && let Some(row) = table.table.rows.last_mut() {
@@ -93,6 +104,7 @@ mod tests {
             no_change_because: change
                 .is_none()
                 .then(|| "the earlier period's figure is hidden".into()),
+            target: None,
         }
     }
 
