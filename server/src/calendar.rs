@@ -121,6 +121,21 @@ pub fn month_range(text: &str) -> Option<(i64, i64)> {
     Some((millis(start), millis(next)))
 }
 
+/// The same day a year earlier (29 February becomes the 28th), at its
+/// start (UTC); `None` before 1970.
+pub fn year_earlier(ms: i64) -> Option<i64> {
+    let date = utc(ms).date();
+    let earlier = date
+        .replace_year(date.year() - 1)
+        .or_else(|_| {
+            date.replace_day(28)
+                .and_then(|d| d.replace_year(date.year() - 1))
+        })
+        .ok()?;
+    let ms = millis(earlier);
+    (ms >= 0).then_some(ms)
+}
+
 /// `YYYY-MM-DD` (UTC) of milliseconds since the epoch.
 pub fn date(ms: i64) -> String {
     utc(ms)

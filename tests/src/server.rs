@@ -346,6 +346,17 @@ pub fn configure_area(server: &TestServer, admin_token: &str) {
     }
 }
 
+/// Sends a DELETE with a token; returns the status.
+pub fn delete(url: &str, token: &str) -> u16 {
+    agent()
+        .delete(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
 /// Sends JSON with `method` (POST, PUT or PATCH); returns the status and the body.
 pub fn send_json(
     method: &str,

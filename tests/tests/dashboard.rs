@@ -765,6 +765,65 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .unwrap();
         assert_eq!(kept.as_deref(), Some("2026-02-01"));
 
+        // A quarter chosen in the form is compared with the quarter before:
+        // each headline figure beside the earlier one, the change in words,
+        // and the demo partnership's targets beside their figures.
+        client
+            .goto(&format!("{base}/reports/reach"))
+            .await
+            .unwrap();
+        fill(&client, "#f-period", "2026-Q3").await;
+        click_and_wait(&client, "form.filters button[type=submit]", |url| {
+            url.contains("period=2026-Q3")
+        })
+        .await;
+        let headlines: serde_json::Value = api(
+            &base,
+            &admin_api,
+            "/v1/reports/reach/headlines?period=2026-Q3",
+        );
+        assert_eq!(headlines["compared_with"]["label"], "April to June 2026 (Q2)");
+        let figures = shown(&client).await;
+        let contacts = headlines["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["key"] == "contacts")
+            .unwrap();
+        for (field, key) in [("value", "value"), ("earlier", "earlier")] {
+            let n = contacts[field].as_f64().map(|v| v as u64);
+            assert_eq!(
+                figures.get(&format!("headlines.contacts.{key}")),
+                Some(&count(n, 5)),
+                "{contacts}"
+            );
+        }
+        let change = &figures["headlines.contacts.change"];
+        assert!(
+            ["up ", "down ", "no change"].iter().any(|w| change.starts_with(w)),
+            "{change}"
+        );
+        let target = &figures["headlines.under_55_share_of_participants.target"];
+        assert!(target.starts_with("at least 40%: "), "{target}");
+        let section = text_of(&client, "section[aria-labelledby=headlines-h]").await;
+        assert!(
+            section.contains("July to September 2026 (Q3), compared with April to June 2026 (Q2)"),
+            "{section}"
+        );
+        screenshot(&client, &shots, "reach-headlines").await;
+        client
+            .goto(&format!("{base}/reports/households?period=2026-Q3"))
+            .await
+            .unwrap();
+        let doors = text_of(&client, "section[aria-labelledby=headlines-h]").await;
+        assert!(doors.contains("at least 100 per 1,000 households"), "{doors}");
+        screenshot(&client, &shots, "households-headlines").await;
+        client.goto(&format!("{base}/admin/targets")).await.unwrap();
+        let targets = text_of(&client, "#targets").await;
+        assert!(targets.contains("Under 55, share of participants"), "{targets}");
+        assert!(targets.contains("close within 5 points"), "{targets}");
+        screenshot(&client, &shots, "admin-targets").await;
+
         // Admin pages: devices (the API viewer is listed), the area with
         // its household counts, events, backups.
         client.goto(&format!("{base}/admin/devices")).await.unwrap();
@@ -971,6 +1030,8 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 "/admin/setup",
                 "/admin/backups",
                 "/admin/people?search=priya",
+                "/admin/targets",
+                "/reports/reach?period=2026-Q3",
             ]
             .map(str::to_owned),
         );
@@ -985,6 +1046,21 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
                 .unwrap();
             screenshot(&client, &shots, &format!("{slug}-390px")).await;
         }
+        client
+            .goto(&format!("{base}/reports/reach?period=2026-Q3"))
+            .await
+            .unwrap();
+        client
+            .execute("document.getElementById('headlines-h').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        screenshot(&client, &shots, "reach-headlines-390px").await;
+        client.goto(&format!("{base}/admin/targets")).await.unwrap();
+        client
+            .execute("document.getElementById('targets-h').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        screenshot(&client, &shots, "admin-targets-390px").await;
         client.goto(&person_page).await.unwrap();
         client
             .execute("document.getElementById('roles').scrollIntoView()", vec![])

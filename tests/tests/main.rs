@@ -19,3 +19,4 @@ mod reports;
 mod security;
 mod server_sync;
 mod setup;
+mod targets;

@@ -21,6 +21,8 @@ use sync_core::{
 };
 use tests::server::{HttpPhone, TestDb, TestServer};
 
+mod headlines;
+
 const START: Timestamp = Timestamp::from_millis(1_735_689_600_000); // 2025-01-01T00:00:00Z
 const DAY: i64 = Timestamp::DAY_MILLIS;
 const PATCHES: [&str; 2] = ["elm-road", "oak-lane"];
@@ -2529,6 +2531,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     assert!(adjusted > 0, "viewers' figures are adjusted");
     assert!(suppressed_seen, "the data should exercise suppression");
     check_seats(&server, &viewer.token, &world);
+    headlines::check_headlines(&server, &admin.token, &viewer.token, &world);
     check_board(&server, &admin.token, &world);
     check_groups(&server, &admin.token, &world);
 

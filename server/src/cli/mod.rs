@@ -4,6 +4,7 @@
 
 mod groups;
 mod serve;
+mod targets;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -215,6 +216,9 @@ pub enum AdminCommand {
     /// List, add, change and close working groups, and join people to them.
     #[command(subcommand)]
     Groups(groups::GroupsCommand),
+    /// List, set and remove the partnership's targets on headline figures.
+    #[command(subcommand)]
+    Targets(targets::TargetsCommand),
     /// Import doors from a CSV file whose first line names the columns:
     /// patch, house, street (required), locality, postcode, latitude,
     /// longitude, do_not_knock (yes/no). Bad lines are reported by number
@@ -523,6 +527,9 @@ impl Cli {
             }
             Command::Admin(AdminCommand::Groups(command)) => {
                 groups::run(&db, command, clock).await?
+            }
+            Command::Admin(AdminCommand::Targets(command)) => {
+                targets::run(&db, command, clock).await?
             }
             Command::Admin(AdminCommand::ImportAddresses { file }) => {
                 import_addresses(&db, &file, clock).await?

@@ -14,6 +14,7 @@ mod prometheus;
 pub(crate) mod reports;
 mod serve;
 mod sync;
+mod targets;
 
 pub(crate) use error::{add_error_headers, public_message, status_of};
 
@@ -287,7 +288,8 @@ pub fn app(state: AppState) -> Router {
             "/v1/admin",
             devices::admin_routes()
                 .merge(admin::routes())
-                .merge(groups::routes()),
+                .merge(groups::routes())
+                .merge(targets::routes()),
         )
         .merge(dashboard::routes(state.clone()))
         .layer(DefaultBodyLimit::disable())

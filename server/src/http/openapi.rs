@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-use utoipa::{IntoParams, OpenApi, PartialSchema};
+use utoipa::{IntoParams, OpenApi, PartialSchema, ToSchema};
 
 use super::error::ErrorBody;
 use super::{AppState, Router};
@@ -65,6 +66,9 @@ pub(super) fn routes() -> Router<AppState> {
         super::admin::change_person,
         super::admin::merge_people,
         super::admin::audit_log,
+        super::targets::list_targets,
+        super::targets::set_target,
+        super::targets::remove_target,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &ReportPaths, &CommonResponses)
@@ -94,8 +98,25 @@ impl utoipa::Modify for ReportPaths {
             .iter()
             .map(|(term, meaning)| format!("- **{term}**: {meaning}\n"))
             .collect();
+        let headlines = crate::reports::Headlines::name().into_owned();
+        schemas.push((headlines.clone(), crate::reports::Headlines::schema()));
+        crate::reports::Headlines::schemas(&mut schemas);
         for entry in &super::reports::REPORTS {
             let schema = (entry.schema)(&mut schemas);
+            let has_headlines = crate::reports::headlines::has_headlines(entry.name);
+            // A report with headline figures carries them under `headlines`.
+            let body: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> = if has_headlines {
+                AllOfBuilder::new()
+                    .item(Ref::from_schema_name(schema.clone()))
+                    .item(
+                        ObjectBuilder::new()
+                            .property("headlines", Ref::from_schema_name(headlines.clone()))
+                            .required("headlines"),
+                    )
+                    .into()
+            } else {
+                Ref::from_schema_name(schema.clone()).into()
+            };
             let error = |description: &str| {
                 ResponseBuilder::new().description(description).content(
                     "application/json",
@@ -118,9 +139,7 @@ impl utoipa::Modify for ReportPaths {
                         .description("The report (JSON, or CSV when asked)")
                         .content(
                             "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name(schema)))
-                                .build(),
+                            ContentBuilder::new().schema(Some(body)).build(),
                         )
                         .content(
                             "text/csv",
@@ -138,6 +157,43 @@ impl utoipa::Modify for ReportPaths {
                 .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
             openapi.paths.add_path_operation(
                 format!("/v1/reports/{}", entry.name),
+                vec![HttpMethod::Get],
+                operation,
+            );
+            if !has_headlines {
+                continue;
+            }
+            let operation = OperationBuilder::new()
+                .summary(Some(format!("{}: headline figures", entry.label)))
+                .description(Some(
+                    "The report's headline figures for the period chosen, beside the same figures for the period it is compared with (`compare`), and the change. A change is given only when both figures are shown; `no_change_because` says why not.",
+                ))
+                .operation_id(Some(format!(
+                    "{}_headlines",
+                    entry.name.replace('-', "_")
+                )))
+                .parameters(Some(Filters::into_params(|| Some(ParameterIn::Query))))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("The headline figures (JSON, or CSV when asked)")
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name(headlines.clone())))
+                                .build(),
+                        )
+                        .content(
+                            "text/csv",
+                            ContentBuilder::new().schema(Some(String::schema())).build(),
+                        ),
+                )
+                .response("400", error("A bad filter, period or comparison"))
+                .response("401", error("No valid token"))
+                .response("403", error("Not an admin or viewer"))
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            openapi.paths.add_path_operation(
+                format!("/v1/reports/{}/headlines", entry.name),
                 vec![HttpMethod::Get],
                 operation,
             );

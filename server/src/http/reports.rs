@@ -25,8 +25,8 @@ use crate::ops::Role;
 use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
-    Funnel, GroupsReport, HouseholdReach, PatchMap, Reach, Report, ResidentLed, Routes, Turnover,
-    Voices, YouSaidWeDid,
+    Funnel, GroupsReport, Headlines, HouseholdReach, PatchMap, Reach, Report, ResidentLed, Routes,
+    Turnover, Voices, YouSaidWeDid, headlines,
 };
 use crate::store::Db;
 
@@ -248,8 +248,198 @@ pub(crate) fn entry(name: &str) -> Result<&'static ReportEntry> {
         .ok_or(Error::NotFound("report"))
 }
 
+/// A report computed for the period its filters choose, with its headline
+/// figures beside the same figures for the period it is compared with.
+pub(crate) struct Compared {
+    /// The report for the period chosen.
+    pub(crate) report: Box<dyn Published>,
+    /// Its headline figures and their changes, if it has headline figures.
+    pub(crate) headlines: Option<Headlines>,
+}
+
+/// Computes the report of `entry` for what `filters` choose and, when they
+/// ask for a comparison, computes it again for the period it is compared
+/// with, and derives the change of each headline figure from the two
+/// reports as published (so a change is never of a hidden figure). A
+/// comparison that cannot be computed (for a viewer, too few people in
+/// the earlier period) is left out, saying why; the report is still given.
+pub(crate) async fn compared(
+    db: &Db,
+    entry: &ReportEntry,
+    filters: &Filters,
+    audience: Audience,
+    now: Timestamp,
+) -> Result<Compared> {
+    let periods = filters.periods()?;
+    let report = (entry.load)(db, filters, audience, now).await?;
+    if !headlines::has_headlines(entry.name) {
+        return Ok(Compared {
+            report,
+            headlines: None,
+        });
+    }
+    let figures = headlines::read(entry.name, &report.value());
+    let (mut earlier, mut because) = (None, None);
+    let dated = entry.filters != FilterUse::None;
+    if !dated {
+        because = Some(
+            "this report is about the partnership board now: periods and comparisons do not apply"
+                .to_owned(),
+        );
+    } else if let Some((_, earlier_filters)) = &periods.earlier {
+        match (entry.load)(db, earlier_filters, audience, now).await {
+            Ok(report) => earlier = Some(headlines::read(entry.name, &report.value())),
+            Err(Error::BadRequest(why)) => {
+                because = Some(format!("the earlier period could not be shown: {why}"));
+            }
+            Err(other) => return Err(other),
+        }
+    } else if periods.period.is_none() {
+        because = Some("no period was chosen to compare".to_owned());
+    }
+    let mut figures = headlines::compare(figures, earlier.as_deref());
+    crate::reports::targets::judge_all(
+        entry.name,
+        &mut figures,
+        &crate::reports::targets::load(db).await?,
+    );
+    Ok(Compared {
+        report,
+        headlines: Some(Headlines {
+            period: periods.period.filter(|_| dated).map(|p| p.view()),
+            compare: periods.compare.filter(|_| dated),
+            compared_with: periods
+                .earlier
+                .as_ref()
+                .filter(|_| earlier.is_some())
+                .map(|(p, _)| p.view()),
+            no_comparison_because: because,
+            figures,
+        }),
+    })
+}
+
+/// The headlines as CSV: one line a figure, with the figure for the period
+/// compared with and the change; hidden figures marked as the reports' CSVs
+/// mark them (`<N`, `hidden`, `n/a`).
+pub(crate) fn headlines_csv(headlines: &Headlines, below: u64) -> String {
+    let mark = |value: Option<f64>, why: Option<crate::reports::Withheld>| match (value, why) {
+        (Some(v), _) => v.to_string(),
+        (None, Some(why)) => why.csv_marker(below),
+        (None, None) => String::new(),
+    };
+    let rows: Vec<Vec<String>> = headlines
+        .figures
+        .iter()
+        .map(|h| {
+            vec![
+                h.key.clone(),
+                h.label.clone(),
+                serde_json::to_value(h.unit)
+                    .ok()
+                    .and_then(|u| u.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                mark(h.value, h.withheld),
+                mark(h.earlier, h.earlier_withheld),
+                h.change.map(|c| c.to_string()).unwrap_or_default(),
+                h.change_percent.map(|c| c.to_string()).unwrap_or_default(),
+                h.no_change_because.clone().unwrap_or_default(),
+                h.target.as_ref().map_or(String::new(), |t| {
+                    format!(
+                        "{} {}",
+                        t.comparison.words(),
+                        crate::reports::targets::amount(h.unit, t.goal)
+                    )
+                }),
+                h.target.as_ref().map_or(String::new(), |t| {
+                    serde_json::to_value(t.status)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                }),
+            ]
+        })
+        .collect();
+    let period = headlines
+        .period
+        .as_ref()
+        .map_or("no period chosen".to_owned(), |p| p.label.clone());
+    let with = headlines
+        .compared_with
+        .as_ref()
+        .map_or(String::new(), |p| format!(", compared with {}", p.label));
+    crate::reports::table_csv(
+        &format!("Headline figures: {period}{with}"),
+        &[
+            "key",
+            "figure",
+            "unit",
+            "value",
+            "earlier",
+            "change",
+            "change_percent",
+            "note",
+            "target",
+            "target_status",
+        ]
+        .map(str::to_owned),
+        &rows,
+    )
+}
+
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/reports/{report}", get(report))
+    Router::new()
+        .route("/v1/reports/{report}", get(report))
+        .route("/v1/reports/{report}/headlines", get(report_headlines))
+}
+
+/// `GET /v1/reports/{report}/headlines`: a report's headline figures for a
+/// period, compared with another, as JSON or CSV.
+async fn report_headlines(
+    State(state): State<AppState>,
+    Authenticated(device): Authenticated,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response> {
+    if device.revoked {
+        return Err(Error::Unauthorized);
+    }
+    if !device.role.reads_reports() {
+        return Err(Error::Forbidden("reports are for admins and viewers"));
+    }
+    let entry = entry(&name)?;
+    let compared = compared(
+        &state.db,
+        entry,
+        &filters,
+        audience(device.role),
+        state.now(),
+    )
+    .await?;
+    let Some(headlines) = compared.headlines else {
+        return Err(Error::NotFound("headline figures for this report"));
+    };
+    Ok(if wants_csv(&filters, &headers) {
+        let below = compared.report.value()["suppressed_below"]
+            .as_u64()
+            .unwrap_or(u64::from(sync_core::AreaConfig::DEFAULT_SUPPRESS_BELOW));
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            headlines_csv(&headlines, below),
+        )
+            .into_response()
+    } else {
+        Json(headlines).into_response()
+    })
+}
+
+fn wants_csv(filters: &Filters, headers: &HeaderMap) -> bool {
+    filters.wants_csv()
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"))
 }
 
 /// `GET /v1/reports/{report}`: a report as JSON, or as CSV with
@@ -269,18 +459,31 @@ async fn report(
         return Err(Error::Forbidden("reports are for admins and viewers"));
     }
     let entry = entry(&name)?;
-    let csv = filters.wants_csv()
-        || headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv"));
-    let report = (entry.load)(&state.db, &filters, audience(device.role), state.now()).await?;
+    let csv = wants_csv(&filters, &headers);
+    let Compared { report, headlines } = compared(
+        &state.db,
+        entry,
+        &filters,
+        audience(device.role),
+        state.now(),
+    )
+    .await?;
     Ok(if csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             report.csv(),
         )
             .into_response()
+    } else if let Some(headlines) = headlines {
+        // The report as it is, with its headline figures beside it.
+        let mut value = report.value();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "headlines".to_owned(),
+                serde_json::to_value(headlines).unwrap_or_default(),
+            );
+        }
+        Json(value).into_response()
     } else {
         report.json()
     })

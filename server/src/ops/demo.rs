@@ -32,6 +32,13 @@ const PATCHES: [(&str, &str, u32); 5] = [
     ("oak-lane", "Oak Lane", 265),
     ("old-village", "Old Village", 340),
 ];
+/// The demo partnership's targets: (report, figure, at least, close within).
+const DEMO_TARGETS: [(&str, &str, f64, f64); 4] = [
+    ("resident-led", "resident_share@*", 60.0, 5.0),
+    ("reach", "under_55_share_of_participants", 40.0, 5.0),
+    ("households", "knocked_per_1000_households@*", 100.0, 20.0),
+    ("you-said-we-did", "kept_on_time_share", 80.0, 10.0),
+];
 /// Doors put on the list per patch (at most its households).
 const DOORS_PER_PATCH: u32 = 120;
 /// Where a demo door is: each patch a block of streets about 400 m across,
@@ -357,6 +364,17 @@ pub async fn fill(db: &Db, people: usize, seed: u64, progress: bool) -> Result<S
     .await?;
 
     let now = clock.now();
+    // The partnership's targets, so a new user sees them beside the figures.
+    for (report, figure, goal, margin) in DEMO_TARGETS {
+        let target = crate::reports::targets::Target {
+            report: report.into(),
+            figure: figure.into(),
+            comparison: crate::reports::targets::Comparison::AtLeast,
+            goal,
+            margin,
+        };
+        super::targets::set(db, actor, &target, now).await?;
+    }
     let (worker, admin_token) = register(db, Role::Admin, &[], "Partnership worker", now).await?;
     let (_, viewer_token) = register(db, Role::Viewer, &[], "Partnership board", now).await?;
     summary.admin_token = admin_token;

@@ -32,6 +32,7 @@ pub mod promises;
 pub mod retention;
 pub mod setup;
 pub mod sync;
+pub mod targets;
 
 pub use crate::store::audit::{Action, Actor, AuditEntry};
 pub use crate::store::devices::{

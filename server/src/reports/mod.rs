@@ -27,11 +27,14 @@ pub mod disclosure;
 mod events;
 mod funnel;
 mod groups;
+pub mod headlines;
 mod households;
 mod map;
+pub mod period;
 mod promises;
 mod reach;
 mod seats;
+pub mod targets;
 mod voices;
 
 pub use board::{Board, BoardBreakdown, BoardGroup, BoardPublicRow, BoardSide, board};
@@ -42,8 +45,10 @@ pub use disclosure::Withheld;
 pub use events::{EventGroup, EventReach, event_reach};
 pub use funnel::{ChannelOutcome, Funnel, FunnelStage, Route, Routes, funnel, routes};
 pub use groups::{GroupFigures, GroupsReport};
+pub use headlines::{Headline, Headlines};
 pub use households::{HouseholdReach, HouseholdRow, household_reach};
 pub use map::{MARGIN_METRES, MapDoorPoint, MapPatch, PatchMap, patch_map};
+pub use period::{Compare, Period, PeriodView};
 pub use promises::{PromiseRow, YouSaidWeDid, you_said_we_did};
 pub use reach::{NOT_RECORDED, Reach, ReachRow, reach};
 pub use seats::{
@@ -76,6 +81,14 @@ pub struct Filters {
     pub age_band: Option<String>,
     /// Only people first contacted in this month (`YYYY-MM`, UTC).
     pub cohort: Option<String>,
+    /// The period covered: a month (`2026-09`), a quarter (`2026-Q3`) or a
+    /// year (`2026`), UTC; instead of `from` and `to`, which choose any days.
+    pub period: Option<String>,
+    /// What the headline figures are compared with: `previous` (the
+    /// period of the same length before; the default with `period`),
+    /// `year-before` (the same period a year earlier) or `none`. Needs a
+    /// `period`, or both `from` and `to`.
+    pub compare: Option<String>,
     /// `csv` for CSV (or send `Accept: text/csv`).
     pub format: Option<String>,
 }
@@ -101,10 +114,23 @@ impl Filters {
             channel,
             age_band,
             cohort,
+            period,
+            compare: _,
             format: _,
         } = self;
         let day = |ms: &i64| ms.div_euclid(Timestamp::DAY_MILLIS) * Timestamp::DAY_MILLIS;
-        let (from, to) = (from.as_ref().map(day), to.as_ref().map(day));
+        let (from, to) = match period {
+            Some(_) if from.is_some() || to.is_some() => {
+                return Err(Error::BadRequest(
+                    "choose a period or \"from\" and \"to\" dates, not both".into(),
+                ));
+            }
+            Some(period) => {
+                let period = Period::parse(period)?;
+                (Some(period.from), Some(period.to))
+            }
+            None => (from.as_ref().map(day), to.as_ref().map(day)),
+        };
         if let (Some(start), Some(end)) = (from, to)
             && start > end
         {
@@ -132,6 +158,58 @@ impl Filters {
                         .ok_or_else(|| Error::BadRequest(format!("unknown age band {b:?}")))
                 })
                 .transpose()?,
+        })
+    }
+
+    /// The period these filters choose, if they choose one with a start
+    /// and an end, what it is compared with, and the filters of the period
+    /// it is compared with. A comparison asked for without a period, or
+    /// with a cohort (a month of first contacts, which no other period
+    /// holds), is refused.
+    pub fn periods(&self) -> Result<Periods> {
+        self.selection()?;
+        let period = match (&self.period, self.from, self.to) {
+            (Some(period), ..) => Some(Period::parse(period)?),
+            (None, Some(from), Some(to)) => Some(Period::days(from, to)?),
+            _ => None,
+        };
+        let compare = match (&self.compare, &self.period) {
+            (Some(compare), _) => Compare::parse(compare)?,
+            (None, Some(_)) => Some(Compare::Previous),
+            (None, None) => None,
+        };
+        let Some(compare) = compare else {
+            return Ok(Periods {
+                period,
+                compare: None,
+                earlier: None,
+            });
+        };
+        let Some(now) = period else {
+            return Err(Error::BadRequest(
+                "a comparison needs a period: choose a month, quarter or year, or both dates"
+                    .into(),
+            ));
+        };
+        if self.cohort.is_some() {
+            return Err(Error::BadRequest(
+                "a comparison cannot be made within one month of first contacts (a cohort): \
+                 choose a period instead"
+                    .into(),
+            ));
+        }
+        let earlier = now.compared(compare)?;
+        let filters = Self {
+            from: Some(earlier.from),
+            to: Some(earlier.to),
+            period: None,
+            compare: None,
+            ..self.clone()
+        };
+        Ok(Periods {
+            period,
+            compare: Some(compare),
+            earlier: Some((earlier, filters)),
         })
     }
 
@@ -283,6 +361,17 @@ pub const MIN_FILTERED_PEOPLE: u64 = 10;
 
 /// What a page of adjusted figures says about them.
 pub const ADJUSTED: &str = "These figures are adjusted slightly (most not at all, most of the rest by 1 or 2) so that comparing two reports cannot single anyone out: the same figure always reads the same, but totals may not equal the sum of their parts. Admins see exact figures.";
+
+/// The period a report covers and the one it is compared with.
+#[derive(Debug, Clone)]
+pub struct Periods {
+    /// The period chosen, if it has a start and an end.
+    pub period: Option<Period>,
+    /// What it is compared with.
+    pub compare: Option<Compare>,
+    /// The period it is compared with, and the filters that choose it.
+    pub earlier: Option<(Period, Filters)>,
+}
 
 /// Which filters a report takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -105,6 +105,9 @@ pub enum Action {
     /// An admin listed a working group's members (names included; the
     /// detail is how many).
     ListedGroupMembers,
+    /// A target on a headline figure was set or removed (the detail names
+    /// the report and figure).
+    ChangedTarget,
 }
 
 impl Action {
@@ -139,6 +142,7 @@ impl Action {
             Self::CreatedGroup => "created-group",
             Self::ChangedGroup => "changed-group",
             Self::ListedGroupMembers => "listed-group-members",
+            Self::ChangedTarget => "changed-target",
         }
     }
 }
@@ -155,7 +159,8 @@ pub struct AuditEntry {
     /// merged, listed-duplicates, imported-addresses, imported-people, changed-area,
     /// created-event, changed-event, marked-door, registered, signed-in,
     /// signed-out, cancelled-invite, backed-up, restored, changed-person,
-    /// searched-people, viewed-person or listed-board.
+    /// searched-people, viewed-person, listed-board, created-group,
+    /// changed-group, listed-group-members or changed-target.
     pub action: String,
     /// The record concerned, if one.
     pub record_id: Option<String>,

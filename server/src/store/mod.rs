@@ -30,6 +30,7 @@ pub mod maintenance;
 pub mod projection;
 pub mod report_rows;
 pub mod sessions;
+pub mod targets;
 
 pub use db::{
     Backend, Db, MAX_PARAMS, MERGING_AHEAD, MIN_ANALYZED_ROWS, SCRUB_PATIENCE, Writer,

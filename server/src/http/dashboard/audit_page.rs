@@ -62,6 +62,7 @@ fn action_words(code: &str) -> &'static str {
         "created-group" => "A working group was added",
         "changed-group" => "A working group changed",
         "listed-group-members" => "A working group's members were listed",
+        "changed-target" => "A target was set or removed",
         _ => "Something else",
     }
 }

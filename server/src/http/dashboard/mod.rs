@@ -32,6 +32,7 @@ mod people_page;
 mod promises_page;
 pub(crate) mod sections;
 mod setup_page;
+mod targets_page;
 
 use std::sync::{Arc, OnceLock};
 
@@ -115,6 +116,11 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             get(doors_page::doors).post(doors_page::import),
         )
         .route("/admin/backups", get(backup_page::backups))
+        .route(
+            "/admin/targets",
+            get(targets_page::targets).post(targets_page::save),
+        )
+        .route("/admin/targets/remove", post(targets_page::remove))
         .route("/admin/audit", get(audit_page::audit))
         .route("/admin/people", get(people_page::people))
         .route(
@@ -222,7 +228,7 @@ pub(crate) struct NavLink {
     current: bool,
 }
 
-const ADMIN_LINKS: [(&str, &str); 12] = [
+const ADMIN_LINKS: [(&str, &str); 13] = [
     ("/admin/setup", "Set-up checklist"),
     ("/admin/people", "People"),
     ("/admin/duplicates", "Likely duplicates"),
@@ -231,6 +237,7 @@ const ADMIN_LINKS: [(&str, &str); 12] = [
     ("/admin/groups", "Working groups"),
     ("/admin/devices", "Devices and invites"),
     ("/admin/area", "Area, patches and ladder"),
+    ("/admin/targets", "Targets"),
     ("/admin/doors", "Doors list"),
     ("/admin/events", "Events"),
     ("/admin/backups", "Backups"),

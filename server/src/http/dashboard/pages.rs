@@ -15,7 +15,7 @@ use super::{Chrome, WebError, WebUser, html};
 use crate::calendar;
 use crate::error::Error;
 use crate::http::AppState;
-use crate::http::reports::{self, Published, ReportEntry};
+use crate::http::reports::{self, Compared, ReportEntry};
 use crate::ops;
 use crate::reports::{FilterUse, Filters};
 
@@ -34,6 +34,12 @@ pub(crate) struct WebFilters {
     channel: String,
     #[serde(default)]
     age_band: String,
+    /// A month, quarter or year (`2026-Q3`), instead of the dates.
+    #[serde(default)]
+    period: String,
+    /// What the headline figures are compared with.
+    #[serde(default)]
+    compare: String,
     /// Which of the page's tables a CSV download is for (its section id).
     #[serde(default)]
     table: String,
@@ -68,6 +74,8 @@ impl WebFilters {
             channel: set(&self.channel),
             age_band: set(&self.age_band),
             cohort: set(&self.cohort),
+            period: set(&self.period),
+            compare: set(&self.compare),
             format: None,
         })
     }
@@ -77,6 +85,8 @@ impl WebFilters {
     /// the CSV links and a CSV's first line and name.
     fn chosen(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
         [
+            ("period", "period", "period", &self.period),
+            ("compare", "compared with", "compare", &self.compare),
             ("from", "first contact from", "from", &self.from),
             ("to", "until", "until", &self.to),
             ("cohort", "first contacted in", "cohort", &self.cohort),
@@ -184,6 +194,8 @@ pub(crate) struct FilterForm {
     from: String,
     to: String,
     cohort: String,
+    period: String,
+    compares: Vec<Choice>,
     patches: Vec<Choice>,
     channels: Vec<Choice>,
     age_bands: Vec<Choice>,
@@ -216,6 +228,16 @@ impl FilterForm {
             from: f.from.clone(),
             to: f.to.clone(),
             cohort: f.cohort.clone(),
+            period: f.period.clone(),
+            compares: choices(
+                [
+                    ("previous", "the period before"),
+                    ("year-before", "the same period a year earlier"),
+                    ("none", "nothing"),
+                ]
+                .into_iter(),
+                &f.compare,
+            ),
             patches: choices(
                 patches.iter().map(|p| (p.id.as_str(), p.name.as_str())),
                 &f.patch,
@@ -245,7 +267,7 @@ async fn load(
     user: &WebUser,
     name: &str,
     web: &WebFilters,
-) -> Result<(&'static ReportEntry, Box<dyn Published>), WebError> {
+) -> Result<(&'static ReportEntry, Compared), WebError> {
     let entry = reports::entry(name)?;
     // A patch the area does not have (a mistyped or stale link) is said,
     // not answered with empty figures.
@@ -269,8 +291,25 @@ async fn load(
         FilterUse::None => Filters::default(),
     };
     let audience = reports::audience(user.device.role);
-    let report = (entry.load)(&state.db, &filters, audience, state.now()).await?;
-    Ok((entry, report))
+    let compared = reports::compared(&state.db, entry, &filters, audience, state.now()).await?;
+    Ok((entry, compared))
+}
+
+/// A report's sections, its headline figures first when it has them.
+fn sections_of(
+    compared: &Compared,
+    ladder: &sync_core::Ladder,
+    now: i64,
+) -> Result<Vec<Section>, WebError> {
+    let mut sections = Vec::new();
+    if let Some(headlines) = &compared.headlines {
+        let below = compared.report.value()["suppressed_below"]
+            .as_u64()
+            .unwrap_or(u64::from(AreaConfig::DEFAULT_SUPPRESS_BELOW));
+        sections.push(super::sections::headlines::section(headlines, below));
+    }
+    sections.extend(compared.report.sections(ladder, now)?);
+    Ok(sections)
 }
 
 #[derive(Template)]
@@ -306,7 +345,8 @@ pub(super) async fn report_page(
     // said beside the form, which keeps what was chosen.
     let filtered = !web.query().is_empty();
     let (entry, sections, problem, empty, adjusted) = match load(&state, &user, &name, &web).await {
-        Ok((entry, report)) => {
+        Ok((entry, compared)) => {
+            let report = &compared.report;
             // A page whose every figure is zero says why, and what would
             // fill it, rather than a table of zeros.
             let nothing = report
@@ -321,7 +361,7 @@ pub(super) async fn report_page(
                     "Nothing recorded yet. These figures fill in as champions and youth workers sync their first conversations and sign-ups."
                 }
             };
-            let mut sections = report.sections(&ladder, state.now().as_millis())?;
+            let mut sections = sections_of(&compared, &ladder, state.now().as_millis())?;
             let query = web.query();
             let join = if query.is_empty() { '?' } else { '&' };
             for section in &mut sections {
@@ -375,7 +415,8 @@ pub(super) async fn report_csv(
     Path(name): Path<String>,
     Query(web): Query<WebFilters>,
 ) -> Result<Response, WebError> {
-    let (entry, report) = load(&state, &user, &name, &web).await?;
+    let (entry, compared) = load(&state, &user, &name, &web).await?;
+    let report = &compared.report;
     let (words, file) = web.described();
     let (file, body) = if web.table.is_empty() {
         // The whole report, as the API gives it.
@@ -386,7 +427,7 @@ pub(super) async fn report_csv(
             .await?
             .map(|a| a.ladder.clone())
             .unwrap_or_default();
-        let sections = report.sections(&ladder, state.now().as_millis())?;
+        let sections = sections_of(&compared, &ladder, state.now().as_millis())?;
         let section = sections
             .iter()
             .find(|s| s.id == web.table)
@@ -430,7 +471,7 @@ pub(super) async fn report_svg(
         .await?
         .map(|a| a.ladder.clone())
         .unwrap_or_default();
-    let sections = report.sections(&ladder, state.now().as_millis())?;
+    let sections = report.report.sections(&ladder, state.now().as_millis())?;
     let section = sections
         .iter()
         .find(|s| s.id == web.table && s.svg_href.is_some() && !s.chart.is_empty())

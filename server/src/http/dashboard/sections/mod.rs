@@ -4,6 +4,7 @@
 mod board;
 mod events;
 mod groups;
+pub(crate) mod headlines;
 mod ladder;
 mod map;
 mod reach;
