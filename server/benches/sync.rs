@@ -20,6 +20,10 @@
 //!   (`MAX_PARAMS`), and the ingest rate as a share of it; and, as earlier
 //!   passes measured it, with one row a statement, each a round trip to
 //!   sqlx's SQLite thread;
+//! - **automerge's ceiling**: the same pushes, each loaded into an automerge
+//!   document and saved, in memory on one thread (no storage, protocol,
+//!   validation or projection): the most any server that keeps automerge
+//!   documents could ingest here, and ingest as a share of it;
 //! - **bytes on the wire** per commit against the raw automerge change bytes;
 //! - **first sync** of a new device that sees every patch, so all those
 //!   people;
@@ -162,6 +166,27 @@ async fn raw_insert_rate(db: &Db, table: &str, rows: &[Vec<u8>], per_statement: 
     per_second(rows.len(), started.elapsed())
 }
 
+/// Automerge's part of ingest alone, on one thread, in memory: each push's
+/// changes loaded into a document, and (with `save`) the document saved, as
+/// a server storing whole documents would. Returns pushes per second, the
+/// best of three passes (the machine is shared).
+fn automerge_rate(rows: &[Vec<u8>], save: bool) -> f64 {
+    let mut best = 0.0f64;
+    let mut saved = 0usize;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for bytes in rows {
+            let mut doc = automerge::AutoCommit::load(bytes).expect("a pushed document loads");
+            if save {
+                saved += doc.save().len();
+            }
+        }
+        best = best.max(per_second(rows.len(), started.elapsed()));
+    }
+    std::hint::black_box(saved);
+    best
+}
+
 fn per_second(n: usize, took: Duration) -> f64 {
     n as f64 / took.as_secs_f64()
 }
@@ -256,6 +281,9 @@ async fn run(people: usize) {
     // The ceiling: the same bytes into a plain table, one transaction.
     let raw_rate = raw_insert_rate(&db, "raw_ceiling", &raw_rows, MAX_PARAMS / 2).await;
     let single_rate = raw_insert_rate(&db, "raw_ceiling_single", &raw_rows, 1).await;
+    // Automerge's ceiling: the same pushes, loaded and saved, nothing else.
+    let automerge_saved = automerge_rate(&raw_rows, true);
+    let automerge_loaded = automerge_rate(&raw_rows, false);
 
     // A new device that sees every patch: its first sync brings everyone.
     let mut newcomer = Phone::new((0..phone_count).map(patch));
@@ -286,6 +314,15 @@ async fn run(people: usize) {
     line(
         "  per second of wall time, phones' own work included",
         format!("{:.0}", per_second(commits, ingest_wall)),
+    );
+    line(
+        "automerge alone: pushes loaded and saved per second",
+        format!("{automerge_saved:.0}"),
+    );
+    line("  loaded only", format!("{automerge_loaded:.0}"));
+    line(
+        "ingest as a share of automerge's ceiling",
+        format!("{:.1}%", 100.0 * ingest_rate / automerge_saved),
     );
     line(
         "raw ceiling: same bytes inserted per second",

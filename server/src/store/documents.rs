@@ -17,17 +17,28 @@ pub struct Stored {
     pub bytes: Vec<u8>,
     /// Bumped by every write; an update names the version it read.
     pub version: i64,
-    /// The record's patch as stored, if it has one.
-    pub patch: Option<String>,
+    /// Who may see the record, as stored.
+    pub audience: AudienceColumns,
 }
 
-fn audience_columns(audience: &Audience) -> (String, Option<String>, String) {
+/// A record's audience as the documents table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceColumns {
+    /// The document's kind.
+    pub kind: String,
+    /// The record's patch, if it has one.
+    pub patch: Option<String>,
+    /// The devices named in it, comma-separated.
+    pub devices: String,
+}
+
+fn audience_columns(audience: &Audience) -> AudienceColumns {
     let devices: Vec<String> = audience.devices.iter().map(ToString::to_string).collect();
-    (
-        audience.kind.as_str().to_owned(),
-        audience.patch.clone(),
-        devices.join(","),
-    )
+    AudienceColumns {
+        kind: audience.kind.as_str().to_owned(),
+        patch: audience.patch.clone(),
+        devices: devices.join(","),
+    }
 }
 
 pub(super) fn audience_from(kind: &str, patch: Option<String>, devices: &str) -> Result<Audience> {
@@ -70,40 +81,57 @@ pub async fn read_for_merge(
         Backend::Sqlite => "",
         Backend::Postgres => " ORDER BY id COLLATE \"C\" FOR UPDATE",
     };
-    let rows: Vec<(String, Vec<u8>, i64, Option<String>)> = fetch_for_keys(tx, ids, |list| {
-        format!("SELECT id, bytes, version, patch FROM documents WHERE id IN ({list}){lock}")
+    let rows: Vec<StoredRow> = fetch_for_keys(tx, ids, |list| {
+        format!(
+            "SELECT id, bytes, version, kind, patch, devices FROM documents WHERE id IN ({list}){lock}"
+        )
     })
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, bytes, version, patch)| {
-            (
-                id,
-                Stored {
-                    bytes,
-                    version,
-                    patch,
-                },
-            )
+        .map(|(id, bytes, version, kind, patch, devices)| {
+            (id, stored(bytes, version, kind, patch, devices))
         })
         .collect())
+}
+
+/// A stored row as read: id, bytes, version, kind, patch and devices.
+type StoredRow = (String, Vec<u8>, i64, String, Option<String>, String);
+
+/// A locked row as read: bytes, version, kind, patch and devices.
+type LockedRow = (Vec<u8>, i64, String, Option<String>, String);
+
+fn stored(
+    bytes: Vec<u8>,
+    version: i64,
+    kind: String,
+    patch: Option<String>,
+    devices: String,
+) -> Stored {
+    Stored {
+        bytes,
+        version,
+        audience: AudienceColumns {
+            kind,
+            patch,
+            devices,
+        },
+    }
 }
 
 /// Reads a document's row and locks it until the transaction ends: a no-op
 /// update, because on PostgreSQL a SELECT would not lock it. No merge from
 /// another process can then slip in between reading and writing it.
 pub async fn lock(conn: &mut AnyConnection, id: DocId) -> Result<Option<Stored>> {
-    let row: Option<(Vec<u8>, i64, Option<String>)> = sqlx::query_as(
-        "UPDATE documents SET version = version WHERE id = $1 RETURNING bytes, version, patch",
+    let row: Option<LockedRow> = sqlx::query_as(
+        "UPDATE documents SET version = version WHERE id = $1 \
+         RETURNING bytes, version, kind, patch, devices",
     )
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(bytes, version, patch)| Stored {
-        bytes,
-        version,
-        patch,
-    }))
+    Ok(row
+        .map(|(bytes, version, kind, patch, devices)| stored(bytes, version, kind, patch, devices)))
 }
 
 /// Locks ids that have no document against their erasure until the
@@ -254,8 +282,8 @@ pub struct ToWrite<'a> {
     pub id: &'a str,
     /// The stored version it was merged with; `None` for a new document.
     pub version: Option<i64>,
-    /// The record's patch as stored, if it has one.
-    pub patch_before: Option<&'a str>,
+    /// The record's audience as stored (`None` for a new document).
+    pub before: Option<&'a AudienceColumns>,
     /// The merge (`sync_core::merge_push`'s, of what was stored).
     pub merged: &'a Merged,
 }
@@ -263,7 +291,7 @@ pub struct ToWrite<'a> {
 impl ToWrite<'_> {
     /// The patch a written update moves the record out of, if it moves.
     fn leaves(&self) -> Option<&str> {
-        let before = self.patch_before?;
+        let before = self.before?.patch.as_deref()?;
         (self.version.is_some() && self.merged.record.patch() != Some(before)).then_some(before)
     }
 }
@@ -312,8 +340,7 @@ pub async fn write(
     for (document, seq) in documents.iter().zip(first..) {
         match document.version {
             Some(version) => {
-                let updated =
-                    update_document(tx, document.id, version, document.merged, now).await?;
+                let updated = update_document(tx, document, version, now).await?;
                 seqs.push(updated.then_some(seq));
             }
             None => {
@@ -400,29 +427,45 @@ async fn take_seqs(conn: &mut AnyConnection, count: usize) -> Result<u64> {
 }
 
 /// Writes a merged document over the version it was merged with. `false`
-/// if that version moved on.
+/// if that version moved on. The audience columns are set only when they
+/// changed: SQLite rewrites the entries of every index on a column an
+/// `UPDATE` sets, equal or not, and the two indexes on them
+/// (`documents_kind`, `documents_audience`) are in id order, so each
+/// revisit dirtied two more pages at random (about 14% of what a sync
+/// wrote to the log).
 async fn update_document(
     conn: &mut AnyConnection,
-    id: &str,
+    document: &ToWrite<'_>,
     version: i64,
-    merged: &Merged,
     now: Timestamp,
 ) -> Result<bool> {
-    let (kind, patch, devices) = audience_columns(&merged.record.audience());
-    let written = sqlx::query(
-        "UPDATE documents SET bytes = $1, version = $2, kind = $3, patch = $4, devices = $5, updated_at = $6 \
-         WHERE id = $7 AND version = $8",
-    )
-    .bind(&merged.bytes)
-    .bind(version + 1)
-    .bind(&kind)
-    .bind(&patch)
-    .bind(&devices)
-    .bind(now.as_millis())
-    .bind(id)
-    .bind(version)
-    .execute(&mut *conn)
-    .await?;
+    let merged = document.merged;
+    let audience = audience_columns(&merged.record.audience());
+    let query = if document.before == Some(&audience) {
+        sqlx::query(
+            "UPDATE documents SET bytes = $1, version = $2, updated_at = $3 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(&merged.bytes)
+        .bind(version + 1)
+        .bind(now.as_millis())
+    } else {
+        sqlx::query(
+            "UPDATE documents SET bytes = $1, version = $2, updated_at = $3, kind = $4, patch = $5, \
+             devices = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(&merged.bytes)
+        .bind(version + 1)
+        .bind(now.as_millis())
+        .bind(audience.kind)
+        .bind(audience.patch)
+        .bind(audience.devices)
+    };
+    let written = query
+        .bind(document.id)
+        .bind(version)
+        .execute(&mut *conn)
+        .await?;
     Ok(written.rows_affected() == 1)
 }
 
@@ -448,12 +491,12 @@ async fn insert_documents(
         let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
             .persistent(chunk.len() == MAX_PARAMS / WIDTH);
         for (document, seq) in chunk {
-            let (kind, patch, devices) = audience_columns(&document.merged.record.audience());
+            let audience = audience_columns(&document.merged.record.audience());
             query = query
                 .bind(document.id)
-                .bind(kind)
-                .bind(patch)
-                .bind(devices)
+                .bind(audience.kind)
+                .bind(audience.patch)
+                .bind(audience.devices)
                 .bind(&document.merged.bytes)
                 .bind(*seq as i64)
                 .bind(now.as_millis());
@@ -601,7 +644,7 @@ pub async fn redirect(
         .bind(from.to_string())
         .execute(&mut *conn)
         .await?;
-    let (_, patch, devices) = audience_columns(audience);
+    let AudienceColumns { patch, devices, .. } = audience_columns(audience);
     let heads: Vec<u8> = heads.iter().flatten().copied().collect();
     sqlx::query(
         "INSERT INTO redirects (id, survivor, heads, patch, devices, merged_at) \

@@ -9,7 +9,7 @@ use sync_core::{Ladder, Merged, Push, PushMerge, PushOutcome, Timestamp, merge_p
 use super::single::merge_in;
 use super::{Author, InTransaction, Merge};
 use crate::error::Result;
-use crate::store::documents::{self, Stored, ToWrite};
+use crate::store::documents::{self, AudienceColumns, Stored, ToWrite};
 use crate::store::{Backend, Connection, Db, area, projection};
 
 /// Merges every push of a request in one transaction, so a phone's whole
@@ -145,13 +145,13 @@ struct ToMerge {
 }
 
 /// A push merged in memory: its index in the request, its id, the stored
-/// version it was merged with and the patch stored with it (`None` for a
+/// version it was merged with and the audience stored with it (`None` for a
 /// new document) and what [`merge_push`] decided.
 struct MergedPush {
     push: usize,
     id: String,
     version: Option<i64>,
-    patch: Option<String>,
+    audience: Option<AudienceColumns>,
     merge: PushMerge,
 }
 
@@ -373,15 +373,15 @@ fn merge_chunk(work: Vec<ToMerge>, pushes: &[Push], author: &Author) -> Vec<Merg
     work.into_iter()
         .zip(outcomes)
         .map(|(item, outcome)| {
-            let (version, patch) = match item.stored {
-                Some(stored) => (Some(stored.version), stored.patch),
+            let (version, audience) = match item.stored {
+                Some(stored) => (Some(stored.version), Some(stored.audience)),
                 None => (None, None),
             };
             MergedPush {
                 push: item.push,
                 id: item.id,
                 version,
-                patch,
+                audience,
                 merge: outcome.into_inner().expect("every push was merged"),
             }
         })
@@ -426,8 +426,8 @@ struct Pending {
     id: String,
     /// The stored version it was merged with; `None` for a new document.
     version: Option<i64>,
-    /// The patch stored with that version.
-    patch: Option<String>,
+    /// The audience stored with that version.
+    audience: Option<AudienceColumns>,
     merged: Box<Merged>,
 }
 
@@ -448,7 +448,7 @@ async fn write_merged(
                 push: item.push,
                 id: item.id,
                 version: item.version,
-                patch: item.patch,
+                audience: item.audience,
                 merged: m,
             }),
             other => outcomes.results[item.push] = Merge::unstored(other.into_outcome()),
@@ -459,7 +459,7 @@ async fn write_merged(
         .map(|p| ToWrite {
             id: &p.id,
             version: p.version,
-            patch_before: p.patch.as_deref(),
+            before: p.audience.as_ref(),
             merged: &p.merged,
         })
         .collect();
@@ -500,7 +500,7 @@ mod tests {
                     push: index,
                     id: push.doc.to_string(),
                     version: None,
-                    patch: None,
+                    audience: None,
                     merge,
                 },
             )

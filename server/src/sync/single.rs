@@ -195,7 +195,7 @@ pub async fn write_merge(
     let document = ToWrite {
         id: &id,
         version: stored.map(|s| s.version),
-        patch_before: stored.and_then(|s| s.patch.as_deref()),
+        before: stored.map(|s| &s.audience),
         merged,
     };
     let written = documents::write(conn, &[document], now, ladder).await?;
