@@ -454,10 +454,18 @@ fn join_groups(admin: &mut HttpPhone, base: &str, seed: u64, end: Timestamp) -> 
     elm.devolved_decisions = true;
     elm.topics = ["housing".to_owned()].into();
     let elm = admin.replica.create_group(&elm).unwrap();
-    for p in admin.replica.people().unwrap() {
-        let Some(first) = first_contact(&p, end) else {
-            continue;
-        };
+    // In the order of their first contact (drawn from the seed), not of
+    // their ids, whose random bits differ every run: each draw below then
+    // falls to the same person every run, and so does every figure.
+    let mut contacted: Vec<(Timestamp, Person)> = admin
+        .replica
+        .people()
+        .unwrap()
+        .into_iter()
+        .filter_map(|p| first_contact(&p, end).map(|first| (first, p)))
+        .collect();
+    contacted.sort_by_key(|(first, p)| (*first, p.created_at));
+    for (first, p) in contacted {
         if rng.u8(..4) == 0 {
             let start = Timestamp::from_millis(
                 (first.as_millis() + rng.i64(0..90) * DAY).min(end.as_millis()),
