@@ -21,7 +21,7 @@ use utoipa::openapi::{RefOr, schema::Schema};
 use super::dashboard::sections::{Section, Sections};
 use super::{AppState, Authenticated, Router};
 use crate::error::{Error, Result};
-use crate::ops::Role;
+use crate::ops::{Device, Role};
 use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
@@ -402,12 +402,7 @@ async fn report_headlines(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response> {
-    if device.revoked {
-        return Err(Error::Unauthorized);
-    }
-    if !device.role.reads_reports() {
-        return Err(Error::Forbidden("reports are for admins and viewers"));
-    }
+    reads_reports(&device)?;
     let entry = entry(&name)?;
     let compared = compared(
         &state.db,
@@ -434,6 +429,17 @@ async fn report_headlines(
     })
 }
 
+/// Refuses a revoked token, and any but an admin's or a viewer's.
+fn reads_reports(device: &Device) -> Result<()> {
+    if device.revoked {
+        return Err(Error::Unauthorized);
+    }
+    if !device.role.reads_reports() {
+        return Err(Error::Forbidden("reports are for admins and viewers"));
+    }
+    Ok(())
+}
+
 fn wants_csv(filters: &Filters, headers: &HeaderMap) -> bool {
     filters.wants_csv()
         || headers
@@ -452,12 +458,7 @@ async fn report(
     headers: HeaderMap,
     Query(filters): Query<Filters>,
 ) -> Result<Response> {
-    if device.revoked {
-        return Err(Error::Unauthorized);
-    }
-    if !device.role.reads_reports() {
-        return Err(Error::Forbidden("reports are for admins and viewers"));
-    }
+    reads_reports(&device)?;
     let entry = entry(&name)?;
     let csv = wants_csv(&filters, &headers);
     let Compared { report, headlines } = compared(
