@@ -2662,6 +2662,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         "age_band=old",
         "from=soon",
         reversed.as_str(),
+        "patch=nowhere",
     ] {
         let (status, body) = tests::server::get(
             &format!("{}/v1/reports/civic-core?{bad}", server.base),
@@ -2669,6 +2670,13 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         );
         assert_eq!(status, 400, "{bad}: {body}");
     }
+    // A patch the area does not have is said, not answered with zeros.
+    let (status, body) = tests::server::get(
+        &format!("{}/v1/reports/reach?patch=nowhere", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("there is no patch"), "{body}");
 }
 
 /// The issue's own check: a group of 3 reads as suppressed, and so does the

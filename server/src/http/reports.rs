@@ -271,6 +271,17 @@ pub(crate) async fn compared(
     now: Timestamp,
 ) -> Result<Compared> {
     let periods = filters.periods()?;
+    // A patch the area does not have (a mistyped or stale link) is said,
+    // not answered with empty figures.
+    if let Some(patch) = filters.patch.as_deref().filter(|p| !p.trim().is_empty())
+        && entry.filters != FilterUse::None
+        && let Some(area) = crate::ops::area::read(db).await?
+        && area.patch(patch).is_none()
+    {
+        return Err(Error::BadRequest(format!(
+            "there is no patch {patch:?} in this area: choose one from the list"
+        )));
+    }
     let report = (entry.load)(db, filters, audience, now).await?;
     if !headlines::has_headlines(entry.name) {
         return Ok(Compared {

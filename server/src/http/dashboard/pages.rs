@@ -269,17 +269,6 @@ async fn load(
     web: &WebFilters,
 ) -> Result<(&'static ReportEntry, Compared), WebError> {
     let entry = reports::entry(name)?;
-    // A patch the area does not have (a mistyped or stale link) is said,
-    // not answered with empty figures.
-    if let Some(patch) = set(&web.patch)
-        && let Some(area) = ops::area::read(&state.db).await?
-        && area.patch(&patch).is_none()
-    {
-        return Err(Error::BadRequest(format!(
-            "there is no patch {patch:?} in this area: choose one from the list"
-        ))
-        .into());
-    }
     let filters = match entry.filters {
         FilterUse::People => web.to_filters()?,
         // Doors, topics and promises are not people: the people filters do not apply.
