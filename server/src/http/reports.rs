@@ -289,7 +289,11 @@ pub(crate) async fn compared(
             headlines: None,
         });
     }
-    let figures = headlines::read(entry.name, &report.value());
+    let value = report.value();
+    let figures = headlines::read(entry.name, &value);
+    let suppressed_below = value["suppressed_below"]
+        .as_u64()
+        .unwrap_or(u64::from(sync_core::AreaConfig::DEFAULT_SUPPRESS_BELOW));
     let (mut earlier, mut because) = (None, None);
     let dated = entry.filters != FilterUse::None;
     if !dated {
@@ -326,6 +330,7 @@ pub(crate) async fn compared(
                 .map(|(p, _)| p.view()),
             no_comparison_because: because,
             figures,
+            suppressed_below,
         }),
     })
 }
@@ -333,7 +338,8 @@ pub(crate) async fn compared(
 /// The headlines as CSV: one line a figure, with the figure for the period
 /// compared with and the change; hidden figures marked as the reports' CSVs
 /// mark them (`<N`, `hidden`, `n/a`).
-pub(crate) fn headlines_csv(headlines: &Headlines, below: u64) -> String {
+pub(crate) fn headlines_csv(headlines: &Headlines) -> String {
+    let below = headlines.suppressed_below;
     let mark = |value: Option<f64>, why: Option<crate::reports::Withheld>| match (value, why) {
         (Some(v), _) => v.to_string(),
         (None, Some(why)) => why.csv_marker(below),
@@ -427,12 +433,9 @@ async fn report_headlines(
         return Err(Error::NotFound("headline figures for this report"));
     };
     Ok(if wants_csv(&filters, &headers) {
-        let below = compared.report.value()["suppressed_below"]
-            .as_u64()
-            .unwrap_or(u64::from(sync_core::AreaConfig::DEFAULT_SUPPRESS_BELOW));
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            headlines_csv(&headlines, below),
+            headlines_csv(&headlines),
         )
             .into_response()
     } else {

@@ -392,6 +392,10 @@ pub struct Headlines {
     pub no_comparison_because: Option<String>,
     /// Each headline figure with its change.
     pub figures: Vec<Headline>,
+    /// The area's threshold the report hid small figures with, for saying
+    /// "fewer than N" where a figure is hidden (the JSON says why instead).
+    #[serde(skip)]
+    pub suppressed_below: u64,
 }
 
 fn round(n: f64) -> f64 {

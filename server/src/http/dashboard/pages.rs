@@ -292,10 +292,7 @@ fn sections_of(
 ) -> Result<Vec<Section>, WebError> {
     let mut sections = Vec::new();
     if let Some(headlines) = &compared.headlines {
-        let below = compared.report.value()["suppressed_below"]
-            .as_u64()
-            .unwrap_or(u64::from(AreaConfig::DEFAULT_SUPPRESS_BELOW));
-        sections.push(super::sections::headlines::section(headlines, below));
+        sections.push(super::sections::headlines::section(headlines));
     }
     sections.extend(compared.report.sections(ladder, now)?);
     Ok(sections)

@@ -40,8 +40,10 @@ pub(crate) fn change_words(h: &Headline) -> String {
 }
 
 /// The section of headline figures.
-pub(crate) fn section(headlines: &Headlines, below: u64) -> Section {
-    let show = Show { below };
+pub(crate) fn section(headlines: &Headlines) -> Section {
+    let show = Show {
+        below: headlines.suppressed_below,
+    };
     let compared = headlines.compared_with.is_some();
     let targeted = headlines.figures.iter().any(|h| h.target.is_some());
     let mut columns = vec![("value", "This period")];
