@@ -93,7 +93,7 @@ fn targets_are_set_refused_audited_and_judged(db: TestDb) {
         ),
         (target("happiness", 1.0, 0.0), "no headline figure"),
         (
-            json!({"report": "civic-core", "figure": "x", "comparison": "at-least", "goal": 1.0}),
+            json!({"report": "events", "figure": "x", "comparison": "at-least", "goal": 1.0}),
             "no report called",
         ),
         (target("contacts", 10.0, 10.0), "margin"),

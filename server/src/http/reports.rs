@@ -298,7 +298,7 @@ pub(crate) async fn compared(
     let dated = entry.filters != FilterUse::None;
     if !dated {
         because = Some(
-            "this report is about the partnership board now: periods and comparisons do not apply"
+            "this report is about the board and the working groups as they are now: periods and comparisons do not apply"
                 .to_owned(),
         );
     } else if let Some((_, earlier_filters)) = &periods.earlier {
@@ -337,11 +337,17 @@ pub(crate) async fn compared(
 
 /// The headlines as CSV: one line a figure, with the figure for the period
 /// compared with and the change; hidden figures marked as the reports' CSVs
-/// mark them (`<N`, `hidden`, `n/a`).
+/// mark them (`<N`, `hidden`, `n/a`). A share or a rate hidden because it
+/// is of a few people is `hidden`: `<5` beside a percentage would read as
+/// under 5%.
 pub(crate) fn headlines_csv(headlines: &Headlines) -> String {
+    use crate::reports::{Withheld, headlines::Unit};
     let below = headlines.suppressed_below;
-    let mark = |value: Option<f64>, why: Option<crate::reports::Withheld>| match (value, why) {
+    let mark = |unit: Unit, value: Option<f64>, why: Option<Withheld>| match (value, why) {
         (Some(v), _) => v.to_string(),
+        (None, Some(Withheld::Small)) if unit != Unit::Count => {
+            Withheld::Protects.csv_marker(below)
+        }
         (None, Some(why)) => why.csv_marker(below),
         (None, None) => String::new(),
     };
@@ -356,8 +362,8 @@ pub(crate) fn headlines_csv(headlines: &Headlines) -> String {
                     .ok()
                     .and_then(|u| u.as_str().map(str::to_owned))
                     .unwrap_or_default(),
-                mark(h.value, h.withheld),
-                mark(h.earlier, h.earlier_withheld),
+                mark(h.unit, h.value, h.withheld),
+                mark(h.unit, h.earlier, h.earlier_withheld),
                 h.change.map(|c| c.to_string()).unwrap_or_default(),
                 h.change_percent.map(|c| c.to_string()).unwrap_or_default(),
                 h.no_change_because.clone().unwrap_or_default(),
@@ -502,4 +508,44 @@ async fn report(
     } else {
         report.json()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::Withheld;
+    use crate::reports::headlines::Unit;
+
+    fn hidden(key: &str, unit: Unit) -> crate::reports::Headline {
+        crate::reports::Headline {
+            key: key.into(),
+            label: key.into(),
+            unit,
+            value: None,
+            withheld: Some(Withheld::Small),
+            earlier: None,
+            earlier_withheld: None,
+            change: None,
+            change_percent: None,
+            no_change_because: None,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn a_small_share_is_not_marked_as_under_the_threshold_in_percent() {
+        let csv = headlines_csv(&Headlines {
+            period: None,
+            compare: None,
+            compared_with: None,
+            no_comparison_because: None,
+            figures: vec![
+                hidden("people", Unit::Count),
+                hidden("share", Unit::Percent),
+            ],
+            suppressed_below: 5,
+        });
+        assert!(csv.contains("\npeople,people,count,<5,"), "{csv}");
+        assert!(csv.contains("\nshare,share,percent,hidden,"), "{csv}");
+    }
 }

@@ -30,18 +30,31 @@ enum Place {
     /// A share (0 to 1) at a path, shown as a percentage.
     Share(&'static str),
     /// One figure per element of a list (`by_patch`): its key from `id`,
-    /// its label's ending from `label`, the figure at `field`.
+    /// its label's ending from `label`, the figure at `field` (a share of
+    /// 0 to 1 shown as a percentage when `share`).
     Each {
         list: &'static str,
         id: &'static str,
-        label: &'static str,
+        label: Label,
         field: &'static str,
+        share: bool,
     },
     /// A percentage of one figure over another (`part` of `whole`).
     Ratio {
         part: &'static str,
         whole: &'static str,
     },
+}
+
+/// Where a list element's label comes from.
+#[derive(Clone, Copy)]
+enum Label {
+    /// The element's field of this name (the id when it has none).
+    Field(&'static str),
+    /// The id itself, as the area named it (a topic).
+    Id,
+    /// The id is an entry channel: its words (`youth-session`, "Youth session").
+    Channel,
 }
 
 struct Spec {
@@ -60,7 +73,10 @@ const fn at(key: &'static str, label: &'static str, unit: Unit, place: Place) ->
     }
 }
 
-/// The headline figures of each report that has them.
+/// The headline figures of each report that has them, in the dashboard's
+/// order. Events has none: a period chooses its attendees by first contact
+/// but counts every event held, so two periods' figures would compare
+/// unlike things. The map's figures are Reach's and Doors'.
 const CATALOGUE: &[(&str, &[Spec])] = &[
     (
         "funnel",
@@ -71,10 +87,121 @@ const CATALOGUE: &[(&str, &[Spec])] = &[
             Place::Each {
                 list: "stages",
                 id: "key",
-                label: "label",
+                label: Label::Field("label"),
                 field: "reached",
+                share: false,
             },
         )],
+    ),
+    (
+        "routes",
+        &[
+            at(
+                "people",
+                "People by how they came to us",
+                Unit::Count,
+                Place::Each {
+                    list: "by_channel",
+                    id: "entry_channel",
+                    label: Label::Channel,
+                    field: "people",
+                    share: false,
+                },
+            ),
+            at(
+                "share_reaching_top",
+                "Share reaching the top step, by how they came to us",
+                Unit::Percent,
+                Place::Each {
+                    list: "by_channel",
+                    id: "entry_channel",
+                    label: Label::Channel,
+                    field: "share_reaching_top",
+                    share: true,
+                },
+            ),
+        ],
+    ),
+    (
+        "resident-led",
+        &[
+            at(
+                "members",
+                "Partnership members",
+                Unit::Count,
+                Place::At("current.members"),
+            ),
+            at(
+                "resident_share",
+                "Residents among members",
+                Unit::Percent,
+                Place::Each {
+                    list: "current.shares",
+                    id: "definition",
+                    label: Label::Field("label"),
+                    field: "share_percent",
+                    share: false,
+                },
+            ),
+        ],
+    ),
+    (
+        "board",
+        &[
+            at(
+                "members",
+                "Partnership members",
+                Unit::Count,
+                Place::At("members"),
+            ),
+            at(
+                "board_share_by_age",
+                "Share of the board",
+                Unit::Percent,
+                Place::Each {
+                    list: "age.sides",
+                    id: "group",
+                    label: Label::Field("label"),
+                    field: "board_share_percent",
+                    share: false,
+                },
+            ),
+            at(
+                "board_share_by_tenure",
+                "Share of the board",
+                Unit::Percent,
+                Place::Each {
+                    list: "tenure.sides",
+                    id: "group",
+                    label: Label::Field("label"),
+                    field: "board_share_percent",
+                    share: false,
+                },
+            ),
+        ],
+    ),
+    (
+        "civic-core",
+        &[
+            at(
+                "active_people",
+                "People active (attending, volunteering, in a group or a role)",
+                Unit::Count,
+                Place::At("active_people"),
+            ),
+            at(
+                "top_tenth_share",
+                "Share of all activity done by the most active tenth",
+                Unit::Percent,
+                Place::Share("top_tenth_share"),
+            ),
+            at(
+                "two_or_more_roles",
+                "People holding two roles or more",
+                Unit::Count,
+                Place::At("roles_held.two_or_more"),
+            ),
+        ],
     ),
     (
         "reach",
@@ -116,31 +243,71 @@ const CATALOGUE: &[(&str, &[Spec])] = &[
                 Place::Each {
                     list: "by_patch",
                     id: "group",
-                    label: "label",
+                    label: Label::Field("label"),
                     field: "contacts",
+                    share: false,
                 },
             ),
         ],
     ),
     (
-        "resident-led",
+        "turnover",
         &[
             at(
-                "members",
-                "Partnership members",
+                "members_now",
+                "Partnership members now",
                 Unit::Count,
-                Place::At("current.members"),
+                Place::At("members_now"),
             ),
             at(
-                "resident_share",
-                "Residents among members",
-                Unit::Percent,
-                Place::Each {
-                    list: "current.shares",
-                    id: "definition",
-                    label: "label",
-                    field: "share_percent",
-                },
+                "vacancies",
+                "Empty seats now",
+                Unit::Count,
+                Place::At("vacancies"),
+            ),
+            at(
+                "pipeline",
+                "In a working group, without a seat",
+                Unit::Count,
+                Place::At("pipeline"),
+            ),
+        ],
+    ),
+    (
+        "groups",
+        &[at(
+            "members_now",
+            "Members now",
+            Unit::Count,
+            Place::Each {
+                list: "groups",
+                id: "group",
+                label: Label::Field("name"),
+                field: "members_now",
+                share: false,
+            },
+        )],
+    ),
+    (
+        "champions",
+        &[
+            at(
+                "knocks",
+                "Doors knocked by champions",
+                Unit::Count,
+                Place::At("knocks"),
+            ),
+            at(
+                "conversations_held",
+                "Conversations held by champions",
+                Unit::Count,
+                Place::At("conversations_held"),
+            ),
+            at(
+                "follow_ups_overdue",
+                "Follow-ups overdue",
+                Unit::Count,
+                Place::At("follow_ups_overdue"),
             ),
         ],
     ),
@@ -166,11 +333,27 @@ const CATALOGUE: &[(&str, &[Spec])] = &[
                 Place::Each {
                     list: "by_patch",
                     id: "patch",
-                    label: "label",
+                    label: Label::Field("label"),
                     field: "knocked_per_1000_households",
+                    share: false,
                 },
             ),
         ],
+    ),
+    (
+        "voices",
+        &[at(
+            "raised",
+            "Conversations raising",
+            Unit::Count,
+            Place::Each {
+                list: "topics",
+                id: "topic",
+                label: Label::Id,
+                field: "raised",
+                share: false,
+            },
+        )],
     ),
     (
         "you-said-we-did",
@@ -325,17 +508,27 @@ pub fn read(name: &str, report: &Value) -> Vec<Figure> {
                 id,
                 label,
                 field,
+                share,
             } => {
                 let items = get(report, list).and_then(Value::as_array);
                 for (i, item) in items.into_iter().flatten().enumerate() {
                     let Some(item_id) = item.get(id).and_then(Value::as_str) else {
                         continue;
                     };
-                    let item_label = item.get(label).and_then(Value::as_str).unwrap_or(item_id);
+                    let item_label = match label {
+                        Label::Field(name) => item
+                            .get(name)
+                            .and_then(Value::as_str)
+                            .unwrap_or(item_id)
+                            .to_owned(),
+                        Label::Id => item_id.to_owned(),
+                        Label::Channel => crate::labels::channel_text(item_id),
+                    };
+                    let value = figure(report, &format!("{list}.{i}.{field}"));
                     figures.push(one(
                         format!("{}@{item_id}", spec.key),
                         format!("{}: {item_label}", spec.label),
-                        figure(report, &format!("{list}.{i}.{field}")),
+                        if share { value.map(percent) } else { value },
                     ));
                 }
             }
@@ -491,7 +684,40 @@ mod tests {
             .unwrap()
             .label;
         assert_eq!(label, "People contacted: Oak Lane");
-        assert!(read("civic-core", &report).is_empty());
+        assert!(read("events", &report).is_empty());
+    }
+
+    #[test]
+    fn list_figures_take_their_labels_and_shares_as_the_report_says() {
+        let routes = json!({
+            "by_channel": [
+                {"entry_channel": "youth-session", "people": 40, "share_reaching_top": 0.125},
+                {"entry_channel": "doorstep", "people": null, "share_reaching_top": null},
+            ],
+            "withheld": {"by_channel.1.people": "small", "by_channel.1.share_reaching_top": "small"},
+        });
+        let figures = read("routes", &routes);
+        let find = |key: &str| figures.iter().find(|f| f.key == key).unwrap();
+        assert_eq!(find("share_reaching_top@youth-session").value, Ok(12.5));
+        assert_eq!(find("people@youth-session").value, Ok(40.0));
+        assert_eq!(
+            find("people@youth-session").label,
+            "People by how they came to us: Signed up at a youth session"
+        );
+        assert_eq!(
+            find("share_reaching_top@doorstep").value,
+            Err(Withheld::Small)
+        );
+        let groups =
+            json!({"groups": [{"group": "g-1", "name": "Events team", "members_now": 12}]});
+        let figures = read("groups", &groups);
+        assert_eq!(figures[0].key, "members_now@g-1");
+        assert_eq!(figures[0].label, "Members now: Events team");
+        let voices = json!({"topics": [{"topic": "litter", "raised": 27}]});
+        assert_eq!(
+            read("voices", &voices)[0].label,
+            "Conversations raising: litter"
+        );
     }
 
     #[test]

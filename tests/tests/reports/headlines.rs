@@ -128,7 +128,16 @@ pub(super) fn check_headlines(server: &TestServer, admin: &str, viewer: &str, w:
     );
     // Every month, every report with headlines, for an admin; every
     // quarter for a viewer (a month holds too few people for a viewer).
-    for report in ["funnel", "reach", "households", "you-said-we-did"] {
+    for report in [
+        "funnel",
+        "routes",
+        "civic-core",
+        "reach",
+        "champions",
+        "households",
+        "voices",
+        "you-said-we-did",
+    ] {
         for month in 2..=10 {
             let query = format!("period=2025-{month:02}");
             let r: Value = fetch(server, admin, report, &query);
@@ -140,14 +149,39 @@ pub(super) fn check_headlines(server: &TestServer, admin: &str, viewer: &str, w:
             check_changes(&format!("viewer {report} {query}"), &r["headlines"]);
         }
     }
-    // The board now has no period.
-    let led: Value = fetch(server, admin, "resident-led", "period=2025-Q2");
-    assert!(led["headlines"]["compared_with"].is_null());
-    assert!(
-        led["headlines"]["no_comparison_because"]
-            .as_str()
-            .unwrap()
-            .contains("board now")
+    // The board and the groups now have no period.
+    for report in ["resident-led", "board", "turnover", "groups"] {
+        let now: Value = fetch(server, admin, report, "period=2025-Q2");
+        let headlines = &now["headlines"];
+        assert!(headlines["compared_with"].is_null(), "{report}");
+        assert!(
+            headlines["no_comparison_because"]
+                .as_str()
+                .unwrap()
+                .contains("as they are now"),
+            "{report}: {headlines}"
+        );
+        assert!(
+            !headlines["figures"].as_array().unwrap().is_empty(),
+            "{report}"
+        );
+        check_changes(report, headlines);
+    }
+    // A headline is the report's own figure, as it publishes it: a share
+    // of 0 to 1 as a percentage.
+    let routes: Value = fetch(server, admin, "routes", "period=2025-Q2");
+    for channel in routes["by_channel"].as_array().unwrap() {
+        let key = channel["entry_channel"].as_str().unwrap();
+        let share = figure(&routes["headlines"], &format!("share_reaching_top@{key}"));
+        match channel["share_reaching_top"].as_f64() {
+            Some(s) => assert_eq!(share["value"].as_f64(), Some((s * 1000.0).round() / 10.0)),
+            None => assert!(share["value"].is_null() && share["withheld"].is_string()),
+        }
+    }
+    let civic: Value = fetch(server, admin, "civic-core", "period=2025-Q2");
+    assert_eq!(
+        figure(&civic["headlines"], "active_people")["value"].as_f64(),
+        civic["active_people"].as_f64()
     );
     // The headlines alone, as CSV.
     let (status, csv) = tests::server::get_with_accept(
