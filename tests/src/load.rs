@@ -75,8 +75,10 @@ pub struct Report {
     pub round_trips: u64,
     /// Round trips that failed (server down or restarting) and were retried.
     pub failed_round_trips: u64,
-    /// Sync round-trip latency percentiles, milliseconds.
-    pub latency_ms: [f64; 3],
+    /// Sync round-trip latency, milliseconds: p50, p95, p99 and the
+    /// longest (a phone that waited too long is not hidden by the
+    /// percentiles).
+    pub latency_ms: [f64; 4],
     /// Bytes sent and received on the sync endpoint.
     pub bytes: u64,
     /// What the server's processes used, over all their restarts.
@@ -190,6 +192,11 @@ impl std::fmt::Display for Report {
             f,
             "sync latency p50/p95/p99    {:.0} / {:.0} / {:.0} ms",
             self.latency_ms[0], self.latency_ms[1], self.latency_ms[2]
+        )?;
+        writeln!(
+            f,
+            "longest sync round trip     {:.0} ms",
+            self.latency_ms[3]
         )?;
         writeln!(
             f,
@@ -544,6 +551,7 @@ pub fn run(config: &Config) -> Report {
             percentile(&latencies, 50.0),
             percentile(&latencies, 95.0),
             percentile(&latencies, 99.0),
+            latencies.last().copied().unwrap_or(0.0),
         ],
         bytes: all.bytes,
         server: used,

@@ -9,11 +9,12 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
-use tokio::sync::{Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit};
+use tokio::sync::{Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinHandle;
 
 use super::erasure_log::ErasureLog;
@@ -119,6 +120,12 @@ pub struct Db {
     /// SQLite allows one writer at a time: the server queues its own write
     /// transactions here instead of failing with "database is locked".
     sqlite_writer: Mutex<()>,
+    /// SQLite: requests waiting for [`Db::sqlite_writer`].
+    waiting_writers: AtomicUsize,
+    /// SQLite: the transaction that merges share, while one is open
+    /// ([`Db::shared_writer`]). Only the holder of the writer's turn
+    /// touches it.
+    shared: std::sync::Mutex<Option<SharedTransaction>>,
     /// SQLite: turns to merge ahead of the writer's lock; see
     /// [`Db::merge_ahead_turn`].
     merging_ahead: Semaphore,
@@ -325,6 +332,8 @@ impl Db {
             backend,
             writers,
             sqlite_writer: Mutex::new(()),
+            waiting_writers: AtomicUsize::new(0),
+            shared: std::sync::Mutex::new(None),
             merging_ahead: Semaphore::new(MERGING_AHEAD),
             written,
             checkpointer,
@@ -352,6 +361,10 @@ impl Db {
 
     /// Closes the database's connections.
     pub async fn close(&self) {
+        if self.backend == Backend::Sqlite {
+            // Returns the shared transaction's connection to its pool.
+            drop(self.writer().await);
+        }
         self.writers.close().await;
         self.pool.close().await;
     }
@@ -370,15 +383,199 @@ impl Db {
 
     /// The server's turn to write: take it before a write transaction, and
     /// begin the transaction on it. On SQLite writers queue here, one at a
-    /// time, on one connection; PostgreSQL needs no queue (row locks and
-    /// version checks keep concurrent merges correct).
+    /// time, on one connection, and a transaction that merges left open
+    /// for others to share ([`Db::shared_writer`]) is committed first;
+    /// PostgreSQL needs no queue (row locks and version checks keep
+    /// concurrent merges correct).
     pub async fn writer(&self) -> Writer<'_> {
-        Writer {
-            db: self,
-            turn: match self.backend {
-                Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-                Backend::Postgres => None,
+        let turn = match self.backend {
+            Backend::Sqlite => {
+                let turn = self.writers_turn().await;
+                if let Some(shared) = self.take_shared() {
+                    shared.commit().await;
+                }
+                Some(turn)
+            }
+            Backend::Postgres => None,
+        };
+        Writer { db: self, turn }
+    }
+
+    /// SQLite: the writer's turn, counted while it is awaited, so that the
+    /// writer before knows someone will come after it.
+    async fn writers_turn(&self) -> MutexGuard<'_, ()> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.waiting_writers.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiting_writers);
+        self.sqlite_writer.lock().await
+    }
+
+    /// SQLite: the shared transaction, if one is open, taken out for the
+    /// holder of the writer's turn.
+    fn take_shared(&self) -> Option<SharedTransaction> {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// The writer's turn for a merge. On SQLite, in a transaction that
+    /// merges share (group commit), opened by the first of them: each
+    /// writes in a savepoint of its own, so a failing one takes back only
+    /// its own writes, then leaves the transaction open for the request
+    /// waiting after it, or commits it when none waits or it has reached
+    /// [`SHARED_MEMBERS`] merges or [`SHARED_AGE`]. Requests that wait on
+    /// each other then share one commit and one `fsync`, and the pages
+    /// they all touch (the feed's tail, the tails of every time-ordered
+    /// index, the upper levels of each B-tree) go to the log once instead
+    /// of once each. [`SharedWriter::commit`] returns only once the shared
+    /// transaction is committed: nothing is acknowledged before it is
+    /// durable. On PostgreSQL every merge has a transaction of its own.
+    pub async fn shared_writer(&self) -> Result<SharedWriter<'_>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(SharedWriter {
+                db: self,
+                turn: None,
+                shared: None,
+                committed: None,
+            });
+        }
+        let turn = self.writers_turn().await;
+        let mut shared = match self.take_shared() {
+            Some(shared) => shared,
+            None => SharedTransaction {
+                tx: self.writers.begin().await?,
+                members: 0,
+                opened: Instant::now(),
+                committed: watch::channel(None).0,
             },
+        };
+        shared.members += 1;
+        let committed = shared.committed.subscribe();
+        Ok(SharedWriter {
+            db: self,
+            turn: Some(turn),
+            shared: Some(shared),
+            committed: Some(committed),
+        })
+    }
+}
+
+/// Merges that may share one transaction at most.
+const SHARED_MEMBERS: usize = 8;
+
+/// How long a shared transaction may stay open for more merges to join.
+const SHARED_AGE: Duration = Duration::from_millis(200);
+
+/// SQLite: a write transaction that merges share, and the outcome of its
+/// commit for those waiting on it.
+#[derive(Debug)]
+struct SharedTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// Merges written in it so far.
+    members: usize,
+    opened: Instant,
+    /// Set once it is committed: `Ok` if it was, else why not.
+    committed: watch::Sender<Option<std::result::Result<(), String>>>,
+}
+
+impl SharedTransaction {
+    /// Commits it and tells those waiting on it how it went.
+    async fn commit(self) {
+        let members = self.members;
+        let outcome = self.tx.commit().await.map_err(|e| {
+            tracing::warn!(error = %e, members, "a shared commit failed");
+            e.to_string()
+        });
+        self.committed.send_replace(Some(outcome));
+    }
+}
+
+/// A merge's turn to write ([`Db::shared_writer`]).
+#[derive(Debug)]
+pub struct SharedWriter<'a> {
+    db: &'a Db,
+    /// SQLite: the writer's turn.
+    turn: Option<MutexGuard<'a, ()>>,
+    /// SQLite: the shared transaction during this turn. Dropped with the
+    /// turn, it is put back for the next writer, so that other requests'
+    /// writes in it are committed all the same.
+    shared: Option<SharedTransaction>,
+    /// SQLite: where the shared transaction's commit is told.
+    committed: Option<CommitOutcome>,
+}
+
+/// Told a shared transaction's commit: `Ok` if it was, else why not.
+type CommitOutcome = watch::Receiver<Option<std::result::Result<(), String>>>;
+
+impl SharedWriter<'_> {
+    /// Begins this merge's transaction: on SQLite a savepoint in the shared
+    /// transaction, which, dropped without [`sqlx::Transaction::commit`],
+    /// takes back this merge's writes only.
+    pub async fn begin(&mut self) -> Result<sqlx::Transaction<'_, sqlx::Any>> {
+        match &mut self.shared {
+            Some(shared) => Ok(sqlx::Connection::begin(&mut *shared.tx).await?),
+            None => Ok(self.db.writers.begin().await?),
+        }
+    }
+
+    /// Ends this merge's turn (its transaction committed, or dropped, before)
+    /// and, on SQLite, waits until the shared transaction is committed: at
+    /// once if no one waits for the writer or the transaction is full, else
+    /// by a writer after it. `Err` if that commit failed: nothing of this
+    /// merge is stored then.
+    pub async fn commit(mut self) -> Result<()> {
+        let db = self.db;
+        let (Some(shared), Some(mut committed)) = (self.shared.take(), self.committed.take())
+        else {
+            return Ok(());
+        };
+        let full = shared.members >= SHARED_MEMBERS || shared.opened.elapsed() >= SHARED_AGE;
+        if full || db.waiting_writers.load(Ordering::SeqCst) == 0 {
+            shared.commit().await;
+        } else {
+            *db.shared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(shared);
+        }
+        drop(self.turn.take());
+        db.written.notify_one();
+        loop {
+            if let Some(outcome) = committed.borrow_and_update().clone() {
+                return outcome.map_err(|e| {
+                    Error::Database(sqlx::Error::Protocol(format!(
+                        "the shared commit failed: {e}"
+                    )))
+                });
+            }
+            // The writer that was to come next may have given up waiting
+            // (its request was dropped): commit it in a turn of our own.
+            match tokio::time::timeout(SHARED_AGE, committed.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => {
+                    return Err(Error::Database(sqlx::Error::Protocol(
+                        "the shared transaction was dropped uncommitted".into(),
+                    )));
+                }
+                Err(_) => drop(db.writer().await),
+            }
+        }
+    }
+}
+
+impl Drop for SharedWriter<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            *self
+                .db
+                .shared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(shared);
         }
     }
 }
@@ -488,5 +685,65 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         panic!("the write-ahead log was not checkpointed within 10 s");
+    }
+
+    /// Group commit: a merge that another waits behind leaves the shared
+    /// transaction open and is not done until the one after commits it; a
+    /// merge that fails takes back only its own writes.
+    #[tokio::test]
+    async fn merges_share_a_commit_and_a_failed_one_takes_back_only_its_own() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (db, _) = test_sqlite(&dir).await;
+        // Spawned merges borrow it for as long as the test runs.
+        let db: &'static super::Db = Box::leak(Box::new(db));
+        sqlx::query("CREATE TABLE written (name TEXT NOT NULL)")
+            .execute(&db.pool)
+            .await
+            .expect("table");
+        async fn write(tx: &mut sqlx::AnyConnection, name: &str) {
+            sqlx::query("INSERT INTO written (name) VALUES ($1)")
+                .bind(name)
+                .execute(tx)
+                .await
+                .expect("insert");
+        }
+        async fn committed(db: &super::Db) -> Vec<String> {
+            sqlx::query_scalar("SELECT name FROM written ORDER BY name")
+                .fetch_all(&db.pool)
+                .await
+                .expect("names")
+        }
+
+        let mut first = db.shared_writer().await.expect("first turn");
+        let mut tx = first.begin().await.expect("savepoint");
+        write(&mut tx, "first").await;
+        tx.commit().await.expect("release");
+        // The second merge waits for the writer's turn meanwhile.
+        let (taken, turn_taken) = tokio::sync::oneshot::channel();
+        let (go_on, told_to_go_on) = tokio::sync::oneshot::channel::<()>();
+        let second = tokio::spawn(async move {
+            let mut second = db.shared_writer().await.expect("second turn");
+            taken.send(()).expect("told");
+            told_to_go_on.await.expect("go on");
+            let mut tx = second.begin().await.expect("savepoint");
+            write(&mut tx, "failed").await;
+            // It fails: its savepoint is dropped, not released.
+            drop(tx);
+            second.commit().await
+        });
+        while db.waiting_writers.load(super::Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let first = tokio::spawn(first.commit());
+        turn_taken.await.expect("the second has the turn");
+        assert!(
+            committed(db).await.is_empty(),
+            "nothing is committed while the second merge writes"
+        );
+        assert!(!first.is_finished(), "the first is not acknowledged yet");
+        go_on.send(()).expect("go on");
+        second.await.expect("second").expect("the shared commit");
+        first.await.expect("first").expect("the shared commit");
+        assert_eq!(committed(db).await, vec!["first".to_owned()]);
     }
 }

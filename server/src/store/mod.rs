@@ -33,8 +33,8 @@ pub mod sessions;
 pub mod targets;
 
 pub use db::{
-    Backend, Db, MAX_PARAMS, MERGING_AHEAD, MIN_ANALYZED_ROWS, SCRUB_PATIENCE, Writer,
-    fetch_for_keys, numbered_placeholders, placeholders, redact, sqlite_file,
+    Backend, Db, MAX_PARAMS, MERGING_AHEAD, MIN_ANALYZED_ROWS, SCRUB_PATIENCE, SharedWriter,
+    Writer, fetch_for_keys, numbered_placeholders, placeholders, redact, sqlite_file,
 };
 
 #[cfg(test)]

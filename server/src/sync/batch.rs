@@ -8,7 +8,7 @@ use sync_core::{Ladder, Merged, Push, PushMerge, PushOutcome, Timestamp, merge_p
 
 use super::single::merge_in;
 use super::{Author, InTransaction, Merge};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::documents::{self, AudienceColumns, Stored, ToWrite};
 use crate::store::{Backend, Connection, Db, area, projection};
 
@@ -63,35 +63,47 @@ pub async fn merge_all(
         }
         _ => (None, None, &batch[..], None),
     };
-    let writer = db.writer().await;
+    // SQLite: in a transaction shared with the merges that wait after this
+    // one (group commit; see `Db::shared_writer`).
+    let mut writer = db.shared_writer().await?;
     drop(turn);
-    let mut tx = writer.begin().await?;
-    // Read once per request, not per push; an area push in the request
-    // updates it.
-    let mut ladder = area::ladder(db, &mut tx).await?;
-    merge_batch(
-        &mut tx,
-        &request,
-        merger,
-        ahead,
-        rest,
-        &mut ladder,
-        &mut outcomes,
-    )
-    .await?;
-    let Outcomes {
-        mut results,
-        mut left,
-        ..
-    } = outcomes;
-    left.extend(alone);
-    // Stable: a document's pushes stay in the order they came.
-    left.sort_by_key(|&i| pushes[i].doc);
-    for i in left {
-        results[i] = merge_in(&mut tx, &pushes[i], author, now, &mut ladder).await?;
+    let written = async {
+        let mut tx = writer.begin().await?;
+        // Read once per request, not per push; an area push in the request
+        // updates it.
+        let mut ladder = area::ladder(db, &mut tx).await?;
+        merge_batch(
+            &mut tx,
+            &request,
+            merger,
+            ahead,
+            rest,
+            &mut ladder,
+            &mut outcomes,
+        )
+        .await?;
+        let Outcomes {
+            mut results,
+            mut left,
+            ..
+        } = outcomes;
+        left.extend(alone);
+        // Stable: a document's pushes stay in the order they came.
+        left.sort_by_key(|&i| pushes[i].doc);
+        for i in left {
+            results[i] = merge_in(&mut tx, &pushes[i], author, now, &mut ladder).await?;
+        }
+        then(&mut tx, &results).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(results)
     }
-    then(&mut tx, &results).await?;
-    tx.commit().await?;
+    .await;
+    // Whatever happened, this request's turn ends here: a failed one has
+    // taken back its own writes, and other requests' writes in the shared
+    // transaction may be waiting for this turn to commit them.
+    let committed = writer.commit().await;
+    let results = written?;
+    committed?;
     Ok(results)
 }
 
