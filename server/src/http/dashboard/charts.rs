@@ -450,25 +450,33 @@ pub(crate) fn lines(
                     paths.push((run.join(" "), class));
                 }
             }
-            // Up to six labels on the time axis, the first and last always.
+            // Up to seven labels on the time axis (three on a small chart),
+            // the first and last always, none closer than a label's width.
             let step = x_labels
                 .len()
-                .div_ceil(if columns == 1 { 6 } else { 3 })
+                .div_ceil(if columns == 1 { 6 } else { 2 })
                 .max(1);
             let last = x_labels.len().saturating_sub(1);
-            let ticks = x_labels
+            let room = x_labels
                 .iter()
-                .enumerate()
-                .filter(|(k, _)| *k == last || (k % step == 0 && last - k >= step))
-                .map(|(k, label)| {
-                    let anchor = match k {
-                        0 => "start",
-                        _ if k == last => "end",
-                        _ => "middle",
-                    };
-                    (x(k), label.clone(), anchor)
-                })
-                .collect();
+                .map(|l| l.chars().count() as i64 * 7 + 12)
+                .max()
+                .unwrap_or(0);
+            let mut ticks: Vec<(i64, String, &'static str)> = Vec::new();
+            for (k, label) in x_labels.iter().enumerate() {
+                let wanted = k == last || k % step == 0;
+                let near_last = k != last && x(last) - x(k) < room;
+                let near_previous = ticks.last().is_some_and(|t| x(k) - t.0 < room);
+                if !wanted || near_last || (near_previous && k != last) {
+                    continue;
+                }
+                let anchor = match k {
+                    0 => "start",
+                    _ if k == last => "end",
+                    _ => "middle",
+                };
+                ticks.push((x(k), label.clone(), anchor));
+            }
             LaidPanel {
                 label: panel.label.clone(),
                 left,
@@ -718,6 +726,23 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
         assert!(svg.contains("contacts, 2025-03: hidden"), "{svg}");
         assert!(!svg.contains("2025-03: 0"), "{svg}");
+        // Long labels on small charts: the first, the middle and the
+        // last only, never two close enough to overlap.
+        let weeks: Vec<String> = (1..=52).map(|w| format!("2026-W{w:02}xx")).collect();
+        let panel = LinePanel {
+            label: "Elm".into(),
+            series: vec![vec![Some(1.0); 52]],
+        };
+        let svg = lines(
+            "w",
+            "Doors",
+            "d",
+            &weeks,
+            &["doors"],
+            &[panel.clone(), panel],
+        )
+        .unwrap();
+        assert_eq!(svg.matches(">2026-W").count(), 6, "{svg}");
         assert_eq!(axis_top(12.0), 20.0);
         assert_eq!(axis_top(0.0), 1.0);
         assert_eq!(axis_top(500.0), 500.0);
