@@ -232,6 +232,16 @@ async fn run(args: Args) {
                 .map(|_| ())
         })
         .await;
+        // Trends: the twelve whole months before `now` (or the cohort's
+        // month), for admins (exact) and viewers (adjusted).
+        for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
+            time(&format!("trends{label}{who}"), args.runs, || async {
+                reports::trends(&db, &filters, audience, now)
+                    .await
+                    .map(|_| ())
+            })
+            .await;
+        }
     }
     for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
         time(&format!("board{who}"), args.runs, || async {

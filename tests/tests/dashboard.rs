@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use server::reports::{
     Board, ChampionActivity, CivicCore, EventReach, Funnel, HouseholdReach, Reach, ResidentLed,
-    Routes, Turnover, Voices, YouSaidWeDid,
+    Routes, Trends, Turnover, Voices, YouSaidWeDid,
 };
 use tests::server::{ServeProcess, outreach_admin, post_json, register_with_cli_invite};
 use tests::web::WebSession;
@@ -447,6 +447,50 @@ fn expected(base: &str, token: &str, slug: &str, query: &str) -> BTreeMap<String
                 }
             }
         }
+        "trends" => {
+            let r: Trends = api(base, token, &path);
+            let below = r.suppressed_below;
+            let figure = |n: Option<u64>, place: String| figure_text(n, &r.withheld, &place, below);
+            let lines = ["contacts", "conversations", "new_participants"];
+            for (m, month) in r.months.iter().enumerate() {
+                let totals = [&r.contacts, &r.conversations, &r.new_participants];
+                for (line, values) in lines.iter().zip(totals) {
+                    want.insert(
+                        format!("months.{month}.{line}"),
+                        figure(values[m], format!("{line}.{m}")),
+                    );
+                }
+                for (p, row) in r.by_patch.iter().enumerate() {
+                    let values = [&row.contacts, &row.conversations, &row.new_participants];
+                    for (line, values) in lines.iter().zip(values) {
+                        want.insert(
+                            format!("patches.{}.{month}.{line}", row.patch),
+                            figure(values[m], format!("by_patch.{p}.{line}.{m}")),
+                        );
+                    }
+                }
+            }
+            for (w, week) in r.weeks.iter().enumerate() {
+                want.insert(
+                    format!("doors.{week}.all"),
+                    count(Some(r.doors_knocked[w]), below),
+                );
+                for row in &r.doors_by_patch {
+                    want.insert(
+                        format!("doors.{week}.{}", row.patch),
+                        count(Some(row.doors_knocked[w]), below),
+                    );
+                }
+            }
+            for (m, c) in r.cohorts.iter().enumerate() {
+                for (k, n) in c.reached.iter().enumerate() {
+                    want.insert(
+                        format!("cohorts.{}.{k}", c.month),
+                        figure(*n, format!("cohorts.{m}.reached.{k}")),
+                    );
+                }
+            }
+        }
         "you-said-we-did" => {
             let r: YouSaidWeDid = api(base, token, &path);
             let below = r.suppressed_below;
@@ -565,7 +609,7 @@ pub(crate) async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
-const REPORTS: [&str; 12] = [
+const REPORTS: [&str; 13] = [
     "funnel",
     "routes",
     "resident-led",
@@ -578,6 +622,7 @@ const REPORTS: [&str; 12] = [
     "households",
     "voices",
     "you-said-we-did",
+    "trends",
 ];
 
 #[test]
@@ -659,6 +704,23 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             }
             check_only_local(&client, &base).await;
             screenshot(&client, &shots, slug).await;
+        }
+
+        // The trends page's later charts: per patch, doors per week and
+        // the cohorts, each scrolled into view.
+        client
+            .goto(&format!("{base}/reports/trends"))
+            .await
+            .unwrap();
+        for section in ["patches", "doors", "cohorts"] {
+            client
+                .execute(
+                    &format!("document.getElementById('{section}-h').scrollIntoView()"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            screenshot(&client, &shots, &format!("trends-{section}")).await;
         }
 
         // The funnel prints on A4 (the print stylesheet drops navigation
@@ -1039,12 +1101,22 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
         for path in &pages {
             fits_a_phone(&client, &base, path).await;
         }
-        for slug in ["reach", "funnel"] {
+        for slug in ["reach", "funnel", "trends"] {
             client
                 .goto(&format!("{base}/reports/{slug}"))
                 .await
                 .unwrap();
             screenshot(&client, &shots, &format!("{slug}-390px")).await;
+        }
+        for section in ["months", "patches", "doors", "cohorts"] {
+            client
+                .execute(
+                    &format!("document.getElementById('{section}-h').scrollIntoView()"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            screenshot(&client, &shots, &format!("trends-{section}-390px")).await;
         }
         client
             .goto(&format!("{base}/reports/reach?period=2026-Q3"))

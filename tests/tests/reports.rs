@@ -12,7 +12,7 @@ use server::http::RateLimit;
 use server::ops::Role;
 use server::reports::{
     Board, ChampionActivity, CivicCore, EventReach, Funnel, GroupsReport, NOT_RECORDED, Reach,
-    ResidentLed, Routes, Turnover, Voices, Withheld, YouSaidWeDid,
+    ResidentLed, Routes, Trends, Turnover, Voices, Withheld, YouSaidWeDid,
 };
 use sync_core::{
     AgeBand, ConsentGiver, ConsentMethod, ConsentPurpose, DocId, DoorOutcome, Doorstep,
@@ -2465,13 +2465,45 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             }),
         ),
     ];
+    // Trends: with no dates, the twelve whole months before the server's
+    // today (2025-11-17); each person in the month they reached a step.
+    let whole_months = START.as_millis() - 61 * DAY..START.as_millis() + 304 * DAY;
+    let trend_cases: Vec<(String, Happened, Vec<&str>)> = vec![
+        (
+            String::new(),
+            Box::new(move |at: Timestamp, _: &str| whole_months.contains(&at.as_millis())),
+            vec![
+                "2024-11", "2024-12", "2025-01", "2025-02", "2025-03", "2025-04", "2025-05",
+                "2025-06", "2025-07", "2025-08", "2025-09", "2025-10",
+            ],
+        ),
+        (
+            "cohort=2025-03".into(),
+            Box::new(|at: Timestamp, _: &str| month_number(at.as_millis()) == 3),
+            vec!["2025-03"],
+        ),
+        (
+            format!(
+                "from={}&to={}&patch=oak-lane",
+                START.plus_days(100).as_millis(),
+                START.plus_days(200).as_millis()
+            ),
+            Box::new(move |at: Timestamp, patch: &str| {
+                patch == "oak-lane" && (from..to).contains(&at.as_millis())
+            }),
+            vec!["2025-04", "2025-05", "2025-06", "2025-07"],
+        ),
+    ];
     let check_happenings = || {
         for (query, pick) in &happenings {
             check_voices(&server, &admin.token, query, &world, pick);
             check_promises(&server, &admin.token, query, &world, pick);
         }
+        for (query, pick, months) in &trend_cases {
+            check_trends(&server, &admin.token, query, &world, pick, months);
+        }
         // People's channel and age band do not describe what happened.
-        for report in ["voices", "you-said-we-did"] {
+        for report in ["voices", "you-said-we-did", "trends"] {
             let url = format!("{}/v1/reports/{report}?channel=event", server.base);
             let (status, _) = tests::server::get(&url, &admin.token);
             assert_eq!(status, 400, "{report} filtered by a person's channel");
@@ -2751,5 +2783,116 @@ mod postgres {
         if let Some(db) = tests::server::postgres() {
             super::a_group_of_three_is_suppressed(db);
         }
+    }
+}
+
+/// Trends: per month and patch, people counted in the month they first
+/// reached each step, and the cohorts' steps, against the records; `pick`
+/// chooses by when a step was reached and where, and `months` are the
+/// months the report must show.
+fn check_trends(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    w: &World,
+    pick: &Happened,
+    months: &[&str],
+) {
+    let trends: Trends = fetch(server, token, "trends", query);
+    let what = format!("trends {query:?}");
+    assert_eq!(trends.months, months, "{what}");
+    let ladder = Ladder::default();
+    let stage_of = |rule: StageRule| {
+        ladder
+            .stages()
+            .iter()
+            .position(|s| s.rule == rule)
+            .expect("the default ladder has the stage")
+    };
+    let steps = [
+        0,
+        stage_of(StageRule::Conversation),
+        stage_of(StageRule::Participant),
+    ];
+    // (line, patch, month) -> people; (month) -> people per step reached.
+    let mut lines: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
+    let mut cohorts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for p in &w.people {
+        let reached = ladder.progress(p, w.as_of).reached;
+        for (line, step) in steps.iter().enumerate() {
+            let Some(at) = reached[*step] else { continue };
+            if !pick(at, &p.patch) {
+                continue;
+            }
+            *lines
+                .entry((line, p.patch.clone(), month_2025(at)))
+                .or_default() += 1;
+            if line == 0 {
+                let cohort = cohorts
+                    .entry(month_2025(at))
+                    .or_insert_with(|| vec![0; reached.len()]);
+                for (k, date) in reached.iter().enumerate() {
+                    cohort[k] += u64::from(date.is_some());
+                }
+            }
+        }
+    }
+    let check = |place: String, got, truth| {
+        check_figure(
+            &what,
+            &trends.withheld,
+            trends.suppressed_below,
+            &place,
+            got,
+            truth,
+        );
+    };
+    let names = ["contacts", "conversations", "new_participants"];
+    for (p, row) in trends.by_patch.iter().enumerate() {
+        let got = [&row.contacts, &row.conversations, &row.new_participants];
+        for (line, name) in names.iter().enumerate() {
+            for (m, month) in months.iter().enumerate() {
+                let truth = lines
+                    .get(&(line, row.patch.clone(), (*month).to_owned()))
+                    .copied()
+                    .unwrap_or(0);
+                check(format!("by_patch.{p}.{name}.{m}"), got[line][m], truth);
+            }
+        }
+    }
+    let totals = [
+        &trends.contacts,
+        &trends.conversations,
+        &trends.new_participants,
+    ];
+    for (line, name) in names.iter().enumerate() {
+        for (m, month) in months.iter().enumerate() {
+            let truth = lines
+                .iter()
+                .filter(|((l, _, at), _)| *l == line && at == month)
+                .map(|(_, n)| n)
+                .sum();
+            check(format!("{name}.{m}"), totals[line][m], truth);
+        }
+    }
+    for (m, cohort) in trends.cohorts.iter().enumerate() {
+        let want = cohorts
+            .get(&cohort.month)
+            .cloned()
+            .unwrap_or_else(|| vec![0; ladder.stages().len()]);
+        for (k, got) in cohort.reached.iter().enumerate() {
+            check(format!("cohorts.{m}.reached.{k}"), *got, want[k]);
+            let next = want.get(k + 1).copied().unwrap_or(0);
+            check(
+                format!("cohorts.{m}.stopped.{k}"),
+                cohort.stopped[k],
+                want[k] - next,
+            );
+        }
+    }
+    // Every patch of the area is listed, people or not.
+    let listed: BTreeSet<&str> = trends.by_patch.iter().map(|r| r.patch.as_str()).collect();
+    if !query.contains("patch=") {
+        assert_eq!(listed, PATCHES.into_iter().collect(), "{what}");
     }
 }

@@ -26,7 +26,7 @@ use crate::reports::disclosure::Page;
 use crate::reports::{
     Audience, Board, ChampionActivity, CivicCore, Dimension, EventReach, FilterUse, Filters,
     Funnel, GroupsReport, Headlines, HouseholdReach, PatchMap, Reach, Report, ResidentLed, Routes,
-    Turnover, Voices, YouSaidWeDid, headlines,
+    Trends, Turnover, Voices, YouSaidWeDid, headlines,
 };
 use crate::store::Db;
 
@@ -146,7 +146,7 @@ impl ReportEntry {
 }
 
 /// Every published report, in the dashboard's navigation order.
-pub(crate) const REPORTS: [ReportEntry; 14] = [
+pub(crate) const REPORTS: [ReportEntry; 15] = [
     ReportEntry::of::<Funnel>(
         "funnel",
         "Funnel",
@@ -181,6 +181,11 @@ pub(crate) const REPORTS: [ReportEntry; 14] = [
         "reach",
         "Reach",
         "Contacts, conversations and participants per patch, with the households reached per 1,000 households, and by age, tenure, language and ethnicity.",
+    ),
+    ReportEntry::of::<Trends>(
+        "trends",
+        "Trends",
+        "Month by month, per patch: people first contacted, first spoken with and taking part for the first time; doors knocked week by week; and how far the people first contacted in each month have gone. Dates and patch choose the months; channel and age band are not used here.",
     ),
     ReportEntry::of::<Turnover>(
         "turnover",

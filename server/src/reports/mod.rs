@@ -35,6 +35,7 @@ mod promises;
 mod reach;
 mod seats;
 pub mod targets;
+mod trends;
 mod voices;
 
 pub use board::{Board, BoardBreakdown, BoardGroup, BoardPublicRow, BoardSide, board};
@@ -55,6 +56,7 @@ pub use seats::{
     Composition, PipelineGroup, ResidentLed, ResidentShare, Turnover, TurnoverYear, resident_led,
     turnover,
 };
+pub use trends::{DoorWeeks, TrendCohort, TrendPatch, Trends, trends};
 pub use voices::{VoicePatch, VoiceTopic, Voices, voices};
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! Charts drawn on the server as SVG: bars (stacked when there are several
-//! series), a gauge, a step line and a flow chart. Geometry is worked out
+//! series), a gauge, a step line, lines over time (small
+//! multiples) and a flow chart. Geometry is worked out
 //! here; the templates only place it. Every chart has a title and a
 //! description for screen readers, and the page puts a table of the same
 //! figures beside it.
@@ -324,6 +325,194 @@ pub(crate) fn step_line(
     })
 }
 
+/// One small chart of a [`lines`] chart: a label and, per series, a value
+/// per point of the x axis (`None`: hidden, drawn as a gap).
+#[derive(Debug, Clone)]
+pub(crate) struct LinePanel {
+    pub(crate) label: String,
+    pub(crate) series: Vec<Vec<Option<f64>>>,
+}
+
+struct LaidPanel {
+    label: String,
+    left: i64,
+    right: i64,
+    top: i64,
+    bottom: i64,
+    gridlines: Vec<(i64, String)>,
+    /// (x, what is hidden there) of each gap.
+    hidden: Vec<(i64, String)>,
+    /// (points, class) of each unbroken run of a series.
+    paths: Vec<(String, &'static str)>,
+    dots: Vec<(i64, i64, &'static str, String)>,
+    ticks: Vec<(i64, String, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "chart_lines.html")]
+struct Lines<'a> {
+    id: &'a str,
+    title: &'a str,
+    desc: &'a str,
+    width: i64,
+    height: i64,
+    legend: Vec<LegendItem>,
+    panels: Vec<LaidPanel>,
+}
+
+/// A round number at or above `max` for the top of a value axis (1, 2 or
+/// 5 times a power of ten).
+fn axis_top(max: f64) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let power = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|top| *top >= max)
+        .unwrap_or(10.0 * power)
+}
+
+/// Lines over time, one small chart per panel (two abreast when there are
+/// several), every panel on the same value axis so they compare. A hidden
+/// value breaks its line and is marked by a dashed upright with a tooltip
+/// saying so: never drawn as a zero. `x_labels` name the points.
+pub(crate) fn lines(
+    id: &str,
+    title: &str,
+    desc: &str,
+    x_labels: &[String],
+    series: &[&str],
+    panels: &[LinePanel],
+) -> Result<String> {
+    const WIDTH: i64 = 720;
+    const LEGEND: i64 = 30;
+    let columns: i64 = if panels.len() > 1 { 2 } else { 1 };
+    let (panel_width, panel_height) = if columns == 1 {
+        (WIDTH, 240)
+    } else {
+        (WIDTH / 2, 170)
+    };
+    let rows = (panels.len() as i64 + columns - 1) / columns;
+    let max = panels
+        .iter()
+        .flat_map(|p| p.series.iter().flatten().flatten())
+        .fold(0.0_f64, |a, b| a.max(*b));
+    let top_value = axis_top(max);
+    let points = x_labels.len().max(1);
+    let laid = panels
+        .iter()
+        .enumerate()
+        .map(|(i, panel)| {
+            let (col, row) = (i as i64 % columns, i as i64 / columns);
+            let left = col * panel_width + 44;
+            let right = (col + 1) * panel_width - 14;
+            let top = LEGEND + row * panel_height + 24;
+            let bottom = LEGEND + (row + 1) * panel_height - 26;
+            let x = |k: usize| {
+                if points == 1 {
+                    (left + right) / 2
+                } else {
+                    left + ((right - left) as f64 * k as f64 / (points - 1) as f64).round() as i64
+                }
+            };
+            let y = |v: f64| bottom - ((bottom - top) as f64 * v / top_value).round() as i64;
+            let mut paths = Vec::new();
+            let mut dots = Vec::new();
+            let mut hidden = Vec::new();
+            for (s, values) in panel.series.iter().enumerate() {
+                let class = SERIES[s % SERIES.len()];
+                let name = series.get(s).copied().unwrap_or("");
+                let mut run: Vec<String> = Vec::new();
+                for (k, value) in values.iter().enumerate() {
+                    let at = x_labels.get(k).map_or("", String::as_str);
+                    match value {
+                        Some(v) => {
+                            run.push(format!("{},{}", x(k), y(*v)));
+                            dots.push((
+                                x(k),
+                                y(*v),
+                                class,
+                                format!("{name}, {at}: {}", number(*v)),
+                            ));
+                        }
+                        None => {
+                            if run.len() > 1 {
+                                paths.push((run.join(" "), class));
+                            }
+                            run.clear();
+                            hidden.push((x(k), format!("{name}, {at}: hidden")));
+                        }
+                    }
+                }
+                if run.len() > 1 {
+                    paths.push((run.join(" "), class));
+                }
+            }
+            // Up to seven labels on the time axis (three on a small chart),
+            // the first and last always, none closer than a label's width.
+            let step = x_labels
+                .len()
+                .div_ceil(if columns == 1 { 6 } else { 2 })
+                .max(1);
+            let last = x_labels.len().saturating_sub(1);
+            let room = x_labels
+                .iter()
+                .map(|l| l.chars().count() as i64 * 7 + 12)
+                .max()
+                .unwrap_or(0);
+            let mut ticks: Vec<(i64, String, &'static str)> = Vec::new();
+            for (k, label) in x_labels.iter().enumerate() {
+                let wanted = k == last || k % step == 0;
+                let near_last = k != last && x(last) - x(k) < room;
+                let near_previous = ticks.last().is_some_and(|t| x(k) - t.0 < room);
+                if !wanted || near_last || (near_previous && k != last) {
+                    continue;
+                }
+                let anchor = match k {
+                    0 => "start",
+                    _ if k == last => "end",
+                    _ => "middle",
+                };
+                ticks.push((x(k), label.clone(), anchor));
+            }
+            LaidPanel {
+                label: panel.label.clone(),
+                left,
+                right,
+                top,
+                bottom,
+                gridlines: [0.0, 0.5, 1.0]
+                    .iter()
+                    .map(|f| (y(top_value * f), number(top_value * f)))
+                    .collect(),
+                hidden,
+                paths,
+                dots,
+                ticks,
+            }
+        })
+        .collect();
+    render(&Lines {
+        id,
+        title,
+        desc,
+        width: WIDTH,
+        height: LEGEND + rows.max(1) * panel_height,
+        legend: series
+            .iter()
+            .enumerate()
+            .map(|(s, label)| LegendItem {
+                x: 44 + s as i64 * 200,
+                class: SERIES[s % SERIES.len()],
+                label: (*label).to_owned(),
+            })
+            .collect(),
+        panels: laid,
+    })
+}
+
 struct FlowNode {
     x: i64,
     y: i64,
@@ -520,6 +709,43 @@ mod tests {
         assert!(svg.contains("40%"));
         let svg = gauge("g", "Residents", "d", Some(60.0), 51, "of 10 members").unwrap();
         assert!(svg.contains("class=\"ok\""), "{svg}");
+    }
+
+    #[test]
+    fn hidden_values_break_the_line_and_are_marked_not_drawn_as_zero() {
+        let months: Vec<String> = ["2025-01", "2025-02", "2025-03", "2025-04"]
+            .map(String::from)
+            .to_vec();
+        let panel = LinePanel {
+            label: "Elm".into(),
+            series: vec![vec![Some(10.0), Some(12.0), None, Some(8.0)]],
+        };
+        let svg = lines("t", "Trend", "d", &months, &["contacts"], &[panel]).unwrap();
+        // Two points before the gap make a line; the one after stands alone.
+        assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+        assert!(svg.contains("contacts, 2025-03: hidden"), "{svg}");
+        assert!(!svg.contains("2025-03: 0"), "{svg}");
+        // Long labels on small charts: the first, the middle and the
+        // last only, never two close enough to overlap.
+        let weeks: Vec<String> = (1..=52).map(|w| format!("2026-W{w:02}xx")).collect();
+        let panel = LinePanel {
+            label: "Elm".into(),
+            series: vec![vec![Some(1.0); 52]],
+        };
+        let svg = lines(
+            "w",
+            "Doors",
+            "d",
+            &weeks,
+            &["doors"],
+            &[panel.clone(), panel],
+        )
+        .unwrap();
+        assert_eq!(svg.matches(">2026-W").count(), 6, "{svg}");
+        assert_eq!(axis_top(12.0), 20.0);
+        assert_eq!(axis_top(0.0), 1.0);
+        assert_eq!(axis_top(500.0), 500.0);
     }
 
     #[test]

@@ -17,9 +17,11 @@ use crate::error::Result;
 
 mod door_map;
 mod happened;
+mod trends;
 
 pub use door_map::{MapDoor, map_doors};
 pub use happened::{Overdue, PromiseCounts, promise_days, promises, promises_kept, topics_raised};
+pub use trends::{DayPeople, Reached, doors_by_week, people_by_day};
 
 /// The people a report counts, checked: chosen by first contact (a date
 /// range and a month), patch, entry channel and age band. Empty, it is

@@ -8,6 +8,7 @@ pub(crate) mod headlines;
 mod ladder;
 mod map;
 mod reach;
+mod trends;
 mod voices;
 
 use sync_core::Ladder;
@@ -405,6 +406,12 @@ impl Sections for reports::Voices {
 impl Sections for reports::YouSaidWeDid {
     fn sections(&self, _: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
         voices::promises(self)
+    }
+}
+
+impl Sections for reports::Trends {
+    fn sections(&self, ladder: &Ladder, _: i64) -> Result<Vec<Section>, Error> {
+        trends::trends(self, ladder)
     }
 }
 
