@@ -30,6 +30,7 @@ mod groups;
 pub mod headlines;
 mod households;
 mod map;
+pub mod pack;
 pub mod period;
 mod promises;
 mod reach;
