@@ -31,6 +31,7 @@ pub mod headlines;
 mod households;
 mod map;
 pub mod pack;
+pub mod pack_pdf;
 pub mod period;
 mod promises;
 mod reach;
