@@ -209,9 +209,13 @@ pub fn figure_sentence(headline: &Headline, earlier_label: Option<&str>) -> Opti
                     (_, Some(percent)) => format!(" ({direction} {}%)", number(percent.abs())),
                     (_, None) => String::new(),
                 };
+                // "from 100 to 44.4 per 1,000 households": the unit once.
+                let from = match unit {
+                    Unit::PerThousand => number(then),
+                    _ => amount(unit, then),
+                };
                 format!(
-                    "{who} {verb} from {} to {}{by}{target}.",
-                    amount(unit, then),
+                    "{who} {verb} from {from} to {}{by}{target}.",
                     amount(unit, now)
                 )
             }
@@ -561,6 +565,24 @@ mod tests {
             ]
         );
         assert!(said.iter().all(|s| !digits(s)), "{said:?}");
+    }
+
+    #[test]
+    fn a_rate_says_its_unit_once() {
+        let h = shown(
+            headline(
+                "knocked_per_1000_households@birch",
+                "Doors knocked per 1,000 households: Birch Close",
+                Unit::PerThousand,
+            ),
+            44.4,
+            Some(100.0),
+        );
+        assert_eq!(
+            figure_sentence(&h, None).unwrap(),
+            "The rate of doors knocked in Birch Close fell from 100 to 44.4 per 1,000 \
+             households (down 55.6%)."
+        );
     }
 
     #[test]
