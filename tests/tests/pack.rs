@@ -219,3 +219,56 @@ fn the_board_pack_is_made_for_a_quarter_as_json_and_pdf(db: TestDb) {
 }
 
 tests::on_every_database!(the_board_pack_is_made_for_a_quarter_as_json_and_pdf);
+
+#[test]
+fn the_board_pack_page_in_a_real_browser() {
+    use fantoccini::Locator;
+    if !crate::dashboard::browser_available() {
+        return;
+    }
+    let db = tests::server::sqlite();
+    tests::server::runtime().block_on(async {
+        let store = tests::server::connect(&db).await;
+        server::ops::demo::fill(&store, 900, 7, false)
+            .await
+            .expect("the demo area");
+    });
+    let server = TestServer::start(&db, tests::START);
+    let base = server.base.clone();
+    let (_, viewer) = server.register(Role::Viewer, &[]);
+    let shots = crate::dashboard::screenshots();
+    let driver = crate::dashboard::Driver::start();
+    let profile = tempfile::tempdir().expect("browser profile");
+    tests::server::runtime().block_on(async {
+        let client = crate::dashboard::open_browser(&driver, profile.path()).await;
+        client.goto(&format!("{base}/sign-in")).await.unwrap();
+        client
+            .find(Locator::Css("#token"))
+            .await
+            .unwrap()
+            .send_keys(&viewer)
+            .await
+            .unwrap();
+        crate::dashboard::click_and_wait(&client, "main form button[type=submit]", |url| {
+            url.contains("/reports/")
+        })
+        .await;
+        // From the navigation, the last whole quarter's pack.
+        crate::dashboard::click_and_wait(&client, "nav a[href=\"/board-pack\"]", |url| {
+            url.ends_with("/board-pack")
+        })
+        .await;
+        let sentences = client
+            .find_all(Locator::Css("ul.sentences li a"))
+            .await
+            .unwrap();
+        assert!(!sentences.is_empty(), "no sentences");
+        crate::dashboard::check_only_local(&client, &base).await;
+        crate::dashboard::screenshot(&client, &shots, "board-pack").await;
+        // On a phone it fits, tables scrolling inside their own box.
+        client.set_window_size(390, 844).await.unwrap();
+        crate::dashboard::fits_a_phone(&client, &base, "/board-pack").await;
+        crate::dashboard::screenshot(&client, &shots, "board-pack-390px").await;
+        client.close().await.unwrap();
+    });
+}
