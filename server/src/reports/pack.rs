@@ -222,9 +222,13 @@ pub fn figure_sentence(headline: &Headline, earlier_label: Option<&str>) -> Opti
         }
         _ => {
             let earlier = match (headline.earlier_withheld, earlier_label) {
-                (Some(Withheld::Small | Withheld::Protects), Some(label)) => {
+                (Some(Withheld::Small), Some(label)) => {
                     format!("; the figure for {label} is too small to show, so no change is given")
                 }
+                (Some(Withheld::Protects), Some(label)) => format!(
+                    "; the figure for {label} is hidden to protect a small one, so no change is \
+                     given"
+                ),
                 _ => String::new(),
             };
             format!("{who} was {}{target}{earlier}.", amount(unit, now))
@@ -591,6 +595,14 @@ mod tests {
             headline("doors_knocked", "Doors knocked", Unit::Count),
             300.0,
             None,
+        );
+        h.earlier_withheld = Some(Withheld::Protects);
+        assert_eq!(
+            texts("households", vec![h.clone()]),
+            [
+                "The number of doors knocked was 300; the figure for April to June 2026 (Q2) \
+              is hidden to protect a small one, so no change is given."
+            ]
         );
         h.earlier_withheld = Some(Withheld::Small);
         assert_eq!(
