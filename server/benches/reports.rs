@@ -268,6 +268,23 @@ async fn run(args: Args) {
         reports::turnover(&db, now).await.map(|_| ())
     })
     .await;
+    // The board pack: every report with headline figures for the last
+    // whole quarter and the one before, computed at once; then its PDF.
+    let db = std::sync::Arc::new(db);
+    let quarter = server::http::PackQuery::default();
+    for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
+        time(&format!("board pack, JSON{who}"), args.runs, || async {
+            server::http::board_pack(&db, &quarter, audience, now)
+                .await
+                .map(|_| ())
+        })
+        .await;
+        time(&format!("board pack, PDF{who}"), args.runs, || async {
+            let pack = server::http::board_pack(&db, &quarter, audience, now).await?;
+            server::http::board_pack_pdf(&pack).map(|_| ())
+        })
+        .await;
+    }
 }
 
 async fn time<F, Fut>(label: &str, runs: usize, mut report: F)

@@ -728,3 +728,26 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// GETs with a token: the status, the `Content-Type` and the body's bytes.
+pub fn get_bytes(url: &str, token: &str) -> (u16, String, Vec<u8>) {
+    let mut response = agent()
+        .get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("request");
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    (status, kind, bytes)
+}

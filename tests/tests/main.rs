@@ -14,6 +14,7 @@ mod groups;
 mod map;
 mod operations;
 mod outreach_week;
+mod pack;
 mod processes;
 mod reports;
 mod security;

@@ -10,6 +10,7 @@ mod devices;
 mod error;
 mod groups;
 mod openapi;
+pub(crate) mod pack;
 mod prometheus;
 pub(crate) mod reports;
 mod serve;
@@ -49,6 +50,7 @@ pub use dashboard::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
 pub use devices::{Invite, InviteRequest, RegisterDevice};
 pub use error::ErrorBody;
 pub use openapi::ApiDoc;
+pub use pack::{PackQuery, pack as board_pack, pdf as board_pack_pdf};
 pub use prometheus::{Metrics, unguarded as metrics_only};
 pub use reports::{breakdowns as report_breakdowns, published as published_report};
 pub use serve::{Listening, Tls, serve, tls_from_files};
@@ -284,6 +286,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sync::routes())
         .merge(devices::routes())
         .merge(reports::routes())
+        .merge(pack::routes())
         .nest(
             "/v1/admin",
             devices::admin_routes()

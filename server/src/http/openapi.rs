@@ -69,6 +69,8 @@ pub(super) fn routes() -> Router<AppState> {
         super::targets::list_targets,
         super::targets::set_target,
         super::targets::remove_target,
+        super::pack::board_pack,
+        super::pack::board_pack_pdf,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &ReportPaths, &CommonResponses)

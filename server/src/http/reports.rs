@@ -455,7 +455,7 @@ async fn report_headlines(
 }
 
 /// Refuses a revoked token, and any but an admin's or a viewer's.
-fn reads_reports(device: &Device) -> Result<()> {
+pub(crate) fn reads_reports(device: &Device) -> Result<()> {
     if device.revoked {
         return Err(Error::Unauthorized);
     }

@@ -30,6 +30,8 @@ mod groups;
 pub mod headlines;
 mod households;
 mod map;
+pub mod pack;
+pub mod pack_pdf;
 pub mod period;
 mod promises;
 mod reach;

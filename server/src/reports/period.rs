@@ -120,6 +120,20 @@ impl Period {
         Self::months(first, count).ok_or_else(bad)
     }
 
+    /// The last quarter that ended before the day of `now` (a board meets
+    /// about the quarter just gone): on 6 December 2026, July to September.
+    pub fn last_whole_quarter(now: i64) -> Self {
+        let (year, month) = calendar::year_month(now);
+        let this_quarter = year * 12 + (month - 1) / 3 * 3;
+        Self::months(this_quarter - 3, 3)
+            .or_else(|| Self::months(this_quarter, 3))
+            .unwrap_or(Self {
+                from: 0,
+                to: Timestamp::DAY_MILLIS,
+                kind: Kind::Days,
+            })
+    }
+
     fn months(first: i64, count: i64) -> Option<Self> {
         Some(Self {
             from: month_start(first)?,
@@ -271,6 +285,15 @@ mod tests {
         assert_eq!((y.from, y.to), (day("2025-01-01"), day("2026-01-01")));
         assert_eq!(y.compared(Compare::Previous).unwrap().label(), "2024");
         assert_eq!(y.view().until, "2025-12-31");
+    }
+
+    #[test]
+    fn the_last_whole_quarter_is_the_one_before_today() {
+        let q = |day_text: &str| Period::last_whole_quarter(day(day_text)).query();
+        assert_eq!(q("2026-12-06").as_deref(), Some("2026-Q3"));
+        assert_eq!(q("2026-10-01").as_deref(), Some("2026-Q3"));
+        assert_eq!(q("2026-09-30").as_deref(), Some("2026-Q2"));
+        assert_eq!(q("2027-02-01").as_deref(), Some("2026-Q4"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod events_page;
 mod groups_page;
 mod invite_page;
 mod map_chart;
+pub(crate) mod pack_page;
 mod pages;
 mod people_import_page;
 mod people_page;
@@ -68,6 +69,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/sign-in/link", post(sign_in_with_link))
         .route("/sign-out", post(sign_out))
         .route("/join/{code}", get(invite_page::join))
+        .route("/board-pack", get(pack_page::board_pack))
+        .route("/board-pack.pdf", get(pack_page::board_pack_pdf))
         .route("/reports/{report}", get(pages::report_page))
         .route("/reports/{report}/csv", get(pages::report_csv))
         .route("/reports/{report}/svg", get(pages::report_svg))
@@ -258,9 +261,12 @@ impl Chrome {
             admin: user.device.role == Role::Admin,
             area: area.map(|a| a.name.clone()).unwrap_or_default(),
             csrf: user.csrf.clone(),
-            reports: REPORTS
-                .iter()
-                .map(|r| link(format!("/reports/{}", r.name), r.label))
+            reports: std::iter::once(link("/board-pack".to_owned(), "Board pack"))
+                .chain(
+                    REPORTS
+                        .iter()
+                        .map(|r| link(format!("/reports/{}", r.name), r.label)),
+                )
                 .collect(),
             admin_links: ADMIN_LINKS
                 .into_iter()
