@@ -1,5 +1,5 @@
 //! The board pack: one page per period for the partnership board, with the
-//! headline figures of every report that has them (each with its change and
+//! headline figures of the reports it is given (each with its change and
 //! its target) and plain-English sentences written from those figures.
 //!
 //! Everything here reads the reports as published ([`Headlines`], read from
