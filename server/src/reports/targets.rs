@@ -333,7 +333,7 @@ mod tests {
                 .contains("no headline figure")
         );
         assert!(
-            refused(target("civic-core", "x", 1.0, 0.0))
+            refused(target("events", "x", 1.0, 0.0))
                 .reason
                 .contains("no report")
         );
