@@ -503,8 +503,8 @@ pub struct SharedWriter<'a> {
     /// SQLite: the writer's turn.
     turn: Option<MutexGuard<'a, ()>>,
     /// SQLite: the shared transaction during this turn. Dropped with the
-    /// turn, it is put back for the next writer, so that other requests'
-    /// writes in it are committed all the same.
+    /// turn, it is put back for the next writer when other requests' writes
+    /// are in it, so that they are committed all the same.
     shared: Option<SharedTransaction>,
     /// SQLite: where the shared transaction's commit is told.
     committed: Option<CommitOutcome>,
@@ -571,11 +571,19 @@ impl SharedWriter<'_> {
 impl Drop for SharedWriter<'_> {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
-            *self
-                .db
-                .shared
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(shared);
+            // Another merge's writes in it are waiting for its commit: put
+            // it back for the next writer (or that merge's own turn after
+            // `SHARED_AGE`). Written in by this merge alone, which was not
+            // acknowledged (it failed, or its request was dropped), it is
+            // dropped, which rolls it back at once, so that it does not hold
+            // SQLite's write lock until the next phone syncs.
+            if shared.members > 1 {
+                *self
+                    .db
+                    .shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(shared);
+            }
         }
     }
 }
@@ -693,7 +701,7 @@ mod tests {
     #[tokio::test]
     async fn merges_share_a_commit_and_a_failed_one_takes_back_only_its_own() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (db, _) = test_sqlite(&dir).await;
+        let (db, path) = test_sqlite(&dir).await;
         // Spawned merges borrow it for as long as the test runs.
         let db: &'static super::Db = Box::leak(Box::new(db));
         sqlx::query("CREATE TABLE written (name TEXT NOT NULL)")
@@ -745,5 +753,29 @@ mod tests {
         second.await.expect("second").expect("the shared commit");
         first.await.expect("first").expect("the shared commit");
         assert_eq!(committed(db).await, vec!["first".to_owned()]);
+
+        // A merge alone in the shared transaction that is dropped before
+        // its commit (its request failed or went away) takes its writes
+        // back at once: it does not hold the write lock for another process.
+        let mut alone = db.shared_writer().await.expect("a turn alone");
+        let mut tx = alone.begin().await.expect("savepoint");
+        write(&mut tx, "abandoned").await;
+        tx.commit().await.expect("release");
+        drop(alone);
+        use sqlx::ConnectOptions;
+        let mut other = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .busy_timeout(std::time::Duration::from_secs(2))
+            .connect()
+            .await
+            .expect("another connection");
+        sqlx::query("INSERT INTO written (name) VALUES ('other')")
+            .execute(&mut other)
+            .await
+            .expect("another process can write at once");
+        assert_eq!(
+            committed(db).await,
+            vec!["first".to_owned(), "other".to_owned()]
+        );
     }
 }
