@@ -429,7 +429,7 @@ impl Db {
     /// writes in a savepoint of its own, so a failing one takes back only
     /// its own writes, then leaves the transaction open for the request
     /// waiting after it, or commits it when none waits or it has reached
-    /// [`SHARED_MEMBERS`] merges or [`SHARED_AGE`]. Requests that wait on
+    /// `SHARED_MEMBERS` merges or `SHARED_AGE`. Requests that wait on
     /// each other then share one commit and one `fsync`, and the pages
     /// they all touch (the feed's tail, the tails of every time-ordered
     /// index, the upper levels of each B-tree) go to the log once instead
