@@ -268,8 +268,8 @@ async fn run(args: Args) {
         reports::turnover(&db, now).await.map(|_| ())
     })
     .await;
-    // The board pack: every report with headline figures for the last
-    // whole quarter and the one before, computed at once; then its PDF.
+    // The board pack: its reports for the last whole quarter and the one
+    // before, computed at once; then its PDF.
     let db = std::sync::Arc::new(db);
     let quarter = server::http::PackQuery::default();
     for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
@@ -307,10 +307,12 @@ where
         took.push(started.elapsed());
     }
     took.sort();
+    // In milliseconds always: a Duration's own format says "1s" for
+    // anything from half a second to a second and a half.
     println!(
-        "{label:<42} {:>8.0?} {:>10.0?}",
-        took[took.len() / 2],
-        took[took.len() - 1]
+        "{label:<42} {:>6} ms {:>7} ms",
+        took[took.len() / 2].as_millis(),
+        took[took.len() - 1].as_millis()
     );
 }
 
