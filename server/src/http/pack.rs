@@ -139,8 +139,16 @@ pub fn pdf(pack: &Pack) -> Result<Vec<u8>> {
     pack_pdf::render(pack, &charts)
 }
 
-/// The PDF as a download named for the area and period.
-pub(crate) fn pdf_response(pack: &Pack, bytes: Vec<u8>) -> Response {
+/// The pack's PDF, made on a blocking thread (drawing it is CPU work), as
+/// a download named for the period: what the API and the dashboard answer.
+pub(crate) async fn pdf_download(pack: Pack) -> Result<Response> {
+    let (pack, bytes) = tokio::task::spawn_blocking(move || {
+        let bytes = pdf(&pack);
+        (pack, bytes)
+    })
+    .await
+    .map_err(|e| Error::Render(format!("making the PDF failed: {e}")))?;
+    let bytes = bytes?;
     let name: String = format!("board-pack-{}", pack.period_query)
         .chars()
         .map(|c| {
@@ -151,7 +159,7 @@ pub(crate) fn pdf_response(pack: &Pack, bytes: Vec<u8>) -> Response {
             }
         })
         .collect();
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
             (
@@ -161,7 +169,7 @@ pub(crate) fn pdf_response(pack: &Pack, bytes: Vec<u8>) -> Response {
         ],
         bytes,
     )
-        .into_response()
+        .into_response())
 }
 
 pub(super) fn routes() -> Router<AppState> {
@@ -200,12 +208,5 @@ pub(super) async fn board_pack_pdf(
     Query(query): Query<PackQuery>,
 ) -> Result<Response> {
     reads_reports(&device)?;
-    let pack = pack(&state.db, &query, audience(device.role), state.now()).await?;
-    let bytes = tokio::task::spawn_blocking({
-        let pack = pack.clone();
-        move || pdf(&pack)
-    })
-    .await
-    .map_err(|e| Error::Render(format!("making the PDF failed: {e}")))??;
-    Ok(pdf_response(&pack, bytes))
+    pdf_download(pack(&state.db, &query, audience(device.role), state.now()).await?).await
 }

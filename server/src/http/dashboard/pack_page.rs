@@ -12,7 +12,7 @@ use super::charts::{self, BarInput};
 use super::{Chrome, WebError, WebUser, html};
 use crate::error::{Error, Result};
 use crate::http::AppState;
-use crate::http::pack::{PackQuery, pack, pdf, pdf_response};
+use crate::http::pack::{PackQuery, pack, pdf_download};
 use crate::http::reports::audience;
 use crate::ops;
 use crate::reports::Withheld;
@@ -242,11 +242,5 @@ pub(super) async fn board_pack_pdf(
     Query(query): Query<PackQuery>,
 ) -> Result<Response, WebError> {
     let pack = pack(&state.db, &query, audience(user.device.role), state.now()).await?;
-    let bytes = tokio::task::spawn_blocking({
-        let pack = pack.clone();
-        move || pdf(&pack)
-    })
-    .await
-    .map_err(|e| Error::Render(format!("making the PDF failed: {e}")))??;
-    Ok(pdf_response(&pack, bytes))
+    Ok(pdf_download(pack).await?)
 }
