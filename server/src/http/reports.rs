@@ -523,17 +523,8 @@ mod tests {
 
     fn hidden(key: &str, unit: Unit) -> crate::reports::Headline {
         crate::reports::Headline {
-            key: key.into(),
-            label: key.into(),
-            unit,
-            value: None,
             withheld: Some(Withheld::Small),
-            earlier: None,
-            earlier_withheld: None,
-            change: None,
-            change_percent: None,
-            no_change_because: None,
-            target: None,
+            ..crate::reports::Headline::blank(key, key, unit)
         }
     }
 

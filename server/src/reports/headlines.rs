@@ -571,6 +571,26 @@ pub struct Headline {
     pub target: Option<super::targets::Judged>,
 }
 
+#[cfg(test)]
+impl Headline {
+    /// A headline with no figures, change or target, for tests to fill in.
+    pub(crate) fn blank(key: &str, label: &str, unit: Unit) -> Self {
+        Self {
+            key: key.into(),
+            label: label.into(),
+            unit,
+            value: None,
+            withheld: None,
+            earlier: None,
+            earlier_withheld: None,
+            change: None,
+            change_percent: None,
+            no_change_because: None,
+            target: None,
+        }
+    }
+}
+
 /// A report's headlines for a period, compared with another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Headlines {

@@ -412,22 +412,6 @@ mod tests {
     use super::*;
     use crate::reports::targets::Judged;
 
-    fn headline(key: &str, label: &str, unit: Unit) -> Headline {
-        Headline {
-            key: key.into(),
-            label: label.into(),
-            unit,
-            value: None,
-            withheld: None,
-            earlier: None,
-            earlier_withheld: None,
-            change: None,
-            change_percent: None,
-            no_change_because: None,
-            target: None,
-        }
-    }
-
     fn shown(mut h: Headline, now: f64, then: Option<f64>) -> Headline {
         h.value = Some(now);
         h.earlier = then;
@@ -473,7 +457,7 @@ mod tests {
     #[test]
     fn a_share_that_rose_to_its_target_says_so() {
         let mut h = shown(
-            headline(
+            Headline::blank(
                 "under_55_share_of_participants",
                 "Under 55, share of participants",
                 Unit::Percent,
@@ -510,7 +494,7 @@ mod tests {
     #[test]
     fn counts_say_their_change_in_words_and_percent() {
         let h = shown(
-            headline("contacts", "People contacted", Unit::Count),
+            Headline::blank("contacts", "People contacted", Unit::Count),
             1080.0,
             Some(1200.0),
         );
@@ -519,7 +503,7 @@ mod tests {
             ["The number of people contacted fell from 1,200 to 1,080 (down 10%)."]
         );
         let same = shown(
-            headline("promised", "Promises made", Unit::Count),
+            Headline::blank("promised", "Promises made", Unit::Count),
             12.0,
             Some(12.0),
         );
@@ -532,22 +516,22 @@ mod tests {
     #[test]
     fn hidden_figures_give_no_number() {
         let small = hidden(
-            headline("participants", "Participants", Unit::Count),
+            Headline::blank("participants", "Participants", Unit::Count),
             Withheld::Small,
             Some(40.0),
         );
         let protects = hidden(
-            headline("conversations", "Conversations (people)", Unit::Count),
+            Headline::blank("conversations", "Conversations (people)", Unit::Count),
             Withheld::Protects,
             Some(17.0),
         );
         let none = hidden(
-            headline("under_55_share_of_contacts", "Under 55", Unit::Percent),
+            Headline::blank("under_55_share_of_contacts", "Under 55", Unit::Percent),
             Withheld::NotApplicable,
             None,
         );
         let mut targeted = hidden(
-            headline("kept_on_time_share", "Kept on time", Unit::Percent),
+            Headline::blank("kept_on_time_share", "Kept on time", Unit::Percent),
             Withheld::Small,
             None,
         );
@@ -574,7 +558,7 @@ mod tests {
     #[test]
     fn a_rate_says_its_unit_once() {
         let h = shown(
-            headline(
+            Headline::blank(
                 "knocked_per_1000_households@birch",
                 "Doors knocked per 1,000 households: Birch Close",
                 Unit::PerThousand,
@@ -592,7 +576,7 @@ mod tests {
     #[test]
     fn an_earlier_hidden_figure_gives_no_change() {
         let mut h = shown(
-            headline("doors_knocked", "Doors knocked", Unit::Count),
+            Headline::blank("doors_knocked", "Doors knocked", Unit::Count),
             300.0,
             None,
         );
@@ -617,7 +601,7 @@ mod tests {
     #[test]
     fn patches_are_compared_with_their_rounding_said() {
         let rate = |slug: &str, name: &str, value: Option<f64>| {
-            let h = headline(
+            let h = Headline::blank(
                 &format!("knocked_per_1000_households@{slug}"),
                 &format!("Doors knocked per 1,000 households: {name}"),
                 Unit::PerThousand,
@@ -720,7 +704,7 @@ mod tests {
                 "reach".into(),
                 "Reach".into(),
                 Ok(headlines(vec![shown(
-                    headline("contacts", "People contacted", Unit::Count),
+                    Headline::blank("contacts", "People contacted", Unit::Count),
                     10.0,
                     Some(5.0),
                 )])),

@@ -380,17 +380,9 @@ mod tests {
     #[test]
     fn figures_are_met_close_or_not_met_and_hidden_ones_are_not_judged() {
         let headline = |key: &str, value: Option<f64>| Headline {
-            key: key.into(),
-            label: key.into(),
-            unit: Unit::Percent,
             value,
             withheld: value.is_none().then_some(super::super::Withheld::Protects),
-            earlier: None,
-            earlier_withheld: None,
-            change: None,
-            change_percent: None,
-            no_change_because: None,
-            target: None,
+            ..Headline::blank(key, key, Unit::Percent)
         };
         let mut figures = vec![
             headline("share", Some(62.0)),

@@ -94,19 +94,14 @@ mod tests {
 
     fn headline(unit: Unit, change: Option<f64>, percent: Option<f64>) -> Headline {
         Headline {
-            key: "k".into(),
-            label: "K".into(),
-            unit,
             value: Some(1.0),
-            withheld: None,
             earlier: Some(1.0),
-            earlier_withheld: None,
             change,
             change_percent: percent,
             no_change_because: change
                 .is_none()
                 .then(|| "the earlier period's figure is hidden".into()),
-            target: None,
+            ..Headline::blank("k", "K", unit)
         }
     }
 
