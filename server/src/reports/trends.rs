@@ -494,80 +494,62 @@ impl Report for Trends {
             &["line", "patch", "label", "period", "value"],
         );
         let why = |place: String| self.withheld.get(&place).copied();
-        let lines = [&self.contacts, &self.conversations, &self.new_participants];
-        for (line, values) in LINES.iter().zip(lines) {
-            for (m, v) in values.iter().enumerate() {
-                let value = csv.figure(*v, why(format!("{line}.{m}")));
-                csv.row([
-                    (*line).to_owned(),
-                    "all".to_owned(),
-                    "Every patch".to_owned(),
-                    self.months[m].clone(),
-                    value,
-                ]);
-            }
-        }
-        for (p, row) in self.by_patch.iter().enumerate() {
-            let lines = [&row.contacts, &row.conversations, &row.new_participants];
+        // Every patch together first, then each patch: (patch, label, the
+        // figures' place in the document, the three lines).
+        let every = [&self.contacts, &self.conversations, &self.new_participants];
+        let people = std::iter::once(("all", "Every patch", String::new(), every)).chain(
+            self.by_patch.iter().enumerate().map(|(p, row)| {
+                let lines = [&row.contacts, &row.conversations, &row.new_participants];
+                (
+                    row.patch.as_str(),
+                    row.label.as_str(),
+                    format!("by_patch.{p}."),
+                    lines,
+                )
+            }),
+        );
+        for (patch, label, place, lines) in people {
             for (line, values) in LINES.iter().zip(lines) {
                 for (m, v) in values.iter().enumerate() {
-                    let value = csv.figure(*v, why(format!("by_patch.{p}.{line}.{m}")));
+                    let value = csv.figure(*v, why(format!("{place}{line}.{m}")));
                     csv.row([
                         (*line).to_owned(),
-                        row.patch.clone(),
-                        row.label.clone(),
+                        patch.to_owned(),
+                        label.to_owned(),
                         self.months[m].clone(),
                         value,
                     ]);
                 }
             }
         }
-        for (w, n) in self.doors_knocked.iter().enumerate() {
-            csv.row([
-                "doors_knocked".to_owned(),
-                "all".to_owned(),
-                "Every patch".to_owned(),
-                self.weeks[w].clone(),
-                n.to_string(),
-            ]);
-        }
-        for row in &self.doors_by_patch {
-            for (w, n) in row.doors_knocked.iter().enumerate() {
+        let doors = std::iter::once(("all", "Every patch", &self.doors_knocked)).chain(
+            self.doors_by_patch
+                .iter()
+                .map(|row| (row.patch.as_str(), row.label.as_str(), &row.doors_knocked)),
+        );
+        for (patch, label, weeks) in doors {
+            for (w, n) in weeks.iter().enumerate() {
                 csv.row([
                     "doors_knocked".to_owned(),
-                    row.patch.clone(),
-                    row.label.clone(),
+                    patch.to_owned(),
+                    label.to_owned(),
                     self.weeks[w].clone(),
                     n.to_string(),
                 ]);
             }
         }
         for (m, cohort) in self.cohorts.iter().enumerate() {
-            for (k, v) in cohort.reached.iter().enumerate() {
-                let value = csv.figure(*v, why(format!("cohorts.{m}.reached.{k}")));
-                csv.row([
-                    format!(
-                        "reached:{}",
-                        self.stages.get(k).cloned().unwrap_or_default()
-                    ),
-                    "all".to_owned(),
-                    "Every patch".to_owned(),
-                    cohort.month.clone(),
-                    value,
-                ]);
-            }
-            for (k, v) in cohort.stopped.iter().enumerate() {
-                let value = csv.figure(*v, why(format!("cohorts.{m}.stopped.{k}")));
-                csv.row([
-                    format!(
-                        "stopped:{}",
-                        self.stages.get(k).cloned().unwrap_or_default()
-                    ),
-                    "all".to_owned(),
-                    "Every patch".to_owned(),
-                    cohort.month.clone(),
-                    value,
-                ]);
+            for (line, values) in [("reached", &cohort.reached), ("stopped", &cohort.stopped)] {
+                for (k, v) in values.iter().enumerate() {
+                    let value = csv.figure(*v, why(format!("cohorts.{m}.{line}.{k}")));
+                    csv.row([
+                        format!("{line}:{}", self.stages.get(k).cloned().unwrap_or_default()),
+                        "all".to_owned(),
+                        "Every patch".to_owned(),
+                        cohort.month.clone(),
+                        value,
+                    ]);
+                }
             }
         }
         csv.finish()
