@@ -24,6 +24,17 @@ const LINES: [(&str, &str); 3] = [
     ("new_participants", "New participants"),
 ];
 
+/// A chart's panel of the three lines of people; a hidden figure is a gap.
+fn people_panel(label: String, lines: [&Vec<Option<u64>>; 3]) -> LinePanel {
+    LinePanel {
+        label,
+        series: lines
+            .iter()
+            .map(|values| values.iter().map(|v| f(*v)).collect())
+            .collect(),
+    }
+}
+
 pub(super) fn trends(r: &reports::Trends, ladder: &Ladder) -> Result<Vec<Section>, Error> {
     let show = Show {
         below: r.suppressed_below,
@@ -47,13 +58,7 @@ pub(super) fn trends(r: &reports::Trends, ladder: &Ladder) -> Result<Vec<Section
             .collect();
         months.row(month, month.clone(), texts);
     }
-    let every = LinePanel {
-        label: "Every patch".to_owned(),
-        series: totals
-            .iter()
-            .map(|values| values.iter().map(|v| f(*v)).collect())
-            .collect(),
-    };
+    let every = people_panel("Every patch".to_owned(), totals);
     let chart = charts::lines(
         "months-chart",
         "Contacts, conversations and new participants per month",
@@ -88,13 +93,7 @@ pub(super) fn trends(r: &reports::Trends, ladder: &Ladder) -> Result<Vec<Section
                 texts,
             );
         }
-        panels.push(LinePanel {
-            label: row.label.clone(),
-            series: lines
-                .iter()
-                .map(|values| values.iter().map(|v| f(*v)).collect())
-                .collect(),
-        });
+        panels.push(people_panel(row.label.clone(), lines));
     }
     let chart = charts::lines(
         "patches-chart",
