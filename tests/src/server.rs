@@ -346,6 +346,37 @@ pub fn configure_area(server: &TestServer, admin_token: &str) {
     }
 }
 
+/// A champion of `configure_area`'s patches who has spoken at the door
+/// with as many new people in each patch as `spoken` says, and synced
+/// them; returned for its token.
+pub fn champion_who_spoke_with(server: &TestServer, spoken: &[(&str, usize)]) -> HttpPhone {
+    let mut champion = HttpPhone::register(
+        server,
+        server::ops::Role::Champion,
+        &["elm-road", "oak-lane"],
+    );
+    for (patch, people) in spoken {
+        for _ in 0..*people {
+            champion
+                .replica
+                .create_person(
+                    &sync_core::NewPerson::new(
+                        "north-estate",
+                        patch,
+                        sync_core::EntryChannel::Doorstep,
+                    ),
+                    |p| {
+                        p.log_doorstep(sync_core::Doorstep::new(sync_core::DoorOutcome::Spoke))
+                            .map(drop)
+                    },
+                )
+                .expect("a person");
+        }
+    }
+    champion.sync(&server.base);
+    champion
+}
+
 /// Sends a DELETE with a token; returns the status.
 pub fn delete(url: &str, token: &str) -> u16 {
     agent()

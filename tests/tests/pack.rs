@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 use server::ops::Role;
-use sync_core::{DoorOutcome, Doorstep, EntryChannel, NewPerson, Timestamp};
-use tests::server::{HttpPhone, TestDb, TestServer, configure_area, get, get_bytes};
+use sync_core::Timestamp;
+use tests::server::{TestDb, TestServer, champion_who_spoke_with, configure_area, get, get_bytes};
 use tests::web::WebSession;
 
 /// 15 August 2026, in the third quarter.
@@ -27,19 +27,7 @@ fn the_board_pack_is_made_for_a_quarter_as_json_and_pdf(db: TestDb) {
     configure_area(&server, &admin);
     // Sixty people spoken with in Elm Road (enough for a viewer's report of
     // the quarter), three in Oak Lane (too few to show).
-    let mut champion = HttpPhone::register(&server, Role::Champion, &["elm-road", "oak-lane"]);
-    for (patch, people) in [("elm-road", 60), ("oak-lane", 3)] {
-        for _ in 0..people {
-            champion
-                .replica
-                .create_person(
-                    &NewPerson::new("north-estate", patch, EntryChannel::Doorstep),
-                    |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop),
-                )
-                .expect("a person");
-        }
-    }
-    champion.sync(&base);
+    let champion = champion_who_spoke_with(&server, &[("elm-road", 60), ("oak-lane", 3)]);
 
     // The JSON: the quarter, compared with the one before, each report's
     // headlines, and sentences linking to their report for the period.

@@ -5,9 +5,9 @@
 
 use serde_json::{Value, json};
 use server::ops::Role;
-use sync_core::{DoorOutcome, Doorstep, EntryChannel, NewPerson, Timestamp};
+use sync_core::Timestamp;
 use tests::server::{
-    HttpPhone, TestDb, TestServer, configure_area, get, outreach_admin, send_json,
+    TestDb, TestServer, champion_who_spoke_with, configure_area, get, outreach_admin, send_json,
 };
 use tests::web::WebSession;
 
@@ -26,19 +26,7 @@ fn targets_are_set_refused_audited_and_judged(db: TestDb) {
     let (_, admin) = server.register(Role::Admin, &[]);
     configure_area(&server, &admin);
     // Twelve people spoken with in Elm Road, two in Oak Lane: the truth.
-    let mut champion = HttpPhone::register(&server, Role::Champion, &["elm-road", "oak-lane"]);
-    for (patch, people) in [("elm-road", 12), ("oak-lane", 2)] {
-        for _ in 0..people {
-            champion
-                .replica
-                .create_person(
-                    &NewPerson::new("north-estate", patch, EntryChannel::Doorstep),
-                    |p| p.log_doorstep(Doorstep::new(DoorOutcome::Spoke)).map(drop),
-                )
-                .expect("a person");
-        }
-    }
-    champion.sync(&base);
+    champion_who_spoke_with(&server, &[("elm-road", 12), ("oak-lane", 2)]);
     let put = |target: Value| {
         send_json(
             "PUT",
