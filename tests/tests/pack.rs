@@ -61,6 +61,18 @@ fn the_board_pack_is_made_for_a_quarter_as_json_and_pdf(db: TestDb) {
         contacted["href"],
         "/reports/reach?period=2026-Q3&compare=previous"
     );
+    // The pack computes only what the headline figures need; they are the
+    // figures each report's own page gives for the period, to the digit.
+    for report in pack["reports"].as_array().unwrap() {
+        let name = report["name"].as_str().unwrap();
+        let (status, body) = get(
+            &format!("{base}/v1/reports/{name}?period=2026-Q3&compare=previous"),
+            &admin,
+        );
+        assert_eq!(status, 200, "{body}");
+        let whole: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(report["headlines"], whole["headlines"], "{name}");
+    }
     let reach = pack["reports"]
         .as_array()
         .unwrap()

@@ -2,7 +2,7 @@
 //! `GET /v1/reports/pack.pdf` (an A4 PDF), for admins and viewers. The
 //! pack is composed in [`crate::reports::pack`] from the headline figures
 //! of the reports in [`PACK_REPORTS`], each computed as the report's own
-//! API publishes it ([`super::reports::compared`]).
+//! API publishes them ([`super::reports::compared_headlines`]).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use sync_core::Timestamp;
 
-use super::reports::{audience, compared, entry, reads_reports};
+use super::reports::{audience, compared_headlines, entry, reads_reports};
 use super::{AppState, Authenticated, Router};
 use crate::error::{Error, Result};
 use crate::reports::pack::{Cover, Pack};
@@ -91,8 +91,8 @@ pub async fn pack(
             let entry = entry(name)?;
             // A report that cannot be shown for the period (for a viewer,
             // too few people) is said in its place; the rest still are.
-            let headlines = match compared(&db, entry, &filters, audience, now).await {
-                Ok(compared) => compared.headlines.map(Ok),
+            let headlines = match compared_headlines(&db, entry, &filters, audience, now).await {
+                Ok(headlines) => headlines.map(Ok),
                 Err(Error::BadRequest(why)) => Some(Err(why)),
                 Err(other) => return Err(other),
             };

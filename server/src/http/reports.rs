@@ -44,7 +44,10 @@ pub(crate) struct ReportEntry {
     /// What it counts people by.
     pub(crate) breakdowns: &'static [Dimension],
     /// Computes it.
-    pub(crate) load: for<'a> fn(&'a Db, &'a Filters, Audience, Timestamp) -> Loading<'a>,
+    pub(crate) load: LoadFn,
+    /// Computes what its headline figures need, and maybe no more
+    /// ([`Report::load_headlines`]).
+    pub(crate) load_headlines: LoadFn,
     /// Adds its schemas to the OpenAPI document's and returns the name of
     /// its own.
     pub(crate) schema: fn(&mut Schemas) -> String,
@@ -52,6 +55,10 @@ pub(crate) struct ReportEntry {
 
 /// Named schemas for the OpenAPI document's components.
 pub(crate) type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// Computes a report for what the filters choose, as the audience may see
+/// it, at a time.
+pub(crate) type LoadFn = for<'a> fn(&'a Db, &'a Filters, Audience, Timestamp) -> Loading<'a>;
 
 /// A report being computed.
 pub(crate) type Loading<'a> = Pin<Box<dyn Future<Output = Result<Box<dyn Published>>> + Send + 'a>>;
@@ -109,6 +116,17 @@ fn load<'a, R: Report + Sections>(
     })
 }
 
+fn load_headlines<'a, R: Report + Sections>(
+    db: &'a Db,
+    filters: &'a Filters,
+    audience: Audience,
+    now: Timestamp,
+) -> Loading<'a> {
+    Box::pin(async move {
+        Ok(Box::new(R::load_headlines(db, filters, audience, now).await?) as Box<dyn Published>)
+    })
+}
+
 /// What a device with `role` sees of the reports: admins, exact figures;
 /// viewers, figures adjusted by the cell key method.
 pub(crate) fn audience(role: Role) -> Audience {
@@ -140,6 +158,7 @@ impl ReportEntry {
             filters: R::FILTERS,
             breakdowns: R::BREAKDOWNS,
             load: load::<R>,
+            load_headlines: load_headlines::<R>,
             schema: schema::<R>,
         }
     }
@@ -263,17 +282,47 @@ pub(crate) struct Compared {
 }
 
 /// Computes the report of `entry` for what `filters` choose and, when they
-/// ask for a comparison, computes it again for the period it is compared
-/// with, and derives the change of each headline figure from the two
-/// reports as published (so a change is never of a hidden figure). A
-/// comparison that cannot be computed (for a viewer, too few people in
-/// the earlier period) is left out, saying why; the report is still given.
+/// ask for a comparison, its headline figures for the period it is
+/// compared with (at the same time), and derives the change of each
+/// headline figure from the two reports as published (so a change is never
+/// of a hidden figure). A comparison that cannot be computed (for a viewer,
+/// too few people in the earlier period) is left out, saying why; the
+/// report is still given.
 pub(crate) async fn compared(
     db: &Db,
     entry: &ReportEntry,
     filters: &Filters,
     audience: Audience,
     now: Timestamp,
+) -> Result<Compared> {
+    compute(db, entry, filters, audience, now, entry.load).await
+}
+
+/// The headline figures of the report of `entry` as [`compared`] gives
+/// them, computing only what they need (the board pack and
+/// `/v1/reports/{report}/headlines` show nothing else); `None` for a report
+/// without headline figures.
+pub(crate) async fn compared_headlines(
+    db: &Db,
+    entry: &ReportEntry,
+    filters: &Filters,
+    audience: Audience,
+    now: Timestamp,
+) -> Result<Option<Headlines>> {
+    Ok(
+        compute(db, entry, filters, audience, now, entry.load_headlines)
+            .await?
+            .headlines,
+    )
+}
+
+async fn compute(
+    db: &Db,
+    entry: &ReportEntry,
+    filters: &Filters,
+    audience: Audience,
+    now: Timestamp,
+    load: LoadFn,
 ) -> Result<Compared> {
     let periods = filters.periods()?;
     // A patch the area does not have (a mistyped or stale link) is said,
@@ -287,7 +336,22 @@ pub(crate) async fn compared(
             "there is no patch {patch:?} in this area: choose one from the list"
         )));
     }
-    let report = (entry.load)(db, filters, audience, now).await?;
+    let dated = entry.filters != FilterUse::None;
+    let comparing = headlines::has_headlines(entry.name)
+        .then_some(periods.earlier.as_ref())
+        .flatten()
+        .filter(|_| dated);
+    // The earlier period's report is read for its headline figures only.
+    let earlier_report = async {
+        match comparing {
+            Some((_, earlier_filters)) => {
+                Some((entry.load_headlines)(db, earlier_filters, audience, now).await)
+            }
+            None => None,
+        }
+    };
+    let (report, earlier_report) = tokio::join!(load(db, filters, audience, now), earlier_report);
+    let report = report?;
     if !headlines::has_headlines(entry.name) {
         return Ok(Compared {
             report,
@@ -300,14 +364,13 @@ pub(crate) async fn compared(
         .as_u64()
         .unwrap_or(u64::from(sync_core::AreaConfig::DEFAULT_SUPPRESS_BELOW));
     let (mut earlier, mut because) = (None, None);
-    let dated = entry.filters != FilterUse::None;
     if !dated {
         because = Some(
             "this report is about the board and the working groups as they are now: periods and comparisons do not apply"
                 .to_owned(),
         );
-    } else if let Some((_, earlier_filters)) = &periods.earlier {
-        match (entry.load)(db, earlier_filters, audience, now).await {
+    } else if let Some(earlier_report) = earlier_report {
+        match earlier_report {
             Ok(report) => earlier = Some(headlines::read(entry.name, &report.value())),
             Err(Error::BadRequest(why)) => {
                 because = Some(format!("the earlier period could not be shown: {why}"));
@@ -432,7 +495,7 @@ async fn report_headlines(
 ) -> Result<Response> {
     reads_reports(&device)?;
     let entry = entry(&name)?;
-    let compared = compared(
+    let headlines = compared_headlines(
         &state.db,
         entry,
         &filters,
@@ -440,7 +503,7 @@ async fn report_headlines(
         state.now(),
     )
     .await?;
-    let Some(headlines) = compared.headlines else {
+    let Some(headlines) = headlines else {
         return Err(Error::NotFound("headline figures for this report"));
     };
     Ok(if wants_csv(&filters, &headers) {

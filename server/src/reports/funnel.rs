@@ -62,10 +62,26 @@ pub struct Funnel {
 
 /// Computes the funnel for the people matching `filters`.
 pub async fn funnel(db: &Db, filters: &Filters, audience: Audience) -> Result<Funnel> {
+    funnel_with(db, filters, audience, true).await
+}
+
+/// The funnel, with the days between stages only if `days_between_stages`
+/// (a join of every person chosen to their stages: most of the funnel's
+/// time for a period, and not among its headline figures).
+async fn funnel_with(
+    db: &Db,
+    filters: &Filters,
+    audience: Audience,
+    days_between_stages: bool,
+) -> Result<Funnel> {
     let people = filters.selection()?;
     let setup = Setup::load(db).await?;
     setup.check_population(db, &people, audience).await?;
-    let rows = report_rows::stage_gaps(db, &people).await?;
+    let rows = if days_between_stages {
+        report_rows::stage_gaps(db, &people).await?
+    } else {
+        Vec::new()
+    };
     // Viewers' figures are adjusted by the record keys of the people in
     // each cell.
     let keyed = audience == Audience::Adjusted;
@@ -239,6 +255,17 @@ impl Report for Funnel {
 
     async fn load(db: &Db, filters: &Filters, audience: Audience, _now: Timestamp) -> Result<Self> {
         funnel(db, filters, audience).await
+    }
+
+    /// Its headline figures are the people reaching each stage: the days
+    /// between stages are left out.
+    async fn load_headlines(
+        db: &Db,
+        filters: &Filters,
+        audience: Audience,
+        _now: Timestamp,
+    ) -> Result<Self> {
+        funnel_with(db, filters, audience, false).await
     }
 
     fn disclosure_page(&self) -> Option<&Page> {

@@ -245,6 +245,19 @@ pub trait Report: Serialize + utoipa::ToSchema + Send + Sized + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Self>> + Send;
 
+    /// Computes it as [`Report::load`] does, but may leave out what its
+    /// headline figures do not need (the board pack shows nothing else):
+    /// every headline figure must come out the same, hidden or shown. By
+    /// default, the whole report.
+    fn load_headlines(
+        db: &Db,
+        filters: &Filters,
+        audience: Audience,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Self>> + Send {
+        Self::load(db, filters, audience, now)
+    }
+
     /// Its figures as CSV; suppressed cells read `<N` (the threshold).
     fn to_csv(&self) -> String;
 

@@ -71,6 +71,17 @@ const FIELDS: [&str; 5] = ["promised", "done", "done_on_time", "open", "overdue"
 /// "You said, we did" for the promises made in the period `filters`
 /// choose (dates and patch), at `now`: the same for every audience (promises are work, not people).
 pub async fn you_said_we_did(db: &Db, filters: &Filters, now: Timestamp) -> Result<YouSaidWeDid> {
+    you_said_we_did_with(db, filters, now, true).await
+}
+
+/// The report, with the days promises took to keep only if `days_to_keep`
+/// (not among its headline figures).
+async fn you_said_we_did_with(
+    db: &Db,
+    filters: &Filters,
+    now: Timestamp,
+    days_to_keep: bool,
+) -> Result<YouSaidWeDid> {
     if filters.channel.is_some() || filters.age_band.is_some() {
         return Err(Error::BadRequest(
             "\"you said, we did\" counts promises: filter it by dates, cohort or patch".into(),
@@ -80,7 +91,11 @@ pub async fn you_said_we_did(db: &Db, filters: &Filters, now: Timestamp) -> Resu
     let setup = Setup::load(db).await?;
     let overdue = setup.overdue(now);
     let counts = report_rows::promises(db, &period, overdue).await?;
-    let days = report_rows::promise_days(db, &period).await?;
+    let days = if days_to_keep {
+        report_rows::promise_days(db, &period).await?
+    } else {
+        Vec::new()
+    };
     let patch_order: Vec<String> = setup
         .area
         .as_ref()
@@ -282,6 +297,17 @@ impl Report for YouSaidWeDid {
 
     async fn load(db: &Db, filters: &Filters, _: Audience, now: Timestamp) -> Result<Self> {
         you_said_we_did(db, filters, now).await
+    }
+
+    /// Its headline figures are counts of promises: the days they took to
+    /// keep are left out.
+    async fn load_headlines(
+        db: &Db,
+        filters: &Filters,
+        _: Audience,
+        now: Timestamp,
+    ) -> Result<Self> {
+        you_said_we_did_with(db, filters, now, false).await
     }
 
     /// One row per patch, then per topic, then every patch.
