@@ -272,6 +272,7 @@ async fn run(args: Args) {
     // before, computed at once; then its PDF.
     let db = std::sync::Arc::new(db);
     let quarter = server::http::PackQuery::default();
+    let site = server::http::PublicUrl::parse("https://outreach.example.org").expect("a URL");
     for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
         time(&format!("board pack, JSON{who}"), args.runs, || async {
             server::http::board_pack(&db, &quarter, audience, now)
@@ -281,7 +282,7 @@ async fn run(args: Args) {
         .await;
         time(&format!("board pack, PDF{who}"), args.runs, || async {
             let pack = server::http::board_pack(&db, &quarter, audience, now).await?;
-            server::http::board_pack_pdf(&pack).map(|_| ())
+            server::http::board_pack_pdf(&pack, &site).map(|_| ())
         })
         .await;
     }

@@ -127,6 +127,12 @@ fn the_board_pack_is_made_for_a_quarter_as_json_and_pdf(db: TestDb) {
     }
     let sentence = contacted["text"].as_str().unwrap();
     assert!(text.contains(sentence), "{sentence} in {text}");
+    // The sentence is a link to its report on the dashboard.
+    let link = format!("/URI({base}/reports/reach?period=2026-Q3&compare=previous)");
+    assert!(
+        bytes.windows(link.len()).any(|w| w == link.as_bytes()),
+        "no link {link} in the PDF"
+    );
     // Oak Lane's row says the figure is too small, and gives no number
     // (compared without spaces: a reader may join a wrapped cell's lines).
     let squeezed: String = text.split_whitespace().collect();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use sync_core::Timestamp;
 
 use super::reports::{audience, compared_headlines, entry, reads_reports};
-use super::{AppState, Authenticated, Router};
+use super::{AppState, Authenticated, PublicUrl, Router};
 use crate::error::{Error, Result};
 use crate::reports::pack::{Cover, Pack};
 use crate::reports::{Audience, Compare, Filters, Period, pack_pdf};
@@ -133,17 +133,18 @@ pub async fn pack(
     ))
 }
 
-/// The pack as an A4 PDF, with the chart of its figures per patch.
-pub fn pdf(pack: &Pack) -> Result<Vec<u8>> {
+/// The pack as an A4 PDF, with the chart of its figures per patch; its
+/// sentences link to their reports on the dashboard at `site`.
+pub fn pdf(pack: &Pack, site: &PublicUrl) -> Result<Vec<u8>> {
     let charts = super::dashboard::pack_page::charts(pack)?;
-    pack_pdf::render(pack, &charts)
+    pack_pdf::render(pack, &charts, site.as_str())
 }
 
 /// The pack's PDF, made on a blocking thread (drawing it is CPU work), as
 /// a download named for the period: what the API and the dashboard answer.
-pub(crate) async fn pdf_download(pack: Pack) -> Result<Response> {
+pub(crate) async fn pdf_download(pack: Pack, site: PublicUrl) -> Result<Response> {
     let (pack, bytes) = tokio::task::spawn_blocking(move || {
-        let bytes = pdf(&pack);
+        let bytes = pdf(&pack, &site);
         (pack, bytes)
     })
     .await
@@ -208,5 +209,6 @@ pub(super) async fn board_pack_pdf(
     Query(query): Query<PackQuery>,
 ) -> Result<Response> {
     reads_reports(&device)?;
-    pdf_download(pack(&state.db, &query, audience(device.role), state.now()).await?).await
+    let pack = pack(&state.db, &query, audience(device.role), state.now()).await?;
+    pdf_download(pack, state.settings.public_url.clone()).await
 }

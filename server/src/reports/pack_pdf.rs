@@ -2,11 +2,14 @@
 //! (text shaped and subset in an embedded font, so it can be selected and
 //! searched), krilla-svg draws the dashboard's SVG charts into it as
 //! vectors. The pack is laid out first into pages of drawing steps, so
-//! that every page can say "Page 2 of 3".
+//! that every page can say "Page 2 of 3". Each sentence is a link to its
+//! report on the dashboard, as on the pack's page.
 
 use std::sync::{Arc, LazyLock};
 
 use krilla::Document;
+use krilla::action::LinkAction;
+use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Size, Transform};
 use krilla::metadata::Metadata;
@@ -129,6 +132,14 @@ enum Step {
         y: f32,
         height: f32,
         tree: Box<usvg::Tree>,
+    },
+    /// A clickable area (from `top`, `height` points down, across the text
+    /// column) opening `uri`.
+    Link {
+        top: f32,
+        height: f32,
+        uri: String,
+        alt: String,
     },
 }
 
@@ -258,8 +269,9 @@ fn target(h: &Headline) -> String {
         .map_or("-".to_owned(), |t| t.words.clone())
 }
 
-/// The pack as an A4 PDF with `charts` after the figures.
-pub fn render(pack: &Pack, charts: &[Chart]) -> Result<Vec<u8>> {
+/// The pack as an A4 PDF with `charts` after the figures; `site` is the
+/// dashboard's address (`https://host`), in front of each sentence's link.
+pub fn render(pack: &Pack, charts: &[Chart], site: &str) -> Result<Vec<u8>> {
     let fonts = fonts()?;
     let mut layout = Layout::new(fonts);
     layout.paragraph(MARGIN, WIDTH, 20.0, true, &pack.area, 0.0);
@@ -324,13 +336,16 @@ pub fn render(pack: &Pack, charts: &[Chart]) -> Result<Vec<u8>> {
             &format!("{} ({label})", sentence.text),
             0.0,
         );
-        // The bullet goes beside the sentence's first line, wherever the
-        // sentence landed.
-        let first = if layout.y < before {
-            MARGIN + 10.5 * 1.35
-        } else {
-            before + 10.5 * 1.35
-        };
+        // The bullet and the link go beside the sentence's lines, wherever
+        // the sentence landed (a paragraph is never split across pages).
+        let top = if layout.y < before { MARGIN } else { before };
+        let first = top + 10.5 * 1.35;
+        layout.push(Step::Link {
+            top,
+            height: layout.y - top,
+            uri: format!("{site}{}", sentence.href),
+            alt: format!("Open {label} for this period"),
+        });
         layout.push(Step::Text {
             x: MARGIN,
             y: first - 10.5 * 0.3,
@@ -466,6 +481,7 @@ fn draw(pack: &Pack, pages: Vec<Vec<Step>>, fonts: &Fonts) -> Result<Vec<u8>> {
     for (index, steps) in pages.into_iter().enumerate() {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
+        let mut links = Vec::new();
         for step in steps {
             match step {
                 Step::Text {
@@ -498,6 +514,12 @@ fn draw(pack: &Pack, pages: Vec<Vec<Step>>, fonts: &Fonts) -> Result<Vec<u8>> {
                     surface.draw_svg(&tree, size, SvgSettings::default());
                     surface.pop();
                 }
+                Step::Link {
+                    top,
+                    height,
+                    uri,
+                    alt,
+                } => links.push((top, height, uri, alt)),
             }
         }
         let footer_y = PAGE_HEIGHT - MARGIN + 18.0;
@@ -521,6 +543,14 @@ fn draw(pack: &Pack, pages: Vec<Vec<Step>>, fonts: &Fonts) -> Result<Vec<u8>> {
             (right, footer_y, 8.5, false, true, &numbering),
         );
         surface.finish();
+        for (top, height, uri, alt) in links {
+            let area = krilla::geom::Rect::from_xywh(MARGIN, top, WIDTH, height)
+                .ok_or_else(|| Error::Render("a link's area is not valid".into()))?;
+            page.add_annotation(Annotation::new_link(
+                LinkAnnotation::new(area, Target::Action(LinkAction::new(uri).into())),
+                Some(alt),
+            ));
+        }
         page.finish();
     }
     document

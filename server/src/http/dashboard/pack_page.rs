@@ -242,5 +242,5 @@ pub(super) async fn board_pack_pdf(
     Query(query): Query<PackQuery>,
 ) -> Result<Response, WebError> {
     let pack = pack(&state.db, &query, audience(user.device.role), state.now()).await?;
-    Ok(pdf_download(pack).await?)
+    Ok(pdf_download(pack, state.settings.public_url.clone()).await?)
 }
