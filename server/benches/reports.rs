@@ -10,7 +10,11 @@
 //! The rows are written by the server's own projection code
 //! (`projection::project`) from generated `Person` records; the automerge
 //! documents behind them are not built (the reports never read them, and
-//! building a million documents would take most of an hour). The database
+//! building a million documents would take most of an hour). The doors are
+//! the households the patches list, each with a location (but one in
+//! twenty) and knocked about every fortnight for two years, written the
+//! same way (and added to a database built before the benchmark had
+//! doors). The database
 //! is kept in `target/bench-reports/` and reused while its size matches;
 //! `--rebuild` makes a new one. `--only civic-core` times only the reports
 //! whose label holds those words (to profile one).
@@ -23,9 +27,9 @@ use std::time::{Duration, Instant};
 use server::reports::{self, Audience, Filters};
 use server::store::Db;
 use sync_core::{
-    AgeBand, DeviceId, DocId, DoorOutcome, Doorstep, EntryChannel, EntryId, Event, EventKind,
-    FollowUpDone, Interaction, InteractionKind, Ladder, Person, Record, ResidentBasis, Role,
-    Tenure, Timestamp,
+    Address, AgeBand, DeviceId, DocId, DoorOutcome, DoorVisit, Doorstep, EntryChannel, EntryId,
+    Event, EventKind, FollowUpDone, Interaction, InteractionKind, Ladder, Location, Person, Record,
+    ResidentBasis, Role, Tenure, Timestamp,
 };
 
 const PATCHES: [(&str, u32); 12] = [
@@ -135,6 +139,22 @@ async fn run(args: Args) {
             started.elapsed()
         );
     }
+    let (doors,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM addresses")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    if doors == 0 {
+        let started = Instant::now();
+        let (doors, knocks) = build_doors(&db, now).await;
+        sqlx::query("ANALYZE")
+            .execute(&db.pool)
+            .await
+            .expect("analyze");
+        eprintln!(
+            "built {doors} doors and {knocks} knocks in {:.0?}",
+            started.elapsed()
+        );
+    }
     // New connections: the timings run with the server's own settings.
     db.close().await;
     drop(db);
@@ -147,8 +167,12 @@ async fn run(args: Args) {
         .fetch_one(&db.pool)
         .await
         .expect("count");
+    let (knocks,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM door_visits")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
     println!(
-        "SQLite, {people} people, {interactions} interactions, {} cores; median of {} runs after one warm-up",
+        "SQLite, {people} people, {interactions} interactions, {knocks} knocks at doors, {} cores; median of {} runs after one warm-up",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.runs
     );
@@ -226,6 +250,18 @@ async fn run(args: Args) {
             reports::voices(&db, &filters, now).await.map(|_| ())
         })
         .await;
+        time(&format!("doors{label}"), args.runs, || async {
+            reports::household_reach(&db, &filters).await.map(|_| ())
+        })
+        .await;
+        for (who, audience) in [("", Audience::Exact), (" (viewer)", Audience::Adjusted)] {
+            time(&format!("map{label}{who}"), args.runs, || async {
+                reports::patch_map(&db, &filters, audience)
+                    .await
+                    .map(|_| ())
+            })
+            .await;
+        }
         time(&format!("you-said-we-did{label}"), args.runs, || async {
             reports::you_said_we_did(&db, &filters, now)
                 .await
@@ -409,6 +445,73 @@ async fn build(db: &Db, people: usize, now: Timestamp) -> (usize, usize) {
         }
     }
     (written, interactions)
+}
+
+/// Writes the doors the patches list, each knocked about every fortnight
+/// for the two years before `now` (one in twenty has no location, one in a
+/// hundred a "no knocking" sign after a while); returns the doors and
+/// knocks written.
+async fn build_doors(db: &Db, now: Timestamp) -> (usize, usize) {
+    let start = now.plus_days(-730);
+    let mut rng = fastrand::Rng::with_seed(2028);
+    let champions: Vec<DeviceId> = (0..CHAMPIONS).map(|_| DeviceId::new(start)).collect();
+    let ladder = Ladder::default();
+    let (mut doors, mut knocks) = (0, 0);
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await.expect("begin");
+    for (p, (patch, households)) in PATCHES.iter().enumerate() {
+        // Each patch a block of streets about a kilometre square, side
+        // by side.
+        let (south, west) = (52.0 + (p / 4) as f64 * 0.012, -1.5 + (p % 4) as f64 * 0.018);
+        for house in 0..*households {
+            let created = start.plus_days(rng.i64(0..14));
+            let mut visits = Vec::new();
+            let mut at = created.as_millis();
+            let mut no_knocking = false;
+            while at < now.as_millis() && !no_knocking {
+                let outcome = match rng.u8(..100) {
+                    0..50 => DoorOutcome::NotIn,
+                    50..80 => DoorOutcome::Spoke,
+                    80..95 => DoorOutcome::Refused,
+                    95..99 => DoorOutcome::MovedAway,
+                    _ => DoorOutcome::NoKnocking,
+                };
+                no_knocking = outcome == DoorOutcome::NoKnocking;
+                let when = Timestamp::from_millis(at);
+                visits.push(DoorVisit {
+                    id: EntryId::new(when),
+                    at: when,
+                    outcome,
+                    recorded_by: champions[rng.usize(..CHAMPIONS)],
+                });
+                at += rng.i64(7..21) * Timestamp::DAY_MILLIS + rng.i64(0..Timestamp::DAY_MILLIS);
+            }
+            knocks += visits.len();
+            let address = Address {
+                id: DocId::new(created),
+                area: "bench-area".into(),
+                patch: (*patch).into(),
+                house: (house % 200 + 1).to_string(),
+                street: format!("Street {}", house / 200 + 1),
+                locality: None,
+                postcode: None,
+                location: (rng.u8(..20) != 0).then(|| Location {
+                    latitude: south + rng.f64() * 0.009,
+                    longitude: west + rng.f64() * 0.014,
+                }),
+                do_not_knock: false,
+                visits,
+                created_by: champions[0],
+                created_at: created,
+            };
+            server::store::projection::project(&mut tx, &Record::Address(address), &ladder, now)
+                .await
+                .expect("project a door");
+            doors += 1;
+        }
+    }
+    tx.commit().await.expect("commit");
+    (doors, knocks)
 }
 
 /// One generated person: about five interactions on average, most of them

@@ -567,10 +567,13 @@ pub async fn knocks(
         db,
         format!(
             "SELECT patch, \
-             COUNT(DISTINCT CASE WHEN outcome <> '{}' THEN address_id END), \
-             COUNT(DISTINCT CASE WHEN outcome IN ({}) THEN address_id END), \
-             COUNT(DISTINCT CASE WHEN outcome = '{}' THEN address_id END) \
-             FROM door_visits WHERE {condition} GROUP BY patch ORDER BY patch",
+             CAST(SUM(knocked) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(moved) AS BIGINT) \
+             FROM (SELECT address_id, patch, \
+                   MAX(CASE WHEN outcome <> '{}' THEN 1 ELSE 0 END) AS knocked, \
+                   MAX(CASE WHEN outcome IN ({}) THEN 1 ELSE 0 END) AS answered, \
+                   MAX(CASE WHEN outcome = '{}' THEN 1 ELSE 0 END) AS moved \
+                   FROM door_visits WHERE {condition} GROUP BY address_id, patch) doors \
+             GROUP BY patch ORDER BY patch",
             DoorOutcome::NoKnocking.as_str(),
             answered.join(", "),
             DoorOutcome::MovedAway.as_str(),
