@@ -72,9 +72,8 @@ pub async fn champion_activity(
     audience: Audience,
     now: Timestamp,
 ) -> Result<ChampionActivity> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let doors = report_rows::doorsteps(db, &people).await?;
     let follow_ups = report_rows::follow_ups(db, &people, setup.overdue(now)).await?;
     let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();

@@ -62,9 +62,8 @@ pub struct Funnel {
 
 /// Computes the funnel for the people matching `filters`.
 pub async fn funnel(db: &Db, filters: &Filters, audience: Audience) -> Result<Funnel> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let rows = report_rows::stage_gaps(db, &people).await?;
     // Viewers' figures are adjusted by the record keys of the people in
     // each cell.
@@ -346,9 +345,8 @@ pub struct Routes {
 
 /// Computes the progression routes for the people matching `filters`.
 pub async fn routes(db: &Db, filters: &Filters, audience: Audience) -> Result<Routes> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let keyed = audience == Audience::Adjusted;
     let rows = report_rows::routes(db, &people, keyed).await?;
     Ok(routes_from(

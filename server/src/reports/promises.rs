@@ -71,13 +71,13 @@ const FIELDS: [&str; 5] = ["promised", "done", "done_on_time", "open", "overdue"
 /// "You said, we did" for the promises made in the period `filters`
 /// choose (dates and patch), at `now`: the same for every audience (promises are work, not people).
 pub async fn you_said_we_did(db: &Db, filters: &Filters, now: Timestamp) -> Result<YouSaidWeDid> {
-    if filters.channel.is_some() || filters.age_band.is_some() {
+    if filters.describes_people() {
         return Err(Error::BadRequest(
             "\"you said, we did\" counts promises: filter it by dates, cohort or patch".into(),
         ));
     }
-    let period = filters.selection()?;
     let setup = Setup::load(db).await?;
+    let period = filters.selection(&setup.ladder)?;
     let overdue = setup.overdue(now);
     let counts = report_rows::promises(db, &period, overdue).await?;
     let days = report_rows::promise_days(db, &period).await?;
