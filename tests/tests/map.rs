@@ -204,7 +204,7 @@ tests::on_every_database!(the_map_shows_the_reach_and_doors_figures_and_no_door_
 // ------------------------------------------------ in a real browser
 
 /// Signs the browser in with `token` through the sign-in form.
-async fn sign_in(client: &fantoccini::Client, base: &str, token: &str) {
+pub(crate) async fn sign_in(client: &fantoccini::Client, base: &str, token: &str) {
     use fantoccini::Locator;
     client.goto(&format!("{base}/sign-in")).await.unwrap();
     client
