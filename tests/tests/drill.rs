@@ -92,6 +92,14 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             );
             let chosen = text_of(&client, "#f-stage option[selected]").await;
             assert_eq!(chosen, "Participant");
+            // The funnel's chart, drawn for those people.
+            client
+                .execute(
+                    "document.getElementById('funnel-h').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
             crate::dashboard::screenshot(&client, &shots, &shot("funnel-drill-participant".into()))
                 .await;
 
@@ -115,6 +123,13 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                 "?channel=doorstep&stage=conversation",
             )
             .await;
+            client
+                .execute(
+                    "document.getElementById('applied').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
             crate::dashboard::screenshot(
                 &client,
                 &shots,
@@ -168,6 +183,13 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                     !applied.contains(&champion),
                     "the page names the phone: {applied}"
                 );
+                client
+                    .execute(
+                        "document.getElementById('applied').scrollIntoView()",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
                 crate::dashboard::screenshot(&client, &shots, &shot("champions-drill".into()))
                     .await;
             } else {
@@ -192,6 +214,13 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             client.set_window_size(390, 844).await.unwrap();
             crate::dashboard::fits_a_phone(&client, &base, "/reports/funnel?stage=participant")
                 .await;
+            client
+                .execute(
+                    "document.getElementById('applied').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
             crate::dashboard::screenshot(
                 &client,
                 &shots,
@@ -206,7 +235,7 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             .await;
             client
                 .execute(
-                    "document.getElementById('applied')?.scrollIntoView()",
+                    "document.getElementById('applied').scrollIntoView()",
                     vec![],
                 )
                 .await
