@@ -73,9 +73,10 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                 .await
                 .unwrap();
             let stages = sync_core::Ladder::default().stages().len();
+            // Each named, and reached by the keyboard.
             assert_eq!(
-                how_many(&client, "svg a.drill[href*=\"stage=\"]").await,
-                stages
+                crate::map::check_links_reachable(&client, "svg a.drill[href*=\"stage=\"]").await,
+                stages as u64
             );
             crate::dashboard::click_and_wait(
                 &client,
@@ -109,6 +110,7 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                 .goto(&format!("{base}/reports/routes?channel=doorstep"))
                 .await
                 .unwrap();
+            assert!(crate::map::check_links_reachable(&client, "svg.flow a.drill").await >= 2);
             crate::dashboard::click_and_wait(
                 &client,
                 "svg.flow a.drill[href*=\"stage=conversation\"] rect",
@@ -154,6 +156,10 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             let by_champion = how_many(&client, "svg a.drill[href*=\"champion=\"]").await;
             let by_patch = how_many(&client, "svg a.drill[href*=\"patch=\"]").await;
             let offered = how_many(&client, "#f-champion option").await;
+            assert_eq!(
+                crate::map::check_links_reachable(&client, "svg a.drill").await as usize,
+                by_champion + by_patch
+            );
             if who == "admin" {
                 assert!(
                     by_champion >= 2 && by_patch == 0,

@@ -269,7 +269,7 @@ async fn check_map_page(client: &fantoccini::Client, base: &str, token: &str, qu
 
 /// The drill-down links of the page: every one has an accessible name
 /// and takes the keyboard's focus.
-async fn check_links_reachable(client: &fantoccini::Client, selector: &str) -> u64 {
+pub(crate) async fn check_links_reachable(client: &fantoccini::Client, selector: &str) -> u64 {
     let found = client
         .execute(
             "const links = [...document.querySelectorAll(arguments[0])]; \
