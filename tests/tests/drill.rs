@@ -104,6 +104,23 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             crate::dashboard::screenshot(&client, &shots, &shot("funnel-drill-participant".into()))
                 .await;
 
+            // A step the ladder does not have (a stale or mistyped link) is
+            // said beside the form, which keeps the other filters.
+            client
+                .goto(&format!(
+                    "{base}/reports/funnel?patch=elm-road&stage=astronaut"
+                ))
+                .await
+                .unwrap();
+            let problem = text_of(&client, "#filters-problem").await;
+            assert!(
+                problem.contains("there is no stage \"astronaut\""),
+                "{problem}"
+            );
+            assert_eq!(how_many(&client, "table[data-table]").await, 0);
+            let patch = text_of(&client, "#f-patch option[selected]").await;
+            assert!(!patch.is_empty(), "the patch chosen is kept");
+
             // Routes with a channel chosen: a stage on the flow chart keeps
             // the channel and adds the stage.
             client
