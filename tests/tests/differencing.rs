@@ -337,10 +337,11 @@ fn a_viewer_comparing_two_answers_learns_nothing_certain(db: TestDb) {
                 answer(&json, &page.expect("reach describes its figures"))
             }
         };
-        let (mut tried, mut certain) = (0, 0);
+        let (mut tried, mut certain, mut by_stage) = (0, 0, 0);
         let mut noise = Noise::default();
         for (filters, day) in targets.iter().step_by(step) {
             tried += 1;
+            by_stage += usize::from(filters.stage.is_some());
             // Exact figures (an admin's): the attack works.
             let (exact_before, exact_after) = (
                 reach(filters, *day, Audience::Exact).await,
@@ -367,6 +368,8 @@ fn a_viewer_comparing_two_answers_learns_nothing_certain(db: TestDb) {
             );
         }
         assert!(tried >= 10, "{tried} days tried");
+        // Some of them narrowed by the step reached, as a drill-down does.
+        assert!(by_stage > 0, "no difference by a step reached was tried");
         // And the viewer's figures are adjusted as the table says, so that
         // the difference of two answers is not the person's: about 40% of
         // figures move, and about 60% of those that gained the person show
