@@ -487,7 +487,11 @@ pub(super) async fn report_page(
         (false, false) => StatusCode::BAD_REQUEST,
         (false, true) => StatusCode::FORBIDDEN,
     };
-    let champions = champion_choices(&state, &user, &web.champion).await?;
+    let champions = if entry.filters == FilterUse::People {
+        champion_choices(&state, &user, &web.champion).await?
+    } else {
+        Vec::new()
+    };
     let page = ReportPage {
         title: entry.label.to_owned(),
         chrome: Chrome::signed_in(&user, &path, area.as_ref()),
