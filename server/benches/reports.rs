@@ -186,10 +186,16 @@ async fn run(args: Args) {
         cohort: Some("2025-06".into()),
         ..Filters::default()
     };
+    // People who reached a step: the funnel's drill-down from its bars.
+    let stage = Filters {
+        stage: Some("participant".into()),
+        ..Filters::default()
+    };
     for (label, filters) in [
         ("", Filters::default()),
         (" ?patch=riverside&channel=doorstep", filtered),
         (" ?cohort=2025-06", cohort),
+        (" ?stage=participant", stage),
     ] {
         // Admins see exact figures; viewers' are adjusted by record keys
         // summed in the same queries (and, for events, read per attendee).

@@ -245,42 +245,58 @@ fn a_viewer_comparing_two_answers_learns_nothing_certain(db: TestDb) {
         // narrows by patch, channel or age band as well: each (filters,
         // day) that adds exactly one person, with enough people before it
         // for a viewer's filtered report.
-        let people: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT first_contact_at, patch, entry_channel, age_band FROM people \
+        let people: Vec<(i64, String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT first_contact_at, patch, entry_channel, age_band, highest_stage FROM people \
              WHERE first_contact_at IS NOT NULL",
         )
         .fetch_all(&store.pool)
         .await
         .expect("first contacts");
-        let filters_of = |(_, patch, channel, band): &(i64, String, String, Option<String>)| {
-            let mut all = vec![
-                Filters {
-                    patch: Some(patch.clone()),
-                    ..Filters::default()
-                },
-                Filters {
-                    channel: Some(channel.clone()),
-                    ..Filters::default()
-                },
-                Filters {
-                    patch: Some(patch.clone()),
-                    channel: Some(channel.clone()),
-                    ..Filters::default()
-                },
-            ];
-            if let Some(band) = band {
-                all.push(Filters {
-                    age_band: Some(band.clone()),
-                    ..Filters::default()
-                });
-                all.push(Filters {
-                    patch: Some(patch.clone()),
-                    age_band: Some(band.clone()),
-                    ..Filters::default()
-                });
-            }
-            all
-        };
+        let ladder = sync_core::Ladder::default();
+        let filters_of =
+            |(_, patch, channel, band, highest): &(i64, String, String, Option<String>, i64)| {
+                let mut all = vec![
+                    Filters {
+                        patch: Some(patch.clone()),
+                        ..Filters::default()
+                    },
+                    Filters {
+                        channel: Some(channel.clone()),
+                        ..Filters::default()
+                    },
+                    Filters {
+                        patch: Some(patch.clone()),
+                        channel: Some(channel.clone()),
+                        ..Filters::default()
+                    },
+                ];
+                // A step reached: the person is among those who reached
+                // Conversation (and, with their patch, in that patch too).
+                if *highest >= 1 {
+                    let stage = ladder.stages()[1].key.clone();
+                    all.push(Filters {
+                        stage: Some(stage.clone()),
+                        ..Filters::default()
+                    });
+                    all.push(Filters {
+                        patch: Some(patch.clone()),
+                        stage: Some(stage),
+                        ..Filters::default()
+                    });
+                }
+                if let Some(band) = band {
+                    all.push(Filters {
+                        age_band: Some(band.clone()),
+                        ..Filters::default()
+                    });
+                    all.push(Filters {
+                        patch: Some(patch.clone()),
+                        age_band: Some(band.clone()),
+                        ..Filters::default()
+                    });
+                }
+                all
+            };
         let day_of = |at: i64| at.div_euclid(Timestamp::DAY_MILLIS);
         let mut per_day: BTreeMap<(String, i64), u64> = BTreeMap::new();
         let mut chosen: BTreeMap<String, Filters> = BTreeMap::new();
@@ -321,10 +337,11 @@ fn a_viewer_comparing_two_answers_learns_nothing_certain(db: TestDb) {
                 answer(&json, &page.expect("reach describes its figures"))
             }
         };
-        let (mut tried, mut certain) = (0, 0);
+        let (mut tried, mut certain, mut by_stage) = (0, 0, 0);
         let mut noise = Noise::default();
         for (filters, day) in targets.iter().step_by(step) {
             tried += 1;
+            by_stage += usize::from(filters.stage.is_some());
             // Exact figures (an admin's): the attack works.
             let (exact_before, exact_after) = (
                 reach(filters, *day, Audience::Exact).await,
@@ -351,6 +368,8 @@ fn a_viewer_comparing_two_answers_learns_nothing_certain(db: TestDb) {
             );
         }
         assert!(tried >= 10, "{tried} days tried");
+        // Some of them narrowed by the step reached, as a drill-down does.
+        assert!(by_stage > 0, "no difference by a step reached was tried");
         // And the viewer's figures are adjusted as the table says, so that
         // the difference of two answers is not the person's: about 40% of
         // figures move, and about 60% of those that gained the person show

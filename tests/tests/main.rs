@@ -10,6 +10,7 @@ mod differencing;
 mod dimensions;
 mod disclosure;
 mod doors;
+mod drill;
 mod groups;
 mod map;
 mod operations;

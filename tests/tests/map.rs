@@ -204,7 +204,7 @@ tests::on_every_database!(the_map_shows_the_reach_and_doors_figures_and_no_door_
 // ------------------------------------------------ in a real browser
 
 /// Signs the browser in with `token` through the sign-in form.
-async fn sign_in(client: &fantoccini::Client, base: &str, token: &str) {
+pub(crate) async fn sign_in(client: &fantoccini::Client, base: &str, token: &str) {
     use fantoccini::Locator;
     client.goto(&format!("{base}/sign-in")).await.unwrap();
     client
@@ -269,7 +269,7 @@ async fn check_map_page(client: &fantoccini::Client, base: &str, token: &str, qu
 
 /// The drill-down links of the page: every one has an accessible name
 /// and takes the keyboard's focus.
-async fn check_links_reachable(client: &fantoccini::Client, selector: &str) -> u64 {
+pub(crate) async fn check_links_reachable(client: &fantoccini::Client, selector: &str) -> u64 {
     let found = client
         .execute(
             "const links = [...document.querySelectorAll(arguments[0])]; \

@@ -2403,6 +2403,12 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     let as_of = world.as_of;
     let viewer = HttpPhone::register(&server, Role::Viewer, &[]);
     let contacted = move |p: &Person| first_contact(p, as_of);
+    let knocker = champions[0].replica.device();
+    let knocked_by = |p: &Person, champion: sync_core::DeviceId| {
+        p.interactions
+            .iter()
+            .any(|i| i.recorded_by == champion && matches!(i.kind, InteractionKind::Doorstep(_)))
+    };
     type Pick = Box<dyn Fn(&Person) -> bool>;
     let cases: Vec<(String, Pick)> = vec![
         (String::new(), Box::new(|_| true)),
@@ -2422,6 +2428,28 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             "cohort=2025-03".into(),
             Box::new(move |p: &Person| {
                 contacted(p).is_some_and(|t| month_number(t.as_millis()) == 3)
+            }),
+        ),
+        // Who reached a step: at it or past it, as the funnel's "reached".
+        (
+            "stage=participant".into(),
+            Box::new(move |p: &Person| reached(p, as_of, StageRule::Participant)),
+        ),
+        (
+            "stage=volunteer&patch=oak-lane".into(),
+            Box::new(move |p: &Person| {
+                p.patch == "oak-lane" && reached(p, as_of, StageRule::Volunteer)
+            }),
+        ),
+        // Whom a champion's phone knocked for (admins only).
+        (
+            format!("champion={knocker}"),
+            Box::new(move |p: &Person| knocked_by(p, knocker)),
+        ),
+        (
+            format!("champion={knocker}&stage=conversation"),
+            Box::new(move |p: &Person| {
+                knocked_by(p, knocker) && reached(p, as_of, StageRule::Conversation)
             }),
         ),
         (
@@ -2566,6 +2594,11 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             .iter()
             .filter(|p| contacted(p).is_some() && pick(p))
             .count();
+        assert!(chosen > 0, "{query} chooses nobody: the case tests nothing");
+        if query.contains("champion=") {
+            check_champion_refused_to_viewers(&server, &viewer.token, query);
+            continue;
+        }
         adjusted += check_viewer(&server, &admin.token, &viewer.token, query, chosen);
     }
     assert!(adjusted > 0, "viewers' figures are adjusted");
@@ -2695,6 +2728,8 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
         "from=soon",
         reversed.as_str(),
         "patch=nowhere",
+        "stage=astronaut",
+        "champion=someone%40example.org",
     ] {
         let (status, body) = tests::server::get(
             &format!("{}/v1/reports/civic-core?{bad}", server.base),
@@ -2709,6 +2744,51 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("there is no patch"), "{body}");
+    // So are a step the ladder does not have and a phone never registered.
+    let (status, body) = tests::server::get(
+        &format!("{}/v1/reports/funnel?stage=astronaut", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("there is no stage \\\"astronaut\\\""),
+        "{body}"
+    );
+    let stranger = sync_core::DeviceId::new(START);
+    let (status, body) = tests::server::get(
+        &format!("{}/v1/reports/funnel?champion={stranger}", server.base),
+        &admin.token,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("no champion's phone"), "{body}");
+    // Reports of what happened refuse the filters that describe people.
+    for report in ["voices", "you-said-we-did", "trends", "households"] {
+        for people in ["stage=participant", &format!("champion={knocker}")] {
+            let (status, body) = tests::server::get(
+                &format!("{}/v1/reports/{report}?{people}", server.base),
+                &admin.token,
+            );
+            assert_eq!(status, 400, "{report}?{people}: {body}");
+        }
+    }
+}
+
+/// A viewer may not choose people by champion: every report that takes
+/// people's filters refuses it with 403 and says why.
+fn check_champion_refused_to_viewers(server: &TestServer, viewer: &str, query: &str) {
+    for path in [
+        "funnel",
+        "routes",
+        "civic-core",
+        "events",
+        "reach",
+        "champions",
+    ] {
+        let url = format!("{}/v1/reports/{path}?{query}", server.base);
+        let (status, body) = tests::server::get(&url, viewer);
+        assert_eq!(status, 403, "{path}?{query}: {body}");
+        assert!(body.contains("only admins"), "{body}");
+    }
 }
 
 /// The issue's own check: a group of 3 reads as suppressed, and so does the

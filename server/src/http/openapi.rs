@@ -155,7 +155,10 @@ impl utoipa::Modify for ReportPaths {
                     ),
                 )
                 .response("401", error("No valid token"))
-                .response("403", error("Not an admin or viewer"))
+                .response(
+                    "403",
+                    error("Not an admin or viewer, or a viewer choosing people by champion"),
+                )
                 .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
             openapi.paths.add_path_operation(
                 format!("/v1/reports/{}", entry.name),
@@ -192,7 +195,10 @@ impl utoipa::Modify for ReportPaths {
                 )
                 .response("400", error("A bad filter, period or comparison"))
                 .response("401", error("No valid token"))
-                .response("403", error("Not an admin or viewer"))
+                .response(
+                    "403",
+                    error("Not an admin or viewer, or a viewer choosing people by champion"),
+                )
                 .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
             openapi.paths.add_path_operation(
                 format!("/v1/reports/{}/headlines", entry.name),

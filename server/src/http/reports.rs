@@ -204,7 +204,7 @@ pub(crate) const REPORTS: [ReportEntry; 15] = [
     ReportEntry::of::<Trends>(
         "trends",
         "Trends",
-        "Month by month, per patch: people first contacted, first spoken with and taking part for the first time; doors knocked week by week; and how far the people first contacted in each month have gone. Dates and patch choose the months; channel and age band are not used here.",
+        "Month by month, per patch: people first contacted, first spoken with and taking part for the first time; doors knocked week by week; and how far the people first contacted in each month have gone. Dates and patch choose the months; channel, age band, stage and champion are not used here.",
     ),
     ReportEntry::of::<Turnover>(
         "turnover",
@@ -224,7 +224,7 @@ pub(crate) const REPORTS: [ReportEntry; 15] = [
     ReportEntry::of::<HouseholdReach>(
         "households",
         "Doors",
-        "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel and age band describe people, not doors, and are not used here.",
+        "Households reached: doors on the list, knocked and answered per patch, and per 1,000 households. Dates and patch filter the knocks; channel, age band, stage and champion describe people, not doors, and are not used here.",
     ),
     ReportEntry::of::<PatchMap>(
         "map",

@@ -40,8 +40,8 @@ pub struct PromiseKept {
 /// The latest promises kept among those made in the period `filters`
 /// choose (dates and patch), latest first, at most [`LISTED`].
 pub async fn kept(db: &Db, filters: &Filters, now: Timestamp) -> Result<Vec<PromiseKept>> {
-    let period = filters.selection()?;
     let area = crate::store::area::read(db).await?;
+    let period = filters.selection(&area.as_ref().map(|a| a.ladder.clone()).unwrap_or_default())?;
     let below = u64::from(
         area.as_ref()
             .map_or(AreaConfig::DEFAULT_SUPPRESS_BELOW, |a| a.suppress_below),

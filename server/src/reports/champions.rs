@@ -56,6 +56,10 @@ pub struct ChampionActivity {
     /// published.
     #[serde(skip)]
     pub page: Page,
+    /// Whether its audience may choose people by champion (admins): the
+    /// page then links each champion's row to the people they contacted.
+    #[serde(skip)]
+    pub by_champion: bool,
 }
 
 /// (knocks, conversations held, follow-ups owed, overdue).
@@ -72,9 +76,8 @@ pub async fn champion_activity(
     audience: Audience,
     now: Timestamp,
 ) -> Result<ChampionActivity> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let doors = report_rows::doorsteps(db, &people).await?;
     let follow_ups = report_rows::follow_ups(db, &people, setup.overdue(now)).await?;
     let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
@@ -91,6 +94,7 @@ pub async fn champion_activity(
     let names: BTreeMap<String, String> =
         report_rows::device_names(db).await?.into_iter().collect();
     let mut report = champion_activity_from(setup.suppression, counts);
+    report.by_champion = audience == Audience::Exact;
     for row in &mut report.rows {
         row.champion_name = names.get(&row.champion).cloned().unwrap_or_default();
         row.patch_name = crate::labels::patch_name(setup.area.as_ref(), &row.patch);
@@ -167,6 +171,7 @@ pub(super) fn champion_activity_from(
         follow_ups_overdue: count("follow_ups_overdue".into(), totals[3]),
         withheld,
         page,
+        by_champion: false,
     }
 }
 

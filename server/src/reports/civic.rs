@@ -95,9 +95,8 @@ pub async fn civic_core(
     audience: Audience,
     now: Timestamp,
 ) -> Result<CivicCore> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let keyed = audience == Audience::Adjusted;
     let roles = report_rows::roles_held(db, &people, now, keyed).await?;
     let activity = report_rows::activity(db, &people, keyed).await?;

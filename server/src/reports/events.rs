@@ -83,16 +83,15 @@ pub struct EventReach {
 
 /// The events report for the attendees matching `filters`, at `now`.
 /// Filters choose whose attendances count (by their first contact, patch,
-/// channel and age band); events held and headcounts are every event's.
+/// channel, age band, stage reached and champion); events held and headcounts are every event's.
 pub async fn event_reach(
     db: &Db,
     filters: &Filters,
     audience: Audience,
     now: Timestamp,
 ) -> Result<EventReach> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let keyed = audience == Audience::Adjusted;
     let events = report_rows::events_held(db, now).await?;
     let attendance = report_rows::attendance_by_role(db, &people, keyed).await?;

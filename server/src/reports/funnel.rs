@@ -74,9 +74,8 @@ async fn funnel_with(
     audience: Audience,
     days_between_stages: bool,
 ) -> Result<Funnel> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let rows = if days_between_stages {
         report_rows::stage_gaps(db, &people).await?
     } else {
@@ -373,9 +372,8 @@ pub struct Routes {
 
 /// Computes the progression routes for the people matching `filters`.
 pub async fn routes(db: &Db, filters: &Filters, audience: Audience) -> Result<Routes> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     let keyed = audience == Audience::Adjusted;
     let rows = report_rows::routes(db, &people, keyed).await?;
     Ok(routes_from(

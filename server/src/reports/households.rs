@@ -60,15 +60,16 @@ pub struct HouseholdReach {
 
 /// Household reach for the knocks matching `filters`: the dates (and the
 /// cohort month) select knocks by when they happened; `patch` one patch.
-/// Entry channel and age band describe people, not doors: they are refused.
+/// The filters that describe people (entry channel, age band, stage,
+/// champion) do not describe doors: they are refused.
 pub async fn household_reach(db: &Db, filters: &Filters) -> Result<HouseholdReach> {
-    if filters.channel.is_some() || filters.age_band.is_some() {
+    if filters.describes_people() {
         return Err(Error::BadRequest(
             "household reach counts doors: filter it by dates, cohort or patch".into(),
         ));
     }
-    let knocked = filters.selection()?;
     let setup = Setup::load(db).await?;
+    let knocked = filters.selection(&setup.ladder)?;
     let knocks = report_rows::knocks(db, &knocked, &ANSWERED).await?;
     // Every patch's count: a few rows; the report keeps the chosen patch.
     let listed = report_rows::doors_listed(db).await?;

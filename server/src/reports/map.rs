@@ -91,14 +91,18 @@ pub struct PatchMap {
 /// see it. The dates choose people by first contact (for households
 /// contacted, as on Reach) and knocks by when they happened (as on Doors).
 pub async fn patch_map(db: &Db, filters: &Filters, audience: Audience) -> Result<PatchMap> {
+    // Doors are not people: the filters that describe people do not apply.
     let doors_filters = Filters {
         channel: None,
         age_band: None,
+        stage: None,
+        champion: None,
         ..filters.clone()
     };
     let reach = reach(db, &doors_filters, audience).await?;
     let doors = super::household_reach(db, &doors_filters).await?;
-    let placed = report_rows::map_doors(db, &doors_filters.selection()?).await?;
+    let ladder = super::Setup::load(db).await?.ladder;
+    let placed = report_rows::map_doors(db, &doors_filters.selection(&ladder)?).await?;
     Ok(patch_map_from(
         &reach,
         &doors,

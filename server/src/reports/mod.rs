@@ -62,7 +62,7 @@ pub use trends::{DoorWeeks, TrendCohort, TrendPatch, Trends, trends};
 pub use voices::{VoicePatch, VoiceTopic, Voices, voices};
 
 use serde::{Deserialize, Serialize};
-use sync_core::{AgeBand, AreaConfig, EntryChannel, Ladder, Timestamp};
+use sync_core::{AgeBand, AreaConfig, DeviceId, EntryChannel, Ladder, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::store::Db;
@@ -83,6 +83,14 @@ pub struct Filters {
     pub channel: Option<String>,
     /// Only this age band (e.g. `25-34`).
     pub age_band: Option<String>,
+    /// Only people who have reached this step of the area's ladder, or gone
+    /// past it (the step's key, e.g. `participant`): "reached" as on the
+    /// funnel, so someone who volunteers has reached Participant too.
+    pub stage: Option<String>,
+    /// Only people this street champion knocked for: a doorstep visit
+    /// recorded on the champion's phone (its device id, as the Champions
+    /// report gives it). For admins only: a viewer is refused (403).
+    pub champion: Option<String>,
     /// Only people first contacted in this month (`YYYY-MM`, UTC).
     pub cohort: Option<String>,
     /// The period covered: a month (`2026-09`), a quarter (`2026-Q3`) or a
@@ -103,46 +111,45 @@ fn cohort_range(cohort: &str) -> Result<(i64, i64)> {
         .ok_or_else(|| Error::BadRequest(format!("cohort {cohort:?} is not YYYY-MM")))
 }
 
+/// The index of the stage called `key` on `ladder`.
+fn stage_index(ladder: &Ladder, key: &str) -> Result<usize> {
+    let key = key.trim();
+    ladder
+        .stages()
+        .iter()
+        .position(|s| s.key == key)
+        .ok_or_else(|| {
+            let keys: Vec<&str> = ladder.stages().iter().map(|s| s.key.as_str()).collect();
+            Error::BadRequest(format!(
+                "there is no stage {key:?} on this area's ladder: choose one of {}",
+                keys.join(", ")
+            ))
+        })
+}
+
 impl Filters {
-    /// The people these filters choose, checked: an unknown channel or age
-    /// band, a cohort that is not a month, or a period that ends before it
-    /// starts, is refused. Dates are whole days (UTC): `from` and `to` are
-    /// moved back to the start of their day, so no two periods differ by
-    /// less than a day's first contacts (a viewer cannot single out one
-    /// person by moving a boundary a millisecond at a time).
-    pub fn selection(&self) -> Result<Selection> {
+    /// The people these filters choose, checked: an unknown channel, age
+    /// band or champion id, a stage `ladder` does not have, a cohort that
+    /// is not a month, or a period that ends before it starts, is refused.
+    /// Dates are whole days (UTC): `from` and `to` are moved back to the
+    /// start of their day, so no two periods differ by less than a day's
+    /// first contacts (a viewer cannot single out one person by moving a
+    /// boundary a millisecond at a time).
+    pub fn selection(&self, ladder: &Ladder) -> Result<Selection> {
         let Self {
-            from,
-            to,
+            from: _,
+            to: _,
             patch,
             channel,
             age_band,
+            stage,
+            champion,
             cohort,
-            period,
+            period: _,
             compare: _,
             format: _,
         } = self;
-        let day = |ms: &i64| ms.div_euclid(Timestamp::DAY_MILLIS) * Timestamp::DAY_MILLIS;
-        let (from, to) = match period {
-            Some(_) if from.is_some() || to.is_some() => {
-                return Err(Error::BadRequest(
-                    "choose a period or \"from\" and \"to\" dates, not both".into(),
-                ));
-            }
-            Some(period) => {
-                let period = Period::parse(period)?;
-                (Some(period.from), Some(period.to))
-            }
-            None => (from.as_ref().map(day), to.as_ref().map(day)),
-        };
-        if let (Some(start), Some(end)) = (from, to)
-            && start > end
-        {
-            return Err(Error::BadRequest(
-                "the period ends before it starts: choose a \"to\" date after the \"from\" date"
-                    .into(),
-            ));
-        }
+        let (from, to) = self.days()?;
         Ok(Selection {
             from,
             to,
@@ -162,7 +169,61 @@ impl Filters {
                         .ok_or_else(|| Error::BadRequest(format!("unknown age band {b:?}")))
                 })
                 .transpose()?,
+            stage: stage
+                .as_deref()
+                .map(|key| stage_index(ladder, key))
+                .transpose()?,
+            champion: champion
+                .as_deref()
+                .map(|id| {
+                    // Not echoed: a mistaken value could be a name or an email.
+                    id.trim().parse::<DeviceId>().map_err(|_| {
+                        Error::BadRequest(
+                            "the champion filter is not a phone's id: choose a champion from the list"
+                                .into(),
+                        )
+                    })
+                })
+                .transpose()?,
         })
+    }
+
+    /// The `[from, to)` of first contacts chosen, in whole UTC days, from a
+    /// period or the dates; both at once, or an end before the start, are
+    /// refused.
+    fn days(&self) -> Result<(Option<i64>, Option<i64>)> {
+        let day = |ms: &i64| ms.div_euclid(Timestamp::DAY_MILLIS) * Timestamp::DAY_MILLIS;
+        let (from, to) = match &self.period {
+            Some(_) if self.from.is_some() || self.to.is_some() => {
+                return Err(Error::BadRequest(
+                    "choose a period or \"from\" and \"to\" dates, not both".into(),
+                ));
+            }
+            Some(period) => {
+                let period = Period::parse(period)?;
+                (Some(period.from), Some(period.to))
+            }
+            None => (self.from.as_ref().map(day), self.to.as_ref().map(day)),
+        };
+        if let (Some(start), Some(end)) = (from, to)
+            && start > end
+        {
+            return Err(Error::BadRequest(
+                "the period ends before it starts: choose a \"to\" date after the \"from\" date"
+                    .into(),
+            ));
+        }
+        Ok((from, to))
+    }
+
+    /// Whether a filter that describes people (entry channel, age band,
+    /// stage reached, champion) is chosen: reports of what happened
+    /// (doors, topics, promises, trends) refuse them.
+    pub fn describes_people(&self) -> bool {
+        self.channel.is_some()
+            || self.age_band.is_some()
+            || self.stage.is_some()
+            || self.champion.is_some()
     }
 
     /// The period these filters choose, if they choose one with a start
@@ -171,7 +232,10 @@ impl Filters {
     /// with a cohort (a month of first contacts, which no other period
     /// holds), is refused.
     pub fn periods(&self) -> Result<Periods> {
-        self.selection()?;
+        self.days()?;
+        if let Some(cohort) = &self.cohort {
+            cohort_range(cohort)?;
+        }
         let period = match (&self.period, self.from, self.to) {
             (Some(period), ..) => Some(Period::parse(period)?),
             (None, Some(from), Some(to)) => Some(Period::days(from, to)?),
@@ -376,6 +440,12 @@ pub const GLOSSARY: [(&str, &str); 18] = [
 /// area's threshold in people (50 with the default threshold of 5).
 pub const MIN_FILTERED_PEOPLE: u64 = 10;
 
+/// Why a viewer may not choose people by the champion who knocked for
+/// them: one champion's people are a small group, chosen by who met them
+/// rather than by anything about them, and their breakdowns would describe
+/// that champion's work person by person.
+pub const CHAMPION_FILTER: &str = "only admins can choose people by the champion who knocked for them: a viewer sees every champion's people together";
+
 /// What a page of adjusted figures says about them.
 pub const ADJUSTED: &str = "These figures are adjusted slightly (most not at all, most of the rest by 1 or 2) so that comparing two reports cannot single anyone out: the same figure always reads the same, but totals may not equal the sum of their parts. Admins see exact figures.";
 
@@ -394,11 +464,13 @@ pub struct Periods {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterUse {
     /// All of them: people chosen by first contact (dates, cohort), patch,
-    /// entry channel and age band.
+    /// entry channel, age band, the stage reached and the champion who
+    /// knocked.
     People,
     /// Dates, cohort and patch, choosing what happened (door knocks, topics
-    /// raised, promises made) by when it happened: entry channel and age
-    /// band describe people, not what happened to them.
+    /// raised, promises made) by when it happened: the filters that
+    /// describe people (entry channel, age band, stage, champion) do not
+    /// describe what happened to them.
     Happenings,
     /// None: the report is about the whole partnership board.
     None,
@@ -456,6 +528,34 @@ impl Setup {
                 .unwrap_or_default(),
             area,
         })
+    }
+
+    /// The people `filters` choose on this area's ladder, as `audience` may
+    /// choose them. Choosing people by the champion who knocked for them is
+    /// for admins: [`CHAMPION_FILTER`] says why to a viewer (403). A
+    /// champion's id the server has never registered is refused, and a
+    /// viewer's filters must choose enough people
+    /// ([`MIN_FILTERED_PEOPLE`]).
+    async fn people(&self, db: &Db, filters: &Filters, audience: Audience) -> Result<Selection> {
+        let people = filters.selection(&self.ladder)?;
+        if let Some(champion) = people.champion {
+            if audience != Audience::Exact {
+                return Err(Error::Forbidden(CHAMPION_FILTER));
+            }
+            let champion = champion.to_string();
+            if !report_rows::device_names(db)
+                .await?
+                .iter()
+                .any(|(id, _)| *id == champion)
+            {
+                return Err(Error::BadRequest(
+                    "there is no champion's phone with this id: choose a champion from the list"
+                        .into(),
+                ));
+            }
+        }
+        self.check_population(db, &people, audience).await?;
+        Ok(people)
     }
 
     /// Refuses a viewer's filtered report of fewer people than
@@ -631,74 +731,4 @@ fn year_of(ms: i64) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sync_core::Timestamp;
-
-    #[test]
-    fn cohorts_are_calendar_months() {
-        assert_eq!(
-            cohort_range("1970-01").unwrap(),
-            (0, 31 * Timestamp::DAY_MILLIS)
-        );
-        let (start, end) = cohort_range("2024-02").unwrap();
-        assert_eq!((end - start) / Timestamp::DAY_MILLIS, 29);
-        assert_eq!(start, 1_706_745_600_000); // 2024-02-01T00:00:00Z
-        assert!(cohort_range("2024-13").is_err());
-        assert!(cohort_range("24-1-1").is_err());
-        assert_eq!(month_of(1_706_745_600_000), "2024-02");
-        assert_eq!(month_of(1_706_745_600_000 - 1), "2024-01");
-        assert_eq!(year_of(0), 1970);
-        for month in ["2000-03", "2024-12", "1999-01"] {
-            let (start, end) = cohort_range(month).unwrap();
-            assert_eq!(
-                (month_of(start), month_of(end - 1)),
-                (month.into(), month.into())
-            );
-        }
-    }
-
-    #[test]
-    fn percentiles_use_nearest_rank_and_medians_the_middle() {
-        let values: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(median(&values), Some(5.5));
-        assert_eq!(median(&[3.0]), Some(3.0));
-        assert_eq!(median(&[]), None);
-        // The same from histograms.
-        let histogram: Vec<(i64, u64)> = (1..=10).map(|v| (v, 1)).collect();
-        assert_eq!(median_and_p90(&histogram), (Some(5.5), Some(9.0)));
-        assert_eq!(median_and_p90(&[(2, 3), (7, 1)]), (Some(2.0), Some(7.0)));
-        assert_eq!(median_and_p90(&[(2, 2), (7, 2)]), (Some(4.5), Some(7.0)));
-        assert_eq!(median_and_p90(&[]), (None, None));
-    }
-
-    #[test]
-    fn small_counts_are_hidden_and_zero_is_shown() {
-        let s = Suppression::new(5);
-        assert_eq!(s.count(0), Some(0));
-        assert_eq!(s.count(4), None);
-        assert_eq!(s.count(5), Some(5));
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        let quote = |field: &str| {
-            let mut csv = Csv::new(5, &["field", "next"]);
-            csv.row([field.to_owned(), "x".to_owned()]);
-            let out = csv.finish();
-            let row = out.strip_prefix("field,next\n").expect("the header first");
-            row.strip_suffix(",x\n").expect("one row").to_owned()
-        };
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), r#""say ""hi""""#);
-        assert_eq!(quote("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(quote("-3.5"), "-3.5");
-        assert_eq!(quote("-x"), "'-x");
-        assert_eq!(quote(" =1+1"), "' =1+1");
-        assert_eq!(quote("\n@SUM(A1)"), "\"'\n@SUM(A1)\"");
-        assert_eq!(quote("\nplain"), "\"'\nplain\"");
-        assert_eq!(quote("  -2"), "  -2");
-        assert_eq!(quote("two words"), "two words");
-    }
-}
+mod tests;

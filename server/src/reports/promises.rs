@@ -82,13 +82,13 @@ async fn you_said_we_did_with(
     now: Timestamp,
     days_to_keep: bool,
 ) -> Result<YouSaidWeDid> {
-    if filters.channel.is_some() || filters.age_band.is_some() {
+    if filters.describes_people() {
         return Err(Error::BadRequest(
             "\"you said, we did\" counts promises: filter it by dates, cohort or patch".into(),
         ));
     }
-    let period = filters.selection()?;
     let setup = Setup::load(db).await?;
+    let period = filters.selection(&setup.ladder)?;
     let overdue = setup.overdue(now);
     let counts = report_rows::promises(db, &period, overdue).await?;
     let days = if days_to_keep {

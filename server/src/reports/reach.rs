@@ -163,9 +163,8 @@ const BREAKDOWNS: [&str; 5] = ["patch", "age_band", "tenure", "language", "ethni
 
 /// Reach and fairness for the people matching `filters`.
 pub async fn reach(db: &Db, filters: &Filters, audience: Audience) -> Result<Reach> {
-    let people = filters.selection()?;
     let setup = Setup::load(db).await?;
-    setup.check_population(db, &people, audience).await?;
+    let people = setup.people(db, filters, audience).await?;
     // The five breakdowns are summed from the few thousand groups of one
     // pass over the people.
     let keyed = audience == Audience::Adjusted;

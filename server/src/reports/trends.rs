@@ -181,7 +181,8 @@ pub(super) fn whole_weeks((from, to): (i64, i64), now: Timestamp) -> std::ops::R
 }
 
 /// Trends for what `filters` choose: the dates (or cohort month) choose
-/// the months, `patch` one patch. Entry channel and age band are refused:
+/// the months, `patch` one patch. The filters that describe people (entry
+/// channel, age band, stage, champion) are refused:
 /// doors are not people, and a person's line is chosen by when they
 /// reached a step.
 pub async fn trends(
@@ -190,13 +191,13 @@ pub async fn trends(
     audience: Audience,
     now: Timestamp,
 ) -> Result<Trends> {
-    if filters.channel.is_some() || filters.age_band.is_some() {
+    if filters.describes_people() {
         return Err(Error::BadRequest(
             "trends follow months and patches: filter them by dates or patch".into(),
         ));
     }
-    let period = filters.selection()?;
     let setup = Setup::load(db).await?;
+    let period = filters.selection(&setup.ladder)?;
     setup.check_population(db, &period, audience).await?;
     let (months, counted) = months_for(&period, now);
     let patch = period.patch.as_deref();

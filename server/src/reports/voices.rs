@@ -114,13 +114,13 @@ pub(super) fn month_boundaries(period: &Selection, now: Timestamp) -> Vec<i64> {
 /// Topics raised and wanted per patch and month, for the things that
 /// happened in the period `filters` choose (dates and patch).
 pub async fn voices(db: &Db, filters: &Filters, now: Timestamp) -> Result<Voices> {
-    if filters.channel.is_some() || filters.age_band.is_some() {
+    if filters.describes_people() {
         return Err(Error::BadRequest(
             "voices counts conversations: filter it by dates, cohort or patch".into(),
         ));
     }
-    let period = filters.selection()?;
     let setup = Setup::load(db).await?;
+    let period = filters.selection(&setup.ladder)?;
     let months = month_boundaries(&period, now);
     let yyyymm = |ms: i64| {
         let (year, month) = crate::calendar::year_month(ms);

@@ -521,6 +521,8 @@ struct FlowNode {
     text_y: i64,
     anchor: &'static str,
     label: String,
+    /// (href, accessible name) of the node's link.
+    link: Option<(String, String)>,
 }
 
 struct FlowLink {
@@ -542,13 +544,14 @@ struct Flow<'a> {
 }
 
 /// A flow (Sankey) chart from sources on the left to targets on the right.
-/// `links` are (source, target, people) with targets in `targets` order;
+/// `links` are (source, target, people) with targets in `targets` order,
+/// each target with where a click on it leads (href, accessible name);
 /// only shown (unsuppressed) flows are drawn.
 pub(crate) fn flow(
     id: &str,
     title: &str,
     desc: &str,
-    targets: &[String],
+    targets: &[(String, Option<(String, String)>)],
     links: &[(String, String, u64)],
 ) -> Result<String> {
     const WIDTH: i64 = 680;
@@ -566,12 +569,18 @@ pub(crate) fn flow(
     }
     let target_totals: Vec<(String, u64)> = targets
         .iter()
-        .map(|t| {
+        .map(|(t, _)| {
             let n = links.iter().filter(|l| &l.1 == t).map(|l| l.2).sum();
             (t.clone(), n)
         })
         .filter(|(_, n)| *n > 0)
         .collect();
+    let link_of = |label: &str| {
+        targets
+            .iter()
+            .find(|(t, _)| t == label)
+            .and_then(|(_, link)| link.clone())
+    };
     let mut nodes = Vec::new();
     let mut place = |column: &[(String, u64)], x: i64, left: bool| {
         let mut y = 10;
@@ -586,6 +595,7 @@ pub(crate) fn flow(
                 text_y: y + height / 2 + 4,
                 anchor: if left { "end" } else { "start" },
                 label: format!("{label} ({n})"),
+                link: if left { None } else { link_of(label) },
             });
             tops.push((label.clone(), y));
             y += height + GAP;
@@ -754,7 +764,13 @@ mod tests {
             "r",
             "Routes",
             "d",
-            &["contact".into(), "leadership".into()],
+            &[
+                ("contact".into(), None),
+                (
+                    "leadership".into(),
+                    Some(("/reports/r?drill-stage=leader".into(), "Leaders".into())),
+                ),
+            ],
             &[
                 ("doorstep".into(), "contact".into(), 30),
                 ("event".into(), "leadership".into(), 10),
@@ -763,5 +779,12 @@ mod tests {
         .unwrap();
         assert_eq!(svg.matches("class=\"link\"").count(), 2, "{svg}");
         assert!(svg.contains("doorstep (30)"));
+        assert!(
+            svg.contains(
+                r#"<a href="/reports/r?drill-stage=leader" aria-label="Leaders" class="drill">"#
+            ),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<a ").count(), 1, "{svg}");
     }
 }

@@ -34,6 +34,12 @@ pub(crate) struct WebFilters {
     channel: String,
     #[serde(default)]
     age_band: String,
+    /// A step of the ladder (its key): people who reached it.
+    #[serde(default)]
+    stage: String,
+    /// A champion's phone (its device id): people it knocked for.
+    #[serde(default)]
+    champion: String,
     /// A month, quarter or year (`2026-Q3`), instead of the dates.
     #[serde(default)]
     period: String,
@@ -73,6 +79,8 @@ impl WebFilters {
             patch: set(&self.patch),
             channel: set(&self.channel),
             age_band: set(&self.age_band),
+            stage: set(&self.stage),
+            champion: set(&self.champion),
             cohort: set(&self.cohort),
             period: set(&self.period),
             compare: set(&self.compare),
@@ -93,6 +101,13 @@ impl WebFilters {
             ("patch", "patch", "patch", &self.patch),
             ("channel", "channel", "channel", &self.channel),
             ("age_band", "age", "age", &self.age_band),
+            ("stage", "people who reached", "stage", &self.stage),
+            (
+                "champion",
+                "people contacted by",
+                "champion",
+                &self.champion,
+            ),
         ]
         .into_iter()
         .filter(|(.., v)| !v.trim().is_empty())
@@ -199,11 +214,23 @@ pub(crate) struct FilterForm {
     patches: Vec<Choice>,
     channels: Vec<Choice>,
     age_bands: Vec<Choice>,
-    summary: String,
+    stages: Vec<Choice>,
+    /// The champions' phones the user may choose people by (admins only).
+    champions: Vec<Choice>,
+    /// The filters applied, in words, each with the query without it.
+    summary: Vec<Applied>,
     /// What the dates choose, as the form's legend.
     legend: &'static str,
-    /// Whether the people filters (entry channel, age band) apply.
+    /// Whether the people filters (entry channel, age band, stage,
+    /// champion) apply.
     people: bool,
+}
+
+/// A filter applied, as the page says it ("people who reached
+/// Participant"), and the page's query without it (its "remove" link).
+pub(crate) struct Applied {
+    words: String,
+    remove: String,
 }
 
 fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) -> Vec<Choice> {
@@ -217,12 +244,39 @@ fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str)>, chosen: &str) 
 }
 
 impl FilterForm {
-    fn new(area: Option<&AreaConfig>, f: &WebFilters, uses: FilterUse) -> Self {
+    /// The form for `f` on a report taking `uses`; `champions` are the
+    /// (device id, name) of the phones the user may choose people by.
+    fn new(
+        area: Option<&AreaConfig>,
+        f: &WebFilters,
+        uses: FilterUse,
+        champions: &[(String, String)],
+    ) -> Self {
         let patches = area.map_or(&[][..], |a| a.patches.as_slice());
-        let summary: Vec<String> = f
+        let ladder = area.map(|a| a.ladder.clone()).unwrap_or_default();
+        let summary = f
             .chosen()
             .iter()
-            .map(|(_, words, _, v)| format!("{words} {v}"))
+            .map(|(key, words, _, v)| {
+                let words = match *key {
+                    "stage" => ladder.stages().iter().find(|s| s.key == *v).map_or_else(
+                        || format!("{words} {v}"),
+                        |s| format!("{words} {}", s.label),
+                    ),
+                    "champion" => champions.iter().find(|(id, _)| id == v).map_or_else(
+                        || format!("{words} a champion's phone"),
+                        |(_, name)| format!("{words} {name}"),
+                    ),
+                    _ => format!("{words} {v}"),
+                };
+                let rest = f.query_without(key);
+                let remove = if rest.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", rest.join("&"))
+                };
+                Applied { words, remove }
+            })
             .collect();
         Self {
             from: f.from.clone(),
@@ -250,7 +304,20 @@ impl FilterForm {
                 AgeBand::ALL.iter().map(|b| (b.as_str(), b.as_str())),
                 &f.age_band,
             ),
-            summary: summary.join(", "),
+            stages: choices(
+                ladder
+                    .stages()
+                    .iter()
+                    .map(|s| (s.key.as_str(), s.label.as_str())),
+                &f.stage,
+            ),
+            champions: choices(
+                champions
+                    .iter()
+                    .map(|(id, name)| (id.as_str(), name.as_str())),
+                &f.champion,
+            ),
+            summary,
             legend: match uses {
                 FilterUse::Happenings => "Show what happened",
                 FilterUse::People | FilterUse::None => "Show people first contacted",
@@ -258,6 +325,35 @@ impl FilterForm {
             people: uses == FilterUse::People,
         }
     }
+}
+
+/// The champions' phones `user` may choose people by, as (device id,
+/// name), by name: every champion's for an admin (and any other phone
+/// `chosen` names), none for a viewer, who may not choose people by
+/// champion.
+async fn champion_choices(
+    state: &AppState,
+    user: &WebUser,
+    chosen: &str,
+) -> Result<Vec<(String, String)>, WebError> {
+    if user.device.role != ops::Role::Admin {
+        return Ok(Vec::new());
+    }
+    let mut phones: Vec<(String, String)> = ops::devices::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|d| d.role == ops::Role::Champion || d.id == chosen.trim())
+        .map(|d| {
+            let name = if d.name.trim().is_empty() {
+                format!("phone {}…", d.id.chars().take(8).collect::<String>())
+            } else {
+                d.name
+            };
+            (d.id, name)
+        })
+        .collect();
+    phones.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(phones)
 }
 
 /// The report a page or CSV request names, with the form's filters (as
@@ -275,6 +371,8 @@ async fn load(
         FilterUse::Happenings => Filters {
             channel: None,
             age_band: None,
+            stage: None,
+            champion: None,
             ..web.to_filters()?
         },
         FilterUse::None => Filters::default(),
@@ -330,6 +428,7 @@ pub(super) async fn report_page(
     // Filters that cannot apply (a period that ends before it starts) are
     // said beside the form, which keeps what was chosen.
     let filtered = !web.query().is_empty();
+    let mut refused = false;
     let (entry, sections, problem, empty, adjusted) = match load(&state, &user, &name, &web).await {
         Ok((entry, compared)) => {
             let report = &compared.report;
@@ -341,7 +440,7 @@ pub(super) async fn report_page(
             let empty = match (nothing, filtered) {
                 (false, _) => "",
                 (true, true) => {
-                    "Nobody matches these filters: widen the dates, or choose another patch, channel or age band."
+                    "Nobody matches these filters: widen the dates, or choose another patch, channel, age band, stage or champion."
                 }
                 (true, false) => {
                     "Nothing recorded yet. These figures fill in as champions and youth workers sync their first conversations and sign-ups."
@@ -368,20 +467,37 @@ pub(super) async fn report_page(
         Err(WebError::Page(Error::BadRequest(problem))) => {
             (reports::entry(&name)?, Vec::new(), problem, "", false)
         }
+        // A filter this user may not choose (a viewer following an admin's
+        // link by champion) is said beside the form too, as refused.
+        Err(WebError::Page(Error::Forbidden(why))) => {
+            refused = true;
+            (
+                reports::entry(&name)?,
+                Vec::new(),
+                why.to_owned(),
+                "",
+                false,
+            )
+        }
         Err(other) => return Err(other),
     };
     let path = format!("/reports/{}", entry.name);
-    let status = if problem.is_empty() {
-        StatusCode::OK
+    let status = match (problem.is_empty(), refused) {
+        (true, _) => StatusCode::OK,
+        (false, false) => StatusCode::BAD_REQUEST,
+        (false, true) => StatusCode::FORBIDDEN,
+    };
+    let champions = if entry.filters == FilterUse::People {
+        champion_choices(&state, &user, &web.champion).await?
     } else {
-        StatusCode::BAD_REQUEST
+        Vec::new()
     };
     let page = ReportPage {
         title: entry.label.to_owned(),
         chrome: Chrome::signed_in(&user, &path, area.as_ref()),
         intro: entry.intro,
         filters: (entry.filters != FilterUse::None)
-            .then(|| FilterForm::new(area.as_ref(), &web, entry.filters)),
+            .then(|| FilterForm::new(area.as_ref(), &web, entry.filters, &champions)),
         problem,
         empty,
         adjusted,
@@ -517,11 +633,68 @@ mod tests {
             drilled,
             r#"<a href="/reports/reach?from=2025-01-01&amp;to=2025-01-31&amp;patch=oak-lane">"#
         );
+        // A stage or a champion clicked replaces only itself.
+        let drilled = fill_drill_links(
+            r#"<a href="/reports/funnel?drill-stage=volunteer">"#,
+            &WebFilters {
+                stage: "participant".into(),
+                ..web
+            },
+        );
+        assert_eq!(
+            drilled,
+            r#"<a href="/reports/funnel?from=2025-01-01&amp;to=2025-01-31&amp;patch=elm-road&amp;stage=volunteer">"#
+        );
         let one_day = WebFilters {
             from: "2025-01-31".into(),
             to: "2025-01-31".into(),
             ..WebFilters::default()
         };
         assert!(one_day.to_filters().is_ok());
+    }
+
+    #[test]
+    fn the_page_says_in_words_whom_a_stage_and_a_champion_choose() {
+        let champion = "0193a0b2-0000-7000-8000-000000000001";
+        let web = WebFilters {
+            patch: "elm-road".into(),
+            stage: "participant".into(),
+            champion: champion.into(),
+            ..WebFilters::default()
+        };
+        let champions = [(champion.to_owned(), "Elm Road champion".to_owned())];
+        let form = FilterForm::new(None, &web, FilterUse::People, &champions);
+        let said: Vec<(&str, &str)> = form
+            .summary
+            .iter()
+            .map(|a| (a.words.as_str(), a.remove.as_str()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (
+                    "patch elm-road",
+                    "?stage=participant&champion=0193a0b2-0000-7000-8000-000000000001"
+                ),
+                (
+                    "people who reached Participant",
+                    "?patch=elm-road&champion=0193a0b2-0000-7000-8000-000000000001"
+                ),
+                (
+                    "people contacted by Elm Road champion",
+                    "?patch=elm-road&stage=participant"
+                ),
+            ]
+        );
+        assert!(
+            form.stages
+                .iter()
+                .any(|c| c.selected && c.label == "Participant")
+        );
+        assert!(form.champions.iter().any(|c| c.selected));
+        // A viewer has no champions to choose from, and the form says so
+        // by leaving the choice out.
+        let viewer = FilterForm::new(None, &web, FilterUse::People, &[]);
+        assert!(viewer.champions.is_empty());
     }
 }

@@ -10,7 +10,7 @@
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sync_core::{AgeBand, DocId, DoorOutcome, EntryChannel, Timestamp};
+use sync_core::{AgeBand, DeviceId, DocId, DoorOutcome, EntryChannel, Timestamp};
 
 use super::Db;
 use crate::error::Result;
@@ -24,8 +24,9 @@ pub use happened::{Overdue, PromiseCounts, promise_days, promises, promises_kept
 pub use trends::{DayPeople, Reached, doors_by_week, people_by_day};
 
 /// The people a report counts, checked: chosen by first contact (a date
-/// range and a month), patch, entry channel and age band. Empty, it is
-/// everyone contacted (who reached the ladder's first stage).
+/// range and a month), patch, entry channel, age band, the stage reached
+/// and the champion who knocked. Empty, it is everyone contacted (who
+/// reached the ladder's first stage).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     /// First contacted at or after this time (ms since the epoch).
@@ -40,6 +41,12 @@ pub struct Selection {
     pub channel: Option<EntryChannel>,
     /// Only this age band.
     pub age_band: Option<AgeBand>,
+    /// Only people who reached the ladder's stage at this index or went
+    /// past it (`people.highest_stage`, as the funnel's "reached").
+    pub stage: Option<usize>,
+    /// Only people this champion's phone recorded a doorstep visit with
+    /// (`champion_contacts`).
+    pub champion: Option<DeviceId>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +104,17 @@ impl Selection {
         if let Some(band) = self.age_band {
             let placeholder = bind(&mut values, SqlValue::Text(band.as_str().to_owned()));
             clauses.push(format!("p.age_band = {placeholder}"));
+        }
+        if let Some(stage) = self.stage {
+            let placeholder = bind(&mut values, SqlValue::Int(stage as i64));
+            clauses.push(format!("p.highest_stage >= {placeholder}"));
+        }
+        if let Some(champion) = self.champion {
+            let placeholder = bind(&mut values, SqlValue::Text(champion.to_string()));
+            clauses.push(format!(
+                "p.id IN (SELECT cc.person_id FROM champion_contacts cc \
+                 WHERE cc.recorded_by = {placeholder})"
+            ));
         }
         (clauses.join(" AND "), values)
     }
@@ -760,3 +778,6 @@ pub async fn contact_groups(db: &Db, keyed: bool) -> Result<Vec<ContactGroup>> {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -68,6 +68,12 @@ pub(super) fn funnel(r: &reports::Funnel) -> Result<Vec<Section>, Error> {
         t.days("median_days", s.median_days_from_previous);
         t.days("p90_days", s.p90_days_from_previous);
         t.bar(s.label.clone(), vec![f(s.reached)], text);
+        t.drill(
+            "funnel",
+            "stage",
+            &s.key,
+            format!("{}: show the funnel for the people who reached it", s.label),
+        );
     }
     Ok(vec![t.with_bars(
         "Funnel",
@@ -111,7 +117,16 @@ pub(super) fn routes(r: &reports::Routes, ladder: &Ladder) -> Result<Vec<Section
             links.push((channel, stage, n));
         }
     }
-    let targets: Vec<String> = ladder.stages().iter().map(|s| s.label.clone()).collect();
+    // Each stage on the right opens Routes for the people who reached it.
+    let targets: Vec<(String, Option<(String, String)>)> = ladder
+        .stages()
+        .iter()
+        .map(|s| {
+            let href = super::drill_href("routes", "stage", &s.key);
+            let name = format!("{}: show Routes for the people who reached it", s.label);
+            (s.label.clone(), Some((href, name)))
+        })
+        .collect();
     let flow = charts::flow(
         "routes-chart",
         "Routes from entry channel to highest stage",

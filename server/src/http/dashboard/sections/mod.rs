@@ -242,7 +242,7 @@ impl Tabulate {
 pub(crate) const DRILL: &str = "?drill-";
 
 /// The filters a drill-down link can set, as query keys.
-pub(crate) const DRILL_KEYS: [&str; 3] = ["patch", "channel", "age_band"];
+pub(crate) const DRILL_KEYS: [&str; 5] = ["patch", "channel", "age_band", "stage", "champion"];
 
 /// A link to `report` filtered by `key` = `value`, on top of the filters
 /// the page was shown with (filled in by the page).

@@ -324,17 +324,27 @@ pub(super) fn champions(r: &reports::ChampionActivity) -> Result<Vec<Section>, E
             texts,
             vec![f(row.conversations_held), not_spoken],
         );
-        // A champion's row opens the page for the patch they knocked in
-        // (there is no filter by champion).
-        t.drill(
-            "champions",
-            "patch",
-            &row.patch,
-            format!(
-                "{champion} in {}: show Champions for {}",
-                row.patch_name, row.patch_name
-            ),
-        );
+        // A champion's row opens the page for the people they knocked
+        // for: admins only may choose people by champion, so a viewer's
+        // opens the patch they knocked in.
+        if r.by_champion {
+            t.drill(
+                "champions",
+                "champion",
+                &row.champion,
+                format!("{champion}: show Champions for the people {champion} contacted"),
+            );
+        } else {
+            t.drill(
+                "champions",
+                "patch",
+                &row.patch,
+                format!(
+                    "{champion} in {}: show Champions for {}",
+                    row.patch_name, row.patch_name
+                ),
+            );
+        }
     }
     t.row(
         "all",
