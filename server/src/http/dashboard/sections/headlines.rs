@@ -76,7 +76,7 @@ pub(crate) fn section(headlines: &Headlines) -> Section {
     let period = headlines
         .period
         .as_ref()
-        .map_or("all dates".to_owned(), |p| p.label.clone());
+        .map_or("All dates".to_owned(), |p| p.label.clone());
     let note = match (&headlines.compared_with, &headlines.no_comparison_because) {
         (Some(earlier), _) => format!(
             "{period}, compared with {}. A change is shown only when both figures are: a change beside a hidden figure would give it away.",
