@@ -111,9 +111,7 @@ fn load<'a, R: Report + Sections>(
     audience: Audience,
     now: Timestamp,
 ) -> Loading<'a> {
-    Box::pin(async move {
-        Ok(Box::new(R::load(db, filters, audience, now).await?) as Box<dyn Published>)
-    })
+    boxed(R::load(db, filters, audience, now))
 }
 
 fn load_headlines<'a, R: Report + Sections>(
@@ -122,9 +120,14 @@ fn load_headlines<'a, R: Report + Sections>(
     audience: Audience,
     now: Timestamp,
 ) -> Loading<'a> {
-    Box::pin(async move {
-        Ok(Box::new(R::load_headlines(db, filters, audience, now).await?) as Box<dyn Published>)
-    })
+    boxed(R::load_headlines(db, filters, audience, now))
+}
+
+/// A report being computed, as any published report.
+fn boxed<'a, R: Report + Sections>(
+    computing: impl Future<Output = Result<R>> + Send + 'a,
+) -> Loading<'a> {
+    Box::pin(async move { Ok(Box::new(computing.await?) as Box<dyn Published>) })
 }
 
 /// What a device with `role` sees of the reports: admins, exact figures;
