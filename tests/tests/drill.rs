@@ -20,6 +20,18 @@ async fn text_of(client: &Client, selector: &str) -> String {
     }
 }
 
+/// A screenshot named `name`, scrolled to the element with the id `id`.
+async fn screenshot_at(client: &Client, shots: &std::path::Path, id: &str, name: &str) {
+    client
+        .execute(
+            &format!("document.getElementById('{id}').scrollIntoView()"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    crate::dashboard::screenshot(client, shots, name).await;
+}
+
 /// How many elements `selector` finds.
 async fn how_many(client: &Client, selector: &str) -> usize {
     client
@@ -94,15 +106,13 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             let chosen = text_of(&client, "#f-stage option[selected]").await;
             assert_eq!(chosen, "Participant");
             // The funnel's chart, drawn for those people.
-            client
-                .execute(
-                    "document.getElementById('funnel-h').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(&client, &shots, &shot("funnel-drill-participant".into()))
-                .await;
+            screenshot_at(
+                &client,
+                &shots,
+                "funnel-h",
+                &shot("funnel-drill-participant".into()),
+            )
+            .await;
 
             // A step the ladder does not have (a stale or mistyped link) is
             // said beside the form, which keeps the other filters.
@@ -142,16 +152,10 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                 "?channel=doorstep&stage=conversation",
             )
             .await;
-            client
-                .execute(
-                    "document.getElementById('applied').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(
+            screenshot_at(
                 &client,
                 &shots,
+                "applied",
                 &shot("routes-drill-conversation".into()),
             )
             .await;
@@ -206,15 +210,7 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                     !applied.contains(&champion),
                     "the page names the phone: {applied}"
                 );
-                client
-                    .execute(
-                        "document.getElementById('applied').scrollIntoView()",
-                        vec![],
-                    )
-                    .await
-                    .unwrap();
-                crate::dashboard::screenshot(&client, &shots, &shot("champions-drill".into()))
-                    .await;
+                screenshot_at(&client, &shots, "applied", &shot("champions-drill".into())).await;
             } else {
                 assert!(
                     by_champion == 0 && by_patch >= 2,
@@ -237,16 +233,10 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
             client.set_window_size(390, 844).await.unwrap();
             crate::dashboard::fits_a_phone(&client, &base, "/reports/funnel?stage=participant")
                 .await;
-            client
-                .execute(
-                    "document.getElementById('applied').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(
+            screenshot_at(
                 &client,
                 &shots,
+                "applied",
                 &shot("funnel-drill-participant-390px".into()),
             )
             .await;
@@ -256,15 +246,13 @@ fn drilling_by_stage_and_champion_in_a_real_browser(db: TestDb) {
                 &format!("/reports/champions?champion={champion}"),
             )
             .await;
-            client
-                .execute(
-                    "document.getElementById('applied').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(&client, &shots, &shot("champions-drill-390px".into()))
-                .await;
+            screenshot_at(
+                &client,
+                &shots,
+                "applied",
+                &shot("champions-drill-390px".into()),
+            )
+            .await;
             client.close().await.unwrap();
         });
     }
