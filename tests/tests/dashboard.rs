@@ -609,6 +609,18 @@ pub(crate) async fn screenshot(client: &Client, dir: &Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("save the screenshot");
 }
 
+/// A screenshot named `name`, scrolled to the element with the id `id`.
+pub(crate) async fn screenshot_at(client: &Client, dir: &Path, id: &str, name: &str) {
+    client
+        .execute(
+            &format!("document.getElementById('{id}').scrollIntoView()"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(client, dir, name).await;
+}
+
 const REPORTS: [&str; 13] = [
     "funnel",
     "routes",
@@ -713,14 +725,7 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             .await
             .unwrap();
         for section in ["patches", "doors", "cohorts"] {
-            client
-                .execute(
-                    &format!("document.getElementById('{section}-h').scrollIntoView()"),
-                    vec![],
-                )
-                .await
-                .unwrap();
-            screenshot(&client, &shots, &format!("trends-{section}")).await;
+            screenshot_at(&client, &shots, &format!("{section}-h"), &format!("trends-{section}")).await;
         }
 
         // The funnel prints on A4 (the print stylesheet drops navigation
@@ -1109,36 +1114,17 @@ fn the_dashboard_shows_the_report_figures_in_a_real_browser() {
             screenshot(&client, &shots, &format!("{slug}-390px")).await;
         }
         for section in ["months", "patches", "doors", "cohorts"] {
-            client
-                .execute(
-                    &format!("document.getElementById('{section}-h').scrollIntoView()"),
-                    vec![],
-                )
-                .await
-                .unwrap();
-            screenshot(&client, &shots, &format!("trends-{section}-390px")).await;
+            screenshot_at(&client, &shots, &format!("{section}-h"), &format!("trends-{section}-390px")).await;
         }
         client
             .goto(&format!("{base}/reports/reach?period=2026-Q3"))
             .await
             .unwrap();
-        client
-            .execute("document.getElementById('headlines-h').scrollIntoView()", vec![])
-            .await
-            .unwrap();
-        screenshot(&client, &shots, "reach-headlines-390px").await;
+        screenshot_at(&client, &shots, "headlines-h", "reach-headlines-390px").await;
         client.goto(&format!("{base}/admin/targets")).await.unwrap();
-        client
-            .execute("document.getElementById('targets-h').scrollIntoView()", vec![])
-            .await
-            .unwrap();
-        screenshot(&client, &shots, "admin-targets-390px").await;
+        screenshot_at(&client, &shots, "targets-h", "admin-targets-390px").await;
         client.goto(&person_page).await.unwrap();
-        client
-            .execute("document.getElementById('roles').scrollIntoView()", vec![])
-            .await
-            .unwrap();
-        screenshot(&client, &shots, "admin-person-roles-390px").await;
+        screenshot_at(&client, &shots, "roles", "admin-person-roles-390px").await;
         client.set_window_size(1280, 1600).await.unwrap();
 
         // Signing out ends the session.

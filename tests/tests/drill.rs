@@ -12,24 +12,14 @@ use server::ops::Role;
 use tests::START;
 use tests::server::{TestDb, TestServer, connect, runtime};
 
+use crate::dashboard::screenshot_at;
+
 /// The text of the element `selector` (empty when there is none).
 async fn text_of(client: &Client, selector: &str) -> String {
     match client.find(Locator::Css(selector)).await {
         Ok(element) => element.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     }
-}
-
-/// A screenshot named `name`, scrolled to the element with the id `id`.
-async fn screenshot_at(client: &Client, shots: &std::path::Path, id: &str, name: &str) {
-    client
-        .execute(
-            &format!("document.getElementById('{id}').scrollIntoView()"),
-            vec![],
-        )
-        .await
-        .unwrap();
-    crate::dashboard::screenshot(client, shots, name).await;
 }
 
 /// How many elements `selector` finds.

@@ -368,11 +368,8 @@ fn the_map_and_a_drill_down_click_in_a_real_browser() {
             // On a phone the map fits, scrolling inside its own box.
             client.set_window_size(390, 844).await.unwrap();
             crate::dashboard::fits_a_phone(&client, &base, "/reports/map").await;
-            client
-                .execute("document.getElementById('map-h').scrollIntoView()", vec![])
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(&client, &shots, &format!("map-{who}-390px")).await;
+            crate::dashboard::screenshot_at(&client, &shots, "map-h", &format!("map-{who}-390px"))
+                .await;
             // And a patch chosen there opens Reach for it, fitting too.
             crate::dashboard::click_and_wait(
                 &client,
@@ -382,16 +379,10 @@ fn the_map_and_a_drill_down_click_in_a_real_browser() {
             .await;
             crate::dashboard::check_figures(&client, &base, token, "reach", "?patch=canal-side")
                 .await;
-            client
-                .execute(
-                    "document.getElementById('patches-h').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            crate::dashboard::screenshot(
+            crate::dashboard::screenshot_at(
                 &client,
                 &shots,
+                "patches-h",
                 &format!("map-drill-canal-side-{who}-390px"),
             )
             .await;
