@@ -139,10 +139,7 @@ async fn run(args: Args) {
             started.elapsed()
         );
     }
-    let (doors,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM addresses")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count");
+    let doors = rows_in(&db, "addresses").await;
     if doors == 0 {
         let started = Instant::now();
         let (doors, knocks) = build_doors(&db, now).await;
@@ -159,18 +156,9 @@ async fn run(args: Args) {
     db.close().await;
     drop(db);
     let db = Db::connect(&url).await.expect("database");
-    let (people,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count");
-    let (interactions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM interactions")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count");
-    let (knocks,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM door_visits")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count");
+    let people = rows_in(&db, "people").await;
+    let interactions = rows_in(&db, "interactions").await;
+    let knocks = rows_in(&db, "door_visits").await;
     println!(
         "SQLite, {people} people, {interactions} interactions, {knocks} knocks at doors, {} cores; median of {} runs after one warm-up",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -328,6 +316,16 @@ async fn run(args: Args) {
         })
         .await;
     }
+}
+
+/// How many rows `table` holds.
+async fn rows_in(db: &Db, table: &str) -> i64 {
+    let (rows,): (i64,) =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+    rows
 }
 
 async fn time<F, Fut>(label: &str, runs: usize, mut report: F)
