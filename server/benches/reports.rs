@@ -179,11 +179,17 @@ async fn run(args: Args) {
         stage: Some("participant".into()),
         ..Filters::default()
     };
+    // A year: half the people, as the step.
+    let year = Filters {
+        period: Some("2025".into()),
+        ..Filters::default()
+    };
     for (label, filters) in [
         ("", Filters::default()),
         (" ?patch=riverside&channel=doorstep", filtered),
         (" ?cohort=2025-06", cohort),
         (" ?stage=participant", stage),
+        (" ?period=2025", year),
     ] {
         // Admins see exact figures; viewers' are adjusted by record keys
         // summed in the same queries (and, for events, read per attendee).

@@ -2452,6 +2452,22 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
                 knocked_by(p, knocker) && reached(p, as_of, StageRule::Conversation)
             }),
         ),
+        // Dates alone are read from the rows joined to people, which carry
+        // their first contact; with a patch, from the people chosen.
+        (
+            format!(
+                "from={}&to={}",
+                START.plus_days(100).as_millis(),
+                START.plus_days(200).as_millis()
+            ),
+            Box::new(move |p: &Person| {
+                let day = |t: Timestamp| t.as_millis().div_euclid(DAY) * DAY;
+                contacted(p).is_some_and(|t| {
+                    t.as_millis() >= day(START.plus_days(100))
+                        && t.as_millis() < day(START.plus_days(200))
+                })
+            }),
+        ),
         (
             format!(
                 "from={}&to={}&patch=oak-lane",

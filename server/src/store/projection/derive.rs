@@ -104,6 +104,10 @@ impl Rows {
             .count();
         let key = i64::from(record_key(p.id));
         let first_contact = progress.reached_at(0).map(Timestamp::as_millis);
+        // The first contact and the step, on the person's row and on every
+        // row of theirs that reports join to them, so that a report chosen
+        // by dates or a step alone reads those rows without the person's.
+        let highest = progress.highest.map(|h| h as i64);
         self.insert(
             &PEOPLE,
             [
@@ -123,7 +127,7 @@ impl Rows {
                 p.created_by.to_string().into(),
                 p.created_at.as_millis().into(),
                 first_contact.into(),
-                progress.highest.map(|h| h as i64).into(),
+                highest.into(),
                 reached(ladder, &progress, StageRule::Conversation, p, now).into(),
                 reached(ladder, &progress, StageRule::Participant, p, now).into(),
                 (activity as i64).into(),
@@ -154,6 +158,8 @@ impl Rows {
                         ladder.stages()[stage].key.as_str().into(),
                         at.as_millis().into(),
                         days_from_previous.into(),
+                        first_contact.into(),
+                        highest.into(),
                     ],
                 );
             }
@@ -177,6 +183,8 @@ impl Rows {
                     p.patch.as_str().into(),
                     knocks.into(),
                     conversations.into(),
+                    first_contact.into(),
+                    highest.into(),
                 ],
             );
         }
@@ -191,6 +199,12 @@ impl Rows {
                 InteractionKind::Volunteering { event, .. } => (None, *event, None),
                 _ => (None, None, None),
             };
+            // Only the rows that reports choose by their person's first
+            // contact and step (attendances, follow-ups) carry them: on
+            // the others they would be rewritten at every change of step,
+            // each a page at random, for no report.
+            let chosen_by_person =
+                matches!(i.kind, InteractionKind::Attendance { .. }) || follow_up.is_some();
             self.insert(
                 &INTERACTIONS,
                 [
@@ -216,6 +230,8 @@ impl Rows {
                     matches!(i.kind, InteractionKind::Attendance { .. })
                         .then(|| i64::from(holds_a_role(p, i.at)))
                         .into(),
+                    first_contact.filter(|_| chosen_by_person).into(),
+                    highest.filter(|_| chosen_by_person).into(),
                 ],
             );
             if let InteractionKind::Doorstep(d) = &i.kind {
@@ -275,6 +291,7 @@ impl Rows {
                         hats.into(),
                         first_contact.into(),
                         key.into(),
+                        highest.into(),
                     ],
                 );
             }

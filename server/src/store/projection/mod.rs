@@ -29,6 +29,10 @@ use crate::error::Result;
 /// together. 15: whether an attendee held a role when they came. 16: where
 /// each door is (the map of patches). 17: a member's first contact and
 /// record key on each role and membership.
+///
+/// A new column whose values the projections already hold elsewhere needs
+/// no bump: its migration copies them (as 0042 copies each person's first
+/// contact and step onto the rows joined to them).
 pub const VERSION: i64 = 17;
 
 /// Rewrites every person's rows if they were written by an older
@@ -190,6 +194,8 @@ const STAGES: Table = Table {
         "stage_key",
         "reached_at",
         "days_from_previous",
+        "first_contact_at",
+        "highest_stage",
     ],
     key: 2,
 };
@@ -201,6 +207,8 @@ const CHAMPION_CONTACTS: Table = Table {
         "patch",
         "knocks",
         "conversations",
+        "first_contact_at",
+        "highest_stage",
     ],
     key: 2,
 };
@@ -221,6 +229,8 @@ const INTERACTIONS: Table = Table {
         "first_attendance",
         "record_key",
         "holding_role",
+        "first_contact_at",
+        "highest_stage",
     ],
     key: 1,
 };
@@ -252,6 +262,7 @@ const ROLES: Table = Table {
         "hats",
         "first_contact_at",
         "record_key",
+        "highest_stage",
     ],
     key: 1,
 };
@@ -653,23 +664,24 @@ mod tests {
             recorded_by: other_champion,
             kind: InteractionKind::Doorstep(Doorstep::new(DoorOutcome::Spoke)),
         });
-        let written_before = rows_written(&mut conn).await;
         let places_before = row_places(&mut conn).await;
         project(&mut conn, &Record::Person(after.clone()), &ladder, now)
             .await
             .expect("rewrite");
-        let rewrite_cost = rows_written(&mut conn).await - written_before;
         let rewritten = person_rows(&mut conn).await;
         // The person's changed row was updated where it was, not deleted
         // and inserted again (which rewrites every index of the table).
         assert_eq!(places_before, row_places(&mut conn).await);
-
-        let written_before = rows_written(&mut conn).await;
-        let mut fresh = Rows::default();
-        fresh.delete(PERSON_ROWS, after.id);
-        fresh.add(&Record::Person(after.clone()), &ladder, now);
-        fresh.write(&mut conn).await.expect("fresh write");
-        let fresh_cost = rows_written(&mut conn).await - written_before;
+        let fresh_rows = |person: &Person| {
+            let mut fresh = Rows::default();
+            fresh.delete(PERSON_ROWS, person.id);
+            fresh.add(&Record::Person(person.clone()), &ladder, now);
+            fresh
+        };
+        fresh_rows(&after)
+            .write(&mut conn)
+            .await
+            .expect("fresh write");
         assert_eq!(rewritten, person_rows(&mut conn).await);
         assert!(
             rewritten["roles"].is_empty(),
@@ -679,7 +691,35 @@ mod tests {
         assert_eq!(rewritten["interactions"].len(), 3);
         assert_ne!(first["stages"], rewritten["stages"], "the stages changed");
         assert_ne!(first["people"], rewritten["people"], "the person changed");
-        // The two conversations logged before, among others, were left alone.
+
+        // Another conversation, with a follow-up promised, which leaves the
+        // step where it was: the rows it does not change are left alone.
+        let mut promised = Doorstep::new(DoorOutcome::Spoke);
+        promised.follow_up = Some(sync_core::FollowUp {
+            what: "the youth club's times".into(),
+            due: None,
+            done: None,
+        });
+        after.interactions.push(Interaction {
+            id: EntryId::new(Timestamp::from_millis(now.as_millis() + 1)),
+            at: now,
+            recorded_by: other_champion,
+            kind: InteractionKind::Doorstep(promised),
+        });
+        let written_before = rows_written(&mut conn).await;
+        project(&mut conn, &Record::Person(after.clone()), &ladder, now)
+            .await
+            .expect("rewrite");
+        let rewrite_cost = rows_written(&mut conn).await - written_before;
+        let rewritten = person_rows(&mut conn).await;
+        let written_before = rows_written(&mut conn).await;
+        fresh_rows(&after)
+            .write(&mut conn)
+            .await
+            .expect("fresh write");
+        let fresh_cost = rows_written(&mut conn).await - written_before;
+        assert_eq!(rewritten, person_rows(&mut conn).await);
+        // The conversations logged before, among others, were left alone.
         assert!(
             rewrite_cost + 4 <= fresh_cost,
             "{rewrite_cost} rows written against {fresh_cost} afresh"
@@ -703,5 +743,41 @@ mod tests {
         .expect("keys");
         assert_eq!(keys.len(), 1 + after.interactions.len());
         assert!(keys.iter().all(|k| *k == keys[0] && k.0 != 0), "{keys:?}");
+
+        // Every row that reports join to the person (their steps, their
+        // follow-ups, their champions' contacts) carries their first contact
+        // and the step they reached now (the dropped role took them down
+        // from Partnership member), so that a report chosen by dates or a
+        // step alone reads those rows by themselves. Other interactions
+        // carry neither.
+        let steps: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT first_contact_at, highest_stage FROM people \
+             UNION ALL SELECT first_contact_at, highest_stage FROM stages \
+             UNION ALL SELECT first_contact_at, highest_stage FROM interactions \
+             WHERE follow_up_owed = 1 \
+             UNION ALL SELECT first_contact_at, highest_stage FROM champion_contacts",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("steps");
+        let first_step: Vec<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT first_contact_at, highest_stage FROM people")
+                .fetch_all(&mut *conn)
+                .await
+                .expect("step");
+        assert_eq!(
+            first_step,
+            [(Some(start.as_millis()), Some(1))],
+            "first contacted at the start, at Conversation now"
+        );
+        assert_eq!(steps.len(), 1 + 2 + 1 + 2);
+        assert!(steps.iter().all(|s| *s == first_step[0]), "{steps:?}");
+        let unmarked: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT first_contact_at, highest_stage FROM interactions WHERE follow_up_owed = 0",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("other interactions");
+        assert_eq!(unmarked, [(None, None); 3]);
     }
 }

@@ -6,137 +6,28 @@
 //! a covering index, roles, events, open follow-ups, per-champion
 //! summaries), never a scan of every interaction: see BENCHMARKS.md.
 //! Filtered queries lead with the chosen people ([`Selection`]) and read
-//! per-person covering indexes (migration 0005).
+//! per-person covering indexes (migration 0005), except when only dates
+//! and a stage choose: the rows joined to people carry their first
+//! contact and step (migration 0042), so those queries read the table's
+//! own index, as unfiltered.
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sync_core::{AgeBand, DeviceId, DocId, DoorOutcome, EntryChannel, Timestamp};
+use sync_core::{DocId, DoorOutcome, Timestamp};
 
 use super::Db;
 use crate::error::Result;
 
 mod door_map;
 mod happened;
+mod selection;
 mod trends;
 
 pub use door_map::{MapDoor, map_doors};
 pub use happened::{Overdue, PromiseCounts, promise_days, promises, promises_kept, topics_raised};
+pub use selection::Selection;
+use selection::{SqlValue, bind};
 pub use trends::{DayPeople, Reached, doors_by_week, people_by_day};
-
-/// The people a report counts, checked: chosen by first contact (a date
-/// range and a month), patch, entry channel, age band, the stage reached
-/// and the champion who knocked. Empty, it is everyone contacted (who
-/// reached the ladder's first stage).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// First contacted at or after this time (ms since the epoch).
-    pub from: Option<i64>,
-    /// First contacted before this time.
-    pub to: Option<i64>,
-    /// First contacted within this `[start, end)` (a cohort month).
-    pub within: Option<(i64, i64)>,
-    /// Only this patch.
-    pub patch: Option<String>,
-    /// Only this entry channel.
-    pub channel: Option<EntryChannel>,
-    /// Only this age band.
-    pub age_band: Option<AgeBand>,
-    /// Only people who reached the ladder's stage at this index or went
-    /// past it (`people.highest_stage`, as the funnel's "reached").
-    pub stage: Option<usize>,
-    /// Only people this champion's phone recorded a doorstep visit with
-    /// (`champion_contacts`).
-    pub champion: Option<DeviceId>,
-}
-
-#[derive(Debug, Clone)]
-enum SqlValue {
-    Int(i64),
-    Text(String),
-}
-
-/// Appends a query parameter after those bound so far; returns its
-/// placeholder (`$n`).
-fn bind(values: &mut Vec<SqlValue>, value: SqlValue) -> String {
-    values.push(value);
-    format!("${}", values.len())
-}
-
-impl Selection {
-    /// Whether nobody is left out (every person contacted counts).
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-
-    /// Clauses for the dates on the column `time` and the patch on the
-    /// column `patch`, binding their values after those in `values`.
-    fn time_and_patch(&self, time: &str, patch: &str, values: &mut Vec<SqlValue>) -> Vec<String> {
-        let mut clauses = Vec::new();
-        let mut push = |column: &str, op: &str, value: SqlValue| {
-            let placeholder = bind(values, value);
-            clauses.push(format!("{column} {op} {placeholder}"));
-        };
-        if let Some(from) = self.from {
-            push(time, ">=", SqlValue::Int(from));
-        }
-        if let Some(to) = self.to {
-            push(time, "<", SqlValue::Int(to));
-        }
-        if let Some((start, end)) = self.within {
-            push(time, ">=", SqlValue::Int(start));
-            push(time, "<", SqlValue::Int(end));
-        }
-        if let Some(value) = &self.patch {
-            push(patch, "=", SqlValue::Text(value.clone()));
-        }
-        clauses
-    }
-
-    /// The SQL condition on `people p` and its parameters.
-    fn condition(&self) -> (String, Vec<SqlValue>) {
-        let mut values = Vec::new();
-        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
-        clauses.extend(self.time_and_patch("p.first_contact_at", "p.patch", &mut values));
-        if let Some(channel) = self.channel {
-            let placeholder = bind(&mut values, SqlValue::Text(channel.as_str().to_owned()));
-            clauses.push(format!("p.entry_channel = {placeholder}"));
-        }
-        if let Some(band) = self.age_band {
-            let placeholder = bind(&mut values, SqlValue::Text(band.as_str().to_owned()));
-            clauses.push(format!("p.age_band = {placeholder}"));
-        }
-        if let Some(stage) = self.stage {
-            let placeholder = bind(&mut values, SqlValue::Int(stage as i64));
-            clauses.push(format!("p.highest_stage >= {placeholder}"));
-        }
-        if let Some(champion) = self.champion {
-            let placeholder = bind(&mut values, SqlValue::Text(champion.to_string()));
-            clauses.push(format!(
-                "p.id IN (SELECT cc.person_id FROM champion_contacts cc \
-                 WHERE cc.recorded_by = {placeholder})"
-            ));
-        }
-        (clauses.join(" AND "), values)
-    }
-
-    /// For a query over a per-person table aliased `alias`: what goes
-    /// before the table in FROM, and the WHERE condition. Without filters
-    /// the table is read alone (every row belongs to someone contacted).
-    /// With filters the chosen people lead: `people p CROSS JOIN` keeps
-    /// SQLite from walking every row of the table first (PostgreSQL plans
-    /// it as any join).
-    fn people_leading(&self, alias: &str) -> (&'static str, String, Vec<SqlValue>) {
-        if self.is_empty() {
-            return ("", "1 = 1".to_owned(), Vec::new());
-        }
-        let (condition, values) = self.condition();
-        (
-            "people p CROSS JOIN",
-            format!("{alias}.person_id = p.id AND {condition}"),
-            values,
-        )
-    }
-}
 
 /// Runs a report query with the parameters bound in order.
 async fn fetch_bound<T>(db: &Db, sql: String, values: Vec<SqlValue>) -> Result<Vec<T>>
@@ -156,26 +47,18 @@ where
 /// People per (stage reached, whole days from the previous stage).
 pub async fn stage_gaps(db: &Db, people: &Selection) -> Result<Vec<(i64, Option<i64>, i64)>> {
     // Stage rows exist only for people who reached the first stage, so
-    // without filters the covering index on stages answers alone.
-    let (sql, values) = if people.is_empty() {
-        (
-            "SELECT s.stage, s.days_from_previous, COUNT(*) FROM stages s \
-             GROUP BY s.stage, s.days_from_previous"
-                .to_owned(),
-            Vec::new(),
-        )
-    } else {
-        let (condition, values) = people.condition();
-        (
-            format!(
-                "SELECT s.stage, s.days_from_previous, COUNT(*) FROM people p \
-                 JOIN stages s ON s.person_id = p.id WHERE {condition} \
-                 GROUP BY s.stage, s.days_from_previous"
-            ),
-            values,
-        )
-    };
-    fetch_bound(db, sql, values).await
+    // without filters (or with only dates and a stage) the covering index
+    // on stages answers alone.
+    let (leading, condition, values) = people.people_leading("s");
+    fetch_bound(
+        db,
+        format!(
+            "SELECT s.stage, s.days_from_previous, COUNT(*) FROM {leading} stages s \
+             WHERE {condition} GROUP BY s.stage, s.days_from_previous"
+        ),
+        values,
+    )
+    .await
 }
 
 /// The sum of the record keys of the people counted (in `column`), for
@@ -349,15 +232,17 @@ pub async fn roles_held(
     now: Timestamp,
     keyed: bool,
 ) -> Result<Vec<(i64, i64, i64)>> {
-    let (condition, mut values) = people.condition();
+    let (leading, condition, mut values) = people.people_leading("r");
     let now_param = bind(&mut values, SqlValue::Int(now.as_millis()));
+    // A role is recorded for anyone, contacted or not: only those
+    // contacted count (each role row carries its person's first contact).
     fetch_bound(
         db,
         format!(
             "SELECT held, COUNT(*), {} FROM \
-             (SELECT r.person_id, p.record_key, COUNT(*) AS held FROM roles r \
-             JOIN people p ON p.id = r.person_id WHERE {condition} AND r.start_at <= {now_param} \
-             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id, p.record_key) h \
+             (SELECT r.person_id, r.record_key, COUNT(*) AS held FROM {leading} roles r \
+             WHERE {condition} AND r.first_contact_at IS NOT NULL AND r.start_at <= {now_param} \
+             AND (r.end_at IS NULL OR r.end_at > {now_param}) GROUP BY r.person_id, r.record_key) h \
              GROUP BY held",
             keys(keyed, "record_key")
         ),

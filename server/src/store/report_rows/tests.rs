@@ -24,10 +24,12 @@ async fn person(db: &Db, id: &str, patch: &str, highest: Option<i64>) {
     .unwrap();
     for stage in 0..=highest.unwrap_or(-1) {
         sqlx::query(
-            "INSERT INTO stages (person_id, stage, stage_key, reached_at) VALUES ($1, $2, 's', 0)",
+            "INSERT INTO stages (person_id, stage, stage_key, reached_at, first_contact_at, \
+             highest_stage) VALUES ($1, $2, 's', 0, 1000, $3)",
         )
         .bind(id)
         .bind(stage)
+        .bind(highest)
         .execute(&db.pool)
         .await
         .unwrap();
@@ -94,7 +96,31 @@ async fn a_stage_chooses_who_reached_it_and_a_champion_whom_they_knocked_for() {
     assert_eq!(count(both.clone()).await, 1);
     // A query that joins another table keeps the same people: the
     // stages of the one person chosen.
-    let gaps = stage_gaps(&db, &both).await.unwrap();
-    let rows: i64 = gaps.iter().map(|(_, _, n)| n).sum();
-    assert_eq!(rows, 4, "{gaps:?}");
+    let rows = |people: Selection| {
+        let db = &db;
+        async move {
+            let gaps = stage_gaps(db, &people).await.unwrap();
+            gaps.iter().map(|(_, _, n)| n).sum::<i64>()
+        }
+    };
+    assert_eq!(rows(both).await, 4);
+    // A stage alone is read from the stage rows themselves: the stages of
+    // c and d (4 each), e (6) and f (5).
+    assert_eq!(rows(reached(3)).await, 19);
+    assert_eq!(rows(reached(5)).await, 6);
+    assert_eq!(rows(reached(6)).await, 0);
+    // And so are dates alone, with a stage or without: everyone was first
+    // contacted at 1000.
+    let dates = |from, to| Selection {
+        from: Some(from),
+        to: Some(to),
+        ..Selection::default()
+    };
+    assert_eq!(rows(dates(1_000, 1_001)).await, 1 + 2 + 4 + 4 + 6 + 5);
+    assert_eq!(rows(dates(0, 1_000)).await, 0);
+    let dated_stage = Selection {
+        stage: Some(5),
+        ..dates(1_000, 1_001)
+    };
+    assert_eq!(rows(dated_stage).await, 6);
 }
