@@ -542,12 +542,7 @@ impl Setup {
             if audience != Audience::Exact {
                 return Err(Error::Forbidden(CHAMPION_FILTER));
             }
-            let champion = champion.to_string();
-            if !report_rows::device_names(db)
-                .await?
-                .iter()
-                .any(|(id, _)| *id == champion)
-            {
+            if !report_rows::device_registered(db, champion).await? {
                 return Err(Error::BadRequest(
                     "there is no champion's phone with this id: choose a champion from the list"
                         .into(),
