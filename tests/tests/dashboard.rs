@@ -1528,7 +1528,7 @@ fn sessions_and_forms_are_guarded(db: tests::server::TestDb) {
     let mut lines = csv.body.lines();
     let comment = lines.next().unwrap_or_default();
     assert!(
-        comment.starts_with("# Funnel: ") && comment.contains("cohort 2001-01"),
+        comment.starts_with("# Funnel: ") && comment.contains("first contacted in 2001-01"),
         "{comment}"
     );
     assert_eq!(

@@ -115,8 +115,9 @@ impl WebFilters {
         .collect()
     }
 
-    /// The filters in words (a CSV's first line) and as a file name's
-    /// ending (`-patch-elm-road-from-2025-01-01`).
+    /// The filters in the page's words (a CSV's first line: `patch
+    /// elm-road, people who reached participant`) and as a file name's
+    /// ending (`-patch-elm-road-stage-participant`).
     fn described(&self) -> (String, String) {
         let chosen = self.chosen();
         let words = if chosen.is_empty() {
@@ -124,7 +125,7 @@ impl WebFilters {
         } else {
             chosen
                 .iter()
-                .map(|(_, _, word, v)| format!("{word} {v}"))
+                .map(|(_, words, _, v)| format!("{words} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
