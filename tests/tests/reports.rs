@@ -2409,6 +2409,14 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
             .iter()
             .any(|i| i.recorded_by == champion && matches!(i.kind, InteractionKind::Doorstep(_)))
     };
+    // First contacted from day 100 to day 200. Dates are whole days: both
+    // ends move back to their day's start.
+    let in_days_100_to_200 = move |p: &Person| {
+        let day = |t: Timestamp| t.as_millis().div_euclid(DAY) * DAY;
+        contacted(p).is_some_and(|t| {
+            t.as_millis() >= day(START.plus_days(100)) && t.as_millis() < day(START.plus_days(200))
+        })
+    };
     type Pick = Box<dyn Fn(&Person) -> bool>;
     let cases: Vec<(String, Pick)> = vec![
         (String::new(), Box::new(|_| true)),
@@ -2460,13 +2468,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
                 START.plus_days(100).as_millis(),
                 START.plus_days(200).as_millis()
             ),
-            Box::new(move |p: &Person| {
-                let day = |t: Timestamp| t.as_millis().div_euclid(DAY) * DAY;
-                contacted(p).is_some_and(|t| {
-                    t.as_millis() >= day(START.plus_days(100))
-                        && t.as_millis() < day(START.plus_days(200))
-                })
-            }),
+            Box::new(move |p: &Person| in_days_100_to_200(p)),
         ),
         (
             format!(
@@ -2474,15 +2476,7 @@ fn the_reports_match_the_oracle_under_every_filter(db: TestDb) {
                 START.plus_days(100).as_millis(),
                 START.plus_days(200).as_millis()
             ),
-            // Dates are whole days: both ends move back to their day's start.
-            Box::new(move |p: &Person| {
-                let day = |t: Timestamp| t.as_millis().div_euclid(DAY) * DAY;
-                p.patch == "oak-lane"
-                    && contacted(p).is_some_and(|t| {
-                        t.as_millis() >= day(START.plus_days(100))
-                            && t.as_millis() < day(START.plus_days(200))
-                    })
-            }),
+            Box::new(move |p: &Person| p.patch == "oak-lane" && in_days_100_to_200(p)),
         ),
     ];
     // The reports that count what happened: chosen by when and where.
