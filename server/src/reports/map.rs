@@ -99,10 +99,14 @@ pub async fn patch_map(db: &Db, filters: &Filters, audience: Audience) -> Result
         champion: None,
         ..filters.clone()
     };
-    let reach = reach(db, &doors_filters, audience).await?;
-    let doors = super::household_reach(db, &doors_filters).await?;
     let ladder = super::Setup::load(db).await?.ladder;
-    let placed = report_rows::map_doors(db, &doors_filters.selection(&ladder)?).await?;
+    let knocked = doors_filters.selection(&ladder)?;
+    // Three independent reads, at once, each on its own connection.
+    let (reach, doors, placed) = tokio::try_join!(
+        reach(db, &doors_filters, audience),
+        super::household_reach(db, &doors_filters),
+        report_rows::map_doors(db, &knocked),
+    )?;
     Ok(patch_map_from(
         &reach,
         &doors,

@@ -168,27 +168,30 @@ pub async fn reach(db: &Db, filters: &Filters, audience: Audience) -> Result<Rea
     // The five breakdowns are summed from the few thousand groups of one
     // pass over the people.
     let keyed = audience == Audience::Adjusted;
-    let rows = report_rows::reach_groups(db, &people, keyed).await?;
-    let households: BTreeMap<String, Households> =
-        report_rows::households_reached(db, &people, keyed)
-            .await?
-            .into_iter()
-            .map(|h| {
-                let n = |v: i64| v as u64;
+    // The groups and the households are two passes over two indexes: at
+    // once, each on its own connection.
+    let (rows, households) = tokio::try_join!(
+        report_rows::reach_groups(db, &people, keyed),
+        report_rows::households_reached(db, &people, keyed),
+    )?;
+    let households: BTreeMap<String, Households> = households
+        .into_iter()
+        .map(|h| {
+            let n = |v: i64| v as u64;
+            (
+                h.patch,
                 (
-                    h.patch,
-                    (
-                        [h.contacted, h.with_conversations, h.with_participants].map(n),
-                        [
-                            h.contacted_keys,
-                            h.with_conversations_keys,
-                            h.with_participants_keys,
-                        ]
-                        .map(n),
-                    ),
-                )
-            })
-            .collect();
+                    [h.contacted, h.with_conversations, h.with_participants].map(n),
+                    [
+                        h.contacted_keys,
+                        h.with_conversations_keys,
+                        h.with_participants_keys,
+                    ]
+                    .map(n),
+                ),
+            )
+        })
+        .collect();
     let mut groups: Vec<BTreeMap<Option<String>, Counts>> = vec![BTreeMap::new(); BREAKDOWNS.len()];
     for ReachGroup {
         patch,
