@@ -38,7 +38,7 @@ pub use db::{
 };
 
 #[cfg(test)]
-pub(crate) use db::migrated_test_sqlite;
+pub(crate) use db::{migrated_test_sqlite, test_sqlite};
 
 /// `N` random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> crate::error::Result<[u8; N]> {

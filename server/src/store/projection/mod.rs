@@ -533,6 +533,8 @@ pub async fn stages_of(conn: &mut AnyConnection, id: DocId) -> Result<Vec<StageR
 }
 
 #[cfg(test)]
+mod migration_tests;
+#[cfg(test)]
 mod tests {
     use super::rewrite::text_row;
     use super::*;
@@ -543,7 +545,7 @@ mod tests {
 
     const DAY: i64 = Timestamp::DAY_MILLIS;
 
-    fn person(champion: DeviceId, start: Timestamp) -> Person {
+    pub(super) fn person(champion: DeviceId, start: Timestamp) -> Person {
         let at = |days: i64| Timestamp::from_millis(start.as_millis() + days * DAY);
         let interaction = |days: i64, kind: InteractionKind| Interaction {
             id: EntryId::new(at(days)),
@@ -593,7 +595,9 @@ mod tests {
     }
 
     /// Every row of a person's tables, as text.
-    async fn person_rows(conn: &mut AnyConnection) -> BTreeMap<&'static str, Vec<TextRow>> {
+    pub(super) async fn person_rows(
+        conn: &mut AnyConnection,
+    ) -> BTreeMap<&'static str, Vec<TextRow>> {
         let mut all = BTreeMap::new();
         for &(table, _) in PERSON_ROWS {
             let sql = format!(
