@@ -542,7 +542,10 @@ impl Setup {
             if audience != Audience::Exact {
                 return Err(Error::Forbidden(CHAMPION_FILTER));
             }
-            if !report_rows::device_registered(db, champion).await? {
+            let registered = crate::store::devices::find(&mut *db.pool.acquire().await?, champion)
+                .await?
+                .is_some();
+            if !registered {
                 return Err(Error::BadRequest(
                     "there is no champion's phone with this id: choose a champion from the list"
                         .into(),

@@ -13,7 +13,7 @@
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sync_core::{DeviceId, DocId, DoorOutcome, Timestamp};
+use sync_core::{DocId, DoorOutcome, Timestamp};
 
 use super::Db;
 use crate::error::Result;
@@ -444,17 +444,6 @@ pub async fn follow_ups(
 /// Every device's id and the name it was registered with.
 pub async fn device_names(db: &Db) -> Result<Vec<(String, String)>> {
     fetch_bound(db, "SELECT id, name FROM devices".to_owned(), Vec::new()).await
-}
-
-/// Whether a device with this id was ever registered.
-pub async fn device_registered(db: &Db, id: DeviceId) -> Result<bool> {
-    let found: Vec<(i64,)> = fetch_bound(
-        db,
-        "SELECT COUNT(*) FROM devices WHERE id = $1".to_owned(),
-        vec![SqlValue::Text(id.to_string())],
-    )
-    .await?;
-    Ok(found.first().is_some_and(|(n,)| *n > 0))
 }
 
 /// Knocks in the period per patch: (patch, doors knocked, doors answered,
