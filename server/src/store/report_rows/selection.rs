@@ -78,9 +78,27 @@ impl Selection {
         values: &mut Vec<SqlValue>,
     ) -> Vec<String> {
         let mut clauses = self.dates(time, values);
-        if let Some(value) = &self.patch {
-            let placeholder = bind(values, SqlValue::Text(value.clone()));
-            clauses.push(format!("{patch} = {placeholder}"));
+        clauses.extend(self.patch_clause(patch, values));
+        clauses
+    }
+
+    /// The clause for the patch on the column `patch`, if one is chosen.
+    fn patch_clause(&self, patch: &str, values: &mut Vec<SqlValue>) -> Option<String> {
+        let value = self.patch.as_ref()?;
+        let placeholder = bind(values, SqlValue::Text(value.clone()));
+        Some(format!("{patch} = {placeholder}"))
+    }
+
+    /// The clauses on what every row joined to a person carries of them,
+    /// on the table aliased `alias`: contacted, first contacted within the
+    /// dates, and the step reached.
+    fn carried(&self, alias: &str, values: &mut Vec<SqlValue>) -> Vec<String> {
+        let first_contact = format!("{alias}.first_contact_at");
+        let mut clauses = vec![format!("{first_contact} IS NOT NULL")];
+        clauses.extend(self.dates(&first_contact, values));
+        if let Some(stage) = self.stage {
+            let placeholder = bind(values, SqlValue::Int(stage as i64));
+            clauses.push(format!("{alias}.highest_stage >= {placeholder}"));
         }
         clauses
     }
@@ -88,8 +106,8 @@ impl Selection {
     /// The SQL condition on `people p` and its parameters.
     pub(super) fn condition(&self) -> (String, Vec<SqlValue>) {
         let mut values = Vec::new();
-        let mut clauses = vec!["p.first_contact_at IS NOT NULL".to_owned()];
-        clauses.extend(self.time_and_patch("p.first_contact_at", "p.patch", &mut values));
+        let mut clauses = self.carried("p", &mut values);
+        clauses.extend(self.patch_clause("p.patch", &mut values));
         if let Some(channel) = self.channel {
             let placeholder = bind(&mut values, SqlValue::Text(channel.as_str().to_owned()));
             clauses.push(format!("p.entry_channel = {placeholder}"));
@@ -97,10 +115,6 @@ impl Selection {
         if let Some(band) = self.age_band {
             let placeholder = bind(&mut values, SqlValue::Text(band.as_str().to_owned()));
             clauses.push(format!("p.age_band = {placeholder}"));
-        }
-        if let Some(stage) = self.stage {
-            let placeholder = bind(&mut values, SqlValue::Int(stage as i64));
-            clauses.push(format!("p.highest_stage >= {placeholder}"));
         }
         if let Some(champion) = self.champion {
             let placeholder = bind(&mut values, SqlValue::Text(champion.to_string()));
@@ -113,8 +127,7 @@ impl Selection {
     }
 
     /// Whether only dates and a stage choose the people: what every row
-    /// joined to a person carries of them (`first_contact_at`,
-    /// `highest_stage`).
+    /// joined to a person carries of them ([`Self::carried`]).
     fn on_joined_rows_alone(&self) -> bool {
         let Self {
             from: _,
@@ -146,13 +159,7 @@ impl Selection {
         }
         if self.on_joined_rows_alone() {
             let mut values = Vec::new();
-            let first_contact = format!("{alias}.first_contact_at");
-            let mut clauses = vec![format!("{first_contact} IS NOT NULL")];
-            clauses.extend(self.dates(&first_contact, &mut values));
-            if let Some(stage) = self.stage {
-                let placeholder = bind(&mut values, SqlValue::Int(stage as i64));
-                clauses.push(format!("{alias}.highest_stage >= {placeholder}"));
-            }
+            let clauses = self.carried(alias, &mut values);
             return ("", clauses.join(" AND "), values);
         }
         let (condition, values) = self.condition();
