@@ -192,7 +192,7 @@ const CHECKPOINT_QUIET: Duration = Duration::from_millis(100);
 /// How long the checkpointer lets writes go on without a pause before it
 /// checkpoints all the same. A page written again before its checkpoint is
 /// copied into the database file once: with 50 phones syncing back to back,
-/// checkpointing every second instead of every 100 ms wrote about a sixth
+/// checkpointing every second instead of every 100 ms wrote about a fifth
 /// fewer bytes a merged change (BENCHMARKS.md), for a log of about 6,000
 /// pages (24 MiB) between checkpoints.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -206,6 +206,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 async fn checkpoint_after_writes(pool: AnyPool, written: Arc<Notify>) {
     loop {
         written.notified().await;
+        // Until writes pause, or have gone on for `CHECKPOINT_EVERY`.
         let first = Instant::now();
         while first.elapsed() < CHECKPOINT_EVERY
             && tokio::time::timeout(CHECKPOINT_QUIET, written.notified())
