@@ -36,31 +36,41 @@ async fn sqlite_readers_keep_a_small_page_cache_and_the_writer_the_default() {
     assert_eq!(cache_size(&db.writers).await, -2_000, "SQLite's default");
 }
 
+/// A new SQLite database in `dir` with a table to fill, and its path.
+async fn fillable_sqlite(dir: &tempfile::TempDir) -> (super::Db, std::path::PathBuf) {
+    let (db, path) = test_sqlite(dir).await;
+    sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
+        .execute(&db.pool)
+        .await
+        .expect("table");
+    (db, path)
+}
+
+/// Writes `rows` rows of 4,000 bytes in one transaction of the server's
+/// writer, which tells the checkpointer.
+async fn fill(db: &super::Db, rows: usize) {
+    let writer = db.writer().await;
+    let mut tx = writer.begin().await.expect("begin");
+    for _ in 0..rows {
+        sqlx::query("INSERT INTO filler (bytes) VALUES ($1)")
+            .bind(vec![7u8; 4_000])
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+    }
+    tx.commit().await.expect("commit");
+}
+
 /// SQLite alone would leave these pages in the log (its own threshold
 /// is raised to `WAL_SAFETY_PAGES`): the checkpointer moves them into
 /// the database file soon after the write.
 #[tokio::test]
 async fn sqlite_checkpoints_the_log_after_a_write() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (db, path) = test_sqlite(&dir).await;
-    sqlx::query("CREATE TABLE filler (bytes BLOB NOT NULL)")
-        .execute(&db.pool)
-        .await
-        .expect("table");
+    let (db, path) = fillable_sqlite(&dir).await;
     let file_size = || std::fs::metadata(&path).expect("database file").len();
     let before = file_size();
-    {
-        let writer = db.writer().await;
-        let mut tx = writer.begin().await.expect("begin");
-        for _ in 0..200 {
-            sqlx::query("INSERT INTO filler (bytes) VALUES ($1)")
-                .bind(vec![7u8; 4_000])
-                .execute(&mut *tx)
-                .await
-                .expect("insert");
-        }
-        tx.commit().await.expect("commit");
-    }
+    fill(&db, 200).await;
     // Bounded: the checkpoint is due after a tenth of a second.
     for _ in 0..100 {
         if file_size() > before + 500_000 {
@@ -69,6 +79,27 @@ async fn sqlite_checkpoints_the_log_after_a_write() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the write-ahead log was not checkpointed within 10 s");
+}
+
+/// Writes that never pause for `CHECKPOINT_QUIET` are checkpointed all
+/// the same, after `CHECKPOINT_EVERY`: the log does not grow until
+/// SQLite's own threshold checkpoints inside a request's commit.
+#[tokio::test]
+async fn sqlite_checkpoints_the_log_while_writes_go_on() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (db, path) = fillable_sqlite(&dir).await;
+    let file_size = || std::fs::metadata(&path).expect("database file").len();
+    let before = file_size();
+    // Bounded: 500 writes of 40 KB, a write every 20 ms or so, about 10 s
+    // and 20 MB in all (under `WAL_SAFETY_PAGES`).
+    for _ in 0..500 {
+        fill(&db, 10).await;
+        if file_size() > before + 500_000 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("writes without a pause were not checkpointed within 10 s");
 }
 
 /// Group commit: a merge that another waits behind leaves the shared
