@@ -193,8 +193,8 @@ const CHECKPOINT_QUIET: Duration = Duration::from_millis(100);
 /// checkpoints all the same. A page written again before its checkpoint is
 /// copied into the database file once: with 50 phones syncing back to back,
 /// checkpointing every second instead of every 100 ms wrote about a fifth
-/// fewer bytes a merged change (BENCHMARKS.md), for a log of about 6,000
-/// pages (24 MiB) between checkpoints.
+/// fewer bytes a merged change (BENCHMARKS.md); at that rate a second of
+/// writes is about 6,000 pages (24 MiB) of log.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies committed pages from SQLite's write-ahead log into the database
